@@ -1,0 +1,31 @@
+"""The `text` question kind: a written answer, e.g. a completion for SFT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedbackql.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql.plugins._common import MarkdownSettings
+
+
+class TextQuestionSettings(MarkdownSettings):
+    """How the answer box renders its text."""
+
+
+class TextQuestion(QuestionKind):
+    name = "text"
+    description = "A free-text answer: a completion, a rewrite, a comment."
+    settings_model = TextQuestionSettings
+    value_type = str
+    agreement = Agreement.NONE
+    strategies = ("first_submitted", "none")
+
+    def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
+        if not value.strip():
+            raise ValueError("a text answer must not be empty")
+        return value
+
+
+@hookimpl
+def feedbackql_question_types() -> list[type[QuestionKind]]:
+    return [TextQuestion]

@@ -1,0 +1,5 @@
+import sys
+
+from feedbackql.cli import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""The per-request context: storage, kinds, the calling user, and DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
+
+from feedbackql.api.kind_types import KindTypes
+from feedbackql.errors import Unauthenticated
+from feedbackql.kinds.registry import KindRegistry
+from feedbackql.settings import Settings
+from feedbackql.storage import Storage
+
+Doc = dict[str, Any]
+
+
+def _by_id(
+    load: Callable[[list[ObjectId]], Any],
+) -> Callable[[Sequence[ObjectId]], Any]:
+    async def batch(ids: Sequence[ObjectId]) -> list[Doc | None]:
+        docs = {doc["_id"]: doc for doc in await load(list(ids))}
+        return [docs.get(i) for i in ids]
+
+    return batch
+
+
+def _grouped(
+    load: Callable[[list[ObjectId]], Any], key: str
+) -> Callable[[Sequence[ObjectId]], Any]:
+    async def batch(ids: Sequence[ObjectId]) -> list[list[Doc]]:
+        groups: dict[Hashable, list[Doc]] = {i: [] for i in ids}
+        for doc in await load(list(ids)):
+            groups[doc[key]].append(doc)
+        return [groups[i] for i in ids]
+
+    return batch
+
+
+@dataclass
+class Loaders:
+    users: DataLoader[ObjectId, Doc | None]
+    workspaces: DataLoader[ObjectId, Doc | None]
+    datasets: DataLoader[ObjectId, Doc | None]
+    responses: DataLoader[ObjectId, list[Doc]]
+
+    @classmethod
+    def of(cls, storage: Storage) -> Loaders:
+        return cls(
+            users=DataLoader(_by_id(storage.users.by_ids)),
+            workspaces=DataLoader(_by_id(storage.workspaces.by_ids)),
+            datasets=DataLoader(_by_id(storage.datasets.by_ids)),
+            responses=DataLoader(_grouped(storage.responses.for_records, "record_id")),
+        )
+
+
+@dataclass
+class Context:
+    request: HTTPConnection
+    storage: Storage
+    registry: KindRegistry
+    kinds: KindTypes
+    settings: Settings
+    current_user: Doc | None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders.of(self.storage)
+
+    @property
+    def user(self) -> Doc:
+        """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""
+        if self.current_user is None:
+            raise Unauthenticated(
+                "send a valid API key as 'Authorization: Bearer <key>'"
+            )
+        return self.current_user

@@ -1,0 +1,59 @@
+"""GraphQL enums; their values are what the database stores."""
+
+import enum
+
+import strawberry
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    ANNOTATOR = "annotator"
+
+
+@strawberry.enum
+class DatasetStatus(enum.Enum):
+    DRAFT = "draft"
+    READY = "ready"
+
+
+@strawberry.enum
+class RecordStatus(enum.Enum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+
+
+@strawberry.enum
+class ResponseStatus(enum.Enum):
+    SUBMITTED = "submitted"
+    DRAFT = "draft"
+    DISCARDED = "discarded"
+
+
+@strawberry.enum
+class MetadataPropertyKind(enum.Enum):
+    TERMS = "terms"
+    INTEGER = "integer"
+    FLOAT = "float"
+
+
+@strawberry.enum
+class RecordSortField(enum.Enum):
+    INSERTED_AT = "inserted_at"
+    UPDATED_AT = "updated_at"
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.enum
+class AgreementLevel(enum.Enum):
+    NOMINAL = "nominal"
+    ORDINAL = "ordinal"
+    INTERVAL = "interval"
+    RANKING = "ranking"
+    NONE = "none"

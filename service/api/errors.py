@@ -1,0 +1,45 @@
+"""Every error a client sees carries ``extensions.code``; unexpected ones are masked.
+
+Domain errors keep their message and code. Errors raised by GraphQL itself (syntax,
+validation, variable coercion) get ``GRAPHQL_VALIDATION``. Anything else is logged with a
+request id and reaches the client as ``INTERNAL`` with that id and no details.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from feedbackql.errors import DomainError
+
+log = logging.getLogger("feedbackql.errors")
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return error
+    if original is None:
+        extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION"}
+        return GraphQLError(error.message, error.nodes, error.source, error.positions,
+                            error.path, None, extensions)
+    request_id = uuid.uuid4().hex
+    log.error("unexpected error request_id=%s path=%s", request_id, error.path,
+              exc_info=original)
+    return GraphQLError(
+        f"internal error; quote request id {request_id} when reporting it",
+        error.nodes, error.source, error.positions, error.path, None,
+        {"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error) for error in result.errors]

@@ -1,0 +1,107 @@
+"""The plugin-dependent part of the schema: settings and value types, one member per kind.
+
+Inputs are ``@oneOf`` objects (``QuestionSettingsInput { rating: {...} }``, ``ValueInput
+{ rating: 5 }``); outputs are unions (``QuestionSettings``, ``Value``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Union
+
+import strawberry
+
+from feedbackql.api.model_types import Converter, TypeFactory
+from feedbackql.kinds.base import Kind
+from feedbackql.kinds.registry import KindRegistry, RegisteredKind
+
+
+def pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True)
+class KindFamily:
+    """Output union, ``@oneOf`` input and converters for one family (e.g. question settings)."""
+
+    output: Any
+    input: type
+    converters: Mapping[str, Converter]
+
+    def to_output(self, kind: str, data: Any) -> Any:
+        return self.converters[kind](data)
+
+
+@dataclass(frozen=True)
+class KindTypes:
+    field_settings: KindFamily
+    question_settings: KindFamily
+    values: KindFamily
+
+
+def build_kind_types(registry: KindRegistry, factory: TypeFactory) -> KindTypes:
+    return KindTypes(
+        field_settings=_settings_family(factory, registry.fields, "FieldSettings"),
+        question_settings=_settings_family(factory, registry.questions, "QuestionSettings"),
+        values=_value_family(factory, registry.questions),
+    )
+
+
+def _settings_family(
+    factory: TypeFactory, kinds: Mapping[str, RegisteredKind[Any]], family: str
+) -> KindFamily:
+    outputs, inputs, converters = [], {}, {}
+    for name, entry in kinds.items():
+        model = entry.kind.settings_model
+        outputs.append(factory.model_output(model, f"{pascal(name)}{family}"))
+        inputs[name] = factory.model_input(model, f"{pascal(name)}{family}Input")
+        converters[name] = factory.output_converter(model)
+    return KindFamily(
+        output=_union(family, outputs),
+        input=_one_of(f"{family}Input", inputs, f"Exactly one member: the kind of the {family}."),
+        converters=converters,
+    )
+
+
+def _value_family(factory: TypeFactory, kinds: Mapping[str, RegisteredKind[Any]]) -> KindFamily:
+    outputs, inputs, converters = [], {}, {}
+    for name, entry in kinds.items():
+        kind: Kind = entry.kind
+        wrapper = _value_wrapper(factory, name, kind)
+        outputs.append(wrapper)
+        inputs[name] = factory.annotation(kind.value_type, is_input=True)
+        converters[name] = _wrap(wrapper, name, factory.output_converter(kind.value_type))
+    return KindFamily(
+        output=_union("Value", outputs),
+        input=_one_of("ValueInput", inputs, "An answer or suggestion: the member of its kind."),
+        converters=converters,
+    )
+
+
+def _value_wrapper(factory: TypeFactory, name: str, kind: Kind) -> type:
+    annotation = factory.annotation(kind.value_type, is_input=False)
+    cls = type(f"{pascal(name)}Value", (), {
+        "__annotations__": {name: annotation},
+        name: strawberry.field(name=name),
+    })
+    return strawberry.type(cls, name=f"{pascal(name)}Value",
+                           description=f"An answer to a {name} question.")
+
+
+def _wrap(wrapper: type, name: str, convert: Converter) -> Callable[[Any], Any]:
+    return lambda data: wrapper(**{name: convert(data)})
+
+
+def _union(name: str, members: list[type]) -> Any:
+    return Annotated[Union[tuple(members)], strawberry.union(name)]  # noqa: UP007
+
+
+def _one_of(name: str, members: Mapping[str, Any], description: str) -> type:
+    namespace: dict[str, Any] = {
+        "__annotations__": {key: annotation | None for key, annotation in members.items()}
+    }
+    for key in members:
+        namespace[key] = strawberry.field(name=key, default=strawberry.UNSET)
+    return strawberry.input(type(name, (), namespace), name=name, one_of=True,
+                            description=description)

@@ -1,0 +1,70 @@
+"""Resolving the ``records`` connection: filter translation, paging, edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedbackql.api import cursors
+from feedbackql.api.context import Context
+from feedbackql.api.enums import RecordSortField, SortDirection
+from feedbackql.api.inputs import RecordFilter, RecordSort
+from feedbackql.api.types import OutputTypes, PageInfo
+from feedbackql.errors import Invalid, NotFound
+from feedbackql.ids import parse_id
+from feedbackql.safety import check_storable
+from feedbackql.storage.records import MetadataCondition, RecordOrder, RecordQuery
+
+
+def record_query(dataset_id: Any, where: RecordFilter | None) -> RecordQuery:
+    if where is None:
+        return RecordQuery(dataset_id=dataset_id)
+    conditions = []
+    for index, m in enumerate(where.metadata or []):
+        path: list[str | int] = ["filter", "metadata", index]
+        if m.values is None and m.ge is None and m.le is None:
+            raise Invalid("give values, ge or le", path)
+        check_storable({m.name: m.values}, path)
+        conditions.append(MetadataCondition(name=m.name, values=m.values, ge=m.ge, le=m.le))
+    if where.text is not None:
+        check_storable(where.text, ["filter", "text"])
+    return RecordQuery(
+        dataset_id=dataset_id,
+        statuses=[where.status.value] if where.status else [],
+        response_statuses=[s.value for s in where.response_status or []],
+        external_ids=where.external_ids,
+        text=where.text or None,
+        metadata=conditions,
+    )
+
+
+async def records_page(
+    ctx: Context,
+    types: OutputTypes,
+    dataset_id: str,
+    where: RecordFilter | None,
+    sort: RecordSort | None,
+    first: int,
+    after: str | None,
+) -> Any:
+    limit = ctx.settings.max_page_size
+    if not 1 <= first <= limit:
+        raise Invalid(f"first is between 1 and {limit}", ["first"])
+    oid = parse_id(dataset_id, "dataset")
+    dataset = await ctx.loaders.datasets.load(oid)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} does not exist")
+    sort = sort or RecordSort()
+    order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
+                        descending=sort.direction is SortDirection.DESC)
+    query = record_query(oid, where)
+    keyset = cursors.decode(order, after) if after else None
+    docs = await ctx.storage.records.page(query, order, keyset, first + 1)
+    page = docs[:first]
+    edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc))
+             for doc in page]
+    return types.RecordConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(docs) > first,
+                           end_cursor=edges[-1].cursor if edges else None),
+        count=lambda: ctx.storage.records.count(query),
+    )

@@ -1,0 +1,328 @@
+"""Output types. Built per schema because they embed the plugin-dependent unions.
+
+Plain data is carried as plain attributes (constructed from documents in one step); only
+relations resolve lazily, through the request's DataLoaders.
+"""
+
+# No `from __future__ import annotations`: the class bodies below refer to local variables.
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from bson import ObjectId
+from strawberry.scalars import JSON
+
+from feedbackql.api.context import Context
+from feedbackql.api.enums import (
+    AgreementLevel,
+    DatasetStatus,
+    MetadataPropertyKind,
+    RecordStatus,
+    ResponseStatus,
+    Role,
+)
+from feedbackql.api.kind_types import KindTypes
+from feedbackql.kinds.registry import RegisteredKind
+
+Doc = dict[str, Any]
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    username: str
+    role: Role
+
+    @classmethod
+    def of(cls, doc: Doc) -> "User":
+        return cls(id=strawberry.ID(str(doc["_id"])), username=doc["username"], role=Role(doc["role"]))
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A record that could not be added, by its index in the batch.")
+class RecordError:
+    index: int
+    code: str
+    message: str
+
+
+@strawberry.type
+class AddRecordsPayload:
+    created: int
+    updated: int
+    errors: list[RecordError]
+
+
+@strawberry.type
+class DeleteRecordsPayload:
+    deleted: int
+    ids: list[strawberry.ID]
+
+
+@strawberry.type
+class Distribution:
+    min_submitted: int
+
+
+@strawberry.type
+class MetadataProperty:
+    name: str
+    title: str
+    kind: MetadataPropertyKind
+    values: list[str] | None
+    min: float | None
+    max: float | None
+    visible_for_annotators: bool
+
+    @classmethod
+    def of(cls, doc: Doc) -> "MetadataProperty":
+        return cls(name=doc["name"], title=doc["title"], kind=MetadataPropertyKind(doc["kind"]),
+                   values=doc.get("values"), min=doc.get("min"), max=doc.get("max"),
+                   visible_for_annotators=doc.get("visible_for_annotators", True))
+
+
+@strawberry.type(description="An installed field kind.")
+class FieldType:
+    name: str
+    description: str
+    plugin: str
+    version: str
+    settings_schema: JSON
+    value_schema: JSON
+
+    @classmethod
+    def of(cls, entry: RegisteredKind[Any]) -> "FieldType":
+        kind = entry.kind
+        return cls(name=kind.name, description=kind.description, plugin=entry.plugin,
+                   version=entry.version, settings_schema=kind.settings_schema(),
+                   value_schema=kind.value_schema())
+
+
+@strawberry.type(description="An installed question kind.")
+class QuestionType(FieldType):
+    agreement: AgreementLevel
+    strategies: list[str]
+
+    @classmethod
+    def of(cls, entry: RegisteredKind[Any]) -> "QuestionType":
+        base = FieldType.of(entry)
+        return cls(**vars(base), agreement=AgreementLevel(entry.kind.agreement.value),
+                   strategies=list(entry.kind.strategies))
+
+
+@dataclass(frozen=True)
+class OutputTypes:
+    """The per-schema types, with constructors from documents."""
+
+    Workspace: type
+    Dataset: type
+    Record: type
+    Response: type
+    RecordEdge: type
+    RecordConnection: type
+    CreateUserPayload: type
+    kinds: KindTypes
+
+    def workspace(self, doc: Doc) -> Any:
+        return self.Workspace(id=strawberry.ID(str(doc["_id"])), name=doc["name"])
+
+    def dataset(self, doc: Doc) -> Any:
+        return self.Dataset.of(doc, self.kinds)  # type: ignore[attr-defined]
+
+    def record(self, doc: Doc) -> Any:
+        return self.Record.of(doc, self.kinds)  # type: ignore[attr-defined]
+
+    def response(self, doc: Doc) -> Any:
+        return self.Response.of(doc, self.kinds)  # type: ignore[attr-defined]
+
+
+def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one class per block
+    field_settings = kinds.field_settings.output
+    question_settings = kinds.question_settings.output
+    value_union = kinds.values.output
+
+    class Workspace:
+        id: strawberry.ID
+        name: str
+
+    @strawberry.type
+    class Field:
+        name: str
+        title: str
+        required: bool
+        kind: str
+        settings: field_settings  # type: ignore[valid-type]
+
+    @strawberry.type
+    class Question:
+        name: str
+        title: str
+        description: str | None
+        required: bool
+        kind: str
+        settings: question_settings  # type: ignore[valid-type]
+
+    @strawberry.type
+    class Dataset:
+        id: strawberry.ID
+        name: str
+        guidelines: str | None
+        status: DatasetStatus
+        fields: list[Field]
+        questions: list[Question]
+        metadata_properties: list[MetadataProperty]
+        distribution: Distribution
+        allow_extra_metadata: bool
+        created_at: datetime
+        updated_at: datetime
+        workspace_id: strawberry.Private[Any]
+
+        @strawberry.field
+        async def workspace(self, info: Info) -> Workspace:  # type: ignore[valid-type]
+            doc = await info.context.loaders.workspaces.load(self.workspace_id)
+            return types.workspace(doc)
+
+        @classmethod
+        def of(cls, doc: Doc, kinds: KindTypes) -> "Dataset":
+            return cls(
+                id=strawberry.ID(str(doc["_id"])), name=doc["name"],
+                guidelines=doc.get("guidelines"), status=DatasetStatus(doc["status"]),
+                fields=[Field(name=f["name"], title=f["title"], required=f["required"],
+                              kind=f["kind"],
+                              settings=kinds.field_settings.to_output(f["kind"], f["settings"]))
+                        for f in doc["fields"] if f["kind"] in kinds.field_settings.converters],
+                questions=[Question(name=q["name"], title=q["title"],
+                                    description=q.get("description"), required=q["required"],
+                                    kind=q["kind"],
+                                    settings=kinds.question_settings.to_output(q["kind"],
+                                                                               q["settings"]))
+                           for q in doc["questions"]
+                           if q["kind"] in kinds.question_settings.converters],
+                metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]],
+                distribution=Distribution(min_submitted=doc["distribution"]["min_submitted"]),
+                allow_extra_metadata=doc.get("allow_extra_metadata", True),
+                created_at=doc["created_at"], updated_at=doc["updated_at"],
+                workspace_id=doc["workspace_id"],
+            )
+
+    async def workspace_datasets(root: Any, info: Info) -> list[Any]:
+        docs = await info.context.storage.datasets.in_workspaces([_oid(root.id)])
+        return [types.dataset(doc) for doc in docs]
+
+    Workspace.datasets = strawberry.field(  # type: ignore[attr-defined]
+        resolver=workspace_datasets, graphql_type=list[Dataset]
+    )
+    Workspace = strawberry.type(Workspace)  # type: ignore[misc]
+
+    @strawberry.type
+    class Suggestion:
+        question: str
+        value: value_union  # type: ignore[valid-type]
+        score: float | None
+        agent: str | None
+
+    @strawberry.type
+    class ResponseValue:
+        question: str
+        value: value_union  # type: ignore[valid-type]
+
+    @strawberry.type
+    class Response:
+        id: strawberry.ID
+        status: ResponseStatus
+        values: list[ResponseValue]
+        version: int
+        created_at: datetime
+        updated_at: datetime
+        user_id: strawberry.Private[Any]
+
+        @strawberry.field
+        async def user(self, info: Info) -> User:
+            return User.of(await info.context.loaders.users.load(self.user_id))
+
+        @classmethod
+        def of(cls, doc: Doc, kinds: KindTypes) -> "Response":
+            return cls(
+                id=strawberry.ID(str(doc["_id"])), status=ResponseStatus(doc["status"]),
+                values=[ResponseValue(question=q, value=kinds.values.to_output(v["kind"], v["value"]))
+                        for q, v in doc["values"].items() if v["kind"] in kinds.values.converters],
+                version=doc["version"], created_at=doc["created_at"],
+                updated_at=doc["updated_at"], user_id=doc["user_id"],
+            )
+
+    @strawberry.type
+    class Record:
+        id: strawberry.ID
+        external_id: str | None
+        fields: JSON
+        metadata: JSON
+        status: RecordStatus
+        suggestions: list[Suggestion]
+        created_at: datetime
+        updated_at: datetime
+        dataset_id: strawberry.Private[Any]
+
+        @strawberry.field
+        async def responses(self, info: Info) -> list[Response]:
+            docs = await info.context.loaders.responses.load(_oid(self.id))
+            return [Response.of(doc, kinds) for doc in docs]
+
+        @strawberry.field
+        async def dataset(self, info: Info) -> Dataset:
+            return Dataset.of(await info.context.loaders.datasets.load(self.dataset_id), kinds)
+
+        @classmethod
+        def of(cls, doc: Doc, kinds: KindTypes) -> "Record":
+            to_value = kinds.values.to_output
+            return cls(
+                id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
+                fields=doc["fields"], metadata=doc.get("metadata") or {},
+                status=RecordStatus(doc["status"]),
+                suggestions=[Suggestion(question=s["question"],
+                                        value=to_value(s["kind"], s["value"]),
+                                        score=s.get("score"), agent=s.get("agent"))
+                             for s in doc.get("suggestions", [])
+                             if s["kind"] in kinds.values.converters],
+                created_at=doc["created_at"], updated_at=doc["updated_at"],
+                dataset_id=doc["dataset_id"],
+            )
+
+    @strawberry.type
+    class RecordEdge:
+        cursor: str
+        node: Record
+
+    @strawberry.type
+    class RecordConnection:
+        edges: list[RecordEdge]
+        page_info: PageInfo
+        count: strawberry.Private[Any]
+
+        @strawberry.field(description="Records matching the filter, over all pages.")
+        async def total_count(self) -> int:
+            result: int = await self.count()
+            return result
+
+    @strawberry.type
+    class CreateUserPayload:
+        user: User
+        api_key: str = strawberry.field(description="Shown once; only its hash is stored.")
+
+    types = OutputTypes(
+        Workspace=Workspace, Dataset=Dataset, Record=Record, Response=Response,
+        RecordEdge=RecordEdge, RecordConnection=RecordConnection,
+        CreateUserPayload=CreateUserPayload, kinds=kinds,
+    )
+    return types
+
+
+def _oid(value: Any) -> ObjectId:
+    return ObjectId(str(value))

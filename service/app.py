@@ -1,0 +1,77 @@
+"""The ASGI application: GraphQL on /graphql, health on /healthz, storage in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+
+from feedbackql.api.context import Context
+from feedbackql.api.schema import FeedbackSchema, build_schema
+from feedbackql.domain import identity
+from feedbackql.kinds.registry import KindRegistry, load_registry
+from feedbackql.settings import Settings
+from feedbackql.storage import Storage
+
+log = logging.getLogger("feedbackql")
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: FeedbackSchema, registry: KindRegistry, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                         allow_queries_via_get=False)
+        self.kinds = schema.kinds
+        self.registry = registry
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        storage: Storage = request.app.state.storage
+        user = await identity.authenticate(storage, request.headers.get("authorization"))
+        return Context(request=request, storage=storage, registry=self.registry,
+                       kinds=self.kinds, settings=self.settings, current_user=user)
+
+
+def create_app(settings: Settings | None = None, registry: KindRegistry | None = None) -> Starlette:
+    settings = settings or Settings()
+    registry = registry or load_registry(builtin_only=settings.builtin_plugins_only)
+    schema = build_schema(registry, settings)
+    graphql = GraphQLApp(schema, registry, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not settings.mongodb_uri:
+            raise RuntimeError("no database: set MONGODB_URI or start with `feedbackql serve`")
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=10_000
+        )
+        storage = Storage(client[settings.database_name])
+        await storage.prepare()
+        if settings.owner_api_key is not None:
+            await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
+        app.state.storage = storage
+        try:
+            yield
+        finally:
+            await client.close()
+
+    async def healthz(request: Request) -> Response:
+        ok = await request.app.state.storage.ping()
+        return JSONResponse({"status": "ok" if ok else "degraded", "database": ok},
+                            status_code=200 if ok else 503)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )

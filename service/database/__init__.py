@@ -1,0 +1,1 @@
+"""Finding or starting the MongoDB-compatible server the service stores its data in."""

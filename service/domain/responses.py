@@ -1,0 +1,119 @@
+"""Answering records: one response per (record, user), checked by the question kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql.domain.config import DatasetConfig
+from feedbackql.domain.values import TypedValue, check_answer
+from feedbackql.errors import Invalid, NotFound
+from feedbackql.kinds.registry import KindRegistry
+from feedbackql.storage import Storage
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    question: str
+    value: TypedValue
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    record_id: ObjectId
+    status: str
+    values: Sequence[AnswerSpec] = ()
+    expected_version: int | None = None
+
+
+async def _record_and_dataset(storage: Storage, record_id: ObjectId) -> tuple[Doc, Doc]:
+    record = await storage.records.get(record_id)
+    dataset = await storage.datasets.get(record["dataset_id"]) if record else None
+    if record is None or dataset is None:
+        raise NotFound(f"record {record_id} does not exist")
+    return record, dataset
+
+
+def check_values(
+    registry: KindRegistry, config: DatasetConfig, spec: ResponseSpec
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    partial = spec.status != "submitted"
+    for index, answer in enumerate(spec.values):
+        path: list[str | int] = ["values", index]
+        if answer.question in values:
+            raise Invalid(f"question {answer.question!r} is answered twice", [*path, "question"])
+        value = check_answer(registry, config, answer.question, answer.value, path, partial=partial)
+        values[answer.question] = {"kind": answer.value.kind, "value": value}
+    if spec.status == "submitted":
+        missing = [name for name, (q, _) in config.questions.items()
+                   if q["required"] and name not in values]
+        if missing:
+            raise Invalid(f"a submitted response must answer the required question(s) {missing}",
+                          ["values"])
+    if spec.expected_version is not None and spec.expected_version < 0:
+        raise Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"])
+    return values
+
+
+@dataclass(frozen=True)
+class CheckedResponse:
+    spec: ResponseSpec
+    dataset_id: ObjectId
+    values: dict[str, Any]
+    min_submitted: int
+
+
+async def check_response(
+    storage: Storage, registry: KindRegistry, spec: ResponseSpec
+) -> CheckedResponse:
+    record, dataset = await _record_and_dataset(storage, spec.record_id)
+    config = DatasetConfig.of(dataset, registry)
+    return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec),
+                           config.min_submitted)
+
+
+async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+    spec = checked.spec
+    response = await storage.responses.write(
+        record_id=spec.record_id,
+        dataset_id=checked.dataset_id,
+        user_id=user_id,
+        status=spec.status,
+        values=checked.values,
+        expected_version=spec.expected_version,
+    )
+    await _sync_record(storage, spec.record_id, user_id, response, checked.min_submitted)
+    return response
+
+
+async def submit_responses(
+    storage: Storage, registry: KindRegistry, user_id: ObjectId, specs: Sequence[ResponseSpec]
+) -> list[Doc]:
+    """Check every response first, so that one bad input writes none of them."""
+    checked = [await check_response(storage, registry, spec) for spec in specs]
+    return [await write_response(storage, user_id, c) for c in checked]
+
+
+async def delete_response(storage: Storage, registry: KindRegistry,
+                          user_id: ObjectId, record_id: ObjectId) -> Doc:
+    record, dataset = await _record_and_dataset(storage, record_id)
+    response = await storage.responses.mark_deleted(record_id, user_id)
+    if response is None:
+        raise NotFound(f"you have no response to record {record_id}")
+    min_submitted = dataset["distribution"]["min_submitted"]
+    await _sync_record(storage, record["_id"], user_id, response, min_submitted)
+    return response
+
+
+async def _sync_record(
+    storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc, min_submitted: int
+) -> None:
+    status = response["status"] if response["status"] != "deleted" else None
+    await storage.records.apply_response_state(record_id, str(user_id), status, response["version"])
+    await storage.records.refresh_status({"_id": record_id}, min_submitted)

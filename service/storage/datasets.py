@@ -1,0 +1,65 @@
+"""Datasets with their embedded fields, questions and metadata properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from feedbackql.errors import Conflict
+
+Doc = dict[str, Any]
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a dataset named {name!r} already exists in this workspace")
+
+
+class DatasetRepo:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def insert(self, doc: Doc) -> Doc:
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            raise _name_taken(doc["name"]) from None
+        return doc
+
+    async def get(self, dataset_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one({"_id": dataset_id})
+
+    async def by_ids(self, ids: list[ObjectId]) -> list[Doc]:
+        return await self.collection.find({"_id": {"$in": ids}}).to_list()
+
+    async def in_workspaces(self, workspace_ids: list[ObjectId]) -> list[Doc]:
+        cursor = self.collection.find({"workspace_id": {"$in": workspace_ids}}).sort("_id", 1)
+        return await cursor.to_list()
+
+    async def update(self, dataset_id: ObjectId, changes: Doc, *, when: Doc | None = None) -> Doc | None:
+        """Apply ``$set`` changes if the dataset still matches ``when``; the updated document."""
+        try:
+            return await self.collection.find_one_and_update(
+                {"_id": dataset_id, **(when or {})},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            raise _name_taken(changes.get("name", "")) from None
+
+    async def push_item(
+        self, dataset_id: ObjectId, array: str, item: Doc, *, when: Doc, changes: Doc
+    ) -> Doc | None:
+        """Append to ``fields``/``questions`` atomically, only while ``when`` holds."""
+        return await self.collection.find_one_and_update(
+            {"_id": dataset_id, **when},
+            {"$push": {array: item}, "$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def delete(self, dataset_id: ObjectId) -> bool:
+        result = await self.collection.delete_one({"_id": dataset_id})
+        return result.deleted_count == 1

@@ -1,0 +1,38 @@
+"""Every index the service needs, declared in one place and ensured at start-up."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "users": [
+        IndexModel([("username", ASCENDING)], unique=True, name="username_unique"),
+        IndexModel([("api_key_hash", ASCENDING)], unique=True, name="api_key_unique"),
+    ],
+    "workspaces": [IndexModel([("name", ASCENDING)], unique=True, name="name_unique")],
+    "datasets": [
+        IndexModel(
+            [("workspace_id", ASCENDING), ("name", ASCENDING)], unique=True, name="name_unique"
+        )
+    ],
+    "records": [
+        # ext_key is the external id when given, else the record's own id: always present,
+        # so a plain unique index enforces "one record per external id" (no partial index).
+        IndexModel(
+            [("dataset_id", ASCENDING), ("ext_key", ASCENDING)], unique=True, name="ext_unique"
+        ),
+        IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+    ],
+    "responses": [
+        IndexModel(
+            [("record_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="one_per_user"
+        ),
+        IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+    ],
+}
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, object]]) -> None:
+    for collection, models in INDEXES.items():
+        await db[collection].create_indexes(models)

@@ -1,0 +1,219 @@
+"""Records: bulk upserts, filtered pages with keyset cursors, per-user response state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import InsertOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
+
+Doc = dict[str, Any]
+RESPONSE_STATUSES = ("submitted", "draft", "discarded")
+
+
+@dataclass(frozen=True)
+class MetadataCondition:
+    """Metadata ``name`` is one of ``values`` and/or within [``ge``, ``le``]."""
+
+    name: str
+    values: Sequence[Any] | None = None
+    ge: float | None = None
+    le: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    dataset_id: ObjectId
+    statuses: Sequence[str] = ()
+    response_statuses: Sequence[str] = ()
+    external_ids: Sequence[str] | None = None
+    text: str | None = None
+    metadata: Sequence[MetadataCondition] = ()
+    record_ids: Sequence[ObjectId] | None = None
+
+
+@dataclass(frozen=True)
+class RecordOrder:
+    """Insertion order (``_id``) or last update, ascending or descending."""
+
+    by_updated: bool = False
+    descending: bool = False
+
+
+@dataclass
+class BulkOutcome:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where the previous page ended: the sort value (if not ``_id``) and the ``_id``."""
+
+    record_id: ObjectId
+    sort_value: Any = None
+
+
+class RecordRepo:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def upsert_many(self, docs: Sequence[tuple[int, Doc]]) -> BulkOutcome:
+        """Insert or update (by ``ext_key``) in one unordered bulk write.
+
+        ``docs`` pairs each document with its index in the caller's batch, so that errors
+        can be reported against what the caller sent.
+        """
+        outcome = BulkOutcome()
+        if not docs:
+            return outcome
+        now = datetime.now(UTC)
+        operations = [self._operation(doc, now) for _, doc in docs]
+        try:
+            result = await self.collection.bulk_write(operations, ordered=False)
+            details: Doc = result.bulk_api_result
+        except BulkWriteError as exc:
+            details = exc.details
+            for error in details.get("writeErrors", []):
+                outcome.errors.append((docs[error["index"]][0], _write_error(error)))
+        outcome.created = details.get("nInserted", 0) + details.get("nUpserted", 0)
+        outcome.updated = details.get("nMatched", 0)
+        return outcome
+
+    @staticmethod
+    def _operation(doc: Doc, now: datetime) -> InsertOne[Doc] | UpdateOne:
+        fresh = {
+            "status": "pending",
+            **{f"{status}_by": [] for status in RESPONSE_STATUSES},
+            "response_versions": {},
+            "created_at": now,
+        }
+        if doc.get("external_id") is None:
+            record_id = ObjectId()
+            return InsertOne({**doc, **fresh, "_id": record_id, "ext_key": str(record_id),
+                              "updated_at": now})
+        key = {"dataset_id": doc["dataset_id"], "ext_key": doc["external_id"]}
+        return UpdateOne(key, {"$set": {**doc, "updated_at": now}, "$setOnInsert": fresh},
+                         upsert=True)
+
+    async def get(self, record_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
+
+    async def by_ids(self, ids: Sequence[ObjectId]) -> list[Doc]:
+        return await self.collection.find({"_id": {"$in": list(ids)}}, {"search_text": 0}).to_list()
+
+    async def page(
+        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, limit: int
+    ) -> list[Doc]:
+        direction = -1 if order.descending else 1
+        conditions = [_query(query)]
+        if after is not None:
+            conditions.append(_after(order, after))
+        sort = [("updated_at", direction)] if order.by_updated else []
+        cursor = (
+            self.collection.find({"$and": conditions}, {"search_text": 0})
+            .sort([*sort, ("_id", direction)])
+            .limit(limit)
+        )
+        return await cursor.to_list()
+
+    async def count(self, query: RecordQuery) -> int:
+        return await self.collection.count_documents(_query(query))
+
+    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[ObjectId]:
+        cursor = self.collection.find({"dataset_id": dataset_id, "_id": {"$in": list(ids)}}, {"_id": 1})
+        found = [doc["_id"] for doc in await cursor.to_list()]
+        if found:
+            await self.collection.delete_many({"dataset_id": dataset_id, "_id": {"$in": found}})
+        return found
+
+    async def delete_dataset(self, dataset_id: ObjectId) -> None:
+        await self.collection.delete_many({"dataset_id": dataset_id})
+
+    async def apply_response_state(
+        self, record_id: ObjectId, user_key: str, status: str | None, version: int
+    ) -> None:
+        """Record which status ``user_key``'s response has, unless a newer version did already.
+
+        The version guard makes concurrent or retried writes for one (record, user) converge
+        on the newest response, whatever order they land in.
+        """
+        update: Doc = {"$set": {f"response_versions.{user_key}": version}}
+        pulls = {f"{other}_by": user_key for other in RESPONSE_STATUSES if other != status}
+        update["$pull"] = pulls
+        if status is not None:
+            update["$addToSet"] = {f"{status}_by": user_key}
+        guard = f"response_versions.{user_key}"
+        await self.collection.update_one(
+            {"_id": record_id, "$or": [{guard: {"$exists": False}}, {guard: {"$lt": version}}]},
+            update,
+        )
+
+    async def refresh_status(self, selector: Doc, min_submitted: int) -> None:
+        """Set ``completed``/``pending`` from the submitted set, atomically per record."""
+        enough = f"submitted_by.{min_submitted - 1}"
+        await self.collection.update_many(
+            {**selector, "status": "pending", enough: {"$exists": True}},
+            {"$set": {"status": "completed"}},
+        )
+        await self.collection.update_many(
+            {**selector, "status": "completed", enough: {"$exists": False}},
+            {"$set": {"status": "pending"}},
+        )
+
+
+def _write_error(error: Doc) -> str:
+    if error.get("code") == 11000:
+        return "a record with this externalId was written concurrently; retry the record"
+    return "the database refused this record"
+
+
+def _query(query: RecordQuery) -> Doc:
+    conditions: list[Doc] = [{"dataset_id": query.dataset_id}]
+    if query.statuses:
+        conditions.append({"status": {"$in": list(query.statuses)}})
+    if query.response_statuses:
+        conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
+    if query.external_ids is not None:
+        conditions.append({"external_id": {"$in": list(query.external_ids)}})
+    if query.record_ids is not None:
+        conditions.append({"_id": {"$in": list(query.record_ids)}})
+    if query.text:
+        conditions.append({"search_text": {"$regex": re.escape(query.text.lower())}})
+    for condition in query.metadata:
+        conditions.append(_metadata_condition(condition))
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def _metadata_condition(condition: MetadataCondition) -> Doc:
+    path = f"metadata.{condition.name}"
+    parts: list[Doc] = []
+    if condition.values is not None:
+        parts.append({path: {"$in": list(condition.values)}})
+    bounds: Doc = {}
+    if condition.ge is not None:
+        bounds["$gte"] = condition.ge
+    if condition.le is not None:
+        bounds["$lte"] = condition.le
+    if bounds:
+        parts.append({path: bounds})
+    return {"$and": parts} if parts else {}
+
+
+def _after(order: RecordOrder, after: Keyset) -> Doc:
+    op = "$lt" if order.descending else "$gt"
+    if not order.by_updated:
+        return {"_id": {op: after.record_id}}
+    return {
+        "$or": [
+            {"updated_at": {op: after.sort_value}},
+            {"updated_at": after.sort_value, "_id": {op: after.record_id}},
+        ]
+    }

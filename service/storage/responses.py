@@ -1,0 +1,94 @@
+"""Responses: one document per (record, user), versioned for optimistic concurrency.
+
+A deleted response keeps its document with status ``deleted`` so that its version keeps
+growing; the record's per-user state is guarded by that version (see ``RecordRepo``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from feedbackql.errors import Conflict
+
+Doc = dict[str, Any]
+ACTIVE = ["submitted", "draft", "discarded"]
+DELETED = "deleted"
+
+
+class ResponseRepo:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def write(
+        self,
+        *,
+        record_id: ObjectId,
+        dataset_id: ObjectId,
+        user_id: ObjectId,
+        status: str,
+        values: Doc,
+        expected_version: int | None,
+    ) -> Doc:
+        """Create or replace the user's response; the stored document after the write.
+
+        ``expected_version`` (when given) must equal the current version, 0 meaning "no
+        response yet"; otherwise ``Conflict``.
+        """
+        now = datetime.now(UTC)
+        key = {"record_id": record_id, "user_id": user_id}
+        update: Doc = {
+            "$set": {"status": status, "values": values, "updated_at": now, "dataset_id": dataset_id},
+            "$inc": {"version": 1},
+            "$setOnInsert": {"created_at": now},
+        }
+        if expected_version is None:
+            selector: Doc = key
+        elif expected_version == 0:
+            selector = {**key, "status": DELETED}
+        else:
+            selector = {**key, "version": expected_version, "status": {"$in": ACTIVE}}
+        upsert = expected_version in (None, 0)
+        for _attempt in range(2):
+            try:
+                doc = await self.collection.find_one_and_update(
+                    selector, update, upsert=upsert, return_document=ReturnDocument.AFTER
+                )
+            except DuplicateKeyError:
+                # Two first writes raced; the loser either retries as an update or, when it
+                # expected no response to exist, has lost the race.
+                if expected_version == 0:
+                    break
+                continue
+            if doc is not None:
+                return doc
+            break
+        raise Conflict(
+            f"the response changed since version {expected_version}; reload it and try again",
+        )
+
+    async def for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
+        cursor = self.collection.find(
+            {"record_id": {"$in": list(record_ids)}, "status": {"$in": ACTIVE}}
+        ).sort("_id", 1)
+        return await cursor.to_list()
+
+    async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one_and_update(
+            {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},
+            {"$set": {"status": DELETED, "values": {}, "updated_at": datetime.now(UTC)},
+             "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def delete_for_records(self, record_ids: Sequence[ObjectId]) -> None:
+        await self.collection.delete_many({"record_id": {"$in": list(record_ids)}})
+
+    async def delete_dataset(self, dataset_id: ObjectId) -> None:
+        await self.collection.delete_many({"dataset_id": dataset_id})

@@ -1,0 +1,33 @@
+"""The database handle and one repository per collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from feedbackql.storage.datasets import DatasetRepo
+from feedbackql.storage.indexes import ensure_indexes
+from feedbackql.storage.records import RecordRepo
+from feedbackql.storage.responses import ResponseRepo
+from feedbackql.storage.users import UserRepo, WorkspaceRepo
+
+
+class Storage:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+        self.users = UserRepo(db["users"])
+        self.workspaces = WorkspaceRepo(db["workspaces"])
+        self.datasets = DatasetRepo(db["datasets"])
+        self.records = RecordRepo(db["records"])
+        self.responses = ResponseRepo(db["responses"])
+
+    async def prepare(self) -> None:
+        await ensure_indexes(self.db)
+
+    async def ping(self) -> bool:
+        try:
+            await self.db.command("ping")
+        except Exception:
+            return False
+        return True
