@@ -69,6 +69,7 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
         "metadata_properties": properties,
         "distribution": cfg.check_distribution(spec.min_submitted, ["distribution"]),
         "allow_extra_metadata": spec.allow_extra_metadata,
+        "revision": 0,
         "created_at": now,
         "updated_at": now,
     })
@@ -97,18 +98,25 @@ async def add_question(
 
 
 async def _add_item(storage: Storage, dataset_id: ObjectId, array: str, item: Doc) -> Doc:
-    # One conditional update: still a draft and the name still free, or nothing changes.
-    updated = await storage.datasets.push_item(
-        dataset_id, array, item,
-        when={"status": "draft", f"{array}.name": {"$ne": item["name"]}},
-        changes={"updated_at": datetime.now(UTC)},
-    )
-    if updated is not None:
-        return updated
-    dataset = await get_dataset(storage, dataset_id)
-    if dataset["status"] != "draft":
-        raise Conflict(f"dataset {dataset['name']!r} is published: its {array} are frozen")
-    raise Invalid(f"the dataset already has {array[:-1]} {item['name']!r}", [array[:-1], "name"])
+    """Append a field or question while the dataset is a draft and the name is free.
+
+    Compare-and-set on ``revision``: a concurrent change makes the update miss and the check
+    run again on fresh data (FerretDB cannot test names inside arrays of documents).
+    """
+    for _attempt in range(5):
+        dataset = await get_dataset(storage, dataset_id)
+        if dataset["status"] != "draft":
+            raise Conflict(f"dataset {dataset['name']!r} is published: its {array} are frozen")
+        if any(existing["name"] == item["name"] for existing in dataset[array]):
+            raise Invalid(f"the dataset already has {array[:-1]} {item['name']!r}",
+                          [array[:-1], "name"])
+        updated = await storage.datasets.push_item(
+            dataset_id, array, item, revision=dataset.get("revision", 0),
+            changes={"updated_at": datetime.now(UTC)},
+        )
+        if updated is not None:
+            return updated
+    raise Conflict("the dataset is being changed concurrently; try again")
 
 
 async def update_dataset(

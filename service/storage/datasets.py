@@ -51,12 +51,12 @@ class DatasetRepo:
             raise _name_taken(changes.get("name", "")) from None
 
     async def push_item(
-        self, dataset_id: ObjectId, array: str, item: Doc, *, when: Doc, changes: Doc
+        self, dataset_id: ObjectId, array: str, item: Doc, *, revision: int, changes: Doc
     ) -> Doc | None:
-        """Append to ``fields``/``questions`` atomically, only while ``when`` holds."""
+        """Append to ``fields``/``questions`` if the dataset is still at ``revision``."""
         return await self.collection.find_one_and_update(
-            {"_id": dataset_id, **when},
-            {"$push": {array: item}, "$set": changes},
+            {"_id": dataset_id, "status": "draft", "revision": revision},
+            {"$push": {array: item}, "$set": changes, "$inc": {"revision": 1}},
             return_document=ReturnDocument.AFTER,
         )
 
