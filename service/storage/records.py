@@ -66,16 +66,25 @@ class RecordRepo:
         self.collection = collection
 
     async def upsert_many(self, docs: Sequence[tuple[int, Doc]]) -> BulkOutcome:
-        """Insert or update (by ``ext_key``) in one unordered bulk write.
+        """Insert new records and update existing ones (by ``ext_key``) in one bulk write.
 
         ``docs`` pairs each document with its index in the caller's batch, so that errors
-        can be reported against what the caller sent.
+        can be reported against what the caller sent. Existing external ids are looked up
+        first and updated by ``_id``: FerretDB runs upserts on a compound key far slower
+        than an ``_id`` update, and both are atomic per record.
         """
         outcome = BulkOutcome()
         if not docs:
             return outcome
         now = datetime.now(UTC)
-        operations = [self._operation(doc, now) for _, doc in docs]
+        existing = await self._existing_ids(docs)
+        operations: list[InsertOne[Doc] | UpdateOne] = []
+        for _, doc in docs:
+            record_id = existing.get(doc.get("external_id"))
+            if record_id is not None:
+                operations.append(UpdateOne({"_id": record_id}, {"$set": {**doc, "updated_at": now}}))
+            else:
+                operations.append(InsertOne(_new_record(doc, now)))
         try:
             result = await self.collection.bulk_write(operations, ordered=False)
             details: Doc = result.bulk_api_result
@@ -83,25 +92,19 @@ class RecordRepo:
             details = exc.details
             for error in details.get("writeErrors", []):
                 outcome.errors.append((docs[error["index"]][0], _write_error(error)))
-        outcome.created = details.get("nInserted", 0) + details.get("nUpserted", 0)
+        outcome.created = details.get("nInserted", 0)
         outcome.updated = details.get("nMatched", 0)
         return outcome
 
-    @staticmethod
-    def _operation(doc: Doc, now: datetime) -> InsertOne[Doc] | UpdateOne:
-        fresh = {
-            "status": "pending",
-            **{f"{status}_by": [] for status in RESPONSE_STATUSES},
-            "response_versions": {},
-            "created_at": now,
-        }
-        if doc.get("external_id") is None:
-            record_id = ObjectId()
-            return InsertOne({**doc, **fresh, "_id": record_id, "ext_key": str(record_id),
-                              "updated_at": now})
-        key = {"dataset_id": doc["dataset_id"], "ext_key": doc["external_id"]}
-        return UpdateOne(key, {"$set": {**doc, "updated_at": now}, "$setOnInsert": fresh},
-                         upsert=True)
+    async def _existing_ids(self, docs: Sequence[tuple[int, Doc]]) -> dict[Any, ObjectId]:
+        keys = [doc["external_id"] for _, doc in docs if doc.get("external_id") is not None]
+        if not keys:
+            return {}
+        cursor = self.collection.find(
+            {"dataset_id": docs[0][1]["dataset_id"], "ext_key": {"$in": keys}},
+            {"ext_key": 1},
+        )
+        return {doc["ext_key"]: doc["_id"] async for doc in cursor}
 
     async def get(self, record_id: ObjectId) -> Doc | None:
         return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
@@ -167,6 +170,20 @@ class RecordRepo:
             {**selector, "status": "completed", enough: {"$exists": False}},
             {"$set": {"status": "pending"}},
         )
+
+
+def _new_record(doc: Doc, now: datetime) -> Doc:
+    record_id = ObjectId()
+    return {
+        **doc,
+        "_id": record_id,
+        "ext_key": doc.get("external_id") or str(record_id),
+        "status": "pending",
+        **{f"{status}_by": [] for status in RESPONSE_STATUSES},
+        "response_versions": {},
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _write_error(error: Doc) -> str:

@@ -1,0 +1,42 @@
+"""A `slider` question kind: a number between `min` and `max`, in `step`s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import model_validator
+
+from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
+
+
+class SliderQuestionSettings(KindModel):
+    """The range of the slider."""
+
+    min: float
+    max: float
+    step: float = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SliderQuestionSettings:
+        if self.min >= self.max:
+            raise ValueError("min must be below max")
+        return self
+
+
+class SliderQuestion(QuestionKind):
+    name = "slider"
+    description = "A number on a continuous scale."
+    settings_model = SliderQuestionSettings
+    value_type = float
+    agreement = Agreement.INTERVAL
+    strategies = ("mean",)
+
+    def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
+        if not settings.min <= value <= settings.max:
+            raise ValueError(f"{value} is outside [{settings.min}, {settings.max}]")
+        return value
+
+
+@hookimpl
+def feedbackql_question_types() -> list[type[QuestionKind]]:
+    return [SliderQuestion]
