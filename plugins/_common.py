@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from pydantic import Field, field_validator
-
 from feedbackql.kinds import KindModel
+from pydantic import Field, field_validator
 
 NonBlank = Annotated[str, Field(min_length=1)]
 

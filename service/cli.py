@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import platformdirs
-
 from feedbackql import __version__
 from feedbackql.database.ferretdb import DatabaseUnavailable, build_ferretdb
 from feedbackql.database.local import local_database
@@ -78,7 +77,6 @@ def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
 
 def _serve(host: str, port: int, data_dir: Path) -> int:
     import uvicorn
-
     from feedbackql.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

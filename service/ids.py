@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bson import ObjectId
 from bson.errors import InvalidId
-
 from feedbackql.errors import NotFound
 
 

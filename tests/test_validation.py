@@ -139,8 +139,8 @@ async def test_bad_records_are_reported_and_good_ones_kept(
 async def test_nan_is_refused(gql: GraphQLClient) -> None:
     dataset_id = await h.sft_dataset(gql)
     body = ('{"query": "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, '
-            'records: $r) { created errors { code message } } }", "variables": {"id": "%s", '
-            '"r": [{"fields": {"prompt": "x"}, "metadata": {"m": NaN}}]}}' % dataset_id)
+            f'records: $r) {{ created errors {{ code message }} }} }}", "variables": {{"id": "{dataset_id}", '
+            '"r": [{"fields": {"prompt": "x"}, "metadata": {"m": NaN}}]}}')
     response = await gql.http.post("/graphql", content=body, headers={
         "Authorization": f"Bearer {gql.api_key}", "Content-Type": "application/json"})
     payload = response.json()

@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from strawberry.scalars import JSON
-
-from feedbackql.api.enums import MetadataPropertyKind, RecordSortField, ResponseStatus, Role, SortDirection, RecordStatus
+from feedbackql.api.enums import (
+    MetadataPropertyKind,
+    RecordSortField,
+    RecordStatus,
+    ResponseStatus,
+    Role,
+    SortDirection,
+)
 from feedbackql.api.kind_types import KindTypes
 from feedbackql.api.model_types import one_of_member
 from feedbackql.domain import config as cfg
@@ -17,6 +22,7 @@ from feedbackql.domain.records import RecordSpec, SuggestionSpec
 from feedbackql.domain.responses import AnswerSpec, ResponseSpec
 from feedbackql.domain.values import TypedValue
 from feedbackql.ids import parse_id
+from strawberry.scalars import JSON
 
 
 @strawberry.input

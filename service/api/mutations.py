@@ -3,7 +3,6 @@
 # No `from __future__ import annotations`: the class body refers to local variables.
 
 import strawberry
-
 from feedbackql.api.inputs import CreateUserInput, InputTypes, UpdateDatasetInput
 from feedbackql.api.types import (
     AddRecordsPayload,
@@ -39,7 +38,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             return types.workspace(await info.context.storage.workspaces.create(name))
 
         @strawberry.mutation(description="Create a user; the API key is returned only here.")
-        async def create_user(self, info: Info, input: CreateUserInput) -> types.CreateUserPayload:  # type: ignore[valid-type]  # noqa: A002
+        async def create_user(self, info: Info, input: CreateUserInput) -> types.CreateUserPayload:  # type: ignore[valid-type]
             if info.context.user["role"] not in ("owner", "admin"):
                 raise Forbidden("only owners and admins create users")
             check_name(input.username, ["input", "username"])
@@ -67,7 +66,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             return User.of(doc)
 
         @strawberry.mutation
-        async def create_dataset(self, info: Info, input: CreateDatasetInput) -> Dataset:  # type: ignore[valid-type]  # noqa: A002
+        async def create_dataset(self, info: Info, input: CreateDatasetInput) -> Dataset:  # type: ignore[valid-type]
             info.context.user  # noqa: B018
             spec = DatasetSpec(
                 workspace_id=parse_id(input.workspace_id, "workspace"),
@@ -99,7 +98,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             return types.dataset(doc)
 
         @strawberry.mutation
-        async def update_dataset(self, info: Info, id: strawberry.ID, input: UpdateDatasetInput) -> Dataset:  # type: ignore[valid-type]  # noqa: A002
+        async def update_dataset(self, info: Info, id: strawberry.ID, input: UpdateDatasetInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
             ctx.user  # noqa: B018
             changes = DatasetChanges(
@@ -115,13 +114,13 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             return types.dataset(doc)
 
         @strawberry.mutation(description="Freeze fields and questions; records can then be added.")
-        async def publish_dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]  # noqa: A002
+        async def publish_dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
             info.context.user  # noqa: B018
             doc = await ds.publish_dataset(info.context.storage, parse_id(id, "dataset"))
             return types.dataset(doc)
 
         @strawberry.mutation(description="Delete a dataset with its records and responses.")
-        async def delete_dataset(self, info: Info, id: strawberry.ID) -> strawberry.ID:  # noqa: A002
+        async def delete_dataset(self, info: Info, id: strawberry.ID) -> strawberry.ID:
             info.context.user  # noqa: B018
             doc = await ds.delete_dataset(info.context.storage, parse_id(id, "dataset"))
             return strawberry.ID(str(doc["_id"]))
@@ -155,7 +154,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
                                         ids=[strawberry.ID(str(i)) for i in deleted])
 
         @strawberry.mutation(description="Create or replace your response to a record.")
-        async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]  # noqa: A002
+        async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]
             ctx = info.context
             (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.user["_id"],
                                                       [input.spec()])

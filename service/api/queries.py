@@ -5,7 +5,6 @@
 from typing import Any
 
 import strawberry
-
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.records import records_page
 from feedbackql.api.types import FieldType, Info, OutputTypes, QuestionType, User
@@ -29,7 +28,7 @@ def build_query(types: OutputTypes) -> type:
             return [types.workspace(doc) for doc in await info.context.storage.workspaces.all()]
 
         @strawberry.field
-        async def dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]  # noqa: A002
+        async def dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
             info.context.user  # noqa: B018
             return types.dataset(await get_dataset(info.context.storage, parse_id(id, "dataset")))
 
@@ -43,7 +42,7 @@ def build_query(types: OutputTypes) -> type:
             return [types.dataset(doc) for doc in docs]
 
         @strawberry.field
-        async def record(self, info: Info, id: strawberry.ID) -> Record:  # type: ignore[valid-type]  # noqa: A002
+        async def record(self, info: Info, id: strawberry.ID) -> Record:  # type: ignore[valid-type]
             info.context.user  # noqa: B018
             doc = await info.context.storage.records.get(parse_id(id, "record"))
             if doc is None:
@@ -55,7 +54,7 @@ def build_query(types: OutputTypes) -> type:
             self,
             info: Info,
             dataset_id: strawberry.ID,
-            filter: RecordFilter | None = None,  # noqa: A002
+            filter: RecordFilter | None = None,
             sort: RecordSort | None = None,
             first: int = 50,
             after: str | None = None,

@@ -8,12 +8,10 @@ relations resolve lazily, through the request's DataLoaders.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from bson import ObjectId
-from strawberry.scalars import JSON
-
 from feedbackql.api.context import Context
 from feedbackql.api.enums import (
     AgreementLevel,
@@ -24,7 +22,9 @@ from feedbackql.api.enums import (
     Role,
 )
 from feedbackql.api.kind_types import KindTypes
+from feedbackql.errors import NotFound
 from feedbackql.kinds.registry import RegisteredKind
+from strawberry.scalars import JSON
 
 Doc = dict[str, Any]
 Info = strawberry.Info[Context, None]
@@ -144,7 +144,7 @@ class OutputTypes:
         return self.Response.of(doc, self.kinds)  # type: ignore[attr-defined]
 
 
-def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one class per block
+def build_output_types(kinds: KindTypes) -> OutputTypes:
     field_settings = kinds.field_settings.output
     question_settings = kinds.question_settings.output
     value_union = kinds.values.output
@@ -188,7 +188,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one cla
         @strawberry.field
         async def workspace(self, info: Info) -> Workspace:  # type: ignore[valid-type]
             doc = await info.context.loaders.workspaces.load(self.workspace_id)
-            return types.workspace(doc)
+            return types.workspace(_present(doc, "workspace"))
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes) -> "Dataset":
@@ -246,7 +246,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one cla
 
         @strawberry.field
         async def user(self, info: Info) -> User:
-            return User.of(await info.context.loaders.users.load(self.user_id))
+            return User.of(_present(await info.context.loaders.users.load(self.user_id), "user"))
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes) -> "Response":
@@ -277,14 +277,15 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one cla
 
         @strawberry.field
         async def dataset(self, info: Info) -> Dataset:
-            return Dataset.of(await info.context.loaders.datasets.load(self.dataset_id), kinds)
+            doc = await info.context.loaders.datasets.load(self.dataset_id)
+            return Dataset.of(_present(doc, "dataset"), kinds)
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes) -> "Record":
             to_value = kinds.values.to_output
             return cls(
                 id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
-                fields=doc["fields"], metadata=doc.get("metadata") or {},
+                fields=doc["fields"], metadata=cast(JSON, doc.get("metadata") or {}),
                 status=RecordStatus(doc["status"]),
                 suggestions=[Suggestion(question=s["question"],
                                         value=to_value(s["kind"], s["value"]),
@@ -322,6 +323,13 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:  # noqa: C901 - one cla
         CreateUserPayload=CreateUserPayload, kinds=kinds,
     )
     return types
+
+
+def _present(doc: Doc | None, what: str) -> Doc:
+    """A related document; it may vanish between two reads when its parent is deleted."""
+    if doc is None:
+        raise NotFound(f"the {what} was deleted")
+    return doc
 
 
 def _oid(value: Any) -> ObjectId:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
-
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, NotFound
@@ -72,7 +71,7 @@ class CheckedResponse:
 async def check_response(
     storage: Storage, registry: KindRegistry, spec: ResponseSpec
 ) -> CheckedResponse:
-    record, dataset = await _record_and_dataset(storage, spec.record_id)
+    _record, dataset = await _record_and_dataset(storage, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
     return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec),
                            config.min_submitted)

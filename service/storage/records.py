@@ -87,7 +87,7 @@ class RecordRepo:
                 operations.append(InsertOne(_new_record(doc, now)))
         try:
             result = await self.collection.bulk_write(operations, ordered=False)
-            details: Doc = result.bulk_api_result
+            details: Doc = dict(result.bulk_api_result)
         except BulkWriteError as exc:
             details = exc.details
             for error in details.get("writeErrors", []):

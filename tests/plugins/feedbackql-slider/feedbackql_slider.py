@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import model_validator
-
 from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
+from pydantic import model_validator
 
 
 class SliderQuestionSettings(KindModel):
