@@ -89,7 +89,7 @@ class RecordRepo:
             result = await self.collection.bulk_write(operations, ordered=False)
             details: Doc = dict(result.bulk_api_result)
         except BulkWriteError as exc:
-            details = exc.details
+            details = dict(exc.details)
             for error in details.get("writeErrors", []):
                 outcome.errors.append((docs[error["index"]][0], _write_error(error)))
         outcome.created = details.get("nInserted", 0)

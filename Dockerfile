@@ -1,0 +1,12 @@
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 feedbackql
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY plugins ./plugins
+RUN pip install --no-cache-dir .
+USER feedbackql
+ENV FEEDBACKQL_GRAPHIQL=false
+EXPOSE 8000
+# MONGODB_URI must point at MongoDB (see docker-compose.yml).
+CMD ["feedbackql", "serve", "--host", "0.0.0.0", "--port", "8000"]
