@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 import platformdirs
 from feedbackql import __version__
@@ -75,6 +77,10 @@ def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
         yield uri
 
 
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def _serve(host: str, port: int, data_dir: Path) -> int:
     import uvicorn
     from feedbackql.app import create_app
@@ -82,6 +88,10 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     registry = load_registry(builtin_only=settings.builtin_plugins_only)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; turning
+    # it into SystemExit lets the `with` below stop the embedded database server too.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_quietly)
     with _database(settings, data_dir) as uri:
         settings = settings.model_copy(update={"mongodb_uri": uri})
         app = create_app(settings, registry)

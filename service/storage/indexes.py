@@ -34,5 +34,8 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, object]]) -> None:
+    # One index per command: FerretDB 1.24 panics when a createIndexes command that names
+    # several indexes meets them already there (every restart).
     for collection, models in INDEXES.items():
-        await db[collection].create_indexes(models)
+        for model in models:
+            await db[collection].create_indexes([model])
