@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from feedbackql.database.local import free_port
 
 KEY = "serve-test-key"
