@@ -79,6 +79,12 @@ async def check_response(
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
     spec = checked.spec
+    async with storage.record_locks.hold([spec.record_id]):
+        return await _write_locked(storage, user_id, checked)
+
+
+async def _write_locked(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+    spec = checked.spec
     response = await storage.responses.write(
         record_id=spec.record_id,
         dataset_id=checked.dataset_id,
@@ -102,11 +108,12 @@ async def submit_responses(
 async def delete_response(storage: Storage, registry: KindRegistry,
                           user_id: ObjectId, record_id: ObjectId) -> Doc:
     record, dataset = await _record_and_dataset(storage, record_id)
-    response = await storage.responses.mark_deleted(record_id, user_id)
-    if response is None:
-        raise NotFound(f"you have no response to record {record_id}")
-    min_submitted = dataset["distribution"]["min_submitted"]
-    await _sync_record(storage, record["_id"], user_id, response, min_submitted)
+    async with storage.record_locks.hold([record_id]):
+        response = await storage.responses.mark_deleted(record_id, user_id)
+        if response is None:
+            raise NotFound(f"you have no response to record {record_id}")
+        min_submitted = dataset["distribution"]["min_submitted"]
+        await _sync_record(storage, record["_id"], user_id, response, min_submitted)
     return response
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from feedbackql.storage.datasets import DatasetRepo
 from feedbackql.storage.indexes import ensure_indexes
+from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.records import RecordRepo
 from feedbackql.storage.responses import ResponseRepo
 from feedbackql.storage.users import UserRepo, WorkspaceRepo
@@ -18,7 +19,8 @@ class Storage:
         self.users = UserRepo(db["users"])
         self.workspaces = WorkspaceRepo(db["workspaces"])
         self.datasets = DatasetRepo(db["datasets"])
-        self.records = RecordRepo(db["records"])
+        self.record_locks = RecordLocks()
+        self.records = RecordRepo(db["records"], self.record_locks)
         self.responses = ResponseRepo(db["responses"])
 
     async def prepare(self) -> None:

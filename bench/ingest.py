@@ -1,0 +1,67 @@
+"""Ingest 10,000 records through `addRecords` (batches of 1,000) versus raw `insert_many`
+of equivalent documents, on the same server in one run. Target: ratio >= 0.5.
+
+    .venv/bin/python -m bench.ingest
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+
+from bench.common import comparison_dataset, database_uri, gql, record, service, timed
+
+TOTAL, BATCH, ROUNDS = 10_000, 1_000, 3
+ADD = """mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r)
+  { created updated errors { index message } } }"""
+
+
+def raw_document(i: int, dataset_id: ObjectId) -> dict[str, Any]:
+    """What the service stores for ``record(i)``, built without any validation."""
+    source = record(i)
+    ranking = source["suggestions"][0]["value"]["ranking"]
+    return {"_id": ObjectId(), "dataset_id": dataset_id, "ext_key": source["externalId"],
+            "external_id": source["externalId"], "fields": source["fields"],
+            "metadata": source["metadata"], "status": "pending", "submitted_by": [],
+            "draft_by": [], "discarded_by": [], "response_versions": {},
+            "suggestions": [{"question": "preference", "kind": "ranking", "score": 0.7,
+                             "agent": "model-x", "value": ranking}]}
+
+
+async def main() -> None:
+    service_times, raw_times = [], []
+    with database_uri() as uri:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+        async with service(uri) as (client, settings):
+            raw = mongo[settings.database_name]["raw_records"]
+            for round_ in range(ROUNDS):
+                dataset_id = await comparison_dataset(client, f"bench-{round_}")
+                batches = [[record(i) for i in range(s, s + BATCH)] for s in range(0, TOTAL, BATCH)]
+                raw_dataset = ObjectId()
+                documents = [[raw_document(i, raw_dataset) for i in range(s, s + BATCH)]
+                             for s in range(0, TOTAL, BATCH)]
+
+                async def through_service(dataset_id: str = dataset_id,
+                                          batches: list[Any] = batches) -> None:
+                    for batch in batches:
+                        result = (await gql(client, ADD, {"id": dataset_id, "r": batch}))["addRecords"]
+                        assert result["created"] == len(batch), result
+
+                async def raw_insert(documents: list[Any] = documents) -> None:
+                    for docs in documents:
+                        await raw.insert_many(docs, ordered=False)
+
+                service_times.append(await timed(through_service))
+                raw_times.append(await timed(raw_insert))
+        await mongo.close()
+    service_s, raw_s = min(service_times), min(raw_times)
+    print(f"addRecords : {TOTAL / service_s:8.0f} records/s (best of {ROUNDS}: {service_s:.2f} s)")
+    print(f"insert_many: {TOTAL / raw_s:8.0f} records/s (best of {ROUNDS}: {raw_s:.2f} s)")
+    print(f"ratio (service rate / raw rate): {raw_s / service_s:.2f}  (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
