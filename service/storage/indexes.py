@@ -23,6 +23,10 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("dataset_id", ASCENDING), ("ext_key", ASCENDING)], unique=True, name="ext_unique"
         ),
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+        # Keyset paging: equality on the dataset, range and sort on _id / updated_at.
+        IndexModel([("dataset_id", ASCENDING), ("_id", ASCENDING)], name="page_by_id"),
+        IndexModel([("dataset_id", ASCENDING), ("updated_at", ASCENDING), ("_id", ASCENDING)],
+                   name="page_by_updated"),
     ],
     "responses": [
         IndexModel(
