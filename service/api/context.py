@@ -72,6 +72,9 @@ class Context:
 
     @property
     def user(self) -> Doc:
+        return self.require_user()
+
+    def require_user(self) -> Doc:
         """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""
         if self.current_user is None:
             raise Unauthenticated(

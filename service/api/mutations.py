@@ -33,7 +33,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
     class Mutation:
         @strawberry.mutation
         async def create_workspace(self, info: Info, name: str) -> Workspace:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             check_name(name, ["name"])
             return types.workspace(await info.context.storage.workspaces.create(name))
 
@@ -56,7 +56,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         async def add_workspace_member(
             self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID
         ) -> User:
-            info.context.user  # noqa: B018
+            info.context.require_user()
             workspace = parse_id(workspace_id, "workspace")
             if await info.context.storage.workspaces.get(workspace) is None:
                 raise NotFound(f"workspace {workspace_id} does not exist")
@@ -67,7 +67,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
 
         @strawberry.mutation
         async def create_dataset(self, info: Info, input: CreateDatasetInput) -> Dataset:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             spec = DatasetSpec(
                 workspace_id=parse_id(input.workspace_id, "workspace"),
                 name=input.name,
@@ -84,7 +84,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         @strawberry.mutation(description="Add a field to a draft dataset.")
         async def add_field(self, info: Info, dataset_id: strawberry.ID, field: FieldInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.user  # noqa: B018
+            ctx.require_user()
             doc = await ds.add_field(ctx.storage, ctx.registry, parse_id(dataset_id, "dataset"),
                                      field.spec())
             return types.dataset(doc)
@@ -92,7 +92,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         @strawberry.mutation(description="Add a question to a draft dataset.")
         async def add_question(self, info: Info, dataset_id: strawberry.ID, question: QuestionInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.user  # noqa: B018
+            ctx.require_user()
             doc = await ds.add_question(ctx.storage, ctx.registry,
                                         parse_id(dataset_id, "dataset"), question.spec())
             return types.dataset(doc)
@@ -100,7 +100,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         @strawberry.mutation
         async def update_dataset(self, info: Info, id: strawberry.ID, input: UpdateDatasetInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.user  # noqa: B018
+            ctx.require_user()
             changes = DatasetChanges(
                 name=input.name,
                 guidelines=input.guidelines,
@@ -115,13 +115,13 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
 
         @strawberry.mutation(description="Freeze fields and questions; records can then be added.")
         async def publish_dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             doc = await ds.publish_dataset(info.context.storage, parse_id(id, "dataset"))
             return types.dataset(doc)
 
         @strawberry.mutation(description="Delete a dataset with its records and responses.")
         async def delete_dataset(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-            info.context.user  # noqa: B018
+            info.context.require_user()
             doc = await ds.delete_dataset(info.context.storage, parse_id(id, "dataset"))
             return strawberry.ID(str(doc["_id"]))
 
@@ -130,7 +130,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             self, info: Info, dataset_id: strawberry.ID, records: list[RecordInput]  # type: ignore[valid-type]
         ) -> AddRecordsPayload:
             ctx = info.context
-            ctx.user  # noqa: B018
+            ctx.require_user()
             result = await ingest.add_records(
                 ctx.storage, ctx.registry, parse_id(dataset_id, "dataset"),
                 [r.spec() for r in records], ctx.settings.max_records_per_call,
@@ -146,7 +146,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             self, info: Info, dataset_id: strawberry.ID, ids: list[strawberry.ID]
         ) -> DeleteRecordsPayload:
             ctx = info.context
-            ctx.user  # noqa: B018
+            ctx.require_user()
             record_ids = [parse_id(i, "record") for i in ids]
             deleted = await ingest.delete_records(ctx.storage, parse_id(dataset_id, "dataset"),
                                                   record_ids)

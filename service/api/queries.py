@@ -24,17 +24,17 @@ def build_query(types: OutputTypes) -> type:
 
         @strawberry.field
         async def workspaces(self, info: Info) -> list[Workspace]:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018 - authentication check
+            info.context.require_user()
             return [types.workspace(doc) for doc in await info.context.storage.workspaces.all()]
 
         @strawberry.field
         async def dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             return types.dataset(await get_dataset(info.context.storage, parse_id(id, "dataset")))
 
         @strawberry.field
         async def datasets(self, info: Info, workspace_id: strawberry.ID) -> list[Dataset]:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             workspace = parse_id(workspace_id, "workspace")
             if await info.context.storage.workspaces.get(workspace) is None:
                 raise NotFound(f"workspace {workspace_id} does not exist")
@@ -43,7 +43,7 @@ def build_query(types: OutputTypes) -> type:
 
         @strawberry.field
         async def record(self, info: Info, id: strawberry.ID) -> Record:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             doc = await info.context.storage.records.get(parse_id(id, "record"))
             if doc is None:
                 raise NotFound(f"record {id} does not exist")
@@ -59,19 +59,19 @@ def build_query(types: OutputTypes) -> type:
             first: int = 50,
             after: str | None = None,
         ) -> types.RecordConnection:  # type: ignore[valid-type]
-            info.context.user  # noqa: B018
+            info.context.require_user()
             result: Any = await records_page(info.context, types, dataset_id, filter, sort,
                                              first, after)
             return result
 
         @strawberry.field
         def question_types(self, info: Info) -> list[QuestionType]:
-            info.context.user  # noqa: B018
+            info.context.require_user()
             return [QuestionType.of(e) for e in info.context.registry.questions.values()]
 
         @strawberry.field
         def field_types(self, info: Info) -> list[FieldType]:
-            info.context.user  # noqa: B018
+            info.context.require_user()
             return [FieldType.of(e) for e in info.context.registry.fields.values()]
 
     return Query

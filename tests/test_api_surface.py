@@ -1,0 +1,125 @@
+"""Dataset updates, batch responses, nested relations, and the masking of unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from feedbackql.app import create_app
+from feedbackql.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql.kinds.registry import load_registry
+from feedbackql.plugins.text_question import TextQuestionSettings
+from feedbackql.settings import Settings
+
+from tests import helpers as h
+from tests.conftest import OWNER_KEY, GraphQLClient
+
+UPDATE = """mutation($id: ID!, $input: UpdateDatasetInput!) { updateDataset(id: $id, input: $input)
+  { name guidelines distribution { minSubmitted } } }"""
+SUBMIT_MANY = """mutation($inputs: [ResponseInput!]!) { submitResponses(inputs: $inputs) { status } }"""
+
+
+async def record_ids(gql: GraphQLClient, dataset_id: str) -> list[str]:
+    page = await gql(h.RECORDS, {"id": dataset_id, "first": 100})
+    return [e["node"]["id"] for e in page["records"]["edges"]]
+
+
+def submitted(record_id: str) -> dict[str, Any]:
+    return {"recordId": record_id, "status": "SUBMITTED",
+            "values": [{"question": "completion", "value": {"text": "an answer"}}]}
+
+
+async def test_changing_min_submitted_recomputes_statuses(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql, distribution={"minSubmitted": 2})
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(3)])
+    ids = await record_ids(gql, dataset_id)
+    await gql(SUBMIT_MANY, {"inputs": [submitted(ids[0]), submitted(ids[1])]})
+
+    async def completed() -> list[str]:
+        page = await gql(h.RECORDS, {"id": dataset_id, "first": 10, "filter": {"status": "COMPLETED"}})
+        return [e["node"]["id"] for e in page["records"]["edges"]]
+
+    assert await completed() == []
+    changed = await gql(UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": 1},
+                                                             "guidelines": "New rules"}})
+    assert changed["updateDataset"]["distribution"] == {"minSubmitted": 1}
+    assert changed["updateDataset"]["guidelines"] == "New rules"
+    assert await completed() == ids[:2]
+    await gql(UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": 2}}})
+    assert await completed() == []
+    error = await gql.error(UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": 51}}})
+    assert error["extensions"]["code"] == "VALIDATION"
+
+
+async def test_submit_responses_writes_none_when_one_is_bad(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}, {"fields": {"prompt": "b"}}])
+    ids = await record_ids(gql, dataset_id)
+    bad = {**submitted(ids[1]), "values": [{"question": "completion", "value": {"rating": 1}}]}
+    error = await gql.error(SUBMIT_MANY, {"inputs": [submitted(ids[0]), bad]})
+    assert error["extensions"]["code"] == "VALIDATION"
+    record = await gql("query($id: ID!) { record(id: $id) { responses { id } } }", {"id": ids[0]})
+    assert record["record"]["responses"] == []
+    done = await gql(SUBMIT_MANY, {"inputs": [submitted(ids[0]), submitted(ids[1])]})
+    assert done["submitResponses"] == [{"status": "SUBMITTED"}] * 2
+
+
+async def test_nested_relations(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}])
+    (record_id,) = await record_ids(gql, dataset_id)
+    data = await gql("""query($id: ID!) { record(id: $id) { dataset { name workspace { name
+        datasets { id } } } } workspaces { name datasets { name status } } me { role } }""",
+                     {"id": record_id})
+    assert data["record"]["dataset"] == {"name": "sft", "workspace": {
+        "name": "team", "datasets": [{"id": dataset_id}]}}
+    assert data["workspaces"] == [{"name": "team", "datasets": [{"name": "sft", "status": "READY"}]}]
+
+
+class ExplodingQuestion(QuestionKind):
+    """A kind whose validation has a bug: stands for any unexpected exception."""
+
+    name = "exploding"
+    settings_model = TextQuestionSettings
+    value_type = str
+    agreement = Agreement.NONE
+
+    def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
+        raise RuntimeError("secret internal detail at /srv/db")
+
+
+@pytest.fixture
+async def gql_exploding(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    plugin = types.ModuleType("exploding_plugin")
+
+    @hookimpl
+    def feedbackql_question_types() -> list[Any]:
+        return [ExplodingQuestion]
+
+    plugin.feedbackql_question_types = feedbackql_question_types  # type: ignore[attr-defined]
+    app = create_app(settings, load_registry(builtin_only=True, extra_plugins=[plugin]))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield GraphQLClient(client, OWNER_KEY)
+
+
+async def test_unexpected_errors_are_masked_and_logged(
+    gql_exploding: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    gql = gql_exploding
+    dataset_id = await h.sft_dataset(gql, questions=[{"name": "q", "settings": {"exploding": {}}}])
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}])
+    (record_id,) = await record_ids(gql, dataset_id)
+    with caplog.at_level(logging.ERROR, logger="feedbackql.errors"):
+        error = await gql.error(h.SUBMIT, {"input": {"recordId": record_id, "status": "SUBMITTED",
+                                                     "values": [{"question": "q", "value": {"exploding": "x"}}]}})
+    assert error["extensions"]["code"] == "INTERNAL"
+    request_id = error["extensions"]["requestId"]
+    assert request_id in error["message"]
+    assert "secret" not in str(error)
+    assert any(request_id in record.getMessage() for record in caplog.records)
