@@ -9,6 +9,7 @@ from typing import Any
 
 from feedbackql.api.context import Context
 from feedbackql.api.schema import FeedbackSchema, build_schema
+from feedbackql.body_limit import BodySizeLimit
 from feedbackql.domain import identity
 from feedbackql.kinds.registry import KindRegistry, load_registry
 from feedbackql.settings import Settings
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         return JSONResponse({"status": "ok" if ok else "degraded", "database": ok},
                             status_code=200 if ok else 503)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -74,3 +75,5 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

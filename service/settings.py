@@ -22,3 +22,4 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=10_000, ge=100)
     max_page_size: int = Field(default=1000, ge=1, le=1000)
     max_records_per_call: int = Field(default=1000, ge=1, le=10_000)
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)

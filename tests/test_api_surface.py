@@ -123,3 +123,21 @@ async def test_unexpected_errors_are_masked_and_logged(
     assert request_id in error["message"]
     assert "secret" not in str(error)
     assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+async def test_oversized_bodies_are_refused(gql: GraphQLClient, settings: Settings) -> None:
+    huge = "x" * (settings.max_body_bytes + 1)
+    response = await gql.http.post("/graphql", json={"query": "{ me { id } }", "variables": {"x": huge}},
+                                   headers={"Authorization": f"Bearer {OWNER_KEY}"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_admins_cannot_create_owners_or_admins(gql: GraphQLClient) -> None:
+    admin = await h.new_user(gql, "admin1", role="ADMIN")
+    for role in ("OWNER", "ADMIN"):
+        error = await admin.error(h.CREATE_USER, {"input": {"username": f"x{role.lower()}", "role": role}})
+        assert error["extensions"]["code"] == "FORBIDDEN"
+    annotator = await h.new_user(admin, "ann1")
+    error = await annotator.error(h.CREATE_USER, {"input": {"username": "y", "role": "ANNOTATOR"}})
+    assert error["extensions"]["code"] == "FORBIDDEN"

@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: the class body refers to local variables.
 
 import strawberry
+from feedbackql.api.enums import Role
 from feedbackql.api.inputs import CreateUserInput, InputTypes, UpdateDatasetInput
 from feedbackql.api.types import (
     AddRecordsPayload,
@@ -39,8 +40,11 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
 
         @strawberry.mutation(description="Create a user; the API key is returned only here.")
         async def create_user(self, info: Info, input: CreateUserInput) -> types.CreateUserPayload:  # type: ignore[valid-type]
-            if info.context.user["role"] not in ("owner", "admin"):
+            caller_role = info.context.user["role"]
+            if caller_role not in ("owner", "admin"):
                 raise Forbidden("only owners and admins create users")
+            if caller_role != "owner" and input.role is not Role.ANNOTATOR:
+                raise Forbidden("only owners create owners and admins")
             check_name(input.username, ["input", "username"])
             workspace_ids = [parse_id(w, "workspace") for w in input.workspace_ids]
             found = await info.context.storage.workspaces.by_ids(workspace_ids)
