@@ -141,3 +141,12 @@ async def test_admins_cannot_create_owners_or_admins(gql: GraphQLClient) -> None
     annotator = await h.new_user(admin, "ann1")
     error = await annotator.error(h.CREATE_USER, {"input": {"username": "y", "role": "ANNOTATOR"}})
     assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_token_limit_and_graphiql(gql: GraphQLClient) -> None:
+    many_fields = "{ me { " + " ".join(["id"] * 6000) + " } }"
+    error = await gql.error(many_fields)
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION"
+    page = await gql.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
