@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,9 @@ KEY = "serve-test-key"
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FEEDBACKQL_OWNER_API_KEY": KEY}
+    # A database of its own, in case MONGODB_URI points at a server that outlives the test.
+    env = {**os.environ, "FEEDBACKQL_OWNER_API_KEY": KEY,
+           "FEEDBACKQL_DATABASE_NAME": f"fqltest_serve_{data_dir.name}"}
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / "service.log").open("ab") as log:
         return subprocess.Popen(
@@ -52,7 +55,7 @@ def _servers_using(data_dir: Path) -> list[str]:
 
 @pytest.fixture
 def service_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+    return tmp_path / uuid.uuid4().hex[:12]
 
 
 def _gql(port: int, query: str) -> dict[str, object]:

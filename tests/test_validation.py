@@ -143,10 +143,11 @@ async def test_nan_is_refused(gql: GraphQLClient) -> None:
             '"r": [{"fields": {"prompt": "x"}, "metadata": {"m": NaN}}]}}')
     response = await gql.http.post("/graphql", content=body, headers={
         "Authorization": f"Bearer {gql.api_key}", "Content-Type": "application/json"})
-    payload = response.json()
-    created = (payload.get("data") or {}).get("addRecords")
-    assert created is None or created["created"] == 0
-    assert response.status_code < 500
+    assert response.status_code == 200
+    result = response.json()["data"]["addRecords"]
+    assert result["created"] == 0
+    assert result["errors"][0]["code"] == "VALIDATION"
+    assert "finite" in result["errors"][0]["message"]
 
 
 async def test_metadata_properties_and_extra_metadata(gql: GraphQLClient) -> None:
