@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from feedbackql.app import create_app
 from feedbackql.database.local import local_database
 from feedbackql.kinds.registry import load_registry

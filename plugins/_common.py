@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from feedbackql.kinds import KindModel
 from pydantic import Field, field_validator
+
+from feedbackql.kinds import KindModel
 
 NonBlank = Annotated[str, Field(min_length=1)]
 

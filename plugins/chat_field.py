@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import Field
+
 from feedbackql.kinds import FieldKind, KindModel, hookimpl
 from feedbackql.plugins._common import MarkdownSettings
-from pydantic import Field
 
 
 class ChatFieldSettings(MarkdownSettings):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import Field
+
 from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
 from feedbackql.plugins._common import LabelOption, OptionsSettings, require_known, require_unique
-from pydantic import Field
 
 
 class RankingQuestionSettings(OptionsSettings):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import Field, field_validator
+
 from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
 from feedbackql.plugins._common import require_unique
-from pydantic import Field, field_validator
 
 RatingValue = Annotated[int, Field(ge=0, le=10)]
 

@@ -7,6 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pymongo import AsyncMongoClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+
 from feedbackql.api.context import Context
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
@@ -14,12 +21,6 @@ from feedbackql.domain import identity
 from feedbackql.kinds.registry import KindRegistry, load_registry
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
-from pymongo import AsyncMongoClient
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
 
 log = logging.getLogger("feedbackql")
 

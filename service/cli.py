@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 import platformdirs
+
 from feedbackql import __version__
 from feedbackql.database.ferretdb import DatabaseUnavailable, build_ferretdb
 from feedbackql.database.local import local_database
@@ -83,6 +84,7 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
 
 def _serve(host: str, port: int, data_dir: Path) -> int:
     import uvicorn
+
     from feedbackql.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

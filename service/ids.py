@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 from bson.errors import InvalidId
+
 from feedbackql.errors import NotFound
 
 

@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
+
 from feedbackql.app import create_app
 from feedbackql.database.local import local_database
 from feedbackql.kinds.registry import KindRegistry, load_registry
 from feedbackql.settings import Settings
-from pymongo import AsyncMongoClient
 
 OWNER_KEY = "owner-test-key"
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
+
 from feedbackql.app import create_app
 from feedbackql.kinds import Agreement, QuestionKind, hookimpl
 from feedbackql.kinds.registry import load_registry
 from feedbackql.plugins.text_question import TextQuestionSettings
 from feedbackql.settings import Settings
-
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 

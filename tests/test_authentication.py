@@ -4,9 +4,9 @@ every Query and Mutation field of the schema (the meta-test fails when one is ad
 from __future__ import annotations
 
 import pytest
+
 from feedbackql.api.schema import build_schema
 from feedbackql.kinds.registry import KindRegistry
-
 from tests.conftest import GraphQLClient
 
 OID = "0123456789abcdef01234567"

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+
 from feedbackql.api.schema import build_schema
 from feedbackql.app import create_app
 from feedbackql.kinds import QuestionKind, hookimpl
 from feedbackql.kinds.registry import PluginError, load_registry
 from feedbackql.settings import Settings
-
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 

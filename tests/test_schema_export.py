@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from feedbackql.api.schema import build_schema
 from feedbackql.kinds.registry import KindRegistry
-
 from tests.conftest import repo_root
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from feedbackql.database.local import free_port
 
 KEY = "serve-test-key"

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bson import ObjectId
+from starlette.requests import HTTPConnection
+from strawberry.dataloader import DataLoader
+
 from feedbackql.api.kind_types import KindTypes
 from feedbackql.errors import Unauthenticated
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
-from starlette.requests import HTTPConnection
-from strawberry.dataloader import DataLoader
 
 Doc = dict[str, Any]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+
 from feedbackql.errors import Invalid
 from feedbackql.storage.records import Keyset, RecordOrder
 

@@ -11,9 +11,10 @@ import logging
 import uuid
 from collections.abc import Iterator
 
-from feedbackql.errors import DomainError
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from feedbackql.errors import DomainError
 
 log = logging.getLogger("feedbackql.errors")
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from strawberry.scalars import JSON
+
 from feedbackql.api.enums import (
     MetadataPropertyKind,
     RecordSortField,
@@ -22,7 +24,6 @@ from feedbackql.domain.records import RecordSpec, SuggestionSpec
 from feedbackql.domain.responses import AnswerSpec, ResponseSpec
 from feedbackql.domain.values import TypedValue
 from feedbackql.ids import parse_id
-from strawberry.scalars import JSON
 
 
 @strawberry.input

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
 import strawberry
+
 from feedbackql.api.model_types import Converter, TypeFactory
 from feedbackql.kinds.base import Kind
 from feedbackql.kinds.registry import KindRegistry, RegisteredKind

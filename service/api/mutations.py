@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: the class body refers to local variables.
 
 import strawberry
+
 from feedbackql.api.enums import Role
 from feedbackql.api.inputs import CreateUserInput, InputTypes, UpdateDatasetInput
 from feedbackql.api.types import (

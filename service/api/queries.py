@@ -5,6 +5,7 @@
 from typing import Any
 
 import strawberry
+
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.records import records_page
 from feedbackql.api.types import FieldType, Info, OutputTypes, QuestionType, User

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext
+
 from feedbackql.api.errors import ErrorCodes
 from feedbackql.api.inputs import build_input_types
 from feedbackql.api.kind_types import KindTypes, build_kind_types
@@ -14,9 +18,6 @@ from feedbackql.api.queries import build_query
 from feedbackql.api.types import build_output_types
 from feedbackql.kinds.registry import KindRegistry, PluginError
 from feedbackql.settings import Settings
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import ExecutionContext
 
 
 class FeedbackSchema(strawberry.Schema):

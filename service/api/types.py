@@ -12,6 +12,8 @@ from typing import Any, cast
 
 import strawberry
 from bson import ObjectId
+from strawberry.scalars import JSON
+
 from feedbackql.api.context import Context
 from feedbackql.api.enums import (
     AgreementLevel,
@@ -24,7 +26,6 @@ from feedbackql.api.enums import (
 from feedbackql.api.kind_types import KindTypes
 from feedbackql.errors import NotFound
 from feedbackql.kinds.registry import RegisteredKind
-from strawberry.scalars import JSON
 
 Doc = dict[str, Any]
 Info = strawberry.Info[Context, None]

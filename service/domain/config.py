@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from feedbackql.errors import Invalid, invalid_from_pydantic
 from feedbackql.kinds.base import Kind
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.safety import check_text
-from pydantic import ValidationError
 
 NAME = re.compile(r"^(?=.*[a-z0-9])[a-z0-9_-]+$")
 MAX_NAME, MAX_TITLE, MAX_DESCRIPTION, MAX_GUIDELINES = 200, 500, 1000, 100_000

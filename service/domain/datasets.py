@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+
 from feedbackql.domain import config as cfg
 from feedbackql.errors import Conflict, Invalid, NotFound
 from feedbackql.kinds.registry import KindRegistry

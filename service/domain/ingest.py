@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bson import ObjectId
+
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.datasets import get_dataset
 from feedbackql.domain.records import RecordSpec, build_record

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bson import ObjectId
+from pydantic import ValidationError
+
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, invalid_from_pydantic
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.safety import check_storable, check_text
-from pydantic import ValidationError
 
 MAX_EXTERNAL_ID = 1000
 Path = Sequence[str | int]

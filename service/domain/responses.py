@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
+
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, NotFound

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.errors import Invalid, invalid_from_pydantic
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.safety import check_storable
-from pydantic import ValidationError
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
+from pydantic import BaseModel
+
 from feedbackql.kinds import hookspecs
 from feedbackql.kinds.base import Agreement, FieldKind, Kind, QuestionKind
-from pydantic import BaseModel
 
 BUILTIN_DISTRIBUTION = "feedbackql"
 KIND_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,49}$")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from feedbackql.errors import Conflict
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
+from feedbackql.errors import Conflict
 
 Doc = dict[str, Any]
 

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from feedbackql.storage.locks import RecordLocks
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
+
+from feedbackql.storage.locks import RecordLocks
 
 Doc = dict[str, Any]
 RESPONSE_STATUSES = ("submitted", "draft", "discarded")

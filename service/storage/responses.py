@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from feedbackql.errors import Conflict
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+
+from feedbackql.errors import Conflict
 
 Doc = dict[str, Any]
 ACTIVE = ["submitted", "draft", "discarded"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from feedbackql.storage.datasets import DatasetRepo
 from feedbackql.storage.indexes import ensure_indexes
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.records import RecordRepo
 from feedbackql.storage.responses import ResponseRepo
 from feedbackql.storage.users import UserRepo, WorkspaceRepo
-from pymongo.asynchronous.database import AsyncDatabase
 
 
 class Storage:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
 from pydantic import model_validator
+
+from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
 
 
 class SliderQuestionSettings(KindModel):
