@@ -129,6 +129,24 @@ async def test_paging_over_more_than_1000_records(gql: GraphQLClient) -> None:
     assert error["extensions"]["code"] == "VALIDATION"
 
 
+async def test_sort_by_update_pages_without_gaps(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"externalId": f"e{i}", "fields": {"prompt": "p"}} for i in range(7)])
+    await h.add_records(gql, dataset_id, [{"externalId": "e2", "fields": {"prompt": "changed"}}])
+    sort = {"field": "UPDATED_AT", "direction": "DESC"}
+    seen, after = [], None
+    while True:
+        page = (await gql(h.RECORDS, {"id": dataset_id, "first": 3, "after": after, "sort": sort}))["records"]
+        seen += [e["node"]["externalId"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen[0] == "e2"
+    assert sorted(seen) == [f"e{i}" for i in range(7)]
+    error = await gql.error(h.RECORDS, {"id": dataset_id, "first": 3, "after": after})
+    assert "another sort order" in error["message"]
+
+
 async def test_filters(gql: GraphQLClient) -> None:
     dataset_id = await h.sft_dataset(gql, metadataProperties=[
         {"name": "source", "kind": "TERMS"}, {"name": "length", "kind": "INTEGER"}])

@@ -71,6 +71,10 @@ async def test_comparison_ranking(gql: GraphQLClient) -> None:
         record = (await gql(RECORD, {"id": record_id}))["record"]
         assert record["status"] == ("PENDING" if name == "ann" else "COMPLETED")
     assert [r["values"][0]["value"]["ranking"] for r in record["responses"]] == [ranking, ranking]
+    page = await gql("""query($id: ID!) { records(datasetId: $id, first: 10) { edges { node {
+        responses { user { username } } suggestions { agent } } } } }""", {"id": created["id"]})
+    (edge,) = page["records"]["edges"]
+    assert [r["user"]["username"] for r in edge["node"]["responses"]] == ["ann", "bob"]
 
 
 async def test_prompt_rating_and_labels(gql: GraphQLClient) -> None:
