@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,6 +33,14 @@ class GraphQLApp(GraphQL[Context, None]):
         self.kinds = schema.kinds
         self.registry = registry
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        # json.loads raises RecursionError on absurdly nested input and UnicodeDecodeError on
+        # bytes that are not UTF-8; as JSONDecodeError strawberry answers them with a 400.
+        try:
+            return super().decode_json(data)
+        except (RecursionError, UnicodeDecodeError) as exc:
+            raise json.JSONDecodeError(f"unusable JSON ({type(exc).__name__})", "", 0) from None
 
     async def get_context(self, request: Any, response: Any) -> Context:
         storage: Storage = request.app.state.storage

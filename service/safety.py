@@ -1,7 +1,8 @@
 """Checks that user data can be stored as-is by both MongoDB and FerretDB.
 
 FerretDB refuses nested arrays, keys containing '.' or starting with '$', NaN/Infinity and NUL
-characters; BSON integers are 64-bit. Such data is refused up front as ``VALIDATION``.
+characters; BSON integers are 64-bit and BSON strings UTF-8 (JSON can carry lone surrogates,
+which have none). Such data is refused up front as ``VALIDATION``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ def check_storable(value: Any, path: Sequence[str | int] = ()) -> None:
 def check_text(text: str, path: Sequence[str | int]) -> None:
     if "\x00" in text:
         raise Invalid("text must not contain NUL characters", path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("text must be valid Unicode (no lone surrogates)", path) from None
 
 
 def _check(value: Any, path: list[str | int], *, in_array: bool, depth: int) -> None:

@@ -27,6 +27,8 @@ def record_query(dataset_id: Any, where: RecordFilter | None) -> RecordQuery:
         conditions.append(MetadataCondition(name=m.name, values=m.values, ge=m.ge, le=m.le))
     if where.text is not None:
         check_storable(where.text, ["filter", "text"])
+    if where.external_ids is not None:
+        check_storable(where.external_ids, ["filter", "externalIds"])
     return RecordQuery(
         dataset_id=dataset_id,
         statuses=[where.status.value] if where.status else [],

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from feedbackql.errors import Invalid, invalid_from_pydantic
 from feedbackql.kinds.base import Kind
 from feedbackql.kinds.registry import KindRegistry
-from feedbackql.safety import check_text
+from feedbackql.safety import check_storable, check_text
 
 NAME = re.compile(r"^(?=.*[a-z0-9])[a-z0-9_-]+$")
 MAX_NAME, MAX_TITLE, MAX_DESCRIPTION, MAX_GUIDELINES = 200, 500, 1000, 100_000
@@ -97,6 +97,7 @@ def parse_settings(kind: Kind, raw: dict[str, Any], path: Path) -> dict[str, Any
     except ValidationError as exc:
         raise invalid_from_pydantic(exc, [*path, "settings", kind.name]) from None
     stored: dict[str, Any] = settings.model_dump(mode="json", by_alias=True)
+    check_storable(stored, [*path, "settings", kind.name])
     return stored
 
 

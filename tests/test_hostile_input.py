@@ -1,0 +1,71 @@
+"""Input built to break things gets a typed refusal (never a 500) and changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+from tests import helpers as h
+from tests.conftest import GraphQLClient
+
+ADD = ("mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) "
+       "{ created errors { code message } } }")
+
+
+async def post_raw(gql: GraphQLClient, body: str | bytes) -> tuple[int, str]:
+    response = await gql.http.post("/graphql", content=body, headers={
+        "Authorization": f"Bearer {gql.api_key}", "Content-Type": "application/json"})
+    return response.status_code, response.text
+
+
+async def test_absurdly_nested_json_is_a_bad_request(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    deep = "[" * 100_000 + "]" * 100_000
+    body = ('{"query": QUERY, "variables": {"id": "@@ID@@", "r": [{"fields": {"prompt": "x"}, '
+            '"metadata": {"m": DEEP}}]}}').replace("QUERY", json.dumps(ADD)).replace(
+                "@@ID@@", dataset_id).replace("DEEP", deep)
+    status, _ = await post_raw(gql, body)
+    assert status == 400
+    page = await gql(h.RECORDS, {"id": dataset_id, "first": 1})
+    assert page["records"]["totalCount"] == 0
+
+
+async def test_non_utf8_body_is_a_bad_request(gql: GraphQLClient) -> None:
+    status, _ = await post_raw(gql, b"\xff\xfe{}")
+    assert status == 400
+
+
+async def test_lone_surrogates_are_refused(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    body = ('{"query": QUERY, "variables": {"id": "@@ID@@", "r": [{"fields": {"prompt": "x\\ud800y"}}, '
+            '{"fields": {"prompt": "ok"}, "externalId": "\\udfff"}]}}').replace(
+                "QUERY", json.dumps(ADD)).replace("@@ID@@", dataset_id)
+    status, text = await post_raw(gql, body)
+    assert status == 200
+    result = json.loads(text)["data"]["addRecords"]
+    assert result["created"] == 0
+    assert [e["code"] for e in result["errors"]] == ["VALIDATION", "VALIDATION"]
+    assert "surrogate" in result["errors"][0]["message"]
+
+
+async def test_settings_text_that_the_database_refuses_is_a_validation_error(gql: GraphQLClient) -> None:
+    ws = await h.workspace(gql)
+    error = await gql.error(h.CREATE_DATASET, {"input": {"workspaceId": ws, "name": "d", "questions": [
+        {"name": "q", "settings": {"label": {"options": [{"value": "a", "text": "A\u0000"},
+                                                       {"value": "b", "text": "B"}]}}}]}})
+    assert error["extensions"]["code"] == "VALIDATION"
+    assert "NUL" in error["message"]
+
+
+async def test_filter_values_that_the_database_refuses_are_validation_errors(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    for where in ({"externalIds": ["a\u0000"]}, {"text": "\u0000"},
+                  {"metadata": [{"name": "$where", "values": ["x"]}]},
+                  {"metadata": [{"name": "m", "values": [{"$gt": 1}]}]}):
+        error = await gql.error(h.RECORDS, {"id": dataset_id, "first": 1, "filter": where})
+        assert error["extensions"]["code"] == "VALIDATION", where
+
+
+async def test_form_posts_are_refused(gql: GraphQLClient) -> None:
+    response = await gql.http.post("/graphql", data={"query": "{ me { id } }"},
+                                   headers={"Authorization": f"Bearer {gql.api_key}"})
+    assert response.status_code in (400, 415)
