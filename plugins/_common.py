@@ -42,9 +42,11 @@ class MarkdownSettings(KindModel):
 
 def require_unique(values: Sequence[object], what: str) -> None:
     seen: set[object] = set()
-    duplicates = [v for v in values if v in seen or seen.add(v)]
-    if duplicates:
-        raise ValueError(f"{what} must be unique; repeated: {sorted(map(str, set(duplicates)))}")
+    repeated: set[object] = set()
+    for value in values:
+        (repeated if value in seen else seen).add(value)
+    if repeated:
+        raise ValueError(f"{what} must be unique; repeated: {sorted(map(str, repeated))}")
 
 
 def require_known(values: Sequence[str], allowed: set[str]) -> None:
