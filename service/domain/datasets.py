@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ class DatasetChanges:
     guidelines: str | None = None
     min_submitted: int | None = None
     allow_extra_metadata: bool | None = None
-    metadata_properties: Sequence[cfg.MetadataPropertySpec] | None = field(default=None)
+    metadata_properties: Sequence[cfg.MetadataPropertySpec] | None = None
 
 
 async def get_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:

@@ -38,7 +38,6 @@ class RecordQuery:
     external_ids: Sequence[str] | None = None
     text: str | None = None
     metadata: Sequence[MetadataCondition] = ()
-    record_ids: Sequence[ObjectId] | None = None
 
 
 @dataclass(frozen=True)
@@ -229,8 +228,6 @@ def _query(query: RecordQuery) -> Doc:
         conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
     if query.external_ids is not None:
         conditions.append({"external_id": {"$in": list(query.external_ids)}})
-    if query.record_ids is not None:
-        conditions.append({"_id": {"$in": list(query.record_ids)}})
     if query.text:
         conditions.append({"search_text": {"$regex": re.escape(query.text.lower())}})
     for condition in query.metadata:
