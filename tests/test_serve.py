@@ -9,11 +9,13 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from feedbackql.database.local import free_port
+from tests import helpers as h
 
 KEY = "serve-test-key"
 
@@ -59,11 +61,27 @@ def service_dir(tmp_path: Path) -> Path:
     return tmp_path / uuid.uuid4().hex[:12]
 
 
-def _gql(port: int, query: str) -> dict[str, object]:
-    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query},
+def _gql(port: int, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query, "variables": variables},
                           headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
-    body: dict[str, object] = response.json()
+    body: dict[str, Any] = response.json()
     return body
+
+
+def _answered_record(port: int) -> str:
+    """A published dataset with one record answered by the owner; the record's id."""
+    ws = _gql(port, h.CREATE_WORKSPACE, {"n": "kept"})["data"]["createWorkspace"]["id"]
+    spec = {"workspaceId": ws, "name": "sft", "fields": [{"name": "prompt", "settings": h.TEXT}],
+            "questions": [{"name": "completion", "settings": {"text": {}}}]}
+    dataset = _gql(port, h.CREATE_DATASET, {"input": spec})["data"]["createDataset"]["id"]
+    _gql(port, h.PUBLISH, {"id": dataset})
+    _gql(port, h.ADD_RECORDS, {"id": dataset, "records": [{"fields": {"prompt": "p"}}]})
+    page = _gql(port, h.RECORDS, {"id": dataset, "first": 1})["data"]["records"]
+    record_id: str = page["edges"][0]["node"]["id"]
+    answer = {"recordId": record_id, "status": "SUBMITTED",
+              "values": [{"question": "completion", "value": {"text": "kept answer"}}]}
+    assert _gql(port, h.SUBMIT, {"input": answer})["data"]["submitResponse"]["status"] == "SUBMITTED"
+    return record_id
 
 
 def test_data_survives_a_restart_and_the_database_stops_with_the_service(service_dir: Path) -> None:
@@ -71,8 +89,7 @@ def test_data_survives_a_restart_and_the_database_stops_with_the_service(service
     process = _start(service_dir, port)
     try:
         _wait_healthy(process, port, service_dir)
-        created = _gql(port, 'mutation { createWorkspace(name: "kept") { name } }')
-        assert created == {"data": {"createWorkspace": {"name": "kept"}}}
+        record_id = _answered_record(port)
     finally:
         _stop(process)
     assert _servers_using(service_dir) == []
@@ -81,6 +98,10 @@ def test_data_survives_a_restart_and_the_database_stops_with_the_service(service
     try:
         _wait_healthy(process, port, service_dir)
         assert _gql(port, "{ workspaces { name } }") == {"data": {"workspaces": [{"name": "kept"}]}}
+        record = _gql(port, """query($id: ID!) { record(id: $id) { status
+            responses { values { value { ... on TextValue { text } } } } } }""", {"id": record_id})
+        assert record["data"]["record"] == {
+            "status": "COMPLETED", "responses": [{"values": [{"value": {"text": "kept answer"}}]}]}
         get = httpx.get(f"http://127.0.0.1:{port}/graphql", params={"query": "{ me { id } }"},
                         headers={"Accept": "application/json"})
         assert get.status_code in (400, 405)
