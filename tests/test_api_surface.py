@@ -150,3 +150,13 @@ async def test_token_limit_and_graphiql(gql: GraphQLClient) -> None:
     page = await gql.http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "graphiql" in page.text.lower()
+
+
+async def test_renaming_onto_an_existing_dataset_is_a_conflict(gql: GraphQLClient) -> None:
+    ws = await h.workspace(gql)
+    first = await h.dataset(gql, ws, name="first", publish=False)
+    await h.dataset(gql, ws, name="second", publish=False)
+    error = await gql.error(UPDATE, {"id": first["id"], "input": {"name": "second"}})
+    assert error["extensions"]["code"] == "CONFLICT"
+    data = await gql("query($id: ID!) { dataset(id: $id) { name } }", {"id": first["id"]})
+    assert data["dataset"]["name"] == "first"
