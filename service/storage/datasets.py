@@ -7,9 +7,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
 from feedbackql.errors import Conflict
+from feedbackql.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
 
@@ -25,7 +26,9 @@ class DatasetRepo:
     async def insert(self, doc: Doc) -> Doc:
         try:
             await self.collection.insert_one(doc)
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise _name_taken(doc["name"]) from None
         return doc
 
@@ -47,7 +50,9 @@ class DatasetRepo:
                 {"$set": changes},
                 return_document=ReturnDocument.AFTER,
             )
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise _name_taken(changes.get("name", "")) from None
 
     async def push_item(

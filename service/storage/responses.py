@@ -13,9 +13,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
 from feedbackql.errors import Conflict
+from feedbackql.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
 ACTIVE = ["submitted", "draft", "discarded"]
@@ -60,7 +61,9 @@ class ResponseRepo:
                 doc = await self.collection.find_one_and_update(
                     selector, update, upsert=upsert, return_document=ReturnDocument.AFTER
                 )
-            except DuplicateKeyError:
+            except OperationFailure as exc:
+                if not is_duplicate_key(exc):
+                    raise
                 # Two first writes raced; the loser either retries as an update or, when it
                 # expected no response to exist, has lost the race.
                 if expected_version == 0:

@@ -8,9 +8,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
 from feedbackql.errors import Conflict
+from feedbackql.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
 
@@ -31,7 +32,9 @@ class UserRepo:
         }
         try:
             await self.collection.insert_one(doc)
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise Conflict(f"a user named {username!r} already exists") from None
         return doc
 
@@ -71,7 +74,9 @@ class WorkspaceRepo:
         doc: Doc = {"name": name, "created_at": datetime.now(UTC)}
         try:
             await self.collection.insert_one(doc)
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise Conflict(f"a workspace named {name!r} already exists") from None
         return doc
 
