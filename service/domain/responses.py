@@ -81,20 +81,15 @@ async def check_response(
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
-        return await _write_locked(storage, user_id, checked)
-
-
-async def _write_locked(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
-    spec = checked.spec
-    response = await storage.responses.write(
-        record_id=spec.record_id,
-        dataset_id=checked.dataset_id,
-        user_id=user_id,
-        status=spec.status,
-        values=checked.values,
-        expected_version=spec.expected_version,
-    )
-    await _sync_record(storage, spec.record_id, user_id, response, checked.min_submitted)
+        response = await storage.responses.write(
+            record_id=spec.record_id,
+            dataset_id=checked.dataset_id,
+            user_id=user_id,
+            status=spec.status,
+            values=checked.values,
+            expected_version=spec.expected_version,
+        )
+        await _sync_record(storage, spec.record_id, user_id, response, checked.min_submitted)
     return response
 
 
@@ -106,8 +101,7 @@ async def submit_responses(
     return [await write_response(storage, user_id, c) for c in checked]
 
 
-async def delete_response(storage: Storage, registry: KindRegistry,
-                          user_id: ObjectId, record_id: ObjectId) -> Doc:
+async def delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
     record, dataset = await _record_and_dataset(storage, record_id)
     async with storage.record_locks.hold([record_id]):
         response = await storage.responses.mark_deleted(record_id, user_id)
