@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tests.conftest import GraphQLClient
@@ -74,6 +75,13 @@ async def add_records(gql: GraphQLClient, dataset_id: str, records: list[dict[st
     return (await gql(ADD_RECORDS, {"id": dataset_id, "records": records}))["addRecords"]
 
 
-async def new_user(gql: GraphQLClient, username: str, role: str = "ANNOTATOR") -> GraphQLClient:
-    data = await gql(CREATE_USER, {"input": {"username": username, "role": role}})
+async def new_user(gql: GraphQLClient, username: str, role: str = "ANNOTATOR",
+                   workspaces: Sequence[str] = ()) -> GraphQLClient:
+    data = await gql(CREATE_USER, {"input": {"username": username, "role": role,
+                                             "workspaceIds": list(workspaces)}})
     return gql.as_user(data["createUser"]["apiKey"])
+
+
+async def workspace_of(gql: GraphQLClient, dataset_id: str) -> str:
+    data = await gql("query($id: ID!) { dataset(id: $id) { workspace { id } } }", {"id": dataset_id})
+    return str(data["dataset"]["workspace"]["id"])

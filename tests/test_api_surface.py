@@ -134,12 +134,15 @@ async def test_oversized_bodies_are_refused(gql: GraphQLClient, settings: Settin
 
 
 async def test_admins_cannot_create_owners_or_admins(gql: GraphQLClient) -> None:
-    admin = await h.new_user(gql, "admin1", role="ADMIN")
+    ws = await h.workspace(gql)
+    admin = await h.new_user(gql, "admin1", role="ADMIN", workspaces=[ws])
     for role in ("OWNER", "ADMIN"):
-        error = await admin.error(h.CREATE_USER, {"input": {"username": f"x{role.lower()}", "role": role}})
+        error = await admin.error(h.CREATE_USER, {"input": {"username": f"x{role.lower()}", "role": role,
+                                                            "workspaceIds": [ws]}})
         assert error["extensions"]["code"] == "FORBIDDEN"
-    annotator = await h.new_user(admin, "ann1")
-    error = await annotator.error(h.CREATE_USER, {"input": {"username": "y", "role": "ANNOTATOR"}})
+    annotator = await h.new_user(admin, "ann1", workspaces=[ws])
+    error = await annotator.error(h.CREATE_USER, {"input": {"username": "y", "role": "ANNOTATOR",
+                                                            "workspaceIds": [ws]}})
     assert error["extensions"]["code"] == "FORBIDDEN"
 
 

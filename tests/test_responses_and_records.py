@@ -71,7 +71,8 @@ async def test_concurrent_submits_converge_without_duplicates(gql: GraphQLClient
     await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(4)])
     page = await gql(h.RECORDS, {"id": dataset_id, "first": 10})
     record_ids = [e["node"]["id"] for e in page["records"]["edges"]]
-    users = [await h.new_user(gql, f"user{i}") for i in range(5)]
+    ws = await h.workspace_of(gql, dataset_id)
+    users = [await h.new_user(gql, f"user{i}", workspaces=[ws]) for i in range(5)]
     statuses = ["SUBMITTED", "DRAFT", "SUBMITTED", "DISCARDED", "SUBMITTED", "DRAFT"]
     await asyncio.gather(*(
         user(h.SUBMIT, answer(record_id, status, text="x" if status != "DISCARDED" else ""))

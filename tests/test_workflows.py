@@ -25,7 +25,7 @@ async def test_sft_completions(gql: GraphQLClient) -> None:
     assert page["totalCount"] == 2
     record_id = page["edges"][0]["node"]["id"]
 
-    alice = await h.new_user(gql, "alice")
+    alice = await h.new_user(gql, "alice", workspaces=[await h.workspace_of(gql, dataset_id)])
     submitted = await alice(h.SUBMIT, {"input": {
         "recordId": record_id, "status": "SUBMITTED",
         "values": [{"question": "completion", "value": {"text": "Reinforcement learning from human feedback."}}],
@@ -64,7 +64,7 @@ async def test_comparison_ranking(gql: GraphQLClient) -> None:
 
     ranking = [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]
     for name in ("ann", "bob"):
-        user = await h.new_user(gql, name)
+        user = await h.new_user(gql, name, workspaces=[await h.workspace_of(gql, created["id"])])
         await user(h.SUBMIT, {"input": {"recordId": record_id, "status": "SUBMITTED",
                                         "values": [{"question": "preference",
                                                     "value": {"ranking": ranking}}]}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from bson import ObjectId
@@ -13,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from feedbackql.api.kind_types import KindTypes
 from feedbackql.errors import Unauthenticated
 from feedbackql.kinds.registry import KindRegistry
+from feedbackql.policy import Caller
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
 
@@ -46,6 +48,7 @@ class Loaders:
     users: DataLoader[ObjectId, Doc | None]
     workspaces: DataLoader[ObjectId, Doc | None]
     datasets: DataLoader[ObjectId, Doc | None]
+    records: DataLoader[ObjectId, Doc | None]
     responses: DataLoader[ObjectId, list[Doc]]
 
     @classmethod
@@ -54,6 +57,7 @@ class Loaders:
             users=DataLoader(_by_id(storage.users.by_ids)),
             workspaces=DataLoader(_by_id(storage.workspaces.by_ids)),
             datasets=DataLoader(_by_id(storage.datasets.by_ids)),
+            records=DataLoader(_by_id(storage.records.by_ids)),
             responses=DataLoader(_grouped(storage.responses.for_records, "record_id")),
         )
 
@@ -74,6 +78,11 @@ class Context:
     @property
     def user(self) -> Doc:
         return self.require_user()
+
+    @cached_property
+    def caller(self) -> Caller:
+        """The authenticated caller as the policy sees it; ``UNAUTHENTICATED`` without one."""
+        return Caller.of(self.require_user())
 
     def require_user(self) -> Doc:
         """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""

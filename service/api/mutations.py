@@ -4,7 +4,7 @@
 
 import strawberry
 
-from feedbackql.api.enums import Role
+from feedbackql.api import access
 from feedbackql.api.inputs import CreateUserInput, InputTypes, UpdateDatasetInput
 from feedbackql.api.types import (
     AddRecordsPayload,
@@ -12,69 +12,87 @@ from feedbackql.api.types import (
     Info,
     OutputTypes,
     RecordError,
-    User,
 )
 from feedbackql.domain import datasets as ds
-from feedbackql.domain import identity, ingest, responses
-from feedbackql.domain.config import check_name
+from feedbackql.domain import ingest, members, responses
 from feedbackql.domain.datasets import DatasetChanges, DatasetSpec
-from feedbackql.errors import Forbidden, Invalid, NotFound
+from feedbackql.domain.members import UserWithKey
+from feedbackql.errors import Invalid
 from feedbackql.ids import parse_id
 
 MAX_BATCH_RESPONSES = 1000
 
 
 def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
-    Workspace, Dataset, Response = types.Workspace, types.Dataset, types.Response
+    User, Workspace, Dataset, Response = types.User, types.Workspace, types.Dataset, types.Response
     CreateDatasetInput, FieldInput = inputs.CreateDatasetInput, inputs.FieldInput
     QuestionInput, RecordInput, ResponseInput = (
         inputs.QuestionInput, inputs.RecordInput, inputs.ResponseInput
     )
 
+    def with_key(result: UserWithKey) -> types.UserWithApiKey:  # type: ignore[name-defined]
+        return types.UserWithApiKey(user=types.user(result.user), api_key=result.api_key)
+
     @strawberry.type
     class Mutation:
-        @strawberry.mutation
+        @strawberry.mutation(description="Owners only.")
         async def create_workspace(self, info: Info, name: str) -> Workspace:  # type: ignore[valid-type]
-            info.context.require_user()
-            check_name(name, ["name"])
-            return types.workspace(await info.context.storage.workspaces.create(name))
+            ctx = info.context
+            return types.workspace(await members.create_workspace(ctx.storage, ctx.caller, name))
+
+        @strawberry.mutation(description="Owners only; refused while the workspace holds datasets.")
+        async def delete_workspace(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+            ctx = info.context
+            await members.delete_workspace(ctx.storage, ctx.caller, parse_id(id, "workspace"))
+            return id
 
         @strawberry.mutation(description="Create a user; the API key is returned only here.")
-        async def create_user(self, info: Info, input: CreateUserInput) -> types.CreateUserPayload:  # type: ignore[valid-type]
-            caller_role = info.context.user["role"]
-            if caller_role not in ("owner", "admin"):
-                raise Forbidden("only owners and admins create users")
-            if caller_role != "owner" and input.role is not Role.ANNOTATOR:
-                raise Forbidden("only owners create owners and admins")
-            check_name(input.username, ["input", "username"])
+        async def create_user(self, info: Info, input: CreateUserInput) -> types.UserWithApiKey:  # type: ignore[name-defined]
+            ctx = info.context
             workspace_ids = [parse_id(w, "workspace") for w in input.workspace_ids]
-            found = await info.context.storage.workspaces.by_ids(workspace_ids)
-            if len(found) != len(set(workspace_ids)):
-                raise NotFound("one of workspaceIds does not exist")
-            api_key = identity.new_api_key()
-            doc = await info.context.storage.users.create(
-                input.username, input.role.value, identity.hash_key(api_key), workspace_ids
-            )
-            return types.CreateUserPayload(user=User.of(doc), api_key=api_key)
+            result = await members.create_user(ctx.storage, ctx.caller, input.username,
+                                               input.role.value, workspace_ids)
+            return with_key(result)
+
+        @strawberry.mutation(description="A new API key (your own; owners: anyone's). "
+                                         "The old key stops working at once.")
+        async def rotate_api_key(self, info: Info, user_id: strawberry.ID) -> types.UserWithApiKey:  # type: ignore[name-defined]
+            ctx = info.context
+            return with_key(await members.rotate_api_key(ctx.storage, ctx.caller,
+                                                         parse_id(user_id, "user")))
+
+        @strawberry.mutation(description="Owners only. The user's responses are kept.")
+        async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+            ctx = info.context
+            await members.delete_user(ctx.storage, ctx.caller, parse_id(id, "user"))
+            return id
 
         @strawberry.mutation
         async def add_workspace_member(
             self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID
-        ) -> User:
-            info.context.require_user()
-            workspace = parse_id(workspace_id, "workspace")
-            if await info.context.storage.workspaces.get(workspace) is None:
-                raise NotFound(f"workspace {workspace_id} does not exist")
-            doc = await info.context.storage.users.add_workspace(parse_id(user_id, "user"), workspace)
-            if doc is None:
-                raise NotFound(f"user {user_id} does not exist")
-            return User.of(doc)
+        ) -> User:  # type: ignore[valid-type]
+            ctx = info.context
+            doc = await members.add_member(ctx.storage, ctx.caller,
+                                           parse_id(workspace_id, "workspace"),
+                                           parse_id(user_id, "user"))
+            return types.user(doc)
+
+        @strawberry.mutation
+        async def remove_workspace_member(
+            self, info: Info, workspace_id: strawberry.ID, user_id: strawberry.ID
+        ) -> User:  # type: ignore[valid-type]
+            ctx = info.context
+            doc = await members.remove_member(ctx.storage, ctx.caller,
+                                              parse_id(workspace_id, "workspace"),
+                                              parse_id(user_id, "user"))
+            return types.user(doc)
 
         @strawberry.mutation
         async def create_dataset(self, info: Info, input: CreateDatasetInput) -> Dataset:  # type: ignore[valid-type]
-            info.context.require_user()
+            ctx = info.context
+            workspace = await access.workspace(ctx, input.workspace_id, manage=True)
             spec = DatasetSpec(
-                workspace_id=parse_id(input.workspace_id, "workspace"),
+                workspace_id=workspace["_id"],
                 name=input.name,
                 guidelines=input.guidelines,
                 fields=[f.spec() for f in input.fields],
@@ -83,29 +101,27 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
                 min_submitted=input.distribution.min_submitted if input.distribution else 1,
                 allow_extra_metadata=input.allow_extra_metadata,
             )
-            ctx = info.context
-            return types.dataset(await ds.create_dataset(ctx.storage, ctx.registry, spec))
+            return types.dataset(await ds.create_dataset(ctx.storage, ctx.registry, spec),
+                                 ctx.caller)
 
         @strawberry.mutation(description="Add a field to a draft dataset.")
         async def add_field(self, info: Info, dataset_id: strawberry.ID, field: FieldInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.require_user()
-            doc = await ds.add_field(ctx.storage, ctx.registry, parse_id(dataset_id, "dataset"),
-                                     field.spec())
-            return types.dataset(doc)
+            dataset = await access.dataset(ctx, dataset_id, manage=True)
+            doc = await ds.add_field(ctx.storage, ctx.registry, dataset["_id"], field.spec())
+            return types.dataset(doc, ctx.caller)
 
         @strawberry.mutation(description="Add a question to a draft dataset.")
         async def add_question(self, info: Info, dataset_id: strawberry.ID, question: QuestionInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.require_user()
-            doc = await ds.add_question(ctx.storage, ctx.registry,
-                                        parse_id(dataset_id, "dataset"), question.spec())
-            return types.dataset(doc)
+            dataset = await access.dataset(ctx, dataset_id, manage=True)
+            doc = await ds.add_question(ctx.storage, ctx.registry, dataset["_id"], question.spec())
+            return types.dataset(doc, ctx.caller)
 
         @strawberry.mutation
         async def update_dataset(self, info: Info, id: strawberry.ID, input: UpdateDatasetInput) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
-            ctx.require_user()
+            dataset = await access.dataset(ctx, id, manage=True)
             changes = DatasetChanges(
                 name=input.name,
                 guidelines=input.guidelines,
@@ -114,20 +130,20 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
                 metadata_properties=None if input.metadata_properties is None
                 else [p.spec() for p in input.metadata_properties],
             )
-            doc = await ds.update_dataset(ctx.storage, ctx.registry, parse_id(id, "dataset"),
-                                          changes)
-            return types.dataset(doc)
+            doc = await ds.update_dataset(ctx.storage, ctx.registry, dataset["_id"], changes)
+            return types.dataset(doc, ctx.caller)
 
         @strawberry.mutation(description="Freeze fields and questions; records can then be added.")
         async def publish_dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
-            info.context.require_user()
-            doc = await ds.publish_dataset(info.context.storage, parse_id(id, "dataset"))
-            return types.dataset(doc)
+            ctx = info.context
+            dataset = await access.dataset(ctx, id, manage=True)
+            return types.dataset(await ds.publish_dataset(ctx.storage, dataset["_id"]), ctx.caller)
 
         @strawberry.mutation(description="Delete a dataset with its records and responses.")
         async def delete_dataset(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-            info.context.require_user()
-            doc = await ds.delete_dataset(info.context.storage, parse_id(id, "dataset"))
+            ctx = info.context
+            dataset = await access.dataset(ctx, id, manage=True)
+            doc = await ds.delete_dataset(ctx.storage, dataset["_id"])
             return strawberry.ID(str(doc["_id"]))
 
         @strawberry.mutation(description="Add or update (by externalId) up to 1,000 records.")
@@ -135,9 +151,9 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             self, info: Info, dataset_id: strawberry.ID, records: list[RecordInput]  # type: ignore[valid-type]
         ) -> AddRecordsPayload:
             ctx = info.context
-            ctx.require_user()
+            dataset = await access.dataset(ctx, dataset_id, manage=True)
             result = await ingest.add_records(
-                ctx.storage, ctx.registry, parse_id(dataset_id, "dataset"),
+                ctx.storage, ctx.registry, dataset["_id"],
                 [r.spec() for r in records], ctx.settings.max_records_per_call,
             )
             return AddRecordsPayload(
@@ -151,34 +167,33 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             self, info: Info, dataset_id: strawberry.ID, ids: list[strawberry.ID]
         ) -> DeleteRecordsPayload:
             ctx = info.context
-            ctx.require_user()
+            dataset = await access.dataset(ctx, dataset_id, manage=True)
             record_ids = [parse_id(i, "record") for i in ids]
-            deleted = await ingest.delete_records(ctx.storage, parse_id(dataset_id, "dataset"),
-                                                  record_ids)
+            deleted = await ingest.delete_records(ctx.storage, dataset["_id"], record_ids)
             return DeleteRecordsPayload(deleted=len(deleted),
                                         ids=[strawberry.ID(str(i)) for i in deleted])
 
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]
             ctx = info.context
-            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.user["_id"],
+            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.caller,
                                                       [input.spec()])
             return types.response(doc)
 
-        @strawberry.mutation(description="Several responses; each is checked and written alone.")
+        @strawberry.mutation(description="Several responses; all are checked before any is written.")
         async def submit_responses(self, info: Info, inputs: list[ResponseInput]) -> list[Response]:  # type: ignore[valid-type]
             ctx = info.context
-            user_id = ctx.user["_id"]
+            caller = ctx.caller
             if len(inputs) > MAX_BATCH_RESPONSES:
                 raise Invalid(f"at most {MAX_BATCH_RESPONSES} responses per call", ["inputs"])
-            docs = await responses.submit_responses(ctx.storage, ctx.registry, user_id,
+            docs = await responses.submit_responses(ctx.storage, ctx.registry, caller,
                                                     [i.spec() for i in inputs])
             return [types.response(doc) for doc in docs]
 
         @strawberry.mutation(description="Delete your response to a record.")
         async def delete_response(self, info: Info, record_id: strawberry.ID) -> strawberry.ID:
             ctx = info.context
-            doc = await responses.delete_response(ctx.storage, ctx.user["_id"],
+            doc = await responses.delete_response(ctx.storage, ctx.caller,
                                                   parse_id(record_id, "record"))
             return strawberry.ID(str(doc["_id"]))
 

@@ -6,49 +6,48 @@ from typing import Any
 
 import strawberry
 
+from feedbackql.api import access
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.records import records_page
-from feedbackql.api.types import FieldType, Info, OutputTypes, QuestionType, User
-from feedbackql.domain.datasets import get_dataset
-from feedbackql.errors import NotFound
-from feedbackql.ids import parse_id
+from feedbackql.api.types import FieldType, Info, OutputTypes, QuestionType
+from feedbackql.domain import members
+from feedbackql.policy import datasets as policy_datasets
+from feedbackql.policy import workspaces as policy_workspaces
 
 
 def build_query(types: OutputTypes) -> type:
-    Workspace, Dataset, Record = types.Workspace, types.Dataset, types.Record
+    User, Workspace, Dataset, Record = types.User, types.Workspace, types.Dataset, types.Record
 
     @strawberry.type
     class Query:
         @strawberry.field(description="The calling user.")
-        def me(self, info: Info) -> User:
-            return User.of(info.context.user)
+        def me(self, info: Info) -> User:  # type: ignore[valid-type]
+            return types.user(info.context.user)
 
-        @strawberry.field
+        @strawberry.field(description="Owners: every user; admins: members of their workspaces.")
+        async def users(self, info: Info) -> list[User]:  # type: ignore[valid-type]
+            docs = await members.visible_users(info.context.storage, info.context.caller)
+            return [types.user(doc) for doc in docs]
+
+        @strawberry.field(description="The workspaces you belong to (owners: all).")
         async def workspaces(self, info: Info) -> list[Workspace]:  # type: ignore[valid-type]
-            info.context.require_user()
-            return [types.workspace(doc) for doc in await info.context.storage.workspaces.all()]
+            ids = policy_workspaces.visible_ids(info.context.caller)
+            return [types.workspace(doc) for doc in await info.context.storage.workspaces.listed(ids)]
 
         @strawberry.field
         async def dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
-            info.context.require_user()
-            return types.dataset(await get_dataset(info.context.storage, parse_id(id, "dataset")))
+            return types.dataset(await access.dataset(info.context, id), info.context.caller)
 
         @strawberry.field
         async def datasets(self, info: Info, workspace_id: strawberry.ID) -> list[Dataset]:  # type: ignore[valid-type]
-            info.context.require_user()
-            workspace = parse_id(workspace_id, "workspace")
-            if await info.context.storage.workspaces.get(workspace) is None:
-                raise NotFound(f"workspace {workspace_id} does not exist")
-            docs = await info.context.storage.datasets.in_workspaces([workspace])
-            return [types.dataset(doc) for doc in docs]
+            workspace = await access.workspace(info.context, workspace_id)
+            docs = await info.context.storage.datasets.in_workspaces([workspace["_id"]])
+            return [types.dataset(doc, info.context.caller) for doc in docs]
 
         @strawberry.field
         async def record(self, info: Info, id: strawberry.ID) -> Record:  # type: ignore[valid-type]
-            info.context.require_user()
-            doc = await info.context.storage.records.get(parse_id(id, "record"))
-            if doc is None:
-                raise NotFound(f"record {id} does not exist")
-            return types.record(doc)
+            doc, dataset = await access.record(info.context, id)
+            return types.record(doc, policy_datasets.hidden_metadata(info.context.caller, dataset))
 
         @strawberry.field(description="Records of a dataset, a page at a time (first <= 1000).")
         async def records(
@@ -60,7 +59,6 @@ def build_query(types: OutputTypes) -> type:
             first: int = 50,
             after: str | None = None,
         ) -> types.RecordConnection:  # type: ignore[valid-type]
-            info.context.require_user()
             result: Any = await records_page(info.context, types, dataset_id, filter, sort,
                                              first, after)
             return result

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
-from feedbackql.api import cursors
+import strawberry
+
+from feedbackql.api import access, cursors
 from feedbackql.api.context import Context
 from feedbackql.api.enums import RecordSortField, SortDirection
 from feedbackql.api.inputs import RecordFilter, RecordSort
-from feedbackql.api.types import OutputTypes, PageInfo
-from feedbackql.errors import Invalid, NotFound
-from feedbackql.ids import parse_id
+from feedbackql.errors import Invalid
+from feedbackql.policy import datasets as policy_datasets
 from feedbackql.safety import check_storable
 from feedbackql.storage.records import MetadataCondition, RecordOrder, RecordQuery
 
+if TYPE_CHECKING:
+    from feedbackql.api.types import OutputTypes
 
-def record_query(dataset_id: Any, where: RecordFilter | None) -> RecordQuery:
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def record_query(dataset_id: Any, where: RecordFilter | None,
+                 hidden_metadata: Collection[str] = ()) -> RecordQuery:
     if where is None:
         return RecordQuery(dataset_id=dataset_id)
     conditions = []
     for index, m in enumerate(where.metadata or []):
         path: list[str | int] = ["filter", "metadata", index]
+        if m.name in hidden_metadata:
+            # Filtering on a hidden property would reveal its values one query at a time.
+            raise Invalid(f"metadata property {m.name!r} cannot be filtered on", [*path, "name"])
         if m.values is None and m.ge is None and m.le is None:
             raise Invalid("give values, ge or le", path)
         check_storable({m.name: m.values}, path)
@@ -51,18 +66,16 @@ async def records_page(
     limit = ctx.settings.max_page_size
     if not 1 <= first <= limit:
         raise Invalid(f"first is between 1 and {limit}", ["first"])
-    oid = parse_id(dataset_id, "dataset")
-    dataset = await ctx.loaders.datasets.load(oid)
-    if dataset is None:
-        raise NotFound(f"dataset {dataset_id} does not exist")
+    dataset = await access.dataset(ctx, dataset_id)
+    hidden = policy_datasets.hidden_metadata(ctx.caller, dataset)
     sort = sort or RecordSort()
     order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
                         descending=sort.direction is SortDirection.DESC)
-    query = record_query(oid, where)
+    query = record_query(dataset["_id"], where, hidden)
     keyset = cursors.decode(order, after) if after else None
     docs = await ctx.storage.records.page(query, order, keyset, first + 1)
     page = docs[:first]
-    edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc))
+    edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc, hidden))
              for doc in page]
     return types.RecordConnection(
         edges=edges,

@@ -23,29 +23,18 @@ from feedbackql.api.enums import (
     ResponseStatus,
     Role,
 )
+from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.kind_types import KindTypes
+from feedbackql.api.records import PageInfo, records_page
 from feedbackql.errors import NotFound
 from feedbackql.kinds.registry import RegisteredKind
+from feedbackql.policy import Caller
+from feedbackql.policy import datasets as policy_datasets
+from feedbackql.policy import records as policy_records
+from feedbackql.policy import responses as policy_responses
 
 Doc = dict[str, Any]
 Info = strawberry.Info[Context, None]
-
-
-@strawberry.type
-class User:
-    id: strawberry.ID
-    username: str
-    role: Role
-
-    @classmethod
-    def of(cls, doc: Doc) -> "User":
-        return cls(id=strawberry.ID(str(doc["_id"])), username=doc["username"], role=Role(doc["role"]))
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type(description="A record that could not be added, by its index in the batch.")
@@ -123,23 +112,29 @@ class QuestionType(FieldType):
 class OutputTypes:
     """The per-schema types, with constructors from documents."""
 
+    User: type
     Workspace: type
     Dataset: type
     Record: type
     Response: type
     RecordEdge: type
     RecordConnection: type
-    CreateUserPayload: type
+    UserWithApiKey: type
     kinds: KindTypes
+
+    def user(self, doc: Doc) -> Any:
+        return self.User(id=strawberry.ID(str(doc["_id"])), username=doc["username"],
+                         role=Role(doc["role"]), workspace_ids=doc.get("workspace_ids", []))
 
     def workspace(self, doc: Doc) -> Any:
         return self.Workspace(id=strawberry.ID(str(doc["_id"])), name=doc["name"])
 
-    def dataset(self, doc: Doc) -> Any:
-        return self.Dataset.of(doc, self.kinds)  # type: ignore[attr-defined]
+    def dataset(self, doc: Doc, caller: Caller) -> Any:
+        """The dataset as ``caller`` may see it (hidden metadata properties left out)."""
+        return self.Dataset.of(doc, self.kinds, policy_datasets.hidden_metadata(caller, doc))  # type: ignore[attr-defined]
 
-    def record(self, doc: Doc) -> Any:
-        return self.Record.of(doc, self.kinds)  # type: ignore[attr-defined]
+    def record(self, doc: Doc, hidden_metadata: frozenset[str]) -> Any:
+        return self.Record.of(doc, self.kinds, hidden_metadata)  # type: ignore[attr-defined]
 
     def response(self, doc: Doc) -> Any:
         return self.Response.of(doc, self.kinds)  # type: ignore[attr-defined]
@@ -171,7 +166,6 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         kind: str
         settings: question_settings  # type: ignore[valid-type]
 
-    @strawberry.type
     class Dataset:
         id: strawberry.ID
         name: str
@@ -179,7 +173,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         status: DatasetStatus
         fields: list[Field]
         questions: list[Question]
-        metadata_properties: list[MetadataProperty]
+        metadata_properties: list[MetadataProperty] = strawberry.field(
+            description="For annotators, without the properties hidden from them.")
         distribution: Distribution
         allow_extra_metadata: bool
         created_at: datetime
@@ -192,8 +187,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
             return types.workspace(_present(doc, "workspace"))
 
         @classmethod
-        def of(cls, doc: Doc, kinds: KindTypes) -> "Dataset":
-            return cls(
+        def of(cls, doc: Doc, kinds: KindTypes, hidden: frozenset[str]) -> "Dataset":
+            return cls(  # type: ignore[call-arg]  # mypy cannot see the deferred strawberry.type
                 id=strawberry.ID(str(doc["_id"])), name=doc["name"],
                 guidelines=doc.get("guidelines"), status=DatasetStatus(doc["status"]),
                 fields=[Field(name=f["name"], title=f["title"], required=f["required"],
@@ -207,7 +202,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                                                                                q["settings"]))
                            for q in doc["questions"]
                            if q["kind"] in kinds.question_settings.converters],
-                metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]],
+                metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]
+                                     if p["name"] not in hidden],
                 distribution=Distribution(min_submitted=doc["distribution"]["min_submitted"]),
                 allow_extra_metadata=doc.get("allow_extra_metadata", True),
                 created_at=doc["created_at"], updated_at=doc["updated_at"],
@@ -216,12 +212,26 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
 
     async def workspace_datasets(root: Any, info: Info) -> list[Any]:
         docs = await info.context.storage.datasets.in_workspaces([_oid(root.id)])
-        return [types.dataset(doc) for doc in docs]
+        return [types.dataset(doc, info.context.caller) for doc in docs]
 
     Workspace.datasets = strawberry.field(  # type: ignore[attr-defined]
         resolver=workspace_datasets, graphql_type=list[Dataset]
     )
     Workspace = strawberry.type(Workspace)  # type: ignore[misc]
+
+    @strawberry.type
+    class User:
+        id: strawberry.ID
+        username: str
+        role: Role
+        workspace_ids: strawberry.Private[list[Any]]
+
+        @strawberry.field(description="Workspaces of this user that you can see.")
+        async def workspaces(self, info: Info) -> list[Workspace]:  # type: ignore[valid-type]
+            caller = info.context.caller
+            ids = [w for w in self.workspace_ids if caller.member_of(w)]
+            docs = await info.context.loaders.workspaces.load_many(ids)
+            return [types.workspace(doc) for doc in docs if doc is not None]
 
     @strawberry.type
     class Suggestion:
@@ -247,7 +257,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
 
         @strawberry.field
         async def user(self, info: Info) -> User:
-            return User.of(_present(await info.context.loaders.users.load(self.user_id), "user"))
+            return types.user(_present(await info.context.loaders.users.load(self.user_id), "user"))
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes) -> "Response":
@@ -271,22 +281,23 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         updated_at: datetime
         dataset_id: strawberry.Private[Any]
 
-        @strawberry.field
+        @strawberry.field(description="All responses for owners and admins; annotators see their own.")
         async def responses(self, info: Info) -> list[Response]:
             docs = await info.context.loaders.responses.load(_oid(self.id))
-            return [Response.of(doc, kinds) for doc in docs]
+            return [Response.of(doc, kinds) for doc in policy_responses.visible(info.context.caller, docs)]
 
         @strawberry.field
         async def dataset(self, info: Info) -> Dataset:
             doc = await info.context.loaders.datasets.load(self.dataset_id)
-            return Dataset.of(_present(doc, "dataset"), kinds)
+            return types.dataset(_present(doc, "dataset"), info.context.caller)
 
         @classmethod
-        def of(cls, doc: Doc, kinds: KindTypes) -> "Record":
+        def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> "Record":
             to_value = kinds.values.to_output
+            metadata = policy_records.visible_metadata(doc.get("metadata") or {}, hidden_metadata)
             return cls(
                 id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
-                fields=doc["fields"], metadata=cast(JSON, doc.get("metadata") or {}),
+                fields=doc["fields"], metadata=cast(JSON, metadata),
                 status=RecordStatus(doc["status"]),
                 suggestions=[Suggestion(question=s["question"],
                                         value=to_value(s["kind"], s["value"]),
@@ -313,15 +324,27 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
             result: int = await self.count()
             return result
 
-    @strawberry.type
-    class CreateUserPayload:
+    async def dataset_records(
+        root: Any, info: Info, filter: RecordFilter | None = None,
+        sort: RecordSort | None = None, first: int = 50, after: str | None = None,
+    ) -> Any:
+        return await records_page(info.context, types, root.id, filter, sort, first, after)
+
+    Dataset.records = strawberry.field(  # type: ignore[attr-defined]
+        resolver=dataset_records, graphql_type=RecordConnection,
+        description="The dataset's records, a page at a time (first <= 1000).",
+    )
+    Dataset = strawberry.type(Dataset)  # type: ignore[misc]
+
+    @strawberry.type(description="A user with a new API key, shown only this once.")
+    class UserWithApiKey:
         user: User
         api_key: str = strawberry.field(description="Shown once; only its hash is stored.")
 
     types = OutputTypes(
-        Workspace=Workspace, Dataset=Dataset, Record=Record, Response=Response,
+        User=User, Workspace=Workspace, Dataset=Dataset, Record=Record, Response=Response,
         RecordEdge=RecordEdge, RecordConnection=RecordConnection,
-        CreateUserPayload=CreateUserPayload, kinds=kinds,
+        UserWithApiKey=UserWithApiKey, kinds=kinds,
     )
     return types
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, NotFound
 from feedbackql.kinds.registry import KindRegistry
+from feedbackql.policy import Caller, records
 from feedbackql.storage import Storage
 
 Doc = dict[str, Any]
@@ -31,12 +33,13 @@ class ResponseSpec:
     expected_version: int | None = None
 
 
-async def _record_and_dataset(storage: Storage, record_id: ObjectId) -> tuple[Doc, Doc]:
+async def _record_and_dataset(
+    storage: Storage, caller: Caller, record_id: ObjectId
+) -> tuple[Doc, Doc]:
+    """The record and its dataset, if the caller may see them: then they may answer it."""
     record = await storage.records.get(record_id)
     dataset = await storage.datasets.get(record["dataset_id"]) if record else None
-    if record is None or dataset is None:
-        raise NotFound(f"record {record_id} does not exist")
-    return record, dataset
+    return records.readable(caller, record, dataset, record_id)
 
 
 def check_values(
@@ -70,15 +73,21 @@ class CheckedResponse:
 
 
 async def check_response(
-    storage: Storage, registry: KindRegistry, spec: ResponseSpec
+    storage: Storage, registry: KindRegistry, caller: Caller, spec: ResponseSpec
 ) -> CheckedResponse:
-    _record, dataset = await _record_and_dataset(storage, spec.record_id)
+    _record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
     return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec),
                            config.min_submitted)
 
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+    # Shielded: a request timeout must not cancel between the response write and the
+    # record update, which would leave the record's derived state behind its responses.
+    return await asyncio.shield(_write_response(storage, user_id, checked))
+
+
+async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
         response = await storage.responses.write(
@@ -94,21 +103,27 @@ async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedRe
 
 
 async def submit_responses(
-    storage: Storage, registry: KindRegistry, user_id: ObjectId, specs: Sequence[ResponseSpec]
+    storage: Storage, registry: KindRegistry, caller: Caller, specs: Sequence[ResponseSpec]
 ) -> list[Doc]:
     """Check every response first, so that one bad input writes none of them."""
-    checked = [await check_response(storage, registry, spec) for spec in specs]
-    return [await write_response(storage, user_id, c) for c in checked]
+    checked = [await check_response(storage, registry, caller, spec) for spec in specs]
+    return [await write_response(storage, caller.id, c) for c in checked]
 
 
-async def delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
-    record, dataset = await _record_and_dataset(storage, record_id)
+async def delete_response(storage: Storage, caller: Caller, record_id: ObjectId) -> Doc:
+    _record, dataset = await _record_and_dataset(storage, caller, record_id)
+    min_submitted = dataset["distribution"]["min_submitted"]
+    return await asyncio.shield(_delete_response(storage, caller.id, record_id, min_submitted))
+
+
+async def _delete_response(
+    storage: Storage, user_id: ObjectId, record_id: ObjectId, min_submitted: int
+) -> Doc:
     async with storage.record_locks.hold([record_id]):
         response = await storage.responses.mark_deleted(record_id, user_id)
         if response is None:
             raise NotFound(f"you have no response to record {record_id}")
-        min_submitted = dataset["distribution"]["min_submitted"]
-        await _sync_record(storage, record["_id"], user_id, response, min_submitted)
+        await _sync_record(storage, record_id, user_id, response, min_submitted)
     return response
 
 

@@ -68,3 +68,6 @@ class DatasetRepo:
     async def delete(self, dataset_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": dataset_id})
         return result.deleted_count == 1
+
+    async def any_in_workspace(self, workspace_id: ObjectId) -> bool:
+        return await self.collection.find_one({"workspace_id": workspace_id}, {"_id": 1}) is not None

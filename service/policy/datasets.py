@@ -1,0 +1,31 @@
+"""Datasets: visible to their workspace's members, managed by its admins and owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedbackql.errors import Forbidden, NotFound
+from feedbackql.policy.caller import Caller
+
+Doc = dict[str, Any]
+
+
+def readable(caller: Caller, dataset: Doc | None, ref: object) -> Doc:
+    if dataset is None or not caller.member_of(dataset["workspace_id"]):
+        raise NotFound(f"dataset {ref} does not exist")
+    return dataset
+
+
+def manageable(caller: Caller, dataset: Doc | None, ref: object) -> Doc:
+    dataset = readable(caller, dataset, ref)
+    if not caller.manages(dataset["workspace_id"]):
+        raise Forbidden("only owners and the workspace's admins change datasets and records")
+    return dataset
+
+
+def hidden_metadata(caller: Caller, dataset: Doc) -> frozenset[str]:
+    """Names of the metadata properties the caller must not see."""
+    if not caller.is_annotator:
+        return frozenset()
+    return frozenset(p["name"] for p in dataset.get("metadata_properties", ())
+                     if not p.get("visible_for_annotators", True))
