@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,6 +21,8 @@ from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
 from feedbackql.domain import identity
 from feedbackql.kinds.registry import KindRegistry, load_registry
+from feedbackql.rate_limit import RateLimit
+from feedbackql.request_timeout import RequestTimeout
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
 
@@ -28,8 +31,10 @@ log = logging.getLogger("feedbackql")
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: FeedbackSchema, registry: KindRegistry, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
-                         allow_queries_via_get=False)
+        # Queries only as JSON POST bodies: no GET (so no mutation through a link), and no
+        # form or multipart bodies a cross-site form could send.
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
+                         allow_queries_via_get=False, multipart_uploads_enabled=False)
         self.kinds = schema.kinds
         self.registry = registry
         self.settings = settings
@@ -70,6 +75,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         try:
             yield
         finally:
+            await storage.close()
             await client.close()
 
     async def healthz(request: Request) -> Response:
@@ -85,5 +91,14 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         ],
         lifespan=lifespan,
     )
+    # Added last runs first: refuse oversized bodies, then over-eager clients, then time out.
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    if settings.rate_limit_per_second > 0:
+        app.add_middleware(RateLimit, rate=settings.rate_limit_per_second,
+                           burst=settings.rate_limit_burst, exempt=frozenset({"/healthz"}))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_allow_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
     return app

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feedbackql.http_errors import error_response
 
 
 class BodyTooLarge(Exception):
@@ -42,6 +43,4 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"request body larger than {self.max_bytes} bytes; send smaller batches"
-        response = JSONResponse({"errors": [{"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]},
-                                status_code=413)
-        await response(scope, receive, send)
+        await error_response(413, "PAYLOAD_TOO_LARGE", message)(scope, receive, send)

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
+    """Every setting is ``FEEDBACKQL_<NAME>`` in the environment.
+
+    ``environment=production`` turns GraphiQL, introspection and "did you mean" field
+    suggestions off unless they are switched on explicitly.
+    """
+
     model_config = SettingsConfigDict(env_prefix="FEEDBACKQL_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
 
     mongodb_uri: str | None = Field(
         default=None, validation_alias=AliasChoices("MONGODB_URI", "FEEDBACKQL_MONGODB_URI")
     )
     database_name: str = "feedbackql"
     owner_api_key: SecretStr | None = None
-    graphiql: bool = True
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    field_suggestions: bool | None = None
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed to call the API.")
     builtin_plugins_only: bool = False
 
     max_query_depth: int = Field(default=10, ge=1)
@@ -23,3 +37,34 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=1000, ge=1, le=1000)
     max_records_per_call: int = Field(default=1000, ge=1, le=10_000)
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_query_cost: int = Field(default=200_000, ge=1)
+    default_list_size: int = Field(
+        default=5, ge=1, description="Items assumed for lists without `first` in the cost.")
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    document_cache_size: int = Field(default=512, ge=1)
+    rate_limit_per_second: float = Field(
+        default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")
+    rate_limit_burst: int = Field(default=200, ge=1)
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        return self.field_suggestions if self.field_suggestions is not None else not self.production

@@ -3,6 +3,7 @@ a fresh database and app per test, and a small GraphQL client."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -79,17 +80,26 @@ async def database_name(mongodb_uri: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(mongodb_uri: str, database_name: str) -> Settings:
+    # Rate limiting is off here (tests fire requests faster than any client would);
+    # test_hardening switches it on to test it.
     return Settings(mongodb_uri=mongodb_uri, database_name=database_name,
-                    owner_api_key=OWNER_KEY)
+                    owner_api_key=OWNER_KEY, rate_limit_per_second=0)
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings, registry: KindRegistry) -> AsyncIterator[GraphQLClient]:
+    """An app started with ``settings``, and a client of it authenticated as the owner."""
+    app = create_app(settings, registry)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield GraphQLClient(client, OWNER_KEY)
 
 
 @pytest.fixture
 async def http(settings: Settings, builtin_registry: KindRegistry) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, builtin_registry)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+    async with serve(settings, builtin_registry) as client:
+        yield client.http
 
 
 @pytest.fixture

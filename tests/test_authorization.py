@@ -15,17 +15,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql.api.schema import build_schema
-from feedbackql.app import create_app
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.settings import Settings
 from tests import helpers as h
-from tests.conftest import OWNER_KEY, GraphQLClient
+from tests.conftest import OWNER_KEY, GraphQLClient, serve
 
 COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses")
 OK, FORBIDDEN, NOT_FOUND = "ok", "FORBIDDEN", "NOT_FOUND"
@@ -239,16 +237,14 @@ SFT_WITH_HIDDEN_METADATA: dict[str, Any] = {
 @pytest.fixture(scope="module")
 async def harness(mongodb_uri: str, builtin_registry: KindRegistry) -> AsyncIterator[Harness]:
     name = f"fqltest_matrix_{next(_counter)}"
-    settings = Settings(mongodb_uri=mongodb_uri, database_name=name, owner_api_key=OWNER_KEY)
-    app = create_app(settings, builtin_registry)
+    settings = Settings(mongodb_uri=mongodb_uri, database_name=name, owner_api_key=OWNER_KEY,
+                        rate_limit_per_second=0)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            harness = Harness(GraphQLClient(http, OWNER_KEY), mongo[name])
-            harness.world = await build_world(harness.client)
-            harness.saved = await harness.snapshot()
-            yield harness
+    async with serve(settings, builtin_registry) as client:
+        harness = Harness(client, mongo[name])
+        harness.world = await build_world(client)
+        harness.saved = await harness.snapshot()
+        yield harness
     await mongo.drop_database(name)
     await mongo.close()
 

@@ -24,7 +24,8 @@ def coded(error: GraphQLError) -> GraphQLError:
     if isinstance(original, DomainError):
         return error
     if original is None:
-        extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION"}
+        # Errors of GraphQL itself; our own limit extensions name a code of their own.
+        extensions = {"code": "GRAPHQL_VALIDATION", **(error.extensions or {})}
         return GraphQLError(error.message, error.nodes, error.source, error.positions,
                             error.path, None, extensions)
     request_id = uuid.uuid4().hex

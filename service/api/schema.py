@@ -6,9 +6,18 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from feedbackql.api.cost import CostLimiter
 from feedbackql.api.errors import ErrorCodes
 from feedbackql.api.inputs import build_input_types
 from feedbackql.api.kind_types import KindTypes, build_kind_types
@@ -41,14 +50,25 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
         raise PluginError(str(exc)) from exc
     types = build_output_types(kinds)
     inputs = build_input_types(kinds)
+    return _schema(settings, kinds, build_query(types), build_mutation(types, inputs))
+
+
+def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -> FeedbackSchema:
+    cache_size = settings.document_cache_size
     extensions: list[Any] = [
         ErrorCodes,
+        lambda: ParserCache(maxsize=cache_size),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: CostLimiter(max_cost=settings.max_query_cost,
+                            default_list_size=settings.default_list_size),
     ]
-    schema = FeedbackSchema(
-        query=build_query(types), mutation=build_mutation(types, inputs), extensions=extensions
-    )
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    # Last, so that the limits above are part of what is cached.
+    extensions.append(lambda: ValidationCache(maxsize=cache_size))
+    config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
+    schema = FeedbackSchema(query=query, mutation=mutation, extensions=extensions, config=config)
     schema.kinds = kinds
     return schema

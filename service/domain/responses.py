@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +83,7 @@ async def check_response(
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
     # Shielded: a request timeout must not cancel between the response write and the
     # record update, which would leave the record's derived state behind its responses.
-    return await asyncio.shield(_write_response(storage, user_id, checked))
+    return await storage.uncancellable.run(_write_response(storage, user_id, checked))
 
 
 async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
@@ -113,7 +112,8 @@ async def submit_responses(
 async def delete_response(storage: Storage, caller: Caller, record_id: ObjectId) -> Doc:
     _record, dataset = await _record_and_dataset(storage, caller, record_id)
     min_submitted = dataset["distribution"]["min_submitted"]
-    return await asyncio.shield(_delete_response(storage, caller.id, record_id, min_submitted))
+    return await storage.uncancellable.run(
+        _delete_response(storage, caller.id, record_id, min_submitted))
 
 
 async def _delete_response(

@@ -11,6 +11,7 @@ from feedbackql.storage.indexes import ensure_indexes
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.records import RecordRepo
 from feedbackql.storage.responses import ResponseRepo
+from feedbackql.storage.uncancellable import Uncancellable
 from feedbackql.storage.users import UserRepo, WorkspaceRepo
 
 
@@ -23,9 +24,14 @@ class Storage:
         self.record_locks = RecordLocks()
         self.records = RecordRepo(db["records"], self.record_locks)
         self.responses = ResponseRepo(db["responses"])
+        self.uncancellable = Uncancellable()
 
     async def prepare(self) -> None:
         await ensure_indexes(self.db)
+
+    async def close(self) -> None:
+        """Let writes that must finish do so; the caller then closes the client."""
+        await self.uncancellable.drain()
 
     async def ping(self) -> bool:
         try:

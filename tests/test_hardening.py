@@ -1,0 +1,195 @@
+"""The OWASP GraphQL checklist: cost, production switches, transport rules, rate limits,
+timeouts. Each test starts an app with the settings it is about."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from feedbackql.api.cost import operation_cost
+from feedbackql.api.schema import build_schema
+from feedbackql.kinds.registry import KindRegistry
+from feedbackql.rate_limit import TokenBuckets
+from feedbackql.settings import Settings
+from tests import helpers as h
+from tests.conftest import OWNER_KEY, GraphQLClient, serve
+
+HEAVY_PAGE = """records(datasetId: $id, first: 1000) { edges { node { id fields
+  responses { status user { username } values { question value { ... on TextValue { text } } } } } } }"""
+
+
+def with_settings(settings: Settings, **changes: Any) -> Settings:
+    return settings.model_copy(update=changes)
+
+
+@pytest.fixture
+async def production(settings: Settings, builtin_registry: KindRegistry) -> AsyncIterator[GraphQLClient]:
+    async with serve(with_settings(settings, environment="production"), builtin_registry) as client:
+        yield client
+
+
+def cost_of(registry: KindRegistry, query: str, variables: dict[str, Any] | None = None) -> int:
+    schema = build_schema(registry)._schema
+    document = parse(query)
+    operation = document.definitions[0]
+    return operation_cost(schema, operation, {}, variables or {}, default_list_size=5)  # type: ignore[arg-type]
+
+
+def test_cost_counts_first_lists_and_connections(builtin_registry: KindRegistry) -> None:
+    assert cost_of(builtin_registry, "{ me { id username } }") == 3
+    assert cost_of(builtin_registry, "{ workspaces { id name } }") == 1 + 5 * 2
+    page = 'query($n: Int!) { records(datasetId: "x", first: $n) { edges { node { id } } } }'
+    assert cost_of(builtin_registry, page, {"n": 100}) == 1 + 100 * (1 + 1 * (1 + 1))
+    # The argument's default (50) when no value is given.
+    assert cost_of(builtin_registry, '{ records(datasetId: "x") { edges { cursor } } }') == 1 + 50 * 2
+    assert cost_of(builtin_registry, "{ me { __typename id } }") == 2
+
+
+async def test_a_heavy_page_passes_but_aliases_cannot_multiply_it(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "p"}}])
+    one = await gql(f"query($id: ID!) {{ {HEAVY_PAGE} }}", {"id": dataset_id})
+    assert len(one["records"]["edges"]) == 1
+    aliased = " ".join(f"a{i}: {HEAVY_PAGE}" for i in range(3))
+    error = await gql.error(f"query($id: ID!) {{ {aliased} }}", {"id": dataset_id})
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert error["extensions"]["cost"] > error["extensions"]["limit"] == 200_000
+    assert "fewer" in error["message"]
+
+
+async def test_development_mode_offers_introspection_suggestions_and_graphiql(gql: GraphQLClient) -> None:
+    data = await gql("{ __schema { queryType { name } } }")
+    assert data == {"__schema": {"queryType": {"name": "Query"}}}
+    error = await gql.error("{ me { usernam } }")
+    assert "Did you mean" in error["message"]
+    page = await gql.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+async def test_production_mode_turns_introspection_suggestions_and_graphiql_off(
+    production: GraphQLClient,
+) -> None:
+    error = await production.error("{ __schema { queryType { name } } }")
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION"
+    assert "introspection" in error["message"].lower()
+    error = await production.error("{ me { usernam } }")
+    assert "Did you mean" not in error["message"]
+    assert "usernam" in error["message"]
+    page = await production.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code != 200
+    assert "graphiql" not in page.text.lower()
+    assert (await production("{ me { username } }")) == {"me": {"username": "owner"}}
+
+
+def test_production_defaults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEEDBACKQL_ENVIRONMENT", "production")
+    monkeypatch.setenv("FEEDBACKQL_CORS_ALLOW_ORIGINS", "https://a.example, https://b.example")
+    settings = Settings()
+    assert (settings.graphiql_enabled, settings.introspection_enabled, settings.field_suggestions_enabled) == (
+        False, False, False)
+    assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
+    monkeypatch.setenv("FEEDBACKQL_INTROSPECTION", "true")
+    assert Settings().introspection_enabled
+
+
+async def test_operations_travel_only_as_json_posts(gql: GraphQLClient) -> None:
+    mutation = 'mutation { createWorkspace(name: "via-get") { id } }'
+    auth = {"Authorization": f"Bearer {OWNER_KEY}"}
+    for response in (
+        await gql.http.get("/graphql", params={"query": mutation}, headers=auth),
+        await gql.http.get("/graphql", params={"query": "{ me { id } }"}, headers=auth),
+        await gql.http.post("/graphql", files={"operations": (None, f'{{"query": "{mutation}"}}')},
+                            headers=auth),
+        await gql.http.post("/graphql", content=f'{{"query": "{mutation}"}}',
+                            headers={**auth, "Content-Type": "text/plain"}),
+    ):
+        assert response.status_code in (400, 404, 405, 415), response.text
+    assert (await gql("{ workspaces { name } }")) == {"workspaces": []}
+
+
+async def test_api_keys_are_read_only_from_the_authorization_header(gql: GraphQLClient) -> None:
+    response = await gql.http.post(f"/graphql?api_key={OWNER_KEY}", json={"query": "{ me { id } }"},
+                                   headers={"X-Api-Key": OWNER_KEY, "Cookie": f"api_key={OWNER_KEY}"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_cors_allows_only_listed_origins(settings: Settings, builtin_registry: KindRegistry) -> None:
+    allowed = "https://labels.example"
+    async with serve(with_settings(settings, cors_allow_origins=[allowed]), builtin_registry) as client:
+        def preflight(origin: str) -> Any:
+            return client.http.options("/graphql", headers={
+                "Origin": origin, "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type"})
+        ok = await preflight(allowed)
+        assert ok.status_code == 200
+        assert ok.headers["access-control-allow-origin"] == allowed
+        refused = await preflight("https://evil.example")
+        assert "access-control-allow-origin" not in refused.headers
+
+
+def test_token_buckets_refill_at_the_configured_rate() -> None:
+    now = [0.0]
+    buckets = TokenBuckets(rate=2.0, burst=3, max_keys=2, clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a") == pytest.approx(0.5)
+    now[0] = 0.5
+    assert buckets.take("a") == 0.0
+    assert buckets.take("b") == 0.0
+    buckets.take("c")
+    assert list(buckets.buckets) == ["b", "c"]  # the oldest key was forgotten
+
+
+async def test_each_key_has_its_own_rate_limit(settings: Settings, builtin_registry: KindRegistry) -> None:
+    limited = with_settings(settings, rate_limit_per_second=0.5, rate_limit_burst=3)
+    async with serve(limited, builtin_registry) as owner:
+        ws = await h.workspace(owner)
+        annotator = await h.new_user(owner, "ann", workspaces=[ws])  # the burst's last two tokens
+        assert (await owner("{ me { username } }")) == {"me": {"username": "owner"}}
+        response = await owner.http.post("/graphql", json={"query": "{ me { id } }"},
+                                         headers={"Authorization": f"Bearer {OWNER_KEY}"})
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "2"
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 0 < error["extensions"]["retryAfter"] <= 2
+        assert (await annotator("{ me { username } }")) == {"me": {"username": "ann"}}
+        health = await owner.http.get("/healthz")
+        assert health.status_code == 200
+
+
+async def test_slow_requests_time_out_cleanly_and_never_half_write_an_answer(
+    gql: GraphQLClient, settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(20)])
+    page = await gql(h.RECORDS, {"id": dataset_id, "first": 20})
+    record_ids = [e["node"]["id"] for e in page["records"]["edges"]]
+    async with serve(with_settings(settings, request_timeout_seconds=0.005), builtin_registry) as hasty:
+        statuses = set()
+        for record_id in record_ids:
+            response = await hasty.http.post("/graphql", json={"query": h.SUBMIT, "variables": {"input": {
+                "recordId": record_id, "status": "SUBMITTED",
+                "values": [{"question": "completion", "value": {"text": "t"}}]}}},
+                headers={"Authorization": f"Bearer {OWNER_KEY}"})
+            statuses.add(response.status_code)
+            if response.status_code == 503:
+                assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    assert 503 in statuses
+    # Whatever was cut short either wrote the answer together with the record's status, or
+    # nothing: once the shielded writes settle, every record agrees with its responses.
+    for _ in range(50):
+        records = (await gql(RECORDS_WITH_RESPONSES, {"id": dataset_id}))["records"]["edges"]
+        consistent = all((n["node"]["status"] == "COMPLETED") == bool(n["node"]["responses"]) for n in records)
+        if consistent:
+            break
+        await asyncio.sleep(0.05)
+    assert consistent, records
+
+
+RECORDS_WITH_RESPONSES = """query($id: ID!) { records(datasetId: $id, first: 100) {
+  edges { node { status responses { status } } } } }"""
