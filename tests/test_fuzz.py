@@ -149,6 +149,10 @@ def graphql_errors(body: str) -> list[dict[str, Any]]:
     return errors
 
 
+# When a non-null field fails, graphql-core abandons the sibling resolvers it had started;
+# Python then warns, at garbage collection, that those coroutines were never awaited. That
+# is upstream behaviour with no effect on answers, and it surfaces only in long random runs.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE], ids=["valid", "invalid"])
 def test_no_operation_breaks_the_service(target: Target, operations: dict[Mode, Any], mode: Mode) -> None:
     @FUZZ

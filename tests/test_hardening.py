@@ -193,3 +193,25 @@ async def test_slow_requests_time_out_cleanly_and_never_half_write_an_answer(
 
 RECORDS_WITH_RESPONSES = """query($id: ID!) { records(datasetId: $id, first: 100) {
   edges { node { status responses { status } } } } }"""
+
+
+async def test_missing_or_mistyped_variables_are_graphql_validation_errors(gql: GraphQLClient) -> None:
+    """Found by the authorization matrix: graphql-core wraps its own coercion error, which
+    was reported as INTERNAL."""
+    for variables in ({}, {"input": None}, {"input": {"recordId": 5}}):
+        error = await gql.error(h.SUBMIT, variables)
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION", error
+        assert "ResponseInput" in error["message"] or "recordId" in error["message"]
+
+
+async def test_a_failing_field_does_not_cancel_the_whole_request(gql: GraphQLClient) -> None:
+    """Found by the fuzz test: graphql-core cancels the siblings of a failed field; one of
+    them cancelled a DataLoader future shared with other resolvers, and the cancellation
+    killed the request instead of answering it."""
+    ws = await h.workspace(gql)
+    await h.dataset(gql, ws, name="a", publish=False)
+    query = """query($ws: ID!) { workspaces { datasets { workspace { name } records(first: 0) { totalCount } } }
+               datasets(workspaceId: $ws) { updatedAt } }"""
+    for _ in range(10):
+        error = await gql.error(query, {"ws": ws})
+        assert error["extensions"] == {"code": "VALIDATION", "path": ["first"]}

@@ -23,6 +23,8 @@ def coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         return error
+    if isinstance(original, GraphQLError):  # graphql-core wraps its own coercion errors
+        error, original = original, original.original_error
     if original is None:
         # Errors of GraphQL itself; our own limit extensions name a code of their own.
         extensions = {"code": "GRAPHQL_VALIDATION", **(error.extensions or {})}
