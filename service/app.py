@@ -15,11 +15,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from feedbackql.api.context import Context
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
 from feedbackql.domain import identity
+from feedbackql.events import open_broker
 from feedbackql.kinds.registry import KindRegistry, load_registry
 from feedbackql.rate_limit import RateLimit
 from feedbackql.request_timeout import RequestTimeout
@@ -38,6 +41,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.kinds = schema.kinds
         self.registry = registry
         self.settings = settings
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     def decode_json(self, data: str | bytes) -> object:
         # json.loads raises RecursionError on absurdly nested input and UnicodeDecodeError on
@@ -51,7 +55,21 @@ class GraphQLApp(GraphQL[Context, None]):
         storage: Storage = request.app.state.storage
         user = await identity.authenticate(storage, request.headers.get("authorization"))
         return Context(request=request, storage=storage, registry=self.registry,
-                       kinds=self.kinds, settings=self.settings, current_user=user)
+                       kinds=self.kinds, settings=self.settings, current_user=user,
+                       events=request.app.state.events)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Websockets carry the key in ``connection_init``: {"Authorization": "Bearer <key>"}."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        user = await identity.authenticate(
+            context.storage, authorization if isinstance(authorization, str) else None)
+        if user is None:
+            raise ConnectionRejectionError({"message": "send a valid API key as "
+                                            '{"Authorization": "Bearer <key>"} in connection_init'})
+        context.current_user = user
+        acknowledged: UnsetType = UNSET
+        return acknowledged
 
 
 def create_app(settings: Settings | None = None, registry: KindRegistry | None = None) -> Starlette:
@@ -72,9 +90,11 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         if settings.owner_api_key is not None:
             await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
         app.state.storage = storage
+        app.state.events = await open_broker(client[settings.database_name])
         try:
             yield
         finally:
+            await app.state.events.close()
             await storage.close()
             await client.close()
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")
     rate_limit_burst: int = Field(default=200, ge=1)
 
+    lease_seconds: float = Field(
+        default=600, gt=0, description="How long nextRecords reserves a record for a labeler.")
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    progress_interval_seconds: float = Field(
+        default=0.5, ge=0, description="Least time between two pushed progress snapshots.")
+
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

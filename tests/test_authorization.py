@@ -10,20 +10,24 @@ field of the schema has no row here.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql.api.schema import build_schema
+from feedbackql.app import create_app
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.settings import Settings
 from tests import helpers as h
-from tests.conftest import OWNER_KEY, GraphQLClient, serve
+from tests.conftest import OWNER_KEY, GraphQLClient
+from tests.live import live_server, subscriber
 
 COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses")
 OK, FORBIDDEN, NOT_FOUND = "ok", "FORBIDDEN", "NOT_FOUND"
@@ -127,6 +131,11 @@ OPERATIONS: dict[str, Operation] = {
     "submitResponses": op("mutation($inputs: [ResponseInput!]!) { submitResponses(inputs: $inputs) { id } }",
                           inputs=lambda w, s: [answer("SUBMITTED")(w, s)]),
     "deleteResponse": op("mutation($id: ID!) { deleteResponse(recordId: $id) }", id=ref("rA", "rB")),
+    "nextRecords": op("mutation($id: ID!) { nextRecords(datasetId: $id, first: 2) { id } }", id=ref("dA", "dB")),
+    "myDrafts": op("query($id: ID!) { myDrafts(datasetId: $id) { totalCount } }", id=ref("dA", "dB")),
+    "datasetProgress": op("query($id: ID!) { datasetProgress(datasetId: $id) { total } }", id=ref("dA", "dB")),
+    "annotatorProgress": op("query($id: ID!) { annotatorProgress(datasetId: $id) { username } }",
+                            id=ref("dA", "dB")),
 }
 
 # Expected outcome per role, as (same workspace, other workspace).
@@ -150,6 +159,10 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "submitResponse": MEMBERS_READ,
     "submitResponses": MEMBERS_READ,
     "deleteResponse": MEMBERS_READ,
+    "nextRecords": MEMBERS_READ,
+    "myDrafts": MEMBERS_READ,
+    "datasetProgress": MEMBERS_READ,
+    "annotatorProgress": MEMBERS_READ,
     "createWorkspace": {"owner": (OK, OK), "admin": (FORBIDDEN, FORBIDDEN),
                         "annotator": (FORBIDDEN, FORBIDDEN)},
     "deleteWorkspace": OWNERS_ONLY,
@@ -174,12 +187,14 @@ def test_every_root_field_has_a_row(builtin_registry: KindRegistry) -> None:
     schema = build_schema(builtin_registry)._schema
     root_fields = {*schema.query_type.fields, *schema.mutation_type.fields}  # type: ignore[union-attr]
     assert root_fields == set(OPERATIONS) == set(MATRIX)
+    assert set(schema.subscription_type.fields) == set(SUBSCRIPTIONS)  # type: ignore[union-attr]
 
 
 class Harness:
-    def __init__(self, client: GraphQLClient, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, client: GraphQLClient, db: AsyncDatabase[dict[str, Any]], url: str) -> None:
         self.client = client
         self.db = db
+        self.url = url
         self.world = World()
         self.saved: dict[str, list[dict[str, Any]]] = {}
 
@@ -240,11 +255,13 @@ async def harness(mongodb_uri: str, builtin_registry: KindRegistry) -> AsyncIter
     settings = Settings(mongodb_uri=mongodb_uri, database_name=name, owner_api_key=OWNER_KEY,
                         rate_limit_per_second=0)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
-    async with serve(settings, builtin_registry) as client:
-        harness = Harness(client, mongo[name])
-        harness.world = await build_world(client)
-        harness.saved = await harness.snapshot()
-        yield harness
+    # A real server: subscriptions need a websocket.
+    with live_server(create_app(settings, builtin_registry)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            harness = Harness(GraphQLClient(http, OWNER_KEY), mongo[name], url)
+            harness.world = await build_world(harness.client)
+            harness.saved = await harness.snapshot()
+            yield harness
     await mongo.drop_database(name)
     await mongo.close()
 
@@ -358,3 +375,40 @@ async def test_admins_cannot_touch_owners(harness: Harness) -> None:
         {"w": harness.world["A"], "u": owner_id})
     assert error["extensions"]["code"] == "NOT_FOUND"  # admins do not see owners at all
     assert await harness.snapshot() == harness.saved
+
+
+SUBSCRIPTIONS = {
+    "datasetProgress": "subscription($id: ID!) { datasetProgress(datasetId: $id) { total } }",
+    "responseChanges": "subscription($id: ID!) { responseChanges(datasetId: $id) { recordId userId } }",
+}
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("operation", sorted(SUBSCRIPTIONS))
+async def test_subscription_matrix(harness: Harness, operation: str, role: str, scope: str) -> None:
+    """Subscriptions follow the read rules; a live one delivers its first event."""
+    expected = MEMBERS_READ[role][SCOPES.index(scope)]
+    dataset = harness.world[pick(scope, "dA", "dB")]
+    async with subscriber(harness.url, harness.world.keys[CALLERS[role]]) as live:
+        operation_id = await live.subscribe(SUBSCRIPTIONS[operation], {"id": dataset})
+        if operation == "responseChanges" and expected == OK:
+            await asyncio.sleep(0.2)  # let the subscription register before the event
+            await harness.as_(role)(h.SUBMIT, {"input": answer("DRAFT")(harness.world, scope)})
+        message = await live.receive()
+        assert message["id"] == operation_id
+        if expected == OK:
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+        else:
+            errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            assert [e["extensions"]["code"] for e in errors] == [expected], message
+    if expected == OK and operation == "responseChanges":
+        await harness.restore()
+
+
+async def test_websockets_without_a_valid_key_are_refused(harness: Harness) -> None:
+    for key in (None, "not-a-key"):
+        with pytest.raises(Exception, match=r"4403|Forbidden|connection_ack"):
+            async with subscriber(harness.url, key):
+                pass

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from starlette.requests import HTTPConnection
@@ -13,12 +14,15 @@ from strawberry.dataloader import DataLoader
 
 from feedbackql.api.kind_types import KindTypes
 from feedbackql.errors import Unauthenticated
+from feedbackql.events import Broker
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.policy import Caller
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
 
 Doc = dict[str, Any]
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def _by_id(
@@ -43,22 +47,34 @@ def _grouped(
     return batch
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose waiters can be cancelled one by one.
+
+    graphql-core cancels the sibling resolvers of a field that failed. A resolver awaiting a
+    DataLoader future directly would cancel that future, which other resolvers share, and
+    the cancellation then escapes them and kills the whole request (found by the fuzz test).
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 @dataclass
 class Loaders:
-    users: DataLoader[ObjectId, Doc | None]
-    workspaces: DataLoader[ObjectId, Doc | None]
-    datasets: DataLoader[ObjectId, Doc | None]
-    records: DataLoader[ObjectId, Doc | None]
-    responses: DataLoader[ObjectId, list[Doc]]
+    users: SharedLoader[ObjectId, Doc | None]
+    workspaces: SharedLoader[ObjectId, Doc | None]
+    datasets: SharedLoader[ObjectId, Doc | None]
+    records: SharedLoader[ObjectId, Doc | None]
+    responses: SharedLoader[ObjectId, list[Doc]]
 
     @classmethod
     def of(cls, storage: Storage) -> Loaders:
         return cls(
-            users=DataLoader(_by_id(storage.users.by_ids)),
-            workspaces=DataLoader(_by_id(storage.workspaces.by_ids)),
-            datasets=DataLoader(_by_id(storage.datasets.by_ids)),
-            records=DataLoader(_by_id(storage.records.by_ids)),
-            responses=DataLoader(_grouped(storage.responses.for_records, "record_id")),
+            users=SharedLoader(_by_id(storage.users.by_ids)),
+            workspaces=SharedLoader(_by_id(storage.workspaces.by_ids)),
+            datasets=SharedLoader(_by_id(storage.datasets.by_ids)),
+            records=SharedLoader(_by_id(storage.records.by_ids)),
+            responses=SharedLoader(_grouped(storage.responses.for_records, "record_id")),
         )
 
 
@@ -70,6 +86,9 @@ class Context:
     kinds: KindTypes
     settings: Settings
     current_user: Doc | None
+    events: Broker
+    connection_params: dict[str, Any] | None = None
+    """The ``connection_init`` payload of a websocket (set by strawberry)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

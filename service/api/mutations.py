@@ -14,17 +14,19 @@ from feedbackql.api.types import (
     RecordError,
 )
 from feedbackql.domain import datasets as ds
-from feedbackql.domain import ingest, members, responses
+from feedbackql.domain import ingest, members, queue, responses
 from feedbackql.domain.datasets import DatasetChanges, DatasetSpec
 from feedbackql.domain.members import UserWithKey
 from feedbackql.errors import Invalid
 from feedbackql.ids import parse_id
+from feedbackql.policy import datasets as policy_datasets
 
 MAX_BATCH_RESPONSES = 1000
 
 
 def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
     User, Workspace, Dataset, Response = types.User, types.Workspace, types.Dataset, types.Response
+    Record = types.Record
     CreateDatasetInput, FieldInput = inputs.CreateDatasetInput, inputs.FieldInput
     QuestionInput, RecordInput, ResponseInput = (
         inputs.QuestionInput, inputs.RecordInput, inputs.ResponseInput
@@ -173,11 +175,23 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             return DeleteRecordsPayload(deleted=len(deleted),
                                         ids=[strawberry.ID(str(i)) for i in deleted])
 
+        @strawberry.mutation(description=(
+            "Up to `first` pending records you have not answered, leased to you: nobody else "
+            "gets a record beyond the answers it still needs until you submit, discard or the "
+            "lease ends. Records you hold already come first."))
+        async def next_records(self, info: Info, dataset_id: strawberry.ID, first: int = 1) -> list[Record]:  # type: ignore[valid-type]
+            ctx = info.context
+            dataset = await access.dataset(ctx, dataset_id)
+            docs = await queue.next_records(ctx.storage, dataset, ctx.caller.id, first,
+                                            ctx.settings.lease_seconds)
+            hidden = policy_datasets.hidden_metadata(ctx.caller, dataset)
+            return [types.record(doc, hidden) for doc in docs]
+
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]
             ctx = info.context
-            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.caller,
-                                                      [input.spec()])
+            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events,
+                                                      ctx.caller, [input.spec()])
             return types.response(doc)
 
         @strawberry.mutation(description="Several responses; all are checked before any is written.")
@@ -186,14 +200,14 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             caller = ctx.caller
             if len(inputs) > MAX_BATCH_RESPONSES:
                 raise Invalid(f"at most {MAX_BATCH_RESPONSES} responses per call", ["inputs"])
-            docs = await responses.submit_responses(ctx.storage, ctx.registry, caller,
+            docs = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events, caller,
                                                     [i.spec() for i in inputs])
             return [types.response(doc) for doc in docs]
 
         @strawberry.mutation(description="Delete your response to a record.")
         async def delete_response(self, info: Info, record_id: strawberry.ID) -> strawberry.ID:
             ctx = info.context
-            doc = await responses.delete_response(ctx.storage, ctx.caller,
+            doc = await responses.delete_response(ctx.storage, ctx.events, ctx.caller,
                                                   parse_id(record_id, "record"))
             return strawberry.ID(str(doc["_id"]))
 

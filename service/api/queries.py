@@ -7,10 +7,11 @@ from typing import Any
 import strawberry
 
 from feedbackql.api import access
+from feedbackql.api.distribution import AnnotatorProgress, DatasetProgress
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.records import records_page
 from feedbackql.api.types import FieldType, Info, OutputTypes, QuestionType
-from feedbackql.domain import members
+from feedbackql.domain import members, progress
 from feedbackql.policy import datasets as policy_datasets
 from feedbackql.policy import workspaces as policy_workspaces
 
@@ -62,6 +63,26 @@ def build_query(types: OutputTypes) -> type:
             result: Any = await records_page(info.context, types, dataset_id, filter, sort,
                                              first, after)
             return result
+
+        @strawberry.field(description="Records you saved as drafts, a page at a time.")
+        async def my_drafts(
+            self, info: Info, dataset_id: strawberry.ID, first: int = 50, after: str | None = None,
+        ) -> types.RecordConnection:  # type: ignore[valid-type]
+            result: Any = await records_page(info.context, types, dataset_id, None, None, first,
+                                             after, answered_as="draft")
+            return result
+
+        @strawberry.field
+        async def dataset_progress(self, info: Info, dataset_id: strawberry.ID) -> DatasetProgress:
+            dataset = await access.dataset(info.context, dataset_id)
+            return DatasetProgress.of(await progress.dataset_progress(info.context.storage, dataset))
+
+        @strawberry.field(description="Per labeler; annotators see only themselves.")
+        async def annotator_progress(self, info: Info, dataset_id: strawberry.ID) -> list[AnnotatorProgress]:
+            ctx = info.context
+            dataset = await access.dataset(ctx, dataset_id)
+            rows = await progress.annotator_progress(ctx.storage, ctx.caller, dataset)
+            return [AnnotatorProgress.of(row) for row in rows]
 
         @strawberry.field
         def question_types(self, info: Info) -> list[QuestionType]:

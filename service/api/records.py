@@ -27,9 +27,10 @@ class PageInfo:
 
 
 def record_query(dataset_id: Any, where: RecordFilter | None,
-                 hidden_metadata: Collection[str] = ()) -> RecordQuery:
+                 hidden_metadata: Collection[str] = (),
+                 answered_as: tuple[str, str] | None = None) -> RecordQuery:
     if where is None:
-        return RecordQuery(dataset_id=dataset_id)
+        return RecordQuery(dataset_id=dataset_id, answered_as=answered_as)
     conditions = []
     for index, m in enumerate(where.metadata or []):
         path: list[str | int] = ["filter", "metadata", index]
@@ -51,6 +52,7 @@ def record_query(dataset_id: Any, where: RecordFilter | None,
         external_ids=where.external_ids,
         text=where.text or None,
         metadata=conditions,
+        answered_as=answered_as,
     )
 
 
@@ -62,7 +64,10 @@ async def records_page(
     sort: RecordSort | None,
     first: int,
     after: str | None,
+    answered_as: str | None = None,
 ) -> Any:
+    """A page of the dataset's records; with ``answered_as`` (a response status), only the
+    records the caller has a response of that status to."""
     limit = ctx.settings.max_page_size
     if not 1 <= first <= limit:
         raise Invalid(f"first is between 1 and {limit}", ["first"])
@@ -71,7 +76,8 @@ async def records_page(
     sort = sort or RecordSort()
     order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
                         descending=sort.direction is SortDirection.DESC)
-    query = record_query(dataset["_id"], where, hidden)
+    mine = (answered_as, str(ctx.caller.id)) if answered_as else None
+    query = record_query(dataset["_id"], where, hidden, mine)
     keyset = cursors.decode(order, after) if after else None
     docs = await ctx.storage.records.page(query, order, keyset, first + 1)
     page = docs[:first]

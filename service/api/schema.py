@@ -24,6 +24,7 @@ from feedbackql.api.kind_types import KindTypes, build_kind_types
 from feedbackql.api.model_types import TypeFactory, TypeNameClash
 from feedbackql.api.mutations import build_mutation
 from feedbackql.api.queries import build_query
+from feedbackql.api.subscriptions import Subscription
 from feedbackql.api.types import build_output_types
 from feedbackql.kinds.registry import KindRegistry, PluginError
 from feedbackql.settings import Settings
@@ -69,6 +70,7 @@ def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -
     # Last, so that the limits above are part of what is cached.
     extensions.append(lambda: ValidationCache(maxsize=cache_size))
     config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
-    schema = FeedbackSchema(query=query, mutation=mutation, extensions=extensions, config=config)
+    schema = FeedbackSchema(query=query, mutation=mutation, subscription=Subscription,
+                            extensions=extensions, config=config)
     schema.kinds = kinds
     return schema

@@ -7,7 +7,7 @@ relations resolve lazily, through the request's DataLoaders.
 # No `from __future__ import annotations`: the class bodies below refer to local variables.
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import strawberry
@@ -280,6 +280,13 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         created_at: datetime
         updated_at: datetime
         dataset_id: strawberry.Private[Any]
+        leases: strawberry.Private[list[Doc]]
+
+        @strawberry.field(description="When your lease on this record (from nextRecords) ends.")
+        def my_lease_expires_at(self, info: Info) -> datetime | None:
+            user_key = str(info.context.caller.id)
+            return next((lease["until"] for lease in self.leases
+                         if lease["user"] == user_key and lease["until"] > datetime.now(UTC)), None)
 
         @strawberry.field(description="All responses for owners and admins; annotators see their own.")
         async def responses(self, info: Info) -> list[Response]:
@@ -305,7 +312,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                              for s in doc.get("suggestions", [])
                              if s["kind"] in kinds.values.converters],
                 created_at=doc["created_at"], updated_at=doc["updated_at"],
-                dataset_id=doc["dataset_id"],
+                dataset_id=doc["dataset_id"], leases=doc.get("leases", []),
             )
 
     @strawberry.type

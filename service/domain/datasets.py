@@ -142,6 +142,7 @@ async def update_dataset(
         dataset["distribution"]["min_submitted"]
     ):
         await storage.records.refresh_status({"dataset_id": dataset_id}, changes.min_submitted)
+        await storage.queue.reopen(dataset_id)
     return updated
 
 

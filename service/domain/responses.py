@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
 
+from feedbackql.domain import work_state
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, NotFound
+from feedbackql.events import Broker, ResponseEvent
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.policy import Caller, records
 from feedbackql.storage import Storage
 
 Doc = dict[str, Any]
+STATE_WRITE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,6 @@ class CheckedResponse:
     spec: ResponseSpec
     dataset_id: ObjectId
     values: dict[str, Any]
-    min_submitted: int
 
 
 async def check_response(
@@ -76,8 +79,7 @@ async def check_response(
 ) -> CheckedResponse:
     _record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
-    return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec),
-                           config.min_submitted)
+    return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec))
 
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
@@ -97,39 +99,49 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
             values=checked.values,
             expected_version=spec.expected_version,
         )
-        await _sync_record(storage, spec.record_id, user_id, response, checked.min_submitted)
+        await _sync_record(storage, spec.record_id, user_id, response)
     return response
 
 
 async def submit_responses(
-    storage: Storage, registry: KindRegistry, caller: Caller, specs: Sequence[ResponseSpec]
+    storage: Storage, registry: KindRegistry, events: Broker, caller: Caller,
+    specs: Sequence[ResponseSpec],
 ) -> list[Doc]:
     """Check every response first, so that one bad input writes none of them."""
     checked = [await check_response(storage, registry, caller, spec) for spec in specs]
-    return [await write_response(storage, caller.id, c) for c in checked]
+    written = []
+    for response in checked:
+        written.append(await write_response(storage, caller.id, response))
+        await events.publish(ResponseEvent.of(written[-1]))
+    return written
 
 
-async def delete_response(storage: Storage, caller: Caller, record_id: ObjectId) -> Doc:
-    _record, dataset = await _record_and_dataset(storage, caller, record_id)
-    min_submitted = dataset["distribution"]["min_submitted"]
-    return await storage.uncancellable.run(
-        _delete_response(storage, caller.id, record_id, min_submitted))
+async def delete_response(storage: Storage, events: Broker, caller: Caller, record_id: ObjectId) -> Doc:
+    await _record_and_dataset(storage, caller, record_id)
+    response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id))
+    await events.publish(ResponseEvent.of(response))
+    return response
 
 
-async def _delete_response(
-    storage: Storage, user_id: ObjectId, record_id: ObjectId, min_submitted: int
-) -> Doc:
+async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
     async with storage.record_locks.hold([record_id]):
         response = await storage.responses.mark_deleted(record_id, user_id)
         if response is None:
             raise NotFound(f"you have no response to record {record_id}")
-        await _sync_record(storage, record_id, user_id, response, min_submitted)
+        await _sync_record(storage, record_id, user_id, response)
     return response
 
 
-async def _sync_record(
-    storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc, min_submitted: int
-) -> None:
+async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc) -> None:
+    """Bring the record's state up to this response (compare-and-set, retried on a race)."""
     status = response["status"] if response["status"] != "deleted" else None
-    await storage.records.apply_response_state(record_id, str(user_id), status, response["version"])
-    await storage.records.refresh_status({"_id": record_id}, min_submitted)
+    for _ in range(STATE_WRITE_ATTEMPTS):
+        record = await storage.queue.state(record_id)
+        dataset = await storage.datasets.get(record["dataset_id"]) if record else None
+        if record is None or dataset is None:
+            return  # deleted meanwhile: nothing left to keep in step
+        changes = work_state.after_response(record, str(user_id), status, response["version"],
+                                            dataset["distribution"]["min_submitted"], datetime.now(UTC))
+        if changes is None or await storage.queue.set_state(record, changes):
+            return
+    raise RuntimeError(f"record {record_id} kept changing while its state was written")

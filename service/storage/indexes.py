@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -23,6 +23,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("dataset_id", ASCENDING), ("ext_key", ASCENDING)], unique=True, name="ext_unique"
         ),
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+        # The labeler queue: pending records of a dataset, closest to completion first.
+        IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING), ("submitted_count", DESCENDING),
+                    ("_id", ASCENDING)], name="queue"),
         # Keyset paging: equality on the dataset, range and sort on _id / updated_at.
         IndexModel([("dataset_id", ASCENDING), ("_id", ASCENDING)], name="page_by_id"),
         IndexModel([("dataset_id", ASCENDING), ("updated_at", ASCENDING), ("_id", ASCENDING)],

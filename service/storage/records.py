@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from feedbackql.storage.locks import RecordLocks
+from feedbackql.storage.queue import QUEUE_DEFAULTS
 
 Doc = dict[str, Any]
 RESPONSE_STATUSES = ("submitted", "draft", "discarded")
@@ -38,6 +39,8 @@ class RecordQuery:
     external_ids: Sequence[str] | None = None
     text: str | None = None
     metadata: Sequence[MetadataCondition] = ()
+    answered_as: tuple[str, str] | None = None
+    """(status, user id string): only records that user has a response of that status to."""
 
 
 @dataclass(frozen=True)
@@ -168,35 +171,18 @@ class RecordRepo:
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
-    async def apply_response_state(
-        self, record_id: ObjectId, user_key: str, status: str | None, version: int
-    ) -> None:
-        """Record which status ``user_key``'s response has, unless a newer version did already.
-
-        The version guard makes concurrent or retried writes for one (record, user) converge
-        on the newest response, whatever order they land in.
-        """
-        update: Doc = {"$set": {f"response_versions.{user_key}": version}}
-        pulls = {f"{other}_by": user_key for other in RESPONSE_STATUSES if other != status}
-        update["$pull"] = pulls
-        if status is not None:
-            update["$addToSet"] = {f"{status}_by": user_key}
-        guard = f"response_versions.{user_key}"
-        await self.collection.update_one(
-            {"_id": record_id, "$or": [{guard: {"$exists": False}}, {guard: {"$lt": version}}]},
-            update,
-        )
-
     async def refresh_status(self, selector: Doc, min_submitted: int) -> None:
         """Set ``completed``/``pending`` from the submitted set, atomically per record."""
         enough = f"submitted_by.{min_submitted - 1}"
+        # state_version moves too, so that a response write racing with this fails its
+        # compare-and-set and recomputes with the new minimum.
         await self.collection.update_many(
             {**selector, "status": "pending", enough: {"$exists": True}},
-            {"$set": {"status": "completed"}},
+            {"$set": {"status": "completed"}, "$inc": {"state_version": 1}},
         )
         await self.collection.update_many(
             {**selector, "status": "completed", enough: {"$exists": False}},
-            {"$set": {"status": "pending"}},
+            {"$set": {"status": "pending"}, "$inc": {"state_version": 1}},
         )
 
 
@@ -209,6 +195,7 @@ def _new_record(doc: Doc, now: datetime) -> Doc:
         "status": "pending",
         **{f"{status}_by": [] for status in RESPONSE_STATUSES},
         "response_versions": {},
+        **QUEUE_DEFAULTS,
         "created_at": now,
         "updated_at": now,
     }
@@ -232,6 +219,9 @@ def _query(query: RecordQuery) -> Doc:
         conditions.append({"search_text": {"$regex": re.escape(query.text.lower())}})
     for condition in query.metadata:
         conditions.append(_metadata_condition(condition))
+    if query.answered_as is not None:
+        status, user_key = query.answered_as
+        conditions.append({f"{status}_by": user_key})
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 

@@ -95,3 +95,12 @@ class ResponseRepo:
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
+
+    async def counts(self, dataset_id: ObjectId) -> dict[tuple[ObjectId, str], int]:
+        """Live responses of the dataset per (user, status)."""
+        pipeline: list[Doc] = [
+            {"$match": {"dataset_id": dataset_id, "status": {"$in": ACTIVE}}},
+            {"$group": {"_id": {"user": "$user_id", "status": "$status"}, "n": {"$sum": 1}}},
+        ]
+        cursor = await self.collection.aggregate(pipeline)
+        return {(row["_id"]["user"], row["_id"]["status"]): row["n"] async for row in cursor}

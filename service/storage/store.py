@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from feedbackql.storage.datasets import DatasetRepo
 from feedbackql.storage.indexes import ensure_indexes
 from feedbackql.storage.locks import RecordLocks
+from feedbackql.storage.queue import QueueRepo
 from feedbackql.storage.records import RecordRepo
 from feedbackql.storage.responses import ResponseRepo
 from feedbackql.storage.uncancellable import Uncancellable
@@ -23,11 +24,13 @@ class Storage:
         self.datasets = DatasetRepo(db["datasets"])
         self.record_locks = RecordLocks()
         self.records = RecordRepo(db["records"], self.record_locks)
+        self.queue = QueueRepo(db["records"])
         self.responses = ResponseRepo(db["responses"])
         self.uncancellable = Uncancellable()
 
     async def prepare(self) -> None:
         await ensure_indexes(self.db)
+        await self.queue.backfill()
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""

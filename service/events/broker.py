@@ -1,0 +1,88 @@
+"""The broker interface and the in-process broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bson import ObjectId
+
+QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class ResponseEvent:
+    dataset_id: ObjectId
+    record_id: ObjectId
+    user_id: ObjectId
+    status: str  # submitted | draft | discarded | deleted
+    version: int
+    at: datetime
+
+    @classmethod
+    def of(cls, response: dict[str, Any]) -> ResponseEvent:
+        return cls(dataset_id=response["dataset_id"], record_id=response["record_id"],
+                   user_id=response["user_id"], status=response["status"],
+                   version=response["version"], at=response["updated_at"])
+
+
+class Subscription:
+    """Events of one dataset for one subscriber. A subscriber that falls more than
+    ``QUEUE_SIZE`` events behind loses the oldest ones and is told so by ``lagged``."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[ResponseEvent] = asyncio.Queue(QUEUE_SIZE)
+        self.lagged = False
+
+    def put(self, event: ResponseEvent) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.lagged = True
+        self.queue.put_nowait(event)
+
+    async def get(self) -> ResponseEvent:
+        return await self.queue.get()
+
+    def drain(self) -> list[ResponseEvent]:
+        events = []
+        while not self.queue.empty():
+            events.append(self.queue.get_nowait())
+        return events
+
+
+class Broker(Protocol):
+    async def publish(self, event: ResponseEvent) -> None:
+        """Called after a response was written (a no-op where the database emits events)."""
+
+    def subscribe(self, dataset_id: ObjectId) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """Events of the dataset from now on, for as long as the context is open."""
+
+    async def close(self) -> None: ...
+
+
+class InProcessBroker:
+    def __init__(self) -> None:
+        self.subscribers: defaultdict[ObjectId, set[Subscription]] = defaultdict(set)
+
+    async def publish(self, event: ResponseEvent) -> None:
+        for subscription in list(self.subscribers.get(event.dataset_id, ())):
+            subscription.put(event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, dataset_id: ObjectId) -> AsyncIterator[Subscription]:
+        subscription = Subscription()
+        self.subscribers[dataset_id].add(subscription)
+        try:
+            yield subscription
+        finally:
+            self.subscribers[dataset_id].discard(subscription)
+            if not self.subscribers[dataset_id]:
+                del self.subscribers[dataset_id]
+
+    async def close(self) -> None:
+        self.subscribers.clear()

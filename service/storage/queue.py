@@ -1,0 +1,97 @@
+"""The records' work state: who answered what, leases, and what the labeler queue selects.
+
+A record carries, besides its data, ``submitted_by``/``draft_by``/``discarded_by`` (user id
+strings), ``response_versions`` (user -> newest response version applied),
+``submitted_count``, ``status``, ``leases`` ([{user, until}]), ``saturated_until`` (until
+when every answer it still needs is leased out; the epoch when it has room) and
+``state_version``, which every change of this state increments: writes are compare-and-set
+on it, so two writers (two replicas, or FerretDB's unisolated updates) cannot interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
+
+Doc = dict[str, Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STATE_FIELDS = ("dataset_id", "status", "submitted_by", "draft_by", "discarded_by",
+                "response_versions", "submitted_count", "leases", "saturated_until",
+                "state_version")
+QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EPOCH,
+                       "state_version": 0}
+
+
+class QueueRepo:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    async def state(self, record_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
+
+    async def set_state(self, record: Doc, changes: Doc) -> bool:
+        """Write ``changes`` if the record's state is still the one ``record`` was read at."""
+        result = await self.collection.update_one(
+            {"_id": record["_id"], "state_version": record.get("state_version", 0)},
+            {"$set": {**changes, "state_version": record.get("state_version", 0) + 1}},
+        )
+        return result.modified_count == 1
+
+    async def held_by(self, dataset_id: ObjectId, user_key: str, now: datetime) -> list[Doc]:
+        """Pending records the user holds a live lease on, oldest first."""
+        cursor = self.collection.find(
+            {"dataset_id": dataset_id, "status": "pending", "leases.user": user_key},
+            dict.fromkeys(STATE_FIELDS, 1),
+        ).sort("_id", 1)
+        return [doc async for doc in cursor
+                if any(lease["user"] == user_key and lease["until"] > now for lease in doc["leases"])]
+
+    async def candidates(self, dataset_id: ObjectId, user_key: str, now: datetime, limit: int) -> list[Doc]:
+        """Pending records the user has not answered and that have room for another answer,
+        closest to completion first, then in insertion order."""
+        cursor = self.collection.find(
+            {"dataset_id": dataset_id, "status": "pending", "saturated_until": {"$lte": now},
+             "submitted_by": {"$ne": user_key}, "draft_by": {"$ne": user_key},
+             "discarded_by": {"$ne": user_key}},
+            dict.fromkeys(STATE_FIELDS, 1),
+        ).sort([("submitted_count", -1), ("_id", 1)]).limit(limit)
+        return await cursor.to_list()
+
+    async def reopen(self, dataset_id: ObjectId) -> None:
+        """Let the queue look at every pending record again (after ``minSubmitted`` changed)."""
+        await self.collection.update_many({"dataset_id": dataset_id, "status": "pending"},
+                                          {"$set": {"saturated_until": EPOCH}, "$inc": {"state_version": 1}})
+
+    async def backfill(self) -> None:
+        """Give records written before the queue existed its fields (once, at start-up)."""
+        cursor = self.collection.find({"state_version": {"$exists": False}}, {"submitted_by": 1})
+        async for doc in cursor:
+            await self.collection.update_one(
+                {"_id": doc["_id"], "state_version": {"$exists": False}},
+                {"$set": {**QUEUE_DEFAULTS, "submitted_count": len(doc.get("submitted_by", []))}},
+            )
+
+    async def answered_pending(self, dataset_id: ObjectId, statuses: Sequence[str]) -> dict[str, int]:
+        """Per user: pending records of the dataset they have a response to."""
+        counts: dict[str, int] = {}
+        for status in statuses:
+            # Unwinding the list itself: FerretDB 1.24 takes "$path" in $project literally.
+            pipeline: list[Doc] = [
+                {"$match": {"dataset_id": dataset_id, "status": "pending"}},
+                {"$project": {f"{status}_by": 1}},
+                {"$unwind": f"${status}_by"},
+                {"$group": {"_id": f"${status}_by", "n": {"$sum": 1}}},
+            ]
+            async for row in await self.collection.aggregate(pipeline):
+                counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
+        return counts
+
+    async def counts_by(self, dataset_id: ObjectId, key: str) -> dict[Any, int]:
+        """Number of the dataset's records per value of ``key`` (``status``, ``submitted_count``)."""
+        pipeline: list[Doc] = [{"$match": {"dataset_id": dataset_id}},
+                               {"$group": {"_id": f"${key}", "n": {"$sum": 1}}}]
+        return {row["_id"]: row["n"] async for row in await self.collection.aggregate(pipeline)}
