@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,20 +26,26 @@ class RequestTimeout:
             await self.app(scope, receive, send)
             return
         started = False
-        deadline = asyncio.timeout(self.seconds)
 
-        async def send_and_lift_deadline(message: Message) -> None:
+        async def send_and_mark(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
-                started = True
-                deadline.reschedule(None)
+                started = True  # before awaiting: from here on the deadline no longer applies
             await send(message)
 
+        # The app runs as its own task, so that the deadline is decided in one place: a
+        # response that has not started is cancelled; one that has is left to finish.
+        task = asyncio.ensure_future(self.app(scope, receive, send_and_mark))
         try:
-            async with deadline:
-                await self.app(scope, receive, send_and_lift_deadline)
-        except TimeoutError:
-            if started or not deadline.expired():
-                raise
-            message = f"the request took longer than {self.seconds:g} s; ask for less per request"
-            await error_response(503, "TIMEOUT", message)(scope, receive, send)
+            await asyncio.wait({task}, timeout=self.seconds)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task.done() or started:
+            await task
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        message = f"the request took longer than {self.seconds:g} s; ask for less per request"
+        await error_response(503, "TIMEOUT", message)(scope, receive, send)
