@@ -33,9 +33,9 @@ def database_uri() -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def service(uri: str) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
+async def service(uri: str, **overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Settings]]:
     settings = Settings(mongodb_uri=uri, database_name=f"bench_{uuid.uuid4().hex[:8]}",
-                        owner_api_key=KEY)
+                        owner_api_key=KEY, **overrides)
     app = create_app(settings, load_registry(builtin_only=True))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

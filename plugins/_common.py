@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -53,3 +54,14 @@ def require_known(values: Sequence[str], allowed: set[str]) -> None:
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise ValueError(f"unknown option(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def majority(answers: Sequence[Hashable], order: Sequence[Hashable]) -> tuple[Hashable, bool]:
+    """The most frequent answer, and whether it tied with another. Ties go to the answer
+    that comes first in ``order`` (the question's option order); never chosen at random."""
+    counts = Counter(answers)
+    best = max(counts.values())
+    tied = [answer for answer, count in counts.items() if count == best]
+    rank = {value: index for index, value in enumerate(order)}
+    tied.sort(key=lambda answer: rank.get(answer, len(rank)))
+    return tied[0], len(tied) > 1

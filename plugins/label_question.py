@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
-from feedbackql.kinds import Agreement, QuestionKind, hookimpl
-from feedbackql.plugins._common import OptionsSettings, require_known
+from feedbackql.kinds import Agreement, QuestionKind, Unified, hookimpl
+from feedbackql.plugins._common import OptionsSettings, majority, require_known
 
 
 class LabelQuestionSettings(OptionsSettings):
@@ -23,6 +24,16 @@ class LabelQuestion(QuestionKind):
     def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
         require_known([value], settings.option_values())
         return value
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        """majority; ties go to the option listed first; disagreement when not unanimous."""
+        if not answers:
+            return Unified(None)
+        winner, tie = majority(answers, [o.value for o in settings.options])
+        return Unified(winner, tie=tie, disagreement=len(set(answers)) > 1)
+
+    def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
+        return [("", answer)]
 
 
 @hookimpl

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from feedbackql.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql.kinds import Agreement, QuestionKind, Unified, hookimpl
 from feedbackql.plugins._common import OptionsSettings, require_known, require_unique
 
 
@@ -26,6 +27,22 @@ class MultiLabelQuestion(QuestionKind):
         require_unique(value, "chosen labels")
         require_known(value, settings.option_values())
         return value
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        """majority per label: a label is in when more than half the answers chose it; a
+        label chosen by exactly half is a tie and left out."""
+        if not answers:
+            return Unified(None)
+        options = [o.value for o in settings.options]
+        chosen = {label: sum(label in answer for answer in answers) for label in options}
+        tie = any(2 * count == len(answers) for count in chosen.values())
+        value = [label for label in options if 2 * chosen[label] > len(answers)]
+        disagreement = len({frozenset(answer) for answer in answers}) > 1
+        return Unified(value, tie=tie, disagreement=disagreement)
+
+    def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
+        """Per label: chosen or not (nominal), so partial overlaps count as partial agreement."""
+        return [(o.value, o.value in answer) for o in settings.options]
 
 
 @hookimpl

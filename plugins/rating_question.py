@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
-from feedbackql.plugins._common import require_unique
+from feedbackql.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql.plugins._common import majority, require_unique
 
 RatingValue = Annotated[int, Field(ge=0, le=10)]
 
@@ -36,6 +37,21 @@ class RatingQuestion(QuestionKind):
         if value not in settings.values:
             raise ValueError(f"rating {value} is not one of {settings.values}")
         return value
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        """mean (4 decimals), majority (ties go to the lower rating), min or max."""
+        if not answers:
+            return Unified(None)
+        disagreement = len(set(answers)) > 1
+        if strategy == "mean":
+            return Unified(round(sum(answers) / len(answers), 4), disagreement=disagreement)
+        if strategy == "majority":
+            winner, tie = majority(answers, sorted(settings.values))
+            return Unified(winner, tie=tie, disagreement=disagreement)
+        return Unified(min(answers) if strategy == "min" else max(answers), disagreement=disagreement)
+
+    def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
+        return [("", answer)]
 
 
 @hookimpl

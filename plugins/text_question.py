@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from feedbackql.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql.kinds import Agreement, QuestionKind, Unified, hookimpl
 from feedbackql.plugins._common import MarkdownSettings
 
 
@@ -24,6 +25,12 @@ class TextQuestion(QuestionKind):
         if not value.strip():
             raise ValueError("a text answer must not be empty")
         return value
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        """first_submitted: the oldest submitted answer; none: no unified answer."""
+        if strategy == "none" or not answers:
+            return Unified(None)
+        return Unified(answers[0], disagreement=len(set(answers)) > 1)
 
 
 @hookimpl

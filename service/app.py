@@ -22,7 +22,9 @@ from feedbackql.api.context import Context
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
 from feedbackql.domain import identity
+from feedbackql.domain.queue import QueuePools
 from feedbackql.events import open_broker
+from feedbackql.export.routes import export_routes
 from feedbackql.kinds.registry import KindRegistry, load_registry
 from feedbackql.rate_limit import RateLimit
 from feedbackql.request_timeout import RequestTimeout
@@ -56,7 +58,7 @@ class GraphQLApp(GraphQL[Context, None]):
         user = await identity.authenticate(storage, request.headers.get("authorization"))
         return Context(request=request, storage=storage, registry=self.registry,
                        kinds=self.kinds, settings=self.settings, current_user=user,
-                       events=request.app.state.events)
+                       events=request.app.state.events, queue_pools=request.app.state.queue_pools)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Websockets carry the key in ``connection_init``: {"Authorization": "Bearer <key>"}."""
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
             await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
         app.state.storage = storage
         app.state.events = await open_broker(client[settings.database_name])
+        app.state.queue_pools = QueuePools()
         try:
             yield
         finally:
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            *export_routes(registry),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -1,4 +1,4 @@
-"""The ``feedbackql`` command: serve, schema, plugins, install-ferretdb."""
+"""The ``feedbackql`` command: serve, schema, plugins, install-ferretdb, export, import."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import platformdirs
 
-from feedbackql import __version__
+from feedbackql import __version__, transfer
 from feedbackql.database.ferretdb import DatabaseUnavailable, build_ferretdb
 from feedbackql.database.local import local_database
 from feedbackql.kinds.registry import PluginError, load_registry
 from feedbackql.settings import Settings
+from feedbackql.transfer import TransferError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +37,69 @@ def _parser() -> argparse.ArgumentParser:
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
     commands.add_parser("plugins", help="list installed field and question kinds")
     commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
+    _transfer_commands(commands)
     return parser
+
+
+def _connection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--url", help="the service (default: $FEEDBACKQL_URL or http://127.0.0.1:8000)")
+    command.add_argument("--api-key", help="default: $FEEDBACKQL_API_KEY")
+
+
+def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, column = value.partition("=")
+        if not sep or not name or not column:
+            raise TransferError(f"{what} takes NAME=COLUMN, got {value!r}")
+        pairs[name] = column
+    return pairs
+
+
+def _transfer_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="download a dataset's records or training rows")
+    export.add_argument("dataset", help="dataset id")
+    export.add_argument("--task", choices=["sft", "reward_modeling", "dpo", "rating_selection"])
+    export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet"])
+    export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="task option: field, question, strategy, best_vs_worst, threshold, top_k")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    _connection_options(export)
+    imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file")
+    imported.add_argument("dataset", help="dataset id")
+    imported.add_argument("file", type=Path)
+    imported.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN",
+                          help="default: columns named like the dataset's fields")
+    imported.add_argument("--metadata", action="append", default=[], metavar="COLUMN",
+                          help="default: columns named like the dataset's metadata properties")
+    imported.add_argument("--external-id", metavar="COLUMN", help="default: the external_id column")
+    imported.add_argument("--suggestion", action="append", default=[], metavar="QUESTION=COLUMN")
+    _connection_options(imported)
+
+
+def _export(args: argparse.Namespace) -> int:
+    with transfer.connect(args.url, args.api_key) as client:
+        options = _pairs(args.option, "--option")
+        if args.output is None:
+            transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
+                            file_format=args.format, options=options)
+        else:
+            with args.output.open("wb") as output:
+                transfer.export(client, args.dataset, output, task=args.task, file_format=args.format,
+                                options=options)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    mapping = transfer.Mapping(fields=_pairs(args.field, "--field"), metadata=args.metadata,
+                               external_id=args.external_id,
+                               suggestions=_pairs(args.suggestion, "--suggestion"))
+    with transfer.connect(args.url, args.api_key) as client:
+        report = transfer.import_file(client, args.dataset, args.file, mapping)
+    for number, reason in report.errors:
+        print(f"{args.file}:{number}: {reason}", file=sys.stderr)
+    print(f"created {report.created}, updated {report.updated}, refused {len(report.errors)}")
+    return 1 if report.errors else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,9 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args.builtin_only)
         if args.command == "plugins":
             return _plugins()
+        if args.command == "export":
+            return _export(args)
+        if args.command == "import":
+            return _import(args)
         print(build_ferretdb())
         return 0
-    except (PluginError, DatabaseUnavailable) as exc:
+    except (PluginError, DatabaseUnavailable, TransferError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
 
@@ -98,5 +166,5 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
         settings = settings.model_copy(update={"mongodb_uri": uri})
         app = create_app(settings, registry)
         logging.getLogger("feedbackql").info("serving on http://%s:%d/graphql", host, port)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
     return 0

@@ -136,6 +136,11 @@ OPERATIONS: dict[str, Operation] = {
     "datasetProgress": op("query($id: ID!) { datasetProgress(datasetId: $id) { total } }", id=ref("dA", "dB")),
     "annotatorProgress": op("query($id: ID!) { annotatorProgress(datasetId: $id) { username } }",
                             id=ref("dA", "dB")),
+    "unifiedAnswers": op('query($id: ID!) { unifiedAnswers(datasetId: $id, question: "completion") { edges { cursor } } }',
+                         id=ref("dA", "dB")),
+    "agreement": op('query($id: ID!) { agreement(datasetId: $id, question: "rating") { alpha } }', id=ref("dA", "dB")),
+    "trainingData": op('query($id: ID!) { trainingData(datasetId: $id, task: "sft", options: {question: "completion"}) { rows } }',
+                       id=ref("dA", "dB")),
 }
 
 # Expected outcome per role, as (same workspace, other workspace).
@@ -163,6 +168,9 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "myDrafts": MEMBERS_READ,
     "datasetProgress": MEMBERS_READ,
     "annotatorProgress": MEMBERS_READ,
+    "unifiedAnswers": ADMINS_MANAGE,
+    "agreement": ADMINS_MANAGE,
+    "trainingData": ADMINS_MANAGE,
     "createWorkspace": {"owner": (OK, OK), "admin": (FORBIDDEN, FORBIDDEN),
                         "annotator": (FORBIDDEN, FORBIDDEN)},
     "deleteWorkspace": OWNERS_ONLY,
@@ -243,7 +251,8 @@ async def build_world(owner: GraphQLClient) -> World:
 
 SFT_WITH_HIDDEN_METADATA: dict[str, Any] = {
     "fields": [{"name": "prompt", "settings": h.TEXT}],
-    "questions": [{"name": "completion", "settings": {"text": {}}}],
+    "questions": [{"name": "completion", "settings": {"text": {}}},
+                  {"name": "rating", "required": False, "settings": {"rating": {"values": [1, 2, 3]}}}],
     "metadataProperties": [{"name": "source", "kind": "TERMS"},
                            {"name": "cost", "kind": "INTEGER", "visibleForAnnotators": False}],
 }

@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from feedbackql.api.kind_types import KindTypes
+from feedbackql.domain.queue import QueuePools
 from feedbackql.errors import Unauthenticated
 from feedbackql.events import Broker
 from feedbackql.kinds.registry import KindRegistry
@@ -87,6 +88,7 @@ class Context:
     settings: Settings
     current_user: Doc | None
     events: Broker
+    queue_pools: QueuePools
     connection_params: dict[str, Any] | None = None
     """The ``connection_init`` payload of a websocket (set by strawberry)."""
     loaders: Loaders = field(init=False)

@@ -182,7 +182,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         async def next_records(self, info: Info, dataset_id: strawberry.ID, first: int = 1) -> list[Record]:  # type: ignore[valid-type]
             ctx = info.context
             dataset = await access.dataset(ctx, dataset_id)
-            docs = await queue.next_records(ctx.storage, dataset, ctx.caller.id, first,
+            docs = await queue.next_records(ctx.storage, ctx.queue_pools, dataset, ctx.caller.id, first,
                                             ctx.settings.lease_seconds)
             hidden = policy_datasets.hidden_metadata(ctx.caller, dataset)
             return [types.record(doc, hidden) for doc in docs]

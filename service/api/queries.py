@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from feedbackql.api import access
+from feedbackql.api import access, training
 from feedbackql.api.distribution import AnnotatorProgress, DatasetProgress
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.records import records_page
@@ -83,6 +83,25 @@ def build_query(types: OutputTypes) -> type:
             dataset = await access.dataset(ctx, dataset_id)
             rows = await progress.annotator_progress(ctx.storage, ctx.caller, dataset)
             return [AnnotatorProgress.of(row) for row in rows]
+
+        @strawberry.field(description="Each record's submitted answers to a question combined by a "
+                                      "strategy of its kind (owners and admins).")
+        async def unified_answers(
+            self, info: Info, dataset_id: strawberry.ID, question: str, strategy: str | None = None,
+            first: int = 100, after: str | None = None,
+        ) -> training.UnifiedAnswerConnection:
+            return await training.unified_answers(info.context, dataset_id, question, strategy, first, after)
+
+        @strawberry.field(description="Krippendorff's alpha for a question (owners and admins).")
+        async def agreement(self, info: Info, dataset_id: strawberry.ID, question: str) -> training.AgreementReport:
+            return await training.agreement_report(info.context, dataset_id, question)
+
+        @strawberry.field(description="Training rows for small pulls; the HTTP export streams any size.")
+        async def training_data(
+            self, info: Info, dataset_id: strawberry.ID, task: str,
+            options: training.TrainingOptionsInput | None = None, first: int = 1000,
+        ) -> training.TrainingData:
+            return await training.training_data(info.context, dataset_id, task, options, first)
 
         @strawberry.field
         def question_types(self, info: Info) -> list[QuestionType]:

@@ -1,8 +1,20 @@
 """Handing out work: each labeler gets pending records they have not answered, leased to
-them so that concurrent labelers get distinct records whenever enough exist."""
+them so that concurrent labelers get distinct records whenever enough exist.
+
+Reading the queue is the expensive part (on FerretDB a sorted read of every pending record
+of the dataset), so one process reads it once per ``POOL_SECONDS`` per dataset (sooner when
+it has nothing left for a labeler; labelers who run dry together share one read) and serves
+every labeler from that pool; every lease attempt updates it in place. The pool only
+proposes: each lease re-reads the record's state by id and is written compare-and-set, so a
+stale pool costs a failed attempt, never a wrong lease. A labeler the pool has nothing for
+reads the queue directly, unless the pool held every pending record.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +26,54 @@ from feedbackql.storage import Storage
 
 Doc = dict[str, Any]
 MAX_NEXT_RECORDS = 100
-# Candidates read per attempt beyond those asked for: concurrent labelers take some of them.
+POOL_SIZE = 1000
+POOL_SECONDS = 5.0
 SPARE_CANDIDATES = 20
-ATTEMPTS = 3
 
 
-async def next_records(storage: Storage, dataset: Doc, user_id: ObjectId, first: int,
-                       lease_seconds: float) -> list[Doc]:
+@dataclass
+class Pool:
+    records: list[Doc] = field(default_factory=list)
+    read_at: float = float("-inf")
+    complete: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class QueuePools:
+    """Per-process pools of candidate records, one per dataset."""
+
+    def __init__(self) -> None:
+        self.pools: dict[ObjectId, Pool] = {}
+
+    async def get(self, storage: Storage, dataset_id: ObjectId, *, dry: bool = False) -> Pool:
+        """The dataset's pool, read again when old, or when it ran dry for the caller and
+        nobody has read it since the caller asked."""
+        pool = self.pools.setdefault(dataset_id, Pool())
+        asked = time.monotonic()
+        async with pool.lock:  # concurrent labelers share one read
+            if asked - pool.read_at > POOL_SECONDS or (dry and pool.read_at < asked):
+                pool.records = await storage.queue.pending(dataset_id, POOL_SIZE)
+                pool.complete = len(pool.records) < POOL_SIZE
+                pool.read_at = time.monotonic()
+        return pool
+
+
+def _ranked_for(records: list[Doc], user_key: str, now: datetime) -> list[Doc]:
+    """Records the user holds first, then those with room that they have not answered."""
+    held, fresh = [], []
+    for record in records:
+        if record["status"] != "pending":
+            continue
+        leases = work_state.live_leases(record, now)
+        if any(lease["user"] == user_key for lease in leases):
+            held.append(record)
+        elif record["saturated_until"] <= now and not work_state.answered_by(record, user_key):
+            fresh.append(record)
+    return held + fresh
+
+
+async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_id: ObjectId,
+                       first: int, lease_seconds: float) -> list[Doc]:
     """Up to ``first`` records leased to the user: the ones they hold already, then fresh
     ones, closest to completion first."""
     if not 1 <= first <= MAX_NEXT_RECORDS:
@@ -29,29 +82,44 @@ async def next_records(storage: Storage, dataset: Doc, user_id: ObjectId, first:
     now = datetime.now(UTC)
     until = now + timedelta(seconds=lease_seconds)
     min_submitted = dataset["distribution"]["min_submitted"]
-    leased: list[ObjectId] = []
-    held = await storage.queue.held_by(dataset["_id"], user_key, now)
-    for _ in range(ATTEMPTS):
-        candidates = held or await storage.queue.candidates(
-            dataset["_id"], user_key, now, first - len(leased) + SPARE_CANDIDATES)
-        held = []
-        for record in candidates:
-            if len(leased) == first:
-                break
-            if await _lease(storage, record["_id"], user_key, until, min_submitted):
-                leased.append(record["_id"])
-        if len(leased) == first or not candidates:
-            break
-    docs = {doc["_id"]: doc for doc in await storage.records.by_ids(leased)}
-    return [docs[i] for i in leased if i in docs]
+    pool = await pools.get(storage, dataset["_id"])
+    ranked = _ranked_for(pool.records, user_key, now)
+    if not ranked:
+        pool = await pools.get(storage, dataset["_id"], dry=True)
+        ranked = _ranked_for(pool.records, user_key, now)
+    leased = await _lease_some(storage, ranked, first, user_key, until, min_submitted)
+    if len(leased) < first and not pool.complete:
+        direct = await storage.queue.candidates(dataset["_id"], user_key, now,
+                                                first - len(leased) + SPARE_CANDIDATES)
+        leased += await _lease_some(storage, [r for r in direct if r["_id"] not in leased],
+                                    first - len(leased), user_key, until, min_submitted)
+    records = await asyncio.gather(*(storage.records.get(record_id) for record_id in leased))
+    return [record for record in records if record is not None]
 
 
 async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: datetime,
-                 min_submitted: int) -> bool:
+                 min_submitted: int) -> tuple[bool, Doc | None]:
+    """Whether the lease was granted, and the record's state as last seen (None: gone)."""
     async with storage.record_locks.hold([record_id]):
         record = await storage.queue.state(record_id)
         if record is None:
-            return False
+            return False, None
         changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
-        return changes is not None and await storage.queue.set_state(record, changes)
+        if changes is None or not await storage.queue.set_state(record, changes):
+            return False, record
+        return True, {**record, **changes, "state_version": record.get("state_version", 0) + 1}
 
+
+async def _lease_some(storage: Storage, candidates: list[Doc], wanted: int, user_key: str,
+                      until: datetime, min_submitted: int) -> list[ObjectId]:
+    """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
+    the candidate (a pool entry), so that the pool stays close to the truth between reads."""
+    leased: list[ObjectId] = []
+    for candidate in candidates:
+        if len(leased) == wanted:
+            break
+        granted, state = await _lease(storage, candidate["_id"], user_key, until, min_submitted)
+        candidate.update(state or {"status": "deleted"})
+        if granted:
+            leased.append(candidate["_id"])
+    return leased

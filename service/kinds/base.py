@@ -7,6 +7,8 @@ A plugin author writes each shape once as a pydantic model (settings) or type an
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -70,11 +72,32 @@ class FieldKind(Kind):
         return ""
 
 
+@dataclass(frozen=True)
+class Unified:
+    """One record's answers combined into one: ``value`` in the stored (JSON) form, or None
+    when there is nothing to combine; ``tie`` when the documented tie rule decided."""
+
+    value: Any
+    tie: bool = False
+    disagreement: bool = False
+
+
 class QuestionKind(Kind):
     """A kind of question labelers answer (write a completion, rate, label, rank)."""
 
     agreement: ClassVar[Agreement] = Agreement.NONE
     strategies: ClassVar[tuple[str, ...]] = ()
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        """Combine the submitted answers of one record (stored form, oldest first) with one
+        of ``strategies``. Ties must be broken by a stated rule, never at random."""
+        raise NotImplementedError(f"{self.name} declares no unification")
+
+    def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
+        """An answer coded for Krippendorff's alpha: (part, value) pairs. Answers of one
+        record are compared part by part (one part for a single value; one per option for
+        multi-label or ranking answers) at the kind's ``agreement`` level."""
+        return ()
 
     def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
         """Check an answer already shaped by ``value_type`` against the question settings.

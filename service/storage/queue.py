@@ -41,22 +41,23 @@ class QueueRepo:
         )
         return result.modified_count == 1
 
-    async def held_by(self, dataset_id: ObjectId, user_key: str, now: datetime) -> list[Doc]:
-        """Pending records the user holds a live lease on, oldest first."""
+    async def pending(self, dataset_id: ObjectId, limit: int) -> list[Doc]:
+        """The state of the dataset's pending records, closest to completion first, then in
+        insertion order: the pool every labeler's queue is served from."""
         cursor = self.collection.find(
-            {"dataset_id": dataset_id, "status": "pending", "leases.user": user_key},
-            dict.fromkeys(STATE_FIELDS, 1),
-        ).sort("_id", 1)
-        return [doc async for doc in cursor
-                if any(lease["user"] == user_key and lease["until"] > now for lease in doc["leases"])]
+            {"dataset_id": dataset_id, "status": "pending"}, dict.fromkeys(STATE_FIELDS, 1),
+        ).sort([("submitted_count", -1), ("_id", 1)]).limit(limit)
+        return await cursor.to_list()
 
     async def candidates(self, dataset_id: ObjectId, user_key: str, now: datetime, limit: int) -> list[Doc]:
-        """Pending records the user has not answered and that have room for another answer,
-        closest to completion first, then in insertion order."""
+        """Pending records the user holds or has not answered and that have room, in queue
+        order: for when the shared pool holds nothing for this user."""
         cursor = self.collection.find(
-            {"dataset_id": dataset_id, "status": "pending", "saturated_until": {"$lte": now},
-             "submitted_by": {"$ne": user_key}, "draft_by": {"$ne": user_key},
-             "discarded_by": {"$ne": user_key}},
+            {"dataset_id": dataset_id, "status": "pending", "$or": [
+                {"leases.user": user_key},
+                {"saturated_until": {"$lte": now}, "submitted_by": {"$ne": user_key},
+                 "draft_by": {"$ne": user_key}, "discarded_by": {"$ne": user_key}},
+            ]},
             dict.fromkeys(STATE_FIELDS, 1),
         ).sort([("submitted_count", -1), ("_id", 1)]).limit(limit)
         return await cursor.to_list()

@@ -13,6 +13,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import OperationFailure
 
 from feedbackql.errors import Conflict
@@ -104,3 +105,18 @@ class ResponseRepo:
         ]
         cursor = await self.collection.aggregate(pipeline)
         return {(row["_id"]["user"], row["_id"]["status"]): row["n"] async for row in cursor}
+
+    async def submitted_for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
+        """Submitted responses of the records, oldest first."""
+        cursor = self.collection.find(
+            {"record_id": {"$in": list(record_ids)}, "status": "submitted"}
+        ).sort([("updated_at", 1), ("_id", 1)])
+        return await cursor.to_list()
+
+    def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[Doc]:
+        """Submitted answers to one question, grouped by record (and oldest first within it),
+        with only what agreement needs: streamed, never held whole."""
+        return self.collection.find(
+            {"dataset_id": dataset_id, "status": "submitted", f"values.{question}": {"$exists": True}},
+            {"record_id": 1, "user_id": 1, f"values.{question}.value": 1},
+        ).sort([("record_id", 1), ("updated_at", 1), ("_id", 1)])

@@ -1,0 +1,1 @@
+"""Streamed exports: whole records for archiving and analysis, and training-ready rows."""

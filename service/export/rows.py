@@ -1,0 +1,66 @@
+"""A dataset's records with their responses, as plain rows, read a page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql.storage import Storage
+from feedbackql.storage.records import Keyset, RecordOrder, RecordQuery
+
+Doc = dict[str, Any]
+PAGE = 500
+
+
+async def record_pages(storage: Storage, dataset_id: ObjectId) -> AsyncIterator[list[Doc]]:
+    """Pages of records in insertion order (keyset paging: constant memory, no skips)."""
+    query, order = RecordQuery(dataset_id=dataset_id), RecordOrder()
+    after: Keyset | None = None
+    while True:
+        page = await storage.records.page(query, order, after, PAGE)
+        if not page:
+            return
+        yield page
+        after = Keyset(record_id=page[-1]["_id"])
+
+
+class Usernames:
+    """User names by id, looked up once per export (bounded by the number of users)."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.names: dict[ObjectId, str] = {}
+
+    async def resolve(self, ids: set[ObjectId]) -> dict[ObjectId, str]:
+        missing = [i for i in ids if i not in self.names]
+        if missing:
+            for user in await self.storage.users.by_ids(missing):
+                self.names[user["_id"]] = user["username"]
+        return self.names
+
+
+async def record_rows(storage: Storage, dataset: Doc) -> AsyncIterator[Doc]:
+    """Every record with fields, metadata, suggestions, status and live responses."""
+    usernames = Usernames(storage)
+    async for page in record_pages(storage, dataset["_id"]):
+        responses = await storage.responses.for_records([r["_id"] for r in page])
+        names = await usernames.resolve({r["user_id"] for r in responses})
+        by_record: dict[ObjectId, list[Doc]] = {}
+        for response in responses:
+            by_record.setdefault(response["record_id"], []).append({
+                "user": names.get(response["user_id"], ""), "user_id": str(response["user_id"]),
+                "status": response["status"],
+                "values": {q: v["value"] for q, v in response["values"].items()},
+                "updated_at": response["updated_at"].isoformat(),
+            })
+        for record in page:
+            yield {
+                "id": str(record["_id"]), "external_id": record.get("external_id"),
+                "status": record["status"], "fields": record["fields"],
+                "metadata": record.get("metadata") or {},
+                "suggestions": [{k: s.get(k) for k in ("question", "value", "score", "agent")}
+                                for s in record.get("suggestions", [])],
+                "responses": by_record.get(record["_id"], []),
+            }

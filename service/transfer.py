@@ -1,0 +1,199 @@
+"""``feedbackql export`` and ``feedbackql import``: moving data to and from a running service
+over its HTTP API (the same endpoints, keys and rules as any other client)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+from tqdm import tqdm
+
+BATCH = 500
+DATASET = """query($id: ID!) { dataset(id: $id) { fields { name kind } questions { name kind }
+  metadataProperties { name } } }"""
+ADD = """mutation($id: ID!, $records: [RecordInput!]!) {
+  addRecords(datasetId: $id, records: $records) { created updated errors { index code message } } }"""
+
+
+class TransferError(Exception):
+    """A problem the person running the command can fix (reported without a traceback)."""
+
+
+def connect(url: str | None, api_key: str | None) -> httpx.Client:
+    key = api_key or os.environ.get("FEEDBACKQL_API_KEY")
+    if not key:
+        raise TransferError("give --api-key or set FEEDBACKQL_API_KEY")
+    base = url or os.environ.get("FEEDBACKQL_URL", "http://127.0.0.1:8000")
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+
+
+def graphql(client: httpx.Client, query: str, variables: dict[str, Any]) -> Any:
+    response = client.post("/graphql", json={"query": query, "variables": variables})
+    body = response.json()
+    if body.get("errors"):
+        raise TransferError("; ".join(e["message"] for e in body["errors"]))
+    return body["data"]
+
+
+def export(client: httpx.Client, dataset_id: str, output: BinaryIO, *, task: str | None = None,
+           file_format: str = "jsonl", options: dict[str, str] | None = None) -> int:
+    """Stream an export into ``output``; the number of bytes written."""
+    path = f"/datasets/{dataset_id}/training/{task}" if task else f"/datasets/{dataset_id}/export"
+    params = {"format": file_format, **(options or {})}
+    written = 0
+    with client.stream("GET", path, params=params) as response:
+        if response.status_code != 200:
+            response.read()
+            errors = response.json().get("errors", [{"message": response.text}])
+            raise TransferError(errors[0]["message"])
+        with tqdm(unit="B", unit_scale=True, desc="export", file=sys.stderr) as progress:
+            for chunk in response.iter_bytes():
+                output.write(chunk)
+                written += len(chunk)
+                progress.update(len(chunk))
+    return written
+
+
+@dataclass
+class Mapping:
+    """Which source columns become which parts of a record."""
+
+    fields: dict[str, str] = field(default_factory=dict)  # field name -> column
+    metadata: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    suggestions: dict[str, str] = field(default_factory=dict)  # question -> column
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line or row number, reason)
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line number, row) pairs; a row that cannot be read is its reason instead."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, f"not valid JSON ({exc.msg})"
+                    continue
+                yield number, row if isinstance(row, dict) else "not a JSON object"
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, {k: _cell(v) for k, v in row.items() if k is not None}
+    elif suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise TransferError("Parquet needs pyarrow: pip install 'feedbackql[parquet]'") from None
+        number = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row
+    else:
+        raise TransferError(f"{path.name}: use a .jsonl, .csv or .parquet file")
+
+
+def _cell(value: str | None) -> Any:
+    """CSV cells are text; JSON objects and lists in them are decoded (a chat, a ranking)."""
+    if value and value[0] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _number_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def default_mapping(dataset: dict[str, Any], columns: Sequence[str], given: Mapping) -> Mapping:
+    """Columns named like the dataset's fields and metadata properties map to them, unless
+    the command maps them explicitly; ``external_id`` is the external id when present."""
+    return Mapping(
+        fields=given.fields or {f["name"]: f["name"] for f in dataset["fields"] if f["name"] in columns},
+        metadata=given.metadata or [p["name"] for p in dataset["metadataProperties"] if p["name"] in columns],
+        external_id=given.external_id or ("external_id" if "external_id" in columns else None),
+        suggestions=given.suggestions,
+    )
+
+
+def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {"fields": {name: row.get(column) for name, column in mapping.fields.items()}}
+    if mapping.metadata:
+        record["metadata"] = {name: _number_or_text(row.get(name)) for name in mapping.metadata
+                              if row.get(name) not in (None, "")}
+    if mapping.external_id and row.get(mapping.external_id) not in (None, ""):
+        record["externalId"] = str(row[mapping.external_id])
+    suggestions = [{"question": question, "value": {question_kinds[question]: _number_or_text(row[column])}}
+                   for question, column in mapping.suggestions.items() if row.get(column) not in (None, "")]
+    if suggestions:
+        record["suggestions"] = suggestions
+    return record
+
+
+def import_file(client: httpx.Client, dataset_id: str, path: Path, given: Mapping) -> ImportReport:
+    dataset = graphql(client, DATASET, {"id": dataset_id})["dataset"]
+    kinds = {q["name"]: q["kind"] for q in dataset["questions"]}
+    unknown = [q for q in given.suggestions if q not in kinds]
+    if unknown:
+        raise TransferError(f"the dataset has no question(s) {unknown}")
+    report = ImportReport()
+    mapping: Mapping | None = None
+    batch: list[tuple[int, dict[str, Any]]] = []
+    with tqdm(unit="rows", desc="import", file=sys.stderr) as progress:
+        for number, row in read_rows(path):
+            progress.update(1)
+            if isinstance(row, str):
+                report.errors.append((number, row))
+                continue
+            mapping = mapping or default_mapping(dataset, list(row), given)
+            batch.append((number, to_record(row, mapping, kinds)))
+            if len(batch) == BATCH:
+                _send(client, dataset_id, batch, report)
+                batch = []
+        if batch:
+            _send(client, dataset_id, batch, report)
+    return report
+
+
+def _send(client: httpx.Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],
+          report: ImportReport) -> None:
+    """One addRecords call; when the call as a whole is refused (a value of the wrong type
+    for its GraphQL input), the rows go one by one so that only the bad ones are lost."""
+    try:
+        result = graphql(client, ADD, {"id": dataset_id, "records": [record for _, record in batch]})
+    except TransferError as exc:
+        if len(batch) == 1:
+            report.errors.append((batch[0][0], str(exc)))
+            return
+        for single in batch:
+            _send(client, dataset_id, [single], report)
+        return
+    added = result["addRecords"]
+    report.created += added["created"]
+    report.updated += added["updated"]
+    report.errors.extend((batch[e["index"]][0], e["message"]) for e in added["errors"])

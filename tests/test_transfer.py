@@ -1,0 +1,104 @@
+"""``feedbackql import`` and ``feedbackql export`` against a real server over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from feedbackql.app import create_app
+from feedbackql.cli import main
+from feedbackql.kinds.registry import KindRegistry
+from feedbackql.settings import Settings
+from tests import helpers as h
+from tests.conftest import OWNER_KEY, GraphQLClient
+from tests.live import live_server
+
+
+@pytest.fixture
+async def served(settings: Settings, builtin_registry: KindRegistry) -> AsyncIterator[tuple[str, GraphQLClient, str]]:
+    with live_server(create_app(settings, builtin_registry)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            owner = GraphQLClient(http, OWNER_KEY)
+            dataset = await h.sft_dataset(owner, metadataProperties=[{"name": "source", "kind": "TERMS"}],
+                                          questions=[{"name": "completion", "settings": {"text": {}}},
+                                                     {"name": "quality", "required": False,
+                                                      "settings": {"rating": {"values": [1, 2, 3]}}}])
+            yield url, owner, dataset
+
+
+async def cli(*args: str) -> int:
+    """The command in a thread: it is synchronous and talks to the server over HTTP."""
+    return await asyncio.to_thread(main, list(args))
+
+
+async def test_import_reports_bad_rows_by_line_and_is_idempotent(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, owner, dataset = served
+    source = tmp_path / "prompts.jsonl"
+    source.write_text("\n".join([
+        json.dumps({"external_id": "a", "prompt": "First", "source": "web", "guess": 2}),
+        "{not json",
+        json.dumps({"external_id": "b", "prompt": "", "source": "web"}),  # an empty required field
+        json.dumps({"external_id": "c", "prompt": "Third", "source": "book", "guess": "high"}),
+        json.dumps({"external_id": "d", "prompt": "Fourth"}),
+    ]) + "\n")
+    args = ["import", dataset, str(source), "--suggestion", "quality=guess", "--url", url, "--api-key", OWNER_KEY]
+    assert await cli(*args) == 1
+    captured = capsys.readouterr()
+    assert "created 2, updated 0, refused 3" in captured.out
+    errors = captured.err.splitlines()
+    assert [line.split(":")[1] for line in errors if line.startswith(str(source))] == ["2", "3", "4"]
+    assert "not valid JSON" in captured.err
+    page = await owner(h.RECORDS, {"id": dataset, "first": 10})
+    assert sorted(e["node"]["externalId"] for e in page["records"]["edges"]) == ["a", "d"]
+
+    assert await cli(*args) == 1  # the same file again updates, never duplicates
+    assert "created 0, updated 2, refused 3" in capsys.readouterr().out
+    assert (await owner(h.RECORDS, {"id": dataset, "first": 10}))["records"]["totalCount"] == 2
+
+
+async def test_csv_and_parquet_imports_map_columns(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path,
+) -> None:
+    url, owner, dataset = served
+    table = tmp_path / "rows.csv"
+    table.write_text("id,question,origin\n1,What is RLHF?,web\n2,Write a haiku,book\n")
+    assert await cli("import", dataset, str(table), "--field", "prompt=question", "--external-id", "id",
+                     "--metadata", "origin", "--url", url, "--api-key", OWNER_KEY) == 0
+    parquet = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist([{"external_id": "p1", "prompt": "From parquet", "source": "hub"}]), parquet)
+    assert await cli("import", dataset, str(parquet), "--url", url, "--api-key", OWNER_KEY) == 0
+    page = await owner(h.RECORDS, {"id": dataset, "first": 10})
+    nodes = {e["node"]["externalId"]: e["node"] for e in page["records"]["edges"]}
+    assert nodes["p1"]["fields"] == {"prompt": "From parquet"}
+    assert nodes["p1"]["metadata"] == {"source": "hub"}
+    assert nodes["1"]["fields"] == {"prompt": "What is RLHF?"}
+    assert nodes["1"]["metadata"] == {"origin": "web"}
+
+
+async def test_export_writes_records_and_training_rows(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path,
+) -> None:
+    url, owner, dataset = served
+    await h.add_records(owner, dataset, [{"externalId": "x", "fields": {"prompt": "Say hi"}}])
+    record = (await owner(h.RECORDS, {"id": dataset, "first": 1}))["records"]["edges"][0]["node"]["id"]
+    await owner(h.SUBMIT, {"input": {"recordId": record, "status": "SUBMITTED",
+                                     "values": [{"question": "completion", "value": {"text": "Hi!"}}]}})
+    records = tmp_path / "records.jsonl"
+    assert await cli("export", dataset, "-o", str(records), "--url", url, "--api-key", OWNER_KEY) == 0
+    (row,) = [json.loads(line) for line in records.read_text().splitlines()]
+    assert row["external_id"] == "x"
+    assert row["responses"][0]["values"] == {"completion": "Hi!"}
+    sft = tmp_path / "sft.parquet"
+    assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
+                     "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 0
+    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!", "messages": None}]
+    assert await cli("export", dataset, "--task", "sft", "--url", url, "--api-key", "wrong") == 1
