@@ -156,6 +156,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         required: bool
         kind: str
         settings: field_settings  # type: ignore[valid-type]
+        settings_json: JSON = strawberry.field(description="The settings as stored: for clients "
+                                                           "that do not know the kind.")
 
     @strawberry.type
     class Question:
@@ -165,6 +167,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         required: bool
         kind: str
         settings: question_settings  # type: ignore[valid-type]
+        settings_json: JSON = strawberry.field(description="The settings as stored: for clients "
+                                                           "that do not know the kind.")
 
     class Dataset:
         id: strawberry.ID
@@ -192,12 +196,12 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                 id=strawberry.ID(str(doc["_id"])), name=doc["name"],
                 guidelines=doc.get("guidelines"), status=DatasetStatus(doc["status"]),
                 fields=[Field(name=f["name"], title=f["title"], required=f["required"],
-                              kind=f["kind"],
+                              kind=f["kind"], settings_json=f["settings"],
                               settings=kinds.field_settings.to_output(f["kind"], f["settings"]))
                         for f in doc["fields"] if f["kind"] in kinds.field_settings.converters],
                 questions=[Question(name=q["name"], title=q["title"],
                                     description=q.get("description"), required=q["required"],
-                                    kind=q["kind"],
+                                    kind=q["kind"], settings_json=q["settings"],
                                     settings=kinds.question_settings.to_output(q["kind"],
                                                                                q["settings"]))
                            for q in doc["questions"]
@@ -237,6 +241,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
     class Suggestion:
         question: str
         value: value_union  # type: ignore[valid-type]
+        json: JSON = strawberry.field(description="The value as stored: for clients that do not "
+                                                  "know the kind.")
         score: float | None
         agent: str | None
 
@@ -244,6 +250,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
     class ResponseValue:
         question: str
         value: value_union  # type: ignore[valid-type]
+        json: JSON = strawberry.field(description="The value as stored: for clients that do not "
+                                                  "know the kind.")
 
     @strawberry.type
     class Response:
@@ -263,7 +271,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         def of(cls, doc: Doc, kinds: KindTypes) -> "Response":
             return cls(
                 id=strawberry.ID(str(doc["_id"])), status=ResponseStatus(doc["status"]),
-                values=[ResponseValue(question=q, value=kinds.values.to_output(v["kind"], v["value"]))
+                values=[ResponseValue(question=q, value=kinds.values.to_output(v["kind"], v["value"]),
+                                      json=v["value"])
                         for q, v in doc["values"].items() if v["kind"] in kinds.values.converters],
                 version=doc["version"], created_at=doc["created_at"],
                 updated_at=doc["updated_at"], user_id=doc["user_id"],
@@ -306,7 +315,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                 id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
                 fields=doc["fields"], metadata=cast(JSON, metadata),
                 status=RecordStatus(doc["status"]),
-                suggestions=[Suggestion(question=s["question"],
+                suggestions=[Suggestion(question=s["question"], json=s["value"],
                                         value=to_value(s["kind"], s["value"]),
                                         score=s.get("score"), agent=s.get("agent"))
                              for s in doc.get("suggestions", [])

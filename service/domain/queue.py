@@ -115,7 +115,11 @@ async def _lease_some(storage: Storage, candidates: list[Doc], wanted: int, user
     """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
     the candidate (a pool entry), so that the pool stays close to the truth between reads."""
     leased: list[ObjectId] = []
-    for candidate in candidates:
+    # Records another labeler of this process is being given right now go last: concurrent
+    # labelers then spread over the queue instead of all queueing for its head.
+    free = [c for c in candidates if not storage.record_locks.busy(c["_id"])]
+    busy = [c for c in candidates if storage.record_locks.busy(c["_id"])]
+    for candidate in free + busy:
         if len(leased) == wanted:
             break
         granted, state = await _lease(storage, candidate["_id"], user_key, until, min_submitted)

@@ -8,22 +8,22 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql.storage import Storage
-from feedbackql.storage.records import Keyset, RecordOrder, RecordQuery
 
 Doc = dict[str, Any]
 PAGE = 500
 
 
 async def record_pages(storage: Storage, dataset_id: ObjectId) -> AsyncIterator[list[Doc]]:
-    """Pages of records in insertion order (keyset paging: constant memory, no skips)."""
-    query, order = RecordQuery(dataset_id=dataset_id), RecordOrder()
-    after: Keyset | None = None
-    while True:
-        page = await storage.records.page(query, order, after, PAGE)
-        if not page:
-            return
+    """Pages of records in insertion order, from one cursor read in batches: memory holds
+    one page whatever the size of the dataset."""
+    page: list[Doc] = []
+    async for record in storage.records.stream(dataset_id, PAGE):
+        page.append(record)
+        if len(page) == PAGE:
+            yield page
+            page = []
+    if page:
         yield page
-        after = Keyset(record_id=page[-1]["_id"])
 
 
 class Usernames:

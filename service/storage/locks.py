@@ -21,6 +21,10 @@ class RecordLocks:
     def __init__(self, stripes: int = STRIPES) -> None:
         self._locks = [asyncio.Lock() for _ in range(stripes)]
 
+    def busy(self, key: Hashable) -> bool:
+        """Whether someone in this process holds or awaits the key's lock right now."""
+        return self._locks[hash(key) % len(self._locks)].locked()
+
     @contextlib.asynccontextmanager
     async def hold(self, keys: Iterable[Hashable]) -> AsyncIterator[None]:
         """Hold the locks of all ``keys``, taken in one global order (no deadlock)."""

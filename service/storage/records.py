@@ -11,6 +11,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import BulkWriteError
 
 from feedbackql.storage.locks import RecordLocks
@@ -157,6 +158,12 @@ class RecordRepo:
             .limit(limit)
         )
         return await cursor.to_list()
+
+    def stream(self, dataset_id: ObjectId, batch_size: int) -> AsyncCursor[Doc]:
+        """Every record of the dataset in insertion order, through one cursor (one read of the
+        dataset, where keyset pages would each sort it again on FerretDB)."""
+        return self.collection.find({"dataset_id": dataset_id}, {"search_text": 0}).sort(
+            "_id", 1).batch_size(batch_size)
 
     async def count(self, query: RecordQuery) -> int:
         return await self.collection.count_documents(_query(query))

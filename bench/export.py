@@ -1,0 +1,83 @@
+"""The record export: rows/s of the service's export pipeline versus a raw cursor plus the
+same JSON encoding, on the same server in one run, and the pipeline's peak Python memory
+(tracemalloc) at 10k and at 100k records. The memory test is this benchmark: run it as
+
+    .venv-test/bin/python -m bench.export            # 10k and 100k records
+    EXPORT_SIZES=2000,20000 .venv-test/bin/python -m bench.export   # quicker
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import tracemalloc
+from typing import Any
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+
+from bench.common import comparison_dataset, database_uri, gql, record, service
+from feedbackql.export import formats
+from feedbackql.export.rows import record_rows
+
+ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
+SIZES = [int(n) for n in os.environ.get("EXPORT_SIZES", "10000,100000").split(",")]
+
+
+async def service_export(storage: Any, dataset: dict[str, Any]) -> tuple[int, int]:
+    rows = size = 0
+    async for chunk in formats.jsonl(record_rows(storage, dataset)):
+        size += len(chunk)
+        rows += chunk.count(b"\n")
+    return rows, size
+
+
+async def raw_export(collection: Any, dataset_id: ObjectId) -> tuple[int, int]:
+    rows = size = 0
+    async for doc in collection.find({"dataset_id": dataset_id}).sort("_id", 1).batch_size(500):
+        size += len(json.dumps({"id": str(doc["_id"]), "fields": doc["fields"],
+                                "metadata": doc.get("metadata")}, ensure_ascii=False)) + 1
+        rows += 1
+    return rows, size
+
+
+async def peak_memory(action: Any) -> int:
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    await action()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+async def main() -> None:
+    with database_uri() as uri:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+        async with service(uri, request_timeout_seconds=600) as (client, settings):
+            storage = client._transport.app.state.storage  # type: ignore[attr-defined]
+            peaks = {}
+            for size in SIZES:
+                dataset_id = await comparison_dataset(client, workspace=f"export-{size}")
+                for start in range(0, size, 1000):
+                    await gql(client, ADD, {"id": dataset_id, "r": [record(i) for i in range(start, start + 1000)]})
+                dataset = await storage.datasets.get(ObjectId(dataset_id))
+                started = time.perf_counter()
+                rows, _ = await service_export(storage, dataset)
+                service_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                raw_rows, _ = await raw_export(mongo[settings.database_name]["records"], dataset["_id"])
+                raw_seconds = time.perf_counter() - started
+                assert rows == raw_rows == size
+                peaks[size] = await peak_memory(lambda: service_export(storage, dataset))  # noqa: B023
+                print(f"{size:>7} records: service {rows / service_seconds:8.0f} rows/s, raw cursor + json "
+                      f"{raw_rows / raw_seconds:8.0f} rows/s, ratio {raw_seconds / service_seconds:.2f}; "
+                      f"peak memory {peaks[size] / 2**20:.1f} MiB")
+            small, large = SIZES[0], SIZES[-1]
+            print(f"peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}")
+        await mongo.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
