@@ -17,6 +17,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
+from feedbackql.storage.busy import retry_when_busy
+
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_FIELDS = ("dataset_id", "status", "submitted_by", "draft_by", "discarded_by",
@@ -30,9 +32,11 @@ class QueueRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
 
+    @retry_when_busy
     async def state(self, record_id: ObjectId) -> Doc | None:
         return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
 
+    @retry_when_busy
     async def set_state(self, record: Doc, changes: Doc) -> bool:
         """Write ``changes`` if the record's state is still the one ``record`` was read at."""
         result = await self.collection.update_one(

@@ -17,6 +17,7 @@ from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import OperationFailure
 
 from feedbackql.errors import Conflict
+from feedbackql.storage.busy import retry_when_busy
 from feedbackql.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
@@ -28,6 +29,7 @@ class ResponseRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
 
+    @retry_when_busy
     async def write(
         self,
         *,
@@ -83,6 +85,7 @@ class ResponseRepo:
         ).sort("_id", 1)
         return await cursor.to_list()
 
+    @retry_when_busy
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
         return await self.collection.find_one_and_update(
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},

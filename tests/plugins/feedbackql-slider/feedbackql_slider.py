@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from pydantic import model_validator
 
-from feedbackql.kinds import Agreement, KindModel, QuestionKind, hookimpl
+from feedbackql.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
 
 
 class SliderQuestionSettings(KindModel):
@@ -35,6 +36,14 @@ class SliderQuestion(QuestionKind):
         if not settings.min <= value <= settings.max:
             raise ValueError(f"{value} is outside [{settings.min}, {settings.max}]")
         return value
+
+    def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
+        if not answers:
+            return Unified(None)
+        return Unified(sum(answers) / len(answers), disagreement=len(set(answers)) > 1)
+
+    def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
+        return [("", answer)]
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""The Python SDK, re-exported as ``feedbackql``: ``import feedbackql as fb``."""

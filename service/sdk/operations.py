@@ -1,0 +1,25 @@
+"""The GraphQL operations the SDK sends."""
+
+WORKSPACES = "{ workspaces { id name } }"
+CREATE_WORKSPACE = "mutation($name: String!) { createWorkspace(name: $name) { id name } }"
+ME = "{ me { id username role } }"
+USERS = "{ users { id username role } }"
+CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+  apiKey user { id username role } } }"""
+DATASET_PARTS = """id name guidelines status allowExtraMetadata distribution { minSubmitted }
+  workspace { id name }
+  fields { name title required kind settingsJson }
+  questions { name title description required kind settingsJson }
+  metadataProperties { name title kind values min max visibleForAnnotators }"""
+DATASETS = f"query($ws: ID!) {{ datasets(workspaceId: $ws) {{ {DATASET_PARTS} }} }}"
+CREATE_DATASET = f"mutation($input: CreateDatasetInput!) {{ createDataset(input: $input) {{ {DATASET_PARTS} }} }}"
+PUBLISH = "mutation($id: ID!) { publishDataset(id: $id) { status } }"
+ADD_RECORDS = """mutation($id: ID!, $records: [RecordInput!]!) { addRecords(datasetId: $id, records: $records) {
+  created updated errors { index code message } } }"""
+RECORDS = """query($id: ID!, $filter: RecordFilter, $first: Int!, $after: String) {
+  records(datasetId: $id, filter: $filter, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { id externalId status fields metadata
+      suggestions { question json score agent }
+      responses { status user { username } values { question json } } } } } }"""
+SUBMIT = """mutation($input: ResponseInput!) { submitResponse(input: $input) { id status version } }"""
