@@ -4,9 +4,9 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY plugins ./plugins
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[parquet]"
 USER feedbackql
-ENV FEEDBACKQL_GRAPHIQL=false
+ENV FEEDBACKQL_ENVIRONMENT=production
 EXPOSE 8000
 # MONGODB_URI must point at MongoDB (see docker-compose.yml).
 CMD ["feedbackql", "serve", "--host", "0.0.0.0", "--port", "8000"]

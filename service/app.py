@@ -85,7 +85,8 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         if not settings.mongodb_uri:
             raise RuntimeError("no database: set MONGODB_URI or start with `feedbackql serve`")
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=10_000
+            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=10_000,
+            maxPoolSize=settings.mongodb_max_pool_size,
         )
         storage = Storage(client[settings.database_name])
         await storage.prepare()

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("MONGODB_URI", "FEEDBACKQL_MONGODB_URI")
     )
     database_name: str = "feedbackql"
+    mongodb_max_pool_size: int = Field(
+        default=100, ge=1, description="Connections to the database (the embedded FerretDB: 4).")
     owner_api_key: SecretStr | None = None
     graphiql: bool | None = None
     introspection: bool | None = None

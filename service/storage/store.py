@@ -31,6 +31,8 @@ class Storage:
     async def prepare(self) -> None:
         await ensure_indexes(self.db)
         await self.queue.backfill()
+        build = await self.db.client.admin.command("buildInfo")
+        self.queue.compare_and_set = "ferretdbVersion" not in build
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""
