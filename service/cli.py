@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import logging
 import signal
 import sys
@@ -60,14 +62,15 @@ def _transfer_commands(commands: Any) -> None:
     export = commands.add_parser("export", help="download a dataset's records or training rows")
     export.add_argument("dataset", help="dataset id")
     export.add_argument("--task", choices=["sft", "reward_modeling", "dpo", "rating_selection"])
-    export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet"])
+    export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "datasets"],
+                        help="datasets: a Hugging Face datasets folder (save_to_disk) at --output")
     export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="task option: field, question, strategy, best_vs_worst, threshold, top_k")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _connection_options(export)
     imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file")
     imported.add_argument("dataset", help="dataset id")
-    imported.add_argument("file", type=Path)
+    imported.add_argument("file", type=Path, help="a .jsonl, .csv or .parquet file, or a datasets folder")
     imported.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN",
                           help="default: columns named like the dataset's fields")
     imported.add_argument("--metadata", action="append", default=[], metavar="COLUMN",
@@ -80,7 +83,15 @@ def _transfer_commands(commands: Any) -> None:
 def _export(args: argparse.Namespace) -> int:
     with transfer.connect(args.url, args.api_key) as client:
         options = _pairs(args.option, "--option")
-        if args.output is None:
+        if args.format == "datasets":
+            if args.output is None:
+                raise TransferError("--format datasets writes a folder: give --output")
+            transfer.hugging_face()  # fail before downloading when the extra is missing
+            buffer = io.BytesIO()
+            transfer.export(client, args.dataset, buffer, task=args.task, file_format="jsonl", options=options)
+            rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
+            print(f"{transfer.save_datasets_folder(rows, args.output)} rows in {args.output}", file=sys.stderr)
+        elif args.output is None:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
                             file_format=args.format, options=options)
         else:

@@ -78,10 +78,32 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line or row number, reason)
 
 
+def hugging_face() -> Any:
+    """The ``datasets`` package, kept off the network (only local folders are read or written)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    try:
+        import datasets
+    except ImportError:
+        raise TransferError("datasets folders need: pip install 'feedbackql[datasets]'") from None
+    return datasets
+
+
+def save_datasets_folder(rows: Iterator[dict[str, Any]], folder: Path) -> int:
+    """Write rows as a Hugging Face ``datasets`` folder (``save_to_disk``); the row count."""
+    table = hugging_face().Dataset.from_list(list(rows))
+    table.save_to_disk(str(folder))
+    return int(table.num_rows)
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, row) pairs; a row that cannot be read is its reason instead."""
     suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if path.is_dir():
+        for number, row in enumerate(hugging_face().load_from_disk(str(path)), start=1):
+            yield number, dict(row)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
@@ -108,7 +130,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
                 number += 1
                 yield number, row
     else:
-        raise TransferError(f"{path.name}: use a .jsonl, .csv or .parquet file")
+        raise TransferError(f"{path.name}: use a .jsonl, .csv or .parquet file or a datasets folder")
 
 
 def _cell(value: str | None) -> Any:

@@ -143,3 +143,9 @@ def test_a_plugin_kind_round_trips_through_the_generic_question(settings: Settin
         assert record.suggestions[0].value == 0.4
         pulled.submit(record.id, {"confidence": 0.7})
         assert [r.values for r in next(iter(pulled.records())).responses] == [{"confidence": 0.7}]
+
+
+def test_rows_become_a_hugging_face_dataset() -> None:
+    table = fb.to_datasets([{"prompt": "p", "chosen": "a", "rejected": "b"}])
+    assert table.column_names == ["prompt", "chosen", "rejected"]
+    assert table[0]["chosen"] == "a"

@@ -102,3 +102,28 @@ async def test_export_writes_records_and_training_rows(
                      "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 0
     assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!", "messages": None}]
     assert await cli("export", dataset, "--task", "sft", "--url", url, "--api-key", "wrong") == 1
+
+
+async def test_hugging_face_datasets_folders_go_out_and_come_back(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path,
+) -> None:
+    url, owner, dataset = served
+    await h.add_records(owner, dataset, [{"externalId": f"e{i}", "fields": {"prompt": f"prompt {i}"}} for i in range(3)])
+    for edge in (await owner(h.RECORDS, {"id": dataset, "first": 3}))["records"]["edges"]:
+        await owner(h.SUBMIT, {"input": {"recordId": edge["node"]["id"], "status": "SUBMITTED", "values": [
+            {"question": "completion", "value": {"text": "answer " + edge["node"]["fields"]["prompt"]}}]}})
+    folder = tmp_path / "sft"
+    assert await cli("export", dataset, "--task", "sft", "--option", "question=completion", "--format", "datasets",
+                     "-o", str(folder), "--url", url, "--api-key", OWNER_KEY) == 0
+    import datasets
+
+    saved = datasets.load_from_disk(str(folder))
+    assert saved.num_rows == 3
+    assert saved[0]["completion"] == "answer prompt 0"
+
+    ws = await h.workspace_of(owner, dataset)
+    copy = (await h.dataset(owner, ws, name="copy", fields=[{"name": "prompt", "settings": h.TEXT}],
+                            questions=[{"name": "completion", "settings": {"text": {}}}]))["id"]
+    assert await cli("import", copy, str(folder), "--field", "prompt=prompt", "--url", url, "--api-key", OWNER_KEY) == 0
+    page = await owner(h.RECORDS, {"id": copy, "first": 10})
+    assert sorted(e["node"]["fields"]["prompt"] for e in page["records"]["edges"]) == [f"prompt {i}" for i in range(3)]

@@ -5,6 +5,7 @@ read them and get training rows. Bound to a ``Client`` the methods block; bound 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -211,7 +212,10 @@ class FeedbackDataset:
 
 
 def to_datasets(rows: list[dict[str, Any]]) -> Any:
-    """Rows as a Hugging Face ``datasets.Dataset`` (needs ``pip install 'feedbackql[datasets]'``)."""
+    """Rows as a Hugging Face ``datasets.Dataset`` (needs ``pip install 'feedbackql[datasets]'``),
+    e.g. to ``save_to_disk``. Nothing is fetched from the Hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     try:
         import datasets
     except ImportError:
