@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -58,18 +59,23 @@ class QueuePools:
         return pool
 
 
+def _holds(record: Doc, user_key: str, now: datetime) -> bool:
+    return any(lease["user"] == user_key for lease in work_state.live_leases(record, now))
+
+
+def _open_to(record: Doc, user_key: str, now: datetime) -> bool:
+    """Whether, as far as the pool knows, the record can go to the user."""
+    if record["status"] != "pending":
+        return False
+    if _holds(record, user_key, now):
+        return True
+    return bool(record["saturated_until"] <= now) and not work_state.answered_by(record, user_key)
+
+
 def _ranked_for(records: list[Doc], user_key: str, now: datetime) -> list[Doc]:
     """Records the user holds first, then those with room that they have not answered."""
-    held, fresh = [], []
-    for record in records:
-        if record["status"] != "pending":
-            continue
-        leases = work_state.live_leases(record, now)
-        if any(lease["user"] == user_key for lease in leases):
-            held.append(record)
-        elif record["saturated_until"] <= now and not work_state.answered_by(record, user_key):
-            fresh.append(record)
-    return held + fresh
+    open_records = [record for record in records if _open_to(record, user_key, now)]
+    return sorted(open_records, key=lambda record: not _holds(record, user_key, now))
 
 
 async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_id: ObjectId,
@@ -113,15 +119,23 @@ async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: da
 async def _lease_some(storage: Storage, candidates: list[Doc], wanted: int, user_key: str,
                       until: datetime, min_submitted: int) -> list[ObjectId]:
     """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
-    the candidate (a pool entry), so that the pool stays close to the truth between reads."""
+    the candidate (a pool entry), so that the pool stays close to the truth between reads.
+
+    Just before each attempt the candidate is checked again: one that another labeler took
+    meanwhile is dropped, and one that another labeler is being given right now waits at
+    the back, so that concurrent labelers spread over the queue instead of trailing each
+    other along it."""
     leased: list[ObjectId] = []
-    # Records another labeler of this process is being given right now go last: concurrent
-    # labelers then spread over the queue instead of all queueing for its head.
-    free = [c for c in candidates if not storage.record_locks.busy(c["_id"])]
-    busy = [c for c in candidates if storage.record_locks.busy(c["_id"])]
-    for candidate in free + busy:
-        if len(leased) == wanted:
-            break
+    waiting = deque(candidates)
+    deferred: set[ObjectId] = set()
+    while waiting and len(leased) < wanted:
+        candidate = waiting.popleft()
+        if not _open_to(candidate, user_key, datetime.now(UTC)):
+            continue
+        if storage.record_locks.busy(candidate["_id"]) and candidate["_id"] not in deferred:
+            deferred.add(candidate["_id"])
+            waiting.append(candidate)
+            continue
         granted, state = await _lease(storage, candidate["_id"], user_key, until, min_submitted)
         candidate.update(state or {"status": "deleted"})
         if granted:
