@@ -192,6 +192,9 @@ async def test_training_tasks(gql: GraphQLClient, world: dict[str, Any]) -> None
     assert [(r["external_id"], r["rating"]) for r in top["rows"]] == [("r2", 4.0), ("r1", 3.3333)]
     error = await gql.error(TRAINING, {"id": dataset, "task": "rating_selection", "o": {"question": "rating"}})
     assert error["extensions"]["path"] == ["threshold"]
+    for task, question in (("dpo", "rating"), ("reward_modeling", "label"), ("rating_selection", "preference")):
+        error = await gql.error(TRAINING, {"id": dataset, "task": task, "o": {"question": question, "threshold": 1}})
+        assert error["extensions"] == {"code": "VALIDATION", "path": ["question"]}, (task, error)
 
 
 async def test_conversations_give_trl_chat_rows(gql: GraphQLClient) -> None:
@@ -253,3 +256,6 @@ async def test_exports_need_a_manager(gql: GraphQLClient, world: dict[str, Any])
     assert bad.json()["errors"][0]["extensions"]["path"] == ["format"]
     bad_task = await download(gql, f"/datasets/{dataset}/training/magic?question=rating")
     assert bad_task.status_code == 400
+    bad_number = await download(gql, f"/datasets/{dataset}/training/rating_selection?question=rating&top_k=many")
+    assert bad_number.status_code == 400
+    assert bad_number.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "path": ["top_k"]}

@@ -24,6 +24,7 @@ from typing import Any
 from feedbackql.domain.unification import Question, answers_of, check_strategy, question_of
 from feedbackql.errors import Invalid
 from feedbackql.export.rows import record_pages
+from feedbackql.kinds.base import Agreement
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.storage import Storage
 
@@ -82,6 +83,9 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TrainingOptio
                  else "one per submitted answer", "format": "{prompt, completion} or {messages}"}
         return TrainingExport(task, ["prompt", "completion", "messages"], rules)
     if task == "rating_selection":
+        if question.kind.agreement not in (Agreement.INTERVAL, Agreement.ORDINAL):
+            raise Invalid(f"rating_selection needs a question with numeric answers, not {question.kind.name}",
+                          ["question"])
         strategy = check_strategy(question, options.strategy, ["strategy"])
         if (options.threshold is None) == (options.top_k is None):
             raise Invalid("give either threshold or top_k", ["threshold"])
@@ -91,6 +95,9 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TrainingOptio
                  "selection": f"rating >= {options.threshold}" if options.threshold is not None
                  else f"top {options.top_k} (ties go to the earlier record)"}
         return TrainingExport(task, ["id", "external_id", "fields", "rating"], rules)
+    if question.kind.agreement is not Agreement.RANKING:
+        raise Invalid(f"{task} needs a question whose answers are rankings, not {question.kind.name}",
+                      ["question"])
     strategy = check_strategy(question, options.strategy, ["strategy"])
     prompt = _prompt_field(dataset, options.field)
     pairs = "best vs worst only" if task == "dpo" and options.best_vs_worst else "every strictly ordered pair"
