@@ -10,7 +10,7 @@ from typing import Any
 
 from feedbackql.api.context import Context
 from feedbackql.ids import parse_id
-from feedbackql.policy import datasets, records, users, workspaces
+from feedbackql.policy import datasets, records, workspaces
 
 Doc = dict[str, Any]
 
@@ -33,7 +33,3 @@ async def record(ctx: Context, ref: str) -> tuple[Doc, Doc]:
     dataset_doc = await ctx.loaders.datasets.load(doc["dataset_id"]) if doc else None
     return records.readable(ctx.caller, doc, dataset_doc, ref)
 
-
-async def user(ctx: Context, ref: str) -> Doc:
-    doc = await ctx.loaders.users.load(parse_id(ref, "user"))
-    return users.readable(ctx.caller, doc, ref)
