@@ -8,7 +8,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 PROTOCOL = "graphql-transport-ws"
 RECEIVE_SECONDS = 10
+POLL_SECONDS = 0.5
 
 
 @contextlib.contextmanager
@@ -65,6 +66,26 @@ class Subscriber:
                 await self.send({"type": "pong"})
                 continue
             return message
+
+    async def poll(self) -> dict[str, Any] | None:
+        """The next message within POLL_SECONDS, else None."""
+        try:
+            async with asyncio.timeout(POLL_SECONDS):
+                return await self.receive()
+        except TimeoutError:
+            return None
+
+
+async def until_live(subscribers: list[Subscriber], trigger: Callable[[], Awaitable[Any]]) -> None:
+    """Fire ``trigger`` until every subscriber has received something: a subscription is
+    registered asynchronously on the server, and events before that are not delivered."""
+    pending = list(subscribers)
+    for _ in range(40):
+        await trigger()
+        pending = [s for s in pending if await s.poll() is None]
+        if not pending:
+            return
+    raise AssertionError("the subscriptions never received an event")
 
 
 @contextlib.asynccontextmanager

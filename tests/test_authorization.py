@@ -10,7 +10,6 @@ field of the schema has no row here.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -402,9 +401,15 @@ async def test_subscription_matrix(harness: Harness, operation: str, role: str, 
     async with subscriber(harness.url, harness.world.keys[CALLERS[role]]) as live:
         operation_id = await live.subscribe(SUBSCRIPTIONS[operation], {"id": dataset})
         if operation == "responseChanges" and expected == OK:
-            await asyncio.sleep(0.2)  # let the subscription register before the event
-            await harness.as_(role)(h.SUBMIT, {"input": answer("DRAFT")(harness.world, scope)})
-        message = await live.receive()
+            # Registered asynchronously on the server: answer until the event arrives.
+            for _ in range(40):
+                await harness.as_(role)(h.SUBMIT, {"input": answer("DRAFT")(harness.world, scope)})
+                if (polled := await live.poll()) is not None:
+                    break
+            assert polled is not None, "no response event arrived"
+            message = polled
+        else:
+            message = await live.receive()
         assert message["id"] == operation_id
         if expected == OK:
             assert message["type"] == "next", message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from feedbackql.kinds.registry import KindRegistry
 from feedbackql.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
-from tests.live import live_server, subscriber
+from tests.live import Subscriber, live_server, subscriber, until_live
 
 PROGRESS = """subscription($id: ID!) { datasetProgress(datasetId: $id) {
   completed pending responses { submitted draft } } }"""
@@ -62,8 +63,9 @@ async def test_response_changes_reach_admins_and_only_their_own_reach_annotators
 ) -> None:
     url, owner = live
     dataset_id = await h.sft_dataset(owner)
-    await h.add_records(owner, dataset_id, [{"fields": {"prompt": "p"}}])
-    (record_id,) = [e["node"]["id"] for e in (await owner(h.RECORDS, {"id": dataset_id, "first": 1}))["records"]["edges"]]
+    await h.add_records(owner, dataset_id, [{"externalId": name, "fields": {"prompt": name}} for name in ("probe", "main")])
+    edges = (await owner(h.RECORDS, {"id": dataset_id, "first": 2}))["records"]["edges"]
+    probe, record_id = (e["node"]["id"] for e in edges)
     ws = await h.workspace_of(owner, dataset_id)
     ann, bob = [await h.new_user(owner, name, workspaces=[ws]) for name in ("ann", "bob")]
     admin = await h.new_user(owner, "boss", role="ADMIN", workspaces=[ws])
@@ -71,16 +73,25 @@ async def test_response_changes_reach_admins_and_only_their_own_reach_annotators
     async with subscriber(url, admin.api_key) as admin_live, subscriber(url, ann.api_key) as ann_live:
         await admin_live.subscribe(CHANGES, {"id": dataset_id})
         await ann_live.subscribe(CHANGES, {"id": dataset_id})
-        # The server registers subscriptions asynchronously: one round trip makes sure.
-        await admin(h.RECORDS, {"id": dataset_id, "first": 1})
+        await until_live([admin_live, ann_live], lambda: ann(h.SUBMIT, submit(probe, "DRAFT")))
         await bob(h.SUBMIT, submit(record_id, "DRAFT"))
         await ann(h.SUBMIT, submit(record_id))
         await ann("mutation($id: ID!) { deleteResponse(recordId: $id) }", {"id": record_id})
-        admin_events = [(await admin_live.receive())["payload"]["data"]["responseChanges"] for _ in range(3)]
+        admin_events = await events_about(admin_live, record_id, 3)
         assert [(e["status"], e["deleted"]) for e in admin_events] == [
             ("DRAFT", False), ("SUBMITTED", False), (None, True)]
-        ann_events = [(await ann_live.receive())["payload"]["data"]["responseChanges"] for _ in range(2)]
+        ann_events = await events_about(ann_live, record_id, 2)
         assert [(e["status"], e["version"]) for e in ann_events] == [("SUBMITTED", 1), (None, 2)]
+
+
+async def events_about(live: Subscriber, record_id: str, count: int) -> list[dict[str, Any]]:
+    """The next ``count`` events about the record, skipping the probes."""
+    events: list[dict[str, Any]] = []
+    while len(events) < count:
+        event = (await live.receive())["payload"]["data"]["responseChanges"]
+        if event["recordId"] == record_id:
+            events.append(event)
+    return events
 
 
 async def test_subscriptions_per_connection_are_capped(live: tuple[str, GraphQLClient]) -> None:

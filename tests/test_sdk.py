@@ -72,7 +72,7 @@ def test_server_errors_become_typed_exceptions(client: fb.Client, url: str) -> N
 def test_rate_limits_are_waited_out_and_validation_errors_are_not_retried(
     settings: Settings, builtin_registry: KindRegistry,
 ) -> None:
-    limited = settings.model_copy(update={"rate_limit_per_second": 20, "rate_limit_burst": 2})
+    limited = settings.model_copy(update={"rate_limit_per_second": 2, "rate_limit_burst": 2})
     sent: list[str] = []
 
     async def count(request: httpx.Request) -> None:
@@ -84,7 +84,7 @@ def test_rate_limits_are_waited_out_and_validation_errors_are_not_retried(
             for _ in range(5):
                 assert sdk.me().username == "owner"
             assert len(sent) > 5  # some calls were refused with RATE_LIMITED and sent again
-            time.sleep(0.2)  # let the bucket refill: the next call is not rate limited
+            time.sleep(0.6)  # let the bucket refill: the next call is not rate limited
             sent.clear()
             with pytest.raises(fb.ValidationError):
                 sdk.create_workspace("Bad Name")
