@@ -63,7 +63,3 @@ def with_lease(record: Doc, user_key: str, until: datetime, min_submitted: int,
         return None
     return derived(submitted, [*others, {"user": user_key, "until": until}], min_submitted)
 
-
-def without_lease(record: Doc, user_key: str, min_submitted: int, now: datetime) -> Doc:
-    leases = [lease for lease in live_leases(record, now) if lease["user"] != user_key]
-    return derived(record.get("submitted_by", []), leases, min_submitted)

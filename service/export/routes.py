@@ -102,7 +102,7 @@ async def _training(storage: Storage, registry: KindRegistry, dataset: Doc, requ
     name = _format(request)
     options = training_options(request.query_params)
     plan = training.plan(registry, dataset, request.path_params["task"], options)
-    rows = training.stream(storage, registry, dataset, plan, options)
+    rows = training.stream(storage, dataset, plan, options)
     columns = plan.columns if name != "csv" else [c for c in plan.columns if c != "messages"] + ["messages"]
     return _stream(rows, name, columns, plan.rules,
                    lambda: {"feedbackql.stats": json.dumps(plan.stats)})

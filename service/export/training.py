@@ -45,10 +45,10 @@ class TrainingOptions:
 @dataclass
 class TrainingExport:
     task: str
+    question: Question
     columns: list[str]
     rules: dict[str, Any]
     stats: dict[str, int] = field(default_factory=lambda: {"rows": 0, "ties": 0, "records": 0})
-    rows: AsyncIterator[Doc] | None = None
 
 
 def _is_conversation(value: Any) -> bool:
@@ -81,7 +81,7 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TrainingOptio
         rules = {"task": task, "prompt_field": prompt, "question": question.name,
                  "rows": "one per record (unified: " + strategy + ")" if strategy
                  else "one per submitted answer", "format": "{prompt, completion} or {messages}"}
-        return TrainingExport(task, ["prompt", "completion", "messages"], rules)
+        return TrainingExport(task, question, ["prompt", "completion", "messages"], rules)
     if task == "rating_selection":
         if question.kind.agreement not in (Agreement.INTERVAL, Agreement.ORDINAL):
             raise Invalid(f"rating_selection needs a question with numeric answers, not {question.kind.name}",
@@ -94,7 +94,7 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TrainingOptio
         rules = {"task": task, "question": question.name, "strategy": strategy,
                  "selection": f"rating >= {options.threshold}" if options.threshold is not None
                  else f"top {options.top_k} (ties go to the earlier record)"}
-        return TrainingExport(task, ["id", "external_id", "fields", "rating"], rules)
+        return TrainingExport(task, question, ["id", "external_id", "fields", "rating"], rules)
     if question.kind.agreement is not Agreement.RANKING:
         raise Invalid(f"{task} needs a question whose answers are rankings, not {question.kind.name}",
                       ["question"])
@@ -104,12 +104,12 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TrainingOptio
     rules = {"task": task, "prompt_field": prompt, "question": question.name, "strategy": strategy,
              "pairs": pairs, "ties": "options with equal unified rank give no pair; counted as ties",
              "option_text": "the record field named like the option value, else the value"}
-    return TrainingExport(task, ["prompt", "chosen", "rejected"], rules)
+    return TrainingExport(task, question, ["prompt", "chosen", "rejected"], rules)
 
 
-async def stream(storage: Storage, registry: KindRegistry, dataset: Doc, export: TrainingExport,
+async def stream(storage: Storage, dataset: Doc, export: TrainingExport,
                  options: TrainingOptions) -> AsyncIterator[Doc]:
-    question = _question(registry, dataset, options.question)
+    question = export.question
     if export.task == "rating_selection":
         rows = _rating_rows(storage, dataset, question, export, options)
     else:
