@@ -17,7 +17,8 @@ from typing import Any
 import platformdirs
 
 from feedbackql import __version__, transfer
-from feedbackql.database.ferretdb import DatabaseUnavailable, build_ferretdb
+from feedbackql.database.errors import DatabaseUnavailable
+from feedbackql.database.ferretdb import build_ferretdb
 from feedbackql.database.local import local_database
 from feedbackql.kinds.registry import PluginError, load_registry
 from feedbackql.settings import Settings
@@ -161,9 +162,6 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-EMBEDDED_POOL_SIZE = 4
-
-
 def _serve(host: str, port: int, data_dir: Path) -> int:
     import uvicorn
 
@@ -176,13 +174,8 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
     # it into SystemExit lets the `with` below stop the embedded database server too.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_quietly)
-    embedded = not settings.mongodb_uri
     with _database(settings, data_dir) as uri:
         settings = settings.model_copy(update={"mongodb_uri": uri})
-        if embedded and "mongodb_max_pool_size" not in settings.model_fields_set:
-            # SQLite behind FerretDB thrashes (and answers SQLITE_BUSY) with many concurrent
-            # writers; a few connections, with requests queueing in the driver, go faster.
-            settings = settings.model_copy(update={"mongodb_max_pool_size": EMBEDDED_POOL_SIZE})
         app = create_app(settings, registry)
         logging.getLogger("feedbackql").info("serving on http://%s:%d/graphql", host, port)
         uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")

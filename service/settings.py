@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     database_name: str = "feedbackql"
     mongodb_max_pool_size: int = Field(
-        default=100, ge=1, description="Connections to the database (the embedded FerretDB: 4).")
+        default=100, ge=1, description="Connections to the database.")
     owner_api_key: SecretStr | None = None
     graphiql: bool | None = None
     introspection: bool | None = None

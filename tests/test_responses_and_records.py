@@ -214,3 +214,20 @@ async def test_limits_and_unknown_ids(gql: GraphQLClient) -> None:
     assert (await gql.error(aliases))["extensions"]["code"] == "GRAPHQL_VALIDATION"
     for op in ("query { dataset(id: \"nope\") { id } }", "query { record(id: \"0123456789ab0123456789ab\") { id } }"):
         assert (await gql.error(op))["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_resending_a_thousand_known_records_works_every_time(gql: GraphQLClient) -> None:
+    """Re-import is idempotent at full batch size: an update command of many statements froze
+    FerretDB for good (150 known records did); the database must keep answering after it."""
+    dataset_id = await h.sft_dataset(gql)
+    batch = [{"externalId": f"e{i}", "fields": {"prompt": f"p{i}"}} for i in range(1000)]
+    assert await h.add_records(gql, dataset_id, batch) == {"created": 1000, "updated": 0, "errors": []}
+    for round_number in range(2):
+        changed = [{**record, "fields": {"prompt": f"round {round_number}"}} for record in batch]
+        assert await h.add_records(gql, dataset_id, changed) == {"created": 0, "updated": 1000, "errors": []}
+    mixed = [*batch[:500], *({"externalId": f"new{i}", "fields": {"prompt": "n"}} for i in range(500))]
+    assert await h.add_records(gql, dataset_id, mixed) == {"created": 500, "updated": 500, "errors": []}
+    page = (await gql(h.RECORDS, {"id": dataset_id, "first": 1000}))["records"]
+    assert page["totalCount"] == 1500
+    assert page["edges"][999]["node"]["fields"] == {"prompt": "round 1"}
+    assert page["edges"][0]["node"]["fields"] == {"prompt": "p0"}

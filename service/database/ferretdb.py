@@ -1,4 +1,4 @@
-"""Building FerretDB v1.24.2 (SQLite backend) from the Go module proxy, once per machine.
+"""Building FerretDB v1.24.2 from the Go module proxy, once per machine, and its command line.
 
 ``go install ...@v1.24.2`` yields a binary that panics at start (the module's
 ``build/version/version.txt`` is generated, not published), so the module source is
@@ -14,12 +14,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from feedbackql.database.errors import DatabaseUnavailable
+
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 FERRETDB_VERSION = "v1.24.2"
 
-
-class DatabaseUnavailable(RuntimeError):
-    """No database server can be had; the message says what to do."""
 
 
 def default_bin_dir() -> Path:
@@ -74,3 +73,12 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
             f"building FerretDB failed ({' '.join(command[:3])}): {result.stderr.strip()[-2000:]}"
         )
     return result.stdout
+
+
+def ferretdb_command(binary: Path, postgresql_url: str, state_dir: Path, port: int) -> list[str]:
+    """FerretDB on PostgreSQL, on loopback only, telemetry off, its state file in ``state_dir``."""
+    return [
+        str(binary), "--handler=postgresql", f"--postgresql-url={postgresql_url}",
+        f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
+        f"--state-dir={state_dir}", "--log-level=warn",
+    ]

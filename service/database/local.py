@@ -1,6 +1,7 @@
-"""The embedded default database: MONGODB_URI, else ``mongod`` on PATH, else FerretDB.
+"""The embedded default database: ``mongod`` on PATH, else FerretDB on an embedded PostgreSQL.
 
-The server is started on a free loopback port with its data in the given folder and is
+(``MONGODB_URI``, when set, is used instead of either: see ``cli.py``.) The servers run on
+loopback (PostgreSQL on a Unix socket only) with their data under the given folder, and are
 stopped when the context exits.
 """
 
@@ -14,7 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from feedbackql.database.ferretdb import DatabaseUnavailable, build_ferretdb
+from feedbackql.database.errors import DatabaseUnavailable
+from feedbackql.database.ferretdb import build_ferretdb, ferretdb_command
+from feedbackql.database.postgres import postgres_server
 
 STARTUP_SECONDS = 30
 
@@ -26,34 +29,39 @@ def free_port() -> int:
         return port
 
 
-def server_command(data_dir: Path, port: int, bin_dir: Path | None = None) -> list[str]:
-    """The command line of the local server to run: real MongoDB if present, else FerretDB."""
-    mongod = shutil.which("mongod")
-    if mongod:
-        folder = data_dir / "mongod"
-        folder.mkdir(parents=True, exist_ok=True)
-        return [mongod, "--dbpath", str(folder), "--bind_ip", "127.0.0.1", "--port", str(port)]
-    ferretdb = build_ferretdb(bin_dir)
-    folder = data_dir / "ferretdb"
-    folder.mkdir(parents=True, exist_ok=True)
-    return [
-        str(ferretdb), "--handler=sqlite", f"--sqlite-url=file:{folder}/",
-        f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
-        "--log-level=warn",
-    ]
-
-
 @contextlib.contextmanager
 def local_database(data_dir: Path, bin_dir: Path | None = None) -> Iterator[str]:
     """Run a local server for the duration of the context; yields its MongoDB URI."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    command = server_command(data_dir, port, bin_dir)
+    mongod = shutil.which("mongod")
+    if mongod:
+        folder = data_dir / "mongod"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        with _running([mongod, "--dbpath", str(folder), "--bind_ip", "127.0.0.1", "--port", str(port)],
+                      port, data_dir):
+            yield _uri(port)
+        return
+    ferretdb = build_ferretdb(bin_dir)
+    with postgres_server(data_dir / "postgres") as postgres:
+        state = data_dir / "ferretdb-state"
+        state.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        with _running(ferretdb_command(ferretdb, postgres.ferretdb_url(), state, port), port, data_dir):
+            yield _uri(port)
+
+
+def _uri(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+
+
+@contextlib.contextmanager
+def _running(command: list[str], port: int, data_dir: Path) -> Iterator[None]:
     log_file = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(process, port, data_dir)
-        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        yield
     finally:
         process.terminate()
         try:

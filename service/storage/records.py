@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import InsertOne, UpdateOne
+from pymongo import InsertOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.queue import QUEUE_DEFAULTS
@@ -20,6 +21,7 @@ from feedbackql.storage.queue import QUEUE_DEFAULTS
 Doc = dict[str, Any]
 RESPONSE_STATUSES = ("submitted", "draft", "discarded")
 DUPLICATE_KEY = 11000
+UPDATE_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -103,31 +105,39 @@ class RecordRepo:
     async def _update_existing(
         self, retry: list[tuple[int, Doc]], now: datetime
     ) -> tuple[int, list[tuple[int, Doc]]]:
-        """Update records whose external id exists, addressing them by ``_id``.
+        """Update records whose external id exists: one lookup and one ``_id`` update each.
 
-        One lookup for the whole batch, then ``_id`` updates: the cheapest write on MongoDB
-        and on FerretDB (which evaluates a compound-key filter by scanning). A record deleted
-        in between is written again under its old ``_id`` rather than lost.
+        Never one multi-statement update command: FerretDB 1.24 (SQLite and PostgreSQL alike)
+        deadlocks on an ``update`` command of a few dozen statements and then answers nothing
+        until it is restarted. Single-statement commands, a few at a time, are what every
+        other write of the service sends. A record deleted in between is written again under
+        a fresh ``_id`` rather than lost.
         """
-        keys = [doc["external_id"] for _, doc in retry]
-        cursor = self.collection.find(
-            {"dataset_id": retry[0][1]["dataset_id"], "ext_key": {"$in": keys}}, {"ext_key": 1}
-        )
-        ids = {doc["ext_key"]: doc["_id"] async for doc in cursor}
-        updates = []
-        for _, doc in retry:
-            fresh = _new_record(doc, now)
-            record_id = ids.get(doc["external_id"], fresh["_id"])
-            bookkeeping = {k: v for k, v in fresh.items()
-                           if k not in doc and k not in ("_id", "updated_at")}
-            updates.append(UpdateOne({"_id": record_id},
-                                     {"$set": {**doc, "updated_at": now}, "$setOnInsert": bookkeeping},
-                                     upsert=True))
-        async with self.locks.hold(ids.values()):
-            return await self._bulk(updates)
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def update(position: int, doc: Doc) -> Doc | None:
+            async with gate:
+                fresh = _new_record(doc, now)
+                found = await self.collection.find_one(_by_external_id(doc), {"_id": 1})
+                record_id = found["_id"] if found is not None else fresh["_id"]
+                bookkeeping = {k: v for k, v in fresh.items()
+                               if k not in doc and k not in ("_id", "updated_at")}
+                try:
+                    async with self.locks.hold([record_id]):
+                        await self.collection.update_one(
+                            {"_id": record_id},
+                            {"$set": {**doc, "updated_at": now}, "$setOnInsert": bookkeeping},
+                            upsert=True)
+                except OperationFailure as exc:
+                    return {"index": position, "code": exc.code, "errmsg": str(exc)}
+                return None
+
+        errors = await asyncio.gather(*(update(position, doc) for position, (_, doc) in enumerate(retry)))
+        failures = [(error["index"], error) for error in errors if error is not None]
+        return len(retry) - len(failures), failures
 
     async def _bulk(
-        self, operations: Sequence[InsertOne[Doc] | UpdateOne]
+        self, operations: Sequence[InsertOne[Doc]]
     ) -> tuple[int, list[tuple[int, Doc]]]:
         """Run an unordered bulk write; (inserted or matched count, [(position, error)])."""
         try:
@@ -206,6 +216,13 @@ def _new_record(doc: Doc, now: datetime) -> Doc:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _by_external_id(doc: Doc) -> Doc:
+    """The record with ``doc``'s external id. The dataset goes in an ``$in``: FerretDB looks
+    rows up by every top-level equality, and the dataset's (every record of it) would make
+    the lookup cost grow with the dataset; this way only the external id selects rows."""
+    return {"ext_key": doc["external_id"], "dataset_id": {"$in": [doc["dataset_id"]]}}
 
 
 def _write_error(error: Doc) -> str:

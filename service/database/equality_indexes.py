@@ -1,0 +1,79 @@
+"""Expression indexes that let PostgreSQL serve FerretDB's equality lookups.
+
+FerretDB 1.24 on PostgreSQL turns each top-level equality of a filter into
+``_jsonb->'key' @> value`` and evaluates everything else itself, after reading every row the
+equality part selects. Its own indexes (btree on ``_jsonb->'key'``) do not serve ``@>``; a GIN
+``jsonb_path_ops`` index on the same expression does (an ``_id`` lookup at 20,000 documents:
+13.4 ms without, 0.9 ms with). These are the keys the service looks documents up by, per
+collection; an event trigger gives every table FerretDB creates for such a collection its
+indexes, and start-up adds any that an older version did not create.
+"""
+
+from __future__ import annotations
+
+EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
+    "records": ("_id", "dataset_id", "ext_key", "bucket"),
+    "responses": ("_id", "record_id", "dataset_id", "bucket"),
+    "datasets": ("_id", "workspace_id"),
+    "users": ("_id", "api_key_hash", "username"),
+    "workspaces": ("_id", "name"),
+    "meta": ("_id",),
+}
+
+
+def _keys_case() -> str:
+    branches = "\n".join(
+        f"    WHEN '{collection}' THEN ARRAY[{', '.join(repr(k) for k in keys)}]"
+        for collection, keys in EQUALITY_KEYS.items())
+    return f"CASE collection\n{branches}\n    ELSE ARRAY[]::text[] END"
+
+
+def setup_sql(database: str) -> str:
+    """Idempotent SQL: the indexing function, the event trigger, and indexes for existing tables.
+
+    FerretDB names a collection's table ``<collection>_<8 hex digits>`` in a schema per
+    MongoDB database, which also holds ``_ferretdb_database_metadata``.
+    """
+    return f"""
+ALTER DATABASE "{database}" SET plan_cache_mode = force_custom_plan;
+
+CREATE OR REPLACE FUNCTION feedbackql_index_table(target regclass) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  table_name text := (SELECT relname FROM pg_class WHERE oid = target);
+  collection text := substring(table_name FROM '^(.*)_[0-9a-f]{{8}}$');
+  key text;
+BEGIN
+  IF collection IS NULL THEN RETURN; END IF;
+  FOREACH key IN ARRAY ({_keys_case()}) LOOP
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb->%L) jsonb_path_ops)',
+                   left(table_name, 40) || '_eq_' || substr(md5(key), 1, 8), target, key);
+  END LOOP;
+END $fn$;
+
+CREATE OR REPLACE FUNCTION feedbackql_on_create_table() RETURNS event_trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE created record;
+BEGIN
+  FOR created IN SELECT objid FROM pg_event_trigger_ddl_commands()
+                 WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' LOOP
+    PERFORM feedbackql_index_table(created.objid::regclass);
+  END LOOP;
+END $fn$;
+
+DROP EVENT TRIGGER IF EXISTS feedbackql_equality_indexes;
+CREATE EVENT TRIGGER feedbackql_equality_indexes ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION feedbackql_on_create_table();
+
+DO $do$
+DECLARE existing record;
+BEGIN
+  FOR existing IN
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND EXISTS (
+      SELECT 1 FROM pg_class m WHERE m.relnamespace = n.oid AND m.relname = '_ferretdb_database_metadata')
+  LOOP
+    PERFORM feedbackql_index_table(existing.oid::regclass);
+  END LOOP;
+END $do$;
+"""
