@@ -16,9 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from feedbackql.api.context import Context
+from feedbackql.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
 from feedbackql.domain import identity
@@ -35,11 +37,14 @@ log = logging.getLogger("feedbackql")
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = RevocableTransportWS
+
     def __init__(self, schema: FeedbackSchema, registry: KindRegistry, settings: Settings) -> None:
         # Queries only as JSON POST bodies: no GET (so no mutation through a link), and no
         # form or multipart bodies a cross-site form could send.
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
-                         allow_queries_via_get=False, multipart_uploads_enabled=False)
+                         allow_queries_via_get=False, multipart_uploads_enabled=False,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.kinds = schema.kinds
         self.registry = registry
         self.settings = settings
@@ -58,18 +63,16 @@ class GraphQLApp(GraphQL[Context, None]):
         user = await identity.authenticate(storage, request.headers.get("authorization"))
         return Context(request=request, storage=storage, registry=self.registry,
                        kinds=self.kinds, settings=self.settings, current_user=user,
-                       events=request.app.state.events, queue_pools=request.app.state.queue_pools)
+                       events=request.app.state.events, queue_pools=request.app.state.queue_pools,
+                       sessions=request.app.state.sessions)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Websockets carry the key in ``connection_init``: {"Authorization": "Bearer <key>"}."""
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        user = await identity.authenticate(
-            context.storage, authorization if isinstance(authorization, str) else None)
-        if user is None:
+        context.authenticated(None)  # a header on the upgrade request does not count
+        if not await context.reauthenticate():
             raise ConnectionRejectionError({"message": "send a valid API key as "
                                             '{"Authorization": "Bearer <key>"} in connection_init'})
-        context.current_user = user
+        context.join_sessions()
         acknowledged: UnsetType = UNSET
         return acknowledged
 
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         app.state.storage = storage
         app.state.events = await open_broker(client[settings.database_name])
         app.state.queue_pools = QueuePools()
+        app.state.sessions = LiveSessions()
         try:
             yield
         finally:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, TypeVar
 
 from bson import ObjectId
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from feedbackql.api.kind_types import KindTypes
+from feedbackql.api.live_sessions import LiveSessions
+from feedbackql.domain import identity
 from feedbackql.domain.queue import QueuePools
 from feedbackql.errors import Unauthenticated
 from feedbackql.events import Broker
@@ -89,9 +91,11 @@ class Context:
     current_user: Doc | None
     events: Broker
     queue_pools: QueuePools
+    sessions: LiveSessions
     connection_params: dict[str, Any] | None = None
     """The ``connection_init`` payload of a websocket (set by strawberry)."""
     loaders: Loaders = field(init=False)
+    _caller: Caller | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.of(self.storage)
@@ -100,10 +104,46 @@ class Context:
     def user(self) -> Doc:
         return self.require_user()
 
-    @cached_property
+    @property
     def caller(self) -> Caller:
         """The authenticated caller as the policy sees it; ``UNAUTHENTICATED`` without one."""
-        return Caller.of(self.require_user())
+        if self._caller is None:
+            self._caller = Caller.of(self.require_user())
+        return self._caller
+
+    def authenticated(self, user: Doc | None) -> None:
+        """Set (or, with None, clear) the caller, e.g. after a websocket re-authenticated."""
+        self.current_user, self._caller = user, None
+        # A socket's loaders live as long as the socket: cached documents would outlive changes.
+        self.loaders = Loaders.of(self.storage)
+
+    def join_sessions(self) -> None:
+        if self.current_user is not None and isinstance(self.request, WebSocket):
+            self.sessions.add(self.current_user["_id"], self.request)
+
+    def leave_sessions(self) -> None:
+        if self.current_user is not None and isinstance(self.request, WebSocket):
+            self.sessions.remove(self.current_user["_id"], self.request)
+
+    async def reauthenticate(self) -> bool:
+        """Check the socket's key again; False (and no caller) when it no longer works."""
+        previous = self.current_user
+        user = await identity.authenticate(self.storage, self.authorization)
+        if previous is not None and (user is None or user["_id"] != previous["_id"]):
+            self.leave_sessions()
+            self.authenticated(None)
+            return False
+        self.authenticated(user)
+        return user is not None
+
+    @property
+    def authorization(self) -> str | None:
+        """The ``Authorization`` value: the header, or a websocket's ``connection_init``."""
+        if isinstance(self.request, WebSocket):
+            params = self.connection_params or {}
+            value = params.get("Authorization") or params.get("authorization")
+            return value if isinstance(value, str) else None
+        return self.request.headers.get("authorization")
 
     def require_user(self) -> Doc:
         """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""

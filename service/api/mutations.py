@@ -60,13 +60,15 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
                                          "The old key stops working at once.")
         async def rotate_api_key(self, info: Info, user_id: strawberry.ID) -> types.UserWithApiKey:  # type: ignore[name-defined]
             ctx = info.context
-            return with_key(await members.rotate_api_key(ctx.storage, ctx.caller,
-                                                         parse_id(user_id, "user")))
+            result = await members.rotate_api_key(ctx.storage, ctx.caller, parse_id(user_id, "user"))
+            await ctx.sessions.revoke(result.user["_id"])
+            return with_key(result)
 
         @strawberry.mutation(description="Owners only. The user's responses are kept.")
         async def delete_user(self, info: Info, id: strawberry.ID) -> strawberry.ID:
             ctx = info.context
-            await members.delete_user(ctx.storage, ctx.caller, parse_id(id, "user"))
+            doc = await members.delete_user(ctx.storage, ctx.caller, parse_id(id, "user"))
+            await ctx.sessions.revoke(doc["_id"])
             return id
 
         @strawberry.mutation
@@ -87,6 +89,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             doc = await members.remove_member(ctx.storage, ctx.caller,
                                               parse_id(workspace_id, "workspace"),
                                               parse_id(user_id, "user"))
+            await ctx.sessions.revoke(doc["_id"])
             return types.user(doc)
 
         @strawberry.mutation

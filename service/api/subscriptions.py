@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator
 
 import strawberry
 
 from feedbackql.api import access
+from feedbackql.api.context import Context
 from feedbackql.api.distribution import DatasetProgress, ResponseChange
 from feedbackql.api.types import Info
 from feedbackql.domain import progress
+from feedbackql.errors import Unauthenticated
 from feedbackql.policy import responses as policy_responses
+
+RECHECK_SECONDS = 1.0
+
+
+class AccessCheck:
+    """Checks, at most once per ``RECHECK_SECONDS``, that the subscriber still has its key and
+    still sees the dataset: a revocation through another replica ends the stream too."""
+
+    def __init__(self, ctx: Context, dataset_id: str) -> None:
+        self.ctx = ctx
+        self.dataset_id = dataset_id
+        self.checked = time.monotonic()
+
+    async def __call__(self) -> None:
+        if time.monotonic() - self.checked < RECHECK_SECONDS:
+            return
+        if not await self.ctx.reauthenticate():
+            raise Unauthenticated("this API key no longer gives access")
+        await access.dataset(self.ctx, self.dataset_id)
+        self.checked = time.monotonic()
 
 
 @strawberry.type
@@ -24,12 +47,14 @@ class Subscription:
     ) -> AsyncGenerator[DatasetProgress, None]:
         ctx = info.context
         dataset = await access.dataset(ctx, dataset_id)
+        still_allowed = AccessCheck(ctx, dataset_id)
         async with ctx.events.subscribe(dataset["_id"]) as events:
             yield DatasetProgress.of(await progress.dataset_progress(ctx.storage, dataset))
             while True:
                 await events.get()
                 await asyncio.sleep(ctx.settings.progress_interval_seconds)
                 events.drain()  # everything that arrived meanwhile is in the next snapshot
+                await still_allowed()
                 current = await ctx.storage.datasets.get(dataset["_id"]) or dataset
                 yield DatasetProgress.of(await progress.dataset_progress(ctx.storage, current))
 
@@ -39,9 +64,10 @@ class Subscription:
     ) -> AsyncGenerator[ResponseChange, None]:
         ctx = info.context
         dataset = await access.dataset(ctx, dataset_id)
-        sees_all = policy_responses.sees_all(ctx.caller)
+        still_allowed = AccessCheck(ctx, dataset_id)
         async with ctx.events.subscribe(dataset["_id"]) as events:
             while True:
                 event = await events.get()
-                if sees_all or event.user_id == ctx.caller.id:
+                await still_allowed()
+                if policy_responses.sees_all(ctx.caller) or event.user_id == ctx.caller.id:
                     yield ResponseChange.of(event)

@@ -1,0 +1,55 @@
+"""Open WebSocket connections by user, so that revoking a user's access ends them at once.
+
+A socket authenticates once, in ``connection_init``; without this, a rotated key, a deleted
+user or a removed member kept receiving events and running operations over a socket opened
+before. Revocations in this process close the user's sockets with 4403; every operation a
+socket carries also authenticates its key again (``RevocableTransportWS``), which covers
+revocations made through another replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from typing import Any
+
+from bson import ObjectId
+from starlette.websockets import WebSocket
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+
+REVOKED = 4403
+REVOKED_REASON = "Forbidden: this API key no longer gives access"
+
+
+class LiveSessions:
+    def __init__(self) -> None:
+        self.sockets: defaultdict[ObjectId, set[WebSocket]] = defaultdict(set)
+
+    def add(self, user_id: ObjectId, socket: WebSocket) -> None:
+        self.sockets[user_id].add(socket)
+
+    def remove(self, user_id: ObjectId, socket: WebSocket) -> None:
+        self.sockets[user_id].discard(socket)
+        if not self.sockets[user_id]:
+            del self.sockets[user_id]
+
+    async def revoke(self, user_id: ObjectId) -> None:
+        """Close every socket of the user (they may reconnect with a key that still works)."""
+        for socket in list(self.sockets.pop(user_id, ())):
+            with contextlib.suppress(Exception):  # already closing or closed
+                await socket.close(code=REVOKED, reason=REVOKED_REASON)
+
+
+class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws whose every operation first checks that the key still works."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await self.context.reauthenticate():
+            await self.websocket.close(code=REVOKED, reason=REVOKED_REASON)
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        self.context.leave_sessions()
+        await super().shutdown()

@@ -1,0 +1,108 @@
+"""Revoking access ends it at once, over sockets opened before the revocation too."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from feedbackql.app import create_app
+from feedbackql.kinds.registry import KindRegistry
+from feedbackql.settings import Settings
+from tests import helpers as h
+from tests.conftest import OWNER_KEY, GraphQLClient
+from tests.live import Subscriber, live_server, subscriber, until_live
+
+CHANGES = "subscription($id: ID!) { responseChanges(datasetId: $id) { recordId status } }"
+SUBMIT = """mutation($r: ID!) { submitResponse(input: {recordId: $r, status: SUBMITTED,
+  values: [{question: "completion", value: {text: "late"}}]}) { id } }"""
+ROTATE = "mutation($id: ID!) { rotateApiKey(userId: $id) { apiKey } }"
+DELETE = "mutation($id: ID!) { deleteUser(id: $id) }"
+REMOVE = "mutation($w: ID!, $u: ID!) { removeWorkspaceMember(workspaceId: $w, userId: $u) { id } }"
+
+
+@contextlib.asynccontextmanager
+async def replica(settings: Settings, registry: KindRegistry) -> AsyncIterator[tuple[str, GraphQLClient]]:
+    config = settings.model_copy(update={"progress_interval_seconds": 0.05})
+    with live_server(create_app(config, registry)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            yield url, GraphQLClient(http, OWNER_KEY)
+
+
+async def setup(owner: GraphQLClient) -> dict[str, Any]:
+    dataset_id = await h.sft_dataset(owner)
+    await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(3)])
+    page = await owner(h.RECORDS, {"id": dataset_id, "first": 3})
+    workspace_id = await h.workspace_of(owner, dataset_id)
+    created = await owner(h.CREATE_USER, {"input": {"username": "ann", "role": "ANNOTATOR",
+                                                    "workspaceIds": [workspace_id]}})
+    return {"dataset": dataset_id, "workspace": workspace_id,
+            "records": [e["node"]["id"] for e in page["records"]["edges"]],
+            "user": created["createUser"]["user"]["id"], "key": created["createUser"]["apiKey"]}
+
+
+async def closed_code(client: Subscriber) -> int | None:
+    """Read until the server closes the socket; its close code."""
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                await client.connection.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+async def stream_is_live(client: Subscriber, owner: GraphQLClient, world: dict[str, Any]) -> None:
+    await client.subscribe(CHANGES, {"id": world["dataset"]})
+    annotator = owner.as_user(world["key"])
+    await until_live([client], lambda: annotator(h.SUBMIT, {"input": {
+        "recordId": world["records"][0], "status": "DRAFT",
+        "values": [{"question": "completion", "value": {"text": "t"}}]}}))
+
+
+@pytest.mark.parametrize("revocation", ["rotate", "delete", "remove"])
+async def test_revocation_closes_open_sockets_at_once(
+    settings: Settings, builtin_registry: KindRegistry, revocation: str
+) -> None:
+    async with replica(settings, builtin_registry) as (url, owner):
+        world = await setup(owner)
+        async with subscriber(url, world["key"]) as client:
+            await stream_is_live(client, owner, world)
+            if revocation == "rotate":
+                await owner(ROTATE, {"id": world["user"]})
+            elif revocation == "delete":
+                await owner(DELETE, {"id": world["user"]})
+            else:
+                await owner(REMOVE, {"w": world["workspace"], "u": world["user"]})
+            assert await closed_code(client) == 4403
+        if revocation != "remove":
+            with pytest.raises(ConnectionClosed) as refused:
+                async with subscriber(url, world["key"]):
+                    pass
+            assert refused.value.rcvd is not None
+            assert refused.value.rcvd.code == 4403
+        responses = await owner("query($id: ID!) { record(id: $id) { responses { status } } }",
+                                {"id": world["records"][1]})
+        assert responses["record"]["responses"] == []
+
+
+async def test_a_revocation_through_another_replica_ends_the_socket_too(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """No in-process signal reaches this replica: each operation and each event re-checks."""
+    async with replica(settings, builtin_registry) as (url, owner), \
+            replica(settings, builtin_registry) as (_other_url, other_owner):
+        world = await setup(owner)
+        async with subscriber(url, world["key"]) as client:
+            await stream_is_live(client, owner, world)
+            await other_owner(DELETE, {"id": world["user"]})
+            await client.send({"id": "late", "type": "subscribe",
+                               "payload": {"query": SUBMIT, "variables": {"r": world["records"][1]}}})
+            assert await closed_code(client) == 4403
+        record = await owner("query($id: ID!) { record(id: $id) { responses { status } } }",
+                             {"id": world["records"][1]})
+        assert record["record"]["responses"] == []
