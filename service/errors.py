@@ -35,6 +35,18 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class PluginUnavailable(DomainError):
+    """A kind the dataset uses is not installed, or cannot read what is stored for it."""
+
+    code = "PLUGIN_UNAVAILABLE"
+
+
+class PluginFailed(DomainError):
+    """A kind's own code raised an unexpected exception; details are logged, not sent."""
+
+    code = "PLUGIN_ERROR"
+
+
 class Invalid(DomainError):
     """Input that breaks a rule. ``path`` points at the offending part of the input."""
 

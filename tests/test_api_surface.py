@@ -108,17 +108,18 @@ async def gql_exploding(settings: Settings) -> AsyncIterator[GraphQLClient]:
             yield GraphQLClient(client, OWNER_KEY)
 
 
-async def test_unexpected_errors_are_masked_and_logged(
+async def test_a_kinds_own_failure_is_named_masked_and_logged(
     gql_exploding: GraphQLClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     gql = gql_exploding
     dataset_id = await h.sft_dataset(gql, questions=[{"name": "q", "settings": {"exploding": {}}}])
     await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}])
     (record_id,) = await record_ids(gql, dataset_id)
-    with caplog.at_level(logging.ERROR, logger="feedbackql.errors"):
+    with caplog.at_level(logging.ERROR, logger="feedbackql.plugins"):
         error = await gql.error(h.SUBMIT, {"input": {"recordId": record_id, "status": "SUBMITTED",
                                                      "values": [{"question": "q", "value": {"exploding": "x"}}]}})
-    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["code"] == "PLUGIN_ERROR"
+    assert error["extensions"]["plugin"] == "exploding_plugin"
     request_id = error["extensions"]["requestId"]
     assert request_id in error["message"]
     assert "secret" not in str(error)

@@ -210,7 +210,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         @strawberry.mutation(description="Delete your response to a record.")
         async def delete_response(self, info: Info, record_id: strawberry.ID) -> strawberry.ID:
             ctx = info.context
-            doc = await responses.delete_response(ctx.storage, ctx.events, ctx.caller,
+            doc = await responses.delete_response(ctx.storage, ctx.registry, ctx.events, ctx.caller,
                                                   parse_id(record_id, "record"))
             return strawberry.ID(str(doc["_id"]))
 

@@ -24,8 +24,9 @@ from feedbackql.api.enums import (
     Role,
 )
 from feedbackql.api.inputs import RecordFilter, RecordSort
-from feedbackql.api.kind_types import KindTypes
+from feedbackql.api.kind_types import KindFamily, KindTypes, UnavailableKindSettings
 from feedbackql.api.records import PageInfo, records_page
+from feedbackql.domain.config import read_item
 from feedbackql.errors import NotFound
 from feedbackql.kinds.registry import RegisteredKind
 from feedbackql.policy import Caller
@@ -158,6 +159,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         settings: field_settings  # type: ignore[valid-type]
         settings_json: JSON = strawberry.field(description="The settings as stored: for clients "
                                                            "that do not know the kind.")
+        available: bool = strawberry.field(description="False when the kind's plugin is not "
+                                                       "installed or cannot read the stored settings.")
 
     @strawberry.type
     class Question:
@@ -169,6 +172,9 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         settings: question_settings  # type: ignore[valid-type]
         settings_json: JSON = strawberry.field(description="The settings as stored: for clients "
                                                            "that do not know the kind.")
+        available: bool = strawberry.field(description="False when the kind's plugin is not installed "
+                                                       "or cannot read the stored settings: it is then "
+                                                       "read-only, and answers to it are kept.")
 
     class Dataset:
         id: strawberry.ID
@@ -196,16 +202,14 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                 id=strawberry.ID(str(doc["_id"])), name=doc["name"],
                 guidelines=doc.get("guidelines"), status=DatasetStatus(doc["status"]),
                 fields=[Field(name=f["name"], title=f["title"], required=f["required"],
-                              kind=f["kind"], settings_json=f["settings"],
-                              settings=kinds.field_settings.to_output(f["kind"], f["settings"]))
-                        for f in doc["fields"] if f["kind"] in kinds.field_settings.converters],
+                              kind=f["kind"], settings_json=f["settings"], **_settings(
+                                  kinds.field_settings, kinds.registry.fields.get(f["kind"]), f))
+                        for f in doc["fields"]],
                 questions=[Question(name=q["name"], title=q["title"],
                                     description=q.get("description"), required=q["required"],
-                                    kind=q["kind"], settings_json=q["settings"],
-                                    settings=kinds.question_settings.to_output(q["kind"],
-                                                                               q["settings"]))
-                           for q in doc["questions"]
-                           if q["kind"] in kinds.question_settings.converters],
+                                    kind=q["kind"], settings_json=q["settings"], **_settings(
+                                        kinds.question_settings, kinds.registry.questions.get(q["kind"]), q))
+                           for q in doc["questions"]],
                 metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]
                                      if p["name"] not in hidden],
                 distribution=Distribution(min_submitted=doc["distribution"]["min_submitted"]),
@@ -271,9 +275,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         def of(cls, doc: Doc, kinds: KindTypes) -> "Response":
             return cls(
                 id=strawberry.ID(str(doc["_id"])), status=ResponseStatus(doc["status"]),
-                values=[ResponseValue(question=q, value=kinds.values.to_output(v["kind"], v["value"]),
-                                      json=v["value"])
-                        for q, v in doc["values"].items() if v["kind"] in kinds.values.converters],
+                values=[ResponseValue(question=q, value=kinds.values.stored_to_output(v), json=v["value"])
+                        for q, v in doc["values"].items()],
                 version=doc["version"], created_at=doc["created_at"],
                 updated_at=doc["updated_at"], user_id=doc["user_id"],
             )
@@ -309,17 +312,15 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> "Record":
-            to_value = kinds.values.to_output
             metadata = policy_records.visible_metadata(doc.get("metadata") or {}, hidden_metadata)
             return cls(
                 id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
                 fields=doc["fields"], metadata=cast(JSON, metadata),
                 status=RecordStatus(doc["status"]),
                 suggestions=[Suggestion(question=s["question"], json=s["value"],
-                                        value=to_value(s["kind"], s["value"]),
+                                        value=kinds.values.stored_to_output(s),
                                         score=s.get("score"), agent=s.get("agent"))
-                             for s in doc.get("suggestions", [])
-                             if s["kind"] in kinds.values.converters],
+                             for s in doc.get("suggestions", [])],
                 created_at=doc["created_at"], updated_at=doc["updated_at"],
                 dataset_id=doc["dataset_id"], leases=doc.get("leases", []),
             )
@@ -363,6 +364,17 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         UserWithApiKey=UserWithApiKey, kinds=kinds,
     )
     return types
+
+
+def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: Doc) -> dict[str, Any]:
+    """The settings output of a field or question, read (and migrated) by its installed kind;
+    an ``UnavailableKindSettings`` when it cannot be."""
+    installed = entry.version if entry is not None else None
+    parsed, problem = read_item(entry.kind if entry is not None else None, item, installed)
+    if problem is not None:
+        return {"settings": UnavailableKindSettings(kind=item["kind"], reason=problem.reason), "available": False}
+    settings = parsed.model_dump(mode="json", by_alias=True)
+    return {"settings": family.to_output(item["kind"], settings), "available": True}
 
 
 def _present(doc: Doc | None, what: str) -> Doc:

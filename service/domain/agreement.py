@@ -119,7 +119,7 @@ async def agreement(storage: Storage, dataset: Doc, question: Question) -> Agree
             close_record()
             answers = []
         current = response["record_id"]
-        answers.append((response["user_id"], response["values"][question.name]["value"]))
+        answers.append((response["user_id"], question.read(response["values"][question.name])))
     if answers:
         close_record()
     return AgreementReport(question.name, level, coincidences.alpha(level_used), records,

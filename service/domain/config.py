@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedbackql.errors import Invalid, invalid_from_pydantic
+from feedbackql.errors import Invalid, PluginUnavailable, invalid_from_pydantic
 from feedbackql.kinds.base import Kind
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.safety import check_storable, check_text
@@ -54,11 +54,6 @@ class MetadataPropertySpec:
     visible_for_annotators: bool = True
 
 
-@dataclass
-class Distribution:
-    min_submitted: int = 1
-
-
 def check_name(name: str, path: Path) -> None:
     if len(name) > MAX_NAME:
         raise Invalid(f"names are at most {MAX_NAME} characters", path)
@@ -91,6 +86,13 @@ def check_distribution(min_submitted: int, path: Path) -> dict[str, int]:
     return {"min_submitted": min_submitted}
 
 
+def _provenance(registry: KindRegistry, category: str, kind: str) -> dict[str, str]:
+    """Which plugin (and version) wrote an item's settings: kept with them, so that a later
+    version can migrate them and a missing plugin can be named."""
+    entry = (registry.fields if category == "field" else registry.questions)[kind]
+    return {"plugin": entry.plugin, "plugin_version": entry.version}
+
+
 def parse_settings(kind: Kind, raw: dict[str, Any], path: Path) -> dict[str, Any]:
     try:
         settings = kind.parse_settings(raw)
@@ -112,6 +114,7 @@ def build_field(registry: KindRegistry, spec: FieldSpec, path: Path) -> dict[str
         "required": spec.required,
         "kind": spec.kind,
         "settings": parse_settings(kind, spec.settings, path),
+        **_provenance(registry, "field", spec.kind),
     }
 
 
@@ -133,6 +136,7 @@ def build_question(registry: KindRegistry, spec: QuestionSpec, path: Path) -> di
         "required": spec.required,
         "kind": spec.kind,
         "settings": parse_settings(kind, spec.settings, path),
+        **_provenance(registry, "question", spec.kind),
     }
 
 
@@ -173,13 +177,57 @@ def check_unique_names(items: Sequence[dict[str, Any]], what: str, path: Path) -
         seen.add(item["name"])
 
 
+@dataclass(frozen=True)
+class KindProblem:
+    """Why a field or question cannot be used now: its kind is not installed, or the
+    installed version cannot read the settings an earlier version stored."""
+
+    item: str
+    kind: str
+    plugin: str
+    stored_version: str | None
+    reason: str
+    required: bool = True
+
+    def error(self, path: Path = ()) -> PluginUnavailable:
+        written = f" (written by {self.plugin} {self.stored_version})" if self.stored_version else ""
+        return PluginUnavailable(f"{self.item!r} is a {self.kind} item{written}: {self.reason}",
+                                 path=list(path), kind=self.kind, plugin=self.plugin,
+                                 storedVersion=self.stored_version)
+
+
+def read_item(kind: Kind | None, item: dict[str, Any], installed: str | None) -> tuple[Any, KindProblem | None]:
+    """An item's parsed settings (migrated from the version that stored them), or why not."""
+    plugin = item.get("plugin", "an unknown plugin")
+    stored, required = item.get("plugin_version"), item.get("required", True)
+    if kind is None:
+        return None, KindProblem(item["name"], item["kind"], plugin, stored,
+                                 f"no installed plugin provides the {item['kind']!r} kind; install "
+                                 f"{plugin} again to use it", required)
+    try:
+        return kind.parse_settings(kind.migrate_settings(item["settings"], item.get("plugin_version"))), None
+    except Exception as exc:  # a plugin's own code: any failure is that plugin's
+        reason = (f"the installed version ({installed}) cannot read its stored settings: "
+                  f"{_first_line(exc)}")
+        return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return " ".join(text[:3])[:500] if text else type(exc).__name__
+
+
 @dataclass
 class DatasetConfig:
     """The parts of a dataset document that records and responses are checked against,
-    with settings parsed once per request."""
+    with settings parsed once per request. Items whose kind cannot be used now are left out
+    of ``fields``/``questions`` and described in ``problems``."""
 
     fields: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
     questions: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
+    problems: dict[str, KindProblem] = field(default_factory=dict)
+    """Questions whose kind is unavailable, by name."""
+    field_problems: dict[str, KindProblem] = field(default_factory=dict)
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     allow_extra_metadata: bool = True
     min_submitted: int = 1
@@ -191,14 +239,19 @@ class DatasetConfig:
             min_submitted=dataset["distribution"]["min_submitted"],
         )
         for item in dataset["fields"]:
-            kind = registry.field_kind(item["kind"])
-            if kind is not None:
-                config.fields[item["name"]] = (item, kind.parse_settings(item["settings"]))
+            entry = registry.fields.get(item["kind"])
+            settings, problem = read_item(entry.kind if entry else None, item, entry.version if entry else None)
+            if problem is None:
+                config.fields[item["name"]] = (item, settings)
+            else:
+                config.field_problems[item["name"]] = problem
         for item in dataset["questions"]:
-            question_kind = registry.question_kind(item["kind"])
-            if question_kind is not None:
-                config.questions[item["name"]] = (
-                    item, question_kind.parse_settings(item["settings"])
-                )
+            question_entry = registry.questions.get(item["kind"])
+            settings, problem = read_item(question_entry.kind if question_entry else None, item,
+                                          question_entry.version if question_entry else None)
+            if problem is None:
+                config.questions[item["name"]] = (item, settings)
+            else:
+                config.problems[item["name"]] = problem
         config.metadata = {p["name"]: p for p in dataset.get("metadata_properties", [])}
         return config

@@ -65,6 +65,9 @@ def _fields(
 ) -> tuple[dict[str, Any], str]:
     if not isinstance(raw, dict):
         raise Invalid("fields must be an object of field name to value", ["fields"])
+    for name, problem in config.field_problems.items():
+        if problem.required or raw.get(name) is not None:
+            raise problem.error(["fields", name])
     unknown = sorted(set(raw) - set(config.fields))
     if unknown:
         raise Invalid(f"unknown field(s) {unknown}; fields: {sorted(config.fields)}", ["fields"])
@@ -140,7 +143,8 @@ def _suggestion(
             raise Invalid("agent is at most 200 characters", [*path, "agent"])
         check_text(spec.agent, [*path, "agent"])
     return {"question": spec.question, "kind": spec.value.kind, "value": value,
-            "score": spec.score, "agent": spec.agent}
+            "score": spec.score, "agent": spec.agent,
+            "plugin_version": registry.questions[spec.value.kind].version}
 
 
 def _check_one_suggestion_per_question(suggestions: list[dict[str, Any]]) -> None:

@@ -55,8 +55,12 @@ def check_values(
         if answer.question in values:
             raise Invalid(f"question {answer.question!r} is answered twice", [*path, "question"])
         value = check_answer(registry, config, answer.question, answer.value, path, partial=partial)
-        values[answer.question] = {"kind": answer.value.kind, "value": value}
+        values[answer.question] = {"kind": answer.value.kind, "value": value,
+                                   "plugin_version": registry.questions[answer.value.kind].version}
     if spec.status == "submitted":
+        for problem in config.problems.values():
+            if problem.required:
+                raise problem.error(["values"])
         missing = [name for name, (q, _) in config.questions.items()
                    if q["required"] and name not in values]
         if missing:
@@ -65,6 +69,17 @@ def check_values(
     if spec.expected_version is not None and spec.expected_version < 0:
         raise Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"])
     return values
+
+
+def refuse_dropping_unreadable(config: DatasetConfig, stored: Doc | None) -> None:
+    """A write replaces all of a response's values: refuse one that would lose answers to a
+    question whose kind cannot be read now (they could not be given again)."""
+    if stored is None:
+        return
+    for name in stored.get("values", {}):
+        problem = config.problems.get(name)
+        if problem is not None:
+            raise problem.error(["values"])
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,10 @@ async def check_response(
 ) -> CheckedResponse:
     _record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
-    return CheckedResponse(spec, dataset["_id"], check_values(registry, config, spec))
+    values = check_values(registry, config, spec)
+    if config.problems:
+        refuse_dropping_unreadable(config, await storage.responses.of_user(spec.record_id, caller.id))
+    return CheckedResponse(spec, dataset["_id"], values)
 
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
@@ -116,8 +134,12 @@ async def submit_responses(
     return written
 
 
-async def delete_response(storage: Storage, events: Broker, caller: Caller, record_id: ObjectId) -> Doc:
-    await _record_and_dataset(storage, caller, record_id)
+async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, caller: Caller,
+                          record_id: ObjectId) -> Doc:
+    _record, dataset = await _record_and_dataset(storage, caller, record_id)
+    config = DatasetConfig.of(dataset, registry)
+    if config.problems:
+        refuse_dropping_unreadable(config, await storage.responses.of_user(record_id, caller.id))
     response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id))
     await events.publish(ResponseEvent.of(response))
     return response

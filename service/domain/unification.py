@@ -9,7 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql.domain.config import DatasetConfig
-from feedbackql.errors import Invalid
+from feedbackql.errors import Invalid, PluginUnavailable
 from feedbackql.kinds.base import QuestionKind, Unified
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.storage import Storage
@@ -26,7 +26,15 @@ class Question:
     settings: Any
 
     def unify(self, answers: Sequence[Any], strategy: str) -> Unified:
-        return self.kind.unify(self.settings, answers, strategy)
+        """``answers`` as stored (``{"value", "plugin_version"}``), migrated before unifying."""
+        try:
+            return self.kind.unify(self.settings, [self.read(answer) for answer in answers], strategy)
+        except Exception as exc:  # the plugin's own code: report it by name
+            raise PluginUnavailable(f"the {self.kind.name} kind failed to unify {self.name!r}: "
+                                    f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
+
+    def read(self, stored: dict[str, Any]) -> Any:
+        return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class UnifiedRecord:
 
 def question_of(registry: KindRegistry, dataset: Doc, name: str, path: list[str | int]) -> Question:
     config = DatasetConfig.of(dataset, registry)
+    if name in config.problems:
+        raise config.problems[name].error(path)
     if name not in config.questions:
         raise Invalid(f"the dataset has no question {name!r}", path)
     doc, settings = config.questions[name]
@@ -66,7 +76,7 @@ def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[A
     for response in responses:
         value = response["values"].get(question)
         if value is not None:
-            answers.setdefault(response["record_id"], []).append(value["value"])
+            answers.setdefault(response["record_id"], []).append(value)
     return answers
 
 

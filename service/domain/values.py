@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,9 +11,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from feedbackql.domain.config import DatasetConfig
-from feedbackql.errors import Invalid, invalid_from_pydantic
+from feedbackql.errors import Invalid, PluginFailed, invalid_from_pydantic
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.safety import check_storable
+
+log = logging.getLogger("feedbackql.plugins")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ def check_answer(
 ) -> Any:
     """The stored (JSON) form of a valid answer to ``question``; ``Invalid`` otherwise."""
     entry = config.questions.get(question)
+    if question in config.problems:
+        raise config.problems[question].error([*path, "question"])
     if entry is None:
         known = sorted(config.questions)
         raise Invalid(f"the dataset has no question {question!r}; questions: {known}",
@@ -52,6 +58,20 @@ def check_answer(
         raise invalid_from_pydantic(exc, [*path, "value", typed.kind]) from None
     except ValueError as exc:
         raise Invalid(str(exc), [*path, "value", typed.kind]) from None
+    except Exception as exc:  # the plugin's own code failed: name it, never an anonymous INTERNAL
+        raise PluginFailure(definition, exc, [*path, "value", typed.kind]) from exc
     stored = kind.dump_value(value)
     check_storable(stored, [*path, "value", typed.kind])
     return stored
+
+
+def PluginFailure(definition: dict[str, Any], exc: Exception, path: Sequence[str | int]) -> PluginFailed:  # noqa: N802
+    """A kind's own code raised something other than a validation error: named, and logged
+    with a request id (its message may hold internals, so it is not sent)."""
+    plugin = definition.get("plugin", "its plugin")
+    request_id = uuid.uuid4().hex
+    log.error("plugin %s failed (kind %s) request_id=%s", plugin, definition["kind"], request_id,
+              exc_info=exc)
+    return PluginFailed(f"the {definition['kind']} kind of plugin {plugin} failed on this value "
+                        f"({type(exc).__name__}); quote request id {request_id} to its authors",
+                        path=list(path), kind=definition["kind"], plugin=plugin, requestId=request_id)

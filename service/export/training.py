@@ -146,7 +146,7 @@ async def _paired_rows(storage: Storage, dataset: Doc, question: Question, expor
 
 
 def _sft_rows(question: Question, prompt: Any, answers: list[Any], strategy: str | None) -> list[Doc]:
-    completions = [question.unify(answers, strategy).value] if strategy else answers
+    completions = [question.unify(answers, strategy).value] if strategy else [question.read(a) for a in answers]
     rows: list[Doc] = []
     for completion in completions:
         if not isinstance(completion, str):

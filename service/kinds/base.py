@@ -48,6 +48,17 @@ class Kind:
         """Validate raw settings (a dict) into the settings model; pydantic errors propagate."""
         return self.settings_model.model_validate(raw)
 
+    def migrate_settings(self, stored: dict[str, Any], version: str | None) -> dict[str, Any]:
+        """Settings stored by ``version`` of this kind's plugin (None: before versions were
+        stored), in the shape the installed version reads. Override when a new version
+        changes the settings model (e.g. gives a new required setting its old meaning)."""
+        return stored
+
+    def migrate_value(self, stored: Any, version: str | None) -> Any:
+        """A value (answer or suggestion, stored form) written under ``version`` of the
+        plugin, in the shape the installed version reads."""
+        return stored
+
     def settings_schema(self) -> dict[str, Any]:
         return self.settings_model.model_json_schema(by_alias=True)
 

@@ -79,6 +79,11 @@ class ResponseRepo:
             f"the response changed since version {expected_version}; reload it and try again",
         )
 
+    async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+        """The user's live response to the record, if any."""
+        return await self.collection.find_one(
+            {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}})
+
     async def for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
         cursor = self.collection.find(
             {"record_id": {"$in": list(record_ids)}, "status": {"$in": ACTIVE}}
@@ -121,5 +126,5 @@ class ResponseRepo:
         with only what agreement needs: streamed, never held whole."""
         return self.collection.find(
             {"dataset_id": dataset_id, "status": "submitted", f"values.{question}": {"$exists": True}},
-            {"record_id": 1, "user_id": 1, f"values.{question}.value": 1},
+            {"record_id": 1, "user_id": 1, f"values.{question}": 1},
         ).sort([("record_id", 1), ("updated_at", 1), ("_id", 1)])

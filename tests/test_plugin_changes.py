@@ -1,0 +1,132 @@
+"""A plugin that goes away or changes must never cost stored answers, nor break other questions."""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from collections.abc import AsyncIterator
+from typing import Any
+
+from feedbackql.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql.kinds.registry import load_registry
+from feedbackql.settings import Settings
+from tests import helpers as h
+from tests.conftest import GraphQLClient, serve
+
+DATASET = """query($id: ID!) { dataset(id: $id) { questions { name available settingsJson
+  settings { __typename ... on UnavailableKindSettings { kind reason } } } } }"""
+ANSWERS = """query($id: ID!) { record(id: $id) { suggestions { question json value { __typename } }
+  responses { values { question json value { __typename ... on UnavailableValue { kind } } } } } }"""
+UNIFIED = """query($id: ID!, $q: String!) { unifiedAnswers(datasetId: $id, question: $q) {
+  edges { node { value } } } }"""
+
+
+class StarsV1(KindModel):
+    """1.0: a maximum number of stars."""
+
+    most: int
+
+
+class StarsV2(KindModel):
+    """2.0: a maximum and a required style; 1.0 settings read as style "classic"."""
+
+    most: int
+    style: str
+
+
+def stars_plugin(version: str, model: type[KindModel], *, migrates: bool) -> types.ModuleType:
+    class Stars(QuestionKind):
+        name = "stars"
+        settings_model = model
+        value_type = int
+        agreement = Agreement.INTERVAL
+        strategies = ("max",)
+
+        def migrate_settings(self, stored: dict[str, Any], stored_version: str | None) -> dict[str, Any]:
+            if migrates and stored_version == "1.0":
+                return {**stored, "style": "classic"}
+            return stored
+
+        def unify(self, settings: Any, answers: Any, strategy: str) -> Unified:
+            return Unified(max(answers) if answers else None)
+
+    plugin = types.ModuleType("stars_plugin")
+    plugin.__version__ = version  # type: ignore[attr-defined]
+
+    @hookimpl
+    def feedbackql_question_types() -> list[type[QuestionKind]]:
+        return [Stars]
+
+    plugin.feedbackql_question_types = feedbackql_question_types  # type: ignore[attr-defined]
+    return plugin
+
+
+@contextlib.asynccontextmanager
+async def server(settings: Settings, *plugins: types.ModuleType) -> AsyncIterator[GraphQLClient]:
+    async with serve(settings, load_registry(builtin_only=True, extra_plugins=plugins)) as client:
+        yield client
+
+
+async def answered(gql: GraphQLClient) -> dict[str, str]:
+    dataset_id = await h.sft_dataset(gql, questions=[
+        {"name": "completion", "settings": {"text": {}}},
+        {"name": "stars", "required": False, "settings": {"stars": {"most": 5}}}])
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "p"}, "suggestions": [
+        {"question": "stars", "value": {"stars": 4}, "agent": "m"}]}])
+    page = await gql(h.RECORDS, {"id": dataset_id, "first": 1})
+    record_id = page["records"]["edges"][0]["node"]["id"]
+    await gql("""mutation($r: ID!) { submitResponse(input: {recordId: $r, status: SUBMITTED, values: [
+      {question: "completion", value: {text: "an answer"}}, {question: "stars", value: {stars: 3}}]}) { id } }""",
+              {"r": record_id})
+    return {"dataset": dataset_id, "record": record_id}
+
+
+TEXT_ONLY = """mutation($r: ID!) { submitResponse(input: {recordId: $r, status: SUBMITTED,
+  values: [{question: "completion", value: {text: "rewritten"}}]}) { id } }"""
+
+
+async def test_a_question_of_a_missing_plugin_stays_visible_and_keeps_its_answers(settings: Settings) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        ids = await answered(gql)
+    async with server(settings) as gql:  # the plugin was uninstalled
+        questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
+        stars = next(q for q in questions if q["name"] == "stars")
+        assert stars["available"] is False
+        assert stars["settingsJson"] == {"most": 5}
+        assert stars["settings"]["__typename"] == "UnavailableKindSettings"
+        record = (await gql(ANSWERS, {"id": ids["record"]}))["record"]
+        assert record["suggestions"] == [{"question": "stars", "json": 4, "value": {"__typename": "UnavailableValue"}}]
+        values = {v["question"]: v for v in record["responses"][0]["values"]}
+        assert values["stars"]["json"] == 3
+        assert values["stars"]["value"]["kind"] == "stars"
+        error = await gql.error(TEXT_ONLY, {"r": ids["record"]})  # would drop the stars answer
+        assert error["extensions"]["code"] == "PLUGIN_UNAVAILABLE"
+        assert "stars_plugin" in error["message"]
+        deleted = await gql.error("mutation($r: ID!) { deleteResponse(recordId: $r) }", {"r": ids["record"]})
+        assert deleted["extensions"]["code"] == "PLUGIN_UNAVAILABLE"
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:  # it is back
+        values = (await gql(ANSWERS, {"id": ids["record"]}))["record"]["responses"][0]["values"]
+        assert {v["question"]: v["json"] for v in values} == {"completion": "an answer", "stars": 3}
+
+
+async def test_an_upgrade_migrates_stored_settings_or_fails_only_its_question(settings: Settings) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        ids = await answered(gql)
+    async with server(settings, stars_plugin("2.0", StarsV2, migrates=True)) as gql:
+        questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
+        assert next(q for q in questions if q["name"] == "stars")["available"] is True
+        unified = await gql(UNIFIED, {"id": ids["dataset"], "q": "stars"})
+        assert unified["unifiedAnswers"]["edges"][0]["node"]["value"] == 3
+    async with server(settings, stars_plugin("2.0", StarsV2, migrates=False)) as gql:
+        questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
+        broken = next(q for q in questions if q["name"] == "stars")
+        assert broken["available"] is False
+        assert "2.0" in broken["settings"]["reason"]
+        error = await gql.error(UNIFIED, {"id": ids["dataset"], "q": "stars"})
+        assert error["extensions"]["code"] == "PLUGIN_UNAVAILABLE"
+        assert error["extensions"]["plugin"] == "stars_plugin"
+        assert error["extensions"]["storedVersion"] == "1.0"
+        # The other question still works: unification, and answers that keep the stars answer.
+        text = await gql(UNIFIED, {"id": ids["dataset"], "q": "completion"})
+        assert text["unifiedAnswers"]["edges"][0]["node"]["value"] == "an answer"
+        await h.add_records(gql, ids["dataset"], [{"fields": {"prompt": "another"}}])
