@@ -49,6 +49,17 @@ def test_cost_counts_first_lists_and_connections(builtin_registry: KindRegistry)
     assert cost_of(builtin_registry, "{ me { __typename id } }") == 2
 
 
+async def test_a_variable_default_counts_like_a_sent_value(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    aliased = " ".join(f"a{i}: records(datasetId: $id, first: $n) {{ edges {{ node {{ id responses {{ id }} }} }} }}"
+                       for i in range(30))
+    for query, variables in ((f"query($id: ID!, $n: Int! = 1000) {{ {aliased} }}", {"id": dataset_id}),
+                             (f"query($id: ID!, $n: Int!) {{ {aliased} }}", {"id": dataset_id, "n": 1000})):
+        error = await gql.error(query, variables)
+        assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert error["extensions"]["cost"] == 30 * (1 + 1000 * (1 + 1 + 1 + (1 + 5)))
+
+
 async def test_a_heavy_page_passes_but_aliases_cannot_multiply_it(gql: GraphQLClient) -> None:
     dataset_id = await h.sft_dataset(gql)
     await h.add_records(gql, dataset_id, [{"fields": {"prompt": "p"}}])
@@ -218,3 +229,16 @@ async def test_a_failing_field_does_not_cancel_the_whole_request(gql: GraphQLCli
     for _ in range(10):
         error = await gql.error(query, {"ws": ws})
         assert error["extensions"] == {"code": "VALIDATION", "path": ["first"]}
+
+
+async def test_the_owner_key_variable_does_not_undo_a_rotation(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    async with serve(settings, builtin_registry) as owner:
+        me = await owner("{ me { id } }")
+        rotated = await owner("mutation($id: ID!) { rotateApiKey(userId: $id) { apiKey } }", {"id": me["me"]["id"]})
+    new_key = rotated["rotateApiKey"]["apiKey"]
+    async with serve(settings, builtin_registry) as restarted:  # same FEEDBACKQL_OWNER_API_KEY
+        assert (await restarted.error("{ me { id } }"))["extensions"]["code"] == "UNAUTHENTICATED"
+        assert await restarted.as_user(new_key)("{ me { username role } }") == {
+            "me": {"username": "owner", "role": "OWNER"}}

@@ -259,3 +259,18 @@ async def test_exports_need_a_manager(gql: GraphQLClient, world: dict[str, Any])
     bad_number = await download(gql, f"/datasets/{dataset}/training/rating_selection?question=rating&top_k=many")
     assert bad_number.status_code == 400
     assert bad_number.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "path": ["top_k"]}
+
+
+async def test_csv_cells_never_run_as_formulas(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    hostile = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"]
+    await h.add_records(gql, dataset_id, [{"externalId": text, "fields": {"prompt": text}} for text in hostile])
+    response = await download(gql, f"/datasets/{dataset_id}/export?format=csv")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"] == 'attachment; filename="sft-records.csv"'
+    table = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert [row["external_id"] for row in table] == [*("'" + text for text in hostile[:-1]), "plain"]
+    for record in await gql(h.RECORDS, {"id": dataset_id, "first": 10}):
+        assert record  # the stored data itself is unchanged
+    stored = (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]
+    assert [e["node"]["externalId"] for e in stored] == hostile

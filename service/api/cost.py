@@ -118,8 +118,18 @@ def operation_cost(schema: GraphQLSchema, operation: OperationDefinitionNode,
                    fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any],
                    default_list_size: int) -> int:
     root = schema.get_root_type(operation.operation)
-    return CostCounter(schema, fragments, variables, default_list_size).selection_cost(
+    counted = {**_variable_defaults(operation), **variables}
+    return CostCounter(schema, fragments, counted, default_list_size).selection_cost(
         root, operation.selection_set)
+
+
+def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
+    """``$n: Int = 1000`` counts as 1000 when the request sends no ``n``."""
+    defaults: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        if isinstance(definition.default_value, IntValueNode):
+            defaults[definition.variable.name.value] = int(definition.default_value.value)
+    return defaults
 
 
 class CostLimiter(SchemaExtension):

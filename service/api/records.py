@@ -34,12 +34,14 @@ def record_query(dataset_id: Any, where: RecordFilter | None,
     conditions = []
     for index, m in enumerate(where.metadata or []):
         path: list[str | int] = ["filter", "metadata", index]
-        if m.name in hidden_metadata:
-            # Filtering on a hidden property would reveal its values one query at a time.
-            raise Invalid(f"metadata property {m.name!r} cannot be filtered on", [*path, "name"])
         if m.values is None and m.ge is None and m.le is None:
             raise Invalid("give values, ge or le", path)
         check_storable({m.name: m.values}, path)
+        if m.name in hidden_metadata:
+            # Answered as for a property no record has (nothing matches): an error would tell
+            # the annotator it exists, and a real filter would reveal its values.
+            conditions.append(MetadataCondition(name=m.name, values=[]))
+            continue
         conditions.append(MetadataCondition(name=m.name, values=m.values, ge=m.ge, le=m.le))
     if where.text is not None:
         check_storable(where.text, ["filter", "text"])

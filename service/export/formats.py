@@ -11,6 +11,7 @@ from typing import Any
 from feedbackql.errors import Invalid
 
 FORMATS = {"jsonl": "application/jsonl", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
 ROWS_PER_CHUNK = 500
 
 
@@ -45,10 +46,21 @@ async def jsonl(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
         yield "".join(_json(row) + "\n" for row in chunk).encode()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
     """Top-level values as cells: strings as they are, anything else as JSON."""
     return {key: value if isinstance(value, str) or value is None else _json(value)
             for key, value in row.items()}
+
+
+def _spreadsheet_safe(cell: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting
+    with = + - @ tab or carriage return gets a leading apostrophe, which spreadsheets hide."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str]) -> AsyncIterator[bytes]:
@@ -56,7 +68,7 @@ async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str]) 
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     async for chunk in _chunks(rows):
-        writer.writerows(_flat(row) for row in chunk)
+        writer.writerows({key: _spreadsheet_safe(cell) for key, cell in _flat(row).items()} for row in chunk)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

@@ -62,7 +62,7 @@ def _format(request: Request) -> str:
 
 
 def _stream(rows: AsyncIterator[Doc], name: str, columns: list[str], rules: dict[str, Any],
-            final: Any = None) -> StreamingResponse:
+            final: Any = None, filename: str = "export") -> StreamingResponse:
     encoded = json.dumps(rules)
     if name == "jsonl":
         body = formats.jsonl(rows)
@@ -70,15 +70,19 @@ def _stream(rows: AsyncIterator[Doc], name: str, columns: list[str], rules: dict
         body = formats.csv_rows(rows, columns)
     else:
         body = formats.parquet(rows, columns, {"feedbackql.rules": encoded}, final)
-    return StreamingResponse(body, media_type=formats.FORMATS[name],
-                             headers={"FeedbackQL-Export-Rules": encoded})
+    return StreamingResponse(body, media_type=formats.FORMATS[name], headers={
+        "FeedbackQL-Export-Rules": encoded,
+        "Content-Disposition": f'attachment; filename="{filename}.{formats.EXTENSIONS[name]}"',
+        "X-Content-Type-Options": "nosniff",
+    })
 
 
 async def _records(storage: Storage, dataset: Doc, request: Request) -> Response:
     name = _format(request)
     rules = {"task": "records", "rows": "one per record, in insertion order",
              "responses": "every live response (submitted, draft, discarded) with its user"}
-    return _stream(record_rows(storage, dataset), name, RECORD_COLUMNS, rules)
+    return _stream(record_rows(storage, dataset), name, RECORD_COLUMNS, rules,
+                   filename=f"{dataset['name']}-records")
 
 
 def training_options(params: Any) -> training.TrainingOptions:
@@ -104,5 +108,5 @@ async def _training(storage: Storage, registry: KindRegistry, dataset: Doc, requ
     plan = training.plan(registry, dataset, request.path_params["task"], options)
     rows = training.stream(storage, dataset, plan, options)
     columns = plan.columns if name != "csv" else [c for c in plan.columns if c != "messages"] + ["messages"]
-    return _stream(rows, name, columns, plan.rules,
-                   lambda: {"feedbackql.stats": json.dumps(plan.stats)})
+    return _stream(rows, name, columns, plan.rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
+                   filename=f"{dataset['name']}-{plan.task}")

@@ -39,12 +39,13 @@ class UserRepo:
         return doc
 
     async def ensure(self, username: str, role: str, key_hash: str) -> Doc:
-        """Create the user or reset its role and key: how the owner is bootstrapped."""
+        """Create the user unless it exists: how the first owner is bootstrapped. An existing
+        user keeps its key (a rotation must survive restarts) and its role."""
         doc = await self.collection.find_one_and_update(
             {"username": username},
             {
-                "$set": {"role": role, "api_key_hash": key_hash},
-                "$setOnInsert": {"workspace_ids": [], "created_at": datetime.now(UTC)},
+                "$setOnInsert": {"role": role, "api_key_hash": key_hash, "workspace_ids": [],
+                                 "created_at": datetime.now(UTC)},
             },
             upsert=True,
             return_document=ReturnDocument.AFTER,
