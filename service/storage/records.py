@@ -16,6 +16,7 @@ from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql.storage.locks import RecordLocks
+from feedbackql.storage.lookups import find_each
 from feedbackql.storage.queue import QUEUE_DEFAULTS
 
 Doc = dict[str, Any]
@@ -152,7 +153,7 @@ class RecordRepo:
         return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
 
     async def by_ids(self, ids: Sequence[ObjectId]) -> list[Doc]:
-        return await self.collection.find({"_id": {"$in": list(ids)}}, {"search_text": 0}).to_list()
+        return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
 
     async def page(
         self, query: RecordQuery, order: RecordOrder, after: Keyset | None, limit: int

@@ -19,6 +19,7 @@ from pymongo.errors import OperationFailure
 from feedbackql.errors import Conflict
 from feedbackql.storage.busy import retry_when_busy
 from feedbackql.storage.duplicates import is_duplicate_key
+from feedbackql.storage.lookups import find_each
 
 Doc = dict[str, Any]
 ACTIVE = ["submitted", "draft", "discarded"]
@@ -85,10 +86,8 @@ class ResponseRepo:
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}})
 
     async def for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
-        cursor = self.collection.find(
-            {"record_id": {"$in": list(record_ids)}, "status": {"$in": ACTIVE}}
-        ).sort("_id", 1)
-        return await cursor.to_list()
+        docs = await find_each(self.collection, "record_id", record_ids, {"status": {"$in": ACTIVE}})
+        return sorted(docs, key=lambda doc: doc["_id"])
 
     @retry_when_busy
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
@@ -116,10 +115,8 @@ class ResponseRepo:
 
     async def submitted_for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
         """Submitted responses of the records, oldest first."""
-        cursor = self.collection.find(
-            {"record_id": {"$in": list(record_ids)}, "status": "submitted"}
-        ).sort([("updated_at", 1), ("_id", 1)])
-        return await cursor.to_list()
+        docs = await find_each(self.collection, "record_id", record_ids, {"status": "submitted"})
+        return sorted(docs, key=lambda doc: (doc["updated_at"], doc["_id"]))
 
     def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[Doc]:
         """Submitted answers to one question, grouped by record (and oldest first within it),
