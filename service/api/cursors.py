@@ -22,6 +22,8 @@ def encode(order: RecordOrder, doc: dict[str, Any]) -> str:
     payload: dict[str, Any] = {"o": _order_tag(order), "i": str(doc["_id"])}
     if order.by_updated:
         payload["u"] = doc["updated_at"].isoformat()
+    else:
+        payload["s"] = doc["seq"]
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
@@ -32,7 +34,10 @@ def decode(order: RecordOrder, cursor: str) -> Keyset:
             raise Invalid("this cursor belongs to another sort order; start again without "
                           "`after`", ["after"])
         sort_value = datetime.fromisoformat(payload["u"]) if order.by_updated else None
-        return Keyset(record_id=ObjectId(payload["i"]), sort_value=sort_value)
+        seq = payload.get("s")
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
+            raise ValueError("a cursor's position is a natural number")
+        return Keyset(record_id=ObjectId(payload["i"]), sort_value=sort_value, seq=seq)
     except Invalid:
         raise
     except (ValueError, KeyError, TypeError, InvalidId):

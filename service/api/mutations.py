@@ -136,6 +136,8 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
                 else [p.spec() for p in input.metadata_properties],
             )
             doc = await ds.update_dataset(ctx.storage, ctx.registry, dataset["_id"], changes)
+            if changes.min_submitted is not None:
+                ctx.queue_pools.rewind(dataset["_id"])
             return types.dataset(doc, ctx.caller)
 
         @strawberry.mutation(description="Freeze fields and questions; records can then be added.")
@@ -193,7 +195,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]
             ctx = info.context
-            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events,
+            (doc,) = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events, ctx.queue_pools,
                                                       ctx.caller, [input.spec()])
             return types.response(doc)
 
@@ -203,14 +205,14 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             caller = ctx.caller
             if len(inputs) > MAX_BATCH_RESPONSES:
                 raise Invalid(f"at most {MAX_BATCH_RESPONSES} responses per call", ["inputs"])
-            docs = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events, caller,
+            docs = await responses.submit_responses(ctx.storage, ctx.registry, ctx.events, ctx.queue_pools, caller,
                                                     [i.spec() for i in inputs])
             return [types.response(doc) for doc in docs]
 
         @strawberry.mutation(description="Delete your response to a record.")
         async def delete_response(self, info: Info, record_id: strawberry.ID) -> strawberry.ID:
             ctx = info.context
-            doc = await responses.delete_response(ctx.storage, ctx.registry, ctx.events, ctx.caller,
+            doc = await responses.delete_response(ctx.storage, ctx.registry, ctx.events, ctx.queue_pools, ctx.caller,
                                                   parse_id(record_id, "record"))
             return strawberry.ID(str(doc["_id"]))
 

@@ -81,7 +81,7 @@ async def records_page(
     mine = (answered_as, str(ctx.caller.id)) if answered_as else None
     query = record_query(dataset["_id"], where, hidden, mine)
     keyset = cursors.decode(order, after) if after else None
-    docs = await ctx.storage.records.page(query, order, keyset, first + 1)
+    docs = await ctx.storage.records.page(query, order, keyset, first + 1, dataset.get("next_seq", 0))
     page = docs[:first]
     edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc, hidden))
              for doc in page]

@@ -88,7 +88,8 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
     chosen = unification.check_strategy(asked, strategy, ["strategy"])
     order = RecordOrder()
     keyset = cursors.decode(order, after) if after else None
-    docs = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset, first + 1)
+    docs = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset, first + 1,
+                                          dataset.get("next_seq", 0))
     unified = await unification.unify_records(ctx.storage, asked, chosen, docs[:first])
     edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
         record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "records": ("_id", "dataset_id", "ext_key", "bucket"),
-    "responses": ("_id", "record_id", "dataset_id", "bucket"),
+    "responses": ("_id", "record_id", "dataset_id"),
     "datasets": ("_id", "workspace_id"),
     "users": ("_id", "api_key_hash", "username"),
     "workspaces": ("_id", "name"),

@@ -70,6 +70,7 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
         "distribution": cfg.check_distribution(spec.min_submitted, ["distribution"]),
         "allow_extra_metadata": spec.allow_extra_metadata,
         "revision": 0,
+        "next_seq": 0,
         "created_at": now,
         "updated_at": now,
     })

@@ -59,7 +59,8 @@ async def add_records(
             result.errors.append(RecordError(index, exc.code, exc.message))
             continue
         docs.append((index, doc))
-    outcome = await storage.records.upsert_many(docs)
+    first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0
+    outcome = await storage.records.upsert_many(docs, first_seq)
     result.created, result.updated = outcome.created, outcome.updated
     result.errors.extend(RecordError(i, "CONFLICT", m) for i, m in outcome.errors)
     result.errors.sort(key=lambda e: e.index)

@@ -11,6 +11,7 @@ from bson import ObjectId
 
 from feedbackql.domain import work_state
 from feedbackql.domain.config import DatasetConfig
+from feedbackql.domain.queue import QueuePools
 from feedbackql.domain.values import TypedValue, check_answer
 from feedbackql.errors import Invalid, NotFound
 from feedbackql.events import Broker, ResponseEvent
@@ -87,17 +88,19 @@ class CheckedResponse:
     spec: ResponseSpec
     dataset_id: ObjectId
     values: dict[str, Any]
+    seq: int
+    """The record's place in insertion order."""
 
 
 async def check_response(
     storage: Storage, registry: KindRegistry, caller: Caller, spec: ResponseSpec
 ) -> CheckedResponse:
-    _record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
+    record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
     values = check_values(registry, config, spec)
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(spec.record_id, caller.id))
-    return CheckedResponse(spec, dataset["_id"], values)
+    return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0))
 
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
@@ -122,7 +125,7 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
 
 
 async def submit_responses(
-    storage: Storage, registry: KindRegistry, events: Broker, caller: Caller,
+    storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
     specs: Sequence[ResponseSpec],
 ) -> list[Doc]:
     """Check every response first, so that one bad input writes none of them."""
@@ -130,17 +133,20 @@ async def submit_responses(
     written = []
     for response in checked:
         written.append(await write_response(storage, caller.id, response))
+        if written[-1]["status"] != "submitted":  # the record may be pending again
+            pools.reopen(response.dataset_id, response.seq)
         await events.publish(ResponseEvent.of(written[-1]))
     return written
 
 
-async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, caller: Caller,
-                          record_id: ObjectId) -> Doc:
-    _record, dataset = await _record_and_dataset(storage, caller, record_id)
+async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools,
+                          caller: Caller, record_id: ObjectId) -> Doc:
+    record, dataset = await _record_and_dataset(storage, caller, record_id)
     config = DatasetConfig.of(dataset, registry)
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(record_id, caller.id))
     response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id))
+    pools.reopen(dataset["_id"], record.get("seq", 0))
     await events.publish(ResponseEvent.of(response))
     return response
 

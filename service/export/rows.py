@@ -13,13 +13,13 @@ Doc = dict[str, Any]
 PAGE = 500
 
 
-async def record_pages(storage: Storage, dataset_id: ObjectId) -> AsyncIterator[list[Doc]]:
-    """Pages of records in insertion order, from one cursor read in batches: memory holds
-    one page whatever the size of the dataset."""
+async def record_pages(storage: Storage, dataset: Doc) -> AsyncIterator[list[Doc]]:
+    """Pages of records in insertion order, read a bucket at a time: memory holds one page
+    whatever the size of the dataset."""
     page: list[Doc] = []
-    async for record in storage.records.stream(dataset_id, PAGE):
-        page.append(record)
-        if len(page) == PAGE:
+    async for records in storage.records.stream(dataset["_id"], dataset.get("next_seq", 0)):
+        page.extend(records)
+        if len(page) >= PAGE:
             yield page
             page = []
     if page:
@@ -44,7 +44,7 @@ class Usernames:
 async def record_rows(storage: Storage, dataset: Doc) -> AsyncIterator[Doc]:
     """Every record with fields, metadata, suggestions, status and live responses."""
     usernames = Usernames(storage)
-    async for page in record_pages(storage, dataset["_id"]):
+    async for page in record_pages(storage, dataset):
         responses = await storage.responses.for_records([r["_id"] for r in page])
         names = await usernames.resolve({r["user_id"] for r in responses})
         by_record: dict[ObjectId, list[Doc]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from typing import Any
 
 from bson import ObjectId
@@ -9,7 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
-from feedbackql.errors import Conflict
+from feedbackql.errors import Conflict, NotFound
 from feedbackql.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
@@ -22,6 +24,21 @@ def _name_taken(name: str) -> Conflict:
 class DatasetRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
+        self._numbering: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def reserve_seqs(self, dataset_id: ObjectId, count: int) -> int:
+        """The first of ``count`` record numbers reserved for the caller alone.
+
+        ``$inc`` is atomic on MongoDB; FerretDB applies it as an unisolated read-modify-write,
+        so this process also serializes the reservations of a dataset."""
+        async with self._numbering[dataset_id]:
+            doc = await self.collection.find_one_and_update(
+                {"_id": dataset_id}, {"$inc": {"next_seq": count}},
+                return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise NotFound(f"dataset {dataset_id} does not exist")
+        first: int = doc["next_seq"] - count
+        return first
 
     async def insert(self, doc: Doc) -> Doc:
         try:

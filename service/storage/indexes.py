@@ -23,6 +23,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("dataset_id", ASCENDING), ("ext_key", ASCENDING)], unique=True, name="ext_unique"
         ),
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+        # Pages, the queue and exports read records a bucket at a time (storage/buckets.py).
+        IndexModel([("bucket", ASCENDING), ("seq", ASCENDING)], name="by_bucket"),
         # The labeler queue: pending records of a dataset, closest to completion first.
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING), ("submitted_count", DESCENDING),
                     ("_id", ASCENDING)], name="queue"),
@@ -36,6 +38,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("record_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="one_per_user"
         ),
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
+        # Pages, the queue and exports read records a bucket at a time (storage/buckets.py).
+        IndexModel([("bucket", ASCENDING), ("seq", ASCENDING)], name="by_bucket"),
     ],
 }
 

@@ -17,11 +17,12 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
+from feedbackql.storage.buckets import bucket_key
 from feedbackql.storage.busy import retry_when_busy
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-STATE_FIELDS = ("dataset_id", "status", "submitted_by", "draft_by", "discarded_by",
+STATE_FIELDS = ("dataset_id", "seq", "status", "submitted_by", "draft_by", "discarded_by",
                 "response_versions", "submitted_count", "leases", "saturated_until",
                 "state_version")
 QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EPOCH,
@@ -50,40 +51,16 @@ class QueueRepo:
         result = await self.collection.update_one(selector, {"$set": {**changes, "state_version": version + 1}})
         return result.matched_count == 1
 
-    async def pending(self, dataset_id: ObjectId, limit: int) -> list[Doc]:
-        """The state of the dataset's pending records, closest to completion first, then in
-        insertion order: the pool every labeler's queue is served from."""
-        cursor = self.collection.find(
-            {"dataset_id": dataset_id, "status": "pending"}, dict.fromkeys(STATE_FIELDS, 1),
-        ).sort([("submitted_count", -1), ("_id", 1)]).limit(limit)
-        return await cursor.to_list()
-
-    async def candidates(self, dataset_id: ObjectId, user_key: str, now: datetime, limit: int) -> list[Doc]:
-        """Pending records the user holds or has not answered and that have room, in queue
-        order: for when the shared pool holds nothing for this user."""
-        cursor = self.collection.find(
-            {"dataset_id": dataset_id, "status": "pending", "$or": [
-                {"leases.user": user_key},
-                {"saturated_until": {"$lte": now}, "submitted_by": {"$ne": user_key},
-                 "draft_by": {"$ne": user_key}, "discarded_by": {"$ne": user_key}},
-            ]},
-            dict.fromkeys(STATE_FIELDS, 1),
-        ).sort([("submitted_count", -1), ("_id", 1)]).limit(limit)
-        return await cursor.to_list()
+    async def pending_in_bucket(self, dataset_id: ObjectId, number: int) -> list[Doc]:
+        """The state of the pending records in one bucket of the dataset (one equality lookup)."""
+        return await self.collection.find(
+            {"bucket": bucket_key(dataset_id, number), "status": "pending"}, dict.fromkeys(STATE_FIELDS, 1),
+        ).to_list()
 
     async def reopen(self, dataset_id: ObjectId) -> None:
         """Let the queue look at every pending record again (after ``minSubmitted`` changed)."""
         await self.collection.update_many({"dataset_id": dataset_id, "status": "pending"},
                                           {"$set": {"saturated_until": EPOCH}, "$inc": {"state_version": 1}})
-
-    async def backfill(self) -> None:
-        """Give records written before the queue existed its fields (once, at start-up)."""
-        cursor = self.collection.find({"state_version": {"$exists": False}}, {"submitted_by": 1})
-        async for doc in cursor:
-            await self.collection.update_one(
-                {"_id": doc["_id"], "state_version": {"$exists": False}},
-                {"$set": {**QUEUE_DEFAULTS, "submitted_count": len(doc.get("submitted_by", []))}},
-            )
 
     async def answered_pending(self, dataset_id: ObjectId, statuses: Sequence[str]) -> dict[str, int]:
         """Per user: pending records of the dataset they have a response to."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +12,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import InsertOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import BulkWriteError, OperationFailure
 
+from feedbackql.errors import Invalid
+from feedbackql.storage.buckets import placed, walk
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.lookups import find_each
 from feedbackql.storage.queue import QUEUE_DEFAULTS
@@ -23,6 +24,7 @@ Doc = dict[str, Any]
 RESPONSE_STATUSES = ("submitted", "draft", "discarded")
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
+LAYOUT = ("seq", "bucket")
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,12 @@ class BulkOutcome:
 
 @dataclass(frozen=True)
 class Keyset:
-    """Where the previous page ended: the sort value (if not ``_id``) and the ``_id``."""
+    """Where the previous page ended: the record's ``seq`` (insertion order; None in cursors
+    made before records had one), or the sort value and ``_id`` (update order)."""
 
     record_id: ObjectId
     sort_value: Any = None
+    seq: int | None = None
 
 
 class RecordRepo:
@@ -75,19 +79,22 @@ class RecordRepo:
         self.collection = collection
         self.locks = locks
 
-    async def upsert_many(self, docs: Sequence[tuple[int, Doc]]) -> BulkOutcome:
+    async def upsert_many(self, docs: Sequence[tuple[int, Doc]], first_seq: int) -> BulkOutcome:
         """Insert new records and update existing ones (same ``ext_key``), unordered.
 
         ``docs`` pairs each document with its index in the caller's batch, so that errors
-        can be reported against what the caller sent. Everything is inserted first; the
-        unique index turns the inserts of existing external ids into duplicate-key errors,
-        and just those are then updated. Looking existing ids up first costs a scan of the
-        dataset on FerretDB (``$in`` is not pushed down), which made batches quadratic.
+        can be reported against what the caller sent; they are numbered from ``first_seq``
+        on (numbers reserved by the caller; those of updated records stay unused). Everything
+        is inserted first; the unique index turns the inserts of existing external ids into
+        duplicate-key errors, and just those are then updated. Looking existing ids up first
+        costs a scan of the dataset on FerretDB (``$in`` is not pushed down).
         """
         outcome = BulkOutcome()
         if not docs:
             return outcome
         now = datetime.now(UTC)
+        docs = [(index, {**doc, **placed(doc["dataset_id"], first_seq + position)})
+                for position, (index, doc) in enumerate(docs)]
         inserted, failures = await self._bulk([InsertOne(_new_record(doc, now)) for _, doc in docs])
         outcome.created = inserted
         retry: list[tuple[int, Doc]] = []
@@ -121,13 +128,14 @@ class RecordRepo:
                 fresh = _new_record(doc, now)
                 found = await self.collection.find_one(_by_external_id(doc), {"_id": 1})
                 record_id = found["_id"] if found is not None else fresh["_id"]
+                data = {k: v for k, v in doc.items() if k not in LAYOUT}
                 bookkeeping = {k: v for k, v in fresh.items()
-                               if k not in doc and k not in ("_id", "updated_at")}
+                               if k not in data and k not in ("_id", "updated_at")}
                 try:
                     async with self.locks.hold([record_id]):
                         await self.collection.update_one(
                             {"_id": record_id},
-                            {"$set": {**doc, "updated_at": now}, "$setOnInsert": bookkeeping},
+                            {"$set": {**data, "updated_at": now}, "$setOnInsert": bookkeeping},
                             upsert=True)
                 except OperationFailure as exc:
                     return {"index": position, "code": exc.code, "errmsg": str(exc)}
@@ -156,8 +164,13 @@ class RecordRepo:
         return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
 
     async def page(
-        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, limit: int
+        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, limit: int, seq_end: int
     ) -> list[Doc]:
+        """Up to ``limit`` records after ``after``. In insertion order a page reads buckets
+        (equality lookups) from the cursor on, so its cost does not grow with the dataset;
+        ordered by update time it is a sorted query (the whole dataset on FerretDB)."""
+        if not order.by_updated:
+            return await self._walked_page(query, order.descending, after, limit, seq_end)
         direction = -1 if order.descending else 1
         conditions = [_query(query)]
         if after is not None:
@@ -170,20 +183,50 @@ class RecordRepo:
         )
         return await cursor.to_list()
 
-    def stream(self, dataset_id: ObjectId, batch_size: int) -> AsyncCursor[Doc]:
-        """Every record of the dataset in insertion order, through one cursor (one read of the
-        dataset, where keyset pages would each sort it again on FerretDB)."""
-        return self.collection.find({"dataset_id": dataset_id}, {"search_text": 0}).sort(
-            "_id", 1).batch_size(batch_size)
+    async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
+                           limit: int, seq_end: int) -> list[Doc]:
+        start = None
+        if after is not None:
+            seq = after.seq if after.seq is not None else await self._seq_of(after.record_id)
+            start = seq - 1 if descending else seq + 1
+            if start < 0:
+                return []
+        page: list[Doc] = []
+        async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
+                               where=_conditions(query), projection={"search_text": 0}):
+            page.extend(docs)
+            if len(page) >= limit:
+                break
+        return page[:limit]
+
+    async def _seq_of(self, record_id: ObjectId) -> int:
+        doc = await self.collection.find_one({"_id": record_id}, {"seq": 1})
+        if doc is None or "seq" not in doc:
+            raise Invalid("the record this cursor points at was deleted; start again without `after`",
+                          ["after"])
+        seq: int = doc["seq"]
+        return seq
+
+    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[Doc]]:
+        """Every record of the dataset in insertion order, a bucket at a time."""
+        async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}):
+            yield docs
 
     async def count(self, query: RecordQuery) -> int:
         return await self.collection.count_documents(_query(query))
 
     async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[ObjectId]:
-        cursor = self.collection.find({"dataset_id": dataset_id, "_id": {"$in": list(ids)}}, {"_id": 1})
-        found = [doc["_id"] for doc in await cursor.to_list()]
-        if found:
-            await self.collection.delete_many({"dataset_id": dataset_id, "_id": {"$in": found}})
+        """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
+        ``$in`` reads the whole collection on FerretDB); the ids deleted."""
+        found = [doc["_id"] for doc in await find_each(self.collection, "_id", ids, projection={"dataset_id": 1})
+                 if doc["dataset_id"] == dataset_id]
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def delete_one(record_id: ObjectId) -> None:
+            async with gate:
+                await self.collection.delete_one({"_id": record_id})
+
+        await asyncio.gather(*(delete_one(record_id) for record_id in found))
         return found
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
@@ -233,7 +276,13 @@ def _write_error(error: Doc) -> str:
 
 
 def _query(query: RecordQuery) -> Doc:
-    conditions: list[Doc] = [{"dataset_id": query.dataset_id}]
+    """The whole filter: the dataset's equality at the top (the part FerretDB pushes down)."""
+    return {"dataset_id": query.dataset_id, **_conditions(query)}
+
+
+def _conditions(query: RecordQuery) -> Doc:
+    """The filter without the dataset (a bucket key names it already)."""
+    conditions: list[Doc] = []
     if query.statuses:
         conditions.append({"status": {"$in": list(query.statuses)}})
     if query.response_statuses:
@@ -247,7 +296,7 @@ def _query(query: RecordQuery) -> Doc:
     if query.answered_as is not None:
         status, user_key = query.answered_as
         conditions.append({f"{status}_by": user_key})
-    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+    return {"$and": conditions} if conditions else {}
 
 
 def _metadata_condition(condition: MetadataCondition) -> Doc:

@@ -6,6 +6,7 @@ growing; the record's per-user state is guarded by that version (see ``RecordRep
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from feedbackql.storage.lookups import find_each
 Doc = dict[str, Any]
 ACTIVE = ["submitted", "draft", "discarded"]
 DELETED = "deleted"
+DELETE_CONCURRENCY = 16
 
 
 class ResponseRepo:
@@ -99,7 +101,14 @@ class ResponseRepo:
         )
 
     async def delete_for_records(self, record_ids: Sequence[ObjectId]) -> None:
-        await self.collection.delete_many({"record_id": {"$in": list(record_ids)}})
+        """One delete per record: a ``$in`` reads the whole collection on FerretDB."""
+        gate = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+        async def delete(record_id: ObjectId) -> None:
+            async with gate:
+                await self.collection.delete_many({"record_id": record_id})
+
+        await asyncio.gather(*(delete(record_id) for record_id in record_ids))
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})

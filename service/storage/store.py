@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql.storage.datasets import DatasetRepo
 from feedbackql.storage.indexes import ensure_indexes
+from feedbackql.storage.layout import migrate
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.queue import QueueRepo
 from feedbackql.storage.records import RecordRepo
@@ -30,7 +31,7 @@ class Storage:
 
     async def prepare(self) -> None:
         await ensure_indexes(self.db)
-        await self.queue.backfill()
+        await migrate(self.db)
         build = await self.db.client.admin.command("buildInfo")
         self.queue.compare_and_set = "ferretdbVersion" not in build
 
