@@ -81,13 +81,12 @@ async def records_page(
     mine = (answered_as, str(ctx.caller.id)) if answered_as else None
     query = record_query(dataset["_id"], where, hidden, mine)
     keyset = cursors.decode(order, after) if after else None
-    docs = await ctx.storage.records.page(query, order, keyset, first + 1, dataset.get("next_seq", 0))
-    page = docs[:first]
+    page, has_next = await ctx.storage.records.page(query, order, keyset, first, dataset.get("next_seq", 0))
     edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc, hidden))
              for doc in page]
     return types.RecordConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=len(docs) > first,
+        page_info=PageInfo(has_next_page=has_next,
                            end_cursor=edges[-1].cursor if edges else None),
         count=lambda: ctx.storage.records.count(query),
     )

@@ -88,15 +88,15 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
     chosen = unification.check_strategy(asked, strategy, ["strategy"])
     order = RecordOrder()
     keyset = cursors.decode(order, after) if after else None
-    docs = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset, first + 1,
-                                          dataset.get("next_seq", 0))
-    unified = await unification.unify_records(ctx.storage, asked, chosen, docs[:first])
+    docs, has_next = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset,
+                                                    first, dataset.get("next_seq", 0))
+    unified = await unification.unify_records(ctx.storage, asked, chosen, docs)
     edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
         record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
         value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
         submitted=u.submitted)) for u in unified]
     return UnifiedAnswerConnection(edges=edges, page_info=PageInfo(
-        has_next_page=len(docs) > first, end_cursor=edges[-1].cursor if edges else None))
+        has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 async def agreement_report(ctx: Context, dataset_id: str, question: str) -> AgreementReport:

@@ -164,13 +164,19 @@ class RecordRepo:
         return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
 
     async def page(
-        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, limit: int, seq_end: int
-    ) -> list[Doc]:
-        """Up to ``limit`` records after ``after``. In insertion order a page reads buckets
-        (equality lookups) from the cursor on, so its cost does not grow with the dataset;
-        ordered by update time it is a sorted query (the whole dataset on FerretDB)."""
+        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int, seq_end: int
+    ) -> tuple[list[Doc], bool]:
+        """Up to ``first`` records after ``after``, and whether more follow. In insertion
+        order a page reads buckets (equality lookups) from the cursor on, so its cost does not
+        grow with the dataset; ordered by update time it is a sorted query (the whole dataset
+        on FerretDB)."""
         if not order.by_updated:
-            return await self._walked_page(query, order.descending, after, limit, seq_end)
+            return await self._walked_page(query, order.descending, after, first, seq_end)
+        docs = await self._sorted_page(query, order, after, first + 1)
+        return docs[:first], len(docs) > first
+
+    async def _sorted_page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None,
+                           limit: int) -> list[Doc]:
         direction = -1 if order.descending else 1
         conditions = [_query(query)]
         if after is not None:
@@ -184,20 +190,28 @@ class RecordRepo:
         return await cursor.to_list()
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           limit: int, seq_end: int) -> list[Doc]:
+                           first: int, seq_end: int) -> tuple[list[Doc], bool]:
+        """Unfiltered, a page that ends on a bucket's end says more follow when records were
+        numbered past it, without reading the next bucket (a page costs one bucket read, not
+        two); only when every later record was deleted is the next page empty. Filtered, it
+        reads on until it finds one more match."""
         start = None
         if after is not None:
             seq = after.seq if after.seq is not None else await self._seq_of(after.record_id)
             start = seq - 1 if descending else seq + 1
             if start < 0:
-                return []
+                return [], False
+        where = _conditions(query)
         page: list[Doc] = []
         async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
-                               where=_conditions(query), projection={"search_text": 0}):
+                               where=where, projection={"search_text": 0}):
             page.extend(docs)
-            if len(page) >= limit:
-                break
-        return page[:limit]
+            if len(page) > first:
+                return page[:first], True
+            if len(page) == first and not where:
+                last_seq = page[-1]["seq"]
+                return page, (last_seq > 0 if descending else last_seq < seq_end - 1)
+        return page, False
 
     async def _seq_of(self, record_id: ObjectId) -> int:
         doc = await self.collection.find_one({"_id": record_id}, {"seq": 1})
