@@ -23,7 +23,7 @@ from feedbackql.api.context import Context
 from feedbackql.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import BodySizeLimit
-from feedbackql.domain import identity
+from feedbackql.domain import datasets, identity
 from feedbackql.domain.queue import QueuePools
 from feedbackql.events import open_broker
 from feedbackql.export.routes import export_routes
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         )
         storage = Storage(client[settings.database_name])
         await storage.prepare()
+        await datasets.count_uncounted(storage)
         if settings.owner_api_key is not None:
             await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
         app.state.storage = storage

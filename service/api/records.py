@@ -11,6 +11,7 @@ from feedbackql.api import access, cursors
 from feedbackql.api.context import Context
 from feedbackql.api.enums import RecordSortField, SortDirection
 from feedbackql.api.inputs import RecordFilter, RecordSort
+from feedbackql.domain import progress
 from feedbackql.errors import Invalid
 from feedbackql.policy import datasets as policy_datasets
 from feedbackql.safety import check_storable
@@ -58,6 +59,15 @@ def record_query(dataset_id: Any, where: RecordFilter | None,
     )
 
 
+async def _total(ctx: Context, dataset: Any, query: RecordQuery, where: RecordFilter | None) -> int:
+    """An unfiltered total is the dataset's counter; a filtered one counts (the whole
+    dataset on FerretDB)."""
+    if query == RecordQuery(dataset_id=dataset["_id"]):
+        total: int = (await progress.counters(ctx.storage, dataset))["records"]
+        return total
+    return await ctx.storage.records.count(query)
+
+
 async def records_page(
     ctx: Context,
     types: OutputTypes,
@@ -88,5 +98,5 @@ async def records_page(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next,
                            end_cursor=edges[-1].cursor if edges else None),
-        count=lambda: ctx.storage.records.count(query),
+        count=lambda: _total(ctx, dataset, query, where),
     )

@@ -10,6 +10,7 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql.domain import config as cfg
+from feedbackql.domain import tally
 from feedbackql.errors import Conflict, Invalid, NotFound
 from feedbackql.kinds.registry import KindRegistry
 from feedbackql.storage import Storage
@@ -71,6 +72,7 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
         "allow_extra_metadata": spec.allow_extra_metadata,
         "revision": 0,
         "next_seq": 0,
+        "tally": tally.empty(),
         "created_at": now,
         "updated_at": now,
     })
@@ -144,7 +146,22 @@ async def update_dataset(
     ):
         await storage.records.refresh_status({"dataset_id": dataset_id}, changes.min_submitted)
         await storage.queue.reopen(dataset_id)
+        updated = await recount(storage, updated)
     return updated
+
+
+async def recount(storage: Storage, dataset: Doc) -> Doc:
+    """Set the progress counters from the records (reads the whole dataset); the dataset."""
+    records = await storage.records.states(dataset["_id"])
+    counted = tally.recount(records, dataset["distribution"]["min_submitted"])
+    await storage.datasets.set_tally(dataset["_id"], counted)
+    return {**dataset, "tally": counted}
+
+
+async def count_uncounted(storage: Storage) -> None:
+    """Give datasets written before progress counters existed their counters (at start-up)."""
+    for dataset in await storage.datasets.without_tally():
+        await recount(storage, dataset)
 
 
 async def publish_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:

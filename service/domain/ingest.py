@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bson import ObjectId
 
+from feedbackql.domain import tally
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.datasets import get_dataset
 from feedbackql.domain.records import RecordSpec, build_record
@@ -61,6 +63,7 @@ async def add_records(
         docs.append((index, doc))
     first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0
     outcome = await storage.records.upsert_many(docs, first_seq)
+    await storage.datasets.add_to_tally(dataset_id, {"records": outcome.created, "pending": outcome.created})
     result.created, result.updated = outcome.created, outcome.updated
     result.errors.extend(RecordError(i, "CONFLICT", m) for i, m in outcome.errors)
     result.errors.sort(key=lambda e: e.index)
@@ -70,8 +73,12 @@ async def add_records(
 async def delete_records(
     storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
 ) -> list[ObjectId]:
-    await get_dataset(storage, dataset_id)
+    dataset = await get_dataset(storage, dataset_id)
     deleted = await storage.records.delete(dataset_id, record_ids)
     if deleted:
-        await storage.responses.delete_for_records(deleted)
-    return deleted
+        await storage.responses.delete_for_records([record["_id"] for record in deleted])
+        removed: Counter[str] = Counter()
+        for record in deleted:
+            removed.update(tally.removal(record, dataset["distribution"]["min_submitted"]))
+        await storage.datasets.add_to_tally(dataset_id, dict(removed))
+    return [record["_id"] for record in deleted]

@@ -7,6 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql.domain.datasets import recount
 from feedbackql.policy import Caller
 from feedbackql.policy import responses as policy_responses
 from feedbackql.storage import Storage
@@ -35,29 +36,37 @@ class AnnotatorProgress:
     responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
 
 
+async def counters(storage: Storage, dataset: Doc) -> Doc:
+    """The dataset's progress counters (``domain/tally.py``), counted now if it has none."""
+    if "tally" in dataset:
+        counted: Doc = dataset["tally"]
+        return counted
+    recounted: Doc = (await recount(storage, dataset))["tally"]
+    return recounted
+
+
 async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
-    min_submitted = dataset["distribution"]["min_submitted"]
-    by_status = await storage.queue.counts_by(dataset["_id"], "status")
-    by_count = await storage.queue.counts_by(dataset["_id"], "submitted_count")
-    responses = dict.fromkeys(STATUSES, 0)
-    for (_user, status), n in (await storage.responses.counts(dataset["_id"])).items():
-        responses[status] += n
+    counted = await counters(storage, dataset)
     return DatasetProgress(
-        dataset_id=dataset["_id"], min_submitted=min_submitted,
-        total=sum(by_status.values()), pending=by_status.get("pending", 0),
-        completed=by_status.get("completed", 0), responses=responses,
-        over_annotation=sum(max(0, (count or 0) - min_submitted) * n for count, n in by_count.items()),
+        dataset_id=dataset["_id"], min_submitted=dataset["distribution"]["min_submitted"],
+        total=counted["records"], pending=counted["pending"], completed=counted["completed"],
+        responses={status: counted["responses"].get(status, 0) for status in STATUSES},
+        over_annotation=counted["over"],
     )
 
 
 async def annotator_progress(storage: Storage, caller: Caller, dataset: Doc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
-    pending = (await storage.queue.counts_by(dataset["_id"], "status")).get("pending", 0)
-    answered = await storage.queue.answered_pending(dataset["_id"], STATUSES)
+    counted = await counters(storage, dataset)
+    pending = counted["pending"]
     members = await storage.users.listed([dataset["workspace_id"]])
     rows = {doc["_id"]: AnnotatorProgress(doc["_id"], pending) for doc in members}
-    for (user_id, status), n in (await storage.responses.counts(dataset["_id"])).items():
-        rows.setdefault(user_id, AnnotatorProgress(user_id, pending)).responses[status] = n
+    answered: dict[str, int] = {}
+    for user_key, figures in counted["users"].items():
+        user_id = ObjectId(user_key)
+        row = rows.setdefault(user_id, AnnotatorProgress(user_id, pending))
+        row.responses.update({status: figures.get(status, 0) for status in STATUSES})
+        answered[user_key] = figures.get("answered_pending", 0)
     visible = [row for row in rows.values()
                if policy_responses.sees_all(caller) or row.user_id == caller.id]
     names = {doc["_id"]: doc["username"] for doc in members}

@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from feedbackql.domain import work_state
+from feedbackql.domain import tally, work_state
 from feedbackql.domain.config import DatasetConfig
 from feedbackql.domain.queue import QueuePools
 from feedbackql.domain.values import TypedValue, check_answer
@@ -168,8 +168,13 @@ async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId,
         dataset = await storage.datasets.get(record["dataset_id"]) if record else None
         if record is None or dataset is None:
             return  # deleted meanwhile: nothing left to keep in step
+        min_submitted = dataset["distribution"]["min_submitted"]
         changes = work_state.after_response(record, str(user_id), status, response["version"],
-                                            dataset["distribution"]["min_submitted"], datetime.now(UTC))
-        if changes is None or await storage.queue.set_state(record, changes):
+                                            min_submitted, datetime.now(UTC))
+        if changes is None:
+            return
+        if await storage.queue.set_state(record, changes):
+            await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, {**record, **changes},
+                                                                             min_submitted))
             return
     raise RuntimeError(f"record {record_id} kept changing while its state was written")

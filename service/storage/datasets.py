@@ -25,6 +25,23 @@ class DatasetRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
         self._numbering: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._counting: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def add_to_tally(self, dataset_id: ObjectId, increments: dict[str, int]) -> None:
+        """Move the progress counters (``tally.<key>``) by ``increments``; serialized per
+        dataset in this process for FerretDB, whose ``$inc`` is not isolated."""
+        if not increments:
+            return
+        async with self._counting[dataset_id]:
+            await self.collection.update_one(
+                {"_id": dataset_id}, {"$inc": {f"tally.{key}": value for key, value in increments.items()}})
+
+    async def without_tally(self) -> list[Doc]:
+        return await self.collection.find({"tally": {"$exists": False}}).to_list()
+
+    async def set_tally(self, dataset_id: ObjectId, tally: Doc) -> None:
+        async with self._counting[dataset_id]:
+            await self.collection.update_one({"_id": dataset_id}, {"$set": {"tally": tally}})
 
     async def reserve_seqs(self, dataset_id: ObjectId, count: int) -> int:
         """The first of ``count`` record numbers reserved for the caller alone.

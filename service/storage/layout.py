@@ -1,7 +1,8 @@
 """The stored layout's version, and the migration of data written by earlier versions.
 
 Version 2 numbers every record in insertion order and puts it in a bucket (``buckets.py``);
-the queue's fields (``queue.py``) came before it and are filled in on the way. Run at
+the queue's fields (``queue.py``) came before it and are filled in on the way. (Progress
+counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
 """

@@ -10,7 +10,6 @@ on it, so two writers (two replicas, or FerretDB's unisolated updates) cannot in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,24 +60,3 @@ class QueueRepo:
         """Let the queue look at every pending record again (after ``minSubmitted`` changed)."""
         await self.collection.update_many({"dataset_id": dataset_id, "status": "pending"},
                                           {"$set": {"saturated_until": EPOCH}, "$inc": {"state_version": 1}})
-
-    async def answered_pending(self, dataset_id: ObjectId, statuses: Sequence[str]) -> dict[str, int]:
-        """Per user: pending records of the dataset they have a response to."""
-        counts: dict[str, int] = {}
-        for status in statuses:
-            # Unwinding the list itself: FerretDB 1.24 takes "$path" in $project literally.
-            pipeline: list[Doc] = [
-                {"$match": {"dataset_id": dataset_id, "status": "pending"}},
-                {"$project": {f"{status}_by": 1}},
-                {"$unwind": f"${status}_by"},
-                {"$group": {"_id": f"${status}_by", "n": {"$sum": 1}}},
-            ]
-            async for row in await self.collection.aggregate(pipeline):
-                counts[row["_id"]] = counts.get(row["_id"], 0) + row["n"]
-        return counts
-
-    async def counts_by(self, dataset_id: ObjectId, key: str) -> dict[Any, int]:
-        """Number of the dataset's records per value of ``key`` (``status``, ``submitted_count``)."""
-        pipeline: list[Doc] = [{"$match": {"dataset_id": dataset_id}},
-                               {"$group": {"_id": f"${key}", "n": {"$sum": 1}}}]
-        return {row["_id"]: row["n"] async for row in await self.collection.aggregate(pipeline)}

@@ -25,6 +25,7 @@ RESPONSE_STATUSES = ("submitted", "draft", "discarded")
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
+STATE = ("dataset_id", "status", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -229,11 +230,12 @@ class RecordRepo:
     async def count(self, query: RecordQuery) -> int:
         return await self.collection.count_documents(_query(query))
 
-    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[ObjectId]:
+    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[Doc]:
         """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
-        ``$in`` reads the whole collection on FerretDB); the ids deleted."""
-        found = [doc["_id"] for doc in await find_each(self.collection, "_id", ids, projection={"dataset_id": 1})
-                 if doc["dataset_id"] == dataset_id]
+        ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
+        states = [doc for doc in await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
+                  if doc["dataset_id"] == dataset_id]
+        found = [doc["_id"] for doc in states]
         gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
 
         async def delete_one(record_id: ObjectId) -> None:
@@ -241,7 +243,11 @@ class RecordRepo:
                 await self.collection.delete_one({"_id": record_id})
 
         await asyncio.gather(*(delete_one(record_id) for record_id in found))
-        return found
+        return states
+
+    async def states(self, dataset_id: ObjectId) -> list[Doc]:
+        """The status and answer lists of every record of the dataset (reads it whole)."""
+        return await self.collection.find({"dataset_id": dataset_id}, dict.fromkeys(STATE, 1)).to_list()
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})

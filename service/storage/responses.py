@@ -113,15 +113,6 @@ class ResponseRepo:
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
-    async def counts(self, dataset_id: ObjectId) -> dict[tuple[ObjectId, str], int]:
-        """Live responses of the dataset per (user, status)."""
-        pipeline: list[Doc] = [
-            {"$match": {"dataset_id": dataset_id, "status": {"$in": ACTIVE}}},
-            {"$group": {"_id": {"user": "$user_id", "status": "$status"}, "n": {"$sum": 1}}},
-        ]
-        cursor = await self.collection.aggregate(pipeline)
-        return {(row["_id"]["user"], row["_id"]["status"]): row["n"] async for row in cursor}
-
     async def submitted_for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
         """Submitted responses of the records, oldest first."""
         docs = await find_each(self.collection, "record_id", record_ids, {"status": "submitted"})
