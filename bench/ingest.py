@@ -1,5 +1,6 @@
 """Ingest 10,000 records through `addRecords` (batches of 1,000) versus raw `insert_many`
-of equivalent documents, on the same server in one run. Target: ratio >= 0.5.
+of equivalent documents into the same collection (so with the same indexes), on the same
+server in one run. Target: ratio >= 0.5.
 
     .venv/bin/python -m bench.ingest
 """
@@ -27,6 +28,7 @@ def raw_document(i: int, dataset_id: ObjectId) -> dict[str, Any]:
             "external_id": source["externalId"], "fields": source["fields"],
             "metadata": source["metadata"], "status": "pending", "submitted_by": [],
             "draft_by": [], "discarded_by": [], "response_versions": {},
+            "seq": i, "bucket": f"{dataset_id}:{i // 100}",
             "suggestions": [{"question": "preference", "kind": "ranking", "score": 0.7,
                              "agent": "model-x", "value": ranking}]}
 
@@ -36,7 +38,7 @@ async def main() -> None:
     with database_uri() as uri:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
         async with service(uri) as (client, settings):
-            raw = mongo[settings.database_name]["raw_records"]
+            raw = mongo[settings.database_name]["records"]
             for round_ in range(ROUNDS):
                 dataset_id = await comparison_dataset(client, f"bench-{round_}")
                 batches = [[record(i) for i in range(s, s + BATCH)] for s in range(0, TOTAL, BATCH)]

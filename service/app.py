@@ -8,12 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -27,13 +29,17 @@ from feedbackql.domain import datasets, identity
 from feedbackql.domain.queue import QueuePools
 from feedbackql.events import open_broker
 from feedbackql.export.routes import export_routes
+from feedbackql.http_errors import error_response
 from feedbackql.kinds.registry import KindRegistry, load_registry
+from feedbackql.outage import DatabaseOutage
 from feedbackql.rate_limit import RateLimit
 from feedbackql.request_timeout import RequestTimeout
 from feedbackql.settings import Settings
 from feedbackql.storage import Storage
 
 log = logging.getLogger("feedbackql")
+SERVER_SELECTION_MS = 3_000
+"""How long a request waits for an unreachable database before it is told UNAVAILABLE."""
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -50,12 +56,27 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but requests it refuses before GraphQL runs (a body that is not
+        JSON, no query) are answered in the usual error shape, not as plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            code = "BAD_REQUEST" if exc.status_code == 400 else "NOT_FOUND" if exc.status_code == 404 \
+                else "METHOD_NOT_ALLOWED"
+            response = error_response(exc.status_code, code, exc.reason)
+        await response(scope, receive, send)
+
     def decode_json(self, data: str | bytes) -> object:
-        # json.loads raises RecursionError on absurdly nested input and UnicodeDecodeError on
-        # bytes that are not UTF-8; as JSONDecodeError strawberry answers them with a 400.
+        # json.loads raises RecursionError on absurdly nested input, UnicodeDecodeError on
+        # bytes that are not UTF-8 and ValueError on integers of over 4,300 digits; as
+        # JSONDecodeError strawberry answers them with a 400.
         try:
             return super().decode_json(data)
-        except (RecursionError, UnicodeDecodeError) as exc:
+        except (RecursionError, ValueError) as exc:
             raise json.JSONDecodeError(f"unusable JSON ({type(exc).__name__})", "", 0) from None
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -88,7 +109,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         if not settings.mongodb_uri:
             raise RuntimeError("no database: set MONGODB_URI or start with `feedbackql serve`")
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=10_000,
+            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=SERVER_SELECTION_MS,
             maxPoolSize=settings.mongodb_max_pool_size,
         )
         storage = Storage(client[settings.database_name])
@@ -121,7 +142,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         ],
         lifespan=lifespan,
     )
-    # Added last runs first: refuse oversized bodies, then over-eager clients, then time out.
+    # Added last runs first: refuse oversized bodies, then over-eager clients, then time out,
+    # then turn an unreachable database into UNAVAILABLE.
+    app.add_middleware(DatabaseOutage)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     if settings.rate_limit_per_second > 0:
         app.add_middleware(RateLimit, rate=settings.rate_limit_per_second,

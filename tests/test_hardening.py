@@ -91,6 +91,12 @@ async def test_production_mode_turns_introspection_suggestions_and_graphiql_off(
     error = await production.error("{ me { usernam } }")
     assert "Did you mean" not in error["message"]
     assert "usernam" in error["message"]
+    for near_miss in ('{ dataset(idd: "x") { id } }', "query($f: RecordFilte) { me { id } }",
+                      '{ records(datasetId: "x", filter: {statu: PENDING}) { totalCount } }',
+                      '{ records(datasetId: "x", filter: {status: PENDIN}) { totalCount } }'):
+        error = await production.error(near_miss)
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION", near_miss
+        assert "did you mean" not in error["message"].lower(), error["message"]
     page = await production.http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code != 200
     assert "graphiql" not in page.text.lower()

@@ -69,3 +69,20 @@ async def test_form_posts_are_refused(gql: GraphQLClient) -> None:
     response = await gql.http.post("/graphql", data={"query": "{ me { id } }"},
                                    headers={"Authorization": f"Bearer {gql.api_key}"})
     assert response.status_code in (400, 415)
+
+
+async def test_an_integer_of_thousands_of_digits_is_a_bad_request_in_json(gql: GraphQLClient) -> None:
+    body = '{"query": "query($n: Int) { me { id } }", "variables": {"n": ' + "9" * 5000 + "}}"
+    status, text = await post_raw(gql, body)
+    assert status == 400
+    assert json.loads(text)  # the usual JSON shape, never a plain-text 500
+
+
+async def test_non_finite_export_options_are_refused(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql, questions=[{"name": "quality", "settings": {"rating": {"values": [1, 2, 3]}}}])
+    for value in ("nan", "inf", "-Infinity"):
+        response = await gql.http.get(f"/datasets/{dataset_id}/training/rating_selection",
+                                      params={"question": "quality", "threshold": value},
+                                      headers={"Authorization": f"Bearer {gql.api_key}"})
+        assert response.status_code == 400, value
+        assert response.json()["errors"][0]["extensions"]["code"] == "VALIDATION"

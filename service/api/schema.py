@@ -57,7 +57,7 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
 def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -> FeedbackSchema:
     cache_size = settings.document_cache_size
     extensions: list[Any] = [
-        ErrorCodes,
+        lambda: ErrorCodes(suggestions=settings.field_suggestions_enabled),
         lambda: ParserCache(maxsize=cache_size),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

@@ -7,6 +7,7 @@ admins) export, since an export holds every labeler's answers.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -91,9 +92,12 @@ def training_options(params: Any) -> training.TrainingOptions:
         if raw is None:
             return None
         try:
-            return kind(raw)
+            value = kind(raw)
         except ValueError:
             raise Invalid(f"{key} must be a number", [key]) from None
+        if not math.isfinite(value):
+            raise Invalid(f"{key} must be a finite number", [key])
+        return value
 
     return training.TrainingOptions(
         field=params.get("field"), question=params.get("question"), strategy=params.get("strategy"),

@@ -44,9 +44,14 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, object]]) -> None:
+async def ensure_indexes(db: AsyncDatabase[dict[str, object]], *, unique_only: bool = False) -> None:
+    """``unique_only`` on FerretDB: its indexes serve none of its queries (it looks rows up by
+    ``@>``, which the expression indexes of ``database/equality_indexes.py`` serve), so only
+    the constraints are worth their cost on every write."""
     # One index per command: FerretDB 1.24 panics when a createIndexes command that names
     # several indexes meets them already there (every restart).
     for collection, models in INDEXES.items():
         for model in models:
+            if unique_only and not model.document.get("unique"):
+                continue
             await db[collection].create_indexes([model])

@@ -30,10 +30,11 @@ class Storage:
         self.uncancellable = Uncancellable()
 
     async def prepare(self) -> None:
-        await ensure_indexes(self.db)
-        await migrate(self.db)
         build = await self.db.client.admin.command("buildInfo")
-        self.queue.compare_and_set = "ferretdbVersion" not in build
+        ferretdb = "ferretdbVersion" in build
+        await ensure_indexes(self.db, unique_only=ferretdb)
+        await migrate(self.db)
+        self.queue.compare_and_set = not ferretdb
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""

@@ -1,0 +1,36 @@
+"""A database that cannot be reached is ``UNAVAILABLE`` (503) in the usual error shape."""
+
+from __future__ import annotations
+
+from pymongo.errors import ConnectionFailure
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feedbackql.http_errors import error_response
+
+
+class DatabaseOutage:
+    """ASGI middleware: a request that fails on an unreachable database before it started
+    answering (authentication, an export) gets 503 ``UNAVAILABLE``, not a plain-text 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_mark(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_mark)
+        except ConnectionFailure:
+            if started:
+                raise
+            response = error_response(503, "UNAVAILABLE", "the database is unavailable; try again shortly",
+                                      headers={"Retry-After": "5"})
+            await response(scope, receive, send)
