@@ -24,7 +24,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from feedbackql.api.context import Context
 from feedbackql.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql.api.schema import FeedbackSchema, build_schema
-from feedbackql.body_limit import BodySizeLimit
+from feedbackql.body_limit import AnonymousBodyLimit, BodySizeLimit
 from feedbackql.domain import datasets, identity
 from feedbackql.domain.queue import QueuePools
 from feedbackql.events import open_broker
@@ -38,6 +38,7 @@ from feedbackql.settings import Settings
 from feedbackql.storage import Storage
 
 log = logging.getLogger("feedbackql")
+ANONYMOUS_MAX_BYTES = 64 * 1024
 SERVER_SELECTION_MS = 3_000
 """How long a request waits for an unreachable database before it is told UNAVAILABLE."""
 
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     if settings.rate_limit_per_second > 0:
         app.add_middleware(RateLimit, rate=settings.rate_limit_per_second,
                            burst=settings.rate_limit_burst, exempt=frozenset({"/healthz"}))
+    app.add_middleware(AnonymousBodyLimit, max_bytes=ANONYMOUS_MAX_BYTES)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_allow_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,

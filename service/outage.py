@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pymongo.errors import ConnectionFailure
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedbackql.http_errors import error_response
+
+
+def unavailable() -> JSONResponse:
+    return error_response(503, "UNAVAILABLE", "the database is unavailable; try again shortly",
+                          headers={"Retry-After": "5"})
 
 
 class DatabaseOutage:
@@ -31,6 +37,4 @@ class DatabaseOutage:
         except ConnectionFailure:
             if started:
                 raise
-            response = error_response(503, "UNAVAILABLE", "the database is unavailable; try again shortly",
-                                      headers={"Retry-After": "5"})
-            await response(scope, receive, send)
+            await unavailable()(scope, receive, send)

@@ -86,3 +86,26 @@ async def test_non_finite_export_options_are_refused(gql: GraphQLClient) -> None
                                       headers={"Authorization": f"Bearer {gql.api_key}"})
         assert response.status_code == 400, value
         assert response.json()["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
+async def test_big_bodies_need_a_working_key_before_they_are_read(gql: GraphQLClient) -> None:
+    body = json.dumps({"query": "{ me { id } }", "variables": {"pad": "x" * 100_000}})
+    for authorization in ({}, {"Authorization": "Bearer fql_random-guess"}):
+        response = await gql.http.post("/graphql", content=body, headers={
+            "Content-Type": "application/json", **authorization})
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    status, _ = await post_raw(gql, body)  # the owner's key works
+    assert status == 200
+
+
+async def test_huge_lists_are_refused_before_coercion(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    records = [{"fields": {"prompt": "x"}}] * 200_000
+    body = json.dumps({"query": ADD, "variables": {"id": dataset_id, "r": records}})
+    status, text = await post_raw(gql, body)
+    assert status == 200
+    error = json.loads(text)["errors"][0]
+    assert error["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "limit": 1000}
+    page = await gql(h.RECORDS, {"id": dataset_id, "first": 1})
+    assert page["records"]["totalCount"] == 0

@@ -91,10 +91,22 @@ async def test_data_written_before_the_buckets_is_migrated_at_start(
             "status": "completed" if done else "pending", "submitted_by": [str(owner_id)] if done else [],
             "draft_by": [], "discarded_by": [], "response_versions": {str(owner_id): 1} if done else {},
             "created_at": now, "updated_at": now})
+    await db["users"].insert_one({"_id": owner_id, "username": "old-owner", "role": "owner",
+                                  "api_key_hash": "x" * 64, "workspace_ids": [], "created_at": now})
+    await db["responses"].insert_one({
+        "record_id": record_ids[0], "user_id": owner_id, "dataset_id": dataset_id, "status": "submitted",
+        "values": {"completion": {"kind": "text", "value": "an old answer"}}, "version": 1,
+        "created_at": now, "updated_at": now})
     await db_client.close()
 
     async with serve(settings, builtin_registry) as gql:
         assert await all_pages(gql, str(dataset_id), 2) == ["o0", "o1", "o2"]
+        exported = await gql.http.get(f"/datasets/{dataset_id}/export", headers={"Authorization": f"Bearer {gql.api_key}"})
+        rows = [json.loads(line) for line in exported.text.splitlines()]
+        assert rows[0]["responses"][0]["values"] == {"completion": "an old answer"}
+        progress = await gql("query($id: ID!) { datasetProgress(datasetId: $id) { total completed responses { submitted } } }",
+                             {"id": str(dataset_id)})
+        assert progress["datasetProgress"] == {"total": 3, "completed": 1, "responses": {"submitted": 1}}
         statuses = (await gql(PAGE, {"id": str(dataset_id), "first": 3}))["records"]["edges"]
         assert [edge["node"]["status"] for edge in statuses] == ["COMPLETED", "PENDING", "PENDING"]
         leased = await gql("mutation($id: ID!) { nextRecords(datasetId: $id, first: 5) { externalId } }",

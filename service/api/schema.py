@@ -26,8 +26,13 @@ from feedbackql.api.mutations import build_mutation
 from feedbackql.api.queries import build_query
 from feedbackql.api.subscriptions import Subscription
 from feedbackql.api.types import build_output_types
+from feedbackql.api.variable_limits import VariableListLimiter
 from feedbackql.kinds.registry import KindRegistry, PluginError
 from feedbackql.settings import Settings
+
+MAX_LIST_ITEMS = 1000
+"""The longest list an operation takes (records per addRecords, responses per
+submitResponses, ids per deleteRecords)."""
 
 
 class FeedbackSchema(strawberry.Schema):
@@ -64,6 +69,7 @@ def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: CostLimiter(max_cost=settings.max_query_cost,
                             default_list_size=settings.default_list_size),
+        lambda: VariableListLimiter(max_items=max(settings.max_records_per_call, MAX_LIST_ITEMS)),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

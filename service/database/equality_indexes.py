@@ -16,7 +16,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     # record's state is written twice per answer), and a key that selects a whole dataset
     # (dataset_id) saves nothing over PostgreSQL checking @> row by row.
     "records": ("_id", "ext_key", "bucket"),
-    "responses": ("record_id",),
+    "responses": ("record_id", "bucket"),
     "datasets": ("_id", "workspace_id"),
     "users": ("_id", "api_key_hash", "username"),
     "workspaces": ("_id", "name"),

@@ -90,6 +90,7 @@ class CheckedResponse:
     values: dict[str, Any]
     seq: int
     """The record's place in insertion order."""
+    bucket: str
 
 
 async def check_response(
@@ -100,7 +101,7 @@ async def check_response(
     values = check_values(registry, config, spec)
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(spec.record_id, caller.id))
-    return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0))
+    return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0), record["bucket"])
 
 
 async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
@@ -115,6 +116,7 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
         response = await storage.responses.write(
             record_id=spec.record_id,
             dataset_id=checked.dataset_id,
+            bucket=checked.bucket,
             user_id=user_id,
             status=spec.status,
             values=checked.values,

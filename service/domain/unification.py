@@ -82,7 +82,7 @@ def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[A
 
 async def unify_records(storage: Storage, question: Question, strategy: str,
                         records: Sequence[Doc]) -> list[UnifiedRecord]:
-    responses = await storage.responses.submitted_for_records([r["_id"] for r in records])
+    responses = await storage.responses.in_buckets(records, submitted_only=True)
     answers = answers_of(responses, question.name)
     return [UnifiedRecord(record, question.unify(answers.get(record["_id"], []), strategy),
                           len(answers.get(record["_id"], [])))

@@ -45,7 +45,7 @@ async def record_rows(storage: Storage, dataset: Doc) -> AsyncIterator[Doc]:
     """Every record with fields, metadata, suggestions, status and live responses."""
     usernames = Usernames(storage)
     async for page in record_pages(storage, dataset):
-        responses = await storage.responses.for_records([r["_id"] for r in page])
+        responses = await storage.responses.in_buckets(page)
         names = await usernames.resolve({r["user_id"] for r in responses})
         by_record: dict[ObjectId, list[Doc]] = {}
         for response in responses:

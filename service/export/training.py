@@ -122,7 +122,7 @@ async def stream(storage: Storage, dataset: Doc, export: TrainingExport,
 async def _answered_pages(storage: Storage, dataset: Doc, question: Question,
                           export: TrainingExport) -> AsyncIterator[list[tuple[Doc, list[Any]]]]:
     async for page in record_pages(storage, dataset):
-        responses = await storage.responses.submitted_for_records([r["_id"] for r in page])
+        responses = await storage.responses.in_buckets(page, submitted_only=True)
         answers = answers_of(responses, question.name)
         export.stats["records"] += len(page)
         yield [(record, answers.get(record["_id"], [])) for record in page]

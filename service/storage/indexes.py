@@ -38,8 +38,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("record_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="one_per_user"
         ),
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
-        # Pages, the queue and exports read records a bucket at a time (storage/buckets.py).
-        IndexModel([("bucket", ASCENDING), ("seq", ASCENDING)], name="by_bucket"),
+        # A page's responses are read a bucket at a time (storage/buckets.py).
+        IndexModel([("bucket", ASCENDING)], name="by_bucket"),
     ],
 }
 

@@ -1,6 +1,7 @@
 """The stored layout's version, and the migration of data written by earlier versions.
 
-Version 2 numbers every record in insertion order and puts it in a bucket (``buckets.py``);
+Version 2 numbers every record in insertion order and puts it (and its responses) in a
+bucket (``buckets.py``);
 the queue's fields (``queue.py``) came before it and are filled in on the way. (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
@@ -48,6 +49,7 @@ async def _number_records(db: AsyncDatabase[Doc], dataset_id: Any) -> int:
             changes.update({**QUEUE_DEFAULTS, "submitted_count": len(record.get("submitted_by", []))})
         async with gate:
             await db["records"].update_one({"_id": record["_id"]}, {"$set": changes})
+            await db["responses"].update_many({"record_id": record["_id"]}, {"$set": {"bucket": changes["bucket"]}})
 
     cursor = db["records"].find({"dataset_id": dataset_id},
                                 {"_id": 1, "state_version": 1, "submitted_by": 1}).sort("_id", 1)

@@ -38,6 +38,7 @@ class ResponseRepo:
         *,
         record_id: ObjectId,
         dataset_id: ObjectId,
+        bucket: str,
         user_id: ObjectId,
         status: str,
         values: Doc,
@@ -51,7 +52,8 @@ class ResponseRepo:
         now = datetime.now(UTC)
         key = {"record_id": record_id, "user_id": user_id}
         update: Doc = {
-            "$set": {"status": status, "values": values, "updated_at": now, "dataset_id": dataset_id},
+            "$set": {"status": status, "values": values, "updated_at": now, "dataset_id": dataset_id,
+                     "bucket": bucket},
             "$inc": {"version": 1},
             "$setOnInsert": {"created_at": now},
         }
@@ -113,10 +115,15 @@ class ResponseRepo:
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
-    async def submitted_for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
-        """Submitted responses of the records, oldest first."""
-        docs = await find_each(self.collection, "record_id", record_ids, {"status": "submitted"})
-        return sorted(docs, key=lambda doc: (doc["updated_at"], doc["_id"]))
+    async def in_buckets(self, records: Sequence[Doc], *, submitted_only: bool = False) -> list[Doc]:
+        """Live (or only submitted) responses of ``records``, oldest first, read one bucket
+        at a time: a page of records costs a lookup or two, not one per record. A response
+        keeps its record's bucket (``buckets.py``)."""
+        wanted = {record["_id"] for record in records}
+        status: Doc = {"status": "submitted"} if submitted_only else {"status": {"$in": ACTIVE}}
+        docs = await find_each(self.collection, "bucket", [record["bucket"] for record in records], status)
+        return sorted((doc for doc in docs if doc["record_id"] in wanted),
+                      key=lambda doc: (doc["updated_at"], doc["_id"]))
 
     def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[Doc]:
         """Submitted answers to one question, grouped by record (and oldest first within it),

@@ -1,0 +1,46 @@
+"""Refuse huge lists in variables before graphql-core coerces them.
+
+Coercing variables runs before any resolver, so a batch limit checked by a resolver comes too
+late: 200,000 ``RecordInput`` objects took 9 s of coercion (holding the event loop) before
+``addRecords`` could say "at most 1,000". The largest list any operation accepts is known, so
+longer lists are refused here, before execution starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+MAX_DEPTH = 64
+
+
+def longest_list(value: Any, depth: int = 0) -> int:
+    """The length of the longest list anywhere in ``value`` (JSON data)."""
+    if depth > MAX_DEPTH:
+        return 0
+    if isinstance(value, list):
+        return max([len(value), *(longest_list(item, depth + 1) for item in value[:100_001])])
+    if isinstance(value, dict):
+        return max((longest_list(item, depth + 1) for item in value.values()), default=0)
+    return 0
+
+
+class VariableListLimiter(SchemaExtension):
+    def __init__(self, *, max_items: int) -> None:
+        self.max_items = max_items
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.result is None and context.variables:
+            longest = longest_list(context.variables)
+            if longest > self.max_items:
+                context.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(
+                    f"a list in the variables has {longest} items; at most {self.max_items} are accepted "
+                    "in one request: send smaller batches",
+                    extensions={"code": "PAYLOAD_TOO_LARGE", "limit": self.max_items},
+                )])
+        yield
