@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pymongo.errors import ConnectionFailure
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,6 +37,11 @@ class DatabaseOutage:
         try:
             await self.app(scope, receive, send_and_mark)
         except ConnectionFailure:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # PyMongo reports an operation cut short by cancellation (a request timeout)
+                # as a network error: it is the cancellation, answered by whoever cancelled.
+                raise asyncio.CancelledError from None
             if started:
                 raise
             await unavailable()(scope, receive, send)

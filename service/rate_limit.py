@@ -1,4 +1,8 @@
-"""Per-key rate limiting: a token bucket for each API key (or client address without one)."""
+"""Rate limiting: a token bucket per API key, and one per client address for every request.
+
+The address bucket (``ADDRESS_SHARE`` keys' worth) is what stops a client that sends a new
+random key with each request: each such key has a full bucket of its own. Operations over a
+WebSocket take from a bucket of their connection (``live_sessions.py``)."""
 
 from __future__ import annotations
 
@@ -9,10 +13,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedbackql.domain.identity import bearer_key
 from feedbackql.http_errors import error_response
+
+ADDRESS_SHARE = 4
+"""An address may send as much as this many keys."""
 
 
 @dataclass
@@ -54,28 +62,36 @@ class RateLimit:
     def __init__(self, app: ASGIApp, rate: float, burst: int, exempt: frozenset[str]) -> None:
         self.app = app
         self.buckets = TokenBuckets(rate, burst)
+        self.addresses = TokenBuckets(rate * ADDRESS_SHARE, burst * ADDRESS_SHARE)
         self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(_client_key(scope))
+        client = scope.get("client")
+        wait = self.addresses.take(f"addr:{client[0] if client else 'unknown'}")
+        key = _key(scope)
+        if wait == 0 and key is not None:
+            wait = self.buckets.take(key)
         if wait == 0:
             await self.app(scope, receive, send)
             return
-        retry_after = round(wait, 3)
-        response = error_response(
-            429, "RATE_LIMITED", f"too many requests; retry after {retry_after} s",
-            headers={"Retry-After": str(math.ceil(wait))}, retryAfter=retry_after,
-        )
-        await response(scope, receive, send)
+        await refusal(wait)(scope, receive, send)
 
 
-def _client_key(scope: Scope) -> str:
+def retry_seconds(wait: float) -> int:
+    """Whole seconds, the same in the ``Retry-After`` header and in the body."""
+    return max(1, math.ceil(wait))
+
+
+def refusal(wait: float) -> JSONResponse:
+    seconds = retry_seconds(wait)
+    return error_response(429, "RATE_LIMITED", f"too many requests; retry after {seconds} s",
+                          headers={"Retry-After": str(seconds)}, retryAfter=seconds)
+
+
+def _key(scope: Scope) -> str | None:
     headers = dict(scope["headers"])
     key = bearer_key(headers.get(b"authorization", b"").decode("latin-1"))
-    if key is not None:
-        return "key:" + hashlib.sha256(key.encode()).hexdigest()
-    client = scope.get("client")
-    return f"addr:{client[0] if client else 'unknown'}"
+    return None if key is None else "key:" + hashlib.sha256(key.encode()).hexdigest()

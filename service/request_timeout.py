@@ -45,7 +45,11 @@ class RequestTimeout:
             await task
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        # A cancelled app may still answer: PyMongo reports an operation cut short as a network
+        # error, which the app then answers as such. Then that answer stands.
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        if started:
+            return
         message = f"the request took longer than {self.seconds:g} s; ask for less per request"
         await error_response(503, "TIMEOUT", message)(scope, receive, send)

@@ -248,3 +248,20 @@ async def test_the_owner_key_variable_does_not_undo_a_rotation(
         assert (await restarted.error("{ me { id } }"))["extensions"]["code"] == "UNAUTHENTICATED"
         assert await restarted.as_user(new_key)("{ me { username role } }") == {
             "me": {"username": "owner", "role": "OWNER"}}
+
+
+async def test_random_keys_do_not_escape_the_rate_limit(settings: Settings, builtin_registry: KindRegistry) -> None:
+    limited = with_settings(settings, rate_limit_per_second=0.5, rate_limit_burst=3)
+    async with serve(limited, builtin_registry) as owner:
+        statuses = []
+        for i in range(30):
+            response = await owner.http.post("/graphql", json={"query": "{ me { id } }"},
+                                             headers={"Authorization": f"Bearer fql_guess-{i}"})
+            statuses.append(response.status_code)
+        assert statuses.count(401) + statuses.count(200) <= 4 * 3  # the address's share
+        refused = [s for s in statuses if s == 429]
+        assert len(refused) >= 30 - 12
+        response = await owner.http.post("/graphql", json={"query": "{ me { id } }"},
+                                         headers={"Authorization": "Bearer fql_one-more"})
+        assert response.status_code == 429
+        assert response.json()["errors"][0]["extensions"]["retryAfter"] == int(response.headers["retry-after"])

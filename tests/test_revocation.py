@@ -106,3 +106,20 @@ async def test_a_revocation_through_another_replica_ends_the_socket_too(
         record = await owner("query($id: ID!) { record(id: $id) { responses { status } } }",
                              {"id": world["records"][1]})
         assert record["record"]["responses"] == []
+
+
+async def test_operations_over_one_socket_are_rate_limited(settings: Settings, builtin_registry: KindRegistry) -> None:
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
+    with live_server(create_app(limited, builtin_registry)) as url:
+        async with subscriber(url, OWNER_KEY) as client:
+            for i in range(10):
+                await client.send({"id": f"q{i}", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
+            codes = []
+            while len(codes) < 10:
+                message = await client.receive()
+                if message["type"] == "error":
+                    codes.append(message["payload"][0]["extensions"]["code"])
+                elif message["type"] == "next":
+                    codes.append("OK")
+            assert codes.count("OK") == 3
+            assert codes.count("RATE_LIMITED") == 7

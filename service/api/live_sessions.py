@@ -18,6 +18,8 @@ from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
+from feedbackql.rate_limit import TokenBuckets, retry_seconds
+
 REVOKED = 4403
 REVOKED_REASON = "Forbidden: this API key no longer gives access"
 
@@ -42,12 +44,26 @@ class LiveSessions:
 
 
 class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
-    """graphql-transport-ws whose every operation first checks that the key still works."""
+    """graphql-transport-ws whose every operation first checks that the key still works, and
+    takes a token from its connection's bucket (the HTTP rate limit's, per connection)."""
+
+    bucket: TokenBuckets | None = None
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and not await self.context.reauthenticate():
             await self.websocket.close(code=REVOKED, reason=REVOKED_REASON)
             return
+        settings = self.context.settings
+        if self.connection_acknowledged and settings.rate_limit_per_second > 0:
+            if self.bucket is None:
+                self.bucket = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+            wait = self.bucket.take("connection")
+            if wait > 0:
+                seconds = retry_seconds(wait)
+                await self.send_message({"id": message["id"], "type": "error", "payload": [{
+                    "message": f"too many operations on this connection; retry after {seconds} s",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
+                return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
