@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import types
 from collections.abc import AsyncIterator
@@ -164,3 +165,18 @@ async def test_renaming_onto_an_existing_dataset_is_a_conflict(gql: GraphQLClien
     assert error["extensions"]["code"] == "CONFLICT"
     data = await gql("query($id: ID!) { dataset(id: $id) { name } }", {"id": first["id"]})
     assert data["dataset"]["name"] == "first"
+
+
+async def test_a_workspace_is_never_deleted_from_under_a_new_dataset(gql: GraphQLClient) -> None:
+    for trial in range(8):
+        ws = await h.workspace(gql, f"racing-{trial}")
+        create = gql.raw(h.CREATE_DATASET, {"input": {"workspaceId": ws, "name": "d"}})
+        delete = gql.raw("mutation($id: ID!) { deleteWorkspace(id: $id) }", {"id": ws})
+        created, deleted = await asyncio.gather(create, delete)
+        assert not ("errors" not in created and "errors" not in deleted), trial
+        left = await gql("{ workspaces { id datasets { id } } }")
+        orphans = [w for w in left["workspaces"] if w["id"] == ws]
+        if "errors" not in deleted:
+            assert orphans == []
+        if "errors" not in created:
+            assert orphans[0]["datasets"] == [{"id": created["data"]["createDataset"]["id"]}]

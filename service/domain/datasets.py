@@ -60,7 +60,7 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
     cfg.check_unique_names(fields, "field", ["fields"])
     cfg.check_unique_names(questions, "question", ["questions"])
     now = datetime.now(UTC)
-    return await storage.datasets.insert({
+    created = await storage.datasets.insert({
         "workspace_id": spec.workspace_id,
         "name": spec.name,
         "guidelines": cfg.check_guidelines(spec.guidelines, ["guidelines"]),
@@ -76,6 +76,11 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
         "created_at": now,
         "updated_at": now,
     })
+    workspace = await storage.workspaces.get(spec.workspace_id)
+    if workspace is None or workspace.get("closing"):
+        await storage.datasets.delete(created["_id"])
+        raise Conflict("the workspace is being deleted; create the dataset in another workspace")
+    return created
 
 
 def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Doc]:

@@ -32,7 +32,12 @@ async def create_workspace(storage: Storage, caller: Caller, name: str) -> Doc:
 async def delete_workspace(storage: Storage, caller: Caller, workspace_id: ObjectId) -> Doc:
     workspace = workspaces.readable(caller, await storage.workspaces.get(workspace_id), workspace_id)
     workspaces.require_owner(caller, "delete workspaces")
+    # Mark first, then look for datasets; createDataset inserts first, then looks for the mark
+    # (domain/datasets.py): whichever comes second sees the other, so a dataset can never be
+    # left in a deleted workspace.
+    await storage.workspaces.set_closing(workspace_id, True)
     if await storage.datasets.any_in_workspace(workspace_id):
+        await storage.workspaces.set_closing(workspace_id, False)
         raise Conflict("the workspace still holds datasets; delete or move them first")
     await storage.workspaces.delete(workspace_id)
     await storage.users.forget_workspace(workspace_id)

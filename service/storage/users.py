@@ -121,6 +121,11 @@ class WorkspaceRepo:
         query: Doc = {} if ids is None else {"_id": {"$in": ids}}
         return await self.collection.find(query).sort("_id", 1).to_list()
 
+    async def set_closing(self, workspace_id: ObjectId, closing: bool) -> None:
+        """Mark (or unmark) a workspace as being deleted: datasets created meanwhile withdraw."""
+        change = {"$set": {"closing": True}} if closing else {"$unset": {"closing": ""}}
+        await self.collection.update_one({"_id": workspace_id}, change)
+
     async def delete(self, workspace_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": workspace_id})
         return result.deleted_count == 1
