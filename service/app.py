@@ -51,7 +51,8 @@ class GraphQLApp(GraphQL[Context, None]):
         # form or multipart bodies a cross-site form could send.
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
                          allow_queries_via_get=False, multipart_uploads_enabled=False,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         allowed_origins=settings.cors_allow_origins)
         self.kinds = schema.kinds
         self.registry = registry
         self.settings = settings

@@ -105,3 +105,22 @@ async def test_subscriptions_per_connection_are_capped(live: tuple[str, GraphQLC
         assert message["id"] == over
         assert message["type"] == "error"
         assert "limit" in str(message["payload"]).lower()
+
+
+async def test_websockets_from_allowed_origins_are_accepted(settings: Settings, builtin_registry: KindRegistry) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    config = settings.model_copy(update={"cors_allow_origins": ["http://ui.example"]})
+    with live_server(create_app(config, builtin_registry)) as url:
+        ws_url = url.replace("http://", "ws://") + "/graphql"
+        async with connect(ws_url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                           origin="http://ui.example") as connection:  # type: ignore[arg-type]
+            client = Subscriber(connection)
+            await client.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {OWNER_KEY}"}})
+            assert (await client.receive())["type"] == "connection_ack"
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(ws_url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                               origin="http://evil.example"):  # type: ignore[arg-type]
+                pass
+        assert refused.value.response.status_code == 403
