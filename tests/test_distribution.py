@@ -155,3 +155,17 @@ async def test_next_records_asks_for_a_sane_number(gql: GraphQLClient, first: in
     dataset_id, _ = await setup(gql, records=1, min_submitted=1, labelers=0)
     error = await gql.error(NEXT, {"id": dataset_id, "n": first})
     assert error["extensions"] == {"code": "VALIDATION", "path": ["first"]}
+
+
+async def test_the_home_screen_is_one_query(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(3)])
+    annotator = await h.new_user(gql, "ann", workspaces=[await h.workspace_of(gql, dataset_id)])
+    (record,) = (await annotator("mutation($id: ID!) { nextRecords(datasetId: $id) { id } }", {"id": dataset_id}))["nextRecords"]
+    await annotator(h.SUBMIT, {"input": {"recordId": record["id"], "status": "SUBMITTED",
+                                         "values": [{"question": "completion", "value": {"text": "t"}}]}})
+    home = await annotator("""{ workspaces { datasets { name progress { total completed pending }
+      myProgress { username submitted draft available } } } }""")
+    assert home == {"workspaces": [{"datasets": [{"name": "sft",
+        "progress": {"total": 3, "completed": 1, "pending": 2},
+        "myProgress": {"username": "ann", "submitted": 1, "draft": 0, "available": 2}}]}]}

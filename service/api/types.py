@@ -15,6 +15,7 @@ from bson import ObjectId
 from strawberry.scalars import JSON
 
 from feedbackql.api.context import Context
+from feedbackql.api.distribution import AnnotatorProgress, DatasetProgress
 from feedbackql.api.enums import (
     AgreementLevel,
     DatasetStatus,
@@ -26,6 +27,7 @@ from feedbackql.api.enums import (
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.api.kind_types import KindFamily, KindTypes, UnavailableKindSettings
 from feedbackql.api.records import PageInfo, records_page
+from feedbackql.domain import progress
 from feedbackql.domain.config import read_item
 from feedbackql.errors import NotFound
 from feedbackql.kinds.registry import RegisteredKind
@@ -190,11 +192,23 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         created_at: datetime
         updated_at: datetime
         workspace_id: strawberry.Private[Any]
+        stored: strawberry.Private[Doc]
 
         @strawberry.field
         async def workspace(self, info: Info) -> Workspace:  # type: ignore[valid-type]
             doc = await info.context.loaders.workspaces.load(self.workspace_id)
             return types.workspace(_present(doc, "workspace"))
+
+        @strawberry.field(description="The dataset's progress (read from its counters: cheap on a "
+                                      "list of datasets).")
+        async def progress(self, info: Info) -> DatasetProgress:
+            return DatasetProgress.of(await progress.dataset_progress(info.context.storage, self.stored))
+
+        @strawberry.field(description="Your own answers to the dataset and what is left for you.")
+        async def my_progress(self, info: Info) -> AnnotatorProgress:
+            figures = await progress.own_progress(info.context.storage, info.context.caller, self.stored)
+            figures.username = info.context.user["username"]
+            return AnnotatorProgress.of(figures)
 
         @classmethod
         def of(cls, doc: Doc, kinds: KindTypes, hidden: frozenset[str]) -> "Dataset":
@@ -215,7 +229,7 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                 distribution=Distribution(min_submitted=doc["distribution"]["min_submitted"]),
                 allow_extra_metadata=doc.get("allow_extra_metadata", True),
                 created_at=doc["created_at"], updated_at=doc["updated_at"],
-                workspace_id=doc["workspace_id"],
+                workspace_id=doc["workspace_id"], stored=doc,
             )
 
     async def workspace_datasets(root: Any, info: Info) -> list[Any]:

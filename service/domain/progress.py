@@ -55,6 +55,15 @@ async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
     )
 
 
+async def own_progress(storage: Storage, caller: Caller, dataset: Doc) -> AnnotatorProgress:
+    """The caller's row of ``annotator_progress``, from the counters alone."""
+    counted = await counters(storage, dataset)
+    figures = counted["users"].get(str(caller.id), {})
+    row = AnnotatorProgress(caller.id, counted["pending"] - figures.get("answered_pending", 0))
+    row.responses.update({status: figures.get(status, 0) for status in STATUSES})
+    return row
+
+
 async def annotator_progress(storage: Storage, caller: Caller, dataset: Doc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
     counted = await counters(storage, dataset)
