@@ -154,7 +154,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     app.add_middleware(AnonymousBodyLimit, max_bytes=ANONYMOUS_MAX_BYTES)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_allow_origins:
+        # Any request header may be asked for (a client library's own headers must not make
+        # the preflight fail); keys travel only in Authorization, never in cookies.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+                           allow_methods=["GET", "POST"], allow_headers=["*"],
+                           expose_headers=["Retry-After", "FeedbackQL-Export-Rules", "Content-Disposition"])
     return app

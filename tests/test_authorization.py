@@ -147,6 +147,8 @@ EVERYONE = {"owner": (OK, OK), "admin": (OK, OK), "annotator": (OK, OK)}
 MEMBERS_READ = {"owner": (OK, OK), "admin": (OK, NOT_FOUND), "annotator": (OK, NOT_FOUND)}
 ADMINS_MANAGE = {"owner": (OK, OK), "admin": (OK, NOT_FOUND), "annotator": (FORBIDDEN, NOT_FOUND)}
 OWNERS_ONLY = {"owner": (OK, OK), "admin": (FORBIDDEN, NOT_FOUND), "annotator": (FORBIDDEN, NOT_FOUND)}
+# Draft datasets: annotators do not see them at all until they are published.
+ADMINS_MANAGE_DRAFTS = {"owner": (OK, OK), "admin": (OK, NOT_FOUND), "annotator": (NOT_FOUND, NOT_FOUND)}
 # Acting on another user: admins see the members of their workspaces, annotators only themselves.
 OWNERS_ON_USERS = {"owner": (OK, OK), "admin": (FORBIDDEN, NOT_FOUND), "annotator": (NOT_FOUND, NOT_FOUND)}
 
@@ -179,10 +181,10 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "addWorkspaceMember": ADMINS_MANAGE,
     "removeWorkspaceMember": ADMINS_MANAGE,
     "createDataset": ADMINS_MANAGE,
-    "addField": ADMINS_MANAGE,
-    "addQuestion": ADMINS_MANAGE,
+    "addField": ADMINS_MANAGE_DRAFTS,
+    "addQuestion": ADMINS_MANAGE_DRAFTS,
     "updateDataset": ADMINS_MANAGE,
-    "publishDataset": ADMINS_MANAGE,
+    "publishDataset": ADMINS_MANAGE_DRAFTS,
     "deleteDataset": ADMINS_MANAGE,
     "addRecords": ADMINS_MANAGE,
     "deleteRecords": ADMINS_MANAGE,
@@ -326,7 +328,7 @@ async def test_nested_paths_follow_the_same_rules(harness: Harness) -> None:
                            {"id": harness.world["dA"]})
     dataset = data["dataset"]
     assert dataset["workspace"]["id"] == harness.world["A"]
-    assert {d["id"] for d in dataset["workspace"]["datasets"]} == {harness.world["dA"], harness.world["draftA"]}
+    assert {d["id"] for d in dataset["workspace"]["datasets"]} == {harness.world["dA"]}  # not the draft
     assert dataset["records"]["edges"] == [{"node": {"metadata": {"source": "web"},
                                                      "responses": [{"user": {"username": "anna"}}]}}]
     me = await annotator("{ me { workspaces { id } } }")
@@ -429,3 +431,18 @@ async def test_websockets_without_a_valid_key_are_refused(harness: Harness) -> N
         with pytest.raises(Exception, match=r"4403|Forbidden|connection_ack"):
             async with subscriber(harness.url, key):
                 pass
+
+
+async def test_annotators_see_a_dataset_only_once_it_is_published(gql: GraphQLClient) -> None:
+    ws = await h.workspace(gql, "drafts")
+    draft = await h.dataset(gql, ws, publish=False, name="not-yet",
+                            fields=[{"name": "prompt", "settings": h.TEXT}],
+                            questions=[{"name": "q", "settings": {"text": {}}}])
+    annotator = await h.new_user(gql, "early", workspaces=[ws])
+    error = await annotator.error("query($id: ID!) { dataset(id: $id) { name } }", {"id": draft["id"]})
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    listed = await annotator("query($w: ID!) { datasets(workspaceId: $w) { name } workspaces { datasets { name } } }", {"w": ws})
+    assert listed == {"datasets": [], "workspaces": [{"datasets": []}]}
+    await gql(h.PUBLISH, {"id": draft["id"]})
+    assert (await annotator("query($id: ID!) { dataset(id: $id) { name } }", {"id": draft["id"]})) == {
+        "dataset": {"name": "not-yet"}}

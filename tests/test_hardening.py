@@ -147,6 +147,13 @@ async def test_cors_allows_only_listed_origins(settings: Settings, builtin_regis
         assert ok.headers["access-control-allow-origin"] == allowed
         refused = await preflight("https://evil.example")
         assert "access-control-allow-origin" not in refused.headers
+        extra = await client.http.options("/graphql", headers={
+            "Origin": allowed, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-apollo-operation-name"})
+        assert extra.status_code == 200
+        simple = await client.http.post("/graphql", json={"query": "{ me { id } }"}, headers={"Origin": allowed})
+        exposed = {h.strip().lower() for h in simple.headers["access-control-expose-headers"].split(",")}
+        assert {"retry-after", "feedbackql-export-rules"} <= exposed
 
 
 def test_token_buckets_refill_at_the_configured_rate() -> None:

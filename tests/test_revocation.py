@@ -123,3 +123,16 @@ async def test_operations_over_one_socket_are_rate_limited(settings: Settings, b
                     codes.append("OK")
             assert codes.count("OK") == 3
             assert codes.count("RATE_LIMITED") == 7
+
+
+async def test_a_null_connection_payload_is_a_missing_key(settings: Settings, builtin_registry: KindRegistry) -> None:
+    from websockets.asyncio.client import connect
+
+    with live_server(create_app(settings, builtin_registry)) as url:
+        async with connect(url.replace("http://", "ws://") + "/graphql",
+                           subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+            await connection.send('{"type": "connection_init", "payload": null}')
+            with pytest.raises(ConnectionClosed) as closed:
+                await connection.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403

@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from feedbackql.rate_limit import TokenBuckets, retry_seconds
 
@@ -48,6 +48,13 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
     takes a token from its connection's bucket (the HTTP rate limit's, per connection)."""
 
     bucket: TokenBuckets | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """A ``null`` payload is a missing key (4403), as an empty one is, not a malformed
+        message (4400)."""
+        if message.get("payload") is None:
+            message = {"type": "connection_init", "payload": {}}
+        await super().handle_connection_init(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and not await self.context.reauthenticate():

@@ -43,7 +43,8 @@ def build_query(types: OutputTypes) -> type:
         async def datasets(self, info: Info, workspace_id: strawberry.ID) -> list[Dataset]:  # type: ignore[valid-type]
             workspace = await access.workspace(info.context, workspace_id)
             docs = await info.context.storage.datasets.in_workspaces([workspace["_id"]])
-            return [types.dataset(doc, info.context.caller) for doc in docs]
+            caller = info.context.caller
+            return [types.dataset(doc, caller) for doc in docs if policy_datasets.visible(caller, doc)]
 
         @strawberry.field
         async def record(self, info: Info, id: strawberry.ID) -> Record:  # type: ignore[valid-type]

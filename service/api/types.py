@@ -234,7 +234,8 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
 
     async def workspace_datasets(root: Any, info: Info) -> list[Any]:
         docs = await info.context.storage.datasets.in_workspaces([_oid(root.id)])
-        return [types.dataset(doc, info.context.caller) for doc in docs]
+        caller = info.context.caller
+        return [types.dataset(doc, caller) for doc in docs if policy_datasets.visible(caller, doc)]
 
     Workspace.datasets = strawberry.field(  # type: ignore[attr-defined]
         resolver=workspace_datasets, graphql_type=list[Dataset]

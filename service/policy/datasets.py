@@ -10,8 +10,15 @@ from feedbackql.policy.caller import Caller
 Doc = dict[str, Any]
 
 
+def visible(caller: Caller, dataset: Doc) -> bool:
+    """Members see their workspace's datasets; annotators only once they are published."""
+    if not caller.member_of(dataset["workspace_id"]):
+        return False
+    return not caller.is_annotator or dataset["status"] == "ready"
+
+
 def readable(caller: Caller, dataset: Doc | None, ref: object) -> Doc:
-    if dataset is None or not caller.member_of(dataset["workspace_id"]):
+    if dataset is None or not visible(caller, dataset):
         raise NotFound(f"dataset {ref} does not exist")
     return dataset
 

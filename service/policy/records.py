@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 from feedbackql.errors import NotFound
+from feedbackql.policy import datasets
 from feedbackql.policy.caller import Caller
 
 Doc = dict[str, Any]
@@ -15,7 +16,7 @@ def readable(
     caller: Caller, record: Doc | None, dataset: Doc | None, ref: object
 ) -> tuple[Doc, Doc]:
     """The record and its dataset."""
-    if record is None or dataset is None or not caller.member_of(dataset["workspace_id"]):
+    if record is None or dataset is None or not datasets.visible(caller, dataset):
         raise NotFound(f"record {ref} does not exist")
     return record, dataset
 
