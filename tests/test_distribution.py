@@ -169,3 +169,38 @@ async def test_the_home_screen_is_one_query(gql: GraphQLClient) -> None:
     assert home == {"workspaces": [{"datasets": [{"name": "sft",
         "progress": {"total": 3, "completed": 1, "pending": 2},
         "myProgress": {"username": "ann", "submitted": 1, "draft": 0, "available": 2}}]}]}
+
+
+async def test_skipping_gives_a_record_back_at_once(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "only one"}}])
+    ws = await h.workspace_of(gql, dataset_id)
+    first, second = [await h.new_user(gql, name, workspaces=[ws]) for name in ("first", "second")]
+    nxt = "mutation($id: ID!) { nextRecords(datasetId: $id) { id } }"
+    (held,) = (await first(nxt, {"id": dataset_id}))["nextRecords"]
+    assert (await second(nxt, {"id": dataset_id}))["nextRecords"] == []
+    release = "mutation($r: ID!) { releaseRecord(recordId: $r) }"
+    assert await first(release, {"r": held["id"]}) == {"releaseRecord": True}
+    assert await first(release, {"r": held["id"]}) == {"releaseRecord": False}  # nothing held any more
+    assert (await second(nxt, {"id": dataset_id}))["nextRecords"] == [held]
+
+
+async def test_annotators_filter_only_on_their_own_responses(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": "p"}} for i in range(3)])
+    ids = [e["node"]["id"] for e in (await gql(h.RECORDS, {"id": dataset_id, "first": 3}))["records"]["edges"]]
+    ws = await h.workspace_of(gql, dataset_id)
+    anna, bob = [await h.new_user(gql, name, workspaces=[ws]) for name in ("anna", "bob")]
+    answer = {"question": "completion", "value": {"text": "t"}}
+    await anna(h.SUBMIT, {"input": {"recordId": ids[0], "status": "SUBMITTED", "values": [answer]}})
+    await bob(h.SUBMIT, {"input": {"recordId": ids[1], "status": "DRAFT", "values": [answer]}})
+
+    async def external_ids(who: GraphQLClient, where: dict[str, Any]) -> list[str]:
+        page = await who(h.RECORDS, {"id": dataset_id, "first": 10, "filter": where})
+        return [e["node"]["externalId"] for e in page["records"]["edges"]]
+
+    assert await external_ids(anna, {"myResponseStatus": ["SUBMITTED", "DRAFT"]}) == ["r0"]
+    assert await external_ids(bob, {"myResponseStatus": ["DRAFT"]}) == ["r1"]
+    # responseStatus no longer tells an annotator which records others worked on.
+    assert await external_ids(anna, {"responseStatus": ["DRAFT"]}) == []
+    assert await external_ids(gql, {"responseStatus": ["DRAFT", "SUBMITTED"]}) == ["r0", "r1"]

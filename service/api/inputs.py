@@ -78,7 +78,11 @@ class MetadataFilter:
 class RecordFilter:
     status: RecordStatus | None = None
     response_status: list[ResponseStatus] | None = strawberry.field(
-        default=None, description="Records having a response of one of these statuses by anyone."
+        default=None, description="Records having a response of one of these statuses by anyone "
+                                  "(for annotators: by themselves, as myResponseStatus)."
+    )
+    my_response_status: list[ResponseStatus] | None = strawberry.field(
+        default=None, description="Records you have a response of one of these statuses to."
     )
     metadata: list[MetadataFilter] | None = None
     external_ids: list[str] | None = None

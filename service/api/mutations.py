@@ -192,6 +192,14 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             hidden = policy_datasets.hidden_metadata(ctx.caller, dataset)
             return [types.record(doc, hidden) for doc in docs]
 
+        @strawberry.mutation(description=(
+            "Give back your lease on a record (skip it): others may get it from nextRecords at "
+            "once. True when you held one."))
+        async def release_record(self, info: Info, record_id: strawberry.ID) -> bool:
+            ctx = info.context
+            record, dataset = await access.record(ctx, record_id)
+            return await queue.release(ctx.storage, ctx.queue_pools, dataset, record, ctx.caller.id)
+
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:  # type: ignore[valid-type]
             ctx = info.context

@@ -13,7 +13,9 @@ from feedbackql.api.enums import RecordSortField, SortDirection
 from feedbackql.api.inputs import RecordFilter, RecordSort
 from feedbackql.domain import progress
 from feedbackql.errors import Invalid
+from feedbackql.policy import Caller
 from feedbackql.policy import datasets as policy_datasets
+from feedbackql.policy import responses as policy_responses
 from feedbackql.safety import check_storable
 from feedbackql.storage.records import MetadataCondition, RecordOrder, RecordQuery
 
@@ -27,11 +29,19 @@ class PageInfo:
     end_cursor: str | None
 
 
-def record_query(dataset_id: Any, where: RecordFilter | None,
+def record_query(dataset_id: Any, where: RecordFilter | None, caller: Caller,
                  hidden_metadata: Collection[str] = (),
-                 answered_as: tuple[str, str] | None = None) -> RecordQuery:
+                 answered_as: tuple[tuple[str, ...], str] | None = None) -> RecordQuery:
     if where is None:
         return RecordQuery(dataset_id=dataset_id, answered_as=answered_as)
+    anyones = [s.value for s in where.response_status or []]
+    mine = [s.value for s in where.my_response_status or []]
+    if anyones and not policy_responses.sees_all(caller):
+        # Annotators see only their own responses: whose responses a record has is not theirs
+        # to filter on (it told them which records others worked on).
+        mine, anyones = [*mine, *anyones], []
+    if mine:
+        answered_as = (tuple(dict.fromkeys(mine)), str(caller.id))
     conditions = []
     for index, m in enumerate(where.metadata or []):
         path: list[str | int] = ["filter", "metadata", index]
@@ -51,7 +61,7 @@ def record_query(dataset_id: Any, where: RecordFilter | None,
     return RecordQuery(
         dataset_id=dataset_id,
         statuses=[where.status.value] if where.status else [],
-        response_statuses=[s.value for s in where.response_status or []],
+        response_statuses=anyones,
         external_ids=where.external_ids,
         text=where.text or None,
         metadata=conditions,
@@ -88,8 +98,8 @@ async def records_page(
     sort = sort or RecordSort()
     order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
                         descending=sort.direction is SortDirection.DESC)
-    mine = (answered_as, str(ctx.caller.id)) if answered_as else None
-    query = record_query(dataset["_id"], where, hidden, mine)
+    mine = ((answered_as,), str(ctx.caller.id)) if answered_as else None
+    query = record_query(dataset["_id"], where, ctx.caller, hidden, mine)
     keyset = cursors.decode(order, after) if after else None
     page, has_next = await ctx.storage.records.page(query, order, keyset, first, dataset.get("next_seq", 0))
     edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc, hidden))

@@ -159,6 +159,20 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: in
     return leased
 
 
+async def release(storage: Storage, pools: QueuePools, dataset: Doc, record: Doc, user_id: ObjectId) -> bool:
+    """Give the user's lease on the record back (skip): it is open to others at once."""
+    async with storage.record_locks.hold([record["_id"]]):
+        state = await storage.queue.state(record["_id"])
+        if state is None:
+            return False
+        changes = work_state.without_lease(state, str(user_id), dataset["distribution"]["min_submitted"],
+                                           datetime.now(UTC))
+        if changes is None or not await storage.queue.set_state(state, changes):
+            return False
+    pools.reopen(dataset["_id"], record.get("seq", 0))
+    return True
+
+
 async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: datetime,
                  min_submitted: int) -> tuple[bool, Doc | None]:
     """Whether the lease was granted, and the record's state as last seen (None: gone)."""

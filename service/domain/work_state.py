@@ -63,3 +63,12 @@ def with_lease(record: Doc, user_key: str, until: datetime, min_submitted: int,
         return None
     return derived(submitted, [*others, {"user": user_key, "until": until}], min_submitted)
 
+
+
+def without_lease(record: Doc, user_key: str, min_submitted: int, now: datetime) -> Doc | None:
+    """The record's state with ``user_key``'s lease given back; None when they hold none."""
+    leases = live_leases(record, now)
+    kept = [lease for lease in leases if lease["user"] != user_key]
+    if len(kept) == len(leases):
+        return None
+    return derived(record.get("submitted_by", []), kept, min_submitted)

@@ -46,8 +46,9 @@ class RecordQuery:
     external_ids: Sequence[str] | None = None
     text: str | None = None
     metadata: Sequence[MetadataCondition] = ()
-    answered_as: tuple[str, str] | None = None
-    """(status, user id string): only records that user has a response of that status to."""
+    answered_as: tuple[tuple[str, ...], str] | None = None
+    """(statuses, user id string): only records that user has a response of one of those
+    statuses to."""
 
 
 @dataclass(frozen=True)
@@ -314,8 +315,8 @@ def _conditions(query: RecordQuery) -> Doc:
     for condition in query.metadata:
         conditions.append(_metadata_condition(condition))
     if query.answered_as is not None:
-        status, user_key = query.answered_as
-        conditions.append({f"{status}_by": user_key})
+        statuses, user_key = query.answered_as
+        conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
     return {"$and": conditions} if conditions else {}
 
 
