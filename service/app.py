@@ -25,7 +25,7 @@ from feedbackql.api.context import Context
 from feedbackql.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql.api.schema import FeedbackSchema, build_schema
 from feedbackql.body_limit import AnonymousBodyLimit, BodySizeLimit
-from feedbackql.domain import datasets, identity
+from feedbackql.domain import datasets, identity, responses
 from feedbackql.domain.queue import QueuePools
 from feedbackql.events import open_broker
 from feedbackql.export.routes import export_routes
@@ -117,6 +117,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         storage = Storage(client[settings.database_name])
         await storage.prepare()
         await datasets.count_uncounted(storage)
+        finished = await responses.finish_interrupted(storage)
+        if finished:
+            log.warning("brought %d record(s) back in step with their responses after a crash", finished)
         if settings.owner_api_key is not None:
             await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
         app.state.storage = storage

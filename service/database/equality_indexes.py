@@ -21,6 +21,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "users": ("_id", "api_key_hash", "username"),
     "workspaces": ("_id", "name"),
     "meta": ("_id",),
+    "intents": ("_id",),
 }
 
 

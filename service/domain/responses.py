@@ -113,6 +113,7 @@ async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedRe
 async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
+        intent = await storage.intents.begin(spec.record_id)
         response = await storage.responses.write(
             record_id=spec.record_id,
             dataset_id=checked.dataset_id,
@@ -123,6 +124,7 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
             expected_version=spec.expected_version,
         )
         await _sync_record(storage, spec.record_id, user_id, response)
+        await storage.intents.end(intent)
     return response
 
 
@@ -155,11 +157,30 @@ async def delete_response(storage: Storage, registry: KindRegistry, events: Brok
 
 async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
     async with storage.record_locks.hold([record_id]):
+        intent = await storage.intents.begin(record_id)
         response = await storage.responses.mark_deleted(record_id, user_id)
         if response is None:
+            await storage.intents.end(intent)
             raise NotFound(f"you have no response to record {record_id}")
         await _sync_record(storage, record_id, user_id, response)
+        await storage.intents.end(intent)
     return response
+
+
+async def finish_interrupted(storage: Storage) -> int:
+    """Bring records a crash left behind their responses back in step (at start-up); how
+    many. Each response is applied again by its version, so this is safe to repeat."""
+    intents = await storage.intents.left_over()
+    for intent in intents:
+        await resync_record(storage, intent["record_id"])
+        await storage.intents.end(intent["_id"])
+    return len(intents)
+
+
+async def resync_record(storage: Storage, record_id: ObjectId) -> None:
+    async with storage.record_locks.hold([record_id]):
+        for response in await storage.responses.all_of_record(record_id):
+            await _sync_record(storage, record_id, response["user_id"], response)
 
 
 async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc) -> None:

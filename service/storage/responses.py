@@ -84,6 +84,10 @@ class ResponseRepo:
             f"the response changed since version {expected_version}; reload it and try again",
         )
 
+    async def all_of_record(self, record_id: ObjectId) -> list[Doc]:
+        """Every response document of the record, deleted ones included (they carry versions)."""
+        return await self.collection.find({"record_id": record_id}).to_list()
+
     async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
         """The user's live response to the record, if any."""
         return await self.collection.find_one(

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql.storage.datasets import DatasetRepo
 from feedbackql.storage.indexes import ensure_indexes
+from feedbackql.storage.intents import IntentRepo
 from feedbackql.storage.layout import migrate
 from feedbackql.storage.locks import RecordLocks
 from feedbackql.storage.queue import QueueRepo
@@ -27,6 +28,7 @@ class Storage:
         self.records = RecordRepo(db["records"], self.record_locks)
         self.queue = QueueRepo(db["records"])
         self.responses = ResponseRepo(db["responses"])
+        self.intents = IntentRepo(db["intents"])
         self.uncancellable = Uncancellable()
 
     async def prepare(self) -> None:
