@@ -5,9 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.responses import JSONResponse
+from starlette.types import Message, Send
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    **extensions: Any) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class StartTracker:
+    """Wraps ``send`` and knows whether the response has started (then nothing else may be
+    sent in its place). Marked before awaiting: from that moment the start counts."""
+
+    def __init__(self, send: Send) -> None:
+        self.inner = send
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.inner(message)

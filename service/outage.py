@@ -6,9 +6,9 @@ import asyncio
 
 from pymongo.errors import ConnectionFailure
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feedbackql.http_errors import error_response
+from feedbackql.http_errors import StartTracker, error_response
 
 
 def unavailable() -> JSONResponse:
@@ -27,21 +27,15 @@ class DatabaseOutage:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_and_mark(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracker = StartTracker(send)
         try:
-            await self.app(scope, receive, send_and_mark)
+            await self.app(scope, receive, tracker.send)
         except ConnectionFailure:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # PyMongo reports an operation cut short by cancellation (a request timeout)
                 # as a network error: it is the cancellation, answered by whoever cancelled.
                 raise asyncio.CancelledError from None
-            if started:
+            if tracker.started:
                 raise
             await unavailable()(scope, receive, send)

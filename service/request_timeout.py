@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feedbackql.http_errors import error_response
+from feedbackql.http_errors import StartTracker, error_response
 
 
 class RequestTimeout:
@@ -25,23 +25,16 @@ class RequestTimeout:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_and_mark(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True  # before awaiting: from here on the deadline no longer applies
-            await send(message)
-
+        tracker = StartTracker(send)
         # The app runs as its own task, so that the deadline is decided in one place: a
         # response that has not started is cancelled; one that has is left to finish.
-        task = asyncio.ensure_future(self.app(scope, receive, send_and_mark))
+        task = asyncio.ensure_future(self.app(scope, receive, tracker.send))
         try:
             await asyncio.wait({task}, timeout=self.seconds)
         except asyncio.CancelledError:
             task.cancel()
             raise
-        if task.done() or started:
+        if task.done() or tracker.started:
             await task
             return
         task.cancel()
@@ -49,7 +42,7 @@ class RequestTimeout:
         # error, which the app then answers as such. Then that answer stands.
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        if started:
+        if tracker.started:
             return
         message = f"the request took longer than {self.seconds:g} s; ask for less per request"
         await error_response(503, "TIMEOUT", message)(scope, receive, send)
