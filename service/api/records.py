@@ -69,7 +69,7 @@ def record_query(dataset_id: Any, where: RecordFilter | None, caller: Caller,
     )
 
 
-async def _total(ctx: Context, dataset: Any, query: RecordQuery, where: RecordFilter | None) -> int:
+async def _total(ctx: Context, dataset: Any, query: RecordQuery) -> int:
     """An unfiltered total is the dataset's counter; a filtered one counts (the whole
     dataset on FerretDB)."""
     if query == RecordQuery(dataset_id=dataset["_id"]):
@@ -108,5 +108,5 @@ async def records_page(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next,
                            end_cursor=edges[-1].cursor if edges else None),
-        count=lambda: _total(ctx, dataset, query, where),
+        count=lambda: _total(ctx, dataset, query),
     )

@@ -57,9 +57,13 @@ async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
 
 async def own_progress(storage: Storage, caller: Caller, dataset: Doc) -> AnnotatorProgress:
     """The caller's row of ``annotator_progress``, from the counters alone."""
-    counted = await counters(storage, dataset)
-    figures = counted["users"].get(str(caller.id), {})
-    row = AnnotatorProgress(caller.id, counted["pending"] - figures.get("answered_pending", 0))
+    return _row(caller.id, await counters(storage, dataset))
+
+
+def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
+    """One user's figures from the dataset's counters."""
+    figures = counted["users"].get(str(user_id), {})
+    row = AnnotatorProgress(user_id, counted["pending"] - figures.get("answered_pending", 0))
     row.responses.update({status: figures.get(status, 0) for status in STATUSES})
     return row
 
@@ -67,21 +71,14 @@ async def own_progress(storage: Storage, caller: Caller, dataset: Doc) -> Annota
 async def annotator_progress(storage: Storage, caller: Caller, dataset: Doc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
     counted = await counters(storage, dataset)
-    pending = counted["pending"]
     members = await storage.users.listed([dataset["workspace_id"]])
-    rows = {doc["_id"]: AnnotatorProgress(doc["_id"], pending) for doc in members}
-    answered: dict[str, int] = {}
-    for user_key, figures in counted["users"].items():
-        user_id = ObjectId(user_key)
-        row = rows.setdefault(user_id, AnnotatorProgress(user_id, pending))
-        row.responses.update({status: figures.get(status, 0) for status in STATUSES})
-        answered[user_key] = figures.get("answered_pending", 0)
+    user_ids = [doc["_id"] for doc in members] + [ObjectId(key) for key in counted["users"]]
+    rows = {user_id: _row(user_id, counted) for user_id in user_ids}
     visible = [row for row in rows.values()
                if policy_responses.sees_all(caller) or row.user_id == caller.id]
     names = {doc["_id"]: doc["username"] for doc in members}
     missing = [row.user_id for row in visible if row.user_id not in names]
     names.update({doc["_id"]: doc["username"] for doc in await storage.users.by_ids(missing)})
     for row in visible:
-        row.available = pending - answered.get(str(row.user_id), 0)
         row.username = names.get(row.user_id, "")
     return sorted(visible, key=lambda row: row.user_id)
