@@ -4,7 +4,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY plugins ./plugins
-RUN pip install --no-cache-dir ".[parquet]"
+COPY client ./client
+RUN pip install --no-cache-dir ./client ".[parquet]"
 USER feedbackql
 ENV FEEDBACKQL_ENVIRONMENT=production
 EXPOSE 8000

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from feedbackql.app import create_app
-from feedbackql.database.local import local_database
-from feedbackql.kinds.registry import load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.database.local import local_database
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 
 KEY = "bench-key"
 TEXT = {"text": {}}

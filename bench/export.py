@@ -19,8 +19,8 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from bench.common import comparison_dataset, database_uri, gql, record, service
-from feedbackql.export import formats
-from feedbackql.export.rows import record_rows
+from feedbackql_server.export import formats
+from feedbackql_server.export.rows import record_rows
 
 ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
 SIZES = [int(n) for n in os.environ.get("EXPORT_SIZES", "10000,100000").split(",")]

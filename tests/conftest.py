@@ -14,10 +14,10 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from feedbackql.app import create_app
-from feedbackql.database.local import local_database
-from feedbackql.kinds.registry import KindRegistry, load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.database.local import local_database
+from feedbackql_server.kinds.registry import KindRegistry, load_registry
+from feedbackql_server.settings import Settings
 
 OWNER_KEY = "owner-test-key"
 

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from feedbackql.app import create_app
-from feedbackql.kinds import Agreement, QuestionKind, hookimpl
-from feedbackql.kinds.registry import load_registry
-from feedbackql.plugins.text_question import TextQuestionSettings
-from feedbackql.settings import Settings
+from feedbackql_plugins.text_question import TextQuestionSettings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 
@@ -116,7 +116,7 @@ async def test_a_kinds_own_failure_is_named_masked_and_logged(
     dataset_id = await h.sft_dataset(gql, questions=[{"name": "q", "settings": {"exploding": {}}}])
     await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}])
     (record_id,) = await record_ids(gql, dataset_id)
-    with caplog.at_level(logging.ERROR, logger="feedbackql.plugins"):
+    with caplog.at_level(logging.ERROR, logger="feedbackql_server.plugins"):
         error = await gql.error(h.SUBMIT, {"input": {"recordId": record_id, "status": "SUBMITTED",
                                                      "values": [{"question": "q", "value": {"exploding": "x"}}]}})
     assert error["extensions"]["code"] == "PLUGIN_ERROR"

@@ -20,10 +20,10 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from feedbackql.api.schema import build_schema
-from feedbackql.app import create_app
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.settings import Settings
+from feedbackql_server.api.schema import build_schema
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.live import live_server, subscriber

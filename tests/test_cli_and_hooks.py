@@ -6,13 +6,13 @@ import inspect
 import subprocess
 import sys
 
-from feedbackql.kinds import hookspecs
-from feedbackql.kinds.registry import get_plugin_manager
+from feedbackql_server.kinds import hookspecs
+from feedbackql_server.kinds.registry import get_plugin_manager
 from tests.conftest import repo_root
 
 
 def run_cli(*args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "feedbackql", *args], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "feedbackql_server", *args], capture_output=True,
                             text=True, check=True, timeout=60)
     return result.stdout
 

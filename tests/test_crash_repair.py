@@ -8,8 +8,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.settings import Settings
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import serve
 

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from pymongo import AsyncMongoClient
 
-from feedbackql.api.schema import build_schema
-from feedbackql.kinds.registry import KindRegistry, load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.api.schema import build_schema
+from feedbackql_server.kinds.registry import KindRegistry, load_registry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
 

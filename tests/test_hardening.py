@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from feedbackql.api.cost import operation_cost
-from feedbackql.api.schema import build_schema
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.rate_limit import TokenBuckets
-from feedbackql.settings import Settings
+from feedbackql_server.api.cost import operation_cost
+from feedbackql_server.api.schema import build_schema
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limit import TokenBuckets
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from feedbackql.app import create_app
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.live import Subscriber, live_server, subscriber, until_live

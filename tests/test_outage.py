@@ -7,9 +7,9 @@ from pathlib import Path
 
 import psutil
 
-from feedbackql.database.local import local_database
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.settings import Settings
+from feedbackql_server.database.local import local_database
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY, serve
 
 

@@ -7,9 +7,9 @@ import types
 from collections.abc import AsyncIterator
 from typing import Any
 
-from feedbackql.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
-from feedbackql.kinds.registry import load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import GraphQLClient, serve
 

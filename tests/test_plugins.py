@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from feedbackql.api.schema import build_schema
-from feedbackql.app import create_app
-from feedbackql.kinds import QuestionKind, hookimpl
-from feedbackql.kinds.registry import PluginError, load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.api.schema import build_schema
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds import QuestionKind, hookimpl
+from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 
@@ -79,7 +79,7 @@ def _plugin(name: str, *kinds: Any) -> types.ModuleType:
 
 
 def test_duplicate_kind_names_the_plugin() -> None:
-    from feedbackql.plugins.rating_question import RatingQuestion
+    from feedbackql_plugins.rating_question import RatingQuestion
 
     class Copy(RatingQuestion):
         pass

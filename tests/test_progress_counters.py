@@ -7,7 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from feedbackql.domain.datasets import recount
+from feedbackql_server.domain.datasets import recount
 from tests import helpers as h
 from tests.conftest import GraphQLClient
 

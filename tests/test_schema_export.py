@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from feedbackql.api.schema import build_schema
-from feedbackql.kinds.registry import KindRegistry
+from feedbackql_server.api.schema import build_schema
+from feedbackql_server.kinds.registry import KindRegistry
 from tests.conftest import repo_root
 
 

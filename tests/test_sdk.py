@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import feedbackql as fb
-from feedbackql.app import create_app
-from feedbackql.kinds.registry import KindRegistry, load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import KindRegistry, load_registry
+from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY
 from tests.live import live_server
 

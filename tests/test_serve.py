@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from feedbackql.database.local import free_port
+from feedbackql_server.database.local import free_port
 from tests import helpers as h
 
 KEY = "serve-test-key"
@@ -27,7 +27,7 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
     with (data_dir / "service.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "feedbackql", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "feedbackql_server", "serve", "--port", str(port), "--data-dir", str(data_dir)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
 
@@ -114,7 +114,7 @@ def test_serve_says_what_to_do_without_any_database(tmp_path: Path) -> None:
     env.update(PATH=str(Path(sys.executable).parent) + ":/usr/bin:/bin",
                FEEDBACKQL_BIN_DIR=str(tmp_path / "empty-bin"))
     result = subprocess.run(
-        [sys.executable, "-m", "feedbackql", "serve", "--data-dir", str(tmp_path / "d")],
+        [sys.executable, "-m", "feedbackql_server", "serve", "--data-dir", str(tmp_path / "d")],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 1

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from feedbackql.app import create_app
-from feedbackql.cli import main
-from feedbackql.kinds.registry import KindRegistry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.cli import main
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.live import live_server

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import model_validator
 
-from feedbackql.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
 
 
 class SliderQuestionSettings(KindModel):

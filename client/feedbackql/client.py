@@ -1,0 +1,149 @@
+"""``AsyncClient`` and its blocking twin ``Client``: the same methods, one implementation.
+
+``Client`` runs the asynchronous client on an event loop in a background thread, so it also
+works where a loop is already running (a Jupyter notebook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from feedbackql import operations as ops
+from feedbackql.errors import NotFoundError
+from feedbackql.transport import AsyncTransport
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    role: str  # "owner" | "admin" | "annotator"
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    api_key: str  # shown once by the server: keep it
+
+
+def _user(data: dict[str, Any]) -> User:
+    return User(data["id"], data["username"], data["role"].lower())
+
+
+class AsyncClient:
+    def __init__(self, url: str, api_key: str, *, timeout: float = 60.0, max_retries: int = 5,
+                 backoff: float = 0.5, http: httpx.AsyncClient | None = None) -> None:
+        self.transport = AsyncTransport(url, api_key, timeout=timeout, max_retries=max_retries,
+                                        backoff=backoff, http=http)
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """Run any GraphQL operation; errors become ``feedbackql`` exceptions."""
+        return await self.transport.execute(query, variables)
+
+    async def me(self) -> User:
+        return _user((await self.execute(ops.ME))["me"])
+
+    async def users(self) -> list[User]:
+        return [_user(u) for u in (await self.execute(ops.USERS))["users"]]
+
+    async def workspaces(self) -> list[Workspace]:
+        return [Workspace(w["id"], w["name"]) for w in (await self.execute(ops.WORKSPACES))["workspaces"]]
+
+    async def workspace(self, name: str) -> Workspace:
+        for workspace in await self.workspaces():
+            if workspace.name == name:
+                return workspace
+        raise NotFoundError(f"no workspace named {name!r} that you can see")
+
+    async def create_workspace(self, name: str) -> Workspace:
+        data = (await self.execute(ops.CREATE_WORKSPACE, {"name": name}))["createWorkspace"]
+        return Workspace(data["id"], data["name"])
+
+    async def create_user(self, username: str, role: str = "annotator",
+                          workspaces: Sequence[str] = ()) -> CreatedUser:
+        """``workspaces`` are names or ids."""
+        ids = [await self._workspace_id(w) for w in workspaces]
+        data = (await self.execute(ops.CREATE_USER, {"input": {
+            "username": username, "role": role.upper(), "workspaceIds": ids}}))["createUser"]
+        return CreatedUser(_user(data["user"]), data["apiKey"])
+
+    async def _workspace_id(self, name_or_id: str) -> str:
+        for workspace in await self.workspaces():
+            if name_or_id in (workspace.name, workspace.id):
+                return workspace.id
+        raise NotFoundError(f"no workspace {name_or_id!r} that you can see")
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class Client:
+    """The blocking client: ``fb.Client(url, api_key=...)``."""
+
+    def __init__(self, url: str, api_key: str, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="feedbackql")
+        self._thread.start()
+        self.aio: AsyncClient = self.run(_make_async(url, api_key, options))
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine of the asynchronous client to completion."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        return self.run(self.aio.execute(query, variables))
+
+    def me(self) -> User:
+        return self.run(self.aio.me())
+
+    def users(self) -> list[User]:
+        return self.run(self.aio.users())
+
+    def workspaces(self) -> list[Workspace]:
+        return self.run(self.aio.workspaces())
+
+    def workspace(self, name: str) -> Workspace:
+        return self.run(self.aio.workspace(name))
+
+    def create_workspace(self, name: str) -> Workspace:
+        return self.run(self.aio.create_workspace(name))
+
+    def create_user(self, username: str, role: str = "annotator", workspaces: Sequence[str] = ()) -> CreatedUser:
+        return self.run(self.aio.create_user(username, role, workspaces))
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self.run(self.aio.close())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _make_async(url: str, api_key: str, options: dict[str, Any]) -> AsyncClient:
+    return AsyncClient(url, api_key, **options)  # created on the loop that will use it

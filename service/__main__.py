@@ -1,5 +1,0 @@
-import sys
-
-from feedbackql.cli import main
-
-sys.exit(main())

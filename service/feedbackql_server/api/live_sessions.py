@@ -1,0 +1,78 @@
+"""Open WebSocket connections by user, so that revoking a user's access ends them at once.
+
+A socket authenticates once, in ``connection_init``; without this, a rotated key, a deleted
+user or a removed member kept receiving events and running operations over a socket opened
+before. Revocations in this process close the user's sockets with 4403; every operation a
+socket carries also authenticates its key again (``RevocableTransportWS``), which covers
+revocations made through another replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from typing import Any
+
+from bson import ObjectId
+from starlette.websockets import WebSocket
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
+
+from feedbackql_server.rate_limit import TokenBuckets, retry_seconds
+
+REVOKED = 4403
+REVOKED_REASON = "Forbidden: this API key no longer gives access"
+
+
+class LiveSessions:
+    def __init__(self) -> None:
+        self.sockets: defaultdict[ObjectId, set[WebSocket]] = defaultdict(set)
+
+    def add(self, user_id: ObjectId, socket: WebSocket) -> None:
+        self.sockets[user_id].add(socket)
+
+    def remove(self, user_id: ObjectId, socket: WebSocket) -> None:
+        self.sockets[user_id].discard(socket)
+        if not self.sockets[user_id]:
+            del self.sockets[user_id]
+
+    async def revoke(self, user_id: ObjectId) -> None:
+        """Close every socket of the user (they may reconnect with a key that still works)."""
+        for socket in list(self.sockets.pop(user_id, ())):
+            with contextlib.suppress(Exception):  # already closing or closed
+                await socket.close(code=REVOKED, reason=REVOKED_REASON)
+
+
+class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws whose every operation first checks that the key still works, and
+    takes a token from its connection's bucket (the HTTP rate limit's, per connection)."""
+
+    bucket: TokenBuckets | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """A ``null`` payload is a missing key (4403), as an empty one is, not a malformed
+        message (4400)."""
+        if message.get("payload") is None:
+            message = {"type": "connection_init", "payload": {}}
+        await super().handle_connection_init(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await self.context.reauthenticate():
+            await self.websocket.close(code=REVOKED, reason=REVOKED_REASON)
+            return
+        settings = self.context.settings
+        if self.connection_acknowledged and settings.rate_limit_per_second > 0:
+            if self.bucket is None:
+                self.bucket = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+            wait = self.bucket.take("connection")
+            if wait > 0:
+                seconds = retry_seconds(wait)
+                await self.send_message({"id": message["id"], "type": "error", "payload": [{
+                    "message": f"too many operations on this connection; retry after {seconds} s",
+                    "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
+                return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        self.context.leave_sessions()
+        await super().shutdown()

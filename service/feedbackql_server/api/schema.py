@@ -1,0 +1,82 @@
+"""Building the GraphQL schema from the registered kinds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from feedbackql_server.api.cost import CostLimiter
+from feedbackql_server.api.errors import ErrorCodes
+from feedbackql_server.api.inputs import build_input_types
+from feedbackql_server.api.kind_types import KindTypes, build_kind_types
+from feedbackql_server.api.model_types import TypeFactory, TypeNameClash
+from feedbackql_server.api.mutations import build_mutation
+from feedbackql_server.api.queries import build_query
+from feedbackql_server.api.subscriptions import Subscription
+from feedbackql_server.api.types import build_output_types
+from feedbackql_server.api.variable_limits import VariableListLimiter
+from feedbackql_server.kinds.registry import KindRegistry, PluginError
+from feedbackql_server.settings import Settings
+
+MAX_LIST_ITEMS = 1000
+"""The longest list an operation takes (records per addRecords, responses per
+submitResponses, ids per deleteRecords)."""
+
+
+class FeedbackSchema(strawberry.Schema):
+    """A schema that knows its kind types, and leaves error logging to ``ErrorCodes``."""
+
+    kinds: KindTypes
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Domain errors are expected and unexpected ones are logged with a request id by
+        # ErrorCodes; strawberry's default would log every error with a stack trace.
+        return None
+
+
+def build_schema(registry: KindRegistry, settings: Settings | None = None) -> FeedbackSchema:
+    settings = settings or Settings()
+    try:
+        kinds = build_kind_types(registry, TypeFactory())
+    except TypeNameClash as exc:
+        raise PluginError(str(exc)) from exc
+    types = build_output_types(kinds)
+    inputs = build_input_types(kinds)
+    return _schema(settings, kinds, build_query(types), build_mutation(types, inputs))
+
+
+def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -> FeedbackSchema:
+    cache_size = settings.document_cache_size
+    extensions: list[Any] = [
+        lambda: ErrorCodes(suggestions=settings.field_suggestions_enabled),
+        lambda: ParserCache(maxsize=cache_size),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: CostLimiter(max_cost=settings.max_query_cost,
+                            default_list_size=settings.default_list_size),
+        lambda: VariableListLimiter(max_items=max(settings.max_records_per_call, MAX_LIST_ITEMS)),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    # Last, so that the limits above are part of what is cached.
+    extensions.append(lambda: ValidationCache(maxsize=cache_size))
+    config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
+    schema = FeedbackSchema(query=query, mutation=mutation, subscription=Subscription,
+                            extensions=extensions, config=config)
+    schema.kinds = kinds
+    return schema

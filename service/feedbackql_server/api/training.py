@@ -1,0 +1,131 @@
+"""GraphQL for training data: unified answers, agreement figures and small training pulls."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from feedbackql_server.api import access, cursors
+from feedbackql_server.api.context import Context
+from feedbackql_server.api.enums import AgreementLevel
+from feedbackql_server.api.records import PageInfo
+from feedbackql_server.domain import agreement as agreement_domain
+from feedbackql_server.domain import unification
+from feedbackql_server.errors import Invalid
+from feedbackql_server.export import training
+from feedbackql_server.storage.records import RecordOrder, RecordQuery
+
+MAX_TRAINING_ROWS = 10_000
+
+
+@strawberry.type
+class UnifiedAnswer:
+    record_id: strawberry.ID
+    external_id: str | None
+    value: JSON | None = strawberry.field(description="The unified answer in the kind's value form.")
+    tie: bool = strawberry.field(description="The kind's documented tie rule decided.")
+    disagreement: bool
+    submitted: int = strawberry.field(description="Submitted answers combined.")
+
+
+@strawberry.type
+class UnifiedAnswerEdge:
+    cursor: str
+    node: UnifiedAnswer
+
+
+@strawberry.type
+class UnifiedAnswerConnection:
+    edges: list[UnifiedAnswerEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AnnotatorAgreement:
+    user_id: strawberry.ID
+    answers: int
+    agreement_with_majority: float | None = strawberry.field(description=(
+        "Share of this labeler's coded answers equal to the majority of their record "
+        "(records without a majority are left out)."))
+
+
+@strawberry.type
+class AgreementReport:
+    question: str
+    level: AgreementLevel
+    alpha: float | None = strawberry.field(description="Krippendorff's alpha; null when undefined.")
+    records: int = strawberry.field(description="Records with at least two submitted answers.")
+    pairs: int = strawberry.field(description="Pairs of answers compared.")
+    annotators: list[AnnotatorAgreement]
+
+
+@strawberry.input
+class TrainingOptionsInput:
+    field: str | None = None
+    question: str | None = None
+    strategy: str | None = None
+    best_vs_worst: bool = False
+    threshold: float | None = None
+    top_k: int | None = None
+
+
+@strawberry.type
+class TrainingData:
+    rows: list[JSON]
+    rules: JSON
+    ties: int
+    truncated: bool = strawberry.field(description="More rows exist: use the HTTP export.")
+
+
+async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy: str | None,
+                          first: int, after: str | None) -> UnifiedAnswerConnection:
+    if not 1 <= first <= ctx.settings.max_page_size:
+        raise Invalid(f"first is between 1 and {ctx.settings.max_page_size}", ["first"])
+    dataset = await access.dataset(ctx, dataset_id, manage=True)
+    asked = unification.question_of(ctx.registry, dataset, question, ["question"])
+    chosen = unification.check_strategy(asked, strategy, ["strategy"])
+    order = RecordOrder()
+    keyset = cursors.decode(order, after) if after else None
+    docs, has_next = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset,
+                                                    first, dataset.get("next_seq", 0))
+    unified = await unification.unify_records(ctx.storage, asked, chosen, docs)
+    edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
+        record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
+        value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
+        submitted=u.submitted)) for u in unified]
+    return UnifiedAnswerConnection(edges=edges, page_info=PageInfo(
+        has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
+
+
+async def agreement_report(ctx: Context, dataset_id: str, question: str) -> AgreementReport:
+    dataset = await access.dataset(ctx, dataset_id, manage=True)
+    asked = unification.question_of(ctx.registry, dataset, question, ["question"])
+    report = await agreement_domain.agreement(ctx.storage, dataset, asked)
+    return AgreementReport(
+        question=report.question, level=AgreementLevel(report.level.value), alpha=report.alpha,
+        records=report.records, pairs=report.pairs,
+        annotators=[AnnotatorAgreement(user_id=strawberry.ID(str(a.user_id)), answers=a.answers,
+                                       agreement_with_majority=a.agreement_with_majority)
+                    for a in report.annotators])
+
+
+async def training_data(ctx: Context, dataset_id: str, task: str, options: TrainingOptionsInput | None,
+                        first: int) -> TrainingData:
+    if not 1 <= first <= MAX_TRAINING_ROWS:
+        raise Invalid(f"first is between 1 and {MAX_TRAINING_ROWS}", ["first"])
+    dataset = await access.dataset(ctx, dataset_id, manage=True)
+    given = options or TrainingOptionsInput()
+    chosen = training.TrainingOptions(field=given.field, question=given.question, strategy=given.strategy,
+                                      best_vs_worst=given.best_vs_worst, threshold=given.threshold,
+                                      top_k=given.top_k)
+    plan = training.plan(ctx.registry, dataset, task, chosen)
+    rows: list[Any] = []
+    truncated = False
+    async for row in training.stream(ctx.storage, dataset, plan, chosen):
+        if len(rows) == first:
+            truncated = True
+            break
+        rows.append(row)
+    return TrainingData(rows=rows, rules=cast(JSON, plan.rules), ties=plan.stats["ties"], truncated=truncated)

@@ -1,0 +1,79 @@
+"""Refuse request bodies over a size limit before anything reads them into memory."""
+
+from __future__ import annotations
+
+from pymongo.errors import ConnectionFailure
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from feedbackql_server.domain.identity import authenticate
+from feedbackql_server.http_errors import error_response
+from feedbackql_server.outage import unavailable
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class AnonymousBodyLimit:
+    """ASGI middleware: a body over ``max_bytes`` is read only for a caller whose key works.
+
+    Anyone could otherwise make the server parse megabytes of JSON (and coerce them) before
+    any resolver asks who they are. A missing or unknown key gets 401 before the body is
+    read; one indexed lookup of the key's hash decides."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                authorization = headers.get(b"authorization", b"").decode("latin-1")
+                try:
+                    user = await authenticate(scope["app"].state.storage, authorization)
+                except ConnectionFailure:
+                    await unavailable()(scope, receive, send)
+                    return
+                if user is None:
+                    message = (f"bodies over {self.max_bytes} bytes need a valid API key: "
+                               "send 'Authorization: Bearer <key>'")
+                    await error_response(401, "UNAUTHENTICATED", message)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a declared or streamed body larger than ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body larger than {self.max_bytes} bytes; send smaller batches"
+        await error_response(413, "PAYLOAD_TOO_LARGE", message)(scope, receive, send)

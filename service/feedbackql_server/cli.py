@@ -1,0 +1,183 @@
+"""The ``feedbackql`` command: serve, schema, plugins, install-ferretdb, export, import."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import platformdirs
+
+from feedbackql import transfer
+from feedbackql.transfer import TransferError
+from feedbackql_server import __version__
+from feedbackql_server.database.errors import DatabaseUnavailable
+from feedbackql_server.database.ferretdb import build_ferretdb
+from feedbackql_server.database.local import local_database
+from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feedbackql", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the GraphQL service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path,
+                       default=Path(platformdirs.user_data_dir("feedbackql")),
+                       help="where the embedded database keeps its data")
+    schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.add_argument("--builtin-only", action="store_true",
+                        help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
+    commands.add_parser("plugins", help="list installed field and question kinds")
+    commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
+    _transfer_commands(commands)
+    return parser
+
+
+def _connection_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--url", help="the service (default: $FEEDBACKQL_URL or http://127.0.0.1:8000)")
+    command.add_argument("--api-key", help="default: $FEEDBACKQL_API_KEY")
+
+
+def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, column = value.partition("=")
+        if not sep or not name or not column:
+            raise TransferError(f"{what} takes NAME=COLUMN, got {value!r}")
+        pairs[name] = column
+    return pairs
+
+
+def _transfer_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="download a dataset's records or training rows")
+    export.add_argument("dataset", help="dataset id")
+    export.add_argument("--task", choices=["sft", "reward_modeling", "dpo", "rating_selection"])
+    export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "datasets"],
+                        help="datasets: a Hugging Face datasets folder (save_to_disk) at --output")
+    export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="task option: field, question, strategy, best_vs_worst, threshold, top_k")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    _connection_options(export)
+    imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file")
+    imported.add_argument("dataset", help="dataset id")
+    imported.add_argument("file", type=Path, help="a .jsonl, .csv or .parquet file, or a datasets folder")
+    imported.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN",
+                          help="default: columns named like the dataset's fields")
+    imported.add_argument("--metadata", action="append", default=[], metavar="COLUMN",
+                          help="default: columns named like the dataset's metadata properties")
+    imported.add_argument("--external-id", metavar="COLUMN", help="default: the external_id column")
+    imported.add_argument("--suggestion", action="append", default=[], metavar="QUESTION=COLUMN")
+    _connection_options(imported)
+
+
+def _export(args: argparse.Namespace) -> int:
+    with transfer.connect(args.url, args.api_key) as client:
+        options = _pairs(args.option, "--option")
+        if args.format == "datasets":
+            if args.output is None:
+                raise TransferError("--format datasets writes a folder: give --output")
+            transfer.hugging_face()  # fail before downloading when the extra is missing
+            buffer = io.BytesIO()
+            transfer.export(client, args.dataset, buffer, task=args.task, file_format="jsonl", options=options)
+            rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
+            print(f"{transfer.save_datasets_folder(rows, args.output)} rows in {args.output}", file=sys.stderr)
+        elif args.output is None:
+            transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
+                            file_format=args.format, options=options)
+        else:
+            with args.output.open("wb") as output:
+                transfer.export(client, args.dataset, output, task=args.task, file_format=args.format,
+                                options=options)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    mapping = transfer.Mapping(fields=_pairs(args.field, "--field"), metadata=args.metadata,
+                               external_id=args.external_id,
+                               suggestions=_pairs(args.suggestion, "--suggestion"))
+    with transfer.connect(args.url, args.api_key) as client:
+        report = transfer.import_file(client, args.dataset, args.file, mapping)
+    for number, reason in report.errors:
+        print(f"{args.file}:{number}: {reason}", file=sys.stderr)
+    print(f"created {report.created}, updated {report.updated}, refused {len(report.errors)}")
+    return 1 if report.errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args.host, args.port, args.data_dir)
+        if args.command == "schema":
+            return _schema(args.builtin_only)
+        if args.command == "plugins":
+            return _plugins()
+        if args.command == "export":
+            return _export(args)
+        if args.command == "import":
+            return _import(args)
+        print(build_ferretdb())
+        return 0
+    except (PluginError, DatabaseUnavailable, TransferError) as exc:
+        print(f"feedbackql: {exc}", file=sys.stderr)
+        return 1
+
+
+def _schema(builtin_only: bool) -> int:
+    from feedbackql_server.api.schema import build_schema
+
+    print(build_schema(load_registry(builtin_only=builtin_only)).as_str())
+    return 0
+
+
+def _plugins() -> int:
+    registry = load_registry()
+    for category, entries in (("field", registry.fields), ("question", registry.questions)):
+        for name, entry in entries.items():
+            print(f"{category:8} {name:16} {entry.plugin} {entry.version}")
+    return 0
+
+
+@contextlib.contextmanager
+def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
+    if settings.mongodb_uri:
+        yield settings.mongodb_uri
+        return
+    with local_database(data_dir) as uri:
+        yield uri
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def _serve(host: str, port: int, data_dir: Path) -> int:
+    import uvicorn
+
+    from feedbackql_server.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    registry = load_registry(builtin_only=settings.builtin_plugins_only)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; turning
+    # it into SystemExit lets the `with` below stop the embedded database server too.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_quietly)
+    with _database(settings, data_dir) as uri:
+        settings = settings.model_copy(update={"mongodb_uri": uri})
+        app = create_app(settings, registry)
+        logging.getLogger("feedbackql_server").info("serving on http://%s:%d/graphql", host, port)
+        uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
+    return 0

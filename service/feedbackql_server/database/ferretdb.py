@@ -1,0 +1,84 @@
+"""Building FerretDB v1.24.2 from the Go module proxy, once per machine, and its command line.
+
+``go install ...@v1.24.2`` yields a binary that panics at start (the module's
+``build/version/version.txt`` is generated, not published), so the module source is
+downloaded through the proxy, the version file written, and the command built from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from feedbackql_server.database.errors import DatabaseUnavailable
+
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+FERRETDB_VERSION = "v1.24.2"
+
+
+
+def default_bin_dir() -> Path:
+    """``FEEDBACKQL_BIN_DIR``, else ``.bin`` in the current (project) folder."""
+    return Path(os.environ.get("FEEDBACKQL_BIN_DIR") or Path.cwd() / ".bin")
+
+
+def find_ferretdb(bin_dir: Path | None = None) -> Path | None:
+    candidate = (bin_dir or default_bin_dir()) / "ferretdb"
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate
+    on_path = shutil.which("ferretdb")
+    return Path(on_path) if on_path else None
+
+
+def build_ferretdb(bin_dir: Path | None = None) -> Path:
+    """Build the FerretDB binary into ``bin_dir`` unless it is there already."""
+    existing = find_ferretdb(bin_dir)
+    if existing is not None:
+        return existing
+    go = shutil.which("go")
+    if go is None:
+        raise DatabaseUnavailable(
+            "FerretDB is not built and Go is not installed: install Go, set MONGODB_URI to a "
+            "MongoDB server, or put `mongod` on PATH"
+        )
+    target = (bin_dir or default_bin_dir()) / "ferretdb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local"), "GOFLAGS": "-mod=mod"}
+    source = _download(go, env)
+    with tempfile.TemporaryDirectory(prefix="ferretdb-src-") as work:
+        tree = Path(work) / "src"
+        shutil.copytree(source, tree)
+        for path in tree.rglob("*"):
+            path.chmod(path.stat().st_mode | 0o200)
+        (tree / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+        _run([go, "build", "-buildvcs=false", "-trimpath", "-o", str(target), "./cmd/ferretdb"],
+             cwd=tree, env=env)
+    return target
+
+
+def _download(go: str, env: dict[str, str]) -> Path:
+    out = _run([go, "mod", "download", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
+               cwd=Path.cwd(), env=env)
+    return Path(json.loads(out)["Dir"])
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise DatabaseUnavailable(
+            f"building FerretDB failed ({' '.join(command[:3])}): {result.stderr.strip()[-2000:]}"
+        )
+    return result.stdout
+
+
+def ferretdb_command(binary: Path, postgresql_url: str, state_dir: Path, port: int) -> list[str]:
+    """FerretDB on PostgreSQL, on loopback only, telemetry off, its state file in ``state_dir``."""
+    return [
+        str(binary), "--handler=postgresql", f"--postgresql-url={postgresql_url}",
+        f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
+        f"--state-dir={state_dir}", "--log-level=warn",
+    ]

@@ -1,0 +1,196 @@
+"""Creating, configuring, publishing and deleting datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain import config as cfg
+from feedbackql_server.domain import tally
+from feedbackql_server.errors import Conflict, Invalid, NotFound
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    workspace_id: ObjectId
+    name: str
+    guidelines: str | None = None
+    fields: Sequence[cfg.FieldSpec] = ()
+    questions: Sequence[cfg.QuestionSpec] = ()
+    metadata_properties: Sequence[cfg.MetadataPropertySpec] = ()
+    min_submitted: int = 1
+    allow_extra_metadata: bool = True
+
+
+@dataclass(frozen=True)
+class DatasetChanges:
+    """Fields left as None are not changed."""
+
+    name: str | None = None
+    guidelines: str | None = None
+    min_submitted: int | None = None
+    allow_extra_metadata: bool | None = None
+    metadata_properties: Sequence[cfg.MetadataPropertySpec] | None = None
+
+
+async def get_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+    dataset = await storage.datasets.get(dataset_id)
+    if dataset is None:
+        raise NotFound(f"dataset {dataset_id} does not exist")
+    return dataset
+
+
+async def create_dataset(storage: Storage, registry: KindRegistry, spec: DatasetSpec) -> Doc:
+    if await storage.workspaces.get(spec.workspace_id) is None:
+        raise NotFound(f"workspace {spec.workspace_id} does not exist")
+    cfg.check_name(spec.name, ["name"])
+    fields = [cfg.build_field(registry, f, ["fields", i]) for i, f in enumerate(spec.fields)]
+    questions = [
+        cfg.build_question(registry, q, ["questions", i]) for i, q in enumerate(spec.questions)
+    ]
+    properties = _metadata_properties(spec.metadata_properties)
+    cfg.check_unique_names(fields, "field", ["fields"])
+    cfg.check_unique_names(questions, "question", ["questions"])
+    now = datetime.now(UTC)
+    created = await storage.datasets.insert({
+        "workspace_id": spec.workspace_id,
+        "name": spec.name,
+        "guidelines": cfg.check_guidelines(spec.guidelines, ["guidelines"]),
+        "status": "draft",
+        "fields": fields,
+        "questions": questions,
+        "metadata_properties": properties,
+        "distribution": cfg.check_distribution(spec.min_submitted, ["distribution"]),
+        "allow_extra_metadata": spec.allow_extra_metadata,
+        "revision": 0,
+        "next_seq": 0,
+        "tally": tally.empty(),
+        "created_at": now,
+        "updated_at": now,
+    })
+    workspace = await storage.workspaces.get(spec.workspace_id)
+    if workspace is None or workspace.get("closing"):
+        await storage.datasets.delete(created["_id"])
+        raise Conflict("the workspace is being deleted; create the dataset in another workspace")
+    return created
+
+
+def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Doc]:
+    properties = [
+        cfg.build_metadata_property(p, ["metadataProperties", i]) for i, p in enumerate(specs)
+    ]
+    cfg.check_unique_names(properties, "metadata property", ["metadataProperties"])
+    return properties
+
+
+async def add_field(
+    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.FieldSpec
+) -> Doc:
+    item = cfg.build_field(registry, spec, ["field"])
+    return await _add_item(storage, dataset_id, "fields", item)
+
+
+async def add_question(
+    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.QuestionSpec
+) -> Doc:
+    item = cfg.build_question(registry, spec, ["question"])
+    return await _add_item(storage, dataset_id, "questions", item)
+
+
+async def _add_item(storage: Storage, dataset_id: ObjectId, array: str, item: Doc) -> Doc:
+    """Append a field or question while the dataset is a draft and the name is free.
+
+    Compare-and-set on ``revision``: a concurrent change makes the update miss and the check
+    run again on fresh data (FerretDB cannot test names inside arrays of documents).
+    """
+    for _attempt in range(5):
+        dataset = await get_dataset(storage, dataset_id)
+        if dataset["status"] != "draft":
+            raise Conflict(f"dataset {dataset['name']!r} is published: its {array} are frozen")
+        if any(existing["name"] == item["name"] for existing in dataset[array]):
+            raise Invalid(f"the dataset already has {array[:-1]} {item['name']!r}",
+                          [array[:-1], "name"])
+        updated = await storage.datasets.push_item(
+            dataset_id, array, item, revision=dataset.get("revision", 0),
+            changes={"updated_at": datetime.now(UTC)},
+        )
+        if updated is not None:
+            return updated
+    raise Conflict("the dataset is being changed concurrently; try again")
+
+
+async def update_dataset(
+    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, changes: DatasetChanges
+) -> Doc:
+    dataset = await get_dataset(storage, dataset_id)
+    update: Doc = {"updated_at": datetime.now(UTC)}
+    if changes.name is not None:
+        cfg.check_name(changes.name, ["name"])
+        update["name"] = changes.name
+    if changes.guidelines is not None:
+        update["guidelines"] = cfg.check_guidelines(changes.guidelines, ["guidelines"])
+    if changes.allow_extra_metadata is not None:
+        update["allow_extra_metadata"] = changes.allow_extra_metadata
+    if changes.metadata_properties is not None:
+        update["metadata_properties"] = _metadata_properties(changes.metadata_properties)
+    if changes.min_submitted is not None:
+        update["distribution"] = cfg.check_distribution(changes.min_submitted, ["distribution"])
+    updated = await storage.datasets.update(dataset_id, update)
+    if updated is None:
+        raise NotFound(f"dataset {dataset_id} does not exist")
+    if changes.min_submitted is not None and changes.min_submitted != (
+        dataset["distribution"]["min_submitted"]
+    ):
+        await storage.records.refresh_status({"dataset_id": dataset_id}, changes.min_submitted)
+        await storage.queue.reopen(dataset_id)
+        updated = await recount(storage, updated)
+    return updated
+
+
+async def recount(storage: Storage, dataset: Doc) -> Doc:
+    """Set the progress counters from the records (reads the whole dataset); the dataset."""
+    records = await storage.records.states(dataset["_id"])
+    counted = tally.recount(records, dataset["distribution"]["min_submitted"])
+    await storage.datasets.set_tally(dataset["_id"], counted)
+    return {**dataset, "tally": counted}
+
+
+async def count_uncounted(storage: Storage) -> None:
+    """Give datasets written before progress counters existed their counters (at start-up)."""
+    for dataset in await storage.datasets.without_tally():
+        await recount(storage, dataset)
+
+
+async def publish_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+    dataset = await get_dataset(storage, dataset_id)
+    if dataset["status"] != "draft":
+        raise Conflict(f"dataset {dataset['name']!r} is already published")
+    if not any(f["required"] for f in dataset["fields"]):
+        raise Invalid("a dataset needs at least one required field to be published", ["fields"])
+    if not any(q["required"] for q in dataset["questions"]):
+        raise Invalid("a dataset needs at least one required question to be published",
+                      ["questions"])
+    updated = await storage.datasets.update(
+        dataset_id, {"status": "ready", "updated_at": datetime.now(UTC)}, when={"status": "draft"}
+    )
+    if updated is None:
+        raise Conflict(f"dataset {dataset['name']!r} was published or deleted meanwhile")
+    return updated
+
+
+async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+    dataset = await get_dataset(storage, dataset_id)
+    # Children first: a crash half-way leaves a dataset that can be deleted again,
+    # never orphaned records.
+    await storage.responses.delete_dataset(dataset_id)
+    await storage.records.delete_dataset(dataset_id)
+    await storage.datasets.delete(dataset_id)
+    return dataset

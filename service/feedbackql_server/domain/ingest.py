@@ -1,0 +1,84 @@
+"""Adding records in bulk: validate each, write all in one unordered bulk upsert."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bson import ObjectId
+
+from feedbackql_server.domain import tally
+from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.domain.datasets import get_dataset
+from feedbackql_server.domain.records import RecordSpec, build_record
+from feedbackql_server.errors import Conflict, DomainError, Invalid
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.storage import Storage
+
+
+@dataclass
+class RecordError:
+    index: int
+    code: str
+    message: str
+
+
+@dataclass
+class AddRecordsResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+
+
+async def add_records(
+    storage: Storage,
+    registry: KindRegistry,
+    dataset_id: ObjectId,
+    specs: Sequence[RecordSpec],
+    max_records: int,
+) -> AddRecordsResult:
+    """Partial success: good records are written, bad ones reported by their index."""
+    if len(specs) > max_records:
+        raise Invalid(f"at most {max_records} records per call; split the batch", ["records"])
+    dataset = await get_dataset(storage, dataset_id)
+    if dataset["status"] != "ready":
+        raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
+    config = DatasetConfig.of(dataset, registry)
+    result = AddRecordsResult()
+    docs = []
+    seen_external: set[str] = set()
+    for index, spec in enumerate(specs):
+        try:
+            doc = build_record(registry, config, dataset_id, spec)
+            external = doc.get("external_id")
+            if external is not None:
+                if external in seen_external:
+                    raise Invalid(f"externalId {external!r} appears twice in this batch",
+                                  ["externalId"])
+                seen_external.add(external)
+        except DomainError as exc:
+            result.errors.append(RecordError(index, exc.code, exc.message))
+            continue
+        docs.append((index, doc))
+    first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0
+    outcome = await storage.records.upsert_many(docs, first_seq)
+    await storage.datasets.add_to_tally(dataset_id, {"records": outcome.created, "pending": outcome.created})
+    result.created, result.updated = outcome.created, outcome.updated
+    result.errors.extend(RecordError(i, "CONFLICT", m) for i, m in outcome.errors)
+    result.errors.sort(key=lambda e: e.index)
+    return result
+
+
+async def delete_records(
+    storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
+) -> list[ObjectId]:
+    dataset = await get_dataset(storage, dataset_id)
+    deleted = await storage.records.delete(dataset_id, record_ids)
+    if deleted:
+        await storage.responses.delete_for_records([record["_id"] for record in deleted])
+        removed: Counter[str] = Counter()
+        for record in deleted:
+            removed.update(tally.removal(record, dataset["distribution"]["min_submitted"]))
+        await storage.datasets.add_to_tally(dataset_id, dict(removed))
+    return [record["_id"] for record in deleted]

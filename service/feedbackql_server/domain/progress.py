@@ -1,0 +1,84 @@
+"""Progress figures of a dataset and of each labeler, from aggregations over the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain.datasets import recount
+from feedbackql_server.policy import Caller
+from feedbackql_server.policy import responses as policy_responses
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+STATUSES = ("submitted", "draft", "discarded")
+
+
+@dataclass(frozen=True)
+class DatasetProgress:
+    dataset_id: ObjectId
+    min_submitted: int
+    total: int
+    pending: int
+    completed: int
+    responses: dict[str, int]
+    over_annotation: int
+    """Submitted responses beyond ``min_submitted`` on records that have more."""
+
+
+@dataclass
+class AnnotatorProgress:
+    user_id: ObjectId
+    available: int
+    username: str = ""
+    responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+
+
+async def counters(storage: Storage, dataset: Doc) -> Doc:
+    """The dataset's progress counters (``domain/tally.py``), counted now if it has none."""
+    if "tally" in dataset:
+        counted: Doc = dataset["tally"]
+        return counted
+    recounted: Doc = (await recount(storage, dataset))["tally"]
+    return recounted
+
+
+async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
+    counted = await counters(storage, dataset)
+    return DatasetProgress(
+        dataset_id=dataset["_id"], min_submitted=dataset["distribution"]["min_submitted"],
+        total=counted["records"], pending=counted["pending"], completed=counted["completed"],
+        responses={status: counted["responses"].get(status, 0) for status in STATUSES},
+        over_annotation=counted["over"],
+    )
+
+
+async def own_progress(storage: Storage, caller: Caller, dataset: Doc) -> AnnotatorProgress:
+    """The caller's row of ``annotator_progress``, from the counters alone."""
+    return _row(caller.id, await counters(storage, dataset))
+
+
+def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
+    """One user's figures from the dataset's counters."""
+    figures = counted["users"].get(str(user_id), {})
+    row = AnnotatorProgress(user_id, counted["pending"] - figures.get("answered_pending", 0))
+    row.responses.update({status: figures.get(status, 0) for status in STATUSES})
+    return row
+
+
+async def annotator_progress(storage: Storage, caller: Caller, dataset: Doc) -> list[AnnotatorProgress]:
+    """Everyone who answered or may answer the dataset (annotators: only themselves)."""
+    counted = await counters(storage, dataset)
+    members = await storage.users.listed([dataset["workspace_id"]])
+    user_ids = [doc["_id"] for doc in members] + [ObjectId(key) for key in counted["users"]]
+    rows = {user_id: _row(user_id, counted) for user_id in user_ids}
+    visible = [row for row in rows.values()
+               if policy_responses.sees_all(caller) or row.user_id == caller.id]
+    names = {doc["_id"]: doc["username"] for doc in members}
+    missing = [row.user_id for row in visible if row.user_id not in names]
+    names.update({doc["_id"]: doc["username"] for doc in await storage.users.by_ids(missing)})
+    for row in visible:
+        row.username = names.get(row.user_id, "")
+    return sorted(visible, key=lambda row: row.user_id)

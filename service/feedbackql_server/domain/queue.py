@@ -1,0 +1,213 @@
+"""Handing out work: each labeler gets pending records they have not answered, leased to
+them so that concurrent labelers get distinct records whenever enough exist.
+
+The queue is read in insertion order, a bucket of records at a time (``storage/buckets.py``):
+each read is one equality lookup, so its cost does not grow with the dataset. One process
+keeps, per dataset, a pool of the first ``POOL_SIZE`` pending records from the first bucket
+that still holds any (``low``), read again every ``POOL_SECONDS`` (sooner when it has nothing
+left for a labeler; labelers who run dry together share one read) and updated in place by
+every lease attempt. The pool only proposes: each lease re-reads the record's state by id and
+is written under the record's lock, so a stale pool costs a failed attempt, never a wrong
+lease. A labeler the pool has nothing for walks on past it, from where their last walk ended.
+Answers that make a record pending again move ``low`` back to its bucket (``reopen``); a
+revision every ``REWIND_SECONDS`` catches those made through another replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain import work_state
+from feedbackql_server.errors import Invalid
+from feedbackql_server.storage import Storage
+from feedbackql_server.storage.buckets import BUCKET_SIZE
+
+Doc = dict[str, Any]
+MAX_NEXT_RECORDS = 100
+POOL_SIZE = 1000
+POOL_SECONDS = 5.0
+REWIND_SECONDS = 300.0
+
+
+@dataclass
+class Pool:
+    records: list[Doc] = field(default_factory=list)
+    read_at: float = float("-inf")
+    rewound_at: float = field(default_factory=time.monotonic)
+    low: int = 0
+    """The first bucket that may hold pending records."""
+    high: int = 0
+    """The first bucket past the pool."""
+    walked: dict[str, int] = field(default_factory=dict)
+    """Per labeler: the bucket their last walk past the pool ended at."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def reopen(self, bucket: int) -> None:
+        self.low = min(self.low, bucket)
+        self.walked.clear()
+
+
+class QueuePools:
+    """Per-process pools of candidate records, one per dataset."""
+
+    def __init__(self) -> None:
+        self.pools: dict[ObjectId, Pool] = {}
+
+    def reopen(self, dataset_id: ObjectId, seq: int) -> None:
+        """A record (numbered ``seq``) may be pending again: the queue looks at it again."""
+        pool = self.pools.get(dataset_id)
+        if pool is not None:
+            pool.reopen(seq // BUCKET_SIZE)
+
+    def rewind(self, dataset_id: ObjectId) -> None:
+        """Every record may be pending again (``minSubmitted`` changed)."""
+        self.reopen(dataset_id, 0)
+
+    async def get(self, storage: Storage, dataset: Doc, *, dry: bool = False) -> Pool:
+        """The dataset's pool, read again when old, or when it ran dry for the caller and
+        nobody has read it since the caller asked."""
+        pool = self.pools.setdefault(dataset["_id"], Pool())
+        asked = time.monotonic()
+        async with pool.lock:  # concurrent labelers share one read
+            if asked - pool.rewound_at > REWIND_SECONDS:
+                pool.reopen(0)
+                pool.rewound_at = asked
+            if asked - pool.read_at > POOL_SECONDS or (dry and pool.read_at < asked):
+                await _read(storage, dataset, pool)
+                pool.read_at = time.monotonic()
+        return pool
+
+
+async def _read(storage: Storage, dataset: Doc, pool: Pool) -> None:
+    last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
+    records: list[Doc] = []
+    number, first_pending = pool.low, None
+    while number <= last and len(records) < POOL_SIZE:
+        found = await storage.queue.pending_in_bucket(dataset["_id"], number)
+        if found and first_pending is None:
+            first_pending = number
+        records.extend(found)
+        number += 1
+    pool.low = first_pending if first_pending is not None else number
+    pool.high = number
+    pool.records = sorted(records, key=lambda record: (-record["submitted_count"], record["seq"]))
+
+
+def _holds(record: Doc, user_key: str, now: datetime) -> bool:
+    return any(lease["user"] == user_key for lease in work_state.live_leases(record, now))
+
+
+def _open_to(record: Doc, user_key: str, now: datetime) -> bool:
+    """Whether, as far as the pool knows, the record can go to the user."""
+    if record["status"] != "pending":
+        return False
+    if _holds(record, user_key, now):
+        return True
+    return bool(record["saturated_until"] <= now) and not work_state.answered_by(record, user_key)
+
+
+def _ranked_for(records: list[Doc], user_key: str, now: datetime) -> list[Doc]:
+    """Records the user holds first, then those with room that they have not answered."""
+    open_records = [record for record in records if _open_to(record, user_key, now)]
+    return sorted(open_records, key=lambda record: not _holds(record, user_key, now))
+
+
+async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_id: ObjectId,
+                       first: int, lease_seconds: float) -> list[Doc]:
+    """Up to ``first`` records leased to the user: the ones they hold already, then fresh
+    ones, closest to completion first among the first pending records."""
+    if not 1 <= first <= MAX_NEXT_RECORDS:
+        raise Invalid(f"first is between 1 and {MAX_NEXT_RECORDS}", ["first"])
+    user_key = str(user_id)
+    now = datetime.now(UTC)
+    until = now + timedelta(seconds=lease_seconds)
+    min_submitted = dataset["distribution"]["min_submitted"]
+    pool = await pools.get(storage, dataset)
+    ranked = _ranked_for(pool.records, user_key, now)
+    if not ranked:
+        pool = await pools.get(storage, dataset, dry=True)
+        ranked = _ranked_for(pool.records, user_key, now)
+    leased = await _lease_some(storage, ranked, first, user_key, until, min_submitted)
+    if len(leased) < first:
+        leased += await _walk_past_pool(storage, pool, dataset, first - len(leased), user_key, until,
+                                        min_submitted)
+    records = await asyncio.gather(*(storage.records.get(record_id) for record_id in leased))
+    return [record for record in records if record is not None]
+
+
+async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: int, user_key: str,
+                          until: datetime, min_submitted: int) -> list[ObjectId]:
+    """Lease from the buckets after the pool, from where this labeler's last walk ended:
+    for a labeler who has answered everything the pool holds."""
+    last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
+    number = max(pool.high, pool.walked.get(user_key, 0))
+    leased: list[ObjectId] = []
+    while number <= last and len(leased) < wanted:
+        found = await storage.queue.pending_in_bucket(dataset["_id"], number)
+        open_records = _ranked_for(found, user_key, datetime.now(UTC))
+        leased += await _lease_some(storage, open_records, wanted - len(leased), user_key, until, min_submitted)
+        if len(leased) < wanted:
+            number += 1
+    pool.walked[user_key] = number
+    return leased
+
+
+async def release(storage: Storage, pools: QueuePools, dataset: Doc, record: Doc, user_id: ObjectId) -> bool:
+    """Give the user's lease on the record back (skip): it is open to others at once."""
+    async with storage.record_locks.hold([record["_id"]]):
+        state = await storage.queue.state(record["_id"])
+        if state is None:
+            return False
+        changes = work_state.without_lease(state, str(user_id), dataset["distribution"]["min_submitted"],
+                                           datetime.now(UTC))
+        if changes is None or not await storage.queue.set_state(state, changes):
+            return False
+    pools.reopen(dataset["_id"], record.get("seq", 0))
+    return True
+
+
+async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: datetime,
+                 min_submitted: int) -> tuple[bool, Doc | None]:
+    """Whether the lease was granted, and the record's state as last seen (None: gone)."""
+    async with storage.record_locks.hold([record_id]):
+        record = await storage.queue.state(record_id)
+        if record is None:
+            return False, None
+        changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
+        if changes is None or not await storage.queue.set_state(record, changes):
+            return False, record
+        return True, {**record, **changes, "state_version": record.get("state_version", 0) + 1}
+
+
+async def _lease_some(storage: Storage, candidates: list[Doc], wanted: int, user_key: str,
+                      until: datetime, min_submitted: int) -> list[ObjectId]:
+    """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
+    the candidate (a pool entry), so that the pool stays close to the truth between reads.
+
+    Just before each attempt the candidate is checked again: one that another labeler took
+    meanwhile is dropped, and one that another labeler is being given right now waits at
+    the back, so that concurrent labelers spread over the queue instead of trailing each
+    other along it."""
+    leased: list[ObjectId] = []
+    waiting = deque(candidates)
+    deferred: set[ObjectId] = set()
+    while waiting and len(leased) < wanted:
+        candidate = waiting.popleft()
+        if not _open_to(candidate, user_key, datetime.now(UTC)):
+            continue
+        if storage.record_locks.busy(candidate["_id"]) and candidate["_id"] not in deferred:
+            deferred.add(candidate["_id"])
+            waiting.append(candidate)
+            continue
+        granted, state = await _lease(storage, candidate["_id"], user_key, until, min_submitted)
+        candidate.update(state or {"status": "deleted"})
+        if granted:
+            leased.append(candidate["_id"])
+    return leased

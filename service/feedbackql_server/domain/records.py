@@ -1,0 +1,155 @@
+"""Turning record inputs into stored documents, checked by the field kinds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+from pydantic import ValidationError
+
+from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.domain.values import TypedValue, check_answer
+from feedbackql_server.errors import Invalid, invalid_from_pydantic
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.safety import check_storable, check_text
+
+MAX_EXTERNAL_ID = 1000
+Path = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class SuggestionSpec:
+    question: str
+    value: TypedValue
+    score: float | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    fields: Any
+    external_id: str | None = None
+    metadata: Any = None
+    suggestions: Sequence[SuggestionSpec] = field(default_factory=tuple)
+
+
+def build_record(
+    registry: KindRegistry, config: DatasetConfig, dataset_id: ObjectId, spec: RecordSpec
+) -> dict[str, Any]:
+    """The record document for ``spec`` (without bookkeeping), or ``Invalid`` with a path."""
+    fields, search_text = _fields(registry, config, spec.fields)
+    doc: dict[str, Any] = {
+        "dataset_id": dataset_id,
+        "fields": fields,
+        "metadata": _metadata(config, spec.metadata),
+        "suggestions": [
+            _suggestion(registry, config, s, ["suggestions", i])
+            for i, s in enumerate(spec.suggestions)
+        ],
+        "search_text": search_text,
+    }
+    _check_one_suggestion_per_question(doc["suggestions"])
+    if spec.external_id is not None:
+        if not 1 <= len(spec.external_id) <= MAX_EXTERNAL_ID:
+            raise Invalid(f"externalId is 1 to {MAX_EXTERNAL_ID} characters", ["externalId"])
+        check_text(spec.external_id, ["externalId"])
+        doc["external_id"] = spec.external_id
+    return doc
+
+
+def _fields(
+    registry: KindRegistry, config: DatasetConfig, raw: Any
+) -> tuple[dict[str, Any], str]:
+    if not isinstance(raw, dict):
+        raise Invalid("fields must be an object of field name to value", ["fields"])
+    for name, problem in config.field_problems.items():
+        if problem.required or raw.get(name) is not None:
+            raise problem.error(["fields", name])
+    unknown = sorted(set(raw) - set(config.fields))
+    if unknown:
+        raise Invalid(f"unknown field(s) {unknown}; fields: {sorted(config.fields)}", ["fields"])
+    out: dict[str, Any] = {}
+    texts: list[str] = []
+    for name, (definition, settings) in config.fields.items():
+        value = raw.get(name)
+        if value is None:
+            if definition["required"]:
+                raise Invalid(f"field {name!r} is required", ["fields", name])
+            continue
+        kind = registry.field_kind(definition["kind"])
+        assert kind is not None  # DatasetConfig keeps only fields of installed kinds
+        try:
+            parsed = kind.validate_value(settings, kind.value_adapter.validate_python(value))
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc, ["fields", name]) from None
+        except ValueError as exc:
+            raise Invalid(str(exc), ["fields", name]) from None
+        stored = kind.dump_value(parsed)
+        check_storable(stored, ["fields", name])
+        out[name] = stored
+        texts.append(kind.searchable_text(parsed))
+    return out, "\n".join(texts).lower()
+
+
+def _metadata(config: DatasetConfig, raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise Invalid("metadata must be an object", ["metadata"])
+    check_storable(raw, ["metadata"])
+    for name, value in raw.items():
+        prop = config.metadata.get(name)
+        if prop is None:
+            if not config.allow_extra_metadata:
+                raise Invalid(
+                    f"metadata {name!r} is not a metadata property of the dataset "
+                    "(set allowExtraMetadata to accept any)", ["metadata", name])
+            continue
+        if value is not None:
+            _check_metadata_value(prop, value, ["metadata", name])
+    return raw
+
+
+def _check_metadata_value(prop: dict[str, Any], value: Any, path: Path) -> None:
+    kind = prop["kind"]
+    if kind == "terms":
+        terms = value if isinstance(value, list) else [value]
+        if not all(isinstance(t, str) for t in terms):
+            raise Invalid("terms metadata is a string or a list of strings", path)
+        allowed = prop.get("values")
+        if allowed is not None and any(t not in allowed for t in terms):
+            raise Invalid(f"value must be one of {allowed}", path)
+        return
+    numeric_ok = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
+    if isinstance(value, bool) or not numeric_ok:
+        raise Invalid(f"{kind} metadata must be a number of that kind", path)
+    if prop.get("min") is not None and value < prop["min"]:
+        raise Invalid(f"value is below the minimum {prop['min']}", path)
+    if prop.get("max") is not None and value > prop["max"]:
+        raise Invalid(f"value is above the maximum {prop['max']}", path)
+
+
+def _suggestion(
+    registry: KindRegistry, config: DatasetConfig, spec: SuggestionSpec, path: Path
+) -> dict[str, Any]:
+    value = check_answer(registry, config, spec.question, spec.value, path)
+    if spec.score is not None and not (math.isfinite(spec.score) and 0 <= spec.score <= 1):
+        raise Invalid("score is between 0 and 1", [*path, "score"])
+    if spec.agent is not None:
+        if len(spec.agent) > 200:
+            raise Invalid("agent is at most 200 characters", [*path, "agent"])
+        check_text(spec.agent, [*path, "agent"])
+    return {"question": spec.question, "kind": spec.value.kind, "value": value,
+            "score": spec.score, "agent": spec.agent,
+            "plugin_version": registry.questions[spec.value.kind].version}
+
+
+def _check_one_suggestion_per_question(suggestions: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for index, suggestion in enumerate(suggestions):
+        if suggestion["question"] in seen:
+            raise Invalid("one suggestion per question", ["suggestions", index, "question"])
+        seen.add(suggestion["question"])

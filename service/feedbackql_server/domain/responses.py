@@ -1,0 +1,203 @@
+"""Answering records: one response per (record, user), checked by the question kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain import tally, work_state
+from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.values import TypedValue, check_answer
+from feedbackql_server.errors import Invalid, NotFound
+from feedbackql_server.events import Broker, ResponseEvent
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.policy import Caller, records
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+STATE_WRITE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    question: str
+    value: TypedValue
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    record_id: ObjectId
+    status: str
+    values: Sequence[AnswerSpec] = ()
+    expected_version: int | None = None
+
+
+async def _record_and_dataset(
+    storage: Storage, caller: Caller, record_id: ObjectId
+) -> tuple[Doc, Doc]:
+    """The record and its dataset, if the caller may see them: then they may answer it."""
+    record = await storage.records.get(record_id)
+    dataset = await storage.datasets.get(record["dataset_id"]) if record else None
+    return records.readable(caller, record, dataset, record_id)
+
+
+def check_values(
+    registry: KindRegistry, config: DatasetConfig, spec: ResponseSpec
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    partial = spec.status != "submitted"
+    for index, answer in enumerate(spec.values):
+        path: list[str | int] = ["values", index]
+        if answer.question in values:
+            raise Invalid(f"question {answer.question!r} is answered twice", [*path, "question"])
+        value = check_answer(registry, config, answer.question, answer.value, path, partial=partial)
+        values[answer.question] = {"kind": answer.value.kind, "value": value,
+                                   "plugin_version": registry.questions[answer.value.kind].version}
+    if spec.status == "submitted":
+        for problem in config.problems.values():
+            if problem.required:
+                raise problem.error(["values"])
+        missing = [name for name, (q, _) in config.questions.items()
+                   if q["required"] and name not in values]
+        if missing:
+            raise Invalid(f"a submitted response must answer the required question(s) {missing}",
+                          ["values"])
+    if spec.expected_version is not None and spec.expected_version < 0:
+        raise Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"])
+    return values
+
+
+def refuse_dropping_unreadable(config: DatasetConfig, stored: Doc | None) -> None:
+    """A write replaces all of a response's values: refuse one that would lose answers to a
+    question whose kind cannot be read now (they could not be given again)."""
+    if stored is None:
+        return
+    for name in stored.get("values", {}):
+        problem = config.problems.get(name)
+        if problem is not None:
+            raise problem.error(["values"])
+
+
+@dataclass(frozen=True)
+class CheckedResponse:
+    spec: ResponseSpec
+    dataset_id: ObjectId
+    values: dict[str, Any]
+    seq: int
+    """The record's place in insertion order."""
+    bucket: str
+
+
+async def check_response(
+    storage: Storage, registry: KindRegistry, caller: Caller, spec: ResponseSpec
+) -> CheckedResponse:
+    record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
+    config = DatasetConfig.of(dataset, registry)
+    values = check_values(registry, config, spec)
+    if config.problems:
+        refuse_dropping_unreadable(config, await storage.responses.of_user(spec.record_id, caller.id))
+    return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0), record["bucket"])
+
+
+async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+    # Shielded: a request timeout must not cancel between the response write and the
+    # record update, which would leave the record's derived state behind its responses.
+    return await storage.uncancellable.run(_write_response(storage, user_id, checked))
+
+
+async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+    spec = checked.spec
+    async with storage.record_locks.hold([spec.record_id]):
+        intent = await storage.intents.begin(spec.record_id)
+        response = await storage.responses.write(
+            record_id=spec.record_id,
+            dataset_id=checked.dataset_id,
+            bucket=checked.bucket,
+            user_id=user_id,
+            status=spec.status,
+            values=checked.values,
+            expected_version=spec.expected_version,
+        )
+        await _sync_record(storage, spec.record_id, user_id, response)
+        await storage.intents.end(intent)
+    return response
+
+
+async def submit_responses(
+    storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
+    specs: Sequence[ResponseSpec],
+) -> list[Doc]:
+    """Check every response first, so that one bad input writes none of them."""
+    checked = [await check_response(storage, registry, caller, spec) for spec in specs]
+    written = []
+    for response in checked:
+        written.append(await write_response(storage, caller.id, response))
+        if written[-1]["status"] != "submitted":  # the record may be pending again
+            pools.reopen(response.dataset_id, response.seq)
+        await events.publish(ResponseEvent.of(written[-1]))
+    return written
+
+
+async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools,
+                          caller: Caller, record_id: ObjectId) -> Doc:
+    record, dataset = await _record_and_dataset(storage, caller, record_id)
+    config = DatasetConfig.of(dataset, registry)
+    if config.problems:
+        refuse_dropping_unreadable(config, await storage.responses.of_user(record_id, caller.id))
+    response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id))
+    pools.reopen(dataset["_id"], record.get("seq", 0))
+    await events.publish(ResponseEvent.of(response))
+    return response
+
+
+async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
+    async with storage.record_locks.hold([record_id]):
+        intent = await storage.intents.begin(record_id)
+        response = await storage.responses.mark_deleted(record_id, user_id)
+        if response is None:
+            await storage.intents.end(intent)
+            raise NotFound(f"you have no response to record {record_id}")
+        await _sync_record(storage, record_id, user_id, response)
+        await storage.intents.end(intent)
+    return response
+
+
+async def finish_interrupted(storage: Storage) -> int:
+    """Bring records a crash left behind their responses back in step (at start-up); how
+    many. Each response is applied again by its version, so this is safe to repeat."""
+    intents = await storage.intents.left_over()
+    for intent in intents:
+        await resync_record(storage, intent["record_id"])
+        await storage.intents.end(intent["_id"])
+    return len(intents)
+
+
+async def resync_record(storage: Storage, record_id: ObjectId) -> None:
+    async with storage.record_locks.hold([record_id]):
+        for response in await storage.responses.all_of_record(record_id):
+            await _sync_record(storage, record_id, response["user_id"], response)
+
+
+async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc) -> None:
+    """Bring the record's state up to this response (compare-and-set, retried on a race)."""
+    status = response["status"] if response["status"] != "deleted" else None
+    for _ in range(STATE_WRITE_ATTEMPTS):
+        record = await storage.queue.state(record_id)
+        dataset = await storage.datasets.get(record["dataset_id"]) if record else None
+        if record is None or dataset is None:
+            return  # deleted meanwhile: nothing left to keep in step
+        min_submitted = dataset["distribution"]["min_submitted"]
+        changes = work_state.after_response(record, str(user_id), status, response["version"],
+                                            min_submitted, datetime.now(UTC))
+        if changes is None:
+            return
+        if await storage.queue.set_state(record, changes):
+            await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, {**record, **changes},
+                                                                             min_submitted))
+            return
+    raise RuntimeError(f"record {record_id} kept changing while its state was written")

@@ -1,0 +1,89 @@
+"""Combining the submitted answers of each record into one, with the question kind's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.errors import Invalid, PluginUnavailable
+from feedbackql_server.kinds.base import QuestionKind, Unified
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of a dataset with its kind and parsed settings."""
+
+    name: str
+    kind: QuestionKind
+    settings: Any
+
+    def unify(self, answers: Sequence[Any], strategy: str) -> Unified:
+        """``answers`` as stored (``{"value", "plugin_version"}``), migrated before unifying."""
+        try:
+            return self.kind.unify(self.settings, [self.read(answer) for answer in answers], strategy)
+        except Exception as exc:  # the plugin's own code: report it by name
+            raise PluginUnavailable(f"the {self.kind.name} kind failed to unify {self.name!r}: "
+                                    f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
+
+    def read(self, stored: dict[str, Any]) -> Any:
+        return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
+
+
+@dataclass(frozen=True)
+class UnifiedRecord:
+    record: Doc
+    unified: Unified
+    submitted: int
+
+
+def question_of(registry: KindRegistry, dataset: Doc, name: str, path: list[str | int]) -> Question:
+    config = DatasetConfig.of(dataset, registry)
+    if name in config.problems:
+        raise config.problems[name].error(path)
+    if name not in config.questions:
+        raise Invalid(f"the dataset has no question {name!r}", path)
+    doc, settings = config.questions[name]
+    kind = registry.question_kind(doc["kind"])
+    assert kind is not None  # DatasetConfig keeps only questions of installed kinds
+    return Question(name, kind, settings)
+
+
+def check_strategy(question: Question, strategy: str | None, path: list[str | int]) -> str:
+    """The strategy asked for, or the kind's first; refused when the kind has no such one."""
+    strategies = question.kind.strategies
+    if not strategies:
+        raise Invalid(f"{question.kind.name} questions cannot be unified", path)
+    chosen = strategy or strategies[0]
+    if chosen not in strategies:
+        raise Invalid(f"{question.kind.name} questions unify with one of {list(strategies)}", path)
+    if type(question.kind).unify is QuestionKind.unify:
+        raise Invalid(f"the plugin of {question.kind.name} questions names strategies but does not "
+                      "implement unify()", path)
+    return chosen
+
+
+def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[Any]]:
+    """Submitted answers to ``question`` per record, in the order given (oldest first)."""
+    answers: dict[ObjectId, list[Any]] = {}
+    for response in responses:
+        value = response["values"].get(question)
+        if value is not None:
+            answers.setdefault(response["record_id"], []).append(value)
+    return answers
+
+
+async def unify_records(storage: Storage, question: Question, strategy: str,
+                        records: Sequence[Doc]) -> list[UnifiedRecord]:
+    responses = await storage.responses.in_buckets(records, submitted_only=True)
+    answers = answers_of(responses, question.name)
+    return [UnifiedRecord(record, question.unify(answers.get(record["_id"], []), strategy),
+                          len(answers.get(record["_id"], [])))
+            for record in records]

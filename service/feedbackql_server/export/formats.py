@@ -1,0 +1,119 @@
+"""Encoding row streams as JSON Lines, CSV or Parquet, chunk by chunk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from feedbackql_server.errors import Invalid
+
+FORMATS = {"jsonl": "application/jsonl", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
+ROWS_PER_CHUNK = 500
+
+
+def check_format(name: str) -> str:
+    if name not in FORMATS:
+        raise Invalid(f"format is one of {sorted(FORMATS)}", ["format"])
+    if name == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise Invalid("Parquet needs pyarrow: pip install 'feedbackql[parquet]'", ["format"]) from None
+    return name
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _chunks(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    async for row in rows:
+        chunk.append(row)
+        if len(chunk) == ROWS_PER_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def jsonl(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    async for chunk in _chunks(rows):
+        yield "".join(_json(row) + "\n" for row in chunk).encode()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Top-level values as cells: strings as they are, anything else as JSON."""
+    return {key: value if isinstance(value, str) or value is None else _json(value)
+            for key, value in row.items()}
+
+
+def _spreadsheet_safe(cell: Any) -> Any:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting
+    with = + - @ tab or carriage return gets a leading apostrophe, which spreadsheets hide."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str]) -> AsyncIterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    async for chunk in _chunks(rows):
+        writer.writerows({key: _spreadsheet_safe(cell) for key, cell in _flat(row).items()} for row in chunk)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+async def parquet(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str], metadata: dict[str, str],
+                  final_metadata: Callable[[], dict[str, str]] | None = None) -> AsyncIterator[bytes]:
+    """One row group per chunk, every column a string (nested values as JSON). The footer
+    also gets ``final_metadata()``: figures known only at the end (ties skipped)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, pa.string()) for name in columns], metadata=metadata)
+    sink = _Drain()
+    writer = pq.ParquetWriter(sink, schema)
+    async for chunk in _chunks(rows):
+        flat = [_flat(row) for row in chunk]
+        writer.write_table(pa.Table.from_pylist(flat, schema=schema))
+        yield sink.take()
+    if final_metadata is not None:
+        writer.add_key_value_metadata(final_metadata())
+    writer.close()
+    yield sink.take()
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file that hands over what was written since the last ``take``."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data

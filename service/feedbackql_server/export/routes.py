@@ -1,0 +1,116 @@
+"""HTTP endpoints: ``GET /datasets/{id}/export`` and ``GET /datasets/{id}/training/{task}``.
+
+Same Bearer key and policy as GraphQL: only the dataset's managers (owners, the workspace's
+admins) export, since an export holds every labeler's answers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from feedbackql_server.domain import identity
+from feedbackql_server.errors import DomainError, Invalid
+from feedbackql_server.export import formats, training
+from feedbackql_server.export.rows import record_rows
+from feedbackql_server.http_errors import error_response
+from feedbackql_server.ids import parse_id
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.policy import Caller
+from feedbackql_server.policy import datasets as policy_datasets
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+RECORD_COLUMNS = ["id", "external_id", "status", "fields", "metadata", "suggestions", "responses"]
+STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "VALIDATION": 400}
+
+
+def export_routes(registry: KindRegistry) -> list[Route]:
+    async def export(request: Request) -> Response:
+        return await _guarded(request, lambda storage, dataset: _records(storage, dataset, request))
+
+    async def train(request: Request) -> Response:
+        return await _guarded(request, lambda storage, dataset: _training(storage, registry, dataset, request))
+
+    return [Route("/datasets/{dataset_id}/export", export),
+            Route("/datasets/{dataset_id}/training/{task}", train)]
+
+
+async def _guarded(request: Request, respond: Any) -> Response:
+    try:
+        storage: Storage = request.app.state.storage
+        user = await identity.authenticate(storage, request.headers.get("authorization"))
+        if user is None:
+            return error_response(401, "UNAUTHENTICATED", "send a valid API key as 'Authorization: Bearer <key>'")
+        ref = request.path_params["dataset_id"]
+        dataset = await storage.datasets.get(parse_id(ref, "dataset"))
+        dataset = policy_datasets.manageable(Caller.of(user), dataset, ref)
+        response: Response = await respond(storage, dataset)
+        return response
+    except DomainError as error:
+        return error_response(STATUS.get(error.code, 400), error.code, error.message,
+                              **{k: v for k, v in error.extensions.items() if k != "code"})
+
+
+def _format(request: Request) -> str:
+    return formats.check_format(request.query_params.get("format", "jsonl"))
+
+
+def _stream(rows: AsyncIterator[Doc], name: str, columns: list[str], rules: dict[str, Any],
+            final: Any = None, filename: str = "export") -> StreamingResponse:
+    encoded = json.dumps(rules)
+    if name == "jsonl":
+        body = formats.jsonl(rows)
+    elif name == "csv":
+        body = formats.csv_rows(rows, columns)
+    else:
+        body = formats.parquet(rows, columns, {"feedbackql.rules": encoded}, final)
+    return StreamingResponse(body, media_type=formats.FORMATS[name], headers={
+        "FeedbackQL-Export-Rules": encoded,
+        "Content-Disposition": f'attachment; filename="{filename}.{formats.EXTENSIONS[name]}"',
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+async def _records(storage: Storage, dataset: Doc, request: Request) -> Response:
+    name = _format(request)
+    rules = {"task": "records", "rows": "one per record, in insertion order",
+             "responses": "every live response (submitted, draft, discarded) with its user"}
+    return _stream(record_rows(storage, dataset), name, RECORD_COLUMNS, rules,
+                   filename=f"{dataset['name']}-records")
+
+
+def training_options(params: Any) -> training.TrainingOptions:
+    def number(key: str, kind: type) -> Any:
+        raw = params.get(key)
+        if raw is None:
+            return None
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise Invalid(f"{key} must be a number", [key]) from None
+        if not math.isfinite(value):
+            raise Invalid(f"{key} must be a finite number", [key])
+        return value
+
+    return training.TrainingOptions(
+        field=params.get("field"), question=params.get("question"), strategy=params.get("strategy"),
+        best_vs_worst=params.get("best_vs_worst", "false").lower() in ("1", "true", "yes"),
+        threshold=number("threshold", float), top_k=number("top_k", int),
+    )
+
+
+async def _training(storage: Storage, registry: KindRegistry, dataset: Doc, request: Request) -> Response:
+    name = _format(request)
+    options = training_options(request.query_params)
+    plan = training.plan(registry, dataset, request.path_params["task"], options)
+    rows = training.stream(storage, dataset, plan, options)
+    columns = plan.columns if name != "csv" else [c for c in plan.columns if c != "messages"] + ["messages"]
+    return _stream(rows, name, columns, plan.rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
+                   filename=f"{dataset['name']}-{plan.task}")

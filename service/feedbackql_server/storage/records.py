@@ -1,0 +1,347 @@
+"""Records: bulk upserts, filtered pages with keyset cursors, per-user response state."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import InsertOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, OperationFailure
+
+from feedbackql_server.errors import Invalid
+from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.locks import RecordLocks
+from feedbackql_server.storage.lookups import find_each
+from feedbackql_server.storage.queue import QUEUE_DEFAULTS
+
+Doc = dict[str, Any]
+RESPONSE_STATUSES = ("submitted", "draft", "discarded")
+DUPLICATE_KEY = 11000
+UPDATE_CONCURRENCY = 16
+LAYOUT = ("seq", "bucket")
+STATE = ("dataset_id", "status", *(f"{status}_by" for status in RESPONSE_STATUSES))
+
+
+@dataclass(frozen=True)
+class MetadataCondition:
+    """Metadata ``name`` is one of ``values`` and/or within [``ge``, ``le``]."""
+
+    name: str
+    values: Sequence[Any] | None = None
+    ge: float | None = None
+    le: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    dataset_id: ObjectId
+    statuses: Sequence[str] = ()
+    response_statuses: Sequence[str] = ()
+    external_ids: Sequence[str] | None = None
+    text: str | None = None
+    metadata: Sequence[MetadataCondition] = ()
+    answered_as: tuple[tuple[str, ...], str] | None = None
+    """(statuses, user id string): only records that user has a response of one of those
+    statuses to."""
+
+
+@dataclass(frozen=True)
+class RecordOrder:
+    """Insertion order (``_id``) or last update, ascending or descending."""
+
+    by_updated: bool = False
+    descending: bool = False
+
+
+@dataclass
+class BulkOutcome:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where the previous page ended: the record's ``seq`` (insertion order; None in cursors
+    made before records had one), or the sort value and ``_id`` (update order)."""
+
+    record_id: ObjectId
+    sort_value: Any = None
+    seq: int | None = None
+
+
+class RecordRepo:
+    def __init__(self, collection: AsyncCollection[Doc], locks: RecordLocks) -> None:
+        self.collection = collection
+        self.locks = locks
+
+    async def upsert_many(self, docs: Sequence[tuple[int, Doc]], first_seq: int) -> BulkOutcome:
+        """Insert new records and update existing ones (same ``ext_key``), unordered.
+
+        ``docs`` pairs each document with its index in the caller's batch, so that errors
+        can be reported against what the caller sent; they are numbered from ``first_seq``
+        on (numbers reserved by the caller; those of updated records stay unused). Everything
+        is inserted first; the unique index turns the inserts of existing external ids into
+        duplicate-key errors, and just those are then updated. Looking existing ids up first
+        costs a scan of the dataset on FerretDB (``$in`` is not pushed down).
+        """
+        outcome = BulkOutcome()
+        if not docs:
+            return outcome
+        now = datetime.now(UTC)
+        docs = [(index, {**doc, **placed(doc["dataset_id"], first_seq + position)})
+                for position, (index, doc) in enumerate(docs)]
+        inserted, failures = await self._bulk([InsertOne(_new_record(doc, now)) for _, doc in docs])
+        outcome.created = inserted
+        retry: list[tuple[int, Doc]] = []
+        for position, error in failures:
+            index, doc = docs[position]
+            if error.get("code") == DUPLICATE_KEY and doc.get("external_id") is not None:
+                retry.append((index, doc))
+            else:
+                outcome.errors.append((index, _write_error(error)))
+        if retry:
+            outcome.updated, failures = await self._update_existing(retry, now)
+            outcome.errors.extend((retry[position][0], _write_error(error))
+                                  for position, error in failures)
+        return outcome
+
+    async def _update_existing(
+        self, retry: list[tuple[int, Doc]], now: datetime
+    ) -> tuple[int, list[tuple[int, Doc]]]:
+        """Update records whose external id exists: one lookup and one ``_id`` update each.
+
+        Never one multi-statement update command: FerretDB 1.24 (SQLite and PostgreSQL alike)
+        deadlocks on an ``update`` command of a few dozen statements and then answers nothing
+        until it is restarted. Single-statement commands, a few at a time, are what every
+        other write of the service sends. A record deleted in between is written again under
+        a fresh ``_id`` rather than lost.
+        """
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def update(position: int, doc: Doc) -> Doc | None:
+            async with gate:
+                fresh = _new_record(doc, now)
+                found = await self.collection.find_one(_by_external_id(doc), {"_id": 1})
+                record_id = found["_id"] if found is not None else fresh["_id"]
+                data = {k: v for k, v in doc.items() if k not in LAYOUT}
+                bookkeeping = {k: v for k, v in fresh.items()
+                               if k not in data and k not in ("_id", "updated_at")}
+                try:
+                    async with self.locks.hold([record_id]):
+                        await self.collection.update_one(
+                            {"_id": record_id},
+                            {"$set": {**data, "updated_at": now}, "$setOnInsert": bookkeeping},
+                            upsert=True)
+                except OperationFailure as exc:
+                    return {"index": position, "code": exc.code, "errmsg": str(exc)}
+                return None
+
+        errors = await asyncio.gather(*(update(position, doc) for position, (_, doc) in enumerate(retry)))
+        failures = [(error["index"], error) for error in errors if error is not None]
+        return len(retry) - len(failures), failures
+
+    async def _bulk(
+        self, operations: Sequence[InsertOne[Doc]]
+    ) -> tuple[int, list[tuple[int, Doc]]]:
+        """Run an unordered bulk write; (inserted or matched count, [(position, error)])."""
+        try:
+            result = await self.collection.bulk_write(list(operations), ordered=False)
+            details: Doc = dict(result.bulk_api_result)
+        except BulkWriteError as exc:
+            details = dict(exc.details)
+        done = details.get("nInserted", 0) + details.get("nMatched", 0) + details.get("nUpserted", 0)
+        return done, [(error["index"], error) for error in details.get("writeErrors", [])]
+
+    async def get(self, record_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
+
+    async def by_ids(self, ids: Sequence[ObjectId]) -> list[Doc]:
+        return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
+
+    async def page(
+        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int, seq_end: int
+    ) -> tuple[list[Doc], bool]:
+        """Up to ``first`` records after ``after``, and whether more follow. In insertion
+        order a page reads buckets (equality lookups) from the cursor on, so its cost does not
+        grow with the dataset; ordered by update time it is a sorted query (the whole dataset
+        on FerretDB)."""
+        if not order.by_updated:
+            return await self._walked_page(query, order.descending, after, first, seq_end)
+        docs = await self._sorted_page(query, order, after, first + 1)
+        return docs[:first], len(docs) > first
+
+    async def _sorted_page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None,
+                           limit: int) -> list[Doc]:
+        direction = -1 if order.descending else 1
+        conditions = [_query(query)]
+        if after is not None:
+            conditions.append(_after(order, after))
+        sort = [("updated_at", direction)] if order.by_updated else []
+        cursor = (
+            self.collection.find({"$and": conditions}, {"search_text": 0})
+            .sort([*sort, ("_id", direction)])
+            .limit(limit)
+        )
+        return await cursor.to_list()
+
+    async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
+                           first: int, seq_end: int) -> tuple[list[Doc], bool]:
+        """Unfiltered, a page that ends on a bucket's end says more follow when records were
+        numbered past it, without reading the next bucket (a page costs one bucket read, not
+        two); only when every later record was deleted is the next page empty. Filtered, it
+        reads on until it finds one more match."""
+        start = None
+        if after is not None:
+            seq = after.seq if after.seq is not None else await self._seq_of(after.record_id)
+            start = seq - 1 if descending else seq + 1
+            if start < 0:
+                return [], False
+        where = _conditions(query)
+        page: list[Doc] = []
+        async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
+                               where=where, projection={"search_text": 0}):
+            page.extend(docs)
+            if len(page) > first:
+                return page[:first], True
+            if len(page) == first and not where:
+                last_seq = page[-1]["seq"]
+                return page, (last_seq > 0 if descending else last_seq < seq_end - 1)
+        return page, False
+
+    async def _seq_of(self, record_id: ObjectId) -> int:
+        doc = await self.collection.find_one({"_id": record_id}, {"seq": 1})
+        if doc is None or "seq" not in doc:
+            raise Invalid("the record this cursor points at was deleted; start again without `after`",
+                          ["after"])
+        seq: int = doc["seq"]
+        return seq
+
+    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[Doc]]:
+        """Every record of the dataset in insertion order, a bucket at a time."""
+        async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}):
+            yield docs
+
+    async def count(self, query: RecordQuery) -> int:
+        return await self.collection.count_documents(_query(query))
+
+    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[Doc]:
+        """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
+        ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
+        states = [doc for doc in await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
+                  if doc["dataset_id"] == dataset_id]
+        found = [doc["_id"] for doc in states]
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def delete_one(record_id: ObjectId) -> None:
+            async with gate:
+                await self.collection.delete_one({"_id": record_id})
+
+        await asyncio.gather(*(delete_one(record_id) for record_id in found))
+        return states
+
+    async def states(self, dataset_id: ObjectId) -> list[Doc]:
+        """The status and answer lists of every record of the dataset (reads it whole)."""
+        return await self.collection.find({"dataset_id": dataset_id}, dict.fromkeys(STATE, 1)).to_list()
+
+    async def delete_dataset(self, dataset_id: ObjectId) -> None:
+        await self.collection.delete_many({"dataset_id": dataset_id})
+
+    async def refresh_status(self, selector: Doc, min_submitted: int) -> None:
+        """Set ``completed``/``pending`` from the submitted set, atomically per record."""
+        enough = f"submitted_by.{min_submitted - 1}"
+        # state_version moves too, so that a response write racing with this fails its
+        # compare-and-set and recomputes with the new minimum.
+        await self.collection.update_many(
+            {**selector, "status": "pending", enough: {"$exists": True}},
+            {"$set": {"status": "completed"}, "$inc": {"state_version": 1}},
+        )
+        await self.collection.update_many(
+            {**selector, "status": "completed", enough: {"$exists": False}},
+            {"$set": {"status": "pending"}, "$inc": {"state_version": 1}},
+        )
+
+
+def _new_record(doc: Doc, now: datetime) -> Doc:
+    record_id = ObjectId()
+    return {
+        **doc,
+        "_id": record_id,
+        "ext_key": doc.get("external_id") or str(record_id),
+        "status": "pending",
+        **{f"{status}_by": [] for status in RESPONSE_STATUSES},
+        "response_versions": {},
+        **QUEUE_DEFAULTS,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _by_external_id(doc: Doc) -> Doc:
+    """The record with ``doc``'s external id. The dataset goes in an ``$in``: FerretDB looks
+    rows up by every top-level equality, and the dataset's (every record of it) would make
+    the lookup cost grow with the dataset; this way only the external id selects rows."""
+    return {"ext_key": doc["external_id"], "dataset_id": {"$in": [doc["dataset_id"]]}}
+
+
+def _write_error(error: Doc) -> str:
+    if error.get("code") == DUPLICATE_KEY:
+        return "a record with this externalId was written concurrently; retry the record"
+    return "the database refused this record"
+
+
+def _query(query: RecordQuery) -> Doc:
+    """The whole filter: the dataset's equality at the top (the part FerretDB pushes down)."""
+    return {"dataset_id": query.dataset_id, **_conditions(query)}
+
+
+def _conditions(query: RecordQuery) -> Doc:
+    """The filter without the dataset (a bucket key names it already)."""
+    conditions: list[Doc] = []
+    if query.statuses:
+        conditions.append({"status": {"$in": list(query.statuses)}})
+    if query.response_statuses:
+        conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
+    if query.external_ids is not None:
+        conditions.append({"external_id": {"$in": list(query.external_ids)}})
+    if query.text:
+        conditions.append({"search_text": {"$regex": re.escape(query.text.lower())}})
+    for condition in query.metadata:
+        conditions.append(_metadata_condition(condition))
+    if query.answered_as is not None:
+        statuses, user_key = query.answered_as
+        conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
+    return {"$and": conditions} if conditions else {}
+
+
+def _metadata_condition(condition: MetadataCondition) -> Doc:
+    path = f"metadata.{condition.name}"
+    parts: list[Doc] = []
+    if condition.values is not None:
+        parts.append({path: {"$in": list(condition.values)}})
+    bounds: Doc = {}
+    if condition.ge is not None:
+        bounds["$gte"] = condition.ge
+    if condition.le is not None:
+        bounds["$lte"] = condition.le
+    if bounds:
+        parts.append({path: bounds})
+    return {"$and": parts} if parts else {}
+
+
+def _after(order: RecordOrder, after: Keyset) -> Doc:
+    op = "$lt" if order.descending else "$gt"
+    if not order.by_updated:
+        return {"_id": {op: after.record_id}}
+    return {
+        "$or": [
+            {"updated_at": {op: after.sort_value}},
+            {"updated_at": after.sort_value, "_id": {op: after.record_id}},
+        ]
+    }

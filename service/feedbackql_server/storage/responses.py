@@ -1,0 +1,138 @@
+"""Responses: one document per (record, user), versioned for optimistic concurrency.
+
+A deleted response keeps its document with status ``deleted`` so that its version keeps
+growing; the record's per-user state is guarded by that version (see ``RecordRepo``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.errors import OperationFailure
+
+from feedbackql_server.errors import Conflict
+from feedbackql_server.storage.busy import retry_when_busy
+from feedbackql_server.storage.duplicates import is_duplicate_key
+from feedbackql_server.storage.lookups import find_each
+
+Doc = dict[str, Any]
+ACTIVE = ["submitted", "draft", "discarded"]
+DELETED = "deleted"
+DELETE_CONCURRENCY = 16
+
+
+class ResponseRepo:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+        self.collection = collection
+
+    @retry_when_busy
+    async def write(
+        self,
+        *,
+        record_id: ObjectId,
+        dataset_id: ObjectId,
+        bucket: str,
+        user_id: ObjectId,
+        status: str,
+        values: Doc,
+        expected_version: int | None,
+    ) -> Doc:
+        """Create or replace the user's response; the stored document after the write.
+
+        ``expected_version`` (when given) must equal the current version, 0 meaning "no
+        response yet"; otherwise ``Conflict``.
+        """
+        now = datetime.now(UTC)
+        key = {"record_id": record_id, "user_id": user_id}
+        update: Doc = {
+            "$set": {"status": status, "values": values, "updated_at": now, "dataset_id": dataset_id,
+                     "bucket": bucket},
+            "$inc": {"version": 1},
+            "$setOnInsert": {"created_at": now},
+        }
+        if expected_version is None:
+            selector: Doc = key
+        elif expected_version == 0:
+            selector = {**key, "status": DELETED}
+        else:
+            selector = {**key, "version": expected_version, "status": {"$in": ACTIVE}}
+        upsert = expected_version in (None, 0)
+        for _attempt in range(2):
+            try:
+                doc = await self.collection.find_one_and_update(
+                    selector, update, upsert=upsert, return_document=ReturnDocument.AFTER
+                )
+            except OperationFailure as exc:
+                if not is_duplicate_key(exc):
+                    raise
+                # Two first writes raced; the loser either retries as an update or, when it
+                # expected no response to exist, has lost the race.
+                if expected_version == 0:
+                    break
+                continue
+            if doc is not None:
+                return doc
+            break
+        raise Conflict(
+            f"the response changed since version {expected_version}; reload it and try again",
+        )
+
+    async def all_of_record(self, record_id: ObjectId) -> list[Doc]:
+        """Every response document of the record, deleted ones included (they carry versions)."""
+        return await self.collection.find({"record_id": record_id}).to_list()
+
+    async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+        """The user's live response to the record, if any."""
+        return await self.collection.find_one(
+            {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}})
+
+    async def for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
+        docs = await find_each(self.collection, "record_id", record_ids, {"status": {"$in": ACTIVE}})
+        return sorted(docs, key=lambda doc: doc["_id"])
+
+    @retry_when_busy
+    async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+        return await self.collection.find_one_and_update(
+            {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},
+            {"$set": {"status": DELETED, "values": {}, "updated_at": datetime.now(UTC)},
+             "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def delete_for_records(self, record_ids: Sequence[ObjectId]) -> None:
+        """One delete per record: a ``$in`` reads the whole collection on FerretDB."""
+        gate = asyncio.Semaphore(DELETE_CONCURRENCY)
+
+        async def delete(record_id: ObjectId) -> None:
+            async with gate:
+                await self.collection.delete_many({"record_id": record_id})
+
+        await asyncio.gather(*(delete(record_id) for record_id in record_ids))
+
+    async def delete_dataset(self, dataset_id: ObjectId) -> None:
+        await self.collection.delete_many({"dataset_id": dataset_id})
+
+    async def in_buckets(self, records: Sequence[Doc], *, submitted_only: bool = False) -> list[Doc]:
+        """Live (or only submitted) responses of ``records``, oldest first, read one bucket
+        at a time: a page of records costs a lookup or two, not one per record. A response
+        keeps its record's bucket (``buckets.py``)."""
+        wanted = {record["_id"] for record in records}
+        status: Doc = {"status": "submitted"} if submitted_only else {"status": {"$in": ACTIVE}}
+        docs = await find_each(self.collection, "bucket", [record["bucket"] for record in records], status)
+        return sorted((doc for doc in docs if doc["record_id"] in wanted),
+                      key=lambda doc: (doc["updated_at"], doc["_id"]))
+
+    def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[Doc]:
+        """Submitted answers to one question, grouped by record (and oldest first within it),
+        with only what agreement needs: streamed, never held whole."""
+        return self.collection.find(
+            {"dataset_id": dataset_id, "status": "submitted", f"values.{question}": {"$exists": True}},
+            {"record_id": 1, "user_id": 1, f"values.{question}": 1},
+        ).sort([("record_id", 1), ("updated_at", 1), ("_id", 1)])

@@ -1,0 +1,50 @@
+"""The database handle and one repository per collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from feedbackql_server.storage.datasets import DatasetRepo
+from feedbackql_server.storage.indexes import ensure_indexes
+from feedbackql_server.storage.intents import IntentRepo
+from feedbackql_server.storage.layout import migrate
+from feedbackql_server.storage.locks import RecordLocks
+from feedbackql_server.storage.queue import QueueRepo
+from feedbackql_server.storage.records import RecordRepo
+from feedbackql_server.storage.responses import ResponseRepo
+from feedbackql_server.storage.uncancellable import Uncancellable
+from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
+
+
+class Storage:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+        self.users = UserRepo(db["users"])
+        self.workspaces = WorkspaceRepo(db["workspaces"])
+        self.datasets = DatasetRepo(db["datasets"])
+        self.record_locks = RecordLocks()
+        self.records = RecordRepo(db["records"], self.record_locks)
+        self.queue = QueueRepo(db["records"])
+        self.responses = ResponseRepo(db["responses"])
+        self.intents = IntentRepo(db["intents"])
+        self.uncancellable = Uncancellable()
+
+    async def prepare(self) -> None:
+        build = await self.db.client.admin.command("buildInfo")
+        ferretdb = "ferretdbVersion" in build
+        await ensure_indexes(self.db, unique_only=ferretdb)
+        await migrate(self.db)
+        self.queue.compare_and_set = not ferretdb
+
+    async def close(self) -> None:
+        """Let writes that must finish do so; the caller then closes the client."""
+        await self.uncancellable.drain()
+
+    async def ping(self) -> bool:
+        try:
+            await self.db.command("ping")
+        except Exception:
+            return False
+        return True

@@ -1,1 +1,0 @@
-"""The Python SDK, re-exported as ``feedbackql``: ``import feedbackql as fb``."""
