@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from feedbackql_server.api.context import Context
+from feedbackql_server.errors import NotFound
 from feedbackql_server.ids import parse_id
 from feedbackql_server.policy import datasets, records, workspaces
 
@@ -33,3 +34,10 @@ async def record(ctx: Context, ref: str) -> tuple[Doc, Doc]:
     dataset_doc = await ctx.loaders.datasets.load(doc["dataset_id"]) if doc else None
     return records.readable(ctx.caller, doc, dataset_doc, ref)
 
+
+
+def present(doc: Doc | None, what: str) -> Doc:
+    """A related document; it may vanish between two reads when its parent is deleted."""
+    if doc is None:
+        raise NotFound(f"the {what} was deleted")
+    return doc

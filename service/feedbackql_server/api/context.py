@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import strawberry
 from bson import ObjectId
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
@@ -152,3 +153,7 @@ class Context:
                 "send a valid API key as 'Authorization: Bearer <key>'"
             )
         return self.current_user
+
+
+Info = strawberry.Info[Context, None]
+"""What resolvers receive: the request's ``Context`` as ``info.context``."""

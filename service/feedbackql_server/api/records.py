@@ -1,32 +1,136 @@
-"""Resolving the ``records`` connection: filter translation, paging, edges."""
+"""GraphQL types for records and the ``records`` connection: filter translation, paging, edges."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
+from bson import ObjectId
+from strawberry.scalars import JSON
 
-from feedbackql_server.api import access, cursors
-from feedbackql_server.api.context import Context
-from feedbackql_server.api.enums import RecordSortField, SortDirection
+from feedbackql_server.api import access, cursors, resolvers
+from feedbackql_server.api.context import Context, Info
+from feedbackql_server.api.enums import RecordSortField, RecordStatus, SortDirection
 from feedbackql_server.api.inputs import RecordFilter, RecordSort
+from feedbackql_server.api.kind_interfaces import Value
+from feedbackql_server.api.kind_types import KindTypes
+from feedbackql_server.api.responses import Response
 from feedbackql_server.domain import progress
 from feedbackql_server.errors import Invalid
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import datasets as policy_datasets
+from feedbackql_server.policy import records as policy_records
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.safety import check_storable
 from feedbackql_server.storage.records import MetadataCondition, RecordOrder, RecordQuery
 
 if TYPE_CHECKING:
-    from feedbackql_server.api.types import OutputTypes
+    from feedbackql_server.api.datasets import Dataset
+
+Doc = dict[str, Any]
 
 
 @strawberry.type
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+@strawberry.type
+class Suggestion:
+    question: str
+    value: Value
+    json: JSON = strawberry.field(description="The value as stored: for clients that do not know the kind.")
+    score: float | None
+    agent: str | None
+
+
+@strawberry.type
+class Record:
+    id: strawberry.ID
+    external_id: str | None
+    fields: JSON
+    metadata: JSON
+    status: RecordStatus
+    suggestions: list[Suggestion]
+    created_at: datetime
+    updated_at: datetime
+    dataset_id: strawberry.Private[Any]
+    leases: strawberry.Private[list[Doc]]
+
+    @resolvers.field(description="When your lease on this record (from nextRecords) ends.")
+    def my_lease_expires_at(self, info: Info) -> datetime | None:
+        user_key = str(info.context.caller.id)
+        return next((lease["until"] for lease in self.leases
+                     if lease["user"] == user_key and lease["until"] > datetime.now(UTC)), None)
+
+    @resolvers.field(description="All responses for owners and admins; annotators see their own.")
+    async def responses(self, info: Info) -> list[Response]:
+        docs = await info.context.loaders.responses.load(ObjectId(str(self.id)))
+        kinds = info.context.kinds
+        return [Response.of(doc, kinds) for doc in policy_responses.visible(info.context.caller, docs)]
+
+    @strawberry.field
+    async def dataset(self, info: Info) -> Annotated[Dataset, strawberry.lazy("feedbackql_server.api.datasets")]:
+        # Imported here: records name their dataset, and datasets page their records.
+        from feedbackql_server.api.datasets import Dataset
+
+        doc = access.present(await info.context.loaders.datasets.load(self.dataset_id), "dataset")
+        return Dataset.of(doc, info.context.kinds, info.context.caller)
+
+    @classmethod
+    def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:
+        metadata = policy_records.visible_metadata(doc.get("metadata") or {}, hidden_metadata)
+        return cls(
+            id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
+            fields=doc["fields"], metadata=cast(JSON, metadata),
+            status=RecordStatus(doc["status"]),
+            suggestions=[Suggestion(question=s["question"], json=s["value"],
+                                    value=kinds.values.stored_to_output(s),
+                                    score=s.get("score"), agent=s.get("agent"))
+                         for s in doc.get("suggestions", [])],
+            created_at=doc["created_at"], updated_at=doc["updated_at"],
+            dataset_id=doc["dataset_id"], leases=doc.get("leases", []),
+        )
+
+
+@strawberry.type
+class RecordEdge:
+    cursor: str
+    node: Record
+
+
+@strawberry.type
+class RecordConnection:
+    edges: list[RecordEdge]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @resolvers.field(description="Records matching the filter, over all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+@strawberry.type(description="A record that could not be added, by its index in the batch.")
+class RecordError:
+    index: int
+    code: str
+    message: str
+
+
+@strawberry.type
+class AddRecordsPayload:
+    created: int
+    updated: int
+    errors: list[RecordError]
+
+
+@strawberry.type
+class DeleteRecordsPayload:
+    deleted: int
+    ids: list[strawberry.ID]
 
 
 def record_query(dataset_id: Any, where: RecordFilter | None, caller: Caller,
@@ -80,14 +184,13 @@ async def _total(ctx: Context, dataset: Any, query: RecordQuery) -> int:
 
 async def records_page(
     ctx: Context,
-    types: OutputTypes,
     dataset_id: str,
     where: RecordFilter | None,
     sort: RecordSort | None,
     first: int,
     after: str | None,
     answered_as: str | None = None,
-) -> Any:
+) -> RecordConnection:
     """A page of the dataset's records; with ``answered_as`` (a response status), only the
     records the caller has a response of that status to."""
     limit = ctx.settings.max_page_size
@@ -102,9 +205,9 @@ async def records_page(
     query = record_query(dataset["_id"], where, ctx.caller, hidden, mine)
     keyset = cursors.decode(order, after) if after else None
     page, has_next = await ctx.storage.records.page(query, order, keyset, first, dataset.get("next_seq", 0))
-    edges = [types.RecordEdge(cursor=cursors.encode(order, doc), node=types.record(doc, hidden))
+    edges = [RecordEdge(cursor=cursors.encode(order, doc), node=Record.of(doc, ctx.kinds, hidden))
              for doc in page]
-    return types.RecordConnection(
+    return RecordConnection(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next,
                            end_cursor=edges[-1].cursor if edges else None),

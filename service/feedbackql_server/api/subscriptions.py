@@ -8,10 +8,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from feedbackql_server.api import access
-from feedbackql_server.api.context import Context
+from feedbackql_server.api import access, resolvers
+from feedbackql_server.api.context import Context, Info
 from feedbackql_server.api.distribution import DatasetProgress, ResponseChange
-from feedbackql_server.api.types import Info
 from feedbackql_server.domain import progress
 from feedbackql_server.errors import Unauthenticated
 from feedbackql_server.policy import responses as policy_responses
@@ -39,7 +38,7 @@ class AccessCheck:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description=(
+    @resolvers.subscription(description=(
         "A progress snapshot now, then a new one whenever responses change (at most one per "
         "FEEDBACKQL_PROGRESS_INTERVAL_SECONDS)."))
     async def dataset_progress(
@@ -58,7 +57,7 @@ class Subscription:
                 current = await ctx.storage.datasets.get(dataset["_id"]) or dataset
                 yield DatasetProgress.of(await progress.dataset_progress(ctx.storage, current))
 
-    @strawberry.subscription(description="Responses written or deleted; annotators get only their own.")
+    @resolvers.subscription(description="Responses written or deleted; annotators get only their own.")
     async def response_changes(
         self, info: Info, dataset_id: strawberry.ID
     ) -> AsyncGenerator[ResponseChange, None]:

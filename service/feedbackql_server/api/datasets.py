@@ -1,0 +1,192 @@
+"""GraphQL types for datasets: their configuration, the installed kinds, and progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from feedbackql_server.api import access, resolvers
+from feedbackql_server.api.context import Info
+from feedbackql_server.api.distribution import AnnotatorProgress, DatasetProgress
+from feedbackql_server.api.enums import AgreementLevel, DatasetStatus, MetadataPropertyKind
+from feedbackql_server.api.inputs import RecordFilter, RecordSort
+from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSettings, UnavailableKindSettings
+from feedbackql_server.api.kind_types import KindFamily, KindTypes
+from feedbackql_server.api.records import RecordConnection, records_page
+from feedbackql_server.api.users import Workspace
+from feedbackql_server.domain import progress
+from feedbackql_server.domain.config import read_item
+from feedbackql_server.kinds.registry import RegisteredKind
+from feedbackql_server.policy import Caller
+from feedbackql_server.policy import datasets as policy_datasets
+
+Doc = dict[str, Any]
+
+
+@strawberry.type
+class Distribution:
+    min_submitted: int
+
+
+@strawberry.type
+class MetadataProperty:
+    name: str
+    title: str
+    kind: MetadataPropertyKind
+    values: list[str] | None
+    min: float | None
+    max: float | None
+    visible_for_annotators: bool
+
+    @classmethod
+    def of(cls, doc: Doc) -> MetadataProperty:
+        return cls(name=doc["name"], title=doc["title"], kind=MetadataPropertyKind(doc["kind"]),
+                   values=doc.get("values"), min=doc.get("min"), max=doc.get("max"),
+                   visible_for_annotators=doc.get("visible_for_annotators", True))
+
+
+@strawberry.type(description="An installed field kind.")
+class FieldType:
+    name: str
+    description: str
+    plugin: str
+    version: str
+    settings_schema: JSON
+    value_schema: JSON
+
+    @classmethod
+    def of(cls, entry: RegisteredKind[Any]) -> FieldType:
+        kind = entry.kind
+        return cls(name=kind.name, description=kind.description, plugin=entry.plugin,
+                   version=entry.version, settings_schema=kind.settings_schema(),
+                   value_schema=kind.value_schema())
+
+
+@strawberry.type(description="An installed question kind.")
+class QuestionType(FieldType):
+    agreement: AgreementLevel
+    strategies: list[str]
+
+    @classmethod
+    def of(cls, entry: RegisteredKind[Any]) -> QuestionType:
+        base = FieldType.of(entry)
+        return cls(**vars(base), agreement=AgreementLevel(entry.kind.agreement.value),
+                   strategies=list(entry.kind.strategies))
+
+
+@strawberry.type
+class Field:
+    name: str
+    title: str
+    required: bool
+    kind: str
+    settings: FieldSettings
+    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
+                                                       "know the kind.")
+    available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
+                                                   "cannot read the stored settings.")
+
+    @classmethod
+    def of(cls, doc: Doc, kinds: KindTypes) -> Field:
+        settings, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]), doc)
+        return cls(name=doc["name"], title=doc["title"], required=doc["required"], kind=doc["kind"],
+                   settings=settings, settings_json=doc["settings"], available=available)
+
+
+@strawberry.type
+class Question:
+    name: str
+    title: str
+    description: str | None
+    required: bool
+    kind: str
+    settings: QuestionSettings
+    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
+                                                       "know the kind.")
+    available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
+                                                   "cannot read the stored settings: it is then read-only, "
+                                                   "and answers to it are kept.")
+
+    @classmethod
+    def of(cls, doc: Doc, kinds: KindTypes) -> Question:
+        settings, available = _settings(kinds.question_settings, kinds.registry.questions.get(doc["kind"]), doc)
+        return cls(name=doc["name"], title=doc["title"], description=doc.get("description"),
+                   required=doc["required"], kind=doc["kind"], settings=settings,
+                   settings_json=doc["settings"], available=available)
+
+
+@strawberry.type
+class Dataset:
+    id: strawberry.ID
+    name: str
+    guidelines: str | None
+    status: DatasetStatus
+    fields: list[Field]
+    questions: list[Question]
+    metadata_properties: list[MetadataProperty] = strawberry.field(
+        description="For annotators, without the properties hidden from them.")
+    distribution: Distribution
+    allow_extra_metadata: bool
+    created_at: datetime
+    updated_at: datetime
+    workspace_id: strawberry.Private[Any]
+    stored: strawberry.Private[Doc]
+
+    @strawberry.field
+    async def workspace(self, info: Info) -> Workspace:
+        doc = await info.context.loaders.workspaces.load(self.workspace_id)
+        return Workspace.of(access.present(doc, "workspace"))
+
+    @resolvers.field(description="The dataset's records, a page at a time (first <= 1000).")
+    async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
+                      first: int = 50, after: str | None = None) -> RecordConnection:
+        return await records_page(info.context, self.id, filter, sort, first, after)
+
+    @resolvers.field(description="The dataset's progress (read from its counters: cheap on a list of "
+                                  "datasets).")
+    async def progress(self, info: Info) -> DatasetProgress:
+        return DatasetProgress.of(await progress.dataset_progress(info.context.storage, self.stored))
+
+    @resolvers.field(description="Your own answers to the dataset and what is left for you.")
+    async def my_progress(self, info: Info) -> AnnotatorProgress:
+        figures = await progress.own_progress(info.context.storage, info.context.caller, self.stored)
+        figures.username = info.context.user["username"]
+        return AnnotatorProgress.of(figures)
+
+    @classmethod
+    def of(cls, doc: Doc, kinds: KindTypes, caller: Caller) -> Dataset:
+        """The dataset as ``caller`` may see it (hidden metadata properties left out)."""
+        hidden = policy_datasets.hidden_metadata(caller, doc)
+        return cls(
+            id=strawberry.ID(str(doc["_id"])), name=doc["name"], guidelines=doc.get("guidelines"),
+            status=DatasetStatus(doc["status"]),
+            fields=[Field.of(f, kinds) for f in doc["fields"]],
+            questions=[Question.of(q, kinds) for q in doc["questions"]],
+            metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]
+                                 if p["name"] not in hidden],
+            distribution=Distribution(min_submitted=doc["distribution"]["min_submitted"]),
+            allow_extra_metadata=doc.get("allow_extra_metadata", True),
+            created_at=doc["created_at"], updated_at=doc["updated_at"],
+            workspace_id=doc["workspace_id"], stored=doc,
+        )
+
+
+async def datasets_in(info: Info, workspace_ref: str) -> list[Dataset]:
+    """The datasets of a workspace that the caller may see."""
+    ctx = info.context
+    workspace = await access.workspace(ctx, workspace_ref)
+    docs = await ctx.storage.datasets.in_workspaces([workspace["_id"]])
+    return [Dataset.of(doc, ctx.kinds, ctx.caller) for doc in docs if policy_datasets.visible(ctx.caller, doc)]
+
+
+def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: Doc) -> tuple[Any, bool]:
+    """The settings output of a field or question, read (and migrated) by its installed kind,
+    and whether it could be; an ``UnavailableKindSettings`` when it cannot be."""
+    installed = entry.version if entry is not None else None
+    parsed, problem = read_item(entry.kind if entry is not None else None, item, installed)
+    if problem is not None:
+        return UnavailableKindSettings(kind=item["kind"], reason=problem.reason), False
+    return family.to_output(item["kind"], parsed.model_dump(mode="json", by_alias=True)), True
