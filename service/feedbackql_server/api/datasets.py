@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from feedbackql_server.api import access, resolvers
-from feedbackql_server.api.context import Info
+from feedbackql_server.api import resolvers
+from feedbackql_server.api.context import Context, Info
 from feedbackql_server.api.distribution import AnnotatorProgress, DatasetProgress
 from feedbackql_server.api.enums import AgreementLevel, DatasetStatus, MetadataPropertyKind
 from feedbackql_server.api.inputs import RecordFilter, RecordSort
@@ -17,11 +17,8 @@ from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSetting
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.users import Workspace
-from feedbackql_server.domain import progress
 from feedbackql_server.domain.config import read_item
 from feedbackql_server.kinds.registry import RegisteredKind
-from feedbackql_server.policy import Caller
-from feedbackql_server.policy import datasets as policy_datasets
 
 Doc = dict[str, Any]
 
@@ -137,8 +134,7 @@ class Dataset:
 
     @strawberry.field
     async def workspace(self, info: Info) -> Workspace:
-        doc = await info.context.loaders.workspaces.load(self.workspace_id)
-        return Workspace.of(access.present(doc, "workspace"))
+        return Workspace.of(await info.context.session.related("workspace", self.workspace_id))
 
     @resolvers.field(description="The dataset's records, a page at a time (first <= 1000).")
     async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
@@ -148,18 +144,19 @@ class Dataset:
     @resolvers.field(description="The dataset's progress (read from its counters: cheap on a list of "
                                   "datasets).")
     async def progress(self, info: Info) -> DatasetProgress:
-        return DatasetProgress.of(await progress.dataset_progress(info.context.storage, self.stored))
+        return DatasetProgress.of(await info.context.session.dataset_progress(self.stored))
 
     @resolvers.field(description="Your own answers to the dataset and what is left for you.")
     async def my_progress(self, info: Info) -> AnnotatorProgress:
-        figures = await progress.own_progress(info.context.storage, info.context.caller, self.stored)
-        figures.username = info.context.user["username"]
-        return AnnotatorProgress.of(figures)
+        return AnnotatorProgress.of(await info.context.session.own_progress(self.stored))
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes, caller: Caller) -> Dataset:
-        """The dataset as ``caller`` may see it (hidden metadata properties left out)."""
-        hidden = policy_datasets.hidden_metadata(caller, doc)
+    def seen_by(cls, doc: Doc, ctx: Context) -> Dataset:
+        """The dataset as the caller may see it (hidden metadata properties left out)."""
+        return cls.of(doc, ctx.kinds, ctx.session.hidden_metadata(doc))
+
+    @classmethod
+    def of(cls, doc: Doc, kinds: KindTypes, hidden: frozenset[str]) -> Dataset:
         return cls(
             id=strawberry.ID(str(doc["_id"])), name=doc["name"], guidelines=doc.get("guidelines"),
             status=DatasetStatus(doc["status"]),
@@ -176,10 +173,7 @@ class Dataset:
 
 async def datasets_in(info: Info, workspace_ref: str) -> list[Dataset]:
     """The datasets of a workspace that the caller may see."""
-    ctx = info.context
-    workspace = await access.workspace(ctx, workspace_ref)
-    docs = await ctx.storage.datasets.in_workspaces([workspace["_id"]])
-    return [Dataset.of(doc, ctx.kinds, ctx.caller) for doc in docs if policy_datasets.visible(ctx.caller, doc)]
+    return [Dataset.seen_by(doc, info.context) for doc in await info.context.session.datasets_in(workspace_ref)]
 
 
 def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: Doc) -> tuple[Any, bool]:

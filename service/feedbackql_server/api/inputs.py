@@ -15,6 +15,7 @@ from feedbackql_server.api.enums import (
     SortDirection,
 )
 from feedbackql_server.domain import config as cfg
+from feedbackql_server.domain.listing import MetadataCriterion, RecordCriteria
 
 
 @strawberry.input
@@ -80,6 +81,17 @@ class RecordFilter:
     text: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the record's field texts."
     )
+
+    def criteria(self) -> RecordCriteria:
+        return RecordCriteria(
+            status=self.status.value if self.status else None,
+            response_statuses=[s.value for s in self.response_status or []],
+            my_response_statuses=[s.value for s in self.my_response_status or []],
+            metadata=[MetadataCriterion(name=m.name, values=m.values, ge=m.ge, le=m.le)
+                      for m in self.metadata or []],
+            external_ids=self.external_ids,
+            text=self.text,
+        )
 
 
 @strawberry.input

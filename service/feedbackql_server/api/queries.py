@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from feedbackql_server.api import access, resolvers, training
+from feedbackql_server.api import resolvers, training
 from feedbackql_server.api.context import Info
 from feedbackql_server.api.datasets import Dataset, FieldType, QuestionType, datasets_in
 from feedbackql_server.api.distribution import AnnotatorProgress, DatasetProgress
 from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.records import Record, RecordConnection, records_page
 from feedbackql_server.api.users import User, Workspace
-from feedbackql_server.domain import members, progress
-from feedbackql_server.policy import datasets as policy_datasets
-from feedbackql_server.policy import workspaces as policy_workspaces
 
 
 @strawberry.type
@@ -24,18 +21,15 @@ class Query:
 
     @resolvers.field(description="Owners: every user; admins: members of their workspaces.")
     async def users(self, info: Info) -> list[User]:
-        docs = await members.visible_users(info.context.storage, info.context.caller)
-        return [User.of(doc) for doc in docs]
+        return [User.of(doc) for doc in await info.context.session.visible_users()]
 
     @resolvers.field(description="The workspaces you belong to (owners: all).")
     async def workspaces(self, info: Info) -> list[Workspace]:
-        ids = policy_workspaces.visible_ids(info.context.caller)
-        return [Workspace.of(doc) for doc in await info.context.storage.workspaces.listed(ids)]
+        return [Workspace.of(doc) for doc in await info.context.session.visible_workspaces()]
 
     @strawberry.field
     async def dataset(self, info: Info, id: strawberry.ID) -> Dataset:
-        ctx = info.context
-        return Dataset.of(await access.dataset(ctx, id), ctx.kinds, ctx.caller)
+        return Dataset.seen_by(await info.context.session.dataset(id), info.context)
 
     @strawberry.field
     async def datasets(self, info: Info, workspace_id: strawberry.ID) -> list[Dataset]:
@@ -44,8 +38,8 @@ class Query:
     @strawberry.field
     async def record(self, info: Info, id: strawberry.ID) -> Record:
         ctx = info.context
-        doc, dataset = await access.record(ctx, id)
-        return Record.of(doc, ctx.kinds, policy_datasets.hidden_metadata(ctx.caller, dataset))
+        doc, dataset = await ctx.session.record(id)
+        return Record.of(doc, ctx.kinds, ctx.session.hidden_metadata(dataset))
 
     @resolvers.field(description="Records of a dataset, a page at a time (first <= 1000).")
     async def records(self, info: Info, dataset_id: strawberry.ID, filter: RecordFilter | None = None,
@@ -59,15 +53,12 @@ class Query:
 
     @strawberry.field
     async def dataset_progress(self, info: Info, dataset_id: strawberry.ID) -> DatasetProgress:
-        dataset = await access.dataset(info.context, dataset_id)
-        return DatasetProgress.of(await progress.dataset_progress(info.context.storage, dataset))
+        session = info.context.session
+        return DatasetProgress.of(await session.dataset_progress(await session.dataset(dataset_id)))
 
     @resolvers.field(description="Per labeler; annotators see only themselves.")
     async def annotator_progress(self, info: Info, dataset_id: strawberry.ID) -> list[AnnotatorProgress]:
-        ctx = info.context
-        dataset = await access.dataset(ctx, dataset_id)
-        rows = await progress.annotator_progress(ctx.storage, ctx.caller, dataset)
-        return [AnnotatorProgress.of(row) for row in rows]
+        return [AnnotatorProgress.of(row) for row in await info.context.session.annotator_progress(dataset_id)]
 
     @resolvers.field(description="Each record's submitted answers to a question combined by a "
                                   "strategy of its kind (owners and admins).")

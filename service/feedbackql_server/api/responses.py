@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from feedbackql_server.api.access import present
 from feedbackql_server.api.context import Info
 from feedbackql_server.api.enums import ResponseStatus
 from feedbackql_server.api.kind_interfaces import Value
@@ -37,7 +36,7 @@ class Response:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.of(present(await info.context.loaders.users.load(self.user_id), "user"))
+        return User.of(await info.context.session.related("user", self.user_id))
 
     @classmethod
     def of(cls, doc: Doc, kinds: KindTypes) -> Response:

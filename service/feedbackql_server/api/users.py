@@ -42,10 +42,7 @@ class User:
 
     @resolvers.field(description="Workspaces of this user that you can see.")
     async def workspaces(self, info: Info) -> list[Workspace]:
-        caller = info.context.caller
-        ids = [w for w in self.workspace_ids if caller.member_of(w)]
-        docs = await info.context.loaders.workspaces.load_many(ids)
-        return [Workspace.of(doc) for doc in docs if doc is not None]
+        return [Workspace.of(doc) for doc in await info.context.session.workspaces_of(self.workspace_ids)]
 
     @classmethod
     def of(cls, doc: Doc) -> User:
