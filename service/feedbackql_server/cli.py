@@ -16,7 +16,7 @@ from typing import Any
 
 import platformdirs
 
-from feedbackql import transfer
+from feedbackql import FeedbackQLError, transfer
 from feedbackql.transfer import TransferError
 from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         print(build_ferretdb())
         return 0
-    except (PluginError, DatabaseUnavailable, TransferError) as exc:
+    except (PluginError, DatabaseUnavailable, TransferError, FeedbackQLError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
 

@@ -88,9 +88,7 @@ class Context:
     def require_user(self) -> Doc:
         """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""
         if self.current_user is None:
-            raise Unauthenticated(
-                "send a valid API key as 'Authorization: Bearer <key>'"
-            )
+            raise Unauthenticated(Unauthenticated.MISSING_KEY)
         return self.current_user
 
 

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Context, Info
 from feedbackql_server.api.distribution import AnnotatorProgress, DatasetProgress
-from feedbackql_server.api.enums import AgreementLevel, DatasetStatus, MetadataPropertyKind
+from feedbackql_server.api.enums import Agreement, DatasetStatus, MetadataPropertyKind
 from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSettings, UnavailableKindSettings
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
@@ -64,13 +64,13 @@ class FieldType:
 
 @strawberry.type(description="An installed question kind.")
 class QuestionType(FieldType):
-    agreement: AgreementLevel
+    agreement: Agreement
     strategies: list[str]
 
     @classmethod
     def of(cls, entry: RegisteredKind[Any]) -> QuestionType:
         base = FieldType.of(entry)
-        return cls(**vars(base), agreement=AgreementLevel(entry.kind.agreement.value),
+        return cls(**vars(base), agreement=entry.kind.agreement,
                    strategies=list(entry.kind.strategies))
 
 

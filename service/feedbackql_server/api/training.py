@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from feedbackql_server.api.context import Context
-from feedbackql_server.api.enums import AgreementLevel
+from feedbackql_server.api.enums import Agreement
 from feedbackql_server.api.records import PageInfo
 from feedbackql_server.domain import cursors
 from feedbackql_server.domain.listing import RecordOrder
@@ -52,7 +52,7 @@ class AnnotatorAgreement:
 @strawberry.type
 class AgreementReport:
     question: str
-    level: AgreementLevel
+    level: Agreement
     alpha: float | None = strawberry.field(description="Krippendorff's alpha; null when undefined.")
     records: int = strawberry.field(description="Records with at least two submitted answers.")
     pairs: int = strawberry.field(description="Pairs of answers compared.")
@@ -93,7 +93,7 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
 async def agreement_report(ctx: Context, dataset_id: str, question: str) -> AgreementReport:
     report = await ctx.session.agreement(dataset_id, question)
     return AgreementReport(
-        question=report.question, level=AgreementLevel(report.level.value), alpha=report.alpha,
+        question=report.question, level=report.level, alpha=report.alpha,
         records=report.records, pairs=report.pairs,
         annotators=[AnnotatorAgreement(user_id=strawberry.ID(str(a.user_id)), answers=a.answers,
                                        agreement_with_majority=a.agreement_with_majority)
