@@ -14,11 +14,8 @@ import strawberry
 
 from feedbackql_server.api.model_types import Converter, TypeFactory
 from feedbackql_server.kinds.base import Kind
+from feedbackql_server.kinds.names import pascal
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
-
-
-def pascal(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 @strawberry.type(description="Settings of a kind this server cannot use now (its plugin is not "

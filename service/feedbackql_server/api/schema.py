@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import DuplicatedTypeName
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -56,7 +57,10 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
         raise PluginError(str(exc)) from exc
     types = build_output_types(kinds)
     inputs = build_input_types(kinds)
-    return _schema(settings, kinds, build_query(types), build_mutation(types, inputs))
+    try:
+        return _schema(settings, kinds, build_query(types), build_mutation(types, inputs))
+    except DuplicatedTypeName as exc:  # the registry checks names up front; this is the backstop
+        raise PluginError(f"a plugin's GraphQL type clashes with another type: {exc}") from exc
 
 
 def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -> FeedbackSchema:
