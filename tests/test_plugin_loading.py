@@ -51,7 +51,7 @@ def test_a_hook_with_an_extra_argument_is_a_plugin_error() -> None:
     def feedbackql_question_types(dataset: Any) -> list[Any]:
         return []
 
-    with pytest.raises(PluginError, match=r"^plugin 'extra_arg' \(distribution in-process unknown\): .*dataset"):
+    with pytest.raises(PluginError, match=r"^plugin 'extra_arg' \(registered in-process\): .*dataset"):
         load(plugin("extra_arg", function=feedbackql_question_types))
 
 
@@ -72,6 +72,20 @@ def test_a_nested_model_named_like_another_plugins_model_names_both_plugins() ->
 
     with pytest.raises(PluginError, match=r"plugin 'second'.*'Point', which plugin 'first' .* already adds"):
         load(plugin("first", kind_with("one", "Point")), plugin("second", kind_with("two", "Point")))
+
+
+def test_two_kinds_cannot_share_a_settings_model() -> None:
+    from feedbackql_plugins.rating_question import RatingQuestionSettings
+
+    shared = type("Shared", (QuestionKind,), {"name": "shared", "value_type": int,
+                                              "settings_model": RatingQuestionSettings})
+    with pytest.raises(PluginError, match=r"plugin 'sharer' .*'shared' has the settings model of kind 'rating' "
+                                          r"\(plugin 'rating_question' .*a subclass will do"):
+        load(plugin("sharer", shared))
+    # Subclasses of a kind without settings get an empty model of their own.
+    child = type("Child", (Thumbs,), {"name": "child"})
+    assert child.settings_model is not Thumbs.settings_model
+    assert {"thumbs", "child"} <= set(load(plugin("family", Thumbs, child)).questions)
 
 
 def test_core_type_names_are_exactly_the_schema_types_no_kind_adds() -> None:

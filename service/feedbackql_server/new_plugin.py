@@ -135,8 +135,9 @@ TESTS = '''
 
     from __future__ import annotations
 
-    from {module} import {prefix}Question
     from feedbackql_server.testing import FeedbackQLClient, check_question_kind
+
+    from {module} import {prefix}Question
 
 
     def test_{module}_keeps_the_contract(feedbackql_client: FeedbackQLClient) -> None:

@@ -51,7 +51,8 @@ class Kind:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not hasattr(cls, "settings_model"):
+        inherited = getattr(cls, "settings_model", None)
+        if "settings_model" not in vars(cls) and (inherited is None or inherited.__base__ is NoSettings):
             # One model per kind: GraphQL types are derived per model, so two settings-less
             # kinds must not share one.
             cls.settings_model = type(f"{cls.__name__}Settings", (NoSettings,), {"__doc__": NoSettings.__doc__})

@@ -22,6 +22,7 @@ from feedbackql_server.kinds import hook_checks, hookspecs, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 
 BUILTIN_DISTRIBUTION = "feedbackql-server"
+IN_PROCESS = "in-process"
 KIND_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,49}$")
 
 K = TypeVar("K", bound=Kind)
@@ -40,6 +41,8 @@ class PluginSource:
     version: str
 
     def __str__(self) -> str:
+        if self.distribution == IN_PROCESS:
+            return f"plugin {self.name!r} (registered in-process)"
         return f"plugin {self.name!r} (distribution {self.distribution} {self.version})"
 
 
@@ -94,7 +97,7 @@ def get_plugin_manager(
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", type(plugin).__name__)
         version = str(getattr(plugin, "__version__", "unknown"))
-        _register(pm, plugin, PluginSource(name, "in-process", version), sources)
+        _register(pm, plugin, PluginSource(name, IN_PROCESS, version), sources)
     _check_hook_names(pm, sources)
     return pm, sources
 
@@ -193,7 +196,14 @@ def _add(
 
 def _claim_type_names(category: str, kind_cls: type[Any], source: PluginSource,
                       claims: dict[str, tuple[object, PluginSource]]) -> None:
-    """Refuse a kind whose GraphQL type names are the core's or another model's."""
+    """Refuse a kind whose GraphQL type names are the core's or another model's, or whose
+    settings model is another kind's (its GraphQL types would carry the other kind's name)."""
+    model = kind_cls.settings_model
+    first, first_source = claims.setdefault(f"settings model {id(model)}", (kind_cls, source))
+    if first is not kind_cls:
+        raise PluginError(f"{source}: {category} kind {kind_cls.name!r} has the settings model of kind "
+                          f"{getattr(first, 'name', first)!r} ({first_source}); give each kind a settings "
+                          "model of its own (a subclass will do)")
     owned: list[tuple[str, object]] = [(n, kind_cls) for n in names.kind_type_names(category, kind_cls.name)]
     nested = [m for f in kind_cls.settings_model.model_fields.values() for m in names.nested_models(f.annotation)]
     if category == "question":
