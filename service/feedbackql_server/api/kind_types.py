@@ -22,11 +22,8 @@ from feedbackql_server.api.kind_interfaces import (
 )
 from feedbackql_server.api.model_types import Converter, TypeFactory, TypeNameClash
 from feedbackql_server.kinds.base import Kind
+from feedbackql_server.kinds.names import pascal
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
-
-
-def pascal(name: str) -> str:
-    return name[:1].upper() + name[1:]
 
 
 @dataclass(frozen=True)

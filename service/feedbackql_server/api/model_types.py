@@ -115,6 +115,11 @@ class TypeFactory:
             namespace[field_name] = strawberry.field(
                 name=info.alias or field_name, description=info.description, default=default
             )
+        if not annotations:  # a kind without settings: GraphQL types need a field
+            annotations["empty"] = bool | None
+            namespace["empty"] = strawberry.field(
+                name="empty", default=strawberry.UNSET if is_input else None,
+                description="Leave out (send `{}`): this kind has no settings." if is_input else "Always null.")
         namespace["__annotations__"] = annotations
         cls = type(type_name, bases, namespace)
         description = (model.__doc__ or "").strip() or None

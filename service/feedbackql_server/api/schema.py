@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import DuplicatedTypeName
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -56,7 +57,10 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
         raise PluginError(str(exc)) from exc
     # Kind-dependent mutations first: the order the schema has always printed them in.
     mutation = merge_types("Mutation", (build_kind_mutation(build_kind_inputs(kinds)), Mutation))
-    return _schema(settings, kinds, mutation)
+    try:
+        return _schema(settings, kinds, mutation)
+    except DuplicatedTypeName as exc:  # the registry checks names up front; this is the backstop
+        raise PluginError(f"a plugin's GraphQL type clashes with another type: {exc}") from exc
 
 
 def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSchema:
