@@ -180,9 +180,9 @@ async def test_a_kind_without_settings_works_end_to_end(settings: Settings) -> N
                                     "values": [{"question": "ok", "value": {"thumbs": True}}]}})
         assert data["submitResponse"]["values"] == [{"value": {"thumbs": True}}]
         read = await gql("""query($id: ID!) { dataset(id: $id) { questions { settingsJson
-            settings { __typename ... on ThumbsQuestionSettings { empty } } } } }""", {"id": created["id"]})
+            settings { __typename ... on ThumbsQuestionSettings { kind } } } } }""", {"id": created["id"]})
         assert read["dataset"]["questions"] == [
-            {"settingsJson": {}, "settings": {"__typename": "ThumbsQuestionSettings", "empty": None}}]
+            {"settingsJson": {}, "settings": {"__typename": "ThumbsQuestionSettings", "kind": "thumbs"}}]
 
 
 BROKEN = {"bad_response": """
