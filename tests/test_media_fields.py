@@ -103,3 +103,4 @@ async def test_bad_templates_are_refused(gql: GraphQLClient, custom: dict[str, A
         {"name": "card", "settings": {"custom": custom}}]}})
     assert error["extensions"]["code"] == "VALIDATION"
     assert message in error["message"]
+    assert (await gql("query($ws: ID!) { datasets(workspaceId: $ws) { id } }", {"ws": ws}))["datasets"] == []
