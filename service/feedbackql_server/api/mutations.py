@@ -144,7 +144,7 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
         async def publish_dataset(self, info: Info, id: strawberry.ID) -> Dataset:  # type: ignore[valid-type]
             ctx = info.context
             dataset = await access.dataset(ctx, id, manage=True)
-            return types.dataset(await ds.publish_dataset(ctx.storage, dataset["_id"]), ctx.caller)
+            return types.dataset(await ds.publish_dataset(ctx.storage, ctx.registry, dataset["_id"]), ctx.caller)
 
         @strawberry.mutation(description="Delete a dataset with its records and responses.")
         async def delete_dataset(self, info: Info, id: strawberry.ID) -> strawberry.ID:

@@ -123,7 +123,7 @@ async def training_data(ctx: Context, dataset_id: str, task: str, options: Train
     plan = training.plan(ctx.registry, dataset, task, chosen)
     rows: list[Any] = []
     truncated = False
-    async for row in training.stream(ctx.storage, dataset, plan, chosen):
+    async for row in training.stream(ctx.storage, dataset, plan):
         if len(rows) == first:
             truncated = True
             break

@@ -6,6 +6,7 @@ relations resolve lazily, through the request's DataLoaders.
 
 # No `from __future__ import annotations`: the class bodies below refer to local variables.
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -177,6 +178,9 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
         available: bool = strawberry.field(description="False when the kind's plugin is not installed "
                                                        "or cannot read the stored settings: it is then "
                                                        "read-only, and answers to it are kept.")
+        answer_schema: JSON | None = strawberry.field(description=(
+            "A JSON Schema of this question's answers (the ValueInput member of its kind), with its "
+            "settings applied: e.g. an enum of its options. Null when the kind is unavailable."))
 
     class Dataset:
         id: strawberry.ID
@@ -221,8 +225,9 @@ def build_output_types(kinds: KindTypes) -> OutputTypes:
                         for f in doc["fields"]],
                 questions=[Question(name=q["name"], title=q["title"],
                                     description=q.get("description"), required=q["required"],
-                                    kind=q["kind"], settings_json=q["settings"], **_settings(
-                                        kinds.question_settings, kinds.registry.questions.get(q["kind"]), q))
+                                    kind=q["kind"], settings_json=q["settings"],
+                                    answer_schema=_answer_schema(kinds.registry.questions.get(q["kind"]), q),
+                                    **_settings(kinds.question_settings, kinds.registry.questions.get(q["kind"]), q))
                            for q in doc["questions"]],
                 metadata_properties=[MetadataProperty.of(p) for p in doc["metadata_properties"]
                                      if p["name"] not in hidden],
@@ -390,6 +395,19 @@ def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: Doc) 
         return {"settings": UnavailableKindSettings(kind=item["kind"], reason=problem.reason), "available": False}
     settings = parsed.model_dump(mode="json", by_alias=True)
     return {"settings": family.to_output(item["kind"], settings), "available": True}
+
+
+def _answer_schema(entry: RegisteredKind[Any] | None, item: Doc) -> Any:
+    """The question's answer schema from its kind, or None when the kind cannot read it."""
+    parsed, problem = read_item(entry.kind if entry is not None else None, item,
+                                entry.version if entry is not None else None)
+    if problem is not None or entry is None:
+        return None
+    try:
+        return entry.kind.answer_schema(parsed)
+    except Exception:  # the plugin's own code: a generic schema rather than a failed query
+        logging.getLogger("feedbackql_server.plugins").exception("plugin %s: answer_schema failed", entry.plugin)
+        return entry.kind.value_schema()
 
 
 def _present(doc: Doc | None, what: str) -> Doc:

@@ -19,9 +19,11 @@ from pydantic import BaseModel
 
 from feedbackql_server.kinds import hookspecs
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
+from feedbackql_server.kinds.tasks import TrainingTask
 
 BUILTIN_DISTRIBUTION = "feedbackql-server"
 KIND_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,49}$")
+TASK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 K = TypeVar("K", bound=Kind)
 
@@ -37,12 +39,21 @@ class RegisteredKind(Generic[K]):
     version: str
 
 
+@dataclass(frozen=True)
+class RegisteredTask:
+    task: type[TrainingTask]
+    plugin: str
+    version: str
+
+
 @dataclass
 class KindRegistry:
-    """The field and question kinds available to this process, in registration order."""
+    """The field and question kinds and the training tasks available to this process, in
+    registration order."""
 
     fields: dict[str, RegisteredKind[FieldKind]] = field(default_factory=dict)
     questions: dict[str, RegisteredKind[QuestionKind]] = field(default_factory=dict)
+    tasks: dict[str, RegisteredTask] = field(default_factory=dict)
 
     def field_kind(self, name: str) -> FieldKind | None:
         entry = self.fields.get(name)
@@ -99,10 +110,27 @@ def load_registry(
         _add(registry.fields, "field", plugin_name, versions, kind_cls)
     for plugin_name, kind_cls in _collect(pm.hook.feedbackql_question_types, QuestionKind):
         _add(registry.questions, "question", plugin_name, versions, kind_cls)
+    for plugin_name, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask):
+        _add_task(registry.tasks, plugin_name, versions, task_cls)
     return registry
 
 
-def _collect(hook: Any, base: type[Kind]) -> Iterable[tuple[str, type[Any]]]:
+def _add_task(target: dict[str, RegisteredTask], plugin: str, versions: dict[str, str], task_cls: Any) -> None:
+    if not (isinstance(task_cls, type) and issubclass(task_cls, TrainingTask)):
+        raise PluginError(f"plugin {plugin!r}: training task {task_cls!r} is not a subclass of TrainingTask")
+    name = getattr(task_cls, "name", None)
+    if not isinstance(name, str) or not TASK_NAME.match(name):
+        raise PluginError(f"plugin {plugin!r}: training task {task_cls!r} needs a `name` of lowercase "
+                          "letters, digits and '_' (^[a-z][a-z0-9_]*$)")
+    if not task_cls.columns:
+        raise PluginError(f"plugin {plugin!r}: training task {name!r} declares no `columns`")
+    if name in target:
+        raise PluginError(f"plugin {plugin!r}: training task {name!r} is already registered by plugin "
+                          f"{target[name].plugin!r}")
+    target[name] = RegisteredTask(task=task_cls, plugin=plugin, version=versions.get(plugin, "unknown"))
+
+
+def _collect(hook: Any, base: type[Any]) -> Iterable[tuple[str, type[Any]]]:
     for impl in hook.get_hookimpls():
         result: Any = impl.function()
         if not isinstance(result, Sequence) or isinstance(result, str):
