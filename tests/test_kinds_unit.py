@@ -8,6 +8,7 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from feedbackql_plugins.chat_field import ChatField
 from feedbackql_plugins.label_question import LabelQuestion
@@ -18,6 +19,7 @@ from feedbackql_plugins.span_question import SpanQuestion, iob2
 from feedbackql_plugins.text_field import TextField
 from feedbackql_plugins.text_question import TextQuestion
 from feedbackql_server.domain.agreement import Coincidences
+from feedbackql_server.errors import invalid_from_pydantic
 from feedbackql_server.kinds import Agreement, DatasetContext, FieldInfo, Problem, Problems, RecordContext
 from feedbackql_server.kinds.base import Kind
 
@@ -50,6 +52,13 @@ def test_text_kinds() -> None:
     assert (unified.value, unified.disagreement) == ("first", True)
     assert TextQuestion().unify(None, ["first"], "none").value is None
     assert TextQuestion().agreement is Agreement.NONE
+
+
+def test_settings_problems_keep_their_reason() -> None:
+    with pytest.raises(ValidationError) as raised:
+        LabelQuestion().parse_settings({"options": [{"value": "a", "text": "A"}, {"value": "a", "text": "B"}]})
+    error = invalid_from_pydantic(raised.value, ["settings", "label"])
+    assert (error.extensions["path"], error.extensions["reason"]) == (["settings", "label", "options"], "duplicate")
 
 
 def test_rating() -> None:

@@ -17,7 +17,7 @@ TEXT = "Ada in Paris"  # Ada: 0-3, Paris: 7-12
 SPAN = {"span": {"field": "text", "labels": LABELS}}
 ADD_RECORD = """
 mutation($id: ID!, $records: [RecordInput!]!) {
-  addRecords(datasetId: $id, records: $records) { created errors { index code message } }
+  addRecords(datasetId: $id, records: $records) { created errors { index code message problems } }
 }"""
 SUBMIT = """
 mutation($input: ResponseInput!) {
@@ -97,6 +97,9 @@ async def test_answers_and_suggestions_are_checked_against_the_record_text(
     refused = await add(gql, ner["id"], "bad", "Hello!", spans((0, 500, "PER")))
     assert refused["created"] == 0
     assert "beyond the end of the text (6 characters)" in refused["errors"][0]["message"]
+    problem = refused["errors"][0]["problems"][0]
+    assert (problem["path"], problem["reason"], problem["question"]) == (
+        ["suggestions", 0, "value", "span", 0, "end"], "out_of_bounds", "entities")
     accepted = await add(gql, ner["id"], "r1", TEXT, spans((7, 12, "LOC"), (0, 3, "PER")))
     assert accepted == {"created": 1, "errors": []}
     records = await record_ids(gql, ner["id"])

@@ -2,7 +2,10 @@
 
 # No `from __future__ import annotations`: the class body refers to local variables.
 
+from typing import cast
+
 import strawberry
+from strawberry.scalars import JSON
 
 from feedbackql_server.api import access
 from feedbackql_server.api.inputs import CreateUserInput, InputTypes, UpdateDatasetInput
@@ -165,7 +168,8 @@ def build_mutation(types: OutputTypes, inputs: InputTypes) -> type:
             )
             return AddRecordsPayload(
                 created=result.created, updated=result.updated,
-                errors=[RecordError(index=e.index, code=e.code, message=e.message)
+                errors=[RecordError(index=e.index, code=e.code, message=e.message,
+                                    problems=cast(list[JSON], e.problems))
                         for e in result.errors],
             )
 
