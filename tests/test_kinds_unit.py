@@ -19,7 +19,7 @@ from feedbackql_plugins.span_question import SpanQuestion, iob2
 from feedbackql_plugins.text_field import TextField
 from feedbackql_plugins.text_question import TextQuestion
 from feedbackql_server.domain.agreement import Coincidences
-from feedbackql_server.errors import invalid_from_pydantic
+from feedbackql_server.errors import Invalid, all_of, invalid_from_pydantic
 from feedbackql_server.kinds import Agreement, DatasetContext, FieldInfo, Problem, Problems, RecordContext
 from feedbackql_server.kinds.base import Kind
 
@@ -190,3 +190,15 @@ def test_alpha_matches_the_krippendorff_package(units: list[list[Any]], level: A
 def test_alpha_is_undefined_without_pairs_or_variation() -> None:
     assert alpha_of([[1], [2]], Agreement.NOMINAL) is None  # no unit with two values
     assert alpha_of([[1, 1], [1, 1]], Agreement.INTERVAL) is None  # no variation at all
+
+
+def test_many_problems_are_reported_within_bounds() -> None:
+    errors = [Invalid(f"bad {i}", ["values", i], reason="bad", question=f"q{i}") for i in range(150)]
+    combined = all_of(errors)
+    assert combined.extensions["path"] == ["values", 0]
+    assert (combined.extensions["question"], combined.extensions["reason"]) == ("q0", "bad")
+    assert len(combined.extensions["errors"]) == 100
+    assert combined.extensions["unreported"] == 50
+    assert combined.message.startswith("150 problems: values[0]: bad 0; ")
+    assert combined.message.endswith("and 140 more")
+    assert all_of(errors[:1]) is errors[0]

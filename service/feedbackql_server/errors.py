@@ -50,6 +50,12 @@ class PluginFailed(DomainError):
     code = "PLUGIN_ERROR"
 
 
+MAX_REPORTED = 100
+"""Problems listed in one error (a 10,000-span answer could have as many); ``unreported``
+counts the rest."""
+MAX_IN_MESSAGE = 10
+
+
 class Invalid(DomainError):
     """Input that breaks a rule. ``path`` points at the offending part of the input (in the
     schema's names), ``reason`` says why in a word a program can test (``required``,
@@ -66,11 +72,20 @@ class Invalid(DomainError):
         if question is not None:
             details["question"] = question
         entries = [{"message": located, **details}, *more]
-        summary = located if not more else f"{len(entries)} problems: " + "; ".join(e["message"] for e in entries)
-        super().__init__(summary, **details)
+        super().__init__(_summary(entries), **details)
         self.entries = entries
-        self.extensions["errors"] = entries
+        self.extensions["errors"] = entries[:MAX_REPORTED]
+        if len(entries) > MAX_REPORTED:
+            self.extensions["unreported"] = len(entries) - MAX_REPORTED
         self.first = (message, list(path), reason, question)
+
+
+def _summary(entries: Sequence[dict[str, Any]]) -> str:
+    if len(entries) == 1:
+        return str(entries[0]["message"])
+    shown = "; ".join(entry["message"] for entry in entries[:MAX_IN_MESSAGE])
+    rest = f"; and {len(entries) - MAX_IN_MESSAGE} more" if len(entries) > MAX_IN_MESSAGE else ""
+    return f"{len(entries)} problems: {shown}{rest}"
 
 
 def all_of(errors: Sequence[Invalid]) -> Invalid:

@@ -64,7 +64,7 @@ def check_values(
             value = check_answer(registry, config, answer.question, answer.value, path, context)
         except Invalid as error:
             errors.append(error)
-            values[answer.question] = None
+            values[answer.question] = None  # answered, if badly: not also reported as missing
             continue
         values[answer.question] = {"kind": answer.value.kind, "value": value,
                                    "plugin_version": registry.questions[answer.value.kind].version}
