@@ -4,9 +4,8 @@ a fresh database and app per test, and a small GraphQL client."""
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from feedbackql_server.app import create_app
-from feedbackql_server.database.local import local_database
 from feedbackql_server.kinds.registry import KindRegistry, load_registry
 from feedbackql_server.settings import Settings
 
@@ -23,13 +21,10 @@ OWNER_KEY = "owner-test-key"
 
 
 @pytest.fixture(scope="session")
-def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    uri = os.environ.get("MONGODB_URI")
-    if uri:
-        yield uri
-        return
-    with local_database(tmp_path_factory.mktemp("db")) as started:
-        yield started
+def mongodb_uri(feedbackql_database_uri: str) -> str:
+    """MONGODB_URI, or FerretDB started for the session: the server of the testing plugin
+    (feedbackql_server.testing), which the plugin tests under tests/plugins use too."""
+    return feedbackql_database_uri
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from feedbackql_plugins.text_question import TextQuestionSettings
 from feedbackql_server.app import create_app
 from feedbackql_server.kinds import Agreement, QuestionKind, hookimpl
 from feedbackql_server.kinds.registry import load_registry
@@ -85,7 +84,6 @@ class ExplodingQuestion(QuestionKind):
     """A kind whose validation has a bug: stands for any unexpected exception."""
 
     name = "exploding"
-    settings_model = TextQuestionSettings
     value_type = str
     agreement = Agreement.NONE
 

@@ -89,12 +89,11 @@ def test_duplicate_kind_names_the_plugin() -> None:
 
 
 def test_missing_parts_name_the_plugin() -> None:
-    class NoSettings(QuestionKind):
+    class NoValue(QuestionKind):
         name = "broken"
-        value_type = int
 
-    with pytest.raises(PluginError, match=r"plugin 'half_done'.*settings_model"):
-        load_registry(builtin_only=True, extra_plugins=[_plugin("half_done", NoSettings)])
+    with pytest.raises(PluginError, match=r"plugin 'half_done'.*value_type"):
+        load_registry(builtin_only=True, extra_plugins=[_plugin("half_done", NoValue)])
 
 
 def test_not_a_kind_names_the_plugin() -> None:

@@ -20,5 +20,6 @@ def test_contract_names_are_present(builtin_registry: KindRegistry) -> None:
                  "input ResponseValueInput", "input ValueInput @oneOf", "input RankInput",
                  "input CreateUserInput", "input RecordFilter", "enum DatasetStatus",
                  "enum RecordStatus", "enum ResponseStatus", "enum Role",
-                 "union Value = ", "union QuestionSettings = ", "union FieldSettings = "):
+                 "interface Value {", "interface QuestionSettings {", "interface FieldSettings {",
+                     "type RatingValue implements Value {", "type UnavailableValue implements Value {"):
         assert name in sdl, name

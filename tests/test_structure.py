@@ -31,3 +31,72 @@ def test_the_checker_sees_imports() -> None:
     """Guards the boundary test above from passing on an empty walk."""
     modules = {module for _, module in imported_modules(ROOT / "client" / "feedbackql")}
     assert "httpx" in modules
+
+
+SERVER = ROOT / "service" / "feedbackql_server"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT / "service").with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def top_level_imports(path: Path) -> Iterator[str]:
+    """Imports that run when the module is imported: not those inside functions, nor those
+    under ``if TYPE_CHECKING``."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for child in ast.walk(node) if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) \
+                else []:
+            if isinstance(child, ast.Import):
+                yield from (alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                yield child.module
+                yield from (f"{child.module}.{alias.name}" for alias in child.names)
+
+
+def test_the_api_layer_never_reaches_storage() -> None:
+    offending = [(path.name, module) for path, module in imported_modules(SERVER / "api")
+                 if module.startswith("feedbackql_server.storage")]
+    assert offending == []
+    uses = [(path.name, line) for path in (SERVER / "api").glob("*.py")
+            for line in path.read_text().splitlines() if "storage." in line or ".storage" in line]
+    assert uses == []
+
+
+def test_the_server_has_no_import_cycle() -> None:
+    modules = {module_name(path): path for path in SERVER.rglob("*.py")}
+    graph = {name: {m for m in top_level_imports(path) if m in modules and m != name}
+             for name, path in modules.items()}
+    assert graph["feedbackql_server.api.schema"], "the walk saw no imports"
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        assert name not in visiting, " -> ".join([*visiting[visiting.index(name):], name])
+        visiting.append(name)
+        for imported in sorted(graph[name]):
+            visit(imported)
+        visiting.pop()
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name)
+
+
+def test_no_function_is_longer_than_60_lines() -> None:
+    long = [(path.name, node.name, node.end_lineno - node.lineno + 1)
+            for path in SERVER.rglob("*.py")
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno
+            and node.end_lineno - node.lineno + 1 > 60]
+    assert long == []
+
+
+def test_type_ignores_stay_rare() -> None:
+    count = sum(path.read_text().count("# type: ignore") for path in SERVER.rglob("*.py"))
+    assert count <= 5

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -87,6 +87,11 @@ class AsyncClient:
                 return workspace.id
         raise NotFoundError(f"no workspace {name_or_id!r} that you can see")
 
+    def download(self, path: str, params: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The body of a file the service streams (``/datasets/{id}/export`` and
+        ``/datasets/{id}/training/{task}``), chunk by chunk."""
+        return self.transport.stream(path, params)
+
     async def close(self) -> None:
         await self.transport.close()
 
@@ -131,6 +136,15 @@ class Client:
     def create_user(self, username: str, role: str = "annotator", workspaces: Sequence[str] = ()) -> CreatedUser:
         return self.run(self.aio.create_user(username, role, workspaces))
 
+    def download(self, path: str, params: dict[str, Any]) -> Iterator[bytes]:
+        """As ``AsyncClient.download``, chunk by chunk as they arrive."""
+        chunks = self.aio.download(path, params)
+        while True:
+            try:
+                yield self.run(_next_chunk(chunks))
+            except StopAsyncIteration:
+                return
+
     def close(self) -> None:
         if self._loop.is_running():
             self.run(self.aio.close())
@@ -143,6 +157,10 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes:
+    return await anext(chunks)
 
 
 async def _make_async(url: str, api_key: str, options: dict[str, Any]) -> AsyncClient:

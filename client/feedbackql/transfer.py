@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import httpx
 from tqdm import tqdm
+
+from feedbackql.client import Client
+from feedbackql.errors import ValidationError
 
 BATCH = 500
 DATASET = """query($id: ID!) { dataset(id: $id) { fields { name kind } questions { name kind }
@@ -26,38 +28,26 @@ class TransferError(Exception):
     """A problem the person running the command can fix (reported without a traceback)."""
 
 
-def connect(url: str | None, api_key: str | None) -> httpx.Client:
+def connect(url: str | None, api_key: str | None) -> Client:
+    """The SDK's client for the command line's options (or FEEDBACKQL_URL / FEEDBACKQL_API_KEY)."""
     key = api_key or os.environ.get("FEEDBACKQL_API_KEY")
     if not key:
         raise TransferError("give --api-key or set FEEDBACKQL_API_KEY")
     base = url or os.environ.get("FEEDBACKQL_URL", "http://127.0.0.1:8000")
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    return Client(base, key, timeout=120)
 
 
-def graphql(client: httpx.Client, query: str, variables: dict[str, Any]) -> Any:
-    response = client.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    if body.get("errors"):
-        raise TransferError("; ".join(e["message"] for e in body["errors"]))
-    return body["data"]
-
-
-def export(client: httpx.Client, dataset_id: str, output: BinaryIO, *, task: str | None = None,
+def export(client: Client, dataset_id: str, output: BinaryIO, *, task: str | None = None,
            file_format: str = "jsonl", options: dict[str, str] | None = None) -> int:
     """Stream an export into ``output``; the number of bytes written."""
     path = f"/datasets/{dataset_id}/training/{task}" if task else f"/datasets/{dataset_id}/export"
     params = {"format": file_format, **(options or {})}
     written = 0
-    with client.stream("GET", path, params=params) as response:
-        if response.status_code != 200:
-            response.read()
-            errors = response.json().get("errors", [{"message": response.text}])
-            raise TransferError(errors[0]["message"])
-        with tqdm(unit="B", unit_scale=True, desc="export", file=sys.stderr) as progress:
-            for chunk in response.iter_bytes():
-                output.write(chunk)
-                written += len(chunk)
-                progress.update(len(chunk))
+    with tqdm(unit="B", unit_scale=True, desc="export", file=sys.stderr) as progress:
+        for chunk in client.download(path, params):
+            output.write(chunk)
+            written += len(chunk)
+            progress.update(len(chunk))
     return written
 
 
@@ -177,8 +167,8 @@ def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, s
     return record
 
 
-def import_file(client: httpx.Client, dataset_id: str, path: Path, given: Mapping) -> ImportReport:
-    dataset = graphql(client, DATASET, {"id": dataset_id})["dataset"]
+def import_file(client: Client, dataset_id: str, path: Path, given: Mapping) -> ImportReport:
+    dataset = client.execute(DATASET, {"id": dataset_id})["dataset"]
     kinds = {q["name"]: q["kind"] for q in dataset["questions"]}
     unknown = [q for q in given.suggestions if q not in kinds]
     if unknown:
@@ -202,13 +192,13 @@ def import_file(client: httpx.Client, dataset_id: str, path: Path, given: Mappin
     return report
 
 
-def _send(client: httpx.Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],
+def _send(client: Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],
           report: ImportReport) -> None:
     """One addRecords call; when the call as a whole is refused (a value of the wrong type
     for its GraphQL input), the rows go one by one so that only the bad ones are lost."""
     try:
-        result = graphql(client, ADD, {"id": dataset_id, "records": [record for _, record in batch]})
-    except TransferError as exc:
+        result = client.execute(ADD, {"id": dataset_id, "records": [record for _, record in batch]})
+    except ValidationError as exc:
         if len(batch) == 1:
             report.errors.append((batch[0][0], str(exc)))
             return

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from cross_web import HTTPException
@@ -27,6 +28,7 @@ from feedbackql_server.api.schema import FeedbackSchema, build_schema
 from feedbackql_server.body_limit import AnonymousBodyLimit, BodySizeLimit
 from feedbackql_server.domain import datasets, identity, responses
 from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.session import Limits, Services
 from feedbackql_server.events import open_broker
 from feedbackql_server.export.routes import export_routes
 from feedbackql_server.http_errors import error_response
@@ -82,12 +84,10 @@ class GraphQLApp(GraphQL[Context, None]):
             raise json.JSONDecodeError(f"unusable JSON ({type(exc).__name__})", "", 0) from None
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        storage: Storage = request.app.state.storage
-        user = await identity.authenticate(storage, request.headers.get("authorization"))
-        return Context(request=request, storage=storage, registry=self.registry,
-                       kinds=self.kinds, settings=self.settings, current_user=user,
-                       events=request.app.state.events, queue_pools=request.app.state.queue_pools,
-                       sessions=request.app.state.sessions)
+        services: Services = request.app.state.services
+        user = await services.authenticate(request.headers.get("authorization"))
+        return Context(request=request, services=services, kinds=self.kinds, settings=self.settings,
+                       current_user=user, sessions=request.app.state.sessions)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Websockets carry the key in ``connection_init``: {"Authorization": "Bearer <key>"}."""
@@ -100,11 +100,9 @@ class GraphQLApp(GraphQL[Context, None]):
         return acknowledged
 
 
-def create_app(settings: Settings | None = None, registry: KindRegistry | None = None) -> Starlette:
-    settings = settings or Settings()
-    registry = registry or load_registry(builtin_only=settings.builtin_plugins_only)
-    schema = build_schema(registry, settings)
-    graphql = GraphQLApp(schema, registry, settings)
+def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Connect, bring the stored data up to date (layout, counters, crash repair), and give
+    the app what requests share: storage, events, queue pools, live sessions."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -125,6 +123,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         app.state.storage = storage
         app.state.events = await open_broker(client[settings.database_name])
         app.state.queue_pools = QueuePools()
+        app.state.services = Services(storage, registry, app.state.events, app.state.queue_pools, Limits(
+            max_page_size=settings.max_page_size, max_records_per_call=settings.max_records_per_call,
+            lease_seconds=settings.lease_seconds))
         app.state.sessions = LiveSessions()
         try:
             yield
@@ -132,6 +133,18 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
             await app.state.events.close()
             await storage.close()
             await client.close()
+
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, registry: KindRegistry | None = None) -> Starlette:
+    settings = settings or Settings()
+    registry = registry or load_registry(builtin_only=settings.builtin_plugins_only)
+    schema = build_schema(registry, settings)
+    graphql = GraphQLApp(schema, registry, settings)
+
+    lifespan = _lifespan(settings, registry)
 
     async def healthz(request: Request) -> Response:
         ok = await request.app.state.storage.ping()

@@ -1,4 +1,4 @@
-"""The ``feedbackql`` command: serve, schema, plugins, install-ferretdb, export, import."""
+"""The ``feedbackql`` command: serve, schema, plugins, new-plugin, install-ferretdb, export, import."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from typing import Any
 
 import platformdirs
 
-from feedbackql import transfer
+from feedbackql import FeedbackQLError, transfer
 from feedbackql.transfer import TransferError
 from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
 from feedbackql_server.database.ferretdb import build_ferretdb
 from feedbackql_server.database.local import local_database
 from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.new_plugin import ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
 
 
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
     commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
     commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
+    new_plugin = commands.add_parser("new-plugin", help="write a plugin package to start from")
+    new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
+    new_plugin.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
     _transfer_commands(commands)
     return parser
 
@@ -128,9 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "new-plugin":
+            print(write_plugin(args.name, args.dir))
+            return 0
         print(build_ferretdb())
         return 0
-    except (PluginError, DatabaseUnavailable, TransferError) as exc:
+    except (PluginError, DatabaseUnavailable, TransferError, FeedbackQLError, ScaffoldError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
 

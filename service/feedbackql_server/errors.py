@@ -25,6 +25,8 @@ class DomainError(Exception):
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
+    MISSING_KEY = "send a valid API key as 'Authorization: Bearer <key>'"
+
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"

@@ -4,6 +4,11 @@ import enum
 
 import strawberry
 
+from feedbackql_server.kinds.base import Agreement
+
+__all__ = ["Agreement", "DatasetStatus", "MetadataPropertyKind", "RecordSortField", "RecordStatus",
+           "ResponseStatus", "Role", "SortDirection"]
+
 
 @strawberry.enum
 class Role(enum.Enum):
@@ -50,10 +55,5 @@ class SortDirection(enum.Enum):
     DESC = "desc"
 
 
-@strawberry.enum
-class AgreementLevel(enum.Enum):
-    NOMINAL = "nominal"
-    ORDINAL = "ordinal"
-    INTERVAL = "interval"
-    RANKING = "ranking"
-    NONE = "none"
+# The kinds' own ``Agreement`` is the GraphQL enum ``AgreementLevel``; import it from here.
+strawberry.enum(Agreement, name="AgreementLevel")

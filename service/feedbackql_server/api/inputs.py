@@ -1,10 +1,7 @@
-"""Input types (built per schema: they embed the plugin ``@oneOf`` inputs) and their
-translation into the domain's plain specs."""
+"""Input types that do not depend on the installed kinds, and their translation into the
+domain's plain specs (those that embed a kind's ``@oneOf`` input are in ``kind_inputs``)."""
 
-# No `from __future__ import annotations`: the class bodies below refer to local variables.
-
-from dataclasses import dataclass
-from typing import Any
+from __future__ import annotations
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,13 +14,8 @@ from feedbackql_server.api.enums import (
     Role,
     SortDirection,
 )
-from feedbackql_server.api.kind_types import KindTypes
-from feedbackql_server.api.model_types import one_of_member
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain.records import RecordSpec, SuggestionSpec
-from feedbackql_server.domain.responses import AnswerSpec, ResponseSpec
-from feedbackql_server.domain.values import TypedValue
-from feedbackql_server.ids import parse_id
+from feedbackql_server.domain.listing import MetadataCriterion, RecordCriteria
 
 
 @strawberry.input
@@ -90,118 +82,19 @@ class RecordFilter:
         default=None, description="Case-insensitive substring of the record's field texts."
     )
 
+    def criteria(self) -> RecordCriteria:
+        return RecordCriteria(
+            status=self.status.value if self.status else None,
+            response_statuses=[s.value for s in self.response_status or []],
+            my_response_statuses=[s.value for s in self.my_response_status or []],
+            metadata=[MetadataCriterion(name=m.name, values=m.values, ge=m.ge, le=m.le)
+                      for m in self.metadata or []],
+            external_ids=self.external_ids,
+            text=self.text,
+        )
+
 
 @strawberry.input
 class RecordSort:
     field: RecordSortField = RecordSortField.INSERTED_AT
     direction: SortDirection = SortDirection.ASC
-
-
-@dataclass(frozen=True)
-class InputTypes:
-    CreateDatasetInput: type
-    FieldInput: type
-    QuestionInput: type
-    RecordInput: type
-    ResponseInput: type
-
-
-def typed_value(value_input: Any) -> TypedValue:
-    kind, value = one_of_member(value_input)
-    return TypedValue(kind=kind, value=value)
-
-
-def build_input_types(kinds: KindTypes) -> InputTypes:
-    field_settings_input = kinds.field_settings.input
-    question_settings_input = kinds.question_settings.input
-    value_input = kinds.values.input
-
-    @strawberry.input
-    class FieldInput:
-        name: str
-        settings: field_settings_input  # type: ignore[valid-type]
-        title: str | None = None
-        required: bool = True
-
-        def spec(self) -> cfg.FieldSpec:
-            kind, settings = one_of_member(self.settings)
-            return cfg.FieldSpec(name=self.name, kind=kind, settings=settings, title=self.title,
-                                 required=self.required)
-
-    @strawberry.input
-    class QuestionInput:
-        name: str
-        settings: question_settings_input  # type: ignore[valid-type]
-        title: str | None = None
-        description: str | None = None
-        required: bool = True
-
-        def spec(self) -> cfg.QuestionSpec:
-            kind, settings = one_of_member(self.settings)
-            return cfg.QuestionSpec(name=self.name, kind=kind, settings=settings,
-                                    title=self.title, description=self.description,
-                                    required=self.required)
-
-    @strawberry.input
-    class CreateDatasetInput:
-        workspace_id: strawberry.ID
-        name: str
-        guidelines: str | None = None
-        fields: list[FieldInput] = strawberry.field(default_factory=list)
-        questions: list[QuestionInput] = strawberry.field(default_factory=list)
-        metadata_properties: list[MetadataPropertyInput] = strawberry.field(default_factory=list)
-        distribution: DistributionInput | None = None
-        allow_extra_metadata: bool = True
-
-    @strawberry.input
-    class SuggestionInput:
-        question: str
-        value: value_input  # type: ignore[valid-type]
-        score: float | None = None
-        agent: str | None = None
-
-    @strawberry.input
-    class RecordInput:
-        fields: JSON
-        external_id: str | None = None
-        metadata: JSON | None = None
-        suggestions: list[SuggestionInput] = strawberry.field(default_factory=list)
-
-        def spec(self) -> RecordSpec:
-            return RecordSpec(
-                fields=self.fields, external_id=self.external_id, metadata=self.metadata,
-                suggestions=tuple(
-                    SuggestionSpec(question=s.question, value=typed_value(s.value),
-                                   score=s.score, agent=s.agent)
-                    for s in self.suggestions
-                ),
-            )
-
-    @strawberry.input
-    class ResponseValueInput:
-        question: str
-        value: value_input  # type: ignore[valid-type]
-
-    @strawberry.input
-    class ResponseInput:
-        record_id: strawberry.ID
-        status: ResponseStatus
-        values: list[ResponseValueInput] = strawberry.field(default_factory=list)
-        expected_version: int | None = strawberry.field(
-            default=None,
-            description="Optimistic concurrency: the version you read (0: no response yet).",
-        )
-
-        def spec(self) -> ResponseSpec:
-            return ResponseSpec(
-                record_id=parse_id(self.record_id, "record"),
-                status=self.status.value,
-                values=tuple(AnswerSpec(question=v.question, value=typed_value(v.value))
-                             for v in self.values),
-                expected_version=self.expected_version,
-            )
-
-    return InputTypes(
-        CreateDatasetInput=CreateDatasetInput, FieldInput=FieldInput,
-        QuestionInput=QuestionInput, RecordInput=RecordInput, ResponseInput=ResponseInput,
-    )

@@ -1,44 +1,36 @@
-"""The plugin-dependent part of the schema: settings and value types, one member per kind.
+"""The plugin-dependent part of the schema: settings and value types, one per installed kind.
 
-Inputs are ``@oneOf`` objects (``QuestionSettingsInput { rating: {...} }``, ``ValueInput
-{ rating: 5 }``); outputs are unions (``QuestionSettings``, ``Value``).
+Outputs implement the interfaces of ``kind_interfaces`` (``RatingQuestionSettings`` implements
+``QuestionSettings``; ``RatingValue`` implements ``Value``); inputs are ``@oneOf`` objects
+(``QuestionSettingsInput { rating: {...} }``, ``ValueInput { rating: 5 }``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Union
+from typing import Any
 
 import strawberry
 
-from feedbackql_server.api.model_types import Converter, TypeFactory
+from feedbackql_server.api.kind_interfaces import (
+    FieldSettings,
+    QuestionSettings,
+    UnavailableKindSettings,
+    UnavailableValue,
+    Value,
+)
+from feedbackql_server.api.model_types import Converter, TypeFactory, TypeNameClash
 from feedbackql_server.kinds.base import Kind
+from feedbackql_server.kinds.names import pascal
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
-
-
-def pascal(name: str) -> str:
-    return name[:1].upper() + name[1:]
-
-
-@strawberry.type(description="Settings of a kind this server cannot use now (its plugin is not "
-                             "installed, or cannot read them); `settingsJson` has them as stored.")
-class UnavailableKindSettings:
-    kind: str
-    reason: str
-
-
-@strawberry.type(description="A value of a kind this server cannot read now; `json` has it as stored.")
-class UnavailableValue:
-    kind: str
-    reason: str
 
 
 @dataclass(frozen=True)
 class KindFamily:
-    """Output union, ``@oneOf`` input and converters for one family (e.g. question settings)."""
+    """Output types, ``@oneOf`` input and converters for one family (e.g. question settings)."""
 
-    output: Any
+    outputs: list[type]
     input: type
     converters: Mapping[str, Converter]
 
@@ -73,34 +65,46 @@ class KindTypes:
     values: ValueFamily
     registry: KindRegistry
 
+    @property
+    def object_types(self) -> list[type]:
+        """The generated implementations, which the schema must be told about (nothing else
+        names them)."""
+        return [*self.field_settings.outputs, *self.question_settings.outputs, *self.values.outputs,
+                UnavailableKindSettings, UnavailableValue]
+
 
 def build_kind_types(registry: KindRegistry, factory: TypeFactory) -> KindTypes:
     return KindTypes(
-        field_settings=_settings_family(factory, registry.fields, "FieldSettings"),
-        question_settings=_settings_family(factory, registry.questions, "QuestionSettings"),
+        field_settings=_settings_family(factory, registry.fields, FieldSettings),
+        question_settings=_settings_family(factory, registry.questions, QuestionSettings),
         values=_value_family(factory, registry),
         registry=registry,
     )
 
 
 def _settings_family(
-    factory: TypeFactory, kinds: Mapping[str, RegisteredKind[Any]], family: str
+    factory: TypeFactory, kinds: Mapping[str, RegisteredKind[Any]], interface: type
 ) -> KindFamily:
-    outputs, inputs, converters = [], {}, {}
+    family = interface.__name__
+    outputs: list[type] = []
+    inputs: dict[str, Any] = {}
+    converters: dict[str, Converter] = {}
     for name, entry in kinds.items():
         model = entry.kind.settings_model
-        outputs.append(factory.model_output(model, f"{pascal(name)}{family}"))
+        outputs.append(factory.model_output(model, f"{pascal(name)}{family}", implements=(interface, name)))
         inputs[name] = factory.model_input(model, f"{pascal(name)}{family}Input")
         converters[name] = factory.output_converter(model)
     return KindFamily(
-        output=_union(family, [*outputs, UnavailableKindSettings]),
+        outputs=outputs,
         input=_one_of(f"{family}Input", inputs, f"Exactly one member: the kind of the {family}."),
         converters=converters,
     )
 
 
 def _value_family(factory: TypeFactory, registry: KindRegistry) -> ValueFamily:
-    outputs, inputs, converters = [], {}, {}
+    outputs: list[type] = []
+    inputs: dict[str, Any] = {}
+    converters: dict[str, Converter] = {}
     for name, entry in registry.questions.items():
         kind: Kind = entry.kind
         wrapper = _value_wrapper(factory, name, kind)
@@ -108,7 +112,7 @@ def _value_family(factory: TypeFactory, registry: KindRegistry) -> ValueFamily:
         inputs[name] = factory.annotation(kind.value_type, is_input=True)
         converters[name] = _wrap(wrapper, name, factory.output_converter(kind.value_type))
     return ValueFamily(
-        output=_union("Value", [*outputs, UnavailableValue]),
+        outputs=outputs,
         input=_one_of("ValueInput", inputs, "An answer or suggestion: the member of its kind."),
         converters=converters,
         registry=registry,
@@ -116,10 +120,13 @@ def _value_family(factory: TypeFactory, registry: KindRegistry) -> ValueFamily:
 
 
 def _value_wrapper(factory: TypeFactory, name: str, kind: Kind) -> type:
+    if name == "kind":
+        raise TypeNameClash("a question kind cannot be named 'kind': the Value interface reserves that field")
     annotation = factory.annotation(kind.value_type, is_input=False)
-    cls = type(f"{pascal(name)}Value", (), {
-        "__annotations__": {name: annotation},
+    cls = type(f"{pascal(name)}Value", (Value,), {
+        "__annotations__": {name: annotation, "kind": str},
         name: strawberry.field(name=name),
+        "kind": strawberry.field(default=name),
     })
     return strawberry.type(cls, name=f"{pascal(name)}Value",
                            description=f"An answer to a {name} question.")
@@ -127,10 +134,6 @@ def _value_wrapper(factory: TypeFactory, name: str, kind: Kind) -> type:
 
 def _wrap(wrapper: type, name: str, convert: Converter) -> Callable[[Any], Any]:
     return lambda data: wrapper(**{name: convert(data)})
-
-
-def _union(name: str, members: list[type]) -> Any:
-    return Annotated[Union[tuple(members)], strawberry.union(name)]  # noqa: UP007
 
 
 def _one_of(name: str, members: Mapping[str, Any], description: str) -> type:

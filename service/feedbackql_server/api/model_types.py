@@ -66,10 +66,13 @@ class TypeFactory:
             return annotation
         return JSON
 
-    def model_output(self, model: type[BaseModel], name: str | None = None) -> type:
+    def model_output(self, model: type[BaseModel], name: str | None = None,
+                     implements: tuple[type, str] | None = None) -> type:
+        """The output type of ``model``; with ``implements`` (an interface and a kind name),
+        one implementing that interface whose ``kind`` field gives the kind name."""
         if model not in self._outputs:
             type_name = self._claim(name or model.__name__, model)
-            self._outputs[model] = self._build(model, type_name, is_input=False)
+            self._outputs[model] = self._build(model, type_name, is_input=False, implements=implements)
         return self._outputs[model]
 
     def model_input(self, model: type[BaseModel], name: str | None = None) -> type:
@@ -88,9 +91,19 @@ class TypeFactory:
             )
         return type_name
 
-    def _build(self, model: type[BaseModel], type_name: str, *, is_input: bool) -> type:
+    def _build(self, model: type[BaseModel], type_name: str, *, is_input: bool,
+               implements: tuple[type, str] | None = None) -> type:
         annotations: dict[str, Any] = {}
         namespace: dict[str, Any] = {}
+        bases: tuple[type, ...] = ()
+        if implements is not None:
+            interface, kind_name = implements
+            if any((info.alias or name) == "kind" for name, info in model.model_fields.items()):
+                raise TypeNameClash(f"{model.__module__}.{model.__qualname__} has a field named 'kind', "
+                                    "which the settings interface reserves for the kind's name")
+            bases = (interface,)
+            annotations["kind"] = str
+            namespace["kind"] = strawberry.field(default=kind_name)
         for field_name, info in model.model_fields.items():
             graphql_type = self.annotation(info.annotation, is_input=is_input)
             default: Any = strawberry.UNSET
@@ -102,8 +115,13 @@ class TypeFactory:
             namespace[field_name] = strawberry.field(
                 name=info.alias or field_name, description=info.description, default=default
             )
+        if not annotations:  # a kind without settings: GraphQL types need a field
+            annotations["empty"] = bool | None
+            namespace["empty"] = strawberry.field(
+                name="empty", default=strawberry.UNSET if is_input else None,
+                description="Leave out (send `{}`): this kind has no settings." if is_input else "Always null.")
         namespace["__annotations__"] = annotations
-        cls = type(type_name, (), namespace)
+        cls = type(type_name, bases, namespace)
         description = (model.__doc__ or "").strip() or None
         if is_input:
             return strawberry.input(cls, name=type_name, description=description)

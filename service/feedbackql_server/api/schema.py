@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import DuplicatedTypeName
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -15,17 +16,17 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from feedbackql_server.api.cost import CostLimiter
 from feedbackql_server.api.errors import ErrorCodes
-from feedbackql_server.api.inputs import build_input_types
+from feedbackql_server.api.kind_inputs import build_kind_inputs, build_kind_mutation
 from feedbackql_server.api.kind_types import KindTypes, build_kind_types
 from feedbackql_server.api.model_types import TypeFactory, TypeNameClash
-from feedbackql_server.api.mutations import build_mutation
-from feedbackql_server.api.queries import build_query
+from feedbackql_server.api.mutations import Mutation
+from feedbackql_server.api.queries import Query
 from feedbackql_server.api.subscriptions import Subscription
-from feedbackql_server.api.types import build_output_types
 from feedbackql_server.api.variable_limits import VariableListLimiter
 from feedbackql_server.kinds.registry import KindRegistry, PluginError
 from feedbackql_server.settings import Settings
@@ -54,12 +55,15 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
         kinds = build_kind_types(registry, TypeFactory())
     except TypeNameClash as exc:
         raise PluginError(str(exc)) from exc
-    types = build_output_types(kinds)
-    inputs = build_input_types(kinds)
-    return _schema(settings, kinds, build_query(types), build_mutation(types, inputs))
+    # Kind-dependent mutations first: the order the schema has always printed them in.
+    mutation = merge_types("Mutation", (build_kind_mutation(build_kind_inputs(kinds)), Mutation))
+    try:
+        return _schema(settings, kinds, mutation)
+    except DuplicatedTypeName as exc:  # the registry checks names up front; this is the backstop
+        raise PluginError(f"a plugin's GraphQL type clashes with another type: {exc}") from exc
 
 
-def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -> FeedbackSchema:
+def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSchema:
     cache_size = settings.document_cache_size
     extensions: list[Any] = [
         lambda: ErrorCodes(suggestions=settings.field_suggestions_enabled),
@@ -76,7 +80,7 @@ def _schema(settings: Settings, kinds: KindTypes, query: type, mutation: type) -
     # Last, so that the limits above are part of what is cached.
     extensions.append(lambda: ValidationCache(maxsize=cache_size))
     config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
-    schema = FeedbackSchema(query=query, mutation=mutation, subscription=Subscription,
-                            extensions=extensions, config=config)
+    schema = FeedbackSchema(query=Query, mutation=mutation, subscription=Subscription,
+                            extensions=extensions, config=config, types=kinds.object_types)
     schema.kinds = kinds
     return schema

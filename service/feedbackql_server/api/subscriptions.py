@@ -8,13 +8,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from feedbackql_server.api import access
-from feedbackql_server.api.context import Context
+from feedbackql_server.api import resolvers
+from feedbackql_server.api.context import Context, Info
 from feedbackql_server.api.distribution import DatasetProgress, ResponseChange
-from feedbackql_server.api.types import Info
-from feedbackql_server.domain import progress
 from feedbackql_server.errors import Unauthenticated
-from feedbackql_server.policy import responses as policy_responses
 
 RECHECK_SECONDS = 1.0
 
@@ -33,41 +30,40 @@ class AccessCheck:
             return
         if not await self.ctx.reauthenticate():
             raise Unauthenticated("this API key no longer gives access")
-        await access.dataset(self.ctx, self.dataset_id)
+        await self.ctx.session.dataset(self.dataset_id)
         self.checked = time.monotonic()
 
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description=(
+    @resolvers.subscription(description=(
         "A progress snapshot now, then a new one whenever responses change (at most one per "
         "FEEDBACKQL_PROGRESS_INTERVAL_SECONDS)."))
     async def dataset_progress(
         self, info: Info, dataset_id: strawberry.ID
     ) -> AsyncGenerator[DatasetProgress, None]:
         ctx = info.context
-        dataset = await access.dataset(ctx, dataset_id)
+        dataset = await ctx.session.dataset(dataset_id)
         still_allowed = AccessCheck(ctx, dataset_id)
-        async with ctx.events.subscribe(dataset["_id"]) as events:
-            yield DatasetProgress.of(await progress.dataset_progress(ctx.storage, dataset))
+        async with ctx.session.subscribe(dataset) as events:
+            yield DatasetProgress.of(await ctx.session.dataset_progress(dataset))
             while True:
                 await events.get()
                 await asyncio.sleep(ctx.settings.progress_interval_seconds)
                 events.drain()  # everything that arrived meanwhile is in the next snapshot
                 await still_allowed()
-                current = await ctx.storage.datasets.get(dataset["_id"]) or dataset
-                yield DatasetProgress.of(await progress.dataset_progress(ctx.storage, current))
+                yield DatasetProgress.of(await ctx.session.dataset_progress(dataset, reread=True))
 
-    @strawberry.subscription(description="Responses written or deleted; annotators get only their own.")
+    @resolvers.subscription(description="Responses written or deleted; annotators get only their own.")
     async def response_changes(
         self, info: Info, dataset_id: strawberry.ID
     ) -> AsyncGenerator[ResponseChange, None]:
         ctx = info.context
-        dataset = await access.dataset(ctx, dataset_id)
+        dataset = await ctx.session.dataset(dataset_id)
         still_allowed = AccessCheck(ctx, dataset_id)
-        async with ctx.events.subscribe(dataset["_id"]) as events:
+        async with ctx.session.subscribe(dataset) as events:
             while True:
                 event = await events.get()
                 await still_allowed()
-                if policy_responses.sees_all(ctx.caller) or event.user_id == ctx.caller.id:
+                if ctx.session.sees_response_of(event.user_id):
                     yield ResponseChange.of(event)

@@ -7,16 +7,14 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from feedbackql_server.api import access, cursors
 from feedbackql_server.api.context import Context
-from feedbackql_server.api.enums import AgreementLevel
+from feedbackql_server.api.enums import Agreement
 from feedbackql_server.api.records import PageInfo
-from feedbackql_server.domain import agreement as agreement_domain
-from feedbackql_server.domain import unification
+from feedbackql_server.domain import cursors
+from feedbackql_server.domain.listing import RecordOrder
 from feedbackql_server.errors import Invalid
 from feedbackql_server.export import training
 from feedbackql_server.kinds.registry import RegisteredTask
-from feedbackql_server.storage.records import RecordOrder, RecordQuery
 
 MAX_TRAINING_ROWS = 10_000
 
@@ -55,7 +53,7 @@ class AnnotatorAgreement:
 @strawberry.type
 class AgreementReport:
     question: str
-    level: AgreementLevel
+    level: Agreement
     alpha: float | None = strawberry.field(description="Krippendorff's alpha; null when undefined.")
     records: int = strawberry.field(description="Records with at least two submitted answers.")
     pairs: int = strawberry.field(description="Pairs of answers compared.")
@@ -97,16 +95,9 @@ class TrainingData:
 
 async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy: str | None,
                           first: int, after: str | None) -> UnifiedAnswerConnection:
-    if not 1 <= first <= ctx.settings.max_page_size:
-        raise Invalid(f"first is between 1 and {ctx.settings.max_page_size}", ["first"])
-    dataset = await access.dataset(ctx, dataset_id, manage=True)
-    asked = unification.question_of(ctx.registry, dataset, question, ["question"])
-    chosen = unification.check_strategy(asked, strategy, ["strategy"])
     order = RecordOrder()
     keyset = cursors.decode(order, after) if after else None
-    docs, has_next = await ctx.storage.records.page(RecordQuery(dataset_id=dataset["_id"]), order, keyset,
-                                                    first, dataset.get("next_seq", 0))
-    unified = await unification.unify_records(ctx.storage, asked, chosen, docs)
+    unified, has_next = await ctx.session.unified_answers(dataset_id, question, strategy, keyset, first)
     edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
         record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
         value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
@@ -116,11 +107,9 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
 
 
 async def agreement_report(ctx: Context, dataset_id: str, question: str) -> AgreementReport:
-    dataset = await access.dataset(ctx, dataset_id, manage=True)
-    asked = unification.question_of(ctx.registry, dataset, question, ["question"])
-    report = await agreement_domain.agreement(ctx.storage, dataset, asked)
+    report = await ctx.session.agreement(dataset_id, question)
     return AgreementReport(
-        question=report.question, level=AgreementLevel(report.level.value), alpha=report.alpha,
+        question=report.question, level=report.level, alpha=report.alpha,
         records=report.records, pairs=report.pairs,
         annotators=[AnnotatorAgreement(user_id=strawberry.ID(str(a.user_id)), answers=a.answers,
                                        agreement_with_majority=a.agreement_with_majority)
@@ -131,15 +120,14 @@ async def training_data(ctx: Context, dataset_id: str, task: str, options: Train
                         first: int) -> TrainingData:
     if not 1 <= first <= MAX_TRAINING_ROWS:
         raise Invalid(f"first is between 1 and {MAX_TRAINING_ROWS}", ["first"])
-    dataset = await access.dataset(ctx, dataset_id, manage=True)
     given = options or TrainingOptionsInput()
     chosen = training.TrainingOptions(field=given.field, question=given.question, strategy=given.strategy,
                                       best_vs_worst=given.best_vs_worst, threshold=given.threshold,
                                       top_k=given.top_k)
-    plan = training.plan(ctx.registry, dataset, task, chosen)
+    plan, stream = await ctx.session.training_rows(dataset_id, task, chosen)
     rows: list[Any] = []
     truncated = False
-    async for row in training.stream(ctx.storage, dataset, plan):
+    async for row in stream:
         if len(rows) == first:
             truncated = True
             break

@@ -22,9 +22,9 @@ from feedbackql_server.errors import (
     invalid_from_problems,
     invalid_from_pydantic,
 )
-from feedbackql_server.kinds.base import Kind
+from feedbackql_server.kinds.base import Kind, QuestionKind
 from feedbackql_server.kinds.context import DatasetContext, FieldInfo
-from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
 from feedbackql_server.safety import check_storable, check_text
 
 NAME = re.compile(r"^(?=.*[a-z0-9])[a-z0-9_-]+$")
@@ -265,6 +265,19 @@ def read_item(kind: Kind | None, item: dict[str, Any], installed: str | None) ->
         reason = (f"the installed version ({installed}) cannot read its stored settings: "
                   f"{_first_line(exc)}")
         return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required)
+
+
+def answer_schema(entry: RegisteredKind[QuestionKind] | None, item: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema of a question's answers from its kind, or None when the kind cannot
+    read the question; the kind's generic value schema when its own code fails."""
+    parsed, problem = read_item(entry.kind if entry else None, item, entry.version if entry else None)
+    if entry is None or problem is not None:
+        return None
+    try:
+        return entry.kind.answer_schema(parsed)
+    except Exception:  # the plugin's own code: a generic schema rather than a failed query
+        log.exception("plugin %s: answer_schema failed (kind %s)", entry.plugin, item["kind"])
+        return entry.kind.value_schema()
 
 
 def _first_line(exc: Exception) -> str:

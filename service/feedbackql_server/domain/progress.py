@@ -11,9 +11,9 @@ from feedbackql_server.domain.datasets import recount
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import RESPONSE_STATUSES
 
 Doc = dict[str, Any]
-STATUSES = ("submitted", "draft", "discarded")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class AnnotatorProgress:
     user_id: ObjectId
     available: int
     username: str = ""
-    responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_STATUSES, 0))
 
 
 async def counters(storage: Storage, dataset: Doc) -> Doc:
@@ -50,7 +50,7 @@ async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
     return DatasetProgress(
         dataset_id=dataset["_id"], min_submitted=dataset["distribution"]["min_submitted"],
         total=counted["records"], pending=counted["pending"], completed=counted["completed"],
-        responses={status: counted["responses"].get(status, 0) for status in STATUSES},
+        responses={status: counted["responses"].get(status, 0) for status in RESPONSE_STATUSES},
         over_annotation=counted["over"],
     )
 
@@ -64,7 +64,7 @@ def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
     """One user's figures from the dataset's counters."""
     figures = counted["users"].get(str(user_id), {})
     row = AnnotatorProgress(user_id, counted["pending"] - figures.get("answered_pending", 0))
-    row.responses.update({status: figures.get(status, 0) for status in STATUSES})
+    row.responses.update({status: figures.get(status, 0) for status in RESPONSE_STATUSES})
     return row
 
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from feedbackql_server.storage.documents import RESPONSE_STATUSES
+
 Doc = dict[str, Any]
-STATUSES = ("submitted", "draft", "discarded")
 
 
 def empty() -> Doc:
     return {"records": 0, "pending": 0, "completed": 0, "over": 0,
-            "responses": dict.fromkeys(STATUSES, 0), "users": {}}
+            "responses": dict.fromkeys(RESPONSE_STATUSES, 0), "users": {}}
 
 
 def _user_statuses(record: Doc) -> dict[str, str]:
-    return {user: status for status in STATUSES for user in record.get(f"{status}_by", [])}
+    return {user: status for status in RESPONSE_STATUSES for user in record.get(f"{status}_by", [])}
 
 
 def _over(record: Doc, min_submitted: int) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from feedbackql_server.storage.documents import RESPONSE_STATUSES
 from feedbackql_server.storage.queue import EPOCH
 
 Doc = dict[str, Any]
-STATUSES = ("submitted", "draft", "discarded")
 ENDS_LEASE = ("submitted", "discarded", None)  # None: the response was deleted
 
 
@@ -21,7 +21,7 @@ def live_leases(record: Doc, now: datetime) -> list[Doc]:
 
 
 def answered_by(record: Doc, user_key: str) -> bool:
-    return any(user_key in record.get(f"{status}_by", []) for status in STATUSES)
+    return any(user_key in record.get(f"{status}_by", []) for status in RESPONSE_STATUSES)
 
 
 def derived(submitted_by: list[str], leases: list[Doc], min_submitted: int) -> Doc:
@@ -40,7 +40,8 @@ def after_response(record: Doc, user_key: str, status: str | None, version: int,
     None when a newer version of that response was applied already."""
     if record.get("response_versions", {}).get(user_key, -1) >= version:
         return None
-    lists = {s: [u for u in record.get(f"{s}_by", []) if u != user_key] for s in STATUSES}
+    lists: dict[str, list[str]] = {s: [u for u in record.get(f"{s}_by", []) if u != user_key]
+                                   for s in RESPONSE_STATUSES}
     if status is not None:
         lists[status].append(user_key)
     leases = live_leases(record, now)

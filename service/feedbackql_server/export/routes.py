@@ -16,7 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from feedbackql_server.domain import identity
-from feedbackql_server.errors import DomainError, Invalid
+from feedbackql_server.errors import DomainError, Invalid, Unauthenticated
 from feedbackql_server.export import formats, training
 from feedbackql_server.export.rows import record_rows
 from feedbackql_server.http_errors import error_response
@@ -47,7 +47,7 @@ async def _guarded(request: Request, respond: Any) -> Response:
         storage: Storage = request.app.state.storage
         user = await identity.authenticate(storage, request.headers.get("authorization"))
         if user is None:
-            return error_response(401, "UNAUTHENTICATED", "send a valid API key as 'Authorization: Bearer <key>'")
+            return error_response(401, "UNAUTHENTICATED", Unauthenticated.MISSING_KEY)
         ref = request.path_params["dataset_id"]
         dataset = await storage.datasets.get(parse_id(ref, "dataset"))
         dataset = policy_datasets.manageable(Caller.of(user), dataset, ref)

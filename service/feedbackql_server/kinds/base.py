@@ -45,13 +45,29 @@ class Agreement(enum.StrEnum):
     NONE = "none"
 
 
+class NoSettings(KindModel):
+    """This kind has no settings."""
+
+
 class Kind:
-    """What field and question kinds share: a name, a settings model and a value type."""
+    """What field and question kinds share: a name, a settings model and a value type.
+
+    A kind without settings (a thumbs-up question) leaves ``settings_model`` out: it gets an
+    empty model of its own, and its GraphQL settings input is sent as ``{}``.
+    """
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     settings_model: ClassVar[type[KindModel]]
     value_type: ClassVar[Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        inherited = getattr(cls, "settings_model", None)
+        if "settings_model" not in vars(cls) and (inherited is None or inherited.__base__ is NoSettings):
+            # One model per kind: GraphQL types are derived per model, so two settings-less
+            # kinds must not share one.
+            cls.settings_model = type(f"{cls.__name__}Settings", (NoSettings,), {"__doc__": NoSettings.__doc__})
 
     def __init__(self) -> None:
         self.value_adapter: TypeAdapter[Any] = TypeAdapter(self.value_type)
@@ -116,6 +132,11 @@ class QuestionKind(Kind):
 
     agreement: ClassVar[Agreement] = Agreement.NONE
     strategies: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.agreement in list(Agreement):  # ``agreement = "nominal"`` reads as the member
+            cls.agreement = Agreement(cls.agreement)
 
     def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
         """Combine the submitted answers of one record (stored form, oldest first) with one

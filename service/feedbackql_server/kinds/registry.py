@@ -1,7 +1,8 @@
 """Loads plugins through pluggy and checks every kind they register.
 
-A broken plugin (duplicate kind name, missing parts, a bad model) stops start-up with a
-``PluginError`` that names the plugin and the problem.
+A broken plugin (duplicate kind name, missing parts, a bad model, a hook that does not match
+its specification, a GraphQL type name the core or another plugin uses) stops start-up with a
+``PluginError`` that names the entry point, its distribution and the problem.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any, Generic, TypeVar
 import pluggy
 from pydantic import BaseModel
 
-from feedbackql_server.kinds import hookspecs
+from feedbackql_server.kinds import hook_checks, hookspecs, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
 
 BUILTIN_DISTRIBUTION = "feedbackql-server"
+IN_PROCESS = "in-process"
 KIND_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,49}$")
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -33,10 +35,25 @@ class PluginError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class PluginSource:
+    """Where a plugin came from: its entry point and the distribution that declares it."""
+
+    name: str
+    distribution: str
+    version: str
+
+    def __str__(self) -> str:
+        if self.distribution == IN_PROCESS:
+            return f"plugin {self.name!r} (registered in-process)"
+        return f"plugin {self.name!r} (distribution {self.distribution} {self.version})"
+
+
+@dataclass(frozen=True)
 class RegisteredKind(Generic[K]):
     kind: K
     plugin: str
     version: str
+    source: PluginSource
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,7 @@ class RegisteredTask:
     task: type[TrainingTask]
     plugin: str
     version: str
+    source: PluginSource
 
 
 @dataclass
@@ -66,106 +84,168 @@ class KindRegistry:
 
 def get_plugin_manager(
     *, builtin_only: bool = False, extra_plugins: Iterable[ModuleType | object] = ()
-) -> tuple[pluggy.PluginManager, dict[str, str]]:
+) -> tuple[pluggy.PluginManager, dict[str, PluginSource]]:
     """A plugin manager with the ``feedbackql`` entry points loaded.
 
     ``builtin_only`` keeps just the kinds that ship with FeedbackQL (used for the committed
-    schema and for tests that must not see locally installed plugins). Returns the manager
-    and each plugin's version keyed by plugin name.
+    schema and for tests that must not see locally installed plugins); ``extra_plugins`` are
+    registered in-process after them. Built-ins are registered first, so that a plugin that
+    repeats a built-in kind is the one blamed. Returns the manager and each plugin's source.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    versions: dict[str, str] = {}
-    for ep in sorted(metadata.entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
+    sources: dict[str, PluginSource] = {}
+    for ep, source in _entry_points(builtin_only):
+        known = sources.get(source.name)
+        if known is not None:
+            if known.distribution == source.distribution:
+                continue  # one distribution seen twice on sys.path
+            raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}")
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(f"{source} failed to import: {exc}") from exc
+        _register(pm, plugin, source, sources)
+    for plugin in extra_plugins:
+        name = getattr(plugin, "__name__", type(plugin).__name__)
+        version = str(getattr(plugin, "__version__", "unknown"))
+        _register(pm, plugin, PluginSource(name, IN_PROCESS, version), sources)
+    _check_hook_names(pm, sources)
+    return pm, sources
+
+
+def _entry_points(builtin_only: bool) -> list[tuple[metadata.EntryPoint, PluginSource]]:
+    found = []
+    for ep in metadata.entry_points(group=hookspecs.PROJECT):
         dist = ep.dist
         dist_name = dist.metadata["Name"] if dist is not None else "unknown"
         if builtin_only and dist_name != BUILTIN_DISTRIBUTION:
             continue
-        if pm.get_plugin(ep.name) is not None:
-            continue
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            raise PluginError(f"plugin {ep.name!r} ({dist_name}) failed to import: {exc}") from exc
-        pm.register(plugin, name=ep.name)
-        versions[ep.name] = dist.version if dist is not None else "unknown"
-    for plugin in extra_plugins:
-        name = getattr(plugin, "__name__", type(plugin).__name__)
-        pm.register(plugin, name=name)
-        versions[name] = str(getattr(plugin, "__version__", "unknown"))
+        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else "unknown")))
+    found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].name))
+    return found
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, source: PluginSource,
+              sources: dict[str, PluginSource]) -> None:
+    if source.name in sources:
+        raise PluginError(f"{source}: the name {source.name!r} is already used by {sources[source.name]}")
+    try:
+        pm.register(plugin, name=source.name)
+    except pluggy.PluginValidationError as exc:
+        detail = " ".join(str(exc).split())
+        raise PluginError(f"{source}: a hook function does not match its specification: {detail}") from exc
+    sources[source.name] = source
+    hook_checks.warn_unmarked(plugin, str(source))
+
+
+def _check_hook_names(pm: pluggy.PluginManager, sources: dict[str, PluginSource]) -> None:
+    for hook_name, caller in vars(pm.hook).items():
+        if getattr(caller, "spec", True) is None:
+            for impl in caller.get_hookimpls():
+                raise PluginError(f"{sources[impl.plugin_name]}: {hook_name}() is not a FeedbackQL hook"
+                                  f"{hook_checks.did_you_mean(hook_name)}")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
-    return pm, versions
+        raise PluginError(f"plugin {pm.get_name(exc.plugin)!r} implements an unknown hook: {exc}") from exc
 
 
 def load_registry(
     *, builtin_only: bool = False, extra_plugins: Iterable[ModuleType | object] = ()
 ) -> KindRegistry:
     """Collect and check every kind registered by the installed plugins."""
-    pm, versions = get_plugin_manager(builtin_only=builtin_only, extra_plugins=extra_plugins)
+    pm, sources = get_plugin_manager(builtin_only=builtin_only, extra_plugins=extra_plugins)
     registry = KindRegistry()
-    for plugin_name, kind_cls in _collect(pm.hook.feedbackql_field_types, FieldKind):
-        _add(registry.fields, "field", plugin_name, versions, kind_cls)
-    for plugin_name, kind_cls in _collect(pm.hook.feedbackql_question_types, QuestionKind):
-        _add(registry.questions, "question", plugin_name, versions, kind_cls)
-    for plugin_name, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask):
-        _add_task(registry.tasks, plugin_name, versions, task_cls)
+    claims: dict[str, tuple[object, PluginSource]] = {}
+    for source, kind_cls in _collect(pm.hook.feedbackql_field_types, FieldKind, sources):
+        _add(registry.fields, "field", source, kind_cls, claims)
+    for source, kind_cls in _collect(pm.hook.feedbackql_question_types, QuestionKind, sources):
+        _add(registry.questions, "question", source, kind_cls, claims)
+    for source, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask, sources):
+        _add_task(registry.tasks, source, task_cls)
     return registry
 
 
-def _add_task(target: dict[str, RegisteredTask], plugin: str, versions: dict[str, str], task_cls: Any) -> None:
+def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls: Any) -> None:
     if not (isinstance(task_cls, type) and issubclass(task_cls, TrainingTask)):
-        raise PluginError(f"plugin {plugin!r}: training task {task_cls!r} is not a subclass of TrainingTask")
+        raise PluginError(f"{source}: training task {task_cls!r} is not a subclass of TrainingTask")
     name = getattr(task_cls, "name", None)
     if not isinstance(name, str) or not TASK_NAME.match(name):
-        raise PluginError(f"plugin {plugin!r}: training task {task_cls!r} needs a `name` of lowercase "
-                          "letters, digits and '_' (^[a-z][a-z0-9_]*$)")
+        raise PluginError(f"{source}: training task {task_cls!r} needs a `name` of lowercase letters, digits "
+                          "and '_' (^[a-z][a-z0-9_]*$)")
     if not task_cls.columns:
-        raise PluginError(f"plugin {plugin!r}: training task {name!r} declares no `columns`")
+        raise PluginError(f"{source}: training task {name!r} declares no `columns`")
     if name in target:
-        raise PluginError(f"plugin {plugin!r}: training task {name!r} is already registered by plugin "
-                          f"{target[name].plugin!r}")
-    target[name] = RegisteredTask(task=task_cls, plugin=plugin, version=versions.get(plugin, "unknown"))
+        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}")
+    target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source)
 
 
-def _collect(hook: Any, base: type[Any]) -> Iterable[tuple[str, type[Any]]]:
+def _collect(hook: Any, base: type[Any], sources: dict[str, PluginSource]
+             ) -> Iterable[tuple[PluginSource, type[Any]]]:
     for impl in hook.get_hookimpls():
-        result: Any = impl.function()
+        source = sources[impl.plugin_name]
+        try:
+            result: Any = impl.function()
+        except Exception as exc:
+            raise PluginError(f"{source}: {hook.name}() raised {type(exc).__name__}: {exc}") from exc
         if not isinstance(result, Sequence) or isinstance(result, str):
             raise PluginError(
-                f"plugin {impl.plugin_name!r}: {hook.name}() must return a list of "
+                f"{source}: {hook.name}() must return a list of "
                 f"{base.__name__} subclasses, got {type(result).__name__}"
             )
         for kind_cls in result:
-            yield impl.plugin_name, kind_cls
+            yield source, kind_cls
 
 
 def _add(
     target: dict[str, RegisteredKind[Any]],
     category: str,
-    plugin: str,
-    versions: dict[str, str],
+    source: PluginSource,
     kind_cls: type[Any],
+    claims: dict[str, tuple[object, PluginSource]],
 ) -> None:
     base = FieldKind if category == "field" else QuestionKind
     problem = _problem(kind_cls, base)
     if problem:
-        raise PluginError(f"plugin {plugin!r}: {category} kind {kind_cls!r} {problem}")
+        raise PluginError(f"{source}: {category} kind {kind_cls!r} {problem}")
     name = kind_cls.name
     if name in target:
-        other = target[name].plugin
-        raise PluginError(
-            f"plugin {plugin!r}: {category} kind {name!r} is already registered by plugin {other!r}"
-        )
+        raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}")
+    _claim_type_names(category, kind_cls, source, claims)
     try:
         kind = kind_cls()
         kind.settings_schema()
         kind.value_schema()
     except Exception as exc:
-        raise PluginError(f"plugin {plugin!r}: {category} kind {name!r} is unusable: {exc}") from exc
-    target[name] = RegisteredKind(kind=kind, plugin=plugin, version=versions.get(plugin, "unknown"))
+        raise PluginError(f"{source}: {category} kind {name!r} is unusable: {exc}") from exc
+    target[name] = RegisteredKind(kind=kind, plugin=source.name, version=source.version, source=source)
+
+
+def _claim_type_names(category: str, kind_cls: type[Any], source: PluginSource,
+                      claims: dict[str, tuple[object, PluginSource]]) -> None:
+    """Refuse a kind whose GraphQL type names are the core's or another model's, or whose
+    settings model is another kind's (its GraphQL types would carry the other kind's name)."""
+    model = kind_cls.settings_model
+    first, first_source = claims.setdefault(f"settings model {id(model)}", (kind_cls, source))
+    if first is not kind_cls:
+        raise PluginError(f"{source}: {category} kind {kind_cls.name!r} has the settings model of kind "
+                          f"{getattr(first, 'name', first)!r} ({first_source}); give each kind a settings "
+                          "model of its own (a subclass will do)")
+    owned: list[tuple[str, object]] = [(n, kind_cls) for n in names.kind_type_names(category, kind_cls.name)]
+    nested = [m for f in kind_cls.settings_model.model_fields.values() for m in names.nested_models(f.annotation)]
+    if category == "question":
+        nested.extend(names.nested_models(kind_cls.value_type))
+    owned.extend((n, model) for model in nested for n in names.model_type_names(model))
+    for type_name, owner in owned:
+        where = f"{category} kind {kind_cls.name!r} would add the GraphQL type {type_name!r}"
+        if type_name in names.CORE_TYPE_NAMES:
+            raise PluginError(f"{source}: {where}, which is a core type of the schema; rename the "
+                              f"{'kind' if owner is kind_cls else 'model'}")
+        other_owner, other_source = claims.setdefault(type_name, (owner, source))
+        if other_owner is not owner:
+            raise PluginError(f"{source}: {where}, which {other_source} already adds; rename the "
+                              f"{'kind' if owner is kind_cls else 'model'}")
 
 
 def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
@@ -178,16 +258,16 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
          "has a `name` that is not a camelCase identifier (^[a-z][A-Za-z0-9]*$)"),
         (lambda: isinstance(getattr(kind_cls, "settings_model", None), type)
          and issubclass(kind_cls.settings_model, BaseModel),
-         "has no `settings_model` (a pydantic model)"),
-        (lambda: bool(kind_cls.settings_model.model_fields),
-         "has a `settings_model` without fields (GraphQL inputs need at least one)"),
+         "has a `settings_model` that is not a pydantic model (leave it out for a kind without settings)"),
         (lambda: hasattr(kind_cls, "value_type"), "has no `value_type`"),
     ]
     if base is QuestionKind:
-        checks.append((lambda: isinstance(kind_cls.agreement, Agreement),
-                       "has an `agreement` that is not an Agreement member"))
+        checks.append((lambda: kind_cls.agreement in list(Agreement),
+                       f"has an `agreement` that is none of {[a.value for a in Agreement]}"))
         checks.append((lambda: all(isinstance(s, str) for s in kind_cls.strategies),
                        "has `strategies` that are not strings"))
+        checks.append((lambda: not kind_cls.strategies or kind_cls.unify is not QuestionKind.unify,
+                       "declares `strategies` but does not implement `unify()`"))
     for check, message in checks:
         if not check():
             return message

@@ -16,12 +16,12 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.documents import RESPONSE_STATUSES
 from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
 Doc = dict[str, Any]
-RESPONSE_STATUSES = ("submitted", "draft", "discarded")
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")

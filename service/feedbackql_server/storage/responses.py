@@ -19,11 +19,12 @@ from pymongo.errors import OperationFailure
 
 from feedbackql_server.errors import Conflict
 from feedbackql_server.storage.busy import retry_when_busy
+from feedbackql_server.storage.documents import RESPONSE_STATUSES
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.lookups import find_each
 
 Doc = dict[str, Any]
-ACTIVE = ["submitted", "draft", "discarded"]
+ACTIVE = list(RESPONSE_STATUSES)
 DELETED = "deleted"
 DELETE_CONCURRENCY = 16
 

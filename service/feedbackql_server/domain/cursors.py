@@ -10,8 +10,8 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from feedbackql_server.domain.listing import Keyset, RecordOrder
 from feedbackql_server.errors import Invalid
-from feedbackql_server.storage.records import Keyset, RecordOrder
 
 
 def _order_tag(order: RecordOrder) -> str:

@@ -1,0 +1,71 @@
+"""Request-scoped batch loaders: documents by id, read once per request however many
+resolvers ask for them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from strawberry.dataloader import DataLoader
+
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_id(
+    load: Callable[[list[ObjectId]], Any],
+) -> Callable[[Sequence[ObjectId]], Any]:
+    async def batch(ids: Sequence[ObjectId]) -> list[Doc | None]:
+        docs = {doc["_id"]: doc for doc in await load(list(ids))}
+        return [docs.get(i) for i in ids]
+
+    return batch
+
+
+def _grouped(
+    load: Callable[[list[ObjectId]], Any], key: str
+) -> Callable[[Sequence[ObjectId]], Any]:
+    async def batch(ids: Sequence[ObjectId]) -> list[list[Doc]]:
+        groups: dict[Hashable, list[Doc]] = {i: [] for i in ids}
+        for doc in await load(list(ids)):
+            groups[doc[key]].append(doc)
+        return [groups[i] for i in ids]
+
+    return batch
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose waiters can be cancelled one by one.
+
+    graphql-core cancels the sibling resolvers of a field that failed. A resolver awaiting a
+    DataLoader future directly would cancel that future, which other resolvers share, and
+    the cancellation then escapes them and kills the whole request (found by the fuzz test).
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
+@dataclass
+class Loaders:
+    users: SharedLoader[ObjectId, Doc | None]
+    workspaces: SharedLoader[ObjectId, Doc | None]
+    datasets: SharedLoader[ObjectId, Doc | None]
+    records: SharedLoader[ObjectId, Doc | None]
+    responses: SharedLoader[ObjectId, list[Doc]]
+
+    @classmethod
+    def of(cls, storage: Storage) -> Loaders:
+        return cls(
+            users=SharedLoader(_by_id(storage.users.by_ids)),
+            workspaces=SharedLoader(_by_id(storage.workspaces.by_ids)),
+            datasets=SharedLoader(_by_id(storage.datasets.by_ids)),
+            records=SharedLoader(_by_id(storage.records.by_ids)),
+            responses=SharedLoader(_grouped(storage.responses.for_records, "record_id")),
+        )

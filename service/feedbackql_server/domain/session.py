@@ -1,0 +1,292 @@
+"""One home for "who may do what": a caller's session with the service.
+
+Every operation the API offers is a method of ``Session``; each loads what it names through
+the policy (``NOT_FOUND`` for what the caller may not see, ``FORBIDDEN`` for what they see but
+may not change) before the domain's rules run. The API layer calls only these methods; it
+never reaches storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from feedbackql_server.domain import (
+    agreement,
+    identity,
+    ingest,
+    listing,
+    members,
+    progress,
+    queue,
+    responses,
+    unification,
+)
+from feedbackql_server.domain import datasets as ds
+from feedbackql_server.domain.config import FieldSpec, QuestionSpec
+from feedbackql_server.domain.datasets import DatasetChanges, DatasetSpec
+from feedbackql_server.domain.ingest import AddRecordsResult
+from feedbackql_server.domain.loaders import Loaders
+from feedbackql_server.domain.members import UserWithKey
+from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.records import RecordSpec
+from feedbackql_server.domain.responses import ResponseSpec
+from feedbackql_server.errors import Invalid, NotFound
+from feedbackql_server.events import Broker, Subscription
+from feedbackql_server.export import training
+from feedbackql_server.ids import parse_id
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.policy import Caller
+from feedbackql_server.policy import datasets as policy_datasets
+from feedbackql_server.policy import records as policy_records
+from feedbackql_server.policy import responses as policy_responses
+from feedbackql_server.policy import workspaces as policy_workspaces
+from feedbackql_server.storage import Storage
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_page_size: int
+    max_records_per_call: int
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every session works with; one per process."""
+
+    storage: Storage
+    registry: KindRegistry
+    events: Broker
+    queue_pools: QueuePools
+    limits: Limits
+
+    async def authenticate(self, authorization: str | None) -> Doc | None:
+        """The user an ``Authorization`` value names, or None."""
+        return await identity.authenticate(self.storage, authorization)
+
+    def session(self, user: Doc) -> Session:
+        return Session(self, user)
+
+
+class Session:
+    """An authenticated caller's operations, each with the policy applied."""
+
+    def __init__(self, services: Services, user: Doc) -> None:
+        self.services = services
+        self.user = user
+        self.caller = Caller.of(user)
+        self.loaders = Loaders.of(services.storage)
+
+    @property
+    def _storage(self) -> Storage:
+        return self.services.storage
+
+    # Reading what a request names ------------------------------------------------------
+
+    async def workspace(self, ref: str, *, manage: bool = False) -> Doc:
+        doc = await self.loaders.workspaces.load(parse_id(ref, "workspace"))
+        check = policy_workspaces.manageable if manage else policy_workspaces.readable
+        return check(self.caller, doc, ref)
+
+    async def dataset(self, ref: str, *, manage: bool = False) -> Doc:
+        doc = await self.loaders.datasets.load(parse_id(ref, "dataset"))
+        check = policy_datasets.manageable if manage else policy_datasets.readable
+        return check(self.caller, doc, ref)
+
+    async def record(self, ref: str) -> tuple[Doc, Doc]:
+        """The record and its dataset."""
+        doc = await self.loaders.records.load(parse_id(ref, "record"))
+        dataset = await self.loaders.datasets.load(doc["dataset_id"]) if doc else None
+        return policy_records.readable(self.caller, doc, dataset, ref)
+
+    async def related(self, what: str, doc_id: ObjectId) -> Doc:
+        """A document a visible one points at (a dataset's workspace, a response's user); it may
+        vanish between two reads when it is deleted."""
+        loader = {"user": self.loaders.users, "workspace": self.loaders.workspaces,
+                  "dataset": self.loaders.datasets}[what]
+        doc = await loader.load(doc_id)
+        if doc is None:
+            raise NotFound(f"the {what} was deleted")
+        return doc
+
+    async def responses_to(self, record_id: ObjectId) -> list[Doc]:
+        """A visible record's responses: all for owners and admins, annotators their own."""
+        return policy_responses.visible(self.caller, await self.loaders.responses.load(record_id))
+
+    def sees_response_of(self, user_id: ObjectId) -> bool:
+        return policy_responses.sees_all(self.caller) or user_id == self.caller.id
+
+    def hidden_metadata(self, dataset: Doc) -> frozenset[str]:
+        return policy_datasets.hidden_metadata(self.caller, dataset)
+
+    async def workspaces_of(self, user_workspace_ids: Sequence[ObjectId]) -> list[Doc]:
+        """A user's workspaces that the caller can see too."""
+        ids = [w for w in user_workspace_ids if self.caller.member_of(w)]
+        return [doc for doc in await self.loaders.workspaces.load_many(ids) if doc is not None]
+
+    async def visible_users(self) -> list[Doc]:
+        return await members.visible_users(self._storage, self.caller)
+
+    async def visible_workspaces(self) -> list[Doc]:
+        return await self._storage.workspaces.listed(policy_workspaces.visible_ids(self.caller))
+
+    async def datasets_in(self, workspace_ref: str) -> list[Doc]:
+        workspace = await self.workspace(workspace_ref)
+        docs = await self._storage.datasets.in_workspaces([workspace["_id"]])
+        return [doc for doc in docs if policy_datasets.visible(self.caller, doc)]
+
+    async def records(self, dataset_ref: str, criteria: listing.RecordCriteria | None, order: listing.RecordOrder,
+                      after: listing.Keyset | None, first: int, answered_as: str | None = None) -> listing.RecordPage:
+        """A page of a dataset's records; with ``answered_as`` (a response status), only those
+        the caller has a response of that status to."""
+        limit = self.services.limits.max_page_size
+        if not 1 <= first <= limit:
+            raise Invalid(f"first is between 1 and {limit}", ["first"])
+        dataset = await self.dataset(dataset_ref)
+        hidden = self.hidden_metadata(dataset)
+        mine = ((answered_as,), str(self.caller.id)) if answered_as else None
+        query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
+        return await listing.page(self._storage, dataset, query, order, after, first, hidden)
+
+    # Progress ----------------------------------------------------------------------------
+
+    async def dataset_progress(self, dataset: Doc, *, reread: bool = False) -> progress.DatasetProgress:
+        """A visible dataset's progress; ``reread`` for a fresh copy of its counters."""
+        current = (await self._storage.datasets.get(dataset["_id"]) or dataset) if reread else dataset
+        return await progress.dataset_progress(self._storage, current)
+
+    async def own_progress(self, dataset: Doc) -> progress.AnnotatorProgress:
+        figures = await progress.own_progress(self._storage, self.caller, dataset)
+        figures.username = self.user["username"]
+        return figures
+
+    async def annotator_progress(self, dataset_ref: str) -> list[progress.AnnotatorProgress]:
+        dataset = await self.dataset(dataset_ref)
+        return await progress.annotator_progress(self._storage, self.caller, dataset)
+
+    def subscribe(self, dataset: Doc) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        return self.services.events.subscribe(dataset["_id"])
+
+    # Workspaces and users (the rules check the caller: domain/members.py) ---------------------
+
+    async def create_workspace(self, name: str) -> Doc:
+        return await members.create_workspace(self._storage, self.caller, name)
+
+    async def delete_workspace(self, ref: str) -> Doc:
+        return await members.delete_workspace(self._storage, self.caller, parse_id(ref, "workspace"))
+
+    async def create_user(self, username: str, role: str, workspace_refs: Sequence[str]) -> UserWithKey:
+        workspace_ids = [parse_id(w, "workspace") for w in workspace_refs]
+        return await members.create_user(self._storage, self.caller, username, role, workspace_ids)
+
+    async def rotate_api_key(self, user_ref: str) -> UserWithKey:
+        return await members.rotate_api_key(self._storage, self.caller, parse_id(user_ref, "user"))
+
+    async def delete_user(self, ref: str) -> Doc:
+        return await members.delete_user(self._storage, self.caller, parse_id(ref, "user"))
+
+    async def add_member(self, workspace_ref: str, user_ref: str) -> Doc:
+        return await members.add_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
+                                        parse_id(user_ref, "user"))
+
+    async def remove_member(self, workspace_ref: str, user_ref: str) -> Doc:
+        return await members.remove_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
+                                           parse_id(user_ref, "user"))
+
+    # Datasets ------------------------------------------------------------------------------
+
+    async def create_dataset(self, workspace_ref: str, spec_for: Callable[[ObjectId], DatasetSpec]) -> Doc:
+        workspace = await self.workspace(workspace_ref, manage=True)
+        return await ds.create_dataset(self._storage, self.services.registry, spec_for(workspace["_id"]))
+
+    async def add_field(self, dataset_ref: str, spec: FieldSpec) -> Doc:
+        dataset = await self.dataset(dataset_ref, manage=True)
+        return await ds.add_field(self._storage, self.services.registry, dataset["_id"], spec)
+
+    async def add_question(self, dataset_ref: str, spec: QuestionSpec) -> Doc:
+        dataset = await self.dataset(dataset_ref, manage=True)
+        return await ds.add_question(self._storage, self.services.registry, dataset["_id"], spec)
+
+    async def update_dataset(self, ref: str, changes: DatasetChanges) -> Doc:
+        dataset = await self.dataset(ref, manage=True)
+        updated = await ds.update_dataset(self._storage, self.services.registry, dataset["_id"], changes)
+        if changes.min_submitted is not None:
+            self.services.queue_pools.rewind(dataset["_id"])
+        return updated
+
+    async def publish_dataset(self, ref: str) -> Doc:
+        dataset = await self.dataset(ref, manage=True)
+        return await ds.publish_dataset(self._storage, self.services.registry, dataset["_id"])
+
+    async def delete_dataset(self, ref: str) -> Doc:
+        dataset = await self.dataset(ref, manage=True)
+        return await ds.delete_dataset(self._storage, dataset["_id"])
+
+    # Records and the work queue --------------------------------------------------------------
+
+    async def add_records(self, dataset_ref: str, specs: Sequence[RecordSpec]) -> AddRecordsResult:
+        dataset = await self.dataset(dataset_ref, manage=True)
+        return await ingest.add_records(self._storage, self.services.registry, dataset["_id"], specs,
+                                        self.services.limits.max_records_per_call)
+
+    async def delete_records(self, dataset_ref: str, refs: Sequence[str]) -> list[ObjectId]:
+        dataset = await self.dataset(dataset_ref, manage=True)
+        record_ids = [parse_id(ref, "record") for ref in refs]
+        return await ingest.delete_records(self._storage, dataset["_id"], record_ids)
+
+    async def next_records(self, dataset_ref: str, first: int) -> tuple[list[Doc], Doc]:
+        """Records leased to the caller, and their dataset."""
+        dataset = await self.dataset(dataset_ref)
+        docs = await queue.next_records(self._storage, self.services.queue_pools, dataset, self.caller.id,
+                                        first, self.services.limits.lease_seconds)
+        return docs, dataset
+
+    async def release_record(self, record_ref: str) -> bool:
+        record, dataset = await self.record(record_ref)
+        return await queue.release(self._storage, self.services.queue_pools, dataset, record, self.caller.id)
+
+    # Responses (the rules check the caller: domain/responses.py) --------------------------------
+
+    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[Doc]:
+        services = self.services
+        return await responses.submit_responses(services.storage, services.registry, services.events,
+                                                services.queue_pools, self.caller, specs)
+
+    async def delete_response(self, record_ref: str) -> Doc:
+        services = self.services
+        return await responses.delete_response(services.storage, services.registry, services.events,
+                                               services.queue_pools, self.caller, parse_id(record_ref, "record"))
+
+    # Training data (owners and admins) -----------------------------------------------------------
+
+    async def unified_answers(self, dataset_ref: str, question: str, strategy: str | None,
+                              after: listing.Keyset | None, first: int
+                              ) -> tuple[list[unification.UnifiedRecord], bool]:
+        limit = self.services.limits.max_page_size
+        if not 1 <= first <= limit:
+            raise Invalid(f"first is between 1 and {limit}", ["first"])
+        dataset = await self.dataset(dataset_ref, manage=True)
+        asked = unification.question_of(self.services.registry, dataset, question, ["question"])
+        chosen = unification.check_strategy(asked, strategy, ["strategy"])
+        query = listing.query_for(dataset["_id"], None, self.caller)
+        page = await listing.page(self._storage, dataset, query, listing.RecordOrder(), after, first, frozenset())
+        return await unification.unify_records(self._storage, asked, chosen, page.records), page.has_next
+
+    async def agreement(self, dataset_ref: str, question: str) -> agreement.AgreementReport:
+        dataset = await self.dataset(dataset_ref, manage=True)
+        asked = unification.question_of(self.services.registry, dataset, question, ["question"])
+        return await agreement.agreement(self._storage, dataset, asked)
+
+    async def training_rows(self, dataset_ref: str, task: str, options: training.TrainingOptions
+                            ) -> tuple[training.TrainingExport, AsyncIterator[Any]]:
+        """A training task's plan and its rows, streamed."""
+        dataset = await self.dataset(dataset_ref, manage=True)
+        plan = training.plan(self.services.registry, dataset, task, options)
+        return plan, training.stream(self._storage, dataset, plan)

@@ -1,0 +1,38 @@
+"""``feedbackql new-plugin`` writes a package whose own tests pass before it is installed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedbackql_server.cli import main
+from feedbackql_server.new_plugin import ScaffoldError, names, write_plugin
+
+
+def test_names_follow_the_kind_name() -> None:
+    assert names("starRating") == ("feedbackql-star-rating", "feedbackql_star_rating", "StarRating")
+    with pytest.raises(ScaffoldError, match="camelCase"):
+        names("Star-Rating")
+
+
+def test_the_generated_plugin_passes_its_own_tests(tmp_path: Path, mongodb_uri: str) -> None:
+    assert main(["new-plugin", "stars", "--dir", str(tmp_path)]) == 0
+    package = tmp_path / "feedbackql-stars"
+    assert sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()) == [
+        "README.md", "feedbackql_stars.py", "pyproject.toml", "tests/test_feedbackql_stars.py"]
+    assert 'feedbackql_stars = "feedbackql_stars"' in (package / "pyproject.toml").read_text()
+    env = {**os.environ, "MONGODB_URI": mongodb_uri}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package,
+                            env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
+def test_an_existing_folder_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_plugin("stars", tmp_path)
+    assert main(["new-plugin", "stars", "--dir", str(tmp_path)]) == 1
+    assert "exists and is not empty" in capsys.readouterr().err

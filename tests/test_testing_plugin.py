@@ -1,0 +1,59 @@
+"""The testing support for plugin authors (feedbackql_server.testing) on the built-in kinds, and
+its place beside this repository's own fixtures."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import inspect
+from pathlib import Path
+
+import pytest
+
+from feedbackql_server.testing import FeedbackQLClient, check_field_kind, check_question_kind, pytest_plugin
+
+TESTS = Path(__file__).resolve().parent
+PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG" + bytes(8)).decode()
+
+
+def test_the_contract_check_passes_for_built_in_questions(feedbackql_client: FeedbackQLClient) -> None:
+    check_question_kind(feedbackql_client, "rating", {"values": [1, 2, 3]}, [1, 3, 3],
+                        invalid_answers=[7], invalid_settings=[{"values": [1]}])
+    check_question_kind(feedbackql_client, "label", {"options": [{"value": "a", "text": "A"},
+                                                                 {"value": "b", "text": "B"}]}, ["a", "b"],
+                        invalid_answers=["c"])
+
+
+def test_the_contract_check_passes_for_built_in_fields(feedbackql_client: FeedbackQLClient) -> None:
+    check_field_kind(feedbackql_client, "image", {}, ["https://example.org/a.png", PNG],
+                     invalid_values=["javascript:alert(1)"])
+    check_field_kind(feedbackql_client, "custom", {"template": "<b>{{ x }}</b>"}, [{"values": {"x": 1}}],
+                     invalid_values=[{"values": {}}], invalid_settings=[{"template": "<b>none</b>"}])
+
+
+def test_the_contract_check_reports_a_kind_that_breaks_its_promise(feedbackql_client: FeedbackQLClient) -> None:
+    with pytest.raises(AssertionError, match=r"invalid answer #0 \(2\): expected a VALIDATION error"):
+        check_question_kind(feedbackql_client, "rating", {"values": [1, 2, 3]}, [1, 2], invalid_answers=[2])
+    with pytest.raises(AssertionError, match="kind 'nope' is not listed"):
+        check_question_kind(feedbackql_client, "nope", {}, [1, 2])
+
+
+def test_each_client_gets_a_database_of_its_own(feedbackql_client: FeedbackQLClient) -> None:
+    assert feedbackql_client("{ workspaces { id } }") == {"workspaces": []}
+
+
+def _fixtures_defined_in(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                "fixture" in ast.unparse(d) for d in node.decorator_list):
+            names.add(node.name)
+    return names
+
+
+def test_the_plugin_fixtures_are_prefixed_and_clash_with_none_of_ours() -> None:
+    ours = set().union(*(_fixtures_defined_in(p) for p in TESTS.rglob("*.py")))
+    theirs = {name for name, fn in inspect.getmembers(pytest_plugin) if hasattr(fn, "_fixture_function_marker")
+              or type(fn).__name__ == "FixtureFunctionDefinition"}
+    assert theirs == {"feedbackql_plugins", "feedbackql_registry", "feedbackql_database_uri", "feedbackql_client"}
+    assert ours & theirs == set()
