@@ -14,7 +14,7 @@ PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(1
 TEMPLATE = ('<div class="card" onclick="steal()"><h3>{{ title }}</h3><script>alert(1)</script>'
             '<a href="{{ link }}">source</a><p style="color:red">{{score}}</p></div>')
 FIELDS = """query($id: ID!) { dataset(id: $id) { fields { name kind settingsJson
-  settings { __typename ... on CustomFieldSettings { template } ... on ImageFieldSettings { empty } } } } }"""
+  settings { __typename ... on CustomFieldSettings { template } ... on ImageFieldSettings { kind } } } } }"""
 
 
 async def media_dataset(gql: GraphQLClient) -> str:
@@ -35,7 +35,7 @@ async def test_image_and_custom_fields_round_trip_sanitized(gql: GraphQLClient) 
     dataset_id = await media_dataset(gql)
     template = (await gql(FIELDS, {"id": dataset_id}))["dataset"]["fields"]
     stored = template[1]["settings"]["template"]
-    assert template[0]["settings"] == {"__typename": "ImageFieldSettings", "empty": None}
+    assert template[0]["settings"] == {"__typename": "ImageFieldSettings", "kind": "image"}
     assert "script" not in stored
     assert "onclick" not in stored
     assert "style" not in stored
@@ -103,3 +103,4 @@ async def test_bad_templates_are_refused(gql: GraphQLClient, custom: dict[str, A
         {"name": "card", "settings": {"custom": custom}}]}})
     assert error["extensions"]["code"] == "VALIDATION"
     assert message in error["message"]
+    assert (await gql("query($ws: ID!) { datasets(workspaceId: $ws) { id } }", {"ws": ws}))["datasets"] == []

@@ -180,9 +180,9 @@ async def test_a_kind_without_settings_works_end_to_end(settings: Settings) -> N
                                     "values": [{"question": "ok", "value": {"thumbs": True}}]}})
         assert data["submitResponse"]["values"] == [{"value": {"thumbs": True}}]
         read = await gql("""query($id: ID!) { dataset(id: $id) { questions { settingsJson
-            settings { __typename ... on ThumbsQuestionSettings { empty } } } } }""", {"id": created["id"]})
+            settings { __typename ... on ThumbsQuestionSettings { kind } } } } }""", {"id": created["id"]})
         assert read["dataset"]["questions"] == [
-            {"settingsJson": {}, "settings": {"__typename": "ThumbsQuestionSettings", "empty": None}}]
+            {"settingsJson": {}, "settings": {"__typename": "ThumbsQuestionSettings", "kind": "thumbs"}}]
 
 
 BROKEN = {"bad_response": """
@@ -210,3 +210,15 @@ def test_the_command_line_exits_with_one_line_naming_the_plugin(tmp_path: Path, 
         "feedbackql: plugin 'badname' (distribution feedbackql-badname 2.0): question kind 'response' would add "
         "the GraphQL type 'ResponseValue', which is a core type of the schema; rename the kind"]
 
+
+
+def test_the_command_line_shows_a_plugin_warning_on_one_line(tmp_path: Path) -> None:
+    fake_distribution(tmp_path, "feedbackql-forgetful", "1.0", {"forgetful": "forgetful"},
+                      {"forgetful": "def feedbackql_field_type():\n    return []\n"})
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "feedbackql_server", "plugins"], capture_output=True,
+                            text=True, timeout=60, env=env, check=True)
+    assert result.stderr.splitlines() == [
+        "feedbackql: warning: plugin 'forgetful' (distribution feedbackql-forgetful 1.0): function "
+        "feedbackql_field_type() has no @hookimpl and is ignored (did you mean 'feedbackql_field_types'?); "
+        "decorate it with feedbackql_server.kinds.hookimpl"]

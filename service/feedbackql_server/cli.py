@@ -9,6 +9,7 @@ import json
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -22,6 +23,7 @@ from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
 from feedbackql_server.database.ferretdb import build_ferretdb
 from feedbackql_server.database.local import local_database
+from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.registry import PluginError, load_registry
 from feedbackql_server.new_plugin import ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
@@ -119,7 +121,18 @@ def _import(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:
+    if issubclass(category, PluginWarning):  # about a plugin, not about this source line
+        return f"feedbackql: warning: {message}\n"
+    return _FORMAT_WARNING(message, category, filename, lineno, line)
+
+
+_FORMAT_WARNING = warnings.formatwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.formatwarning = _format_warning
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
