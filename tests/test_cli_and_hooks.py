@@ -26,12 +26,13 @@ def test_plugins_command_lists_kinds_with_plugin_and_version() -> None:
     assert "question ranking          ranking_question 0.1.0" in lines
     assert any(line.startswith("question slider") and line.endswith("slider 1.3.0") for line in lines)
     assert any(line.startswith("field    chat") for line in lines)
+    assert any(line.startswith("task     token_classification span_question") for line in lines)
 
 
 def test_every_hook_is_documented_and_implemented_by_a_builtin() -> None:
     specs = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
              if name.startswith("feedbackql_")]
-    assert specs == ["feedbackql_field_types", "feedbackql_question_types"]
+    assert specs == ["feedbackql_field_types", "feedbackql_question_types", "feedbackql_training_tasks"]
     pm, _ = get_plugin_manager(builtin_only=True)
     for name in specs:
         assert inspect.getdoc(getattr(hookspecs, name)), f"{name} has no docstring"

@@ -145,6 +145,26 @@ def test_a_plugin_kind_round_trips_through_the_generic_question(settings: Settin
         assert [r.values for r in next(iter(pulled.records())).responses] == [{"confidence": 0.7}]
 
 
+def test_span_questions_round_trip(client: fb.Client) -> None:
+    entities = fb.SpanQuestion("entities", "text", {"PER": "Person", "LOC": "Place"})
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("text")], questions=[entities])
+    dataset.push(client, name="ner", workspace="spans")
+    dataset.add_records([fb.Record(fields={"text": "Ada in Paris"},
+                                   suggestions=[fb.Suggestion("entities", [(7, 12, "LOC"), (0, 3, "PER")])])],
+                        show_progress=False, raise_on_error=True)
+    pulled = fb.FeedbackDataset.pull(client, name="ner", workspace="spans")
+    (question,) = pulled.questions
+    assert isinstance(question, fb.SpanQuestion)
+    assert (question.settings["field"], question.labels) == ("text", ["PER", "LOC"])
+    (record,) = list(pulled.records())
+    assert record.suggestions[0].value == [{"start": 0, "end": 3, "label": "PER"}, {"start": 7, "end": 12, "label": "LOC"}]
+    pulled.submit(record.id, {"entities": [(0, 3, "PER")]})
+    assert [r.values for r in next(iter(pulled.records())).responses] == [
+        {"entities": [{"start": 0, "end": 3, "label": "PER"}]}]
+    with pytest.raises(fb.ValidationError, match="beyond the end of the text"):
+        pulled.submit(record.id, {"entities": [(0, 99, "PER")]})
+
+
 def test_rows_become_a_hugging_face_dataset() -> None:
     table = fb.to_datasets([{"prompt": "p", "chosen": "a", "rejected": "b"}])
     assert table.column_names == ["prompt", "chosen", "rejected"]

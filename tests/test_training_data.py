@@ -103,10 +103,10 @@ async def test_unification_follows_the_stated_rules(gql: GraphQLClient, world: d
 
 async def test_unknown_questions_and_strategies_are_refused(gql: GraphQLClient, world: dict[str, Any]) -> None:
     error = await gql.error(UNIFIED, {"id": world["dataset"], "q": "rating", "s": "median"})
-    assert error["extensions"] == {"code": "VALIDATION", "path": ["strategy"]}
+    assert (error["extensions"]["code"], error["extensions"]["path"]) == ("VALIDATION", ["strategy"])
     assert "mean" in error["message"]
     error = await gql.error(UNIFIED, {"id": world["dataset"], "q": "nope"})
-    assert error["extensions"] == {"code": "VALIDATION", "path": ["question"]}
+    assert (error["extensions"]["code"], error["extensions"]["path"]) == ("VALIDATION", ["question"])
     annotator = world["users"]["u1"]
     assert (await annotator.error(UNIFIED, {"id": world["dataset"], "q": "rating"}))["extensions"]["code"] == "FORBIDDEN"
 
@@ -194,7 +194,7 @@ async def test_training_tasks(gql: GraphQLClient, world: dict[str, Any]) -> None
     assert error["extensions"]["path"] == ["threshold"]
     for task, question in (("dpo", "rating"), ("reward_modeling", "label"), ("rating_selection", "preference")):
         error = await gql.error(TRAINING, {"id": dataset, "task": task, "o": {"question": question, "threshold": 1}})
-        assert error["extensions"] == {"code": "VALIDATION", "path": ["question"]}, (task, error)
+        assert (error["extensions"]["code"], error["extensions"]["path"]) == ("VALIDATION", ["question"]), (task, error)
 
 
 async def test_conversations_give_trl_chat_rows(gql: GraphQLClient) -> None:
@@ -258,7 +258,8 @@ async def test_exports_need_a_manager(gql: GraphQLClient, world: dict[str, Any])
     assert bad_task.status_code == 400
     bad_number = await download(gql, f"/datasets/{dataset}/training/rating_selection?question=rating&top_k=many")
     assert bad_number.status_code == 400
-    assert bad_number.json()["errors"][0]["extensions"] == {"code": "VALIDATION", "path": ["top_k"]}
+    extensions = bad_number.json()["errors"][0]["extensions"]
+    assert (extensions["code"], extensions["path"]) == ("VALIDATION", ["top_k"])
 
 
 async def test_csv_cells_never_run_as_formulas(gql: GraphQLClient) -> None:
@@ -272,3 +273,19 @@ async def test_csv_cells_never_run_as_formulas(gql: GraphQLClient) -> None:
     assert [row["external_id"] for row in table] == [*("'" + text for text in hostile[:-1]), "plain"]
     stored = (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]
     assert [e["node"]["externalId"] for e in stored] == hostile  # the stored data is unchanged
+
+
+async def test_a_task_refuses_a_question_it_cannot_use(gql: GraphQLClient, world: dict[str, Any]) -> None:
+    """sft on a rating question used to give zero rows; now it says why it cannot."""
+    dataset = world["dataset"]
+    for task, question in (("sft", "rating"), ("sft", "label"), ("token_classification", "completion")):
+        error = await gql.error(TRAINING, {"id": dataset, "task": task, "o": {"question": question}})
+        extensions = error["extensions"]
+        assert (extensions["code"], extensions["path"], extensions["reason"]) == (
+            "VALIDATION", ["question"], "unsuitable_question"), (task, question)
+        assert extensions["question"] == question
+    refused = await download(gql, f"/datasets/{dataset}/training/sft?question=rating")
+    assert refused.status_code == 400
+    assert "written text" in refused.json()["errors"][0]["message"]
+    unknown = await gql.error(TRAINING, {"id": dataset, "task": "magic", "o": {"question": "rating"}})
+    assert "token_classification" in unknown["message"]  # tasks contributed by plugins are listed

@@ -14,6 +14,7 @@ from feedbackql.config import (
     Question,
     RankingQuestion,
     RatingQuestion,
+    SpanQuestion,
     TextField,
     TextQuestion,
 )
@@ -39,6 +40,6 @@ __all__ = [
     "ConnectionFailed", "CreatedUser", "FeedbackDataset", "FeedbackQLError", "Field", "ForbiddenError",
     "LabelQuestion", "MetadataProperty", "MultiLabelQuestion", "NotFoundError", "Question",
     "RankingQuestion", "RateLimitedError", "RatingQuestion", "Record", "RecordError", "RemoteRecord",
-    "Response", "ServerError", "Suggestion", "TextField", "TextQuestion", "User", "ValidationError",
+    "Response", "ServerError", "SpanQuestion", "Suggestion", "TextField", "TextQuestion", "User", "ValidationError",
     "Workspace", "__version__", "to_datasets",
 ]

@@ -144,6 +144,29 @@ class RankingQuestion(Question):
         return {"ranking": value}
 
 
+class SpanQuestion(Question):
+    """Mark stretches of the text field ``field`` with ``labels``. Answers are lists of
+    {"start", "end", "label"} or, shorter, (start, end, label) tuples: offsets in Unicode code
+    points of the field's text, ``end`` exclusive; an empty list means nothing to mark."""
+
+    def __init__(self, name: str, field: str, labels: Sequence[str] | Mapping[str, str], *,
+                 allow_overlapping: bool = False, title: str | None = None, description: str | None = None,
+                 required: bool = True) -> None:
+        _check_name(field, "field")
+        settings = {"field": field, "labels": _options(labels, "a span question", minimum=1),
+                    "allowOverlapping": allow_overlapping}
+        super().__init__(name, "span", settings, title, description, required)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label["value"] for label in self.settings["labels"]]
+
+    def value_input(self, value: Any) -> dict[str, Any]:
+        spans = [dict(zip(("start", "end", "label"), span, strict=True)) if isinstance(span, tuple | list) else span
+                 for span in value]
+        return {"span": spans}
+
+
 @dataclass
 class MetadataProperty:
     """``kind`` is "terms", "integer" or "float"."""
@@ -194,6 +217,10 @@ def question_from_server(data: dict[str, Any]) -> Question:
         return MultiLabelQuestion(data["name"], options, **common)
     if kind == "ranking":
         return RankingQuestion(data["name"], options, **common)
+    if kind == "span":
+        labels = {label["value"]: label["text"] for label in settings["labels"]}
+        return SpanQuestion(data["name"], settings["field"], labels,
+                            allow_overlapping=settings.get("allowOverlapping", False), **common)
     return Question(data["name"], kind, settings, **common)
 
 

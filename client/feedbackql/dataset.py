@@ -199,7 +199,8 @@ class FeedbackDataset:
 
     def export(self, task: str, **options: Any) -> Any:
         """Training rows from the server's export (``sft``, ``reward_modeling``, ``dpo``,
-        ``rating_selection``), e.g. ``export("dpo", question="preference", best_vs_worst=True)``."""
+        ``rating_selection``, ``token_classification`` or a task a plugin adds), e.g.
+        ``export("dpo", question="preference", best_vs_worst=True)``."""
         client, _ = self._bound()
         return _complete(client, self._export(task, options))
 

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import Field, field_validator
 
-from feedbackql_server.kinds import KindModel
+from feedbackql_server.kinds import KindModel, Problem
 
 NonBlank = Annotated[str, Field(min_length=1)]
 
@@ -16,14 +16,15 @@ NonBlank = Annotated[str, Field(min_length=1)]
 class LabelOption(KindModel):
     """One choice of a label, multi-label or ranking question."""
 
-    value: Annotated[str, Field(min_length=1, max_length=200)]
-    text: Annotated[str, Field(min_length=1, max_length=500)]
+    value: Annotated[str, Field(min_length=1, max_length=200, title="Value",
+                                description="What is stored when this option is chosen.")]
+    text: Annotated[str, Field(min_length=1, max_length=500, title="Text", description="What labelers see.")]
 
 
 class OptionsSettings(KindModel):
     """Settings of a question whose answers pick from a list of options."""
 
-    options: Annotated[list[LabelOption], Field(min_length=2, max_length=500)]
+    options: Annotated[list[LabelOption], Field(min_length=2, max_length=500, title="Options")]
 
     @field_validator("options")
     @classmethod
@@ -38,7 +39,7 @@ class OptionsSettings(KindModel):
 class MarkdownSettings(KindModel):
     """Settings of a kind whose text may be rendered as markdown."""
 
-    use_markdown: bool = False
+    use_markdown: Annotated[bool, Field(title="Render as markdown")] = False
 
 
 def require_unique(values: Sequence[object], what: str) -> None:
@@ -47,13 +48,13 @@ def require_unique(values: Sequence[object], what: str) -> None:
     for value in values:
         (repeated if value in seen else seen).add(value)
     if repeated:
-        raise ValueError(f"{what} must be unique; repeated: {sorted(map(str, repeated))}")
+        raise Problem(f"{what} must be unique; repeated: {sorted(map(str, repeated))}", reason="duplicate")
 
 
 def require_known(values: Sequence[str], allowed: set[str]) -> None:
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown}; allowed: {sorted(allowed)}")
+        raise Problem(f"unknown option(s) {unknown}; allowed: {sorted(allowed)}", reason="unknown_option")
 
 
 Answer = TypeVar("Answer", bound=Hashable)

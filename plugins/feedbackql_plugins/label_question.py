@@ -32,6 +32,9 @@ class LabelQuestion(QuestionKind):
         winner, tie = majority(answers, [o.value for o in settings.options])
         return Unified(winner, tie=tie, disagreement=len(set(answers)) > 1)
 
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        return {"title": "Label", "enum": [o.value for o in settings.options]}
+
     def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
         return [("", answer)]
 

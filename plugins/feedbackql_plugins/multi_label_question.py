@@ -40,6 +40,10 @@ class MultiLabelQuestion(QuestionKind):
         disagreement = len({frozenset(answer) for answer in answers}) > 1
         return Unified(value, tie=tie, disagreement=disagreement)
 
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        return {"title": "Labels", "type": "array", "minItems": 1, "uniqueItems": True,
+                "items": {"enum": [o.value for o in settings.options]}}
+
     def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
         """Per label: chosen or not (nominal), so partial overlaps count as partial agreement."""
         return [(o.value, o.value in answer) for o in settings.options]

@@ -8,13 +8,13 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from feedbackql_plugins._common import LabelOption, OptionsSettings, majority, require_known, require_unique
-from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds import Agreement, KindModel, Problem, QuestionKind, Unified, hookimpl
 
 
 class RankingQuestionSettings(OptionsSettings):
     """2 to 50 options to rank."""
 
-    options: Annotated[list[LabelOption], Field(min_length=2, max_length=50)]
+    options: Annotated[list[LabelOption], Field(min_length=2, max_length=50, title="Options")]
 
 
 class Rank(KindModel):
@@ -39,10 +39,10 @@ class RankingQuestion(QuestionKind):
         require_known(ranked, allowed)
         missing = allowed - set(ranked)
         if missing and not partial:
-            raise ValueError(f"every option must be ranked; missing: {sorted(missing)}")
+            raise Problem(f"every option must be ranked; missing: {sorted(missing)}", reason="unranked_option")
         too_high = [r.rank for r in value if r.rank > len(allowed)]
         if too_high:
-            raise ValueError(f"ranks must be between 1 and {len(allowed)}; got {too_high}")
+            raise Problem(f"ranks must be between 1 and {len(allowed)}; got {too_high}", reason="out_of_range")
         return value
 
     def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
@@ -63,6 +63,14 @@ class RankingQuestion(QuestionKind):
         distinct = sorted(set(means.values()))
         ranks = {option: distinct.index(mean) + 1 for option, mean in means.items()}
         return Unified(_ranking(ranks), tie=len(distinct) < len(means), disagreement=disagreement)
+
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        """Every option ranked once (drafts may leave some out), ranks 1 to the number of options."""
+        count = len(settings.options)
+        return {"title": "Ranking", "type": "array", "minItems": count, "maxItems": count, "items": {
+            "type": "object", "title": "Rank", "additionalProperties": False, "required": ["value", "rank"],
+            "properties": {"value": {"title": "Option", "enum": [o.value for o in settings.options]},
+                           "rank": {"title": "Rank", "type": "integer", "minimum": 1, "maximum": count}}}}
 
     def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
         """Each option's rank, compared as an interval value across labelers."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from feedbackql_plugins._common import majority, require_unique
-from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds import Agreement, KindModel, Problem, QuestionKind, Unified, hookimpl
 
 RatingValue = Annotated[int, Field(ge=0, le=10)]
 
@@ -16,7 +16,8 @@ RatingValue = Annotated[int, Field(ge=0, le=10)]
 class RatingQuestionSettings(KindModel):
     """The allowed ratings: 2 to 11 unique integers between 0 and 10."""
 
-    values: Annotated[list[RatingValue], Field(min_length=2, max_length=11)]
+    values: Annotated[list[RatingValue], Field(min_length=2, max_length=11, title="Rating scale",
+                                               description="The ratings a labeler may give.")]
 
     @field_validator("values")
     @classmethod
@@ -35,7 +36,7 @@ class RatingQuestion(QuestionKind):
 
     def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
         if value not in settings.values:
-            raise ValueError(f"rating {value} is not one of {settings.values}")
+            raise Problem(f"rating {value} is not one of {settings.values}", reason="not_in_scale")
         return value
 
     def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
@@ -49,6 +50,10 @@ class RatingQuestion(QuestionKind):
             winner, tie = majority(answers, sorted(settings.values))
             return Unified(winner, tie=tie, disagreement=disagreement)
         return Unified(min(answers) if strategy == "min" else max(answers), disagreement=disagreement)
+
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        return {"title": "Rating", "type": "integer", "enum": sorted(settings.values),
+                "minimum": min(settings.values), "maximum": max(settings.values)}
 
     def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
         return [("", answer)]

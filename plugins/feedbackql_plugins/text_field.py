@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from feedbackql_plugins._common import MarkdownSettings
-from feedbackql_server.kinds import FieldKind, hookimpl
+from feedbackql_server.kinds import FieldKind, Problem, hookimpl
 
 
 class TextFieldSettings(MarkdownSettings):
@@ -20,7 +20,7 @@ class TextField(FieldKind):
 
     def validate_value(self, settings: Any, value: Any) -> Any:
         if not value.strip():
-            raise ValueError("text must not be empty")
+            raise Problem("text must not be empty", reason="empty")
         return value
 
     def searchable_text(self, value: Any) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedbackql_plugins._common import MarkdownSettings
-from feedbackql_server.kinds import Agreement, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds import Agreement, Problem, QuestionKind, Unified, hookimpl
 
 
 class TextQuestionSettings(MarkdownSettings):
@@ -23,8 +23,11 @@ class TextQuestion(QuestionKind):
 
     def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
         if not value.strip():
-            raise ValueError("a text answer must not be empty")
+            raise Problem("a text answer must not be empty", reason="empty")
         return value
+
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        return {"title": "Answer", "type": "string", "minLength": 1, "pattern": r"\S"}
 
     def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
         """first_submitted: the oldest submitted answer; none: no unified answer."""

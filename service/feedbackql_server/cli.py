@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--builtin-only", action="store_true",
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
-    commands.add_parser("plugins", help="list installed field and question kinds")
+    commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
     commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
     new_plugin = commands.add_parser("new-plugin", help="write a plugin package to start from")
     new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
@@ -167,6 +167,8 @@ def _plugins() -> int:
     for category, entries in (("field", registry.fields), ("question", registry.questions)):
         for name, entry in entries.items():
             print(f"{category:8} {name:16} {entry.plugin} {entry.version}")
+    for name, task in registry.tasks.items():
+        print(f"{'task':8} {name:16} {task.plugin} {task.version}")
     return 0
 
 

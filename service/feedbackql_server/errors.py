@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from feedbackql_server.kinds.problems import INVALID, Problem, problems_of
 
 
 class DomainError(Exception):
@@ -49,24 +52,83 @@ class PluginFailed(DomainError):
     code = "PLUGIN_ERROR"
 
 
+MAX_REPORTED = 100
+"""Problems listed in one error (a 10,000-span answer could have as many); ``unreported``
+counts the rest."""
+MAX_IN_MESSAGE = 10
+
+
 class Invalid(DomainError):
-    """Input that breaks a rule. ``path`` points at the offending part of the input."""
+    """Input that breaks a rule. ``path`` points at the offending part of the input (in the
+    schema's names), ``reason`` says why in a word a program can test (``required``,
+    ``unknown_option``, pydantic's error types, a kind's own reasons), ``question`` names the
+    question it concerns. ``extensions.errors`` lists every problem found (this one alone,
+    unless several were combined with ``all_of``)."""
 
     code = "VALIDATION"
 
-    def __init__(self, message: str, path: Sequence[str | int] = ()) -> None:
+    def __init__(self, message: str, path: Sequence[str | int] = (), *, reason: str = INVALID,
+                 question: str | None = None, more: Sequence[dict[str, Any]] = ()) -> None:
         located = f"{_dotted(path)}: {message}" if path else message
-        super().__init__(located, path=list(path))
+        details: dict[str, Any] = {"path": list(path), "reason": reason}
+        if question is not None:
+            details["question"] = question
+        entries = [{"message": located, **details}, *more]
+        super().__init__(_summary(entries), **details)
+        self.entries = entries
+        self.extensions["errors"] = entries[:MAX_REPORTED]
+        if len(entries) > MAX_REPORTED:
+            self.extensions["unreported"] = len(entries) - MAX_REPORTED
+        self.first = (message, list(path), reason, question)
 
 
-def invalid_from_pydantic(exc: PydanticValidationError, path: Sequence[str | int] = ()) -> Invalid:
-    """Map pydantic's first error to a ``VALIDATION`` error with a readable path."""
-    first = exc.errors(include_url=False, include_input=False)[0]
-    location = [*path, *(p for p in first["loc"] if not _is_internal(p))]
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if len(exc.errors()) > 1:
-        message += f" (and {len(exc.errors()) - 1} more problem(s))"
-    return Invalid(message, location)
+def _summary(entries: Sequence[dict[str, Any]]) -> str:
+    if len(entries) == 1:
+        return str(entries[0]["message"])
+    shown = "; ".join(entry["message"] for entry in entries[:MAX_IN_MESSAGE])
+    rest = f"; and {len(entries) - MAX_IN_MESSAGE} more" if len(entries) > MAX_IN_MESSAGE else ""
+    return f"{len(entries)} problems: {shown}{rest}"
+
+
+def all_of(errors: Sequence[Invalid]) -> Invalid:
+    """One error that reports every problem in ``errors`` (which must not be empty); the
+    first gives ``path``, ``reason`` and ``question``."""
+    if len(errors) == 1:
+        return errors[0]
+    message, path, reason, question = errors[0].first
+    return Invalid(message, path, reason=reason, question=question,
+                   more=[entry for error in errors for entry in error.entries][1:])
+
+
+def invalid_from_pydantic(exc: PydanticValidationError, path: Sequence[str | int] = (), *,
+                          question: str | None = None) -> Invalid:
+    """Every problem pydantic found, as one ``VALIDATION`` error with readable paths in the
+    schema's (camelCase) names and pydantic's error types as reasons."""
+    return all_of([
+        Invalid(str(error["msg"]).removeprefix("Value error, "),
+                [*path, *(_schema_name(p) for p in error["loc"] if not _is_internal(p))],
+                reason=_reason(error), question=question)
+        for error in exc.errors(include_url=False, include_input=False)
+    ])
+
+
+def invalid_from_problems(exc: ValueError, path: Sequence[str | int] = (), *,
+                          question: str | None = None) -> Invalid:
+    """A kind's ``ValueError`` (or ``Problem``/``Problems``) as one ``VALIDATION`` error."""
+    return all_of([Invalid(problem.message, [*path, *problem.path], reason=problem.reason, question=question)
+                   for problem in problems_of(exc)])
+
+
+def _reason(error: Any) -> str:
+    # A ValueError raised inside a validator is pydantic's "value_error": the kind's own rule.
+    reason = str(error["type"])
+    context = error.get("ctx") or {}
+    problem = context.get("error")
+    return problem.reason if isinstance(problem, Problem) else reason
+
+
+def _schema_name(part: Any) -> Any:
+    return to_camel(part) if isinstance(part, str) else part
 
 
 def _is_internal(part: Any) -> bool:

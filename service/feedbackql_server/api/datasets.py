@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,7 +17,7 @@ from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSetting
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.users import Workspace
-from feedbackql_server.domain.config import read_item
+from feedbackql_server.domain.config import answer_schema, read_item
 from feedbackql_server.kinds.registry import RegisteredKind
 
 Doc = dict[str, Any]
@@ -106,13 +106,17 @@ class Question:
     available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
                                                    "cannot read the stored settings: it is then read-only, "
                                                    "and answers to it are kept.")
+    answer_schema: JSON | None = strawberry.field(description=(
+        "A JSON Schema of this question's answers (the ValueInput member of its kind), with its "
+        "settings applied: e.g. an enum of its options. Null when the kind is unavailable."))
 
     @classmethod
     def of(cls, doc: Doc, kinds: KindTypes) -> Question:
         settings, available = _settings(kinds.question_settings, kinds.registry.questions.get(doc["kind"]), doc)
         return cls(name=doc["name"], title=doc["title"], description=doc.get("description"),
                    required=doc["required"], kind=doc["kind"], settings=settings,
-                   settings_json=doc["settings"], available=available)
+                   settings_json=doc["settings"], available=available,
+                   answer_schema=cast(JSON, answer_schema(kinds.registry.questions.get(doc["kind"]), doc)))
 
 
 @strawberry.type

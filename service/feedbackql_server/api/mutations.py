@@ -8,9 +8,10 @@ at the end of this module.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Info
@@ -148,7 +149,8 @@ async def add_records(info: Info, dataset_ref: str, specs: list[RecordSpec]) -> 
     result = await info.context.session.add_records(dataset_ref, specs)
     return AddRecordsPayload(
         created=result.created, updated=result.updated,
-        errors=[RecordError(index=e.index, code=e.code, message=e.message) for e in result.errors],
+        errors=[RecordError(index=e.index, code=e.code, message=e.message, problems=cast(list[JSON], e.problems))
+                for e in result.errors],
     )
 
 

@@ -86,3 +86,8 @@ class Query:
     def field_types(self, info: Info) -> list[FieldType]:
         info.context.require_user()
         return [FieldType.of(e) for e in info.context.registry.fields.values()]
+
+    @strawberry.field
+    def training_tasks(self, info: Info) -> list[training.TrainingTaskType]:
+        info.context.require_user()
+        return [training.TrainingTaskType.of(e) for e in info.context.registry.tasks.values()]

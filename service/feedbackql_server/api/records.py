@@ -111,6 +111,9 @@ class RecordError:
     index: int
     code: str
     message: str
+    problems: list[JSON] = strawberry.field(default_factory=list, description=(
+        "For VALIDATION: every problem found in the record, each {message, path, reason, question} "
+        "(path from the record input, in the schema's names)."))
 
 
 @strawberry.type

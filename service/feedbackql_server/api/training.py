@@ -14,6 +14,7 @@ from feedbackql_server.domain import cursors
 from feedbackql_server.domain.listing import RecordOrder
 from feedbackql_server.errors import Invalid
 from feedbackql_server.export import training
+from feedbackql_server.kinds.registry import RegisteredTask
 
 MAX_TRAINING_ROWS = 10_000
 
@@ -67,6 +68,21 @@ class TrainingOptionsInput:
     best_vs_worst: bool = False
     threshold: float | None = None
     top_k: int | None = None
+
+
+@strawberry.type(description="An installed training task (GET /datasets/{id}/training/{name}, trainingData).")
+class TrainingTaskType:
+    name: str
+    description: str
+    plugin: str
+    version: str
+    columns: list[str]
+
+    @classmethod
+    def of(cls, entry: RegisteredTask) -> TrainingTaskType:
+        task = entry.task
+        return cls(name=task.name, description=task.description, plugin=entry.plugin, version=entry.version,
+                   columns=list(task.columns))
 
 
 @strawberry.type

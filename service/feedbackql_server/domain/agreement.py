@@ -129,9 +129,10 @@ async def agreement(storage: Storage, dataset: Doc, question: Question) -> Agree
 def _score_record(question: Question, answers: list[tuple[ObjectId, Any]], coincidences: Coincidences,
                   annotators: dict[ObjectId, AnnotatorFigures]) -> None:
     units: defaultdict[str, list[tuple[ObjectId, Hashable]]] = defaultdict(list)
-    for user_id, answer in answers:
+    codes = question.agreement_codes([answer for _, answer in answers])
+    for (user_id, _), parts in zip(answers, codes, strict=True):
         annotators.setdefault(user_id, AnnotatorFigures(user_id)).answers += 1
-        for part, value in question.kind.agreement_units(question.settings, answer):
+        for part, value in parts:
             units[part].append((user_id, value))
     for coded in units.values():
         coincidences.add_unit([value for _, value in coded])

@@ -11,7 +11,7 @@ from bson import ObjectId
 
 from feedbackql_server.domain import config as cfg
 from feedbackql_server.domain import tally
-from feedbackql_server.errors import Conflict, Invalid, NotFound
+from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 
@@ -52,13 +52,8 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
     if await storage.workspaces.get(spec.workspace_id) is None:
         raise NotFound(f"workspace {spec.workspace_id} does not exist")
     cfg.check_name(spec.name, ["name"])
-    fields = [cfg.build_field(registry, f, ["fields", i]) for i, f in enumerate(spec.fields)]
-    questions = [
-        cfg.build_question(registry, q, ["questions", i]) for i, q in enumerate(spec.questions)
-    ]
+    fields, questions = _configuration(registry, spec)
     properties = _metadata_properties(spec.metadata_properties)
-    cfg.check_unique_names(fields, "field", ["fields"])
-    cfg.check_unique_names(questions, "question", ["questions"])
     now = datetime.now(UTC)
     created = await storage.datasets.insert({
         "workspace_id": spec.workspace_id,
@@ -83,6 +78,29 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
     return created
 
 
+def _configuration(registry: KindRegistry, spec: DatasetSpec) -> tuple[list[Doc], list[Doc]]:
+    """The fields and questions to store; ``Invalid`` with every problem found in them."""
+    fields: list[Doc] = []
+    questions: list[Doc] = []
+    errors: list[Invalid] = []
+    for index, field_spec in enumerate(spec.fields):
+        try:
+            fields.append(cfg.build_field(registry, field_spec, ["fields", index]))
+        except Invalid as error:
+            errors.append(error)
+    for index, question_spec in enumerate(spec.questions):
+        try:
+            questions.append(cfg.build_question(registry, question_spec, ["questions", index]))
+        except Invalid as error:
+            errors.append(error)
+    if errors:
+        raise all_of(errors)
+    cfg.check_unique_names(fields, "field", ["fields"])
+    cfg.check_unique_names(questions, "question", ["questions"])
+    cfg.check_configuration(registry, fields, questions)
+    return fields, questions
+
+
 def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Doc]:
     properties = [
         cfg.build_metadata_property(p, ["metadataProperties", i]) for i, p in enumerate(specs)
@@ -95,6 +113,7 @@ async def add_field(
     storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.FieldSpec
 ) -> Doc:
     item = cfg.build_field(registry, spec, ["field"])
+    await _check_in_dataset(storage, registry, dataset_id, "field", item)
     return await _add_item(storage, dataset_id, "fields", item)
 
 
@@ -102,7 +121,19 @@ async def add_question(
     storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.QuestionSpec
 ) -> Doc:
     item = cfg.build_question(registry, spec, ["question"])
+    await _check_in_dataset(storage, registry, dataset_id, "question", item)
     return await _add_item(storage, dataset_id, "questions", item)
+
+
+async def _check_in_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId, category: str,
+                            item: Doc) -> None:
+    """The new item's settings checked against the dataset's fields (which only grow, so a
+    later change cannot make them wrong)."""
+    dataset = await get_dataset(storage, dataset_id)
+    fields = [*dataset["fields"], item] if category == "field" else dataset["fields"]
+    error = cfg.check_item(registry, category, item, cfg.dataset_context(registry, fields), [category])
+    if error is not None:
+        raise error
 
 
 async def _add_item(storage: Storage, dataset_id: ObjectId, array: str, item: Doc) -> Doc:
@@ -169,10 +200,11 @@ async def count_uncounted(storage: Storage) -> None:
         await recount(storage, dataset)
 
 
-async def publish_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId) -> Doc:
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "draft":
         raise Conflict(f"dataset {dataset['name']!r} is already published")
+    cfg.check_configuration(registry, dataset["fields"], dataset["questions"])
     if not any(f["required"] for f in dataset["fields"]):
         raise Invalid("a dataset needs at least one required field to be published", ["fields"])
     if not any(q["required"] for q in dataset["questions"]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bson import ObjectId
 
@@ -22,6 +23,8 @@ class RecordError:
     index: int
     code: str
     message: str
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    """For ``VALIDATION``: every problem found, ``{message, path, reason, question}``."""
 
 
 @dataclass
@@ -58,7 +61,7 @@ async def add_records(
                                   ["externalId"])
                 seen_external.add(external)
         except DomainError as exc:
-            result.errors.append(RecordError(index, exc.code, exc.message))
+            result.errors.append(RecordError(index, exc.code, exc.message, exc.extensions.get("errors", [])))
             continue
         docs.append((index, doc))
     first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.values import TypedValue, check_answer
-from feedbackql_server.errors import Invalid, invalid_from_pydantic
+from feedbackql_server.errors import Invalid, all_of, invalid_from_problems, invalid_from_pydantic
+from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
 
@@ -39,16 +40,23 @@ class RecordSpec:
 def build_record(
     registry: KindRegistry, config: DatasetConfig, dataset_id: ObjectId, spec: RecordSpec
 ) -> dict[str, Any]:
-    """The record document for ``spec`` (without bookkeeping), or ``Invalid`` with a path."""
+    """The record document for ``spec`` (without bookkeeping), or ``Invalid`` with every
+    problem found in its fields and suggestions."""
     fields, search_text = _fields(registry, config, spec.fields)
+    context = RecordContext(fields=fields, suggestion=True)
+    suggestions, errors = [], []
+    for index, suggestion in enumerate(spec.suggestions):
+        try:
+            suggestions.append(_suggestion(registry, config, suggestion, ["suggestions", index], context))
+        except Invalid as error:
+            errors.append(error)
+    if errors:
+        raise all_of(errors)
     doc: dict[str, Any] = {
         "dataset_id": dataset_id,
         "fields": fields,
         "metadata": _metadata(config, spec.metadata),
-        "suggestions": [
-            _suggestion(registry, config, s, ["suggestions", i])
-            for i, s in enumerate(spec.suggestions)
-        ],
+        "suggestions": suggestions,
         "search_text": search_text,
     }
     _check_one_suggestion_per_question(doc["suggestions"])
@@ -70,27 +78,36 @@ def _fields(
             raise problem.error(["fields", name])
     unknown = sorted(set(raw) - set(config.fields))
     if unknown:
-        raise Invalid(f"unknown field(s) {unknown}; fields: {sorted(config.fields)}", ["fields"])
+        raise Invalid(f"unknown field(s) {unknown}; fields: {sorted(config.fields)}", ["fields"],
+                      reason="unknown_field")
     out: dict[str, Any] = {}
     texts: list[str] = []
+    errors: list[Invalid] = []
     for name, (definition, settings) in config.fields.items():
         value = raw.get(name)
         if value is None:
             if definition["required"]:
-                raise Invalid(f"field {name!r} is required", ["fields", name])
+                errors.append(Invalid(f"field {name!r} is required", ["fields", name], reason="required"))
             continue
         kind = registry.field_kind(definition["kind"])
         assert kind is not None  # DatasetConfig keeps only fields of installed kinds
         try:
             parsed = kind.validate_value(settings, kind.value_adapter.validate_python(value))
+            stored = kind.dump_value(parsed)
+            check_storable(stored, ["fields", name])
         except ValidationError as exc:
-            raise invalid_from_pydantic(exc, ["fields", name]) from None
+            errors.append(invalid_from_pydantic(exc, ["fields", name]))
+            continue
         except ValueError as exc:
-            raise Invalid(str(exc), ["fields", name]) from None
-        stored = kind.dump_value(parsed)
-        check_storable(stored, ["fields", name])
+            errors.append(invalid_from_problems(exc, ["fields", name]))
+            continue
+        except Invalid as error:
+            errors.append(error)
+            continue
         out[name] = stored
         texts.append(kind.searchable_text(parsed))
+    if errors:
+        raise all_of(errors)
     return out, "\n".join(texts).lower()
 
 
@@ -133,9 +150,9 @@ def _check_metadata_value(prop: dict[str, Any], value: Any, path: Path) -> None:
 
 
 def _suggestion(
-    registry: KindRegistry, config: DatasetConfig, spec: SuggestionSpec, path: Path
+    registry: KindRegistry, config: DatasetConfig, spec: SuggestionSpec, path: Path, context: RecordContext
 ) -> dict[str, Any]:
-    value = check_answer(registry, config, spec.question, spec.value, path)
+    value = check_answer(registry, config, spec.question, spec.value, path, context)
     if spec.score is not None and not (math.isfinite(spec.score) and 0 <= spec.score <= 1):
         raise Invalid("score is between 0 and 1", [*path, "score"])
     if spec.agent is not None:

@@ -13,8 +13,9 @@ from feedbackql_server.domain import tally, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
-from feedbackql_server.errors import Invalid, NotFound
+from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.events import Broker, ResponseEvent
+from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.storage import Storage
@@ -47,28 +48,37 @@ async def _record_and_dataset(
 
 
 def check_values(
-    registry: KindRegistry, config: DatasetConfig, spec: ResponseSpec
+    registry: KindRegistry, config: DatasetConfig, spec: ResponseSpec, record_fields: dict[str, Any]
 ) -> dict[str, Any]:
+    """The values to store; ``Invalid`` with every problem found otherwise."""
     values: dict[str, Any] = {}
-    partial = spec.status != "submitted"
+    errors: list[Invalid] = []
+    context = RecordContext(fields=record_fields, partial=spec.status != "submitted")
     for index, answer in enumerate(spec.values):
         path: list[str | int] = ["values", index]
         if answer.question in values:
-            raise Invalid(f"question {answer.question!r} is answered twice", [*path, "question"])
-        value = check_answer(registry, config, answer.question, answer.value, path, partial=partial)
+            errors.append(Invalid(f"question {answer.question!r} is answered twice", [*path, "question"],
+                                  reason="duplicate", question=answer.question))
+            continue
+        try:
+            value = check_answer(registry, config, answer.question, answer.value, path, context)
+        except Invalid as error:
+            errors.append(error)
+            values[answer.question] = None  # answered, if badly: not also reported as missing
+            continue
         values[answer.question] = {"kind": answer.value.kind, "value": value,
                                    "plugin_version": registry.questions[answer.value.kind].version}
     if spec.status == "submitted":
         for problem in config.problems.values():
             if problem.required:
                 raise problem.error(["values"])
-        missing = [name for name, (q, _) in config.questions.items()
-                   if q["required"] and name not in values]
-        if missing:
-            raise Invalid(f"a submitted response must answer the required question(s) {missing}",
-                          ["values"])
+        errors.extend(Invalid(f"a submitted response must answer the required question {name!r}",
+                              ["values"], reason="required", question=name)
+                      for name, (q, _) in config.questions.items() if q["required"] and name not in values)
     if spec.expected_version is not None and spec.expected_version < 0:
-        raise Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"])
+        errors.append(Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"]))
+    if errors:
+        raise all_of(errors)
     return values
 
 
@@ -98,7 +108,7 @@ async def check_response(
 ) -> CheckedResponse:
     record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
-    values = check_values(registry, config, spec)
+    values = check_values(registry, config, spec, record["fields"])
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(spec.record_id, caller.id))
     return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0), record["bucket"])
@@ -114,18 +124,34 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
         intent = await storage.intents.begin(spec.record_id)
-        response = await storage.responses.write(
-            record_id=spec.record_id,
-            dataset_id=checked.dataset_id,
-            bucket=checked.bucket,
-            user_id=user_id,
-            status=spec.status,
-            values=checked.values,
-            expected_version=spec.expected_version,
-        )
+        try:
+            response = await storage.responses.write(
+                record_id=spec.record_id,
+                dataset_id=checked.dataset_id,
+                bucket=checked.bucket,
+                user_id=user_id,
+                status=spec.status,
+                values=checked.values,
+                expected_version=spec.expected_version,
+            )
+        except Conflict as conflict:
+            current = await storage.responses.of_user(spec.record_id, user_id)
+            raise with_current(conflict, current) from None
         await _sync_record(storage, spec.record_id, user_id, response)
         await storage.intents.end(intent)
     return response
+
+
+def with_current(conflict: Conflict, current: Doc | None) -> Conflict:
+    """The conflict with the response as it is now (``currentVersion`` 0: none), so that a
+    client can show it and retry with its version without another round trip."""
+    conflict.extensions["currentVersion"] = current["version"] if current else 0
+    conflict.extensions["currentResponse"] = None if current is None else {
+        "id": str(current["_id"]), "status": str(current["status"]).upper(), "version": current["version"],
+        "updatedAt": current["updated_at"].isoformat(),
+        "values": [{"question": q, "json": v["value"]} for q, v in current["values"].items()],
+    }
+    return conflict
 
 
 async def submit_responses(

@@ -223,7 +223,7 @@ class Session:
 
     async def publish_dataset(self, ref: str) -> Doc:
         dataset = await self.dataset(ref, manage=True)
-        return await ds.publish_dataset(self._storage, dataset["_id"])
+        return await ds.publish_dataset(self._storage, self.services.registry, dataset["_id"])
 
     async def delete_dataset(self, ref: str) -> Doc:
         dataset = await self.dataset(ref, manage=True)
@@ -289,4 +289,4 @@ class Session:
         """A training task's plan and its rows, streamed."""
         dataset = await self.dataset(dataset_ref, manage=True)
         plan = training.plan(self.services.registry, dataset, task, options)
-        return plan, training.stream(self._storage, dataset, plan, options)
+        return plan, training.stream(self._storage, dataset, plan)

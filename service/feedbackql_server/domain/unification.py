@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +27,25 @@ class Question:
 
     def unify(self, answers: Sequence[Any], strategy: str) -> Unified:
         """``answers`` as stored (``{"value", "plugin_version"}``), migrated before unifying."""
+        return self.unify_values([self.read(answer) for answer in answers], strategy)
+
+    def unify_values(self, values: Sequence[Any], strategy: str) -> Unified:
+        """Answers already read (``read``), unified by the kind."""
         try:
-            return self.kind.unify(self.settings, [self.read(answer) for answer in answers], strategy)
+            return self.kind.unify(self.settings, values, strategy)
         except Exception as exc:  # the plugin's own code: report it by name
             raise PluginUnavailable(f"the {self.kind.name} kind failed to unify {self.name!r}: "
+                                    f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
+
+    def agreement_codes(self, answers: Sequence[Any]) -> list[list[tuple[str, Hashable]]]:
+        """The answers of one record (read values) coded for agreement, one list per answer."""
+        try:
+            coded = [list(units) for units in self.kind.record_agreement_units(self.settings, answers)]
+            if len(coded) != len(answers):
+                raise ValueError(f"record_agreement_units gave {len(coded)} codes for {len(answers)} answers")
+            return coded
+        except Exception as exc:  # the plugin's own code: report it by name
+            raise PluginUnavailable(f"the {self.kind.name} kind failed to code {self.name!r} for agreement: "
                                     f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
 
     def read(self, stored: dict[str, Any]) -> Any:

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from feedbackql_server.domain.config import DatasetConfig
-from feedbackql_server.errors import Invalid, PluginFailed, invalid_from_pydantic
+from feedbackql_server.errors import Invalid, PluginFailed, invalid_from_problems, invalid_from_pydantic
+from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable
 
@@ -32,36 +33,37 @@ def check_answer(
     question: str,
     typed: TypedValue,
     path: Sequence[str | int],
-    *,
-    partial: bool = False,
+    context: RecordContext,
 ) -> Any:
-    """The stored (JSON) form of a valid answer to ``question``; ``Invalid`` otherwise."""
+    """The stored (JSON) form of a valid answer to ``question`` (or suggestion for it) on the
+    record described by ``context``; ``Invalid`` naming the question otherwise."""
     entry = config.questions.get(question)
     if question in config.problems:
         raise config.problems[question].error([*path, "question"])
     if entry is None:
         known = sorted(config.questions)
         raise Invalid(f"the dataset has no question {question!r}; questions: {known}",
-                      [*path, "question"])
+                      [*path, "question"], reason="unknown_question", question=question)
     definition, settings = entry
     kind = registry.question_kind(definition["kind"])
     if kind is None or typed.kind != definition["kind"]:
         raise Invalid(
             f"question {question!r} is a {definition['kind']} question: "
             f"send its value as value.{definition['kind']}",
-            [*path, "value"],
+            [*path, "value"], reason="wrong_kind", question=question,
         )
+    value_path = [*path, "value", typed.kind]
     try:
         value = kind.value_adapter.validate_python(typed.value)
-        value = kind.validate_value(settings, value, partial=partial)
+        value = kind.validate_answer(settings, value, context)
     except ValidationError as exc:
-        raise invalid_from_pydantic(exc, [*path, "value", typed.kind]) from None
+        raise invalid_from_pydantic(exc, value_path, question=question) from None
     except ValueError as exc:
-        raise Invalid(str(exc), [*path, "value", typed.kind]) from None
+        raise invalid_from_problems(exc, value_path, question=question) from None
     except Exception as exc:  # the plugin's own code failed: name it, never an anonymous INTERNAL
-        raise PluginFailure(definition, exc, [*path, "value", typed.kind]) from exc
+        raise PluginFailure(definition, exc, value_path) from exc
     stored = kind.dump_value(value)
-    check_storable(stored, [*path, "value", typed.kind])
+    check_storable(stored, value_path)
     return stored
 
 

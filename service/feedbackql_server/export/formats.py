@@ -1,4 +1,5 @@
-"""Encoding row streams as JSON Lines, CSV or Parquet, chunk by chunk."""
+"""Encoding row streams as JSON Lines, CSV or Parquet, chunk by chunk: one class per format,
+looked up by name in ``FORMATS``."""
 
 from __future__ import annotations
 
@@ -6,24 +7,71 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from feedbackql_server.errors import Invalid
 
-FORMATS = {"jsonl": "application/jsonl", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
-EXTENSIONS = {"jsonl": "jsonl", "csv": "csv", "parquet": "parquet"}
 ROWS_PER_CHUNK = 500
+Rows = AsyncIterator[dict[str, Any]]
+Footer = Callable[[], dict[str, str]]
 
 
-def check_format(name: str) -> str:
-    if name not in FORMATS:
-        raise Invalid(f"format is one of {sorted(FORMATS)}", ["format"])
-    if name == "parquet":
+class Format:
+    """An export encoding. ``metadata`` (the rules) and ``final_metadata()`` (figures known
+    only at the end) go where the format can hold them; the HTTP headers carry the rules."""
+
+    name: ClassVar[str]
+    media_type: ClassVar[str]
+    extension: ClassVar[str]
+
+    def check(self) -> None:
+        """Raise ``Invalid`` when the format cannot be written here (a missing extra)."""
+
+    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
+               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+
+class JsonLines(Format):
+    name, media_type, extension = "jsonl", "application/jsonl", "jsonl"
+
+    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
+               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+        return jsonl(rows)
+
+
+class Csv(Format):
+    name, media_type, extension = "csv", "text/csv", "csv"
+
+    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
+               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+        return csv_rows(rows, columns)
+
+
+class Parquet(Format):
+    name, media_type, extension = "parquet", "application/vnd.apache.parquet", "parquet"
+
+    def check(self) -> None:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise Invalid("Parquet needs pyarrow: pip install 'feedbackql[parquet]'", ["format"]) from None
-    return name
+            raise Invalid("Parquet needs pyarrow: pip install 'feedbackql[parquet]'", ["format"],
+                          reason="unavailable_format") from None
+
+    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
+               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+        return parquet(rows, columns, metadata, final_metadata)
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (JsonLines(), Csv(), Parquet())}
+
+
+def get_format(name: str) -> Format:
+    chosen = FORMATS.get(name)
+    if chosen is None:
+        raise Invalid(f"format is one of {sorted(FORMATS)}", ["format"], reason="unknown_format")
+    chosen.check()
+    return chosen
 
 
 def _json(value: Any) -> str:

@@ -58,31 +58,26 @@ async def _guarded(request: Request, respond: Any) -> Response:
                               **{k: v for k, v in error.extensions.items() if k != "code"})
 
 
-def _format(request: Request) -> str:
-    return formats.check_format(request.query_params.get("format", "jsonl"))
+def _format(request: Request) -> formats.Format:
+    return formats.get_format(request.query_params.get("format", "jsonl"))
 
 
-def _stream(rows: AsyncIterator[Doc], name: str, columns: list[str], rules: dict[str, Any],
+def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: list[str], rules: dict[str, Any],
             final: Any = None, filename: str = "export") -> StreamingResponse:
     encoded = json.dumps(rules)
-    if name == "jsonl":
-        body = formats.jsonl(rows)
-    elif name == "csv":
-        body = formats.csv_rows(rows, columns)
-    else:
-        body = formats.parquet(rows, columns, {"feedbackql.rules": encoded}, final)
-    return StreamingResponse(body, media_type=formats.FORMATS[name], headers={
+    body = chosen.encode(rows, columns, {"feedbackql.rules": encoded}, final)
+    return StreamingResponse(body, media_type=chosen.media_type, headers={
         "FeedbackQL-Export-Rules": encoded,
-        "Content-Disposition": f'attachment; filename="{filename}.{formats.EXTENSIONS[name]}"',
+        "Content-Disposition": f'attachment; filename="{filename}.{chosen.extension}"',
         "X-Content-Type-Options": "nosniff",
     })
 
 
 async def _records(storage: Storage, dataset: Doc, request: Request) -> Response:
-    name = _format(request)
+    chosen = _format(request)
     rules = {"task": "records", "rows": "one per record, in insertion order",
              "responses": "every live response (submitted, draft, discarded) with its user"}
-    return _stream(record_rows(storage, dataset), name, RECORD_COLUMNS, rules,
+    return _stream(record_rows(storage, dataset), chosen, RECORD_COLUMNS, rules,
                    filename=f"{dataset['name']}-records")
 
 
@@ -107,10 +102,9 @@ def training_options(params: Any) -> training.TrainingOptions:
 
 
 async def _training(storage: Storage, registry: KindRegistry, dataset: Doc, request: Request) -> Response:
-    name = _format(request)
+    chosen = _format(request)
     options = training_options(request.query_params)
     plan = training.plan(registry, dataset, request.path_params["task"], options)
-    rows = training.stream(storage, dataset, plan, options)
-    columns = plan.columns if name != "csv" else [c for c in plan.columns if c != "messages"] + ["messages"]
-    return _stream(rows, name, columns, plan.rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
-                   filename=f"{dataset['name']}-{plan.task}")
+    rows = training.stream(storage, dataset, plan)
+    return _stream(rows, chosen, plan.columns, plan.rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
+                   filename=f"{dataset['name']}-{plan.name}")

@@ -7,6 +7,7 @@ A plugin author writes each shape once as a pydantic model (settings) or type an
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -14,12 +15,23 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic.alias_generators import to_camel
 
+from feedbackql_server.kinds.context import DatasetContext, RecordContext
+
+
+def _words(name: str) -> str:
+    """``use_markdown`` -> ``Use markdown``, ``RatingQuestionSettings`` -> ``Rating question settings``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:].lower()
+
 
 class KindModel(BaseModel):
-    """Base for settings and nested value models: camelCase on the wire, strict about extras."""
+    """Base for settings and nested value models: camelCase on the wire, strict about extras,
+    human titles in JSON Schema (a ``Field(title=...)`` wins)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True,
+        field_title_generator=lambda name, _info: _words(name),
+        model_title_generator=lambda model: _words(model.__name__),
     )
 
 
@@ -74,6 +86,12 @@ class Kind:
         """A value (answer or suggestion, stored form) written under ``version`` of the
         plugin, in the shape the installed version reads."""
         return stored
+
+    def check_settings(self, settings: Any, context: DatasetContext) -> None:
+        """Check parsed settings against the dataset they are part of (e.g. that a field they
+        name exists and is of a usable kind). Called when the dataset is created, when the
+        item is added, and when the dataset is published; raise ``ValueError`` (or
+        ``Problem``, with a path inside the settings) to refuse. Default: nothing to check."""
 
     def settings_schema(self) -> dict[str, Any]:
         return self.settings_model.model_json_schema(by_alias=True)
@@ -131,10 +149,30 @@ class QuestionKind(Kind):
         multi-label or ranking answers) at the kind's ``agreement`` level."""
         return ()
 
+    def record_agreement_units(self, settings: Any, answers: Sequence[Any]) -> list[Iterable[tuple[str, Hashable]]]:
+        """The submitted answers of one record (stored form, oldest first) coded together:
+        one list of (part, value) pairs per answer, in the same order. Override when a code
+        depends on the other answers (a span nobody else marked is coded "absent" in the
+        answers without it). Default: ``agreement_units`` of each answer."""
+        return [self.agreement_units(settings, answer) for answer in answers]
+
+    def answer_schema(self, settings: Any) -> dict[str, Any]:
+        """A JSON Schema of the answers to a question with these settings (e.g. an enum of
+        its options). Default: ``value_schema()``, the same for every question."""
+        return self.value_schema()
+
     def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
         """Check an answer already shaped by ``value_type`` against the question settings.
 
         ``partial`` is true for drafts, which may hold incomplete answers (an unfinished
-        ranking). Return the value normalized or raise ``ValueError``.
+        ranking). Return the value normalized or raise ``ValueError`` (or ``Problem`` /
+        ``Problems`` to point at parts of the value).
         """
         return value
+
+    def validate_answer(self, settings: Any, value: Any, context: RecordContext) -> Any:
+        """Check an answer or suggestion with the record it is for (``context.fields``).
+        Override this instead of ``validate_value`` when the rules depend on the record (a
+        span must lie inside the text it marks). Default: ``validate_value`` with
+        ``partial=context.partial``."""
+        return self.validate_value(settings, value, partial=context.partial)

@@ -12,6 +12,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from feedbackql_server.kinds.base import FieldKind, QuestionKind
+    from feedbackql_server.kinds.tasks import TrainingTask
 
 PROJECT = "feedbackql"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -27,4 +28,11 @@ def feedbackql_question_types() -> Sequence[type[QuestionKind]]:
 @hookspec
 def feedbackql_field_types() -> Sequence[type[FieldKind]]:
     """Return the field kinds (subclasses of ``FieldKind``) this plugin adds."""
+    raise NotImplementedError
+
+
+@hookspec
+def feedbackql_training_tasks() -> Sequence[type[TrainingTask]]:
+    """Return the training tasks (subclasses of ``TrainingTask``) this plugin adds; each is
+    served at ``/datasets/{id}/training/{name}`` and by ``trainingData(task: name)``."""
     raise NotImplementedError

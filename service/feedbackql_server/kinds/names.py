@@ -26,7 +26,7 @@ CORE_TYPE_NAMES: frozenset[str] = frozenset({
     "RecordConnection", "RecordEdge", "RecordError", "RecordFilter", "RecordInput", "RecordSort",
     "RecordSortField", "RecordStatus", "Response", "ResponseChange", "ResponseCounts", "ResponseInput",
     "ResponseStatus", "ResponseValue", "ResponseValueInput", "Role", "SortDirection", "String",
-    "Subscription", "Suggestion", "SuggestionInput", "TrainingData", "TrainingOptionsInput",
+    "Subscription", "Suggestion", "SuggestionInput", "TrainingData", "TrainingOptionsInput", "TrainingTaskType",
     "UnavailableKindSettings", "UnavailableValue", "UnifiedAnswer", "UnifiedAnswerConnection",
     "UnifiedAnswerEdge", "UpdateDatasetInput", "User", "UserWithApiKey", "Value", "ValueInput", "Workspace",
 })

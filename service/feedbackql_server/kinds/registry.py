@@ -20,10 +20,12 @@ from pydantic import BaseModel
 
 from feedbackql_server.kinds import hook_checks, hookspecs, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
+from feedbackql_server.kinds.tasks import TrainingTask
 
 BUILTIN_DISTRIBUTION = "feedbackql-server"
 IN_PROCESS = "in-process"
 KIND_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,49}$")
+TASK_NAME = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 K = TypeVar("K", bound=Kind)
 
@@ -54,12 +56,22 @@ class RegisteredKind(Generic[K]):
     source: PluginSource
 
 
+@dataclass(frozen=True)
+class RegisteredTask:
+    task: type[TrainingTask]
+    plugin: str
+    version: str
+    source: PluginSource
+
+
 @dataclass
 class KindRegistry:
-    """The field and question kinds available to this process, in registration order."""
+    """The field and question kinds and the training tasks available to this process, in
+    registration order."""
 
     fields: dict[str, RegisteredKind[FieldKind]] = field(default_factory=dict)
     questions: dict[str, RegisteredKind[QuestionKind]] = field(default_factory=dict)
+    tasks: dict[str, RegisteredTask] = field(default_factory=dict)
 
     def field_kind(self, name: str) -> FieldKind | None:
         entry = self.fields.get(name)
@@ -150,10 +162,26 @@ def load_registry(
         _add(registry.fields, "field", source, kind_cls, claims)
     for source, kind_cls in _collect(pm.hook.feedbackql_question_types, QuestionKind, sources):
         _add(registry.questions, "question", source, kind_cls, claims)
+    for source, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask, sources):
+        _add_task(registry.tasks, source, task_cls)
     return registry
 
 
-def _collect(hook: Any, base: type[Kind], sources: dict[str, PluginSource]
+def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls: Any) -> None:
+    if not (isinstance(task_cls, type) and issubclass(task_cls, TrainingTask)):
+        raise PluginError(f"{source}: training task {task_cls!r} is not a subclass of TrainingTask")
+    name = getattr(task_cls, "name", None)
+    if not isinstance(name, str) or not TASK_NAME.match(name):
+        raise PluginError(f"{source}: training task {task_cls!r} needs a `name` of lowercase letters, digits "
+                          "and '_' (^[a-z][a-z0-9_]*$)")
+    if not task_cls.columns:
+        raise PluginError(f"{source}: training task {name!r} declares no `columns`")
+    if name in target:
+        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}")
+    target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source)
+
+
+def _collect(hook: Any, base: type[Any], sources: dict[str, PluginSource]
              ) -> Iterable[tuple[PluginSource, type[Any]]]:
     for impl in hook.get_hookimpls():
         source = sources[impl.plugin_name]

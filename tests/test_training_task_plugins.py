@@ -1,0 +1,107 @@
+"""A plugin contributes a training task through ``feedbackql_training_tasks``: it is listed,
+served over HTTP and GraphQL like the built-ins, and a broken one stops start-up by name."""
+
+from __future__ import annotations
+
+import csv
+import io
+import types
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from feedbackql_server.kinds import hookimpl
+from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
+from feedbackql_server.settings import Settings
+from tests import helpers as h
+from tests.conftest import serve
+
+OPTIONS = [{"value": "pos", "text": "Positive"}, {"value": "neg", "text": "Negative"}]
+TRAINING = """query($id: ID!, $o: TrainingOptionsInput) {
+  trainingData(datasetId: $id, task: "label_counts", options: $o) { rows rules } }"""
+
+
+class LabelCounts(TrainingTask):
+    """How often each label was chosen on a record."""
+
+    name = "label_counts"
+    description = "Per record: how many labelers chose each label."
+    columns = ("external_id", "counts")
+
+    def __init__(self, request: TaskRequest) -> None:
+        super().__init__(request)
+        if request.question.kind.name != "label":
+            raise Unsuitable("label_counts needs a label question")
+
+    def rules(self) -> dict[str, Any]:
+        return {"rows": "one per answered record"}
+
+    def rows(self, record: TaskRecord) -> Iterable[Row]:
+        return [{"external_id": record.external_id, "counts": dict(Counter(record.answers))}] if record.answers else []
+
+
+def task_plugin(*tasks: Any) -> types.ModuleType:
+    plugin = types.ModuleType("counting")
+    plugin.__version__ = "2.1"  # type: ignore[attr-defined]
+
+    @hookimpl
+    def feedbackql_training_tasks() -> list[Any]:
+        return list(tasks)
+
+    plugin.feedbackql_training_tasks = feedbackql_training_tasks  # type: ignore[attr-defined]
+    return plugin
+
+
+async def test_a_plugin_task_is_served_like_a_builtin(settings: Settings) -> None:
+    async with serve(settings, load_registry(builtin_only=True, extra_plugins=[task_plugin(LabelCounts)])) as gql:
+        listed = {t["name"]: t for t in (await gql("{ trainingTasks { name plugin version columns } }"))["trainingTasks"]}
+        assert listed["label_counts"] == {"name": "label_counts", "plugin": "counting", "version": "2.1",
+                                          "columns": ["external_id", "counts"]}
+        assert {"sft", "dpo", "reward_modeling", "rating_selection", "token_classification"} <= set(listed)
+        ws = await h.workspace(gql)
+        dataset = await h.dataset(gql, ws, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                  questions=[{"name": "sentiment", "settings": {"label": {"options": OPTIONS}}},
+                                             {"name": "note", "required": False, "settings": {"text": {}}}])
+        await h.add_records(gql, dataset["id"], [{"externalId": "r1", "fields": {"prompt": "p"}}])
+        record = (await gql(h.RECORDS, {"id": dataset["id"], "first": 1}))["records"]["edges"][0]["node"]["id"]
+        await gql(h.SUBMIT, {"input": {"recordId": record, "status": "SUBMITTED",
+                                       "values": [{"question": "sentiment", "value": {"label": "pos"}}]}})
+        data = (await gql(TRAINING, {"id": dataset["id"], "o": {"question": "sentiment"}}))["trainingData"]
+        assert data["rows"] == [{"external_id": "r1", "counts": {"pos": 1}}]
+        assert data["rules"] == {"task": "label_counts", "question": "sentiment", "rows": "one per answered record"}
+        refused = await gql.error(TRAINING, {"id": dataset["id"], "o": {"question": "note"}})
+        assert (refused["extensions"]["reason"], refused["message"]) == (
+            "unsuitable_question", "question: label_counts needs a label question")
+        download = await gql.http.get(f"/datasets/{dataset['id']}/training/label_counts?question=sentiment&format=csv",
+                                      headers={"Authorization": f"Bearer {gql.api_key}"})
+        assert list(csv.DictReader(io.StringIO(download.text))) == [{"external_id": "r1", "counts": '{"pos":1}'}]
+
+
+class Nameless(TrainingTask):
+    columns = ("a",)
+
+
+class BadName(LabelCounts):
+    name = "Label-Counts"
+
+
+class NoColumns(LabelCounts):
+    name = "no_columns"
+    columns = ()
+
+
+class Sft(LabelCounts):
+    name = "sft"
+
+
+@pytest.mark.parametrize(("task", "problem"), [
+    (Nameless, "needs a `name`"), (BadName, "needs a `name`"), (NoColumns, "declares no `columns`"),
+    (Sft, "'sft' is already registered by plugin 'sft_task'"), (dict, "is not a subclass of TrainingTask"),
+])
+def test_a_broken_task_stops_start_up_naming_its_plugin(task: Any, problem: str) -> None:
+    with pytest.raises(PluginError, match="plugin 'counting'") as raised:
+        load_registry(builtin_only=True, extra_plugins=[task_plugin(task)])
+    assert problem in str(raised.value)
