@@ -240,7 +240,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
               return (
                 <fieldset key={`${record.id}-${q.name}`} class="question" data-question={q.name}
                   ref={(el) => { questionRefs.current[i] = el; }}>
-                  <legend>{q.title}{q.required && <span class="req" aria-label="required"> *</span>}</legend>
+                  <legend id={`q-${q.name}-label`}>{q.title}{q.required && <span class="req" aria-label="required"> *</span>}</legend>
                   {q.description && <p class="desc">{q.description}</p>}
                   {!q.available ? <p class="error">This question's plugin is not available; it is read-only.</p>
                     : <QuestionInput q={q} kind={kinds.get(q.kind)} value={answers[q.name] ?? null} id={`q-${q.name}`}

@@ -159,7 +159,7 @@ function Widget({ url, ...props }: QuestionProps & { url: string }) {
   latest.current = props;
   const [failed, setFailed] = useState<string | null>(null);
   const widgetProps = () => ({
-    id: props.id, question: { name: props.q.name, title: props.q.title, description: props.q.description,
+    id: props.id, labelId: `${props.id}-label`, question: { name: props.q.name, title: props.q.title, description: props.q.description,
       required: props.q.required, settings: props.q.settingsJson },
     value: latest.current.value, readOnly: false,
     onChange: (v: unknown) => latest.current.onChange(v),

@@ -188,8 +188,12 @@ export type FieldType = {
   name: Scalars['String']['output'];
   plugin: Scalars['String']['output'];
   settingsSchema: Scalars['JSON']['output'];
+  /** Hints the kind gives user interfaces ({} when none). */
+  uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
   version: Scalars['String']['output'];
+  /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
+  widgetUrl: Maybe<Scalars['String']['output']>;
 };
 
 /** One choice of a label, multi-label or ranking question. */
@@ -560,8 +564,12 @@ export type QuestionType = {
   plugin: Scalars['String']['output'];
   settingsSchema: Scalars['JSON']['output'];
   strategies: Array<Scalars['String']['output']>;
+  /** Hints the kind gives user interfaces ({} when none). */
+  uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
   version: Scalars['String']['output'];
+  /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
+  widgetUrl: Maybe<Scalars['String']['output']>;
 };
 
 /** The rank given to one option; equal ranks are ties. */

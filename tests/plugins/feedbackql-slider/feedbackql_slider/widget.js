@@ -12,6 +12,7 @@ export default function mount(host, props) {
   input.max = String(max);
   input.step = String(step);
   input.id = props.id;
+  input.setAttribute("aria-labelledby", props.labelId);
   input.setAttribute("aria-describedby", `${props.id}-out`);
   const out = document.createElement("output");
   out.id = `${props.id}-out`;
