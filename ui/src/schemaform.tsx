@@ -14,8 +14,9 @@ function typeOf(schema: JsonSchema): string {
   return type ?? (schema.enum ? "enum" : schema.properties ? "object" : "string");
 }
 
-function Input({ schema, root, value, onChange, id, label }: {
+function Input({ schema, root, value, onChange, id, label, top = false }: {
   schema: JsonSchema; root: JsonSchema; value: unknown; onChange: (v: unknown) => void; id: string; label: string;
+  top?: boolean;
 }) {
   const s = resolve(schema, root);
   const type = typeOf(s);
@@ -35,10 +36,7 @@ function Input({ schema, root, value, onChange, id, label }: {
   }
   if (type === "object" && s.properties) {
     const current = (value as Record<string, unknown> | null) ?? {};
-    return (
-      <fieldset class="gen-object">
-        <legend>{label}</legend>
-        {Object.entries(s.properties).map(([key, sub]) => (
+    const inputs = Object.entries(s.properties).map(([key, sub]) => (
           <Input key={key} schema={sub} root={root} id={`${id}-${key}`} value={current[key]}
             label={`${resolve(sub, root).title ?? key}${s.required?.includes(key) ? " *" : ""}`}
             onChange={(v) => {
@@ -46,9 +44,10 @@ function Input({ schema, root, value, onChange, id, label }: {
               if (v === null || v === undefined || v === "") delete next[key]; else next[key] = v;
               onChange(Object.keys(next).length ? next : null);
             }} />
-        ))}
-      </fieldset>
-    );
+    ));
+    // The question's own title already labels the answer as a whole.
+    if (top) return <div class="gen-top">{s.description && <p class="desc">{s.description}</p>}{inputs}</div>;
+    return <fieldset class="gen-object"><legend>{label}</legend>{inputs}</fieldset>;
   }
   if (type === "boolean") {
     return (
@@ -111,7 +110,8 @@ export function SchemaForm({ q, kind, value, onChange, id }: QuestionProps) {
   const root = kind.valueSchema;
   return (
     <div class="generated" data-generated={q.kind}>
-      <Input schema={root} root={root} value={value} onChange={onChange} id={id} label={resolve(root, root).title ?? "Answer"} />
+      <Input schema={root} root={root} value={value} onChange={onChange} id={id} top
+        label={q.title} />
     </div>
   );
 }

@@ -54,6 +54,8 @@ const users = {};
 const ids = {};
 const cspViolations = [];
 const dialogs = [];
+const pageErrors = [];
+const offOrigin = [];
 
 before(async () => {
   browser = await chromium.launch({
@@ -118,9 +120,8 @@ after(async () => {
   await browser?.close();
 });
 
-async function signIn(key, viewport = { width: 1366, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
+async function newPage(viewport = { width: 1366, height: 900 }) {
+  const page = await (await browser.newContext({ viewport })).newPage();
   page.on("console", (message) => {
     // The sft guidelines carry a planted <img onerror>: DOMPurify's parse of it (in an inert
     // document) is reported by Chromium as a blocked handler. Anything else is a real violation.
@@ -128,6 +129,16 @@ async function signIn(key, viewport = { width: 1366, height: 900 }) {
     if (/Content Security Policy/i.test(message.text()) && !planted) cspViolations.push(`${page.url()}: ${message.text()}`);
   });
   page.on("dialog", (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss(); });
+  page.on("pageerror", (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  page.on("request", (request) => {
+    if (!request.url().startsWith(BASE) && !request.url().startsWith(BASE.replace("http", "ws"))
+        && !request.url().startsWith("blob:") && !request.url().startsWith("data:")) offOrigin.push(request.url());
+  });
+  return page;
+}
+
+async function signIn(key, viewport) {
+  const page = await newPage(viewport);
   await page.goto(`${BASE}/`);
   await page.getByLabel("API key").fill(key);
   await page.getByLabel("API key").press("Enter");
@@ -159,7 +170,7 @@ async function axe(page, name) {
 const shot = (page, name) => page.screenshot({ path: new URL(`${name}.png`, SHOTS).pathname, fullPage: true });
 
 test("sign-in screen and a wrong key", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await newPage();
   await page.goto(`${BASE}/`);
   await axe(page, "sign-in");
   await page.getByLabel("API key").fill("fql_not-a-key");
@@ -373,7 +384,16 @@ test("a rotated key sends the person back to sign-in with a clear message", asyn
   await shot(page, "10-revoked");
 });
 
-test("no Content-Security-Policy violations on any page, and no planted script ran", () => {
+test("GraphiQL runs on its own assets under the same policy", async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/graphql`);
+  await page.locator(".graphiql-container").getByText("Put your key in the Headers tab").first().waitFor();
+  await shot(page, "11-graphiql");
+});
+
+test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(offOrigin, []);
   assert.deepEqual(dialogs, []);
 });

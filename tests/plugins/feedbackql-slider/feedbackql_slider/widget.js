@@ -43,7 +43,8 @@ export default function mount(host, props) {
 
   return {
     update(next) {
-      show(next.value);
+      // While the person drags or presses keys, the input is the truth (props may lag behind it).
+      if (document.activeElement !== input) show(next.value);
       input.disabled = clear.disabled = Boolean(next.readOnly);
     },
     destroy() {
