@@ -1,6 +1,6 @@
 // The annotation screen: one record at a time from the labeler queue (nextRecords leases it),
 // drafts saved as you go, submit / discard / skip, back and forward through your answers.
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type Api } from "./api";
 import { FieldView } from "./fields";
 import { renderMarkdown } from "./markdown";
@@ -30,7 +30,10 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   const [responseStatus, setResponseStatus] = useState<Status | null>(null);
   const [saveState, setSaveState] = useState<"" | "saving" | "saved" | "unsaved">("");
   const [notice, setNotice] = useState<{ kind: "error" | "conflict" | "info"; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusyState] = useState(false);
+  // A ref as well: a key pressed right after the next record appears must not meet a stale "busy".
+  const busyRef = useRef(false);
+  const setBusy = (value: boolean) => { busyRef.current = value; setBusyState(value); };
   const [history, setHistory] = useState<string[]>([]);
   const [position, setPosition] = useState(-1); // index in history; -1: the queue's record
   const version = useRef(0);
@@ -134,25 +137,29 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   }
 
   async function finish(status: "SUBMITTED" | "DISCARDED") {
-    if (!record || busy) return;
+    if (!record || busyRef.current) return;
     window.clearTimeout(timer.current);
     setBusy(true);
     const wasNew = responseStatus !== "SUBMITTED" && responseStatus !== "DISCARDED";
-    const ok = await write(status, answersRef.current);
-    if (ok) {
-      if (!history.includes(record.id)) setHistory((h) => [...h, record.id]);
-      if (wasNew && myProgress) {
-        setMyProgress({ ...myProgress, available: Math.max(0, myProgress.available - 1),
-          submitted: myProgress.submitted + (status === "SUBMITTED" ? 1 : 0),
-          discarded: myProgress.discarded + (status === "DISCARDED" ? 1 : 0) });
+    try {
+      if (!await write(status, answersRef.current)) { setBusy(false); return; }
+      const answered = record.id;
+      setHistory((h) => (h.includes(answered) ? h : [...h, answered]));
+      if (wasNew) {
+        setMyProgress((mine) => mine && { ...mine, available: Math.max(0, mine.available - 1),
+          submitted: mine.submitted + (status === "SUBMITTED" ? 1 : 0),
+          discarded: mine.discarded + (status === "DISCARDED" ? 1 : 0) });
       }
+      // Showing the next record clears "busy" (see the layout effect below).
       if (position >= 0) await go(position + 1); else await nextFromQueue(meId);
+    } catch (e) {
+      setNotice({ kind: "error", text: String(e) });
+      setBusy(false);
     }
-    setBusy(false);
   }
 
   async function skip() {
-    if (!record || busy || position >= 0) return;
+    if (!record || busyRef.current || position >= 0) return;
     setBusy(true);
     try {
       window.clearTimeout(timer.current);
@@ -165,8 +172,8 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
       if (!other) setNotice({ kind: "info", text: "Skipped. No other record is waiting for you right now." });
     } catch (e) {
       setNotice({ kind: "error", text: String(e) });
+      setBusy(false);
     }
-    setBusy(false);
   }
 
   /** Moves through my answered records: history[index], or the queue past the end. */
@@ -190,7 +197,9 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   const back = () => go((position === -1 ? history.length : position) - 1);
   const forward = () => (position >= 0 ? go(position + 1) : undefined);
 
-  useEffect(() => {
+  // Layout effects run as the new record is committed: the key handler sees it before any
+  // key can, and only then is the screen ready for the next Ctrl+Enter.
+  useLayoutEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); void finish("SUBMITTED"); }
       else if (event.altKey && event.code === "KeyD") { event.preventDefault(); void finish("DISCARDED"); }
@@ -201,6 +210,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   });
+  useLayoutEffect(() => setBusy(false), [record, done]);
 
   if (!meta) return <main aria-busy="true">{notice ? <p class="error" role="alert">{notice.text}</p> : <p>Loading…</p>}</main>;
   const { dataset } = meta;
