@@ -28,7 +28,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 """GraphiQL and the UI set element styles from script (hence 'unsafe-inline' for styles only)."""
 SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "no-referrer"}
-WIDGET_FAMILIES = ("question", "field")
 MISSING_BUILD = ("<!doctype html><title>FeedbackQL</title><p>The labeling UI is not built: run "
                  "<code>npm ci &amp;&amp; npm run build</code> in <code>ui/</code>. GraphiQL is at "
                  '<a href="/graphql">/graphql</a>.</p>')

@@ -260,8 +260,10 @@ test("workflow 3: rate and label prompts with number keys and shortcuts; rating 
   const rows = await download(`/datasets/${ids.rating}/training/rating_selection?question=quality&threshold=5`);
   assert.deepEqual(rows.map((row) => row.fields.prompt), ["Reverse a list in Python"]);
   const records = await download(`/datasets/${ids.rating}/export?format=jsonl`);
-  const values = records.map((r) => Object.values(r.responses)[0]?.values ?? r.responses[0]?.values);
-  assert.ok(JSON.stringify(values).includes("polite"), JSON.stringify(records[0]));
+  assert.deepEqual(records.map((r) => [r.external_id, r.responses.map((x) => [x.user, x.status, x.values])]), [
+    ["r0", [["carol", "submitted", { quality: 6, topic: "code", flags: ["polite"] }]]],
+    ["r1", [["carol", "submitted", { quality: 2, topic: "other", flags: ["polite"] }]]],
+  ]);
 });
 
 test("keyboard only: ten records, then back and forward through my answers", async () => {
@@ -307,6 +309,12 @@ test("two labelers at once get different records, and progress moves live", asyn
   await alice.keyboard.press("Alt+KeyS");
   await nextRecord(alice, skipped);
   assert.notEqual(await recordId(alice), skipped);
+  // Discard (Alt+D) keeps a discarded response and moves on.
+  const discarded = await recordId(alice);
+  await alice.keyboard.press("Alt+KeyD");
+  await nextRecord(alice, discarded);
+  const { record } = await gql(users.alice.key, `query($id: ID!) { record(id: $id) { responses { status } } }`, { id: discarded });
+  assert.deepEqual(record.responses, [{ status: "DISCARDED" }]);
 });
 
 test("a stale version shows the conflict and keeps the person's input", async () => {
