@@ -11,6 +11,7 @@ that started executing stays ``200``. Answers that already carry their own statu
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,9 +49,13 @@ def request_error(document: object) -> bool:
     return bool(codes) and codes <= REQUEST_ERRORS
 
 
+NULL_DATA = re.compile(rb'^\s*\{\s*"data"\s*:\s*null\s*,')
+"""How a request error starts; anything else is passed on without being parsed."""
+
+
 def rewrite(body: bytes, status: int) -> tuple[bytes, int]:
     """The spec's form of an answer: request errors are 400 without ``data``."""
-    if status != 200:
+    if status != 200 or not NULL_DATA.match(body):
         return body, status
     try:
         document = json.loads(body)
