@@ -91,6 +91,7 @@ def test_graphql_response_media_type_gives_spec_status_codes(base_url: str) -> N
     legacy = post(base_url, {"query": "{ me { username "}, accept="application/json")
     assert legacy.status_code == 200
     assert legacy.headers["content-type"].startswith("application/json")
+    assert legacy.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION"
     preferred_json = post(base_url, {"query": "{ me {"}, accept=f"application/json, {GRAPHQL_RESPONSE};q=0.5")
     assert preferred_json.status_code == 200
     not_graphql = httpx.post(f"{base_url}/graphql", content=b"{", headers={
