@@ -30,6 +30,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   const [responseStatus, setResponseStatus] = useState<Status | null>(null);
   const [saveState, setSaveState] = useState<"" | "saving" | "saved" | "unsaved">("");
   const [notice, setNotice] = useState<{ kind: "error" | "conflict" | "info"; text: string } | null>(null);
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
   const [busy, setBusyState] = useState(false);
   // A ref as well: a key pressed right after the next record appears must not meet a stale "busy".
   const busyRef = useRef(false);
@@ -55,6 +56,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     window.clearTimeout(timer.current);
     setRecord(next);
     setNotice(null);
+    setInvalid({});
     setSaveState("");
     if (!next) { setAnswers({}); return; }
     const response = mine(next, me);
@@ -114,7 +116,9 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
             ? `a ${theirs.status.toLowerCase()} response, version ${theirs.version}` : "deleted"}). Your input is kept: `
             + "submit again to replace it." });
         } else {
-          setNotice({ kind: "error", text: error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error) });
+          const messages = error instanceof ApiError ? error.errors.map((e) => e.message) : [String(error)];
+          setNotice({ kind: "error", text: messages.join(" · ") });
+          if (error instanceof ApiError && error.code === "VALIDATION") setInvalid(blame(error));
         }
         return false;
       }
@@ -124,7 +128,21 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     return result;
   }
 
+  /** The questions a VALIDATION error names (in its path or its message), with the message. */
+  function blame(error: ApiError): Record<string, string> {
+    const names = meta!.dataset.questions.map((q) => q.name);
+    const found: Record<string, string> = {};
+    for (const e of error.errors) {
+      const path = [...(e.path ?? []), ...((e.extensions?.path as unknown[] | undefined) ?? [])].map(String);
+      for (const name of names) {
+        if (path.includes(name) || e.extensions?.question === name || e.message.includes(`'${name}'`)) found[name] = e.message;
+      }
+    }
+    return found;
+  }
+
   function change(question: string, value: unknown) {
+    if (invalid[question]) setInvalid(({ [question]: _, ...rest }) => rest);
     const next = { ...answersRef.current, [question]: value };
     setAnswers(next);
     if (responseStatus === "SUBMITTED" || responseStatus === "DISCARDED") { setSaveState("unsaved"); return; }
@@ -248,10 +266,14 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
             {dataset.questions.map((q, i) => {
               const s = suggestions.get(q.name);
               return (
-                <fieldset key={`${record.id}-${q.name}`} class="question" data-question={q.name}
+                <fieldset key={`${record.id}-${q.name}`} class={invalid[q.name] ? "question invalid" : "question"}
+                  data-question={q.name} aria-invalid={invalid[q.name] ? "true" : undefined}
+                  aria-describedby={invalid[q.name] ? `q-${q.name}-error` : undefined}
                   ref={(el) => { questionRefs.current[i] = el; }}>
                   <legend id={`q-${q.name}-label`}>{q.title}{q.required && <span class="req" aria-label="required"> *</span>}</legend>
                   {q.description && <p class="desc">{q.description}</p>}
+                  {invalid[q.name] && <p class="error" id={`q-${q.name}-error`} data-testid={`invalid-${q.name}`}>
+                    {invalid[q.name]}</p>}
                   {!q.available ? <p class="error">This question's plugin is not available; it is read-only.</p>
                     : <QuestionInput q={q} kind={kinds.get(q.kind)} value={answers[q.name] ?? null} id={`q-${q.name}`}
                       onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} />}

@@ -204,7 +204,12 @@ test("workflow 1: write completions (suggestion shown and pre-filled), sanitized
   await shot(page, "03-annotate-sft");
   await box.fill("Reinforcement learning from human feedback.");
   await submit(page);
+  // The second record has no suggestion: submitting it empty names the question that is missing.
+  await page.keyboard.press("Control+Enter");
+  await page.getByTestId("invalid-completion").waitFor();
+  assert.match(await page.getByTestId("invalid-completion").innerText(), /required/);
   await page.locator("textarea").fill("Direct preference optimization.");
+  assert.equal(await page.getByTestId("invalid-completion").count(), 0);
   await page.getByTestId("save-state").getByText("Draft saved").waitFor();
   await submit(page);
   await page.locator(".done").waitFor();
