@@ -30,6 +30,9 @@ def client(url: str) -> Iterator[fb.Client]:
         yield sdk
 
 
+SUBMIT = "mutation($input: ResponseInput!) { submitResponse(input: $input) { version } }"
+
+
 def sft() -> fb.FeedbackDataset:
     return fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
 
@@ -62,6 +65,17 @@ def test_server_errors_become_typed_exceptions(client: fb.Client, url: str) -> N
     with pytest.raises(fb.ValidationError) as invalid:
         client.execute("mutation { createWorkspace(name: \"Bad Name\") { id } }")
     assert invalid.value.path == ["name"]
+    dataset.add_records([fb.Record(fields={"prompt": "x"})], show_progress=False, raise_on_error=True)
+    (record,) = list(fb.FeedbackDataset.pull(client, name="errors", workspace="sdk").records())
+    with pytest.raises(fb.ValidationError) as missing:
+        dataset.submit(record.id, {})
+    assert [(p["question"], p["reason"]) for p in missing.value.problems] == [("completion", "required")]
+    first = client.execute(SUBMIT, {"input": {"recordId": record.id, "status": "DRAFT", "values": [],
+                                              "expectedVersion": 0}})
+    with pytest.raises(fb.ConflictError) as stale:
+        client.execute(SUBMIT, {"input": {"recordId": record.id, "status": "DRAFT", "values": [],
+                                          "expectedVersion": 0}})
+    assert stale.value.current_version == first["submitResponse"]["version"]
     with fb.Client(url, api_key="wrong") as stranger, pytest.raises(fb.AuthenticationError):
         stranger.me()
     annotator = client.create_user("ann", workspaces=["sdk"])

@@ -53,8 +53,10 @@ async def test_settings_are_checked_against_the_dataset(gql: GraphQLClient) -> N
     assert error["reason"] == "unknown_field"
     assert error["question"] == "entities"
 
-    chat = await create(gql, ws, [{"name": "text", "settings": {"chat": {}}}], SPAN)
-    assert chat["errors"][0]["extensions"]["reason"] == "wrong_field_kind"
+    for kind in ("chat", "image"):
+        wrong = await create(gql, ws, [{"name": "text", "settings": {kind: {}}}], SPAN)
+        assert wrong["errors"][0]["extensions"]["reason"] == "wrong_field_kind", kind
+        assert f"is a {kind} field" in wrong["errors"][0]["message"]
 
     # addQuestion checks against the fields the dataset has
     draft = await h.dataset(gql, ws, name="draft", publish=False, fields=[{"name": "prompt", "settings": h.TEXT}],

@@ -23,6 +23,13 @@ class ValidationError(FeedbackQLError, ValueError):
 
     code = "VALIDATION"
 
+    @property
+    def problems(self) -> list[dict[str, Any]]:
+        """Every problem the server found, each ``{message, path, reason, question}``."""
+        listed: list[dict[str, Any]] = self.details.get("errors") or [
+            {"message": self.message, "path": self.path, "reason": self.details.get("reason", "invalid")}]
+        return listed
+
 
 class AuthenticationError(FeedbackQLError):
     code = "UNAUTHENTICATED"
@@ -38,6 +45,12 @@ class NotFoundError(FeedbackQLError):
 
 class ConflictError(FeedbackQLError):
     code = "CONFLICT"
+
+    @property
+    def current_version(self) -> int | None:
+        """For a response written with a stale version: the version it has now (0: none)."""
+        version: int | None = self.details.get("currentVersion")
+        return version
 
 
 class RateLimitedError(FeedbackQLError):

@@ -17,7 +17,8 @@ from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSetting
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.users import Workspace
-from feedbackql_server.domain.config import answer_schema, read_item
+from feedbackql_server.domain.config import read_item
+from feedbackql_server.domain.kind_checks import answer_schema
 from feedbackql_server.kinds.registry import RegisteredKind
 from feedbackql_server.webui import widget_url
 

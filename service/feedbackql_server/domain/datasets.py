@@ -10,7 +10,7 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain import tally
+from feedbackql_server.domain import kind_checks, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
@@ -97,7 +97,7 @@ def _configuration(registry: KindRegistry, spec: DatasetSpec) -> tuple[list[Doc]
         raise all_of(errors)
     cfg.check_unique_names(fields, "field", ["fields"])
     cfg.check_unique_names(questions, "question", ["questions"])
-    cfg.check_configuration(registry, fields, questions)
+    kind_checks.check_configuration(registry, fields, questions)
     return fields, questions
 
 
@@ -131,7 +131,8 @@ async def _check_in_dataset(storage: Storage, registry: KindRegistry, dataset_id
     later change cannot make them wrong)."""
     dataset = await get_dataset(storage, dataset_id)
     fields = [*dataset["fields"], item] if category == "field" else dataset["fields"]
-    error = cfg.check_item(registry, category, item, cfg.dataset_context(registry, fields), [category])
+    error = kind_checks.check_item(registry, category, item, kind_checks.dataset_context(registry, fields),
+                                   [category])
     if error is not None:
         raise error
 
@@ -204,7 +205,7 @@ async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: 
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "draft":
         raise Conflict(f"dataset {dataset['name']!r} is already published")
-    cfg.check_configuration(registry, dataset["fields"], dataset["questions"])
+    kind_checks.check_configuration(registry, dataset["fields"], dataset["questions"])
     if not any(f["required"] for f in dataset["fields"]):
         raise Invalid("a dataset needs at least one required field to be published", ["fields"])
     if not any(q["required"] for q in dataset["questions"]):

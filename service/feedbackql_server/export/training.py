@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from feedbackql_server.domain.config import dataset_context
+from feedbackql_server.domain.kind_checks import dataset_context
 from feedbackql_server.domain.unification import Question, answers_of, question_of
 from feedbackql_server.errors import DomainError, Invalid, PluginFailed, invalid_from_problems, invalid_from_pydantic
 from feedbackql_server.export.rows import record_pages
