@@ -71,7 +71,7 @@ class Record:
         # Imported here: records name their dataset, and datasets page their records.
         from feedbackql_server.api.datasets import Dataset
 
-        return Dataset.seen_by(await info.context.session.related("dataset", self.dataset_id), info.context)
+        return Dataset.seen_by(await info.context.session.dataset_of(self.dataset_id), info.context)
 
     @classmethod
     def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:

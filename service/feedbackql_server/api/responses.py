@@ -36,7 +36,7 @@ class Response:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.of(await info.context.session.related("user", self.user_id))
+        return User.of(await info.context.session.user_of(self.user_id))
 
     @classmethod
     def of(cls, doc: Doc, kinds: KindTypes) -> Response:

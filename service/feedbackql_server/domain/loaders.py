@@ -12,6 +12,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
 K = TypeVar("K")
@@ -54,9 +55,9 @@ class SharedLoader(DataLoader[K, V]):
 
 @dataclass
 class Loaders:
-    users: SharedLoader[ObjectId, Doc | None]
-    workspaces: SharedLoader[ObjectId, Doc | None]
-    datasets: SharedLoader[ObjectId, Doc | None]
+    users: SharedLoader[ObjectId, UserDoc | None]
+    workspaces: SharedLoader[ObjectId, WorkspaceDoc | None]
+    datasets: SharedLoader[ObjectId, DatasetDoc | None]
     records: SharedLoader[ObjectId, Doc | None]
     responses: SharedLoader[ObjectId, list[Doc]]
 

@@ -28,6 +28,7 @@ from feedbackql_server.domain import work_state
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
+from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 MAX_NEXT_RECORDS = 100
@@ -70,7 +71,7 @@ class QueuePools:
         """Every record may be pending again (``minSubmitted`` changed)."""
         self.reopen(dataset_id, 0)
 
-    async def get(self, storage: Storage, dataset: Doc, *, dry: bool = False) -> Pool:
+    async def get(self, storage: Storage, dataset: DatasetDoc, *, dry: bool = False) -> Pool:
         """The dataset's pool, read again when old, or when it ran dry for the caller and
         nobody has read it since the caller asked."""
         pool = self.pools.setdefault(dataset["_id"], Pool())
@@ -85,7 +86,7 @@ class QueuePools:
         return pool
 
 
-async def _read(storage: Storage, dataset: Doc, pool: Pool) -> None:
+async def _read(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
     last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
     records: list[Doc] = []
     number, first_pending = pool.low, None
@@ -119,7 +120,7 @@ def _ranked_for(records: list[Doc], user_key: str, now: datetime) -> list[Doc]:
     return sorted(open_records, key=lambda record: not _holds(record, user_key, now))
 
 
-async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_id: ObjectId,
+async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc, user_id: ObjectId,
                        first: int, lease_seconds: float) -> list[Doc]:
     """Up to ``first`` records leased to the user: the ones they hold already, then fresh
     ones, closest to completion first among the first pending records."""
@@ -142,7 +143,7 @@ async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_i
     return [record for record in records if record is not None]
 
 
-async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: int, user_key: str,
+async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wanted: int, user_key: str,
                           until: datetime, min_submitted: int) -> list[ObjectId]:
     """Lease from the buckets after the pool, from where this labeler's last walk ended:
     for a labeler who has answered everything the pool holds."""
@@ -159,7 +160,7 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: in
     return leased
 
 
-async def release(storage: Storage, pools: QueuePools, dataset: Doc, record: Doc, user_id: ObjectId) -> bool:
+async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: Doc, user_id: ObjectId) -> bool:
     """Give the user's lease on the record back (skip): it is open to others at once."""
     async with storage.record_locks.hold([record["_id"]]):
         state = await storage.queue.state(record["_id"])

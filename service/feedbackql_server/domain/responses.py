@@ -19,6 +19,7 @@ from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 STATE_WRITE_ATTEMPTS = 20
@@ -40,7 +41,7 @@ class ResponseSpec:
 
 async def _record_and_dataset(
     storage: Storage, caller: Caller, record_id: ObjectId
-) -> tuple[Doc, Doc]:
+) -> tuple[Doc, DatasetDoc]:
     """The record and its dataset, if the caller may see them: then they may answer it."""
     record = await storage.records.get(record_id)
     dataset = await storage.datasets.get(record["dataset_id"]) if record else None

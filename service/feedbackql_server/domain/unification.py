@@ -13,6 +13,7 @@ from feedbackql_server.errors import Invalid, PluginUnavailable
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 
@@ -59,7 +60,7 @@ class UnifiedRecord:
     submitted: int
 
 
-def question_of(registry: KindRegistry, dataset: Doc, name: str, path: list[str | int]) -> Question:
+def question_of(registry: KindRegistry, dataset: DatasetDoc, name: str, path: list[str | int]) -> Question:
     config = DatasetConfig.of(dataset, registry)
     if name in config.problems:
         raise config.problems[name].error(path)

@@ -1,0 +1,15 @@
+"""The stored documents' types, for the layers above the domain (which never import storage)."""
+
+from feedbackql_server.storage.documents import (
+    RESPONSE_STATUSES,
+    DatasetDoc,
+    DistributionDoc,
+    KindItem,
+    MetadataPropertyDoc,
+    ResponseStatus,
+    UserDoc,
+    WorkspaceDoc,
+)
+
+__all__ = ["RESPONSE_STATUSES", "DatasetDoc", "DistributionDoc", "KindItem", "MetadataPropertyDoc", "ResponseStatus",
+           "UserDoc", "WorkspaceDoc"]
