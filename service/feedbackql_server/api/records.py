@@ -18,6 +18,7 @@ from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.responses import Response
 from feedbackql_server.domain import cursors
+from feedbackql_server.domain.documents import RecordDoc
 from feedbackql_server.domain.listing import RecordOrder
 from feedbackql_server.policy import records as policy_records
 
@@ -74,7 +75,7 @@ class Record:
         return Dataset.seen_by(await info.context.session.dataset_of(self.dataset_id), info.context)
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:
+    def of(cls, doc: RecordDoc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:
         metadata = policy_records.visible_metadata(doc.get("metadata") or {}, hidden_metadata)
         return cls(
             id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),

@@ -13,6 +13,7 @@ from feedbackql_server.api.enums import ResponseStatus
 from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.users import User
+from feedbackql_server.domain.documents import ResponseDoc
 
 Doc = dict[str, Any]
 
@@ -39,7 +40,7 @@ class Response:
         return User.of(await info.context.session.user_of(self.user_id))
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes) -> Response:
+    def of(cls, doc: ResponseDoc, kinds: KindTypes) -> Response:
         return cls(
             id=strawberry.ID(str(doc["_id"])), status=ResponseStatus(doc["status"]),
             values=[ResponseValue(question=q, value=kinds.values.stored_to_output(v), json=v["value"])

@@ -5,11 +5,16 @@ from feedbackql_server.storage.documents import (
     DatasetDoc,
     DistributionDoc,
     KindItem,
+    Lease,
     MetadataPropertyDoc,
+    RecordDoc,
+    ResponseDoc,
     ResponseStatus,
+    StoredValue,
+    SuggestionDoc,
     UserDoc,
     WorkspaceDoc,
 )
 
-__all__ = ["RESPONSE_STATUSES", "DatasetDoc", "DistributionDoc", "KindItem", "MetadataPropertyDoc", "ResponseStatus",
-           "UserDoc", "WorkspaceDoc"]
+__all__ = ["RESPONSE_STATUSES", "DatasetDoc", "DistributionDoc", "KindItem", "Lease", "MetadataPropertyDoc", "RecordDoc",
+           "ResponseDoc", "ResponseStatus", "StoredValue", "SuggestionDoc", "UserDoc", "WorkspaceDoc"]

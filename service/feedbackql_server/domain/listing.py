@@ -12,7 +12,7 @@ from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.safety import check_storable
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage.records import Keyset, MetadataCondition, RecordOrder, RecordQuery
 
 Doc = dict[str, Any]
@@ -45,7 +45,7 @@ class RecordCriteria:
 
 @dataclass
 class RecordPage:
-    records: list[Doc]
+    records: list[RecordDoc]
     has_next: bool
     hidden_metadata: frozenset[str]
     total: Callable[[], Awaitable[int]] = field(repr=False)

@@ -12,7 +12,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, UserDoc, WorkspaceDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
 K = TypeVar("K")
@@ -58,8 +58,8 @@ class Loaders:
     users: SharedLoader[ObjectId, UserDoc | None]
     workspaces: SharedLoader[ObjectId, WorkspaceDoc | None]
     datasets: SharedLoader[ObjectId, DatasetDoc | None]
-    records: SharedLoader[ObjectId, Doc | None]
-    responses: SharedLoader[ObjectId, list[Doc]]
+    records: SharedLoader[ObjectId, RecordDoc | None]
+    responses: SharedLoader[ObjectId, list[ResponseDoc]]
 
     @classmethod
     def of(cls, storage: Storage) -> Loaders:

@@ -19,7 +19,7 @@ from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
+from feedbackql_server.storage.documents import DatasetDoc, ResponseDoc
 
 Doc = dict[str, Any]
 STATE_WRITE_ATTEMPTS = 20
@@ -83,7 +83,7 @@ def check_values(
     return values
 
 
-def refuse_dropping_unreadable(config: DatasetConfig, stored: Doc | None) -> None:
+def refuse_dropping_unreadable(config: DatasetConfig, stored: ResponseDoc | None) -> None:
     """A write replaces all of a response's values: refuse one that would lose answers to a
     question whose kind cannot be read now (they could not be given again)."""
     if stored is None:
@@ -143,7 +143,7 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
     return response
 
 
-def with_current(conflict: Conflict, current: Doc | None) -> Conflict:
+def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
     """The conflict with the response as it is now (``currentVersion`` 0: none), so that a
     client can show it and retry with its version without another round trip."""
     conflict.extensions["currentVersion"] = current["version"] if current else 0
@@ -210,7 +210,7 @@ async def resync_record(storage: Storage, record_id: ObjectId) -> None:
             await _sync_record(storage, record_id, response["user_id"], response)
 
 
-async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc) -> None:
+async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: ResponseDoc) -> None:
     """Bring the record's state up to this response (compare-and-set, retried on a race)."""
     status = response["status"] if response["status"] != "deleted" else None
     for _ in range(STATE_WRITE_ATTEMPTS):

@@ -46,7 +46,7 @@ from feedbackql_server.policy import records as policy_records
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.policy import workspaces as policy_workspaces
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, UserDoc, WorkspaceDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
 
@@ -101,7 +101,7 @@ class Session:
         check = policy_datasets.manageable if manage else policy_datasets.readable
         return check(self.caller, doc, ref)
 
-    async def record(self, ref: str) -> tuple[Doc, DatasetDoc]:
+    async def record(self, ref: str) -> tuple[RecordDoc, DatasetDoc]:
         """The record and its dataset."""
         doc = await self.loaders.records.load(parse_id(ref, "record"))
         dataset = await self.loaders.datasets.load(doc["dataset_id"]) if doc else None
@@ -119,7 +119,7 @@ class Session:
     async def dataset_of(self, dataset_id: ObjectId) -> DatasetDoc:
         return _present(await self.loaders.datasets.load(dataset_id), "dataset")
 
-    async def responses_to(self, record_id: ObjectId) -> list[Doc]:
+    async def responses_to(self, record_id: ObjectId) -> list[ResponseDoc]:
         """A visible record's responses: all for owners and admins, annotators their own."""
         return policy_responses.visible(self.caller, await self.loaders.responses.load(record_id))
 
@@ -244,7 +244,7 @@ class Session:
         record_ids = [parse_id(ref, "record") for ref in refs]
         return await ingest.delete_records(self._storage, dataset["_id"], record_ids)
 
-    async def next_records(self, dataset_ref: str, first: int) -> tuple[list[Doc], DatasetDoc]:
+    async def next_records(self, dataset_ref: str, first: int) -> tuple[list[RecordDoc], DatasetDoc]:
         """Records leased to the caller, and their dataset."""
         dataset = await self.dataset(dataset_ref)
         docs = await queue.next_records(self._storage, self.services.queue_pools, dataset, self.caller.id,
@@ -257,12 +257,12 @@ class Session:
 
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 
-    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[Doc]:
+    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[ResponseDoc]:
         services = self.services
         return await responses.submit_responses(services.storage, services.registry, services.events,
                                                 services.queue_pools, self.caller, specs)
 
-    async def delete_response(self, record_ref: str) -> Doc:
+    async def delete_response(self, record_ref: str) -> ResponseDoc:
         services = self.services
         return await responses.delete_response(services.storage, services.registry, services.events,
                                                services.queue_pools, self.caller, parse_id(record_ref, "record"))

@@ -13,7 +13,7 @@ from feedbackql_server.errors import Invalid, PluginUnavailable
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 
 Doc = dict[str, Any]
 
@@ -55,7 +55,7 @@ class Question:
 
 @dataclass(frozen=True)
 class UnifiedRecord:
-    record: Doc
+    record: RecordDoc
     unified: Unified
     submitted: int
 
@@ -86,7 +86,7 @@ def check_strategy(question: Question, strategy: str | None, path: list[str | in
     return chosen
 
 
-def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[Any]]:
+def answers_of(responses: Sequence[ResponseDoc], question: str) -> dict[ObjectId, list[Any]]:
     """Submitted answers to ``question`` per record, in the order given (oldest first)."""
     answers: dict[ObjectId, list[Any]] = {}
     for response in responses:
@@ -97,7 +97,7 @@ def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[A
 
 
 async def unify_records(storage: Storage, question: Question, strategy: str,
-                        records: Sequence[Doc]) -> list[UnifiedRecord]:
+                        records: Sequence[RecordDoc]) -> list[UnifiedRecord]:
     responses = await storage.responses.in_buckets(records, submitted_only=True)
     answers = answers_of(responses, question.name)
     return [UnifiedRecord(record, question.unify(answers.get(record["_id"], []), strategy),

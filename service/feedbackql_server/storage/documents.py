@@ -77,3 +77,71 @@ class DatasetDoc(TypedDict):
     revision: NotRequired[int]
     next_seq: NotRequired[int]
     tally: NotRequired[dict[str, Any]]
+
+
+class StoredValue(TypedDict):
+    """An answer or suggestion value as stored: with its kind and the plugin that wrote it."""
+
+    kind: str
+    value: Any
+    plugin: NotRequired[str]
+    plugin_version: NotRequired[str]
+
+
+class SuggestionDoc(StoredValue):
+    question: str
+    score: NotRequired[float | None]
+    agent: NotRequired[str | None]
+
+
+class Lease(TypedDict):
+    user: str
+    until: datetime
+
+
+class RecordDoc(TypedDict, total=False):
+    """A record; reads that project a few keys (the work state) give a part of it."""
+
+    _id: ObjectId
+    dataset_id: ObjectId
+    external_id: str | None
+    ext_key: str
+    fields: dict[str, Any]
+    metadata: dict[str, Any] | None
+    suggestions: list[SuggestionDoc]
+    search_text: str
+    status: str
+    seq: int
+    bucket: str
+    submitted_by: list[str]
+    draft_by: list[str]
+    discarded_by: list[str]
+    response_versions: dict[str, int]
+    submitted_count: int
+    leases: list[Lease]
+    saturated_until: datetime
+    state_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResponseDoc(TypedDict):
+    _id: NotRequired[ObjectId]
+    record_id: ObjectId
+    dataset_id: ObjectId
+    bucket: NotRequired[str]
+    user_id: ObjectId
+    status: str
+    values: dict[str, StoredValue]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def answered_by(record: RecordDoc, status: ResponseStatus) -> list[str]:
+    """The users (id strings) with a response of ``status`` to the record."""
+    if status == "submitted":
+        return record.get("submitted_by", [])
+    if status == "draft":
+        return record.get("draft_by", [])
+    return record.get("discarded_by", [])

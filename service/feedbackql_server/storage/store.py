@@ -8,7 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.storage.datasets import DatasetRepo
-from feedbackql_server.storage.documents import DatasetDoc, UserDoc, WorkspaceDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
 from feedbackql_server.storage.layout import migrate
@@ -28,9 +28,9 @@ class Storage:
         self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
         self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
         self.record_locks = RecordLocks()
-        self.records = RecordRepo(db["records"], self.record_locks)
+        self.records = RecordRepo(cast(AsyncCollection[RecordDoc], db["records"]), self.record_locks)
         self.queue = QueueRepo(db["records"])
-        self.responses = ResponseRepo(db["responses"])
+        self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.uncancellable = Uncancellable()
 
