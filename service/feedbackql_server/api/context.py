@@ -18,8 +18,6 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
 from feedbackql_server.settings import Settings
 
-Doc = dict[str, Any]
-
 
 @dataclass
 class Context:

@@ -15,8 +15,6 @@ from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.users import User
 from feedbackql_server.domain.documents import ResponseDoc
 
-Doc = dict[str, Any]
-
 
 @strawberry.type
 class ResponseValue:

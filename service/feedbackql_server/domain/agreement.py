@@ -25,7 +25,6 @@ from feedbackql_server.kinds.base import Agreement
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc
 
-Doc = dict[str, Any]
 Distance = Callable[[Any, Any], float]
 
 

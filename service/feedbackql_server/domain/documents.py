@@ -16,5 +16,5 @@ from feedbackql_server.storage.documents import (
     WorkspaceDoc,
 )
 
-__all__ = ["RESPONSE_STATUSES", "DatasetDoc", "DistributionDoc", "KindItem", "Lease", "MetadataPropertyDoc", "RecordDoc",
-           "ResponseDoc", "ResponseStatus", "StoredValue", "SuggestionDoc", "UserDoc", "WorkspaceDoc"]
+__all__ = ["RESPONSE_STATUSES", "DatasetDoc", "DistributionDoc", "KindItem", "Lease", "MetadataPropertyDoc",
+           "RecordDoc", "ResponseDoc", "ResponseStatus", "StoredValue", "SuggestionDoc", "UserDoc", "WorkspaceDoc"]

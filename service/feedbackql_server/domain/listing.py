@@ -15,7 +15,6 @@ from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage.records import Keyset, MetadataCondition, RecordOrder, RecordQuery
 
-Doc = dict[str, Any]
 Checked = TypeVar("Checked")
 
 __all__ = ["Keyset", "MetadataCriterion", "RecordCriteria", "RecordOrder", "RecordPage", "page", "query_for"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bson import ObjectId
 
@@ -14,8 +13,6 @@ from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.policy import Caller, users, workspaces
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
-
-Doc = dict[str, Any]
 
 
 @dataclass(frozen=True)

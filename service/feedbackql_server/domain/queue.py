@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import cast
 
 from bson import ObjectId
 
@@ -30,7 +30,6 @@ from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
-Doc = dict[str, Any]
 MAX_NEXT_RECORDS = 100
 POOL_SIZE = 1000
 POOL_SECONDS = 5.0
@@ -160,7 +159,8 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wan
     return leased
 
 
-async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: RecordDoc, user_id: ObjectId) -> bool:
+async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: RecordDoc,
+                  user_id: ObjectId) -> bool:
     """Give the user's lease on the record back (skip): it is open to others at once."""
     async with storage.record_locks.hold([record["_id"]]):
         state = await storage.queue.state(record["_id"])
@@ -184,7 +184,7 @@ async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: da
         changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
         if changes is None or not await storage.queue.set_state(record, changes):
             return False, record
-        return True, {**record, **changes, "state_version": record.get("state_version", 0) + 1}
+        return True, cast(RecordDoc, {**record, **changes, "state_version": record.get("state_version", 0) + 1})
 
 
 async def _lease_some(storage: Storage, candidates: list[RecordDoc], wanted: int, user_key: str,

@@ -48,8 +48,6 @@ from feedbackql_server.policy import workspaces as policy_workspaces
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
-Doc = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class Limits:

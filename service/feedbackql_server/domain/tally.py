@@ -42,7 +42,7 @@ def contribution(record: RecordDoc, min_submitted: int) -> Counter[str]:
     return counts
 
 
-def change(before: Doc, after: Doc, min_submitted: int) -> dict[str, int]:
+def change(before: RecordDoc, after: RecordDoc, min_submitted: int) -> dict[str, int]:
     """The ``$inc`` that takes the counters from ``before`` to ``after`` (a record's state)."""
     delta = contribution(after, min_submitted)
     delta.subtract(contribution(before, min_submitted))

@@ -13,9 +13,7 @@ from feedbackql_server.errors import Invalid, PluginUnavailable
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, StoredValue
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Question:
             raise PluginUnavailable(f"the {self.kind.name} kind failed to code {self.name!r} for agreement: "
                                     f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
 
-    def read(self, stored: dict[str, Any]) -> Any:
+    def read(self, stored: StoredValue) -> Any:
         return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
 
 

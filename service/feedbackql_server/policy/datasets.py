@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import Caller
 from feedbackql_server.storage.documents import DatasetDoc
-
-Doc = dict[str, Any]
 
 
 def visible(caller: Caller, dataset: DatasetDoc) -> bool:

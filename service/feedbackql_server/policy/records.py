@@ -10,8 +10,6 @@ from feedbackql_server.policy import datasets
 from feedbackql_server.policy.caller import Caller
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
-Doc = dict[str, Any]
-
 
 def readable(
     caller: Caller, record: RecordDoc | None, dataset: DatasetDoc | None, ref: object

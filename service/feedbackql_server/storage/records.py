@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 from pymongo import InsertOne
@@ -268,9 +268,9 @@ class RecordRepo:
         )
 
 
-def _new_record(doc: Doc, now: datetime) -> Doc:
+def _new_record(doc: Doc, now: datetime) -> RecordDoc:
     record_id = ObjectId()
-    return {
+    return cast(RecordDoc, {
         **doc,
         "_id": record_id,
         "ext_key": doc.get("external_id") or str(record_id),
@@ -280,7 +280,7 @@ def _new_record(doc: Doc, now: datetime) -> Doc:
         **QUEUE_DEFAULTS,
         "created_at": now,
         "updated_at": now,
-    }
+    })
 
 
 def _by_external_id(doc: Doc) -> Doc:

@@ -29,7 +29,7 @@ class Storage:
         self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
         self.record_locks = RecordLocks()
         self.records = RecordRepo(cast(AsyncCollection[RecordDoc], db["records"]), self.record_locks)
-        self.queue = QueueRepo(db["records"])
+        self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.uncancellable = Uncancellable()
