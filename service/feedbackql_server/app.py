@@ -14,15 +14,18 @@ from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from feedbackql_server.api.context import Context
+from feedbackql_server.api.errors import coded
 from feedbackql_server.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql_server.api.schema import FeedbackSchema, build_schema
 from feedbackql_server.body_limit import AnonymousBodyLimit, BodySizeLimit
@@ -31,6 +34,7 @@ from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.session import Limits, Services
 from feedbackql_server.events import open_broker
 from feedbackql_server.export.routes import export_routes
+from feedbackql_server.graphql_response_media import GraphQLResponseMedia
 from feedbackql_server.http_errors import error_response
 from feedbackql_server.kinds.registry import KindRegistry, load_registry
 from feedbackql_server.outage import DatabaseOutage
@@ -38,6 +42,7 @@ from feedbackql_server.rate_limit import RateLimit
 from feedbackql_server.request_timeout import RequestTimeout
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
+from feedbackql_server.webui import SECURITY_HEADERS, graphiql_html, ui_routes
 
 log = logging.getLogger("feedbackql_server")
 ANONYMOUS_MAX_BYTES = 64 * 1024
@@ -60,6 +65,13 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()  # its scripts come from this service, not from a CDN
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphql_ide_html, headers=SECURITY_HEADERS)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but requests it refuses before GraphQL runs (a body that is not
         JSON, no query) are answered in the usual error shape, not as plain text."""
@@ -73,6 +85,14 @@ class GraphQLApp(GraphQL[Context, None]):
                 else "METHOD_NOT_ALLOWED"
             response = error_response(exc.status_code, code, exc.reason)
         await response(scope, receive, send)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A syntax error is answered before the schema's extensions run: give it its code here.
+        if result.errors:
+            result.errors = [error if (error.extensions or {}).get("code")
+                             else coded(error, suggestions=self.settings.field_suggestions_enabled)
+                             for error in result.errors]
+        return await super().process_result(request, result)
 
     def decode_json(self, data: str | bytes) -> object:
         # json.loads raises RecursionError on absurdly nested input, UnicodeDecodeError on
@@ -157,6 +177,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
             *export_routes(registry),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *ui_routes(registry),
         ],
         lifespan=lifespan,
     )
@@ -169,6 +190,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
                            burst=settings.rate_limit_burst, exempt=frozenset({"/healthz"}))
     app.add_middleware(AnonymousBodyLimit, max_bytes=ANONYMOUS_MAX_BYTES)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GraphQLResponseMedia)
     if settings.cors_allow_origins:
         # Any request header may be asked for (a client library's own headers must not make
         # the preflight fail); keys travel only in Authorization, never in cookies.

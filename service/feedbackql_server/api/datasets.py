@@ -20,6 +20,7 @@ from feedbackql_server.api.users import Workspace
 from feedbackql_server.domain.config import answer_schema, read_item
 from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.kinds.registry import RegisteredKind
+from feedbackql_server.webui import widget_url
 
 
 @strawberry.type
@@ -52,13 +53,17 @@ class FieldType:
     version: str
     settings_schema: JSON
     value_schema: JSON
+    ui_hints: JSON = strawberry.field(description="Hints the kind gives user interfaces ({} when none).")
+    widget_url: str | None = strawberry.field(
+        description="Same-origin URL of the kind's own JavaScript widget module (null when it has none).")
 
     @classmethod
-    def of(cls, entry: RegisteredKind[Any]) -> FieldType:
+    def of(cls, entry: RegisteredKind[Any], family: str = "field") -> FieldType:
         kind = entry.kind
         return cls(name=kind.name, description=kind.description, plugin=entry.plugin,
                    version=entry.version, settings_schema=kind.settings_schema(),
-                   value_schema=kind.value_schema())
+                   value_schema=kind.value_schema(), ui_hints=cast(JSON, dict(kind.ui_hints)),
+                   widget_url=widget_url(family, entry))
 
 
 @strawberry.type(description="An installed question kind.")
@@ -67,8 +72,8 @@ class QuestionType(FieldType):
     strategies: list[str]
 
     @classmethod
-    def of(cls, entry: RegisteredKind[Any]) -> QuestionType:
-        base = FieldType.of(entry)
+    def of(cls, entry: RegisteredKind[Any], family: str = "question") -> QuestionType:
+        base = FieldType.of(entry, family)
         return cls(**vars(base), agreement=entry.kind.agreement,
                    strategies=list(entry.kind.strategies))
 

@@ -60,6 +60,12 @@ class Kind:
     description: ClassVar[str] = ""
     settings_model: ClassVar[type[KindModel]]
     value_type: ClassVar[Any]
+    ui_hints: ClassVar[dict[str, Any]] = {}
+    """JSON hints for user interfaces (e.g. ``{"keyboard": "digits"}``), published as ``uiHints``."""
+    widget: ClassVar[str | None] = None
+    """An optional JavaScript ES module that renders the kind in a browser: a file path relative
+    to the Python module defining the kind (ship it as package data). The service serves it
+    at ``widgetUrl``; the README describes what the module exports."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

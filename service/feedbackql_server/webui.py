@@ -1,0 +1,103 @@
+"""The browser side: the labeling UI at ``/``, GraphiQL's own assets, and plugin widgets.
+
+The UI and GraphiQL's scripts are built from ``ui/`` with npm and committed under
+``service/feedbackql_server/webui_dist`` (package data), so a Python install never needs Node. Pages are sent
+with a Content-Security-Policy that allows no inline script and no other origin.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from feedbackql_server.kinds.base import Kind
+from feedbackql_server.kinds.registry import KindRegistry, PluginError, RegisteredKind
+
+DIST = Path(__file__).resolve().parent / "webui_dist"
+APP_DIR = DIST / "app"
+GRAPHIQL_DIR = DIST / "graphiql"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+"""GraphiQL and the UI set element styles from script (hence 'unsafe-inline' for styles only)."""
+SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer"}
+MISSING_BUILD = ("<!doctype html><title>FeedbackQL</title><p>The labeling UI is not built: run "
+                 "<code>npm ci &amp;&amp; npm run build</code> in <code>ui/</code>. GraphiQL is at "
+                 '<a href="/graphql">/graphql</a>.</p>')
+
+
+def widget_url(family: str, entry: RegisteredKind[Any]) -> str | None:
+    """Where the service serves a kind's widget module (the version busts browser caches)."""
+    if entry.kind.widget is None:
+        return None
+    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version}"
+
+
+def widget_path(kind: Kind) -> Path:
+    """The widget file of ``kind``, next to the module that defines it."""
+    module = sys.modules.get(type(kind).__module__)
+    origin = getattr(module, "__file__", None)
+    if origin is None or kind.widget is None:
+        raise PluginError(f"kind {kind.name!r} declares a widget but its module has no file")
+    return Path(origin).resolve().parent / kind.widget
+
+
+def _widget_files(registry: KindRegistry) -> dict[tuple[str, str], Path]:
+    """Every declared widget file, checked at start-up: a missing one names its plugin."""
+    families: Mapping[str, Mapping[str, RegisteredKind[Any]]] = {
+        "question": registry.questions, "field": registry.fields}
+    files: dict[tuple[str, str], Path] = {}
+    for family, kinds in families.items():
+        for name, entry in kinds.items():
+            if entry.kind.widget is None:
+                continue
+            path = widget_path(entry.kind)
+            if not path.is_file() or path.suffix not in (".js", ".mjs"):
+                raise PluginError(f"plugin {entry.plugin!r}: the widget of kind {name!r} is not a "
+                                  f".js file: {path}")
+            files[family, name] = path
+    return files
+
+
+def graphiql_html() -> str:
+    """GraphiQL's page, loading its scripts from this service (no CDN, no inline script)."""
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>FeedbackQL GraphiQL</title>"
+            '<link rel="stylesheet" href="/graphiql/graphiql.min.css">'
+            '<link rel="stylesheet" href="/graphiql/page.css"></head>'
+            '<body><div id="graphiql">Loading…</div>'
+            '<script src="/graphiql/react.production.min.js"></script>'
+            '<script src="/graphiql/react-dom.production.min.js"></script>'
+            '<script src="/graphiql/graphiql.min.js"></script>'
+            '<script src="/graphiql/start.js"></script></body></html>')
+
+
+def ui_routes(registry: KindRegistry) -> list[BaseRoute]:
+    """``/`` (the UI), ``/ui/*`` (its assets), ``/graphiql/*`` and ``/widgets/*``."""
+    widgets = _widget_files(registry)
+
+    async def index(request: Request) -> Response:
+        page = APP_DIR / "index.html"
+        if not page.is_file():
+            return HTMLResponse(MISSING_BUILD, headers=SECURITY_HEADERS)
+        return FileResponse(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+
+    async def widget(request: Request) -> Response:
+        path = widgets.get((request.path_params["family"], request.path_params["name"]))
+        if path is None:
+            return Response("no such widget", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Route("/widgets/{family}/{name}.js", widget, methods=["GET"]),
+        Mount("/ui", app=StaticFiles(directory=APP_DIR / "ui", check_dir=False), name="ui"),
+        Mount("/graphiql", app=StaticFiles(directory=GRAPHIQL_DIR, check_dir=False), name="graphiql"),
+    ]

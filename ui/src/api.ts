@@ -1,0 +1,117 @@
+// A small GraphQL client: JSON POST for queries and mutations, graphql-ws for subscriptions.
+// It is what a frontend team needs from any client: the key in the Authorization header,
+// typed errors by extensions.code, one retry rule (RATE_LIMITED), and revocation handling.
+import { createClient, type Client } from "graphql-ws";
+
+export interface GraphQLErrorShape {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly errors: GraphQLErrorShape[];
+  constructor(errors: GraphQLErrorShape[], status = 200) {
+    super(errors.map((e) => e.message).join("; ") || `HTTP ${status}`);
+    this.errors = errors;
+    this.code = errors[0]?.extensions?.code ?? (status === 401 ? "UNAUTHENTICATED" : "HTTP_" + status);
+  }
+}
+
+/** The key was rotated or its user deleted: the app sends the person back to sign-in. */
+export type RevokedHandler = (message: string) => void;
+
+const REVOKED = "Your API key no longer works (it was rotated, or the user was deleted). Sign in with a current key.";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Api {
+  private ws: Client | null = null;
+  constructor(private readonly key: string, private readonly onRevoked: RevokedHandler) {}
+
+  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch("/graphql", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/graphql-response+json, application/json;q=0.9",
+          Authorization: `Bearer ${this.key}`,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      let body: { data?: T; errors?: GraphQLErrorShape[] } = {};
+      try {
+        body = await response.json();
+      } catch {
+        throw new ApiError([{ message: `the server answered ${response.status} without JSON` }], response.status);
+      }
+      if (body.errors?.length) {
+        const error = new ApiError(body.errors, response.status);
+        if (error.code === "RATE_LIMITED" && attempt < 3) {
+          const seconds = Number(body.errors[0].extensions?.retryAfter ?? 1);
+          await sleep(seconds * 1000);
+          continue;
+        }
+        if (error.code === "UNAUTHENTICATED") this.onRevoked(REVOKED);
+        throw error;
+      }
+      if (!response.ok) throw new ApiError([], response.status);
+      return body.data as T;
+    }
+  }
+
+  /** Subscribe to an operation; returns the function that stops it. */
+  subscribe<T>(query: string, variables: Record<string, unknown>, next: (data: T) => void): () => void {
+    if (!this.ws) {
+      const url = new URL("/graphql", window.location.href);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      this.ws = createClient({
+        url: url.toString(),
+        connectionParams: { Authorization: `Bearer ${this.key}` },
+        retryAttempts: 5,
+        shouldRetry: (event) => !(event instanceof CloseEvent && event.code === 4403),
+        on: {
+          closed: (event) => {
+            if (event instanceof CloseEvent && event.code === 4403) this.onRevoked(REVOKED);
+          },
+        },
+      });
+    }
+    return this.ws.subscribe<T>({ query, variables }, {
+      next: (message) => message.data && next(message.data as T),
+      error: () => undefined,
+      complete: () => undefined,
+    });
+  }
+
+  close(): void {
+    void this.ws?.dispose();
+    this.ws = null;
+  }
+
+  /** A download that needs the Authorization header (keys never go in URLs). */
+  async download(path: string, filename: string): Promise<void> {
+    const response = await fetch(path, { headers: { Authorization: `Bearer ${this.key}` } });
+    if (response.status === 401) this.onRevoked(REVOKED);
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new ApiError(body.errors ?? [], response.status);
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
+
+const KEY = "feedbackql.apiKey";
+export const session = {
+  get: (): string | null => sessionStorage.getItem(KEY),
+  set: (key: string) => sessionStorage.setItem(KEY, key),
+  clear: () => sessionStorage.removeItem(KEY),
+};

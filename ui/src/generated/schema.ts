@@ -1,0 +1,1035 @@
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+export type MakeOptional<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]?: Maybe<T[SubKey]> };
+export type MakeMaybe<T, K extends keyof T> = Omit<T, K> & { [SubKey in K]: Maybe<T[SubKey]> };
+export type MakeEmpty<T extends { [key: string]: unknown }, K extends keyof T> = { [_ in K]?: never };
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** Date with time (isoformat) */
+  DateTime: { input: string; output: string; }
+  /** The `JSON` scalar type represents JSON values as specified by [ECMA-404](https://ecma-international.org/wp-content/uploads/ECMA-404_2nd_edition_december_2017.pdf). */
+  JSON: { input: unknown; output: unknown; }
+};
+
+export type AddRecordsPayload = {
+  __typename?: 'AddRecordsPayload';
+  created: Scalars['Int']['output'];
+  errors: Array<RecordError>;
+  updated: Scalars['Int']['output'];
+};
+
+export type AgreementLevel =
+  | 'INTERVAL'
+  | 'NOMINAL'
+  | 'NONE'
+  | 'ORDINAL'
+  | 'RANKING';
+
+export type AgreementReport = {
+  __typename?: 'AgreementReport';
+  /** Krippendorff's alpha; null when undefined. */
+  alpha: Maybe<Scalars['Float']['output']>;
+  annotators: Array<AnnotatorAgreement>;
+  level: AgreementLevel;
+  /** Pairs of answers compared. */
+  pairs: Scalars['Int']['output'];
+  question: Scalars['String']['output'];
+  /** Records with at least two submitted answers. */
+  records: Scalars['Int']['output'];
+};
+
+export type AnnotatorAgreement = {
+  __typename?: 'AnnotatorAgreement';
+  /** Share of this labeler's coded answers equal to the majority of their record (records without a majority are left out). */
+  agreementWithMajority: Maybe<Scalars['Float']['output']>;
+  answers: Scalars['Int']['output'];
+  userId: Scalars['ID']['output'];
+};
+
+export type AnnotatorProgress = {
+  __typename?: 'AnnotatorProgress';
+  /** Pending records this user has not answered yet. */
+  available: Scalars['Int']['output'];
+  discarded: Scalars['Int']['output'];
+  draft: Scalars['Int']['output'];
+  submitted: Scalars['Int']['output'];
+  userId: Scalars['ID']['output'];
+  username: Scalars['String']['output'];
+};
+
+/** How a chat field is shown. */
+export type ChatFieldSettings = FieldSettings & {
+  __typename?: 'ChatFieldSettings';
+  kind: Scalars['String']['output'];
+  useMarkdown: Scalars['Boolean']['output'];
+};
+
+/** How a chat field is shown. */
+export type ChatFieldSettingsInput = {
+  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+export type CreateDatasetInput = {
+  allowExtraMetadata: Scalars['Boolean']['input'];
+  distribution: InputMaybe<DistributionInput>;
+  fields: Array<FieldInput>;
+  guidelines: InputMaybe<Scalars['String']['input']>;
+  metadataProperties: Array<MetadataPropertyInput>;
+  name: Scalars['String']['input'];
+  questions: Array<QuestionInput>;
+  workspaceId: Scalars['ID']['input'];
+};
+
+export type CreateUserInput = {
+  role: Role;
+  username: Scalars['String']['input'];
+  workspaceIds: Array<Scalars['ID']['input']>;
+};
+
+/** An HTML template; `{{ name }}` is replaced by the record's value `name` (escaped). */
+export type CustomFieldSettings = FieldSettings & {
+  __typename?: 'CustomFieldSettings';
+  kind: Scalars['String']['output'];
+  template: Scalars['String']['output'];
+};
+
+/** An HTML template; `{{ name }}` is replaced by the record's value `name` (escaped). */
+export type CustomFieldSettingsInput = {
+  template: Scalars['String']['input'];
+};
+
+export type Dataset = {
+  __typename?: 'Dataset';
+  allowExtraMetadata: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  distribution: Distribution;
+  fields: Array<Field>;
+  guidelines: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** For annotators, without the properties hidden from them. */
+  metadataProperties: Array<MetadataProperty>;
+  /** Your own answers to the dataset and what is left for you. */
+  myProgress: AnnotatorProgress;
+  name: Scalars['String']['output'];
+  /** The dataset's progress (read from its counters: cheap on a list of datasets). */
+  progress: DatasetProgress;
+  questions: Array<Question>;
+  /** The dataset's records, a page at a time (first <= 1000). */
+  records: RecordConnection;
+  status: DatasetStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  workspace: Workspace;
+};
+
+
+export type DatasetRecordsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<RecordFilter>;
+  first?: Scalars['Int']['input'];
+  sort?: InputMaybe<RecordSort>;
+};
+
+export type DatasetProgress = {
+  __typename?: 'DatasetProgress';
+  completed: Scalars['Int']['output'];
+  datasetId: Scalars['ID']['output'];
+  minSubmitted: Scalars['Int']['output'];
+  /** Submitted responses beyond minSubmitted, summed over records. */
+  overAnnotation: Scalars['Int']['output'];
+  pending: Scalars['Int']['output'];
+  responses: ResponseCounts;
+  total: Scalars['Int']['output'];
+};
+
+export type DatasetStatus =
+  | 'DRAFT'
+  | 'READY';
+
+export type DeleteRecordsPayload = {
+  __typename?: 'DeleteRecordsPayload';
+  deleted: Scalars['Int']['output'];
+  ids: Array<Scalars['ID']['output']>;
+};
+
+export type Distribution = {
+  __typename?: 'Distribution';
+  minSubmitted: Scalars['Int']['output'];
+};
+
+export type DistributionInput = {
+  minSubmitted: Scalars['Int']['input'];
+};
+
+export type Field = {
+  __typename?: 'Field';
+  /** False when the kind's plugin is not installed or cannot read the stored settings. */
+  available: Scalars['Boolean']['output'];
+  kind: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  required: Scalars['Boolean']['output'];
+  settings: FieldSettings;
+  /** The settings as stored: for clients that do not know the kind. */
+  settingsJson: Scalars['JSON']['output'];
+  title: Scalars['String']['output'];
+};
+
+export type FieldInput = {
+  name: Scalars['String']['input'];
+  required: Scalars['Boolean']['input'];
+  settings: FieldSettingsInput;
+  title: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A field's settings: one implementation per installed field kind. */
+export type FieldSettings = {
+  /** The field kind these settings belong to. */
+  kind: Scalars['String']['output'];
+};
+
+/** Exactly one member: the kind of the FieldSettings. */
+export type FieldSettingsInput =
+  { chat: ChatFieldSettingsInput; custom?: never; image?: never; text?: never; }
+  |  { chat?: never; custom: CustomFieldSettingsInput; image?: never; text?: never; }
+  |  { chat?: never; custom?: never; image: ImageFieldSettingsInput; text?: never; }
+  |  { chat?: never; custom?: never; image?: never; text: TextFieldSettingsInput; };
+
+/** An installed field kind. */
+export type FieldType = {
+  __typename?: 'FieldType';
+  description: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  plugin: Scalars['String']['output'];
+  settingsSchema: Scalars['JSON']['output'];
+  /** Hints the kind gives user interfaces ({} when none). */
+  uiHints: Scalars['JSON']['output'];
+  valueSchema: Scalars['JSON']['output'];
+  version: Scalars['String']['output'];
+  /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
+  widgetUrl: Maybe<Scalars['String']['output']>;
+};
+
+/** This kind has no settings. */
+export type ImageFieldSettings = FieldSettings & {
+  __typename?: 'ImageFieldSettings';
+  kind: Scalars['String']['output'];
+};
+
+/** This kind has no settings. */
+export type ImageFieldSettingsInput = {
+  /** Leave out (send `{}`): this kind has no settings. */
+  empty: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** One choice of a label, multi-label or ranking question. */
+export type LabelOption = {
+  __typename?: 'LabelOption';
+  /** What labelers see. */
+  text: Scalars['String']['output'];
+  /** What is stored when this option is chosen. */
+  value: Scalars['String']['output'];
+};
+
+/** One choice of a label, multi-label or ranking question. */
+export type LabelOptionInput = {
+  /** What labelers see. */
+  text: Scalars['String']['input'];
+  /** What is stored when this option is chosen. */
+  value: Scalars['String']['input'];
+};
+
+/** 2 to 500 options with unique values. */
+export type LabelQuestionSettings = QuestionSettings & {
+  __typename?: 'LabelQuestionSettings';
+  kind: Scalars['String']['output'];
+  options: Array<LabelOption>;
+};
+
+/** 2 to 500 options with unique values. */
+export type LabelQuestionSettingsInput = {
+  options: Array<LabelOptionInput>;
+};
+
+/** An answer to a label question. */
+export type LabelValue = Value & {
+  __typename?: 'LabelValue';
+  kind: Scalars['String']['output'];
+  label: Scalars['String']['output'];
+};
+
+/** Metadata `name` is one of `values` and/or within [ge, le]. */
+export type MetadataFilter = {
+  ge: InputMaybe<Scalars['Float']['input']>;
+  le: InputMaybe<Scalars['Float']['input']>;
+  name: Scalars['String']['input'];
+  values: InputMaybe<Array<Scalars['JSON']['input']>>;
+};
+
+export type MetadataProperty = {
+  __typename?: 'MetadataProperty';
+  kind: MetadataPropertyKind;
+  max: Maybe<Scalars['Float']['output']>;
+  min: Maybe<Scalars['Float']['output']>;
+  name: Scalars['String']['output'];
+  title: Scalars['String']['output'];
+  values: Maybe<Array<Scalars['String']['output']>>;
+  visibleForAnnotators: Scalars['Boolean']['output'];
+};
+
+export type MetadataPropertyInput = {
+  kind: MetadataPropertyKind;
+  max: InputMaybe<Scalars['Float']['input']>;
+  min: InputMaybe<Scalars['Float']['input']>;
+  name: Scalars['String']['input'];
+  title: InputMaybe<Scalars['String']['input']>;
+  /** TERMS only: the allowed terms (any when omitted). */
+  values: InputMaybe<Array<Scalars['String']['input']>>;
+  visibleForAnnotators: Scalars['Boolean']['input'];
+};
+
+export type MetadataPropertyKind =
+  | 'FLOAT'
+  | 'INTEGER'
+  | 'TERMS';
+
+/** 2 to 500 options with unique values. */
+export type MultiLabelQuestionSettings = QuestionSettings & {
+  __typename?: 'MultiLabelQuestionSettings';
+  kind: Scalars['String']['output'];
+  options: Array<LabelOption>;
+};
+
+/** 2 to 500 options with unique values. */
+export type MultiLabelQuestionSettingsInput = {
+  options: Array<LabelOptionInput>;
+};
+
+/** An answer to a multiLabel question. */
+export type MultiLabelValue = Value & {
+  __typename?: 'MultiLabelValue';
+  kind: Scalars['String']['output'];
+  multiLabel: Array<Scalars['String']['output']>;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Add a field to a draft dataset. */
+  addField: Dataset;
+  /** Add a question to a draft dataset. */
+  addQuestion: Dataset;
+  /** Add or update (by externalId) up to 1,000 records. */
+  addRecords: AddRecordsPayload;
+  addWorkspaceMember: User;
+  createDataset: Dataset;
+  /** Create a user; the API key is returned only here. */
+  createUser: UserWithApiKey;
+  /** Owners only. */
+  createWorkspace: Workspace;
+  /** Delete a dataset with its records and responses. */
+  deleteDataset: Scalars['ID']['output'];
+  deleteRecords: DeleteRecordsPayload;
+  /** Delete your response to a record. */
+  deleteResponse: Scalars['ID']['output'];
+  /** Owners only. The user's responses are kept. */
+  deleteUser: Scalars['ID']['output'];
+  /** Owners only; refused while the workspace holds datasets. */
+  deleteWorkspace: Scalars['ID']['output'];
+  /** Up to `first` pending records you have not answered, leased to you: nobody else gets a record beyond the answers it still needs until you submit, discard or the lease ends. Records you hold already come first. */
+  nextRecords: Array<Record>;
+  /** Freeze fields and questions; records can then be added. */
+  publishDataset: Dataset;
+  /** Give back your lease on a record (skip it): others may get it from nextRecords at once. True when you held one. */
+  releaseRecord: Scalars['Boolean']['output'];
+  removeWorkspaceMember: User;
+  /** A new API key (your own; owners: anyone's). The old key stops working at once. */
+  rotateApiKey: UserWithApiKey;
+  /** Create or replace your response to a record. */
+  submitResponse: Response;
+  /** Several responses; all are checked before any is written. */
+  submitResponses: Array<Response>;
+  updateDataset: Dataset;
+};
+
+
+export type MutationAddFieldArgs = {
+  datasetId: Scalars['ID']['input'];
+  field: FieldInput;
+};
+
+
+export type MutationAddQuestionArgs = {
+  datasetId: Scalars['ID']['input'];
+  question: QuestionInput;
+};
+
+
+export type MutationAddRecordsArgs = {
+  datasetId: Scalars['ID']['input'];
+  records: Array<RecordInput>;
+};
+
+
+export type MutationAddWorkspaceMemberArgs = {
+  userId: Scalars['ID']['input'];
+  workspaceId: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateDatasetArgs = {
+  input: CreateDatasetInput;
+};
+
+
+export type MutationCreateUserArgs = {
+  input: CreateUserInput;
+};
+
+
+export type MutationCreateWorkspaceArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteDatasetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteRecordsArgs = {
+  datasetId: Scalars['ID']['input'];
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationDeleteResponseArgs = {
+  recordId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteWorkspaceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationNextRecordsArgs = {
+  datasetId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
+};
+
+
+export type MutationPublishDatasetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationReleaseRecordArgs = {
+  recordId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveWorkspaceMemberArgs = {
+  userId: Scalars['ID']['input'];
+  workspaceId: Scalars['ID']['input'];
+};
+
+
+export type MutationRotateApiKeyArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitResponseArgs = {
+  input: ResponseInput;
+};
+
+
+export type MutationSubmitResponsesArgs = {
+  inputs: Array<ResponseInput>;
+};
+
+
+export type MutationUpdateDatasetArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateDatasetInput;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** Krippendorff's alpha for a question (owners and admins). */
+  agreement: AgreementReport;
+  /** Per labeler; annotators see only themselves. */
+  annotatorProgress: Array<AnnotatorProgress>;
+  dataset: Dataset;
+  datasetProgress: DatasetProgress;
+  datasets: Array<Dataset>;
+  fieldTypes: Array<FieldType>;
+  /** The calling user. */
+  me: User;
+  /** Records you saved as drafts, a page at a time. */
+  myDrafts: RecordConnection;
+  questionTypes: Array<QuestionType>;
+  record: Record;
+  /** Records of a dataset, a page at a time (first <= 1000). */
+  records: RecordConnection;
+  /** Training rows for small pulls; the HTTP export streams any size. */
+  trainingData: TrainingData;
+  trainingTasks: Array<TrainingTaskType>;
+  /** Each record's submitted answers to a question combined by a strategy of its kind (owners and admins). */
+  unifiedAnswers: UnifiedAnswerConnection;
+  /** Owners: every user; admins: members of their workspaces. */
+  users: Array<User>;
+  /** The workspaces you belong to (owners: all). */
+  workspaces: Array<Workspace>;
+};
+
+
+export type QueryAgreementArgs = {
+  datasetId: Scalars['ID']['input'];
+  question: Scalars['String']['input'];
+};
+
+
+export type QueryAnnotatorProgressArgs = {
+  datasetId: Scalars['ID']['input'];
+};
+
+
+export type QueryDatasetArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryDatasetProgressArgs = {
+  datasetId: Scalars['ID']['input'];
+};
+
+
+export type QueryDatasetsArgs = {
+  workspaceId: Scalars['ID']['input'];
+};
+
+
+export type QueryMyDraftsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  datasetId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
+};
+
+
+export type QueryRecordArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryRecordsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  datasetId: Scalars['ID']['input'];
+  filter?: InputMaybe<RecordFilter>;
+  first?: Scalars['Int']['input'];
+  sort?: InputMaybe<RecordSort>;
+};
+
+
+export type QueryTrainingDataArgs = {
+  datasetId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
+  options?: InputMaybe<TrainingOptionsInput>;
+  task: Scalars['String']['input'];
+};
+
+
+export type QueryUnifiedAnswersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  datasetId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
+  question: Scalars['String']['input'];
+  strategy?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Question = {
+  __typename?: 'Question';
+  /** A JSON Schema of this question's answers (the ValueInput member of its kind), with its settings applied: e.g. an enum of its options. Null when the kind is unavailable. */
+  answerSchema: Maybe<Scalars['JSON']['output']>;
+  /** False when the kind's plugin is not installed or cannot read the stored settings: it is then read-only, and answers to it are kept. */
+  available: Scalars['Boolean']['output'];
+  description: Maybe<Scalars['String']['output']>;
+  kind: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  required: Scalars['Boolean']['output'];
+  settings: QuestionSettings;
+  /** The settings as stored: for clients that do not know the kind. */
+  settingsJson: Scalars['JSON']['output'];
+  title: Scalars['String']['output'];
+};
+
+export type QuestionInput = {
+  description: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  required: Scalars['Boolean']['input'];
+  settings: QuestionSettingsInput;
+  title: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A question's settings: one implementation per installed question kind. */
+export type QuestionSettings = {
+  /** The question kind these settings belong to. */
+  kind: Scalars['String']['output'];
+};
+
+/** Exactly one member: the kind of the QuestionSettings. */
+export type QuestionSettingsInput =
+  { label: LabelQuestionSettingsInput; multiLabel?: never; ranking?: never; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel: MultiLabelQuestionSettingsInput; ranking?: never; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking: RankingQuestionSettingsInput; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating: RatingQuestionSettingsInput; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span: SpanQuestionSettingsInput; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span?: never; text: TextQuestionSettingsInput; };
+
+/** An installed question kind. */
+export type QuestionType = {
+  __typename?: 'QuestionType';
+  agreement: AgreementLevel;
+  description: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  plugin: Scalars['String']['output'];
+  settingsSchema: Scalars['JSON']['output'];
+  strategies: Array<Scalars['String']['output']>;
+  /** Hints the kind gives user interfaces ({} when none). */
+  uiHints: Scalars['JSON']['output'];
+  valueSchema: Scalars['JSON']['output'];
+  version: Scalars['String']['output'];
+  /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
+  widgetUrl: Maybe<Scalars['String']['output']>;
+};
+
+/** The rank given to one option; equal ranks are ties. */
+export type Rank = {
+  __typename?: 'Rank';
+  rank: Scalars['Int']['output'];
+  value: Scalars['String']['output'];
+};
+
+/** The rank given to one option; equal ranks are ties. */
+export type RankInput = {
+  rank: Scalars['Int']['input'];
+  value: Scalars['String']['input'];
+};
+
+/** 2 to 50 options to rank. */
+export type RankingQuestionSettings = QuestionSettings & {
+  __typename?: 'RankingQuestionSettings';
+  kind: Scalars['String']['output'];
+  options: Array<LabelOption>;
+};
+
+/** 2 to 50 options to rank. */
+export type RankingQuestionSettingsInput = {
+  options: Array<LabelOptionInput>;
+};
+
+/** An answer to a ranking question. */
+export type RankingValue = Value & {
+  __typename?: 'RankingValue';
+  kind: Scalars['String']['output'];
+  ranking: Array<Rank>;
+};
+
+/** The allowed ratings: 2 to 11 unique integers between 0 and 10. */
+export type RatingQuestionSettings = QuestionSettings & {
+  __typename?: 'RatingQuestionSettings';
+  kind: Scalars['String']['output'];
+  /** The ratings a labeler may give. */
+  values: Array<Scalars['Int']['output']>;
+};
+
+/** The allowed ratings: 2 to 11 unique integers between 0 and 10. */
+export type RatingQuestionSettingsInput = {
+  /** The ratings a labeler may give. */
+  values: Array<Scalars['Int']['input']>;
+};
+
+/** An answer to a rating question. */
+export type RatingValue = Value & {
+  __typename?: 'RatingValue';
+  kind: Scalars['String']['output'];
+  rating: Scalars['Int']['output'];
+};
+
+export type Record = {
+  __typename?: 'Record';
+  createdAt: Scalars['DateTime']['output'];
+  dataset: Dataset;
+  externalId: Maybe<Scalars['String']['output']>;
+  fields: Scalars['JSON']['output'];
+  id: Scalars['ID']['output'];
+  metadata: Scalars['JSON']['output'];
+  /** When your lease on this record (from nextRecords) ends. */
+  myLeaseExpiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** All responses for owners and admins; annotators see their own. */
+  responses: Array<Response>;
+  status: RecordStatus;
+  suggestions: Array<Suggestion>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type RecordConnection = {
+  __typename?: 'RecordConnection';
+  edges: Array<RecordEdge>;
+  pageInfo: PageInfo;
+  /** Records matching the filter, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type RecordEdge = {
+  __typename?: 'RecordEdge';
+  cursor: Scalars['String']['output'];
+  node: Record;
+};
+
+/** A record that could not be added, by its index in the batch. */
+export type RecordError = {
+  __typename?: 'RecordError';
+  code: Scalars['String']['output'];
+  index: Scalars['Int']['output'];
+  message: Scalars['String']['output'];
+  /** For VALIDATION: every problem found in the record, each {message, path, reason, question} (path from the record input, in the schema's names). */
+  problems: Array<Scalars['JSON']['output']>;
+};
+
+export type RecordFilter = {
+  externalIds: InputMaybe<Array<Scalars['String']['input']>>;
+  metadata: InputMaybe<Array<MetadataFilter>>;
+  /** Records you have a response of one of these statuses to. */
+  myResponseStatus: InputMaybe<Array<ResponseStatus>>;
+  /** Records having a response of one of these statuses by anyone (for annotators: by themselves, as myResponseStatus). */
+  responseStatus: InputMaybe<Array<ResponseStatus>>;
+  status: InputMaybe<RecordStatus>;
+  /** Case-insensitive substring of the record's field texts. */
+  text: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RecordInput = {
+  externalId: InputMaybe<Scalars['String']['input']>;
+  fields: Scalars['JSON']['input'];
+  metadata: InputMaybe<Scalars['JSON']['input']>;
+  suggestions: Array<SuggestionInput>;
+};
+
+export type RecordSort = {
+  direction: SortDirection;
+  field: RecordSortField;
+};
+
+export type RecordSortField =
+  | 'INSERTED_AT'
+  | 'UPDATED_AT';
+
+export type RecordStatus =
+  | 'COMPLETED'
+  | 'PENDING';
+
+export type Response = {
+  __typename?: 'Response';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  status: ResponseStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  user: User;
+  values: Array<ResponseValue>;
+  version: Scalars['Int']['output'];
+};
+
+/** A response was written or deleted. */
+export type ResponseChange = {
+  __typename?: 'ResponseChange';
+  at: Scalars['DateTime']['output'];
+  datasetId: Scalars['ID']['output'];
+  deleted: Scalars['Boolean']['output'];
+  recordId: Scalars['ID']['output'];
+  /** Null when the response was deleted. */
+  status: Maybe<ResponseStatus>;
+  userId: Scalars['ID']['output'];
+  version: Scalars['Int']['output'];
+};
+
+/** Live responses by status. */
+export type ResponseCounts = {
+  __typename?: 'ResponseCounts';
+  discarded: Scalars['Int']['output'];
+  draft: Scalars['Int']['output'];
+  submitted: Scalars['Int']['output'];
+};
+
+export type ResponseInput = {
+  /** Optimistic concurrency: the version you read (0: no response yet). */
+  expectedVersion: InputMaybe<Scalars['Int']['input']>;
+  recordId: Scalars['ID']['input'];
+  status: ResponseStatus;
+  values: Array<ResponseValueInput>;
+};
+
+export type ResponseStatus =
+  | 'DISCARDED'
+  | 'DRAFT'
+  | 'SUBMITTED';
+
+export type ResponseValue = {
+  __typename?: 'ResponseValue';
+  /** The value as stored: for clients that do not know the kind. */
+  json: Scalars['JSON']['output'];
+  question: Scalars['String']['output'];
+  value: Value;
+};
+
+export type ResponseValueInput = {
+  question: Scalars['String']['input'];
+  value: ValueInput;
+};
+
+export type Role =
+  | 'ADMIN'
+  | 'ANNOTATOR'
+  | 'OWNER';
+
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
+
+/** A labeled stretch of the text: characters from start (inclusive) to end (exclusive). */
+export type Span = {
+  __typename?: 'Span';
+  end: Scalars['Int']['output'];
+  label: Scalars['String']['output'];
+  start: Scalars['Int']['output'];
+};
+
+/** A labeled stretch of the text: characters from start (inclusive) to end (exclusive). */
+export type SpanInput = {
+  end: Scalars['Int']['input'];
+  label: Scalars['String']['input'];
+  start: Scalars['Int']['input'];
+};
+
+/** Which text field is marked, and with which labels. */
+export type SpanQuestionSettings = QuestionSettings & {
+  __typename?: 'SpanQuestionSettings';
+  allowOverlapping: Scalars['Boolean']['output'];
+  /** The name of the text field whose spans are marked. */
+  field: Scalars['String']['output'];
+  kind: Scalars['String']['output'];
+  labels: Array<LabelOption>;
+};
+
+/** Which text field is marked, and with which labels. */
+export type SpanQuestionSettingsInput = {
+  allowOverlapping: InputMaybe<Scalars['Boolean']['input']>;
+  /** The name of the text field whose spans are marked. */
+  field: Scalars['String']['input'];
+  labels: Array<LabelOptionInput>;
+};
+
+/** An answer to a span question. */
+export type SpanValue = Value & {
+  __typename?: 'SpanValue';
+  kind: Scalars['String']['output'];
+  span: Array<Span>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** A progress snapshot now, then a new one whenever responses change (at most one per FEEDBACKQL_PROGRESS_INTERVAL_SECONDS). */
+  datasetProgress: DatasetProgress;
+  /** Responses written or deleted; annotators get only their own. */
+  responseChanges: ResponseChange;
+};
+
+
+export type SubscriptionDatasetProgressArgs = {
+  datasetId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionResponseChangesArgs = {
+  datasetId: Scalars['ID']['input'];
+};
+
+export type Suggestion = {
+  __typename?: 'Suggestion';
+  agent: Maybe<Scalars['String']['output']>;
+  /** The value as stored: for clients that do not know the kind. */
+  json: Scalars['JSON']['output'];
+  question: Scalars['String']['output'];
+  score: Maybe<Scalars['Float']['output']>;
+  value: Value;
+};
+
+export type SuggestionInput = {
+  agent: InputMaybe<Scalars['String']['input']>;
+  question: Scalars['String']['input'];
+  score: InputMaybe<Scalars['Float']['input']>;
+  value: ValueInput;
+};
+
+/** How a text field is shown. */
+export type TextFieldSettings = FieldSettings & {
+  __typename?: 'TextFieldSettings';
+  kind: Scalars['String']['output'];
+  useMarkdown: Scalars['Boolean']['output'];
+};
+
+/** How a text field is shown. */
+export type TextFieldSettingsInput = {
+  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** How the answer box renders its text. */
+export type TextQuestionSettings = QuestionSettings & {
+  __typename?: 'TextQuestionSettings';
+  kind: Scalars['String']['output'];
+  useMarkdown: Scalars['Boolean']['output'];
+};
+
+/** How the answer box renders its text. */
+export type TextQuestionSettingsInput = {
+  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** An answer to a text question. */
+export type TextValue = Value & {
+  __typename?: 'TextValue';
+  kind: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+};
+
+export type TrainingData = {
+  __typename?: 'TrainingData';
+  rows: Array<Scalars['JSON']['output']>;
+  rules: Scalars['JSON']['output'];
+  ties: Scalars['Int']['output'];
+  /** More rows exist: use the HTTP export. */
+  truncated: Scalars['Boolean']['output'];
+};
+
+export type TrainingOptionsInput = {
+  bestVsWorst: Scalars['Boolean']['input'];
+  field: InputMaybe<Scalars['String']['input']>;
+  question: InputMaybe<Scalars['String']['input']>;
+  strategy: InputMaybe<Scalars['String']['input']>;
+  threshold: InputMaybe<Scalars['Float']['input']>;
+  topK: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** An installed training task (GET /datasets/{id}/training/{name}, trainingData). */
+export type TrainingTaskType = {
+  __typename?: 'TrainingTaskType';
+  columns: Array<Scalars['String']['output']>;
+  description: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  plugin: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+};
+
+/** Settings of a kind this server cannot use now (its plugin is not installed, or cannot read them); `settingsJson` has them as stored. */
+export type UnavailableKindSettings = FieldSettings & QuestionSettings & {
+  __typename?: 'UnavailableKindSettings';
+  /** The field kind these settings belong to. */
+  kind: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+};
+
+/** A value of a kind this server cannot read now; `json` has it as stored. */
+export type UnavailableValue = Value & {
+  __typename?: 'UnavailableValue';
+  /** The question kind of this value. */
+  kind: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+};
+
+export type UnifiedAnswer = {
+  __typename?: 'UnifiedAnswer';
+  disagreement: Scalars['Boolean']['output'];
+  externalId: Maybe<Scalars['String']['output']>;
+  recordId: Scalars['ID']['output'];
+  /** Submitted answers combined. */
+  submitted: Scalars['Int']['output'];
+  /** The kind's documented tie rule decided. */
+  tie: Scalars['Boolean']['output'];
+  /** The unified answer in the kind's value form. */
+  value: Maybe<Scalars['JSON']['output']>;
+};
+
+export type UnifiedAnswerConnection = {
+  __typename?: 'UnifiedAnswerConnection';
+  edges: Array<UnifiedAnswerEdge>;
+  pageInfo: PageInfo;
+};
+
+export type UnifiedAnswerEdge = {
+  __typename?: 'UnifiedAnswerEdge';
+  cursor: Scalars['String']['output'];
+  node: UnifiedAnswer;
+};
+
+export type UpdateDatasetInput = {
+  allowExtraMetadata: InputMaybe<Scalars['Boolean']['input']>;
+  distribution: InputMaybe<DistributionInput>;
+  guidelines: InputMaybe<Scalars['String']['input']>;
+  metadataProperties: InputMaybe<Array<MetadataPropertyInput>>;
+  name: InputMaybe<Scalars['String']['input']>;
+};
+
+export type User = {
+  __typename?: 'User';
+  id: Scalars['ID']['output'];
+  role: Role;
+  username: Scalars['String']['output'];
+  /** Workspaces of this user that you can see. */
+  workspaces: Array<Workspace>;
+};
+
+/** A user with a new API key, shown only this once. */
+export type UserWithApiKey = {
+  __typename?: 'UserWithApiKey';
+  /** Shown once; only its hash is stored. */
+  apiKey: Scalars['String']['output'];
+  user: User;
+};
+
+/** An answer or suggestion: one implementation per installed question kind. */
+export type Value = {
+  /** The question kind of this value. */
+  kind: Scalars['String']['output'];
+};
+
+/** An answer or suggestion: the member of its kind. */
+export type ValueInput =
+  { label: Scalars['String']['input']; multiLabel?: never; ranking?: never; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel: Array<Scalars['String']['input']>; ranking?: never; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking: Array<RankInput>; rating?: never; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating: Scalars['Int']['input']; span?: never; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span: Array<SpanInput>; text?: never; }
+  |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span?: never; text: Scalars['String']['input']; };
+
+export type Workspace = {
+  __typename?: 'Workspace';
+  datasets: Array<Dataset>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};

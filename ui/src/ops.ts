@@ -1,0 +1,106 @@
+// Every operation the UI sends, with the shapes it reads (built from the generated schema types).
+import type {
+  AgreementReport, AnnotatorProgress, Dataset, DatasetProgress, Field, Question, QuestionType, Record as RecordT,
+  ResponseStatus, Role, Suggestion, Workspace,
+} from "./generated/schema";
+
+export type Progress = Pick<DatasetProgress, "total" | "pending" | "completed"> & {
+  responses: DatasetProgress["responses"];
+};
+export type MyProgress = Pick<AnnotatorProgress, "submitted" | "draft" | "discarded" | "available">;
+export type Me = { id: string; username: string; role: Role };
+
+const PROGRESS = "total pending completed responses { submitted draft discarded }";
+const MY_PROGRESS = "submitted draft discarded available";
+
+export const HOME = `query Home {
+  me { id username role }
+  workspaces { id name datasets { id name status progress { ${PROGRESS} } myProgress { ${MY_PROGRESS} } } }
+}`;
+export type HomeData = {
+  me: Me;
+  workspaces: (Pick<Workspace, "id" | "name"> & {
+    datasets: (Pick<Dataset, "id" | "name" | "status"> & { progress: Progress; myProgress: MyProgress })[];
+  })[];
+};
+
+export const ME = `query Me { me { id username role } }`;
+
+export const DATASET = `query Dataset($id: ID!) {
+  me { id username role }
+  dataset(id: $id) {
+    id name guidelines status distribution { minSubmitted }
+    fields { name title kind required settingsJson }
+    questions { name title description required kind settingsJson available }
+    progress { ${PROGRESS} } myProgress { ${MY_PROGRESS} }
+  }
+  questionTypes { name settingsSchema valueSchema uiHints widgetUrl agreement strategies }
+}`;
+export type FieldT = Pick<Field, "name" | "title" | "kind" | "required"> & { settingsJson: Record<string, unknown> };
+export type QuestionT = Pick<Question, "name" | "title" | "description" | "required" | "kind" | "available"> & {
+  settingsJson: Record<string, unknown>;
+};
+export type KindInfo = Pick<QuestionType, "name" | "agreement" | "strategies"> & {
+  settingsSchema: JsonSchema; valueSchema: JsonSchema; uiHints: Record<string, unknown>; widgetUrl: string | null;
+};
+export type DatasetData = {
+  me: Me;
+  dataset: Pick<Dataset, "id" | "name" | "guidelines" | "status" | "distribution"> & {
+    fields: FieldT[]; questions: QuestionT[]; progress: Progress; myProgress: MyProgress;
+  };
+  questionTypes: KindInfo[];
+};
+
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  maxLength?: number;
+  default?: unknown;
+  anyOf?: JsonSchema[];
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+}
+
+const RECORD = `id externalId fields metadata status myLeaseExpiresAt
+  suggestions { question json score agent }
+  responses { id status version user { id } values { question json } }`;
+export type RecordData = Pick<RecordT, "id" | "externalId" | "status" | "myLeaseExpiresAt"> & {
+  fields: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  suggestions: (Pick<Suggestion, "question" | "score" | "agent"> & { json: unknown })[];
+  responses: { id: string; status: ResponseStatus; version: number; user: { id: string };
+    values: { question: string; json: unknown }[] }[];
+};
+
+export const NEXT = `mutation Next($id: ID!, $first: Int!) { nextRecords(datasetId: $id, first: $first) { ${RECORD} } }`;
+export const RECORD_BY_ID = `query Record($id: ID!) { record(id: $id) { ${RECORD} } }`;
+export const RELEASE = `mutation Release($id: ID!) { releaseRecord(recordId: $id) }`;
+export const SUBMIT = `mutation Submit($input: ResponseInput!) { submitResponse(input: $input) { id status version } }`;
+export const ANSWERED = `query Answered($id: ID!, $after: String) {
+  records(datasetId: $id, first: 100, after: $after,
+          filter: { myResponseStatus: [SUBMITTED, DISCARDED, DRAFT] }) {
+    edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+export type AnsweredData = { records: { edges: { node: { id: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+export const LIVE_PROGRESS = `subscription Live($id: ID!) { datasetProgress(datasetId: $id) { ${PROGRESS} } }`;
+
+export const MANAGE = `query Manage($id: ID!) {
+  annotatorProgress(datasetId: $id) { userId username ${MY_PROGRESS} }
+}`;
+export type ManageData = { annotatorProgress: (MyProgress & Pick<AnnotatorProgress, "userId" | "username">)[] };
+export const AGREEMENT = `query Agreement($id: ID!, $q: String!) {
+  agreement(datasetId: $id, question: $q) { question level alpha records pairs }
+}`;
+export type AgreementData = { agreement: Pick<AgreementReport, "question" | "level" | "alpha" | "records" | "pairs"> };
