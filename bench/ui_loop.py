@@ -26,9 +26,9 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.common import KEY, comparison_dataset, database_uri, gql, record
-from feedbackql.app import create_app
-from feedbackql.kinds.registry import load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 from tests.live import live_server
 
 ROOT = Path(__file__).resolve().parent.parent

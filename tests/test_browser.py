@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from feedbackql.app import create_app
-from feedbackql.kinds.registry import load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY, repo_root
 from tests.live import live_server
 

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from feedbackql.app import create_app
-from feedbackql.kinds import KindModel, QuestionKind, hookimpl
-from feedbackql.kinds.registry import PluginError, load_registry
-from feedbackql.settings import Settings
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds import KindModel, QuestionKind, hookimpl
+from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY
 from tests.live import live_server
 
