@@ -11,13 +11,12 @@ from starlette.websockets import WebSocket
 
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.live_sessions import LiveSessions
+from feedbackql_server.domain.documents import UserDoc
 from feedbackql_server.domain.session import Services, Session
 from feedbackql_server.errors import Unauthenticated
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
 from feedbackql_server.settings import Settings
-
-Doc = dict[str, Any]
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Context:
     services: Services
     kinds: KindTypes
     settings: Settings
-    current_user: Doc | None
+    current_user: UserDoc | None
     sessions: LiveSessions
     connection_params: dict[str, Any] | None = None
     """The ``connection_init`` payload of a websocket (set by strawberry)."""
@@ -37,7 +36,7 @@ class Context:
         return self.services.registry
 
     @property
-    def user(self) -> Doc:
+    def user(self) -> UserDoc:
         return self.require_user()
 
     @property
@@ -52,7 +51,7 @@ class Context:
         """The authenticated caller as the policy sees it; ``UNAUTHENTICATED`` without one."""
         return self.session.caller
 
-    def authenticated(self, user: Doc | None) -> None:
+    def authenticated(self, user: UserDoc | None) -> None:
         """Set (or, with None, clear) the caller, e.g. after a websocket re-authenticated.
         A socket's session (and its loaders' cached documents) never outlives a check."""
         self.current_user, self._session = user, None
@@ -85,7 +84,7 @@ class Context:
             return value if isinstance(value, str) else None
         return self.request.headers.get("authorization")
 
-    def require_user(self) -> Doc:
+    def require_user(self) -> UserDoc:
         """The authenticated caller; ``UNAUTHENTICATED`` when the request had no valid key."""
         if self.current_user is None:
             raise Unauthenticated(Unauthenticated.MISSING_KEY)

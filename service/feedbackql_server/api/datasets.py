@@ -18,11 +18,10 @@ from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.users import Workspace
 from feedbackql_server.domain.config import read_item
+from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.kind_checks import answer_schema
 from feedbackql_server.kinds.registry import RegisteredKind
 from feedbackql_server.webui import widget_url
-
-Doc = dict[str, Any]
 
 
 @strawberry.type
@@ -41,7 +40,7 @@ class MetadataProperty:
     visible_for_annotators: bool
 
     @classmethod
-    def of(cls, doc: Doc) -> MetadataProperty:
+    def of(cls, doc: MetadataPropertyDoc) -> MetadataProperty:
         return cls(name=doc["name"], title=doc["title"], kind=MetadataPropertyKind(doc["kind"]),
                    values=doc.get("values"), min=doc.get("min"), max=doc.get("max"),
                    visible_for_annotators=doc.get("visible_for_annotators", True))
@@ -93,10 +92,10 @@ class Field:
                                                    "cannot read the stored settings.")
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes) -> Field:
+    def of(cls, doc: KindItem, kinds: KindTypes) -> Field:
         settings, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]), doc)
         return cls(name=doc["name"], title=doc["title"], required=doc["required"], kind=doc["kind"],
-                   settings=settings, settings_json=doc["settings"], available=available)
+                   settings=settings, settings_json=cast(JSON, doc["settings"]), available=available)
 
 
 @strawberry.type
@@ -117,11 +116,11 @@ class Question:
         "settings applied: e.g. an enum of its options. Null when the kind is unavailable."))
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes) -> Question:
+    def of(cls, doc: KindItem, kinds: KindTypes) -> Question:
         settings, available = _settings(kinds.question_settings, kinds.registry.questions.get(doc["kind"]), doc)
         return cls(name=doc["name"], title=doc["title"], description=doc.get("description"),
                    required=doc["required"], kind=doc["kind"], settings=settings,
-                   settings_json=doc["settings"], available=available,
+                   settings_json=cast(JSON, doc["settings"]), available=available,
                    answer_schema=cast(JSON, answer_schema(kinds.registry.questions.get(doc["kind"]), doc)))
 
 
@@ -140,11 +139,11 @@ class Dataset:
     created_at: datetime
     updated_at: datetime
     workspace_id: strawberry.Private[Any]
-    stored: strawberry.Private[Doc]
+    stored: strawberry.Private[DatasetDoc]
 
     @strawberry.field
     async def workspace(self, info: Info) -> Workspace:
-        return Workspace.of(await info.context.session.related("workspace", self.workspace_id))
+        return Workspace.of(await info.context.session.workspace_of(self.workspace_id))
 
     @resolvers.field(description="The dataset's records, a page at a time (first <= 1000).")
     async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
@@ -161,12 +160,12 @@ class Dataset:
         return AnnotatorProgress.of(await info.context.session.own_progress(self.stored))
 
     @classmethod
-    def seen_by(cls, doc: Doc, ctx: Context) -> Dataset:
+    def seen_by(cls, doc: DatasetDoc, ctx: Context) -> Dataset:
         """The dataset as the caller may see it (hidden metadata properties left out)."""
         return cls.of(doc, ctx.kinds, ctx.session.hidden_metadata(doc))
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes, hidden: frozenset[str]) -> Dataset:
+    def of(cls, doc: DatasetDoc, kinds: KindTypes, hidden: frozenset[str]) -> Dataset:
         return cls(
             id=strawberry.ID(str(doc["_id"])), name=doc["name"], guidelines=doc.get("guidelines"),
             status=DatasetStatus(doc["status"]),
@@ -186,7 +185,7 @@ async def datasets_in(info: Info, workspace_ref: str) -> list[Dataset]:
     return [Dataset.seen_by(doc, info.context) for doc in await info.context.session.datasets_in(workspace_ref)]
 
 
-def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: Doc) -> tuple[Any, bool]:
+def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: KindItem) -> tuple[Any, bool]:
     """The settings output of a field or question, read (and migrated) by its installed kind,
     and whether it could be; an ``UnavailableKindSettings`` when it cannot be."""
     installed = entry.version if entry is not None else None

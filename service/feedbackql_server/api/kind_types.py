@@ -21,6 +21,7 @@ from feedbackql_server.api.kind_interfaces import (
     Value,
 )
 from feedbackql_server.api.model_types import Converter, TypeFactory, TypeNameClash
+from feedbackql_server.domain.documents import StoredValue
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.names import pascal
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
@@ -45,7 +46,7 @@ class ValueFamily(KindFamily):
 
     registry: KindRegistry
 
-    def stored_to_output(self, stored: dict[str, Any]) -> Any:
+    def stored_to_output(self, stored: StoredValue) -> Any:
         kind = stored["kind"]
         entry = self.registry.questions.get(kind)
         if entry is None or kind not in self.converters:

@@ -18,13 +18,13 @@ from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.responses import Response
 from feedbackql_server.domain import cursors
+from feedbackql_server.domain.documents import Lease, RecordDoc
 from feedbackql_server.domain.listing import RecordOrder
 from feedbackql_server.policy import records as policy_records
 
 if TYPE_CHECKING:
     from feedbackql_server.api.datasets import Dataset
 
-Doc = dict[str, Any]
 
 
 @strawberry.type
@@ -53,7 +53,7 @@ class Record:
     created_at: datetime
     updated_at: datetime
     dataset_id: strawberry.Private[Any]
-    leases: strawberry.Private[list[Doc]]
+    leases: strawberry.Private[list[Lease]]
 
     @resolvers.field(description="When your lease on this record (from nextRecords) ends.")
     def my_lease_expires_at(self, info: Info) -> datetime | None:
@@ -71,14 +71,14 @@ class Record:
         # Imported here: records name their dataset, and datasets page their records.
         from feedbackql_server.api.datasets import Dataset
 
-        return Dataset.seen_by(await info.context.session.related("dataset", self.dataset_id), info.context)
+        return Dataset.seen_by(await info.context.session.dataset_of(self.dataset_id), info.context)
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:
+    def of(cls, doc: RecordDoc, kinds: KindTypes, hidden_metadata: frozenset[str]) -> Record:
         metadata = policy_records.visible_metadata(doc.get("metadata") or {}, hidden_metadata)
         return cls(
             id=strawberry.ID(str(doc["_id"])), external_id=doc.get("external_id"),
-            fields=doc["fields"], metadata=cast(JSON, metadata),
+            fields=cast(JSON, doc["fields"]), metadata=cast(JSON, metadata),
             status=RecordStatus(doc["status"]),
             suggestions=[Suggestion(question=s["question"], json=s["value"],
                                     value=kinds.values.stored_to_output(s),

@@ -13,8 +13,7 @@ from feedbackql_server.api.enums import ResponseStatus
 from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.users import User
-
-Doc = dict[str, Any]
+from feedbackql_server.domain.documents import ResponseDoc
 
 
 @strawberry.type
@@ -36,10 +35,10 @@ class Response:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.of(await info.context.session.related("user", self.user_id))
+        return User.of(await info.context.session.user_of(self.user_id))
 
     @classmethod
-    def of(cls, doc: Doc, kinds: KindTypes) -> Response:
+    def of(cls, doc: ResponseDoc, kinds: KindTypes) -> Response:
         return cls(
             id=strawberry.ID(str(doc["_id"])), status=ResponseStatus(doc["status"]),
             values=[ResponseValue(question=q, value=kinds.values.stored_to_output(v), json=v["value"])

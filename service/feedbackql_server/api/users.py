@@ -9,11 +9,11 @@ import strawberry
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Info
 from feedbackql_server.api.enums import Role
+from feedbackql_server.domain.documents import UserDoc, WorkspaceDoc
 
 if TYPE_CHECKING:
     from feedbackql_server.api.datasets import Dataset
 
-Doc = dict[str, Any]
 
 
 @strawberry.type
@@ -29,7 +29,7 @@ class Workspace:
         return await datasets_in(info, self.id)
 
     @classmethod
-    def of(cls, doc: Doc) -> Workspace:
+    def of(cls, doc: WorkspaceDoc) -> Workspace:
         return cls(id=strawberry.ID(str(doc["_id"])), name=doc["name"])
 
 
@@ -45,7 +45,7 @@ class User:
         return [Workspace.of(doc) for doc in await info.context.session.workspaces_of(self.workspace_ids)]
 
     @classmethod
-    def of(cls, doc: Doc) -> User:
+    def of(cls, doc: UserDoc) -> User:
         return cls(id=strawberry.ID(str(doc["_id"])), username=doc["username"],
                    role=Role(doc["role"]), workspace_ids=doc.get("workspace_ids", []))
 

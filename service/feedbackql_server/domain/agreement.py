@@ -23,8 +23,8 @@ from feedbackql_server.domain.unification import Question
 from feedbackql_server.errors import Invalid
 from feedbackql_server.kinds.base import Agreement
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc
 
-Doc = dict[str, Any]
 Distance = Callable[[Any, Any], float]
 
 
@@ -97,7 +97,7 @@ class AgreementReport:
     annotators: list[AnnotatorFigures]
 
 
-async def agreement(storage: Storage, dataset: Doc, question: Question) -> AgreementReport:
+async def agreement(storage: Storage, dataset: DatasetDoc, question: Question) -> AgreementReport:
     level = question.kind.agreement
     if level is Agreement.NONE:
         raise Invalid(f"{question.kind.name} answers have no agreement measure", ["question"])

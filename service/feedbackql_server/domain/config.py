@@ -17,6 +17,7 @@ from feedbackql_server.errors import Invalid, PluginUnavailable, invalid_from_py
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
+from feedbackql_server.storage.documents import DatasetDoc, DistributionDoc, KindItem, MetadataPropertyDoc
 
 NAME = re.compile(r"^(?=.*[a-z0-9])[a-z0-9_-]+$")
 MAX_NAME, MAX_TITLE, MAX_DESCRIPTION, MAX_GUIDELINES = 200, 500, 1000, 100_000
@@ -80,17 +81,17 @@ def check_guidelines(guidelines: str | None, path: Path) -> str | None:
     return guidelines
 
 
-def check_distribution(min_submitted: int, path: Path) -> dict[str, int]:
+def check_distribution(min_submitted: int, path: Path) -> DistributionDoc:
     if not 1 <= min_submitted <= 50:
         raise Invalid("minSubmitted is between 1 and 50", [*path, "minSubmitted"])
     return {"min_submitted": min_submitted}
 
 
-def _provenance(registry: KindRegistry, category: str, kind: str) -> dict[str, str]:
+def _provenance(registry: KindRegistry, category: str, kind: str) -> tuple[str, str]:
     """Which plugin (and version) wrote an item's settings: kept with them, so that a later
     version can migrate them and a missing plugin can be named."""
     entry = (registry.fields if category == "field" else registry.questions)[kind]
-    return {"plugin": entry.plugin, "plugin_version": entry.version}
+    return entry.plugin, entry.version
 
 
 def parse_settings(kind: Kind, raw: dict[str, Any], path: Path, question: str | None = None) -> dict[str, Any]:
@@ -103,22 +104,24 @@ def parse_settings(kind: Kind, raw: dict[str, Any], path: Path, question: str | 
     return stored
 
 
-def build_field(registry: KindRegistry, spec: FieldSpec, path: Path) -> dict[str, Any]:
+def build_field(registry: KindRegistry, spec: FieldSpec, path: Path) -> KindItem:
     check_name(spec.name, [*path, "name"])
     kind = registry.field_kind(spec.kind)
     if kind is None:
         raise Invalid(f"unknown field kind {spec.kind!r}", [*path, "settings"])
+    plugin, version = _provenance(registry, "field", spec.kind)
     return {
         "name": spec.name,
         "title": check_title(spec.title, spec.name, [*path, "title"]),
         "required": spec.required,
         "kind": spec.kind,
         "settings": parse_settings(kind, spec.settings, path),
-        **_provenance(registry, "field", spec.kind),
+        "plugin": plugin,
+        "plugin_version": version,
     }
 
 
-def build_question(registry: KindRegistry, spec: QuestionSpec, path: Path) -> dict[str, Any]:
+def build_question(registry: KindRegistry, spec: QuestionSpec, path: Path) -> KindItem:
     check_name(spec.name, [*path, "name"])
     kind = registry.question_kind(spec.kind)
     if kind is None:
@@ -129,6 +132,7 @@ def build_question(registry: KindRegistry, spec: QuestionSpec, path: Path) -> di
             raise Invalid(f"descriptions are at most {MAX_DESCRIPTION} characters",
                           [*path, "description"])
         check_text(description, [*path, "description"])
+    plugin, version = _provenance(registry, "question", spec.kind)
     return {
         "name": spec.name,
         "title": check_title(spec.title, spec.name, [*path, "title"]),
@@ -136,15 +140,16 @@ def build_question(registry: KindRegistry, spec: QuestionSpec, path: Path) -> di
         "required": spec.required,
         "kind": spec.kind,
         "settings": parse_settings(kind, spec.settings, path, question=spec.name),
-        **_provenance(registry, "question", spec.kind),
+        "plugin": plugin,
+        "plugin_version": version,
     }
 
 
-def build_metadata_property(spec: MetadataPropertySpec, path: Path) -> dict[str, Any]:
+def build_metadata_property(spec: MetadataPropertySpec, path: Path) -> MetadataPropertyDoc:
     check_name(spec.name, [*path, "name"])
     if spec.kind not in METADATA_KINDS:
         raise Invalid(f"metadata kind is one of {list(METADATA_KINDS)}", [*path, "kind"])
-    doc: dict[str, Any] = {
+    doc: MetadataPropertyDoc = {
         "name": spec.name,
         "title": check_title(spec.title, spec.name, [*path, "title"]),
         "kind": spec.kind,
@@ -168,7 +173,7 @@ def build_metadata_property(spec: MetadataPropertySpec, path: Path) -> dict[str,
     return doc
 
 
-def check_unique_names(items: Sequence[dict[str, Any]], what: str, path: Path) -> None:
+def check_unique_names(items: Sequence[KindItem] | Sequence[MetadataPropertyDoc], what: str, path: Path) -> None:
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item["name"] in seen:
@@ -196,7 +201,7 @@ class KindProblem:
                                  storedVersion=self.stored_version)
 
 
-def read_item(kind: Kind | None, item: dict[str, Any], installed: str | None) -> tuple[Any, KindProblem | None]:
+def read_item(kind: Kind | None, item: KindItem, installed: str | None) -> tuple[Any, KindProblem | None]:
     """An item's parsed settings (migrated from the version that stored them), or why not."""
     plugin = item.get("plugin", "an unknown plugin")
     stored, required = item.get("plugin_version"), item.get("required", True)
@@ -223,17 +228,17 @@ class DatasetConfig:
     with settings parsed once per request. Items whose kind cannot be used now are left out
     of ``fields``/``questions`` and described in ``problems``."""
 
-    fields: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
-    questions: dict[str, tuple[dict[str, Any], Any]] = field(default_factory=dict)
+    fields: dict[str, tuple[KindItem, Any]] = field(default_factory=dict)
+    questions: dict[str, tuple[KindItem, Any]] = field(default_factory=dict)
     problems: dict[str, KindProblem] = field(default_factory=dict)
     """Questions whose kind is unavailable, by name."""
     field_problems: dict[str, KindProblem] = field(default_factory=dict)
-    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metadata: dict[str, MetadataPropertyDoc] = field(default_factory=dict)
     allow_extra_metadata: bool = True
     min_submitted: int = 1
 
     @classmethod
-    def of(cls, dataset: dict[str, Any], registry: KindRegistry) -> DatasetConfig:
+    def of(cls, dataset: DatasetDoc, registry: KindRegistry) -> DatasetConfig:
         config = cls(
             allow_extra_metadata=dataset.get("allow_extra_metadata", True),
             min_submitted=dataset["distribution"]["min_submitted"],

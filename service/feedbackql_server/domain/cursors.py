@@ -12,13 +12,14 @@ from bson.errors import InvalidId
 
 from feedbackql_server.domain.listing import Keyset, RecordOrder
 from feedbackql_server.errors import Invalid
+from feedbackql_server.storage.documents import RecordDoc
 
 
 def _order_tag(order: RecordOrder) -> str:
     return ("u" if order.by_updated else "i") + ("d" if order.descending else "a")
 
 
-def encode(order: RecordOrder, doc: dict[str, Any]) -> str:
+def encode(order: RecordOrder, doc: RecordDoc) -> str:
     payload: dict[str, Any] = {"o": _order_tag(order), "i": str(doc["_id"])}
     if order.by_updated:
         payload["u"] = doc["updated_at"].isoformat()

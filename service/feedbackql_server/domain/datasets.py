@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from bson import ObjectId
 
@@ -14,6 +14,7 @@ from feedbackql_server.domain import kind_checks, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 
 Doc = dict[str, Any]
 
@@ -41,14 +42,14 @@ class DatasetChanges:
     metadata_properties: Sequence[cfg.MetadataPropertySpec] | None = None
 
 
-async def get_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+async def get_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
     dataset = await storage.datasets.get(dataset_id)
     if dataset is None:
         raise NotFound(f"dataset {dataset_id} does not exist")
     return dataset
 
 
-async def create_dataset(storage: Storage, registry: KindRegistry, spec: DatasetSpec) -> Doc:
+async def create_dataset(storage: Storage, registry: KindRegistry, spec: DatasetSpec) -> DatasetDoc:
     if await storage.workspaces.get(spec.workspace_id) is None:
         raise NotFound(f"workspace {spec.workspace_id} does not exist")
     cfg.check_name(spec.name, ["name"])
@@ -78,10 +79,10 @@ async def create_dataset(storage: Storage, registry: KindRegistry, spec: Dataset
     return created
 
 
-def _configuration(registry: KindRegistry, spec: DatasetSpec) -> tuple[list[Doc], list[Doc]]:
+def _configuration(registry: KindRegistry, spec: DatasetSpec) -> tuple[list[KindItem], list[KindItem]]:
     """The fields and questions to store; ``Invalid`` with every problem found in them."""
-    fields: list[Doc] = []
-    questions: list[Doc] = []
+    fields: list[KindItem] = []
+    questions: list[KindItem] = []
     errors: list[Invalid] = []
     for index, field_spec in enumerate(spec.fields):
         try:
@@ -101,7 +102,7 @@ def _configuration(registry: KindRegistry, spec: DatasetSpec) -> tuple[list[Doc]
     return fields, questions
 
 
-def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Doc]:
+def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[MetadataPropertyDoc]:
     properties = [
         cfg.build_metadata_property(p, ["metadataProperties", i]) for i, p in enumerate(specs)
     ]
@@ -111,7 +112,7 @@ def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Doc]
 
 async def add_field(
     storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.FieldSpec
-) -> Doc:
+) -> DatasetDoc:
     item = cfg.build_field(registry, spec, ["field"])
     await _check_in_dataset(storage, registry, dataset_id, "field", item)
     return await _add_item(storage, dataset_id, "fields", item)
@@ -119,14 +120,14 @@ async def add_field(
 
 async def add_question(
     storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.QuestionSpec
-) -> Doc:
+) -> DatasetDoc:
     item = cfg.build_question(registry, spec, ["question"])
     await _check_in_dataset(storage, registry, dataset_id, "question", item)
     return await _add_item(storage, dataset_id, "questions", item)
 
 
 async def _check_in_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId, category: str,
-                            item: Doc) -> None:
+                            item: KindItem) -> None:
     """The new item's settings checked against the dataset's fields (which only grow, so a
     later change cannot make them wrong)."""
     dataset = await get_dataset(storage, dataset_id)
@@ -137,7 +138,8 @@ async def _check_in_dataset(storage: Storage, registry: KindRegistry, dataset_id
         raise error
 
 
-async def _add_item(storage: Storage, dataset_id: ObjectId, array: str, item: Doc) -> Doc:
+async def _add_item(storage: Storage, dataset_id: ObjectId, array: Literal["fields", "questions"],
+                    item: KindItem) -> DatasetDoc:
     """Append a field or question while the dataset is a draft and the name is free.
 
     Compare-and-set on ``revision``: a concurrent change makes the update miss and the check
@@ -161,7 +163,7 @@ async def _add_item(storage: Storage, dataset_id: ObjectId, array: str, item: Do
 
 async def update_dataset(
     storage: Storage, registry: KindRegistry, dataset_id: ObjectId, changes: DatasetChanges
-) -> Doc:
+) -> DatasetDoc:
     dataset = await get_dataset(storage, dataset_id)
     update: Doc = {"updated_at": datetime.now(UTC)}
     if changes.name is not None:
@@ -187,7 +189,7 @@ async def update_dataset(
     return updated
 
 
-async def recount(storage: Storage, dataset: Doc) -> Doc:
+async def recount(storage: Storage, dataset: DatasetDoc) -> DatasetDoc:
     """Set the progress counters from the records (reads the whole dataset); the dataset."""
     records = await storage.records.states(dataset["_id"])
     counted = tally.recount(records, dataset["distribution"]["min_submitted"])
@@ -201,7 +203,7 @@ async def count_uncounted(storage: Storage) -> None:
         await recount(storage, dataset)
 
 
-async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId) -> Doc:
+async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId) -> DatasetDoc:
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "draft":
         raise Conflict(f"dataset {dataset['name']!r} is already published")
@@ -219,7 +221,7 @@ async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: 
     return updated
 
 
-async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> Doc:
+async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
     dataset = await get_dataset(storage, dataset_id)
     # Children first: a crash half-way leaves a dataset that can be deleted again,
     # never orphaned records.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import UserDoc
 
 OWNER_USERNAME = "owner"
 KEY_PREFIX = "fql_"
@@ -29,12 +29,12 @@ def bearer_key(authorization: str | None) -> str | None:
     return key if scheme.lower() == "bearer" and key else None
 
 
-async def authenticate(storage: Storage, authorization: str | None) -> dict[str, Any] | None:
+async def authenticate(storage: Storage, authorization: str | None) -> UserDoc | None:
     key = bearer_key(authorization)
     if key is None:
         return None
     return await storage.users.by_key_hash(hash_key(key))
 
 
-async def ensure_owner(storage: Storage, api_key: str) -> dict[str, Any]:
+async def ensure_owner(storage: Storage, api_key: str) -> UserDoc:
     return await storage.users.ensure(OWNER_USERNAME, "owner", hash_key(api_key))

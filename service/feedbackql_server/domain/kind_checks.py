@@ -12,11 +12,12 @@ from feedbackql_server.errors import Invalid, PluginFailed, all_of, invalid_from
 from feedbackql_server.kinds.base import QuestionKind
 from feedbackql_server.kinds.context import DatasetContext, FieldInfo
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
+from feedbackql_server.storage.documents import KindItem
 
 log = logging.getLogger("feedbackql_server.plugins")
 
 
-def dataset_context(registry: KindRegistry, fields: Sequence[dict[str, Any]]) -> DatasetContext:
+def dataset_context(registry: KindRegistry, fields: Sequence[KindItem]) -> DatasetContext:
     """The dataset's fields as kinds see them when their settings are checked (fields whose
     kind cannot be read now are left out)."""
     infos: dict[str, FieldInfo] = {}
@@ -28,7 +29,7 @@ def dataset_context(registry: KindRegistry, fields: Sequence[dict[str, Any]]) ->
     return DatasetContext(fields=infos)
 
 
-def check_item(registry: KindRegistry, category: str, item: dict[str, Any], context: DatasetContext,
+def check_item(registry: KindRegistry, category: str, item: KindItem, context: DatasetContext,
                path: Path) -> Invalid | None:
     """What the item's kind finds wrong with its settings in this dataset (``check_settings``),
     or None. Items whose kind cannot be read now are reported where they are used."""
@@ -49,8 +50,8 @@ def check_item(registry: KindRegistry, category: str, item: dict[str, Any], cont
     return None
 
 
-def check_configuration(registry: KindRegistry, fields: Sequence[dict[str, Any]],
-                        questions: Sequence[dict[str, Any]]) -> None:
+def check_configuration(registry: KindRegistry, fields: Sequence[KindItem],
+                        questions: Sequence[KindItem]) -> None:
     """Every field's and question's settings checked against the whole configuration by its
     kind; ``Invalid`` with every problem found."""
     context = dataset_context(registry, fields)
@@ -61,7 +62,7 @@ def check_configuration(registry: KindRegistry, fields: Sequence[dict[str, Any]]
         raise all_of(errors)
 
 
-def answer_schema(entry: RegisteredKind[QuestionKind] | None, item: dict[str, Any]) -> dict[str, Any] | None:
+def answer_schema(entry: RegisteredKind[QuestionKind] | None, item: KindItem) -> dict[str, Any] | None:
     """The JSON Schema of a question's answers from its kind, or None when the kind cannot
     read the question; the kind's generic value schema when its own code fails."""
     parsed, problem = read_item(entry.kind if entry else None, item, entry.version if entry else None)

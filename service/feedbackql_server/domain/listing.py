@@ -12,9 +12,9 @@ from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.safety import check_storable
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage.records import Keyset, MetadataCondition, RecordOrder, RecordQuery
 
-Doc = dict[str, Any]
 Checked = TypeVar("Checked")
 
 __all__ = ["Keyset", "MetadataCriterion", "RecordCriteria", "RecordOrder", "RecordPage", "page", "query_for"]
@@ -44,7 +44,7 @@ class RecordCriteria:
 
 @dataclass
 class RecordPage:
-    records: list[Doc]
+    records: list[RecordDoc]
     has_next: bool
     hidden_metadata: frozenset[str]
     total: Callable[[], Awaitable[int]] = field(repr=False)
@@ -98,13 +98,13 @@ def _metadata_conditions(criteria: Sequence[MetadataCriterion],
     return conditions
 
 
-async def page(storage: Storage, dataset: Doc, query: RecordQuery, order: RecordOrder,
+async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
                after: Keyset | None, first: int, hidden_metadata: frozenset[str]) -> RecordPage:
     records, has_next = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0))
     return RecordPage(records, has_next, hidden_metadata, lambda: _total(storage, dataset, query))
 
 
-async def _total(storage: Storage, dataset: Doc, query: RecordQuery) -> int:
+async def _total(storage: Storage, dataset: DatasetDoc, query: RecordQuery) -> int:
     """An unfiltered total is the dataset's counter; a filtered one counts (the whole
     dataset on FerretDB)."""
     if query == RecordQuery(dataset_id=dataset["_id"]):

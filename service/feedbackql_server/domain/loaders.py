@@ -12,6 +12,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
 K = TypeVar("K")
@@ -54,11 +55,11 @@ class SharedLoader(DataLoader[K, V]):
 
 @dataclass
 class Loaders:
-    users: SharedLoader[ObjectId, Doc | None]
-    workspaces: SharedLoader[ObjectId, Doc | None]
-    datasets: SharedLoader[ObjectId, Doc | None]
-    records: SharedLoader[ObjectId, Doc | None]
-    responses: SharedLoader[ObjectId, list[Doc]]
+    users: SharedLoader[ObjectId, UserDoc | None]
+    workspaces: SharedLoader[ObjectId, WorkspaceDoc | None]
+    datasets: SharedLoader[ObjectId, DatasetDoc | None]
+    records: SharedLoader[ObjectId, RecordDoc | None]
+    responses: SharedLoader[ObjectId, list[ResponseDoc]]
 
     @classmethod
     def of(cls, storage: Storage) -> Loaders:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bson import ObjectId
 
@@ -13,23 +12,22 @@ from feedbackql_server.domain.config import check_name
 from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.policy import Caller, users, workspaces
 from feedbackql_server.storage import Storage
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
 
 
 @dataclass(frozen=True)
 class UserWithKey:
-    user: Doc
+    user: UserDoc
     api_key: str
 
 
-async def create_workspace(storage: Storage, caller: Caller, name: str) -> Doc:
+async def create_workspace(storage: Storage, caller: Caller, name: str) -> WorkspaceDoc:
     workspaces.require_owner(caller, "create workspaces")
     check_name(name, ["name"])
     return await storage.workspaces.create(name)
 
 
-async def delete_workspace(storage: Storage, caller: Caller, workspace_id: ObjectId) -> Doc:
+async def delete_workspace(storage: Storage, caller: Caller, workspace_id: ObjectId) -> WorkspaceDoc:
     workspace = workspaces.readable(caller, await storage.workspaces.get(workspace_id), workspace_id)
     workspaces.require_owner(caller, "delete workspaces")
     # Mark first, then look for datasets; createDataset inserts first, then looks for the mark
@@ -66,7 +64,7 @@ async def rotate_api_key(storage: Storage, caller: Caller, user_id: ObjectId) ->
     return UserWithKey(_still_there(doc, user_id), api_key)
 
 
-async def delete_user(storage: Storage, caller: Caller, user_id: ObjectId) -> Doc:
+async def delete_user(storage: Storage, caller: Caller, user_id: ObjectId) -> UserDoc:
     target = users.readable(caller, await storage.users.get(user_id), user_id)
     users.require_delete(caller, target)
     # The key hash must stay unique, so the deleted user gets the hash of a key nobody has.
@@ -76,35 +74,35 @@ async def delete_user(storage: Storage, caller: Caller, user_id: ObjectId) -> Do
 
 async def add_member(
     storage: Storage, caller: Caller, workspace_id: ObjectId, user_id: ObjectId
-) -> Doc:
+) -> UserDoc:
     target = await _member_change(storage, caller, workspace_id, user_id)
     return _still_there(await storage.users.add_workspace(target["_id"], workspace_id), user_id)
 
 
 async def remove_member(
     storage: Storage, caller: Caller, workspace_id: ObjectId, user_id: ObjectId
-) -> Doc:
+) -> UserDoc:
     target = await _member_change(storage, caller, workspace_id, user_id)
     if workspace_id not in target.get("workspace_ids", ()):
         raise NotFound(f"user {user_id} is not a member of workspace {workspace_id}")
     return _still_there(await storage.users.remove_workspace(target["_id"], workspace_id), user_id)
 
 
-async def visible_users(storage: Storage, caller: Caller) -> list[Doc]:
+async def visible_users(storage: Storage, caller: Caller) -> list[UserDoc]:
     users.require_lister(caller)
     return await storage.users.listed(workspaces.visible_ids(caller))
 
 
 async def _member_change(
     storage: Storage, caller: Caller, workspace_id: ObjectId, user_id: ObjectId
-) -> Doc:
+) -> UserDoc:
     workspaces.manageable(caller, await storage.workspaces.get(workspace_id), workspace_id)
     target = users.readable(caller, await storage.users.get(user_id), user_id)
     users.require_manage_member(caller, workspace_id, target)
     return target
 
 
-def _still_there(doc: Doc | None, user_id: ObjectId) -> Doc:
+def _still_there(doc: UserDoc | None, user_id: ObjectId) -> UserDoc:
     """The user was deleted between the check and the write."""
     if doc is None:
         raise NotFound(f"user {user_id} does not exist")

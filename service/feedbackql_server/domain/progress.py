@@ -11,7 +11,7 @@ from feedbackql_server.domain.datasets import recount
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import RESPONSE_STATUSES
+from feedbackql_server.storage.documents import RESPONSE_STATUSES, DatasetDoc
 
 Doc = dict[str, Any]
 
@@ -36,7 +36,7 @@ class AnnotatorProgress:
     responses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RESPONSE_STATUSES, 0))
 
 
-async def counters(storage: Storage, dataset: Doc) -> Doc:
+async def counters(storage: Storage, dataset: DatasetDoc) -> Doc:
     """The dataset's progress counters (``domain/tally.py``), counted now if it has none."""
     if "tally" in dataset:
         counted: Doc = dataset["tally"]
@@ -45,7 +45,7 @@ async def counters(storage: Storage, dataset: Doc) -> Doc:
     return recounted
 
 
-async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
+async def dataset_progress(storage: Storage, dataset: DatasetDoc) -> DatasetProgress:
     counted = await counters(storage, dataset)
     return DatasetProgress(
         dataset_id=dataset["_id"], min_submitted=dataset["distribution"]["min_submitted"],
@@ -55,7 +55,7 @@ async def dataset_progress(storage: Storage, dataset: Doc) -> DatasetProgress:
     )
 
 
-async def own_progress(storage: Storage, caller: Caller, dataset: Doc) -> AnnotatorProgress:
+async def own_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> AnnotatorProgress:
     """The caller's row of ``annotator_progress``, from the counters alone."""
     return _row(caller.id, await counters(storage, dataset))
 
@@ -68,7 +68,7 @@ def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
     return row
 
 
-async def annotator_progress(storage: Storage, caller: Caller, dataset: Doc) -> list[AnnotatorProgress]:
+async def annotator_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
     counted = await counters(storage, dataset)
     members = await storage.users.listed([dataset["workspace_id"]])

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import cast
 
 from bson import ObjectId
 
@@ -28,8 +28,8 @@ from feedbackql_server.domain import work_state
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
-Doc = dict[str, Any]
 MAX_NEXT_RECORDS = 100
 POOL_SIZE = 1000
 POOL_SECONDS = 5.0
@@ -38,7 +38,7 @@ REWIND_SECONDS = 300.0
 
 @dataclass
 class Pool:
-    records: list[Doc] = field(default_factory=list)
+    records: list[RecordDoc] = field(default_factory=list)
     read_at: float = float("-inf")
     rewound_at: float = field(default_factory=time.monotonic)
     low: int = 0
@@ -70,7 +70,7 @@ class QueuePools:
         """Every record may be pending again (``minSubmitted`` changed)."""
         self.reopen(dataset_id, 0)
 
-    async def get(self, storage: Storage, dataset: Doc, *, dry: bool = False) -> Pool:
+    async def get(self, storage: Storage, dataset: DatasetDoc, *, dry: bool = False) -> Pool:
         """The dataset's pool, read again when old, or when it ran dry for the caller and
         nobody has read it since the caller asked."""
         pool = self.pools.setdefault(dataset["_id"], Pool())
@@ -85,9 +85,9 @@ class QueuePools:
         return pool
 
 
-async def _read(storage: Storage, dataset: Doc, pool: Pool) -> None:
+async def _read(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
     last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
-    records: list[Doc] = []
+    records: list[RecordDoc] = []
     number, first_pending = pool.low, None
     while number <= last and len(records) < POOL_SIZE:
         found = await storage.queue.pending_in_bucket(dataset["_id"], number)
@@ -100,27 +100,27 @@ async def _read(storage: Storage, dataset: Doc, pool: Pool) -> None:
     pool.records = sorted(records, key=lambda record: (-record["submitted_count"], record["seq"]))
 
 
-def _holds(record: Doc, user_key: str, now: datetime) -> bool:
+def _holds(record: RecordDoc, user_key: str, now: datetime) -> bool:
     return any(lease["user"] == user_key for lease in work_state.live_leases(record, now))
 
 
-def _open_to(record: Doc, user_key: str, now: datetime) -> bool:
+def _open_to(record: RecordDoc, user_key: str, now: datetime) -> bool:
     """Whether, as far as the pool knows, the record can go to the user."""
     if record["status"] != "pending":
         return False
     if _holds(record, user_key, now):
         return True
-    return bool(record["saturated_until"] <= now) and not work_state.answered_by(record, user_key)
+    return bool(record["saturated_until"] <= now) and not work_state.answered(record, user_key)
 
 
-def _ranked_for(records: list[Doc], user_key: str, now: datetime) -> list[Doc]:
+def _ranked_for(records: list[RecordDoc], user_key: str, now: datetime) -> list[RecordDoc]:
     """Records the user holds first, then those with room that they have not answered."""
     open_records = [record for record in records if _open_to(record, user_key, now)]
     return sorted(open_records, key=lambda record: not _holds(record, user_key, now))
 
 
-async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_id: ObjectId,
-                       first: int, lease_seconds: float) -> list[Doc]:
+async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc, user_id: ObjectId,
+                       first: int, lease_seconds: float) -> list[RecordDoc]:
     """Up to ``first`` records leased to the user: the ones they hold already, then fresh
     ones, closest to completion first among the first pending records."""
     if not 1 <= first <= MAX_NEXT_RECORDS:
@@ -142,7 +142,7 @@ async def next_records(storage: Storage, pools: QueuePools, dataset: Doc, user_i
     return [record for record in records if record is not None]
 
 
-async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: int, user_key: str,
+async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wanted: int, user_key: str,
                           until: datetime, min_submitted: int) -> list[ObjectId]:
     """Lease from the buckets after the pool, from where this labeler's last walk ended:
     for a labeler who has answered everything the pool holds."""
@@ -159,7 +159,8 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: Doc, wanted: in
     return leased
 
 
-async def release(storage: Storage, pools: QueuePools, dataset: Doc, record: Doc, user_id: ObjectId) -> bool:
+async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: RecordDoc,
+                  user_id: ObjectId) -> bool:
     """Give the user's lease on the record back (skip): it is open to others at once."""
     async with storage.record_locks.hold([record["_id"]]):
         state = await storage.queue.state(record["_id"])
@@ -174,7 +175,7 @@ async def release(storage: Storage, pools: QueuePools, dataset: Doc, record: Doc
 
 
 async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: datetime,
-                 min_submitted: int) -> tuple[bool, Doc | None]:
+                 min_submitted: int) -> tuple[bool, RecordDoc | None]:
     """Whether the lease was granted, and the record's state as last seen (None: gone)."""
     async with storage.record_locks.hold([record_id]):
         record = await storage.queue.state(record_id)
@@ -183,10 +184,10 @@ async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: da
         changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
         if changes is None or not await storage.queue.set_state(record, changes):
             return False, record
-        return True, {**record, **changes, "state_version": record.get("state_version", 0) + 1}
+        return True, cast(RecordDoc, {**record, **changes, "state_version": record.get("state_version", 0) + 1})
 
 
-async def _lease_some(storage: Storage, candidates: list[Doc], wanted: int, user_key: str,
+async def _lease_some(storage: Storage, candidates: list[RecordDoc], wanted: int, user_key: str,
                       until: datetime, min_submitted: int) -> list[ObjectId]:
     """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
     the candidate (a pool entry), so that the pool stays close to the truth between reads.

@@ -16,6 +16,7 @@ from feedbackql_server.errors import Invalid, all_of, invalid_from_problems, inv
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
+from feedbackql_server.storage.documents import MetadataPropertyDoc
 
 MAX_EXTERNAL_ID = 1000
 Path = Sequence[str | int]
@@ -130,7 +131,7 @@ def _metadata(config: DatasetConfig, raw: Any) -> dict[str, Any]:
     return raw
 
 
-def _check_metadata_value(prop: dict[str, Any], value: Any, path: Path) -> None:
+def _check_metadata_value(prop: MetadataPropertyDoc, value: Any, path: Path) -> None:
     kind = prop["kind"]
     if kind == "terms":
         terms = value if isinstance(value, list) else [value]

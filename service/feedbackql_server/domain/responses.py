@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 
@@ -19,8 +19,8 @@ from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 
-Doc = dict[str, Any]
 STATE_WRITE_ATTEMPTS = 20
 
 
@@ -40,7 +40,7 @@ class ResponseSpec:
 
 async def _record_and_dataset(
     storage: Storage, caller: Caller, record_id: ObjectId
-) -> tuple[Doc, Doc]:
+) -> tuple[RecordDoc, DatasetDoc]:
     """The record and its dataset, if the caller may see them: then they may answer it."""
     record = await storage.records.get(record_id)
     dataset = await storage.datasets.get(record["dataset_id"]) if record else None
@@ -82,7 +82,7 @@ def check_values(
     return values
 
 
-def refuse_dropping_unreadable(config: DatasetConfig, stored: Doc | None) -> None:
+def refuse_dropping_unreadable(config: DatasetConfig, stored: ResponseDoc | None) -> None:
     """A write replaces all of a response's values: refuse one that would lose answers to a
     question whose kind cannot be read now (they could not be given again)."""
     if stored is None:
@@ -114,13 +114,13 @@ async def check_response(
     return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0), record["bucket"])
 
 
-async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> ResponseDoc:
     # Shielded: a request timeout must not cancel between the response write and the
     # record update, which would leave the record's derived state behind its responses.
     return await storage.uncancellable.run(_write_response(storage, user_id, checked))
 
 
-async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> Doc:
+async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> ResponseDoc:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
         intent = await storage.intents.begin(spec.record_id)
@@ -142,7 +142,7 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
     return response
 
 
-def with_current(conflict: Conflict, current: Doc | None) -> Conflict:
+def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
     """The conflict with the response as it is now (``currentVersion`` 0: none), so that a
     client can show it and retry with its version without another round trip."""
     conflict.extensions["currentVersion"] = current["version"] if current else 0
@@ -157,7 +157,7 @@ def with_current(conflict: Conflict, current: Doc | None) -> Conflict:
 async def submit_responses(
     storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
     specs: Sequence[ResponseSpec],
-) -> list[Doc]:
+) -> list[ResponseDoc]:
     """Check every response first, so that one bad input writes none of them."""
     checked = [await check_response(storage, registry, caller, spec) for spec in specs]
     written = []
@@ -170,7 +170,7 @@ async def submit_responses(
 
 
 async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools,
-                          caller: Caller, record_id: ObjectId) -> Doc:
+                          caller: Caller, record_id: ObjectId) -> ResponseDoc:
     record, dataset = await _record_and_dataset(storage, caller, record_id)
     config = DatasetConfig.of(dataset, registry)
     if config.problems:
@@ -181,7 +181,7 @@ async def delete_response(storage: Storage, registry: KindRegistry, events: Brok
     return response
 
 
-async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> Doc:
+async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> ResponseDoc:
     async with storage.record_locks.hold([record_id]):
         intent = await storage.intents.begin(record_id)
         response = await storage.responses.mark_deleted(record_id, user_id)
@@ -209,7 +209,7 @@ async def resync_record(storage: Storage, record_id: ObjectId) -> None:
             await _sync_record(storage, record_id, response["user_id"], response)
 
 
-async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: Doc) -> None:
+async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: ResponseDoc) -> None:
     """Bring the record's state up to this response (compare-and-set, retried on a race)."""
     status = response["status"] if response["status"] != "deleted" else None
     for _ in range(STATE_WRITE_ATTEMPTS):
@@ -223,7 +223,8 @@ async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId,
         if changes is None:
             return
         if await storage.queue.set_state(record, changes):
-            await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, {**record, **changes},
+            after = cast(RecordDoc, {**record, **changes})
+            await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, after,
                                                                              min_submitted))
             return
     raise RuntimeError(f"record {record_id} kept changing while its state was written")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 
@@ -46,8 +46,7 @@ from feedbackql_server.policy import records as policy_records
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.policy import workspaces as policy_workspaces
 from feedbackql_server.storage import Storage
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 
 @dataclass(frozen=True)
@@ -67,18 +66,18 @@ class Services:
     queue_pools: QueuePools
     limits: Limits
 
-    async def authenticate(self, authorization: str | None) -> Doc | None:
+    async def authenticate(self, authorization: str | None) -> UserDoc | None:
         """The user an ``Authorization`` value names, or None."""
         return await identity.authenticate(self.storage, authorization)
 
-    def session(self, user: Doc) -> Session:
+    def session(self, user: UserDoc) -> Session:
         return Session(self, user)
 
 
 class Session:
     """An authenticated caller's operations, each with the policy applied."""
 
-    def __init__(self, services: Services, user: Doc) -> None:
+    def __init__(self, services: Services, user: UserDoc) -> None:
         self.services = services
         self.user = user
         self.caller = Caller.of(user)
@@ -90,54 +89,56 @@ class Session:
 
     # Reading what a request names ------------------------------------------------------
 
-    async def workspace(self, ref: str, *, manage: bool = False) -> Doc:
+    async def workspace(self, ref: str, *, manage: bool = False) -> WorkspaceDoc:
         doc = await self.loaders.workspaces.load(parse_id(ref, "workspace"))
         check = policy_workspaces.manageable if manage else policy_workspaces.readable
         return check(self.caller, doc, ref)
 
-    async def dataset(self, ref: str, *, manage: bool = False) -> Doc:
+    async def dataset(self, ref: str, *, manage: bool = False) -> DatasetDoc:
         doc = await self.loaders.datasets.load(parse_id(ref, "dataset"))
         check = policy_datasets.manageable if manage else policy_datasets.readable
         return check(self.caller, doc, ref)
 
-    async def record(self, ref: str) -> tuple[Doc, Doc]:
+    async def record(self, ref: str) -> tuple[RecordDoc, DatasetDoc]:
         """The record and its dataset."""
         doc = await self.loaders.records.load(parse_id(ref, "record"))
         dataset = await self.loaders.datasets.load(doc["dataset_id"]) if doc else None
         return policy_records.readable(self.caller, doc, dataset, ref)
 
-    async def related(self, what: str, doc_id: ObjectId) -> Doc:
-        """A document a visible one points at (a dataset's workspace, a response's user); it may
-        vanish between two reads when it is deleted."""
-        loader = {"user": self.loaders.users, "workspace": self.loaders.workspaces,
-                  "dataset": self.loaders.datasets}[what]
-        doc = await loader.load(doc_id)
-        if doc is None:
-            raise NotFound(f"the {what} was deleted")
-        return doc
+    # Documents a visible one points at (a response's user, a dataset's workspace, a record's
+    # dataset); they may vanish between two reads when they are deleted.
 
-    async def responses_to(self, record_id: ObjectId) -> list[Doc]:
+    async def user_of(self, user_id: ObjectId) -> UserDoc:
+        return _present(await self.loaders.users.load(user_id), "user")
+
+    async def workspace_of(self, workspace_id: ObjectId) -> WorkspaceDoc:
+        return _present(await self.loaders.workspaces.load(workspace_id), "workspace")
+
+    async def dataset_of(self, dataset_id: ObjectId) -> DatasetDoc:
+        return _present(await self.loaders.datasets.load(dataset_id), "dataset")
+
+    async def responses_to(self, record_id: ObjectId) -> list[ResponseDoc]:
         """A visible record's responses: all for owners and admins, annotators their own."""
         return policy_responses.visible(self.caller, await self.loaders.responses.load(record_id))
 
     def sees_response_of(self, user_id: ObjectId) -> bool:
         return policy_responses.sees_all(self.caller) or user_id == self.caller.id
 
-    def hidden_metadata(self, dataset: Doc) -> frozenset[str]:
+    def hidden_metadata(self, dataset: DatasetDoc) -> frozenset[str]:
         return policy_datasets.hidden_metadata(self.caller, dataset)
 
-    async def workspaces_of(self, user_workspace_ids: Sequence[ObjectId]) -> list[Doc]:
+    async def workspaces_of(self, user_workspace_ids: Sequence[ObjectId]) -> list[WorkspaceDoc]:
         """A user's workspaces that the caller can see too."""
         ids = [w for w in user_workspace_ids if self.caller.member_of(w)]
         return [doc for doc in await self.loaders.workspaces.load_many(ids) if doc is not None]
 
-    async def visible_users(self) -> list[Doc]:
+    async def visible_users(self) -> list[UserDoc]:
         return await members.visible_users(self._storage, self.caller)
 
-    async def visible_workspaces(self) -> list[Doc]:
+    async def visible_workspaces(self) -> list[WorkspaceDoc]:
         return await self._storage.workspaces.listed(policy_workspaces.visible_ids(self.caller))
 
-    async def datasets_in(self, workspace_ref: str) -> list[Doc]:
+    async def datasets_in(self, workspace_ref: str) -> list[DatasetDoc]:
         workspace = await self.workspace(workspace_ref)
         docs = await self._storage.datasets.in_workspaces([workspace["_id"]])
         return [doc for doc in docs if policy_datasets.visible(self.caller, doc)]
@@ -157,12 +158,12 @@ class Session:
 
     # Progress ----------------------------------------------------------------------------
 
-    async def dataset_progress(self, dataset: Doc, *, reread: bool = False) -> progress.DatasetProgress:
+    async def dataset_progress(self, dataset: DatasetDoc, *, reread: bool = False) -> progress.DatasetProgress:
         """A visible dataset's progress; ``reread`` for a fresh copy of its counters."""
         current = (await self._storage.datasets.get(dataset["_id"]) or dataset) if reread else dataset
         return await progress.dataset_progress(self._storage, current)
 
-    async def own_progress(self, dataset: Doc) -> progress.AnnotatorProgress:
+    async def own_progress(self, dataset: DatasetDoc) -> progress.AnnotatorProgress:
         figures = await progress.own_progress(self._storage, self.caller, dataset)
         figures.username = self.user["username"]
         return figures
@@ -171,15 +172,15 @@ class Session:
         dataset = await self.dataset(dataset_ref)
         return await progress.annotator_progress(self._storage, self.caller, dataset)
 
-    def subscribe(self, dataset: Doc) -> contextlib.AbstractAsyncContextManager[Subscription]:
+    def subscribe(self, dataset: DatasetDoc) -> contextlib.AbstractAsyncContextManager[Subscription]:
         return self.services.events.subscribe(dataset["_id"])
 
     # Workspaces and users (the rules check the caller: domain/members.py) ---------------------
 
-    async def create_workspace(self, name: str) -> Doc:
+    async def create_workspace(self, name: str) -> WorkspaceDoc:
         return await members.create_workspace(self._storage, self.caller, name)
 
-    async def delete_workspace(self, ref: str) -> Doc:
+    async def delete_workspace(self, ref: str) -> WorkspaceDoc:
         return await members.delete_workspace(self._storage, self.caller, parse_id(ref, "workspace"))
 
     async def create_user(self, username: str, role: str, workspace_refs: Sequence[str]) -> UserWithKey:
@@ -189,43 +190,43 @@ class Session:
     async def rotate_api_key(self, user_ref: str) -> UserWithKey:
         return await members.rotate_api_key(self._storage, self.caller, parse_id(user_ref, "user"))
 
-    async def delete_user(self, ref: str) -> Doc:
+    async def delete_user(self, ref: str) -> UserDoc:
         return await members.delete_user(self._storage, self.caller, parse_id(ref, "user"))
 
-    async def add_member(self, workspace_ref: str, user_ref: str) -> Doc:
+    async def add_member(self, workspace_ref: str, user_ref: str) -> UserDoc:
         return await members.add_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
                                         parse_id(user_ref, "user"))
 
-    async def remove_member(self, workspace_ref: str, user_ref: str) -> Doc:
+    async def remove_member(self, workspace_ref: str, user_ref: str) -> UserDoc:
         return await members.remove_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
                                            parse_id(user_ref, "user"))
 
     # Datasets ------------------------------------------------------------------------------
 
-    async def create_dataset(self, workspace_ref: str, spec_for: Callable[[ObjectId], DatasetSpec]) -> Doc:
+    async def create_dataset(self, workspace_ref: str, spec_for: Callable[[ObjectId], DatasetSpec]) -> DatasetDoc:
         workspace = await self.workspace(workspace_ref, manage=True)
         return await ds.create_dataset(self._storage, self.services.registry, spec_for(workspace["_id"]))
 
-    async def add_field(self, dataset_ref: str, spec: FieldSpec) -> Doc:
+    async def add_field(self, dataset_ref: str, spec: FieldSpec) -> DatasetDoc:
         dataset = await self.dataset(dataset_ref, manage=True)
         return await ds.add_field(self._storage, self.services.registry, dataset["_id"], spec)
 
-    async def add_question(self, dataset_ref: str, spec: QuestionSpec) -> Doc:
+    async def add_question(self, dataset_ref: str, spec: QuestionSpec) -> DatasetDoc:
         dataset = await self.dataset(dataset_ref, manage=True)
         return await ds.add_question(self._storage, self.services.registry, dataset["_id"], spec)
 
-    async def update_dataset(self, ref: str, changes: DatasetChanges) -> Doc:
+    async def update_dataset(self, ref: str, changes: DatasetChanges) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
         updated = await ds.update_dataset(self._storage, self.services.registry, dataset["_id"], changes)
         if changes.min_submitted is not None:
             self.services.queue_pools.rewind(dataset["_id"])
         return updated
 
-    async def publish_dataset(self, ref: str) -> Doc:
+    async def publish_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
         return await ds.publish_dataset(self._storage, self.services.registry, dataset["_id"])
 
-    async def delete_dataset(self, ref: str) -> Doc:
+    async def delete_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
         return await ds.delete_dataset(self._storage, dataset["_id"])
 
@@ -241,7 +242,7 @@ class Session:
         record_ids = [parse_id(ref, "record") for ref in refs]
         return await ingest.delete_records(self._storage, dataset["_id"], record_ids)
 
-    async def next_records(self, dataset_ref: str, first: int) -> tuple[list[Doc], Doc]:
+    async def next_records(self, dataset_ref: str, first: int) -> tuple[list[RecordDoc], DatasetDoc]:
         """Records leased to the caller, and their dataset."""
         dataset = await self.dataset(dataset_ref)
         docs = await queue.next_records(self._storage, self.services.queue_pools, dataset, self.caller.id,
@@ -254,12 +255,12 @@ class Session:
 
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 
-    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[Doc]:
+    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[ResponseDoc]:
         services = self.services
         return await responses.submit_responses(services.storage, services.registry, services.events,
                                                 services.queue_pools, self.caller, specs)
 
-    async def delete_response(self, record_ref: str) -> Doc:
+    async def delete_response(self, record_ref: str) -> ResponseDoc:
         services = self.services
         return await responses.delete_response(services.storage, services.registry, services.events,
                                                services.queue_pools, self.caller, parse_id(record_ref, "record"))
@@ -290,3 +291,12 @@ class Session:
         dataset = await self.dataset(dataset_ref, manage=True)
         plan = training.plan(self.services.registry, dataset, task, options)
         return plan, training.stream(self._storage, dataset, plan)
+
+
+Found = TypeVar("Found")
+
+
+def _present(doc: Found | None, what: str) -> Found:
+    if doc is None:
+        raise NotFound(f"the {what} was deleted")
+    return doc

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from feedbackql_server.storage.documents import RESPONSE_STATUSES
+from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, answered_by
 
 Doc = dict[str, Any]
 
@@ -22,15 +22,15 @@ def empty() -> Doc:
             "responses": dict.fromkeys(RESPONSE_STATUSES, 0), "users": {}}
 
 
-def _user_statuses(record: Doc) -> dict[str, str]:
-    return {user: status for status in RESPONSE_STATUSES for user in record.get(f"{status}_by", [])}
+def _user_statuses(record: RecordDoc) -> dict[str, str]:
+    return {user: status for status in RESPONSE_STATUSES for user in answered_by(record, status)}
 
 
-def _over(record: Doc, min_submitted: int) -> int:
+def _over(record: RecordDoc, min_submitted: int) -> int:
     return max(0, len(record.get("submitted_by", [])) - min_submitted)
 
 
-def contribution(record: Doc, min_submitted: int) -> Counter[str]:
+def contribution(record: RecordDoc, min_submitted: int) -> Counter[str]:
     """What one record adds to the counters (dotted keys, as ``$inc`` takes them)."""
     pending = record.get("status") == "pending"
     counts: Counter[str] = Counter({"records": 1, "pending" if pending else "completed": 1,
@@ -42,18 +42,18 @@ def contribution(record: Doc, min_submitted: int) -> Counter[str]:
     return counts
 
 
-def change(before: Doc, after: Doc, min_submitted: int) -> dict[str, int]:
+def change(before: RecordDoc, after: RecordDoc, min_submitted: int) -> dict[str, int]:
     """The ``$inc`` that takes the counters from ``before`` to ``after`` (a record's state)."""
     delta = contribution(after, min_submitted)
     delta.subtract(contribution(before, min_submitted))
     return {key: value for key, value in delta.items() if value}
 
 
-def removal(record: Doc, min_submitted: int) -> dict[str, int]:
+def removal(record: RecordDoc, min_submitted: int) -> dict[str, int]:
     return {key: -value for key, value in contribution(record, min_submitted).items() if value}
 
 
-def recount(records: list[Doc], min_submitted: int) -> Doc:
+def recount(records: list[RecordDoc], min_submitted: int) -> Doc:
     """The counters of these records, as stored in the dataset document."""
     totals: Counter[str] = Counter()
     for record in records:

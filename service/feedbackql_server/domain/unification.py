@@ -13,8 +13,7 @@ from feedbackql_server.errors import Invalid, PluginUnavailable
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, StoredValue
 
 
 @dataclass(frozen=True)
@@ -48,18 +47,18 @@ class Question:
             raise PluginUnavailable(f"the {self.kind.name} kind failed to code {self.name!r} for agreement: "
                                     f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
 
-    def read(self, stored: dict[str, Any]) -> Any:
+    def read(self, stored: StoredValue) -> Any:
         return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
 
 
 @dataclass(frozen=True)
 class UnifiedRecord:
-    record: Doc
+    record: RecordDoc
     unified: Unified
     submitted: int
 
 
-def question_of(registry: KindRegistry, dataset: Doc, name: str, path: list[str | int]) -> Question:
+def question_of(registry: KindRegistry, dataset: DatasetDoc, name: str, path: list[str | int]) -> Question:
     config = DatasetConfig.of(dataset, registry)
     if name in config.problems:
         raise config.problems[name].error(path)
@@ -85,7 +84,7 @@ def check_strategy(question: Question, strategy: str | None, path: list[str | in
     return chosen
 
 
-def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[Any]]:
+def answers_of(responses: Sequence[ResponseDoc], question: str) -> dict[ObjectId, list[Any]]:
     """Submitted answers to ``question`` per record, in the order given (oldest first)."""
     answers: dict[ObjectId, list[Any]] = {}
     for response in responses:
@@ -96,7 +95,7 @@ def answers_of(responses: Sequence[Doc], question: str) -> dict[ObjectId, list[A
 
 
 async def unify_records(storage: Storage, question: Question, strategy: str,
-                        records: Sequence[Doc]) -> list[UnifiedRecord]:
+                        records: Sequence[RecordDoc]) -> list[UnifiedRecord]:
     responses = await storage.responses.in_buckets(records, submitted_only=True)
     answers = answers_of(responses, question.name)
     return [UnifiedRecord(record, question.unify(answers.get(record["_id"], []), strategy),

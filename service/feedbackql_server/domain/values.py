@@ -15,6 +15,7 @@ from feedbackql_server.errors import Invalid, PluginFailed, invalid_from_problem
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable
+from feedbackql_server.storage.documents import KindItem
 
 log = logging.getLogger("feedbackql_server.plugins")
 
@@ -67,7 +68,7 @@ def check_answer(
     return stored
 
 
-def PluginFailure(definition: dict[str, Any], exc: Exception, path: Sequence[str | int]) -> PluginFailed:  # noqa: N802
+def PluginFailure(definition: KindItem, exc: Exception, path: Sequence[str | int]) -> PluginFailed:  # noqa: N802
     """A kind's own code raised something other than a validation error: named, and logged
     with a request id (its message may hold internals, so it is not sent)."""
     plugin = definition.get("plugin", "its plugin")

@@ -9,22 +9,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feedbackql_server.storage.documents import RESPONSE_STATUSES
+from feedbackql_server.storage.documents import RESPONSE_STATUSES, Lease, RecordDoc, answered_by
 from feedbackql_server.storage.queue import EPOCH
 
 Doc = dict[str, Any]
 ENDS_LEASE = ("submitted", "discarded", None)  # None: the response was deleted
 
 
-def live_leases(record: Doc, now: datetime) -> list[Doc]:
+def live_leases(record: RecordDoc, now: datetime) -> list[Lease]:
     return [lease for lease in record.get("leases", []) if lease["until"] > now]
 
 
-def answered_by(record: Doc, user_key: str) -> bool:
-    return any(user_key in record.get(f"{status}_by", []) for status in RESPONSE_STATUSES)
+def answered(record: RecordDoc, user_key: str) -> bool:
+    return any(user_key in answered_by(record, status) for status in RESPONSE_STATUSES)
 
 
-def derived(submitted_by: list[str], leases: list[Doc], min_submitted: int) -> Doc:
+def derived(submitted_by: list[str], leases: list[Lease], min_submitted: int) -> Doc:
     """Status, count and saturation that follow from the answers and the leases."""
     count = len(submitted_by)
     complete = count >= min_submitted
@@ -34,13 +34,13 @@ def derived(submitted_by: list[str], leases: list[Doc], min_submitted: int) -> D
             "leases": leases, "saturated_until": saturated_until}
 
 
-def after_response(record: Doc, user_key: str, status: str | None, version: int,
+def after_response(record: RecordDoc, user_key: str, status: str | None, version: int,
                    min_submitted: int, now: datetime) -> Doc | None:
     """The record's new state once ``user_key``'s response has ``status`` (None: deleted);
     None when a newer version of that response was applied already."""
     if record.get("response_versions", {}).get(user_key, -1) >= version:
         return None
-    lists: dict[str, list[str]] = {s: [u for u in record.get(f"{s}_by", []) if u != user_key]
+    lists: dict[str, list[str]] = {s: [u for u in answered_by(record, s) if u != user_key]
                                    for s in RESPONSE_STATUSES}
     if status is not None:
         lists[status].append(user_key)
@@ -52,11 +52,11 @@ def after_response(record: Doc, user_key: str, status: str | None, version: int,
             **derived(lists["submitted"], leases, min_submitted)}
 
 
-def with_lease(record: Doc, user_key: str, until: datetime, min_submitted: int,
+def with_lease(record: RecordDoc, user_key: str, until: datetime, min_submitted: int,
                now: datetime) -> Doc | None:
     """The record's state with a lease for ``user_key`` until ``until`` (a lease the user
     holds already is extended); None when the record cannot go to them."""
-    if record.get("status") != "pending" or answered_by(record, user_key):
+    if record.get("status") != "pending" or answered(record, user_key):
         return None
     others = [lease for lease in live_leases(record, now) if lease["user"] != user_key]
     submitted = record.get("submitted_by", [])
@@ -66,7 +66,7 @@ def with_lease(record: Doc, user_key: str, until: datetime, min_submitted: int,
 
 
 
-def without_lease(record: Doc, user_key: str, min_submitted: int, now: datetime) -> Doc | None:
+def without_lease(record: RecordDoc, user_key: str, min_submitted: int, now: datetime) -> Doc | None:
     """The record's state with ``user_key``'s lease given back; None when they hold none."""
     leases = live_leases(record, now)
     kept = [lease for lease in leases if lease["user"] != user_key]

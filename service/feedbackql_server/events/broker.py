@@ -8,9 +8,11 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from bson import ObjectId
+
+from feedbackql_server.storage.documents import ResponseDoc
 
 QUEUE_SIZE = 1000
 
@@ -25,7 +27,7 @@ class ResponseEvent:
     at: datetime
 
     @classmethod
-    def of(cls, response: dict[str, Any]) -> ResponseEvent:
+    def of(cls, response: ResponseDoc) -> ResponseEvent:
         return cls(dataset_id=response["dataset_id"], record_id=response["record_id"],
                    user_id=response["user_id"], status=response["status"],
                    version=response["version"], at=response["updated_at"])

@@ -25,6 +25,7 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import datasets as policy_datasets
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 RECORD_COLUMNS = ["id", "external_id", "status", "fields", "metadata", "suggestions", "responses"]
@@ -73,7 +74,7 @@ def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: list[str]
     })
 
 
-async def _records(storage: Storage, dataset: Doc, request: Request) -> Response:
+async def _records(storage: Storage, dataset: DatasetDoc, request: Request) -> Response:
     chosen = _format(request)
     rules = {"task": "records", "rows": "one per record, in insertion order",
              "responses": "every live response (submitted, draft, discarded) with its user"}
@@ -101,7 +102,7 @@ def training_options(params: Any) -> training.TrainingOptions:
     )
 
 
-async def _training(storage: Storage, registry: KindRegistry, dataset: Doc, request: Request) -> Response:
+async def _training(storage: Storage, registry: KindRegistry, dataset: DatasetDoc, request: Request) -> Response:
     chosen = _format(request)
     options = training_options(request.query_params)
     plan = training.plan(registry, dataset, request.path_params["task"], options)

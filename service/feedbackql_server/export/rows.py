@@ -8,15 +8,16 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
 Doc = dict[str, Any]
 PAGE = 500
 
 
-async def record_pages(storage: Storage, dataset: Doc) -> AsyncIterator[list[Doc]]:
+async def record_pages(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[list[RecordDoc]]:
     """Pages of records in insertion order, read a bucket at a time: memory holds one page
     whatever the size of the dataset."""
-    page: list[Doc] = []
+    page: list[RecordDoc] = []
     async for records in storage.records.stream(dataset["_id"], dataset.get("next_seq", 0)):
         page.extend(records)
         if len(page) >= PAGE:
@@ -41,7 +42,7 @@ class Usernames:
         return self.names
 
 
-async def record_rows(storage: Storage, dataset: Doc) -> AsyncIterator[Doc]:
+async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Doc]:
     """Every record with fields, metadata, suggestions, status and live responses."""
     usernames = Usernames(storage)
     async for page in record_pages(storage, dataset):

@@ -21,6 +21,7 @@ from feedbackql_server.export.rows import record_pages
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.kinds.tasks import TaskOptions, TaskQuestion, TaskRecord, TaskRequest, TrainingTask
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 log = logging.getLogger("feedbackql_server.plugins")
@@ -45,7 +46,7 @@ class TrainingExport:
         return list(self.task.columns)
 
 
-def plan(registry: KindRegistry, dataset: Doc, task: str, options: TaskOptions) -> TrainingExport:
+def plan(registry: KindRegistry, dataset: DatasetDoc, task: str, options: TaskOptions) -> TrainingExport:
     """Check the task, question and options and make the task; ``stream`` then runs it."""
     entry = registry.tasks.get(task)
     if entry is None:
@@ -69,7 +70,7 @@ def plan(registry: KindRegistry, dataset: Doc, task: str, options: TaskOptions) 
     return TrainingExport(made, question, rules)
 
 
-async def stream(storage: Storage, dataset: Doc, export: TrainingExport) -> AsyncIterator[Doc]:
+async def stream(storage: Storage, dataset: DatasetDoc, export: TrainingExport) -> AsyncIterator[Doc]:
     question = export.question
     try:
         async for page in record_pages(storage, dataset):

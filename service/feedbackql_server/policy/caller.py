@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from bson import ObjectId
+
+from feedbackql_server.storage.documents import UserDoc
 
 OWNER, ADMIN, ANNOTATOR = "owner", "admin", "annotator"
 
@@ -17,7 +18,7 @@ class Caller:
     workspace_ids: frozenset[ObjectId]
 
     @classmethod
-    def of(cls, user: dict[str, Any]) -> Caller:
+    def of(cls, user: UserDoc) -> Caller:
         return cls(id=user["_id"], role=user["role"],
                    workspace_ids=frozenset(user.get("workspace_ids", ())))
 

@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import Caller
+from feedbackql_server.storage.documents import DatasetDoc
 
-Doc = dict[str, Any]
 
-
-def visible(caller: Caller, dataset: Doc) -> bool:
+def visible(caller: Caller, dataset: DatasetDoc) -> bool:
     """Members see their workspace's datasets; annotators only once they are published."""
     if not caller.member_of(dataset["workspace_id"]):
         return False
     return not caller.is_annotator or dataset["status"] == "ready"
 
 
-def readable(caller: Caller, dataset: Doc | None, ref: object) -> Doc:
+def readable(caller: Caller, dataset: DatasetDoc | None, ref: object) -> DatasetDoc:
     if dataset is None or not visible(caller, dataset):
         raise NotFound(f"dataset {ref} does not exist")
     return dataset
 
 
-def manageable(caller: Caller, dataset: Doc | None, ref: object) -> Doc:
+def manageable(caller: Caller, dataset: DatasetDoc | None, ref: object) -> DatasetDoc:
     dataset = readable(caller, dataset, ref)
     if not caller.manages(dataset["workspace_id"]):
         raise Forbidden("only owners and the workspace's admins change datasets and records")
     return dataset
 
 
-def hidden_metadata(caller: Caller, dataset: Doc) -> frozenset[str]:
+def hidden_metadata(caller: Caller, dataset: DatasetDoc) -> frozenset[str]:
     """Names of the metadata properties the caller must not see."""
     if not caller.is_annotator:
         return frozenset()

@@ -8,13 +8,12 @@ from typing import Any
 from feedbackql_server.errors import NotFound
 from feedbackql_server.policy import datasets
 from feedbackql_server.policy.caller import Caller
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
 
 def readable(
-    caller: Caller, record: Doc | None, dataset: Doc | None, ref: object
-) -> tuple[Doc, Doc]:
+    caller: Caller, record: RecordDoc | None, dataset: DatasetDoc | None, ref: object
+) -> tuple[RecordDoc, DatasetDoc]:
     """The record and its dataset."""
     if record is None or dataset is None or not datasets.visible(caller, dataset):
         raise NotFound(f"record {ref} does not exist")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from feedbackql_server.policy.caller import Caller
-
-Doc = dict[str, Any]
+from feedbackql_server.storage.documents import ResponseDoc
 
 
 def sees_all(caller: Caller) -> bool:
     return not caller.is_annotator
 
 
-def visible(caller: Caller, responses: Iterable[Doc]) -> list[Doc]:
+def visible(caller: Caller, responses: Iterable[ResponseDoc]) -> list[ResponseDoc]:
     if sees_all(caller):
         return list(responses)
     return [r for r in responses if r["user_id"] == caller.id]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bson import ObjectId
 
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import ANNOTATOR, OWNER, Caller
+from feedbackql_server.storage.documents import UserDoc
 
-Doc = dict[str, Any]
 
-
-def can_see(caller: Caller, user: Doc) -> bool:
+def can_see(caller: Caller, user: UserDoc) -> bool:
     """Owners see everyone; others see themselves and members of their workspaces."""
     if caller.is_owner or user["_id"] == caller.id:
         return True
@@ -22,7 +20,7 @@ def can_see(caller: Caller, user: Doc) -> bool:
     return not caller.workspace_ids.isdisjoint(user.get("workspace_ids", ()))
 
 
-def readable(caller: Caller, user: Doc | None, ref: object) -> Doc:
+def readable(caller: Caller, user: UserDoc | None, ref: object) -> UserDoc:
     if user is None or user.get("deleted") or not can_see(caller, user):
         raise NotFound(f"user {ref} does not exist")
     return user
@@ -44,7 +42,7 @@ def require_create(caller: Caller, role: str, workspace_ids: Sequence[ObjectId])
         raise Forbidden("admins create annotators in workspaces they belong to")
 
 
-def require_manage_member(caller: Caller, workspace_id: ObjectId, user: Doc) -> None:
+def require_manage_member(caller: Caller, workspace_id: ObjectId, user: UserDoc) -> None:
     """Adding to or removing from a workspace the caller manages; owners are off limits."""
     if not caller.manages(workspace_id):
         raise Forbidden("only owners and the workspace's admins manage its members")
@@ -52,12 +50,12 @@ def require_manage_member(caller: Caller, workspace_id: ObjectId, user: Doc) -> 
         raise Forbidden("only owners change the workspaces of owners")
 
 
-def require_rotate(caller: Caller, user: Doc) -> None:
+def require_rotate(caller: Caller, user: UserDoc) -> None:
     if user["_id"] != caller.id and not caller.is_owner:
         raise Forbidden("you can rotate only your own API key")
 
 
-def require_delete(caller: Caller, user: Doc) -> None:
+def require_delete(caller: Caller, user: UserDoc) -> None:
     if not caller.is_owner:
         raise Forbidden("only owners delete users")
     if user["_id"] == caller.id:

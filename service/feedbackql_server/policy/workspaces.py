@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bson import ObjectId
 
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import Caller
+from feedbackql_server.storage.documents import WorkspaceDoc
 
-Doc = dict[str, Any]
 
-
-def readable(caller: Caller, workspace: Doc | None, ref: object) -> Doc:
+def readable(caller: Caller, workspace: WorkspaceDoc | None, ref: object) -> WorkspaceDoc:
     if workspace is None or not caller.member_of(workspace["_id"]):
         raise NotFound(f"workspace {ref} does not exist")
     return workspace
 
 
-def manageable(caller: Caller, workspace: Doc | None, ref: object) -> Doc:
+def manageable(caller: Caller, workspace: WorkspaceDoc | None, ref: object) -> WorkspaceDoc:
     workspace = readable(caller, workspace, ref)
     if not caller.manages(workspace["_id"]):
         raise Forbidden("only owners and the workspace's admins manage it")

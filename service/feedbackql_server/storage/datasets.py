@@ -12,9 +12,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from feedbackql_server.errors import Conflict, NotFound
+from feedbackql_server.storage.documents import DatasetDoc, KindItem
 from feedbackql_server.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
+"""Filters and changes (the documents are ``DatasetDoc``)."""
 
 
 def _name_taken(name: str) -> Conflict:
@@ -22,7 +24,7 @@ def _name_taken(name: str) -> Conflict:
 
 
 class DatasetRepo:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[DatasetDoc]) -> None:
         self.collection = collection
         self._numbering: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._counting: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -36,7 +38,7 @@ class DatasetRepo:
             await self.collection.update_one(
                 {"_id": dataset_id}, {"$inc": {f"tally.{key}": value for key, value in increments.items()}})
 
-    async def without_tally(self) -> list[Doc]:
+    async def without_tally(self) -> list[DatasetDoc]:
         return await self.collection.find({"tally": {"$exists": False}}).to_list()
 
     async def set_tally(self, dataset_id: ObjectId, tally: Doc) -> None:
@@ -57,7 +59,7 @@ class DatasetRepo:
         first: int = doc["next_seq"] - count
         return first
 
-    async def insert(self, doc: Doc) -> Doc:
+    async def insert(self, doc: DatasetDoc) -> DatasetDoc:
         try:
             await self.collection.insert_one(doc)
         except OperationFailure as exc:
@@ -66,17 +68,17 @@ class DatasetRepo:
             raise _name_taken(doc["name"]) from None
         return doc
 
-    async def get(self, dataset_id: ObjectId) -> Doc | None:
+    async def get(self, dataset_id: ObjectId) -> DatasetDoc | None:
         return await self.collection.find_one({"_id": dataset_id})
 
-    async def by_ids(self, ids: list[ObjectId]) -> list[Doc]:
+    async def by_ids(self, ids: list[ObjectId]) -> list[DatasetDoc]:
         return await self.collection.find({"_id": {"$in": ids}}).to_list()
 
-    async def in_workspaces(self, workspace_ids: list[ObjectId]) -> list[Doc]:
+    async def in_workspaces(self, workspace_ids: list[ObjectId]) -> list[DatasetDoc]:
         cursor = self.collection.find({"workspace_id": {"$in": workspace_ids}}).sort("_id", 1)
         return await cursor.to_list()
 
-    async def update(self, dataset_id: ObjectId, changes: Doc, *, when: Doc | None = None) -> Doc | None:
+    async def update(self, dataset_id: ObjectId, changes: Doc, *, when: Doc | None = None) -> DatasetDoc | None:
         """Apply ``$set`` changes if the dataset still matches ``when``; the updated document."""
         try:
             return await self.collection.find_one_and_update(
@@ -90,8 +92,8 @@ class DatasetRepo:
             raise _name_taken(changes.get("name", "")) from None
 
     async def push_item(
-        self, dataset_id: ObjectId, array: str, item: Doc, *, revision: int, changes: Doc
-    ) -> Doc | None:
+        self, dataset_id: ObjectId, array: str, item: KindItem, *, revision: int, changes: Doc
+    ) -> DatasetDoc | None:
         """Append to ``fields``/``questions`` if the dataset is still at ``revision``."""
         return await self.collection.find_one_and_update(
             {"_id": dataset_id, "status": "draft", "revision": revision},

@@ -1,9 +1,147 @@
-"""Names shared by every layer that reads stored documents."""
+"""The stored documents, one ``TypedDict`` per collection: the keys every layer may read.
+
+Storage returns these; the domain and the API read them by these names, so a renamed or
+misspelt key is a type error, not a ``KeyError`` in production. Keys marked ``NotRequired``
+are absent from documents written by older versions or set only later in a document's life.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal, NotRequired, TypedDict
+
+from bson import ObjectId
 
 ResponseStatus = Literal["submitted", "draft", "discarded"]
 RESPONSE_STATUSES: tuple[ResponseStatus, ...] = ("submitted", "draft", "discarded")
 """Every status a stored response can have, in the order counters list them."""
+
+
+class UserDoc(TypedDict):
+    _id: NotRequired[ObjectId]
+    username: str
+    role: str
+    api_key_hash: str
+    workspace_ids: list[ObjectId]
+    created_at: datetime
+    deleted: NotRequired[bool]
+
+
+class WorkspaceDoc(TypedDict):
+    _id: NotRequired[ObjectId]
+    name: str
+    created_at: datetime
+    closing: NotRequired[bool]
+
+
+class KindItem(TypedDict):
+    """A field or question of a dataset, with the plugin that wrote its settings."""
+
+    name: str
+    title: str
+    kind: str
+    required: bool
+    settings: dict[str, Any]
+    description: NotRequired[str | None]
+    plugin: NotRequired[str]
+    plugin_version: NotRequired[str]
+
+
+class MetadataPropertyDoc(TypedDict):
+    name: str
+    title: str
+    kind: str
+    values: NotRequired[list[str] | None]
+    min: NotRequired[float | None]
+    max: NotRequired[float | None]
+    visible_for_annotators: NotRequired[bool]
+
+
+class DistributionDoc(TypedDict):
+    min_submitted: int
+
+
+class DatasetDoc(TypedDict):
+    _id: NotRequired[ObjectId]
+    workspace_id: ObjectId
+    name: str
+    guidelines: str | None
+    status: str
+    fields: list[KindItem]
+    questions: list[KindItem]
+    metadata_properties: list[MetadataPropertyDoc]
+    distribution: DistributionDoc
+    allow_extra_metadata: NotRequired[bool]
+    created_at: datetime
+    updated_at: datetime
+    revision: NotRequired[int]
+    next_seq: NotRequired[int]
+    tally: NotRequired[dict[str, Any]]
+
+
+class StoredValue(TypedDict):
+    """An answer or suggestion value as stored: with its kind and the plugin that wrote it."""
+
+    kind: str
+    value: Any
+    plugin: NotRequired[str]
+    plugin_version: NotRequired[str]
+
+
+class SuggestionDoc(StoredValue):
+    question: str
+    score: NotRequired[float | None]
+    agent: NotRequired[str | None]
+
+
+class Lease(TypedDict):
+    user: str
+    until: datetime
+
+
+class RecordDoc(TypedDict, total=False):
+    """A record; reads that project a few keys (the work state) give a part of it."""
+
+    _id: ObjectId
+    dataset_id: ObjectId
+    external_id: str | None
+    ext_key: str
+    fields: dict[str, Any]
+    metadata: dict[str, Any] | None
+    suggestions: list[SuggestionDoc]
+    search_text: str
+    status: str
+    seq: int
+    bucket: str
+    submitted_by: list[str]
+    draft_by: list[str]
+    discarded_by: list[str]
+    response_versions: dict[str, int]
+    submitted_count: int
+    leases: list[Lease]
+    saturated_until: datetime
+    state_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResponseDoc(TypedDict):
+    _id: NotRequired[ObjectId]
+    record_id: ObjectId
+    dataset_id: ObjectId
+    bucket: NotRequired[str]
+    user_id: ObjectId
+    status: str
+    values: dict[str, StoredValue]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def answered_by(record: RecordDoc, status: ResponseStatus) -> list[str]:
+    """The users (id strings) with a response of ``status`` to the record."""
+    if status == "submitted":
+        return record.get("submitted_by", [])
+    if status == "draft":
+        return record.get("draft_by", [])
+    return record.get("discarded_by", [])

@@ -9,22 +9,23 @@ same whatever the collection's size, on FerretDB and on MongoDB.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 
 Doc = dict[str, Any]
+Document = TypeVar("Document", bound=Mapping[str, Any])
 CONCURRENCY = 16
 
 
-async def find_each(collection: AsyncCollection[Doc], key: str, values: Sequence[Hashable],
-                    also: Doc | None = None, projection: Doc | None = None) -> list[Doc]:
+async def find_each(collection: AsyncCollection[Document], key: str, values: Sequence[Hashable],
+                    also: Doc | None = None, projection: Doc | None = None) -> list[Document]:
     """Documents whose ``key`` equals one of ``values`` (and that match ``also``), grouped in
     the order of ``values``."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(value: Hashable) -> list[Doc]:
+    async def one(value: Hashable) -> list[Document]:
         async with gate:
             return await collection.find({key: value, **(also or {})}, projection).to_list()
 

@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from feedbackql_server.storage.buckets import bucket_key
 from feedbackql_server.storage.busy import retry_when_busy
+from feedbackql_server.storage.documents import RecordDoc
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,7 +30,7 @@ QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EP
 
 
 class QueueRepo:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[RecordDoc]) -> None:
         self.collection = collection
         self.compare_and_set = True
         """False on FerretDB, where a filter on more than ``_id`` reads the whole collection
@@ -37,11 +38,11 @@ class QueueRepo:
         the writes of a record with its in-process lock, which the writers all hold."""
 
     @retry_when_busy
-    async def state(self, record_id: ObjectId) -> Doc | None:
+    async def state(self, record_id: ObjectId) -> RecordDoc | None:
         return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
 
     @retry_when_busy
-    async def set_state(self, record: Doc, changes: Doc) -> bool:
+    async def set_state(self, record: RecordDoc, changes: Doc) -> bool:
         """Write ``changes`` if the record's state is still the one ``record`` was read at."""
         version = record.get("state_version", 0)
         selector: Doc = {"_id": record["_id"]}
@@ -50,7 +51,7 @@ class QueueRepo:
         result = await self.collection.update_one(selector, {"$set": {**changes, "state_version": version + 1}})
         return result.matched_count == 1
 
-    async def pending_in_bucket(self, dataset_id: ObjectId, number: int) -> list[Doc]:
+    async def pending_in_bucket(self, dataset_id: ObjectId, number: int) -> list[RecordDoc]:
         """The state of the pending records in one bucket of the dataset (one equality lookup)."""
         return await self.collection.find(
             {"bucket": bucket_key(dataset_id, number), "status": "pending"}, dict.fromkeys(STATE_FIELDS, 1),

@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 from pymongo import InsertOne
@@ -16,7 +16,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage.buckets import placed, walk
-from feedbackql_server.storage.documents import RESPONSE_STATUSES
+from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
@@ -77,7 +77,7 @@ class Keyset:
 
 
 class RecordRepo:
-    def __init__(self, collection: AsyncCollection[Doc], locks: RecordLocks) -> None:
+    def __init__(self, collection: AsyncCollection[RecordDoc], locks: RecordLocks) -> None:
         self.collection = collection
         self.locks = locks
 
@@ -148,7 +148,7 @@ class RecordRepo:
         return len(retry) - len(failures), failures
 
     async def _bulk(
-        self, operations: Sequence[InsertOne[Doc]]
+        self, operations: Sequence[InsertOne[RecordDoc]]
     ) -> tuple[int, list[tuple[int, Doc]]]:
         """Run an unordered bulk write; (inserted or matched count, [(position, error)])."""
         try:
@@ -159,15 +159,15 @@ class RecordRepo:
         done = details.get("nInserted", 0) + details.get("nMatched", 0) + details.get("nUpserted", 0)
         return done, [(error["index"], error) for error in details.get("writeErrors", [])]
 
-    async def get(self, record_id: ObjectId) -> Doc | None:
+    async def get(self, record_id: ObjectId) -> RecordDoc | None:
         return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
 
-    async def by_ids(self, ids: Sequence[ObjectId]) -> list[Doc]:
+    async def by_ids(self, ids: Sequence[ObjectId]) -> list[RecordDoc]:
         return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
 
     async def page(
         self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int, seq_end: int
-    ) -> tuple[list[Doc], bool]:
+    ) -> tuple[list[RecordDoc], bool]:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; ordered by update time it is a sorted query (the whole dataset
@@ -178,7 +178,7 @@ class RecordRepo:
         return docs[:first], len(docs) > first
 
     async def _sorted_page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None,
-                           limit: int) -> list[Doc]:
+                           limit: int) -> list[RecordDoc]:
         direction = -1 if order.descending else 1
         conditions = [_query(query)]
         if after is not None:
@@ -192,7 +192,7 @@ class RecordRepo:
         return await cursor.to_list()
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int) -> tuple[list[Doc], bool]:
+                           first: int, seq_end: int) -> tuple[list[RecordDoc], bool]:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
@@ -204,7 +204,7 @@ class RecordRepo:
             if start < 0:
                 return [], False
         where = _conditions(query)
-        page: list[Doc] = []
+        page: list[RecordDoc] = []
         async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
                                where=where, projection={"search_text": 0}):
             page.extend(docs)
@@ -223,7 +223,7 @@ class RecordRepo:
         seq: int = doc["seq"]
         return seq
 
-    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[Doc]]:
+    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
         """Every record of the dataset in insertion order, a bucket at a time."""
         async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}):
             yield docs
@@ -231,7 +231,7 @@ class RecordRepo:
     async def count(self, query: RecordQuery) -> int:
         return await self.collection.count_documents(_query(query))
 
-    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[Doc]:
+    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[RecordDoc]:
         """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
         ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
         states = [doc for doc in await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
@@ -246,7 +246,7 @@ class RecordRepo:
         await asyncio.gather(*(delete_one(record_id) for record_id in found))
         return states
 
-    async def states(self, dataset_id: ObjectId) -> list[Doc]:
+    async def states(self, dataset_id: ObjectId) -> list[RecordDoc]:
         """The status and answer lists of every record of the dataset (reads it whole)."""
         return await self.collection.find({"dataset_id": dataset_id}, dict.fromkeys(STATE, 1)).to_list()
 
@@ -268,9 +268,9 @@ class RecordRepo:
         )
 
 
-def _new_record(doc: Doc, now: datetime) -> Doc:
+def _new_record(doc: Doc, now: datetime) -> RecordDoc:
     record_id = ObjectId()
-    return {
+    return cast(RecordDoc, {
         **doc,
         "_id": record_id,
         "ext_key": doc.get("external_id") or str(record_id),
@@ -280,7 +280,7 @@ def _new_record(doc: Doc, now: datetime) -> Doc:
         **QUEUE_DEFAULTS,
         "created_at": now,
         "updated_at": now,
-    }
+    })
 
 
 def _by_external_id(doc: Doc) -> Doc:

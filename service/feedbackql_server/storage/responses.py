@@ -19,7 +19,7 @@ from pymongo.errors import OperationFailure
 
 from feedbackql_server.errors import Conflict
 from feedbackql_server.storage.busy import retry_when_busy
-from feedbackql_server.storage.documents import RESPONSE_STATUSES
+from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, ResponseDoc, StoredValue
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.lookups import find_each
 
@@ -30,7 +30,7 @@ DELETE_CONCURRENCY = 16
 
 
 class ResponseRepo:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[ResponseDoc]) -> None:
         self.collection = collection
 
     @retry_when_busy
@@ -42,9 +42,9 @@ class ResponseRepo:
         bucket: str,
         user_id: ObjectId,
         status: str,
-        values: Doc,
+        values: dict[str, StoredValue],
         expected_version: int | None,
-    ) -> Doc:
+    ) -> ResponseDoc:
         """Create or replace the user's response; the stored document after the write.
 
         ``expected_version`` (when given) must equal the current version, 0 meaning "no
@@ -85,21 +85,21 @@ class ResponseRepo:
             f"the response changed since version {expected_version}; reload it and try again",
         )
 
-    async def all_of_record(self, record_id: ObjectId) -> list[Doc]:
+    async def all_of_record(self, record_id: ObjectId) -> list[ResponseDoc]:
         """Every response document of the record, deleted ones included (they carry versions)."""
         return await self.collection.find({"record_id": record_id}).to_list()
 
-    async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+    async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         """The user's live response to the record, if any."""
         return await self.collection.find_one(
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}})
 
-    async def for_records(self, record_ids: Sequence[ObjectId]) -> list[Doc]:
+    async def for_records(self, record_ids: Sequence[ObjectId]) -> list[ResponseDoc]:
         docs = await find_each(self.collection, "record_id", record_ids, {"status": {"$in": ACTIVE}})
         return sorted(docs, key=lambda doc: doc["_id"])
 
     @retry_when_busy
-    async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> Doc | None:
+    async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         return await self.collection.find_one_and_update(
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},
             {"$set": {"status": DELETED, "values": {}, "updated_at": datetime.now(UTC)},
@@ -120,7 +120,7 @@ class ResponseRepo:
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
-    async def in_buckets(self, records: Sequence[Doc], *, submitted_only: bool = False) -> list[Doc]:
+    async def in_buckets(self, records: Sequence[RecordDoc], *, submitted_only: bool = False) -> list[ResponseDoc]:
         """Live (or only submitted) responses of ``records``, oldest first, read one bucket
         at a time: a page of records costs a lookup or two, not one per record. A response
         keeps its record's bucket (``buckets.py``)."""
@@ -130,7 +130,7 @@ class ResponseRepo:
         return sorted((doc for doc in docs if doc["record_id"] in wanted),
                       key=lambda doc: (doc["updated_at"], doc["_id"]))
 
-    def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[Doc]:
+    def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[ResponseDoc]:
         """Submitted answers to one question, grouped by record (and oldest first within it),
         with only what agreement needs: streamed, never held whole."""
         return self.collection.find(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.storage.datasets import DatasetRepo
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
 from feedbackql_server.storage.layout import migrate
@@ -21,13 +23,14 @@ from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
 class Storage:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
-        self.users = UserRepo(db["users"])
-        self.workspaces = WorkspaceRepo(db["workspaces"])
-        self.datasets = DatasetRepo(db["datasets"])
+        # Each collection holds one kind of document (storage/documents.py).
+        self.users = UserRepo(cast(AsyncCollection[UserDoc], db["users"]))
+        self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
+        self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
         self.record_locks = RecordLocks()
-        self.records = RecordRepo(db["records"], self.record_locks)
-        self.queue = QueueRepo(db["records"])
-        self.responses = ResponseRepo(db["responses"])
+        self.records = RecordRepo(cast(AsyncCollection[RecordDoc], db["records"]), self.record_locks)
+        self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
+        self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.uncancellable = Uncancellable()
 

@@ -11,19 +11,20 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
 from feedbackql_server.errors import Conflict
+from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
 
 Doc = dict[str, Any]
 
 
 class UserRepo:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[UserDoc]) -> None:
         self.collection = collection
 
     async def create(
         self, username: str, role: str, key_hash: str, workspace_ids: list[ObjectId]
-    ) -> Doc:
-        doc: Doc = {
+    ) -> UserDoc:
+        doc: UserDoc = {
             "username": username,
             "role": role,
             "api_key_hash": key_hash,
@@ -38,7 +39,7 @@ class UserRepo:
             raise Conflict(f"a user named {username!r} already exists") from None
         return doc
 
-    async def ensure(self, username: str, role: str, key_hash: str) -> Doc:
+    async def ensure(self, username: str, role: str, key_hash: str) -> UserDoc:
         """Create the user unless it exists: how the first owner is bootstrapped. An existing
         user keeps its key (a rotation must survive restarts) and its role."""
         doc = await self.collection.find_one_and_update(
@@ -53,43 +54,43 @@ class UserRepo:
         assert doc is not None
         return doc
 
-    async def by_key_hash(self, key_hash: str) -> Doc | None:
+    async def by_key_hash(self, key_hash: str) -> UserDoc | None:
         return await self.collection.find_one({"api_key_hash": key_hash, "deleted": {"$ne": True}})
 
-    async def get(self, user_id: ObjectId) -> Doc | None:
+    async def get(self, user_id: ObjectId) -> UserDoc | None:
         return await self.collection.find_one({"_id": user_id})
 
-    async def by_ids(self, ids: list[ObjectId]) -> list[Doc]:
+    async def by_ids(self, ids: list[ObjectId]) -> list[UserDoc]:
         return await self.collection.find({"_id": {"$in": ids}}).to_list()
 
-    async def listed(self, workspace_ids: list[ObjectId] | None) -> list[Doc]:
+    async def listed(self, workspace_ids: list[ObjectId] | None) -> list[UserDoc]:
         """Users that are not deleted; in any of ``workspace_ids`` unless it is None."""
         query: Doc = {"deleted": {"$ne": True}}
         if workspace_ids is not None:
             query["workspace_ids"] = {"$in": workspace_ids}
         return await self.collection.find(query).sort("_id", 1).to_list()
 
-    async def add_workspace(self, user_id: ObjectId, workspace_id: ObjectId) -> Doc | None:
+    async def add_workspace(self, user_id: ObjectId, workspace_id: ObjectId) -> UserDoc | None:
         return await self._update(user_id, {"$addToSet": {"workspace_ids": workspace_id}})
 
-    async def remove_workspace(self, user_id: ObjectId, workspace_id: ObjectId) -> Doc | None:
+    async def remove_workspace(self, user_id: ObjectId, workspace_id: ObjectId) -> UserDoc | None:
         return await self._update(user_id, {"$pull": {"workspace_ids": workspace_id}})
 
     async def forget_workspace(self, workspace_id: ObjectId) -> None:
         await self.collection.update_many({"workspace_ids": workspace_id},
                                           {"$pull": {"workspace_ids": workspace_id}})
 
-    async def set_key_hash(self, user_id: ObjectId, key_hash: str) -> Doc | None:
+    async def set_key_hash(self, user_id: ObjectId, key_hash: str) -> UserDoc | None:
         return await self._update(user_id, {"$set": {"api_key_hash": key_hash}})
 
-    async def mark_deleted(self, user_id: ObjectId, unusable_key_hash: str) -> Doc | None:
+    async def mark_deleted(self, user_id: ObjectId, unusable_key_hash: str) -> UserDoc | None:
         """Keep the document (their answers still name them) but end every access."""
         return await self._update(user_id, {"$set": {
             "deleted": True, "api_key_hash": unusable_key_hash, "workspace_ids": [],
             "deleted_at": datetime.now(UTC),
         }})
 
-    async def _update(self, user_id: ObjectId, update: Doc) -> Doc | None:
+    async def _update(self, user_id: ObjectId, update: Doc) -> UserDoc | None:
         return await self.collection.find_one_and_update(
             {"_id": user_id, "deleted": {"$ne": True}}, update,
             return_document=ReturnDocument.AFTER,
@@ -97,11 +98,11 @@ class UserRepo:
 
 
 class WorkspaceRepo:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    def __init__(self, collection: AsyncCollection[WorkspaceDoc]) -> None:
         self.collection = collection
 
-    async def create(self, name: str) -> Doc:
-        doc: Doc = {"name": name, "created_at": datetime.now(UTC)}
+    async def create(self, name: str) -> WorkspaceDoc:
+        doc: WorkspaceDoc = {"name": name, "created_at": datetime.now(UTC)}
         try:
             await self.collection.insert_one(doc)
         except OperationFailure as exc:
@@ -110,13 +111,13 @@ class WorkspaceRepo:
             raise Conflict(f"a workspace named {name!r} already exists") from None
         return doc
 
-    async def get(self, workspace_id: ObjectId) -> Doc | None:
+    async def get(self, workspace_id: ObjectId) -> WorkspaceDoc | None:
         return await self.collection.find_one({"_id": workspace_id})
 
-    async def by_ids(self, ids: list[ObjectId]) -> list[Doc]:
+    async def by_ids(self, ids: list[ObjectId]) -> list[WorkspaceDoc]:
         return await self.collection.find({"_id": {"$in": ids}}).to_list()
 
-    async def listed(self, ids: list[ObjectId] | None) -> list[Doc]:
+    async def listed(self, ids: list[ObjectId] | None) -> list[WorkspaceDoc]:
         """Workspaces in ``ids``, or all of them when it is None, oldest first."""
         query: Doc = {} if ids is None else {"_id": {"$in": ids}}
         return await self.collection.find(query).sort("_id", 1).to_list()
