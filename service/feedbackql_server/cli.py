@@ -23,6 +23,7 @@ from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
 from feedbackql_server.database.ferretdb import build_ferretdb
 from feedbackql_server.database.local import local_database
+from feedbackql_server.database.sqlite_move import move_sqlite_data
 from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.registry import PluginError, load_registry
 from feedbackql_server.new_plugin import ScaffoldError, write_plugin
@@ -178,6 +179,7 @@ def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
         yield settings.mongodb_uri
         return
     with local_database(data_dir) as uri:
+        move_sqlite_data(data_dir, uri)  # once, from a data folder of an earlier version
         yield uri
 
 

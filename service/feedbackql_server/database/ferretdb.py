@@ -77,8 +77,16 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
 
 def ferretdb_command(binary: Path, postgresql_url: str, state_dir: Path, port: int) -> list[str]:
     """FerretDB on PostgreSQL, on loopback only, telemetry off, its state file in ``state_dir``."""
-    return [
-        str(binary), "--handler=postgresql", f"--postgresql-url={postgresql_url}",
-        f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
-        f"--state-dir={state_dir}", "--log-level=warn",
-    ]
+    return [str(binary), "--handler=postgresql", f"--postgresql-url={postgresql_url}",
+            *_common_options(state_dir, port)]
+
+
+def ferretdb_sqlite_command(binary: Path, folder: Path, state_dir: Path, port: int) -> list[str]:
+    """FerretDB on the SQLite files in ``folder``: how earlier versions stored the default
+    database (read once, to move it; see ``sqlite_move``)."""
+    return [str(binary), "--handler=sqlite", f"--sqlite-url=file:{folder}/", *_common_options(state_dir, port)]
+
+
+def _common_options(state_dir: Path, port: int) -> list[str]:
+    return [f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
+            f"--state-dir={state_dir}", "--log-level=warn"]

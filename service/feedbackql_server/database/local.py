@@ -38,25 +38,27 @@ def local_database(data_dir: Path, bin_dir: Path | None = None) -> Iterator[str]
         folder = data_dir / "mongod"
         folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        with _running([mongod, "--dbpath", str(folder), "--bind_ip", "127.0.0.1", "--port", str(port)],
+        with running([mongod, "--dbpath", str(folder), "--bind_ip", "127.0.0.1", "--port", str(port)],
                       port, data_dir):
-            yield _uri(port)
+            yield local_uri(port)
         return
     ferretdb = build_ferretdb(bin_dir)
     with postgres_server(data_dir / "postgres") as postgres:
         state = data_dir / "ferretdb-state"
         state.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        with _running(ferretdb_command(ferretdb, postgres.ferretdb_url(), state, port), port, data_dir):
-            yield _uri(port)
+        with running(ferretdb_command(ferretdb, postgres.ferretdb_url(), state, port), port, data_dir):
+            yield local_uri(port)
 
 
-def _uri(port: int) -> str:
+def local_uri(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?directConnection=true"
 
 
 @contextlib.contextmanager
-def _running(command: list[str], port: int, data_dir: Path) -> Iterator[None]:
+def running(command: list[str], port: int, data_dir: Path) -> Iterator[None]:
+    """Run a server process on ``port`` for the duration of the context (its output in
+    ``data_dir/server.log``)."""
     log_file = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
     try:
