@@ -42,6 +42,7 @@ from feedbackql_server.rate_limit import RateLimit
 from feedbackql_server.request_timeout import RequestTimeout
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
+from feedbackql_server.upload import upload_routes
 from feedbackql_server.webui import SECURITY_HEADERS, graphiql_html, ui_routes
 
 log = logging.getLogger("feedbackql_server")
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         routes=[
             Route("/healthz", healthz),
             *export_routes(registry),
+            *upload_routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *ui_routes(registry),
