@@ -15,15 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from feedbackql_server.domain import identity
+from feedbackql_server.domain.session import Services
 from feedbackql_server.errors import DomainError, Invalid, Unauthenticated
 from feedbackql_server.export import formats, training
 from feedbackql_server.export.rows import record_rows
 from feedbackql_server.http_errors import error_response
-from feedbackql_server.ids import parse_id
 from feedbackql_server.kinds.registry import KindRegistry
-from feedbackql_server.policy import Caller
-from feedbackql_server.policy import datasets as policy_datasets
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc
 
@@ -45,14 +42,12 @@ def export_routes(registry: KindRegistry) -> list[Route]:
 
 async def _guarded(request: Request, respond: Any) -> Response:
     try:
-        storage: Storage = request.app.state.storage
-        user = await identity.authenticate(storage, request.headers.get("authorization"))
+        services: Services = request.app.state.services
+        user = await services.authenticate(request.headers.get("authorization"))
         if user is None:
             return error_response(401, "UNAUTHENTICATED", Unauthenticated.MISSING_KEY)
-        ref = request.path_params["dataset_id"]
-        dataset = await storage.datasets.get(parse_id(ref, "dataset"))
-        dataset = policy_datasets.manageable(Caller.of(user), dataset, ref)
-        response: Response = await respond(storage, dataset)
+        dataset = await services.session(user).dataset(request.path_params["dataset_id"], manage=True)
+        response: Response = await respond(services.storage, dataset)
         return response
     except DomainError as error:
         return error_response(STATUS.get(error.code, 400), error.code, error.message,
