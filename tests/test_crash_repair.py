@@ -49,3 +49,40 @@ async def test_an_answer_written_without_its_record_state_is_finished_at_start(
     client = AsyncMongoClient(settings.mongodb_uri)
     assert await client[settings.database_name]["intents"].count_documents({}) == 0
     await client.close()
+
+
+PROGRESS = "query($d: ID!) { datasetProgress(datasetId: $d) { total completed pending responses { submitted } } }"
+
+
+async def test_counters_a_crash_left_behind_are_recounted_at_start(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """Killed after a record's state was written but before the counters' $inc (an answer),
+    or after records were written but before theirs (addRecords): the intent names the
+    record or the dataset, and the next start recounts that dataset."""
+    async with serve(settings, builtin_registry) as gql:
+        answered = await h.sft_dataset(gql)
+        await h.add_records(gql, answered, [{"fields": {"prompt": "p"}}])
+        record_id = (await gql(h.RECORDS, {"id": answered, "first": 1}))["records"]["edges"][0]["node"]["id"]
+        await gql(h.SUBMIT, {"input": {"recordId": record_id, "status": "SUBMITTED",
+                                       "values": [{"question": "completion", "value": {"text": "t"}}]}})
+        ingested = (await h.dataset(gql, await h.workspace(gql, "other"), name="ingested",
+                                    fields=[{"name": "prompt", "settings": h.TEXT}],
+                                    questions=[{"name": "completion", "settings": {"text": {}}}]))["id"]
+        await h.add_records(gql, ingested, [{"fields": {"prompt": f"p{i}"}} for i in range(3)])
+        before = {d: (await gql(PROGRESS, {"d": d}))["datasetProgress"] for d in (answered, ingested)}
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri, tz_aware=True)
+    db = client[settings.database_name]
+    await db["datasets"].update_one({"_id": ObjectId(answered)}, {"$inc": {
+        "tally.completed": -1, "tally.pending": 1, "tally.responses.submitted": -1}})
+    await db["intents"].insert_one({"record_id": ObjectId(record_id)})
+    await db["datasets"].update_one({"_id": ObjectId(ingested)}, {"$inc": {"tally.records": -3, "tally.pending": -3}})
+    await db["intents"].insert_one({"dataset_id": ObjectId(ingested)})
+    await client.close()
+
+    async with serve(settings, builtin_registry) as gql:
+        after = {d: (await gql(PROGRESS, {"d": d}))["datasetProgress"] for d in (answered, ingested)}
+    assert after == before
+    assert before[answered] == {"total": 1, "completed": 1, "pending": 0, "responses": {"submitted": 1}}
+    assert before[ingested]["total"] == 3

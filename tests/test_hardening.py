@@ -177,10 +177,12 @@ async def test_each_key_has_its_own_rate_limit(settings: Settings, builtin_regis
         response = await owner.http.post("/graphql", json={"query": "{ me { id } }"},
                                          headers={"Authorization": f"Bearer {OWNER_KEY}"})
         assert response.status_code == 429
-        assert response.headers["retry-after"] == "2"
+        # 2 s for a token at 0.5/s, less whatever time passed since the bucket emptied: a
+        # loaded machine may take over a second between these requests.
+        assert response.headers["retry-after"] in ("1", "2")
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "RATE_LIMITED"
-        assert 0 < error["extensions"]["retryAfter"] <= 2
+        assert error["extensions"]["retryAfter"] == int(response.headers["retry-after"])
         assert (await annotator("{ me { username } }")) == {"me": {"username": "ann"}}
         health = await owner.http.get("/healthz")
         assert health.status_code == 200

@@ -109,3 +109,31 @@ async def test_huge_lists_are_refused_before_coercion(gql: GraphQLClient) -> Non
     assert error["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "limit": 1000}
     page = await gql(h.RECORDS, {"id": dataset_id, "first": 1})
     assert page["records"]["totalCount"] == 0
+
+
+async def test_a_subscription_over_http_post_is_a_typed_error(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    for query in ("subscription($id: ID!) { datasetProgress(datasetId: $id) { total } }",
+                  "subscription($id: ID!) { responseChanges(datasetId: $id) { recordId } }"):
+        response = await gql.http.post("/graphql", json={"query": query, "variables": {"id": dataset_id}},
+                                       headers={"Authorization": f"Bearer {gql.api_key}"})
+        assert response.status_code < 500, response.text
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] not in ("INTERNAL", None), error
+        assert "WebSocket" in error["message"] or "websocket" in error["message"].lower(), error
+
+
+async def test_a_non_finite_threshold_in_graphql_variables_is_refused(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql, questions=[{"name": "quality", "settings": {"rating": {"values": [1, 2, 3]}}}])
+    """JSON has no NaN, but Python's parser takes it: it must not reach the export as a threshold."""
+    query = """query($id: ID!, $t: Float) { trainingData(datasetId: $id, task: "rating_selection",
+               options: {question: "quality", threshold: $t}) { ties } }"""
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        body = '{"query": ' + json.dumps(query) + ', "variables": {"id": "' + dataset_id + '", "t": ' + literal + "}}"
+        status, text = await post_raw(gql, body)
+        assert status < 500, text
+        error = json.loads(text)["errors"][0]
+        # Refused while the variables are coerced, as every mistyped variable is (the HTTP export's
+        # query parameter is VALIDATION: test_non_finite_export_options_are_refused).
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION", error
+        assert "non numeric" in error["message"]

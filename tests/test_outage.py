@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from feedbackql_server.database.local import local_database
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY, serve
+from tests.served import killable_ferretdb
 
 
 def _ferretdb_on(uri: str) -> psutil.Process:
@@ -39,3 +43,26 @@ async def test_a_dead_database_is_unavailable_not_a_plain_500(
                                         headers={"Authorization": f"Bearer {OWNER_KEY}"})
             assert export.status_code == 503
             assert export.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+
+
+async def test_a_dead_postgresql_under_ferretdb_is_unavailable_too(
+    tmp_path: Path, settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """FerretDB stays up and answers InternalError naming the lost connection: that is the
+    database being unavailable, not an internal error (it was a plain-text 500)."""
+    with killable_ferretdb(tmp_path / "db") as database:
+        async with serve(settings.model_copy(update={"mongodb_uri": database.uri}), builtin_registry) as gql:
+            assert await gql("{ me { username } }") == {"me": {"username": "owner"}}
+            postmaster = int((tmp_path / "db" / "postgres" / "postmaster.pid").read_text().split()[0])
+            os.kill(postmaster, signal.SIGKILL)
+            auth = {"Authorization": f"Bearer {OWNER_KEY}"}
+            deadline = time.monotonic() + 10
+            while True:  # FerretDB's open connection may serve a last query before it notices
+                response = await gql.http.post("/graphql", json={"query": "{ me { username } }"}, headers=auth)
+                if response.status_code != 200 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            export = await gql.http.get("/datasets/000000000000000000000000/export", headers=auth)
+            for answer in (response, export):
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -136,3 +137,78 @@ async def test_a_null_connection_payload_is_a_missing_key(settings: Settings, bu
                 await connection.recv()
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4403
+
+
+REVOKE = {"rotate": (ROTATE, lambda w: {"id": w["user"]}), "delete": (DELETE, lambda w: {"id": w["user"]}),
+          "remove": (REMOVE, lambda w: {"w": w["workspace"], "u": w["user"]})}
+VERSIONS = "query($id: ID!) { record(id: $id) { responses { version } } }"
+
+
+def _draft(record_id: str, text: str) -> dict[str, Any]:
+    return {"input": {"recordId": record_id, "status": "DRAFT",
+                      "values": [{"question": "completion", "value": {"text": text}}]}}
+
+
+@pytest.mark.parametrize("revocation", ["rotate", "delete", "remove"])
+async def test_nothing_is_accepted_after_the_revocation_is_acknowledged(
+    settings: Settings, builtin_registry: KindRegistry, revocation: str
+) -> None:
+    """Writes over HTTP and over a socket are in flight when the revocation lands: each one
+    sent after the owner's answer is refused, and no write goes unreported."""
+    async with replica(settings, builtin_registry) as (url, owner):
+        world = await setup(owner)
+        annotator = owner.as_user(world["key"])
+        acknowledged: list[float] = []
+        accepted = {"before": 0, "after": 0}
+        stop, flowing = asyncio.Event(), asyncio.Event()
+        unanswered: list[float] = []
+
+        def count(sent: float) -> None:
+            accepted["after" if acknowledged and sent > acknowledged[0] else "before"] += 1
+            if accepted["before"] >= 10:
+                flowing.set()
+
+        async def over_http(worker: int) -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                sent = time.monotonic()
+                body = await annotator.raw(h.SUBMIT, _draft(world["records"][worker % 3], f"http {worker}/{n}"))
+                if "errors" not in body:
+                    count(sent)
+
+        async def over_socket(client: Subscriber) -> None:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                sent = time.monotonic()
+                try:
+                    await client.send({"id": f"w{n}", "type": "subscribe", "payload": {
+                        "query": h.SUBMIT, "variables": _draft(world["records"][n % 3], f"ws {n}")}})
+                    while True:
+                        message = await client.receive()
+                        if message.get("id") == f"w{n}" and message["type"] in ("next", "error"):
+                            break
+                except ConnectionClosed:
+                    # The revocation closed the socket: an operation sent before it may have
+                    # been carried out without its answer getting through.
+                    unanswered.append(sent)
+                    return
+                if message["type"] == "next" and not message["payload"].get("errors"):
+                    count(sent)
+
+        async with subscriber(url, world["key"]) as client:
+            flood = asyncio.gather(*(over_http(i) for i in range(4)), over_socket(client))
+            await asyncio.wait_for(flowing.wait(), timeout=30)
+            query, variables = REVOKE[revocation]
+            await owner(query, variables(world))
+            acknowledged.append(time.monotonic())
+            await asyncio.sleep(1.0)
+            stop.set()
+            await flood
+        assert accepted["after"] == 0, accepted
+        if revocation != "delete":  # a deleted user's responses may go with them
+            versions = [r["version"] for record_id in world["records"]
+                        for r in (await owner(VERSIONS, {"id": record_id}))["record"]["responses"]]
+            in_flight = sum(1 for sent in unanswered if sent < acknowledged[0])
+            assert accepted["before"] <= sum(versions) <= accepted["before"] + in_flight, (versions, accepted)

@@ -13,15 +13,17 @@ from cross_web import HTTPException
 from pymongo import AsyncMongoClient
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from feedbackql_server.api.context import Context
@@ -75,12 +77,15 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """As strawberry's, but requests it refuses before GraphQL runs (a body that is not
-        JSON, no query) are answered in the usual error shape, not as plain text."""
+        JSON, no query) are answered in the usual error shape, not as plain text, and a client
+        that hangs up mid-body is not an application error."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         try:
             response = await self.run(Request(scope=scope, receive=receive))
+        except ClientDisconnect:
+            return  # hung up before its body was read: there is no one to answer, nothing failed
         except HTTPException as exc:
             code = "BAD_REQUEST" if exc.status_code == 400 else "NOT_FOUND" if exc.status_code == 404 \
                 else "METHOD_NOT_ALLOWED"
@@ -94,6 +99,16 @@ class GraphQLApp(GraphQL[Context, None]):
                              else coded(error, suggestions=self.settings.field_suggestions_enabled)
                              for error in result.errors]
         return await super().process_result(request, result)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            refused = exc.__cause__
+            if isinstance(refused, InvalidOperationTypeError) and refused.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, "subscriptions run over a WebSocket on /graphql "
+                                         "(graphql-transport-ws), not over HTTP") from None
+            raise
 
     def decode_json(self, data: str | bytes) -> object:
         # json.loads raises RecursionError on absurdly nested input, UnicodeDecodeError on

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedbackql_server.domain.identity import authenticate
 from feedbackql_server.http_errors import error_response
-from feedbackql_server.outage import unavailable
+from feedbackql_server.outage import unavailable, unreachable
 
 
 class BodyTooLarge(Exception):
@@ -33,7 +33,9 @@ class AnonymousBodyLimit:
                 authorization = headers.get(b"authorization", b"").decode("latin-1")
                 try:
                     user = await authenticate(scope["app"].state.storage, authorization)
-                except ConnectionFailure:
+                except PyMongoError as error:
+                    if not unreachable(error):
+                        raise
                     await unavailable()(scope, receive, send)
                     return
                 if user is None:

@@ -191,6 +191,7 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
     import uvicorn
 
     from feedbackql_server.app import create_app
+    from feedbackql_server.slow_clients import header_deadline_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
@@ -203,5 +204,7 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
         settings = settings.model_copy(update={"mongodb_uri": uri})
         app = create_app(settings, registry)
         logging.getLogger("feedbackql_server").info("serving on http://%s:%d/graphql", host, port)
-        uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio")
+        uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio",
+                    http=header_deadline_protocol(settings.header_timeout_seconds),
+                    timeout_keep_alive=settings.keep_alive_seconds, limit_concurrency=settings.max_concurrency)
     return 0

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     default_list_size: int = Field(
         default=5, ge=1, description="Items assumed for lists without `first` in the cost.")
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="`feedbackql serve`: time for a request's line and headers to arrive.")
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="`feedbackql serve`: how long an idle keep-alive connection stays open.")
+    max_concurrency: int = Field(
+        default=1000, ge=1, description="`feedbackql serve`: open connections (and requests in progress) "
+                                        "beyond which new requests get 503.")
     document_cache_size: int = Field(default=512, ge=1)
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")

@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Iterator
 
 from graphql import GraphQLError
-from pymongo.errors import ConnectionFailure
 from strawberry.extensions import SchemaExtension
 
 from feedbackql_server.errors import DomainError
+from feedbackql_server.outage import unreachable
 
 log = logging.getLogger("feedbackql_server.errors")
 
@@ -38,7 +38,7 @@ def coded(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
         message = error.message if suggestions else SUGGESTION.sub("", error.message)
         return GraphQLError(message, error.nodes, error.source, error.positions,
                             error.path, None, extensions)
-    if isinstance(original, ConnectionFailure):
+    if unreachable(original):
         return GraphQLError("the database is unavailable; try again shortly", error.nodes, error.source,
                             error.positions, error.path, None, {"code": "UNAVAILABLE"})
     request_id = uuid.uuid4().hex

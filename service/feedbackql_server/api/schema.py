@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -16,8 +17,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from feedbackql_server.api.cost import CostLimiter
 from feedbackql_server.api.errors import ErrorCodes
@@ -40,6 +43,18 @@ class FeedbackSchema(strawberry.Schema):
     """A schema that knows its kind types, and leaves error logging to ``ErrorCodes``."""
 
     kinds: KindTypes
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      context_value: Any | None = None, root_value: Any | None = None,
+                      operation_name: str | None = None,
+                      allowed_operation_types: Iterable[OperationType] | None = None,
+                      operation_extensions: dict[str, Any] | None = None) -> ExecutionResult:
+        """As strawberry's, but never a subscription: those run over WebSockets (``stream``).
+        strawberry allows them on POST for its multipart protocol, which is off here, so
+        one would otherwise run as a query and fail inside."""
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES) - {OperationType.SUBSCRIPTION}
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed, operation_extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

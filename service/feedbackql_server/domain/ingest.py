@@ -16,6 +16,10 @@ from feedbackql_server.domain.records import RecordSpec, build_record
 from feedbackql_server.errors import Conflict, DomainError, Invalid
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
+from feedbackql_server.storage.records import BulkOutcome
+
+Doc = dict[str, Any]
 
 
 @dataclass
@@ -65,8 +69,7 @@ async def add_records(
             continue
         docs.append((index, doc))
     first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0
-    outcome = await storage.records.upsert_many(docs, first_seq)
-    await storage.datasets.add_to_tally(dataset_id, {"records": outcome.created, "pending": outcome.created})
+    outcome = await storage.uncancellable.run(_write_records(storage, dataset_id, docs, first_seq))
     result.created, result.updated = outcome.created, outcome.updated
     result.errors.extend(RecordError(i, "CONFLICT", m) for i, m in outcome.errors)
     result.errors.sort(key=lambda e: e.index)
@@ -77,11 +80,30 @@ async def delete_records(
     storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
 ) -> list[ObjectId]:
     dataset = await get_dataset(storage, dataset_id)
-    deleted = await storage.records.delete(dataset_id, record_ids)
+    deleted = await storage.uncancellable.run(_delete_records(storage, dataset, record_ids))
+    return [record["_id"] for record in deleted]
+
+
+# The records and the counters are written apart: an intent lets a start-up after a crash in
+# between recount them (responses.finish_interrupted); a request timeout does not cut them apart.
+
+async def _write_records(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]],
+                         first_seq: int) -> BulkOutcome:
+    intent = await storage.intents.begin_counting(dataset_id)
+    outcome = await storage.records.upsert_many(docs, first_seq)
+    await storage.datasets.add_to_tally(dataset_id, {"records": outcome.created, "pending": outcome.created})
+    await storage.intents.end(intent)
+    return outcome
+
+
+async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Sequence[ObjectId]) -> list[RecordDoc]:
+    intent = await storage.intents.begin_counting(dataset["_id"])
+    deleted = await storage.records.delete(dataset["_id"], record_ids)
     if deleted:
         await storage.responses.delete_for_records([record["_id"] for record in deleted])
         removed: Counter[str] = Counter()
         for record in deleted:
             removed.update(tally.removal(record, dataset["distribution"]["min_submitted"]))
-        await storage.datasets.add_to_tally(dataset_id, dict(removed))
-    return [record["_id"] for record in deleted]
+        await storage.datasets.add_to_tally(dataset["_id"], dict(removed))
+    await storage.intents.end(intent)
+    return deleted

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from bson import ObjectId
 
-from feedbackql_server.domain import tally, work_state
+from feedbackql_server.domain import datasets, tally, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
@@ -194,11 +194,26 @@ async def _delete_response(storage: Storage, user_id: ObjectId, record_id: Objec
 
 
 async def finish_interrupted(storage: Storage) -> int:
-    """Bring records a crash left behind their responses back in step (at start-up); how
-    many. Each response is applied again by its version, so this is safe to repeat."""
+    """Bring records a crash left behind their responses back in step, and recount the
+    counters of their datasets and of datasets whose records were being added or deleted (at
+    start-up); how many writes were interrupted. Each response is applied again by its
+    version and counters are set from the records, so this is safe to repeat.
+
+    A crash between a record's state and the counters' ``$inc`` leaves the record in step but
+    the counters behind it, which only a recount sees."""
     intents = await storage.intents.left_over()
+    dataset_ids = {intent["dataset_id"] for intent in intents if intent.get("dataset_id") is not None}
     for intent in intents:
-        await resync_record(storage, intent["record_id"])
+        if intent.get("record_id") is not None:
+            await resync_record(storage, intent["record_id"])
+            record = await storage.queue.state(intent["record_id"])
+            if record is not None:
+                dataset_ids.add(record["dataset_id"])
+    for dataset_id in dataset_ids:
+        dataset = await storage.datasets.get(dataset_id)
+        if dataset is not None:
+            await datasets.recount(storage, dataset)
+    for intent in intents:
         await storage.intents.end(intent["_id"])
     return len(intents)
 
