@@ -78,3 +78,19 @@ async def test_the_policy_applies(gql: GraphQLClient, http: httpx.AsyncClient) -
     assert (conflict.status_code, conflict.json()["errors"][0]["extensions"]["code"]) == (409, "CONFLICT")
     count = await gql("query($id: ID!) { records(datasetId: $id) { totalCount } }", {"id": dataset_id})
     assert count["records"]["totalCount"] == 0
+
+
+async def test_a_rotated_key_or_an_oversized_anonymous_body_changes_nothing(
+        gql: GraphQLClient, http: httpx.AsyncClient) -> None:
+    dataset_id = await _rated_dataset(gql)
+    admin = await h.new_user(gql, "boss", role="ADMIN", workspaces=[await h.workspace_of(gql, dataset_id)])
+    old_key = admin.api_key
+    me = await admin("{ me { id } }")
+    await gql("mutation($id: ID!) { rotateApiKey(userId: $id) { apiKey } }", {"id": me["me"]["id"]})
+    line = _lines({"fields": {"prompt": "x"}})
+    rotated = await _upload(http, dataset_id, line, key=old_key)
+    assert (rotated.status_code, rotated.json()["errors"][0]["extensions"]["code"]) == (401, "UNAUTHENTICATED")
+    big = _lines(*[{"fields": {"prompt": "y" * 1000}} for _ in range(100)])  # over 64 KiB
+    assert (await _upload(http, dataset_id, big, key="not-a-key")).status_code == 401
+    count = await gql("query($id: ID!) { records(datasetId: $id) { totalCount } }", {"id": dataset_id})
+    assert count["records"]["totalCount"] == 0

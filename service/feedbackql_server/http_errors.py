@@ -7,11 +7,22 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import Message, Send
 
+from feedbackql_server.errors import DomainError
+
+HTTP_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "VALIDATION": 400}
+"""The HTTP status of a domain error answered outside GraphQL (400 for any other code)."""
+
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    **extensions: Any) -> JSONResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def domain_error_response(error: DomainError) -> JSONResponse:
+    """A domain error as the HTTP routes outside GraphQL (exports, uploads) answer it."""
+    return error_response(HTTP_STATUS.get(error.code, 400), error.code, error.message,
+                          **{k: v for k, v in error.extensions.items() if k != "code"})
 
 
 class StartTracker:

@@ -23,10 +23,9 @@ from feedbackql_server.domain.ingest import AddRecordsResult, RecordError
 from feedbackql_server.domain.records import RecordSpec, SuggestionSpec
 from feedbackql_server.domain.session import Services, Session
 from feedbackql_server.domain.values import TypedValue
-from feedbackql_server.errors import DomainError, Invalid, Unauthenticated
-from feedbackql_server.http_errors import error_response
+from feedbackql_server.errors import DomainError, Invalid
+from feedbackql_server.http_errors import domain_error_response
 
-STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "VALIDATION": 400}
 RECORD_KEYS = frozenset({"fields", "externalId", "metadata", "suggestions"})
 SUGGESTION_KEYS = frozenset({"question", "value", "score", "agent"})
 Parsed = RecordSpec | RecordError
@@ -39,18 +38,14 @@ def upload_routes() -> list[Route]:
 async def upload(request: Request) -> Response:
     services: Services = request.app.state.services
     try:
-        user = await services.authenticate(request.headers.get("authorization"))
-        if user is None:
-            raise Unauthenticated(Unauthenticated.MISSING_KEY)
-        session = services.session(user)
+        session = await services.session_for(request.headers.get("authorization"))
         ref = request.path_params["dataset_id"]
         await session.dataset(ref, manage=True)  # before reading a body the caller may not send
         lines = (await request.body()).splitlines()
         parsed = await asyncio.to_thread(lambda: [_parsed(index, line) for index, line in enumerate(lines)])
         result = await _ingest(session, ref, parsed)
     except DomainError as error:
-        return error_response(STATUS.get(error.code, 400), error.code, error.message,
-                              **{k: v for k, v in error.extensions.items() if k != "code"})
+        return domain_error_response(error)
     return JSONResponse({"created": result.created, "updated": result.updated,
                          "errors": [vars(e) for e in sorted(result.errors, key=lambda e: e.index)]})
 

@@ -35,7 +35,7 @@ from feedbackql_server.domain.members import UserWithKey
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.records import RecordSpec
 from feedbackql_server.domain.responses import ResponseSpec
-from feedbackql_server.errors import Invalid, NotFound
+from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
 from feedbackql_server.events import Broker, Subscription
 from feedbackql_server.export import training
 from feedbackql_server.ids import parse_id
@@ -72,6 +72,14 @@ class Services:
 
     def session(self, user: UserDoc) -> Session:
         return Session(self, user)
+
+    async def session_for(self, authorization: str | None) -> Session:
+        """The session of the user an ``Authorization`` value names; ``UNAUTHENTICATED``
+        when it names none."""
+        user = await self.authenticate(authorization)
+        if user is None:
+            raise Unauthenticated(Unauthenticated.MISSING_KEY)
+        return self.session(user)
 
 
 class Session:

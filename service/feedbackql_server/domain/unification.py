@@ -78,9 +78,6 @@ def check_strategy(question: Question, strategy: str | None, path: list[str | in
     chosen = strategy or strategies[0]
     if chosen not in strategies:
         raise Invalid(f"{question.kind.name} questions unify with one of {list(strategies)}", path)
-    if type(question.kind).unify is QuestionKind.unify:
-        raise Invalid(f"the plugin of {question.kind.name} questions names strategies but does not "
-                      "implement unify()", path)
     return chosen
 
 

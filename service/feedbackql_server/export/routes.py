@@ -16,17 +16,16 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from feedbackql_server.domain.session import Services
-from feedbackql_server.errors import DomainError, Invalid, Unauthenticated
+from feedbackql_server.errors import DomainError, Invalid
 from feedbackql_server.export import formats, training
 from feedbackql_server.export.rows import record_rows
-from feedbackql_server.http_errors import error_response
+from feedbackql_server.http_errors import domain_error_response
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 RECORD_COLUMNS = ["id", "external_id", "status", "fields", "metadata", "suggestions", "responses"]
-STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "VALIDATION": 400}
 
 
 def export_routes(registry: KindRegistry) -> list[Route]:
@@ -43,15 +42,12 @@ def export_routes(registry: KindRegistry) -> list[Route]:
 async def _guarded(request: Request, respond: Any) -> Response:
     try:
         services: Services = request.app.state.services
-        user = await services.authenticate(request.headers.get("authorization"))
-        if user is None:
-            return error_response(401, "UNAUTHENTICATED", Unauthenticated.MISSING_KEY)
-        dataset = await services.session(user).dataset(request.path_params["dataset_id"], manage=True)
+        session = await services.session_for(request.headers.get("authorization"))
+        dataset = await session.dataset(request.path_params["dataset_id"], manage=True)
         response: Response = await respond(services.storage, dataset)
         return response
     except DomainError as error:
-        return error_response(STATUS.get(error.code, 400), error.code, error.message,
-                              **{k: v for k, v in error.extensions.items() if k != "code"})
+        return domain_error_response(error)
 
 
 def _format(request: Request) -> formats.Format:
