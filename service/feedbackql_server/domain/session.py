@@ -95,6 +95,11 @@ class Session:
     def _storage(self) -> Storage:
         return self.services.storage
 
+    def _check_page_size(self, first: int) -> None:
+        limit = self.services.limits.max_page_size
+        if not 1 <= first <= limit:
+            raise Invalid(f"first is between 1 and {limit}", ["first"])
+
     # Reading what a request names ------------------------------------------------------
 
     async def workspace(self, ref: str, *, manage: bool = False) -> WorkspaceDoc:
@@ -155,9 +160,7 @@ class Session:
                       after: listing.Keyset | None, first: int, answered_as: str | None = None) -> listing.RecordPage:
         """A page of a dataset's records; with ``answered_as`` (a response status), only those
         the caller has a response of that status to."""
-        limit = self.services.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise Invalid(f"first is between 1 and {limit}", ["first"])
+        self._check_page_size(first)
         dataset = await self.dataset(dataset_ref)
         hidden = self.hidden_metadata(dataset)
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
@@ -278,9 +281,7 @@ class Session:
     async def unified_answers(self, dataset_ref: str, question: str, strategy: str | None,
                               after: listing.Keyset | None, first: int
                               ) -> tuple[list[unification.UnifiedRecord], bool]:
-        limit = self.services.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise Invalid(f"first is between 1 and {limit}", ["first"])
+        self._check_page_size(first)
         dataset = await self.dataset(dataset_ref, manage=True)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
         chosen = unification.check_strategy(asked, strategy, ["strategy"])
