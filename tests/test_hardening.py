@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import strawberry.schema.schema
 from graphql import parse
 
 from feedbackql_server.api.cost import operation_cost
@@ -47,6 +48,26 @@ def test_cost_counts_first_lists_and_connections(builtin_registry: KindRegistry)
     # The argument's default (50) when no value is given.
     assert cost_of(builtin_registry, '{ records(datasetId: "x") { edges { cursor } } }') == 1 + 50 * 2
     assert cost_of(builtin_registry, "{ me { __typename id } }") == 2
+
+
+async def test_an_operation_sent_again_is_not_validated_again(gql: GraphQLClient,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The depth and alias limits are part of the validation cache's key: built per request,
+    they made every request a cache miss (~5 ms of validation each)."""
+    validated: list[object] = []
+    validate = strawberry.schema.schema.validate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        validated.append(args[1])
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry.schema.schema, "validate", counted)
+    query = "query SentThrice { me { id username role } }"
+    for _ in range(3):
+        assert (await gql(query))["me"]["role"] == "OWNER"
+    assert len(validated) == 1
+    deep = "{ " + "workspaces { datasets { " * 8 + "id" + " }" * 16 + " }"
+    assert (await gql.error(deep))["extensions"]["code"] == "GRAPHQL_VALIDATION"
 
 
 async def test_a_variable_default_counts_like_a_sent_value(gql: GraphQLClient) -> None:

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.exceptions import DuplicatedTypeName
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -80,11 +81,15 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
 
 def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSchema:
     cache_size = settings.document_cache_size
+    # The depth and alias rules are built once: strawberry's limiters define a new rule class
+    # per instance, and the validation cache is keyed by the rule classes, so limiters made
+    # per request made every request miss the cache and be validated again.
+    limits = [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
     extensions: list[Any] = [
         lambda: ErrorCodes(suggestions=settings.field_suggestions_enabled),
         lambda: ParserCache(maxsize=cache_size),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: CostLimiter(max_cost=settings.max_query_cost,
                             default_list_size=settings.default_list_size),
