@@ -40,6 +40,8 @@ REWIND_SECONDS = 300.0
 @dataclass
 class Pool:
     records: list[RecordDoc] = field(default_factory=list)
+    by_id: dict[ObjectId, RecordDoc] = field(default_factory=dict)
+    """The same entries as ``records``, by id."""
     read_at: float = float("-inf")
     rewound_at: float = field(default_factory=time.monotonic)
     low: int = 0
@@ -66,6 +68,14 @@ class QueuePools:
         pool = self.pools.get(dataset_id)
         if pool is not None:
             pool.reopen(seq // BUCKET_SIZE)
+
+    def observe(self, dataset_id: ObjectId, state: RecordDoc) -> None:
+        """A record's state as this process just wrote it: its pool entry (if any) follows,
+        so that the next call does not offer a record its labeler has just answered."""
+        pool = self.pools.get(dataset_id)
+        entry = pool.by_id.get(state["_id"]) if pool is not None else None
+        if entry is not None:
+            entry.update(state)
 
     def rewind(self, dataset_id: ObjectId) -> None:
         """Every record may be pending again (``minSubmitted`` changed)."""
@@ -99,6 +109,7 @@ async def _read(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
     pool.low = first_pending if first_pending is not None else number
     pool.high = number
     pool.records = sorted(records, key=lambda record: (-record["submitted_count"], record["seq"]))
+    pool.by_id = {record["_id"]: record for record in pool.records}
 
 
 def _holds(record: RecordDoc, user_key: str, now: datetime) -> bool:

@@ -114,13 +114,16 @@ async def check_response(
     return CheckedResponse(spec, dataset["_id"], values, record.get("seq", 0), record["bucket"])
 
 
-async def write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> ResponseDoc:
+async def write_response(storage: Storage, user_id: ObjectId,
+                         checked: CheckedResponse) -> tuple[ResponseDoc, RecordDoc | None]:
+    """The response as written, and the record's state after it (None: unchanged)."""
     # Shielded: a request timeout must not cancel between the response write and the
     # record update, which would leave the record's derived state behind its responses.
     return await storage.uncancellable.run(_write_response(storage, user_id, checked))
 
 
-async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedResponse) -> ResponseDoc:
+async def _write_response(storage: Storage, user_id: ObjectId,
+                          checked: CheckedResponse) -> tuple[ResponseDoc, RecordDoc | None]:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]):
         intent = await storage.intents.begin(spec.record_id)
@@ -137,9 +140,9 @@ async def _write_response(storage: Storage, user_id: ObjectId, checked: CheckedR
         except Conflict as conflict:
             current = await storage.responses.of_user(spec.record_id, user_id)
             raise with_current(conflict, current) from None
-        await _sync_record(storage, spec.record_id, user_id, response)
+        state = await _sync_record(storage, spec.record_id, user_id, response)
         await storage.intents.end(intent)
-    return response
+    return response, state
 
 
 def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
@@ -162,10 +165,13 @@ async def submit_responses(
     checked = [await check_response(storage, registry, caller, spec) for spec in specs]
     written = []
     for response in checked:
-        written.append(await write_response(storage, caller.id, response))
-        if written[-1]["status"] != "submitted":  # the record may be pending again
+        stored, state = await write_response(storage, caller.id, response)
+        written.append(stored)
+        if state is not None:
+            pools.observe(response.dataset_id, state)
+        if stored["status"] != "submitted":  # the record may be pending again
             pools.reopen(response.dataset_id, response.seq)
-        await events.publish(ResponseEvent.of(written[-1]))
+        await events.publish(ResponseEvent.of(stored))
     return written
 
 
@@ -224,22 +230,24 @@ async def resync_record(storage: Storage, record_id: ObjectId) -> None:
             await _sync_record(storage, record_id, response["user_id"], response)
 
 
-async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId, response: ResponseDoc) -> None:
-    """Bring the record's state up to this response (compare-and-set, retried on a race)."""
+async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId,
+                       response: ResponseDoc) -> RecordDoc | None:
+    """Bring the record's state up to this response (compare-and-set, retried on a race);
+    the state written, or None when there was nothing to write."""
     status = response["status"] if response["status"] != "deleted" else None
     for _ in range(STATE_WRITE_ATTEMPTS):
         record = await storage.queue.state(record_id)
         dataset = await storage.datasets.get(record["dataset_id"]) if record else None
         if record is None or dataset is None:
-            return  # deleted meanwhile: nothing left to keep in step
+            return None  # deleted meanwhile: nothing left to keep in step
         min_submitted = dataset["distribution"]["min_submitted"]
         changes = work_state.after_response(record, str(user_id), status, response["version"],
                                             min_submitted, datetime.now(UTC))
         if changes is None:
-            return
+            return None
         if await storage.queue.set_state(record, changes):
             after = cast(RecordDoc, {**record, **changes})
             await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, after,
                                                                              min_submitted))
-            return
+            return cast(RecordDoc, {**after, "state_version": record.get("state_version", 0) + 1})
     raise RuntimeError(f"record {record_id} kept changing while its state was written")
