@@ -6,20 +6,28 @@ fewest (per size).
 
     .venv-test/bin/python -m bench.labeler_loop [SIZES] [LEVELS]    (default 1000 10,50,200)
     .venv-test/bin/python -m bench.labeler_loop 1000,100000 50
+    .venv-test/bin/python -m bench.labeler_loop 1000 10,200 --think-seconds 20 --iterations 100
+
+With no think time (the default) every labeler asks for the next record the moment the last
+one is answered, so once a few labelers saturate the machine, a loop's latency is queueing:
+by Little's law the mean latency is labelers / throughput, and p95 at 200 labelers over p95
+at 10 is about 20 x (throughput at 10 / throughput at 200), whatever the service does.
+``--think-seconds T`` models people: each labeler pauses a random time of mean T (exponential)
+after each answer, first start spread over T, and the latency measured is the loop's alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import random
 import statistics
-import sys
 import time
 
 import httpx
 
 from bench.common import comparison_dataset, database_uri, gql, record, service
 
-ITERATIONS = 300
 NEXT = "mutation($id: ID!) { nextRecords(datasetId: $id, first: 1) { id } }"
 SUBMIT = """mutation($input: ResponseInput!) { submitResponse(input: $input) { id } }"""
 ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
@@ -28,7 +36,8 @@ WORKSPACE = "query($id: ID!) { dataset(id: $id) { workspace { id } } }"
 RANKING = {"ranking": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}
 
 
-async def level(owner: httpx.AsyncClient, size: int, labelers: int) -> tuple[list[float], float]:
+async def level(owner: httpx.AsyncClient, size: int, labelers: int, iterations: int = 300,
+                think_seconds: float = 0.0) -> tuple[list[float], float]:
     dataset_id = await comparison_dataset(owner, workspace=f"loop-{labelers}")
     for start in range(0, size, 1000):
         await gql(owner, ADD, {"id": dataset_id, "r": [record(i) for i in range(start, min(size, start + 1000))]})
@@ -37,11 +46,14 @@ async def level(owner: httpx.AsyncClient, size: int, labelers: int) -> tuple[lis
                                                       "workspaceIds": [ws]}}))["createUser"]["apiKey"]
             for i in range(labelers)]
     latencies: list[float] = []
-    remaining = [ITERATIONS]
+    remaining = [iterations]
+    thinker = random.Random(labelers)
 
     async def labeler(key: str) -> None:
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(transport=owner._transport, base_url="http://bench", headers=headers) as me:
+            if think_seconds:
+                await asyncio.sleep(thinker.uniform(0, think_seconds))
             while remaining[0] > 0:
                 remaining[0] -= 1
                 start = time.perf_counter()
@@ -51,6 +63,8 @@ async def level(owner: httpx.AsyncClient, size: int, labelers: int) -> tuple[lis
                 await gql(me, SUBMIT, {"input": {"recordId": batch[0]["id"], "status": "SUBMITTED",
                                                  "values": [{"question": "preference", "value": RANKING}]}})
                 latencies.append(time.perf_counter() - start)
+                if think_seconds and remaining[0] > 0:
+                    await asyncio.sleep(thinker.expovariate(1 / think_seconds))
 
     started = time.perf_counter()
     await asyncio.gather(*(labeler(key) for key in keys))
@@ -61,20 +75,21 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100)[int(share * 100) - 1]
 
 
-async def main(sizes: list[int], levels: list[int]) -> None:
+async def main(sizes: list[int], levels: list[int], iterations: int, think_seconds: float) -> None:
     figures: dict[tuple[int, int], tuple[float, float]] = {}
-    print(f"{ITERATIONS} loop iterations per run")
+    print(f"{iterations} loop iterations per run, think time {think_seconds:g} s (mean)")
     with database_uri() as uri:
         for size in sizes:
             for labelers in levels:
                 # A fresh database per run, so that runs differ only in size and concurrency;
                 # a deadline above the queueing that 200 labelers on 2 cores produce.
                 async with service(uri, request_timeout_seconds=600, rate_limit_per_second=0) as (owner, _):
-                    latencies, throughput = await level(owner, size, labelers)
+                    latencies, throughput = await level(owner, size, labelers, iterations, think_seconds)
                 p95 = percentile(latencies, 0.95)
                 figures[(size, labelers)] = (throughput, p95)
                 print(f"{size:>7} records {labelers:>4} labelers: p50 {percentile(latencies, 0.5) * 1000:7.1f} ms"
-                      f"   p95 {p95 * 1000:7.1f} ms   {throughput:6.1f} loops/s")
+                      f"   p95 {p95 * 1000:7.1f} ms   {throughput:6.1f} loops/s"
+                      f"   (mean {statistics.mean(latencies) * 1000:7.1f} ms)")
     for labelers in levels:
         if len(sizes) > 1:
             ratio = figures[(sizes[-1], labelers)][0] / figures[(sizes[0], labelers)][0]
@@ -85,8 +100,15 @@ async def main(sizes: list[int], levels: list[int]) -> None:
             print(f"p95 at {levels[-1]} / p95 at {levels[0]} labelers, {size} records: {ratio:.2f}")
 
 
+def numbers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]
+
+
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    chosen_sizes = [int(n) for n in arguments[0].split(",")] if arguments else [1_000]
-    chosen_levels = [int(n) for n in arguments[1].split(",")] if len(arguments) > 1 else [10, 50, 200]
-    asyncio.run(main(chosen_sizes, chosen_levels))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="?", type=numbers, default=[1_000])
+    parser.add_argument("levels", nargs="?", type=numbers, default=[10, 50, 200])
+    parser.add_argument("--iterations", type=int, default=300, help="loops per run, over all labelers")
+    parser.add_argument("--think-seconds", type=float, default=0.0, help="mean pause after each answer")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sizes, arguments.levels, arguments.iterations, arguments.think_seconds))
