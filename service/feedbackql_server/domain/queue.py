@@ -30,6 +30,7 @@ from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
+from feedbackql_server.storage.queue import STATE_FIELDS
 
 MAX_NEXT_RECORDS = 100
 POOL_SIZE = 1000
@@ -158,17 +159,16 @@ async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc,
     if len(leased) < first:
         leased += await _walk_past_pool(storage, pool, dataset, first - len(leased), user_key, until,
                                         min_submitted)
-    records = await asyncio.gather(*(storage.records.get(record_id) for record_id in leased))
-    return [record for record in records if record is not None]
+    return leased
 
 
 async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wanted: int, user_key: str,
-                          until: datetime, min_submitted: int) -> list[ObjectId]:
+                          until: datetime, min_submitted: int) -> list[RecordDoc]:
     """Lease from the buckets after the pool, from where this labeler's last walk ended:
     for a labeler who has answered everything the pool holds."""
     last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
     number = max(pool.high, pool.walked.get(user_key, 0))
-    leased: list[ObjectId] = []
+    leased: list[RecordDoc] = []
     while number <= last and len(leased) < wanted:
         found = await storage.queue.pending_in_bucket(dataset["_id"], number)
         open_records = _ranked_for(found, user_key, datetime.now(UTC))
@@ -196,9 +196,10 @@ async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, reco
 
 async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: datetime,
                  min_submitted: int) -> tuple[bool, RecordDoc | None]:
-    """Whether the lease was granted, and the record's state as last seen (None: gone)."""
+    """Whether the lease was granted, and the record as last seen (None: gone). The whole
+    record is read, as a granted lease hands it to the labeler."""
     async with storage.record_locks.hold([record_id]):
-        record = await storage.queue.state(record_id)
+        record = await storage.records.get(record_id)
         if record is None:
             return False, None
         changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
@@ -208,15 +209,16 @@ async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: da
 
 
 async def _lease_some(storage: Storage, candidates: Iterable[RecordDoc], wanted: int, user_key: str,
-                      until: datetime, min_submitted: int) -> list[ObjectId]:
-    """Lease candidates in order until ``wanted``. Each attempt writes the state it saw into
-    the candidate (a pool entry), so that the pool stays close to the truth between reads.
+                      until: datetime, min_submitted: int) -> list[RecordDoc]:
+    """Lease candidates in order until ``wanted``; the leased records. Each attempt writes the
+    state it saw into the candidate (a pool entry), so that the pool stays close to the truth
+    between reads.
 
     Just before each attempt the candidate is checked again: one that another labeler took
     meanwhile is dropped, and one that another labeler is being given right now waits at
     the back, so that concurrent labelers spread over the queue instead of trailing each
     other along it."""
-    leased: list[ObjectId] = []
+    leased: list[RecordDoc] = []
     deferred: list[RecordDoc] = []  # walked once the candidates run out
     for candidate in itertools.chain(candidates, deferred):
         if len(leased) >= wanted:
@@ -226,8 +228,13 @@ async def _lease_some(storage: Storage, candidates: Iterable[RecordDoc], wanted:
         if storage.record_locks.busy(candidate["_id"]) and not any(candidate is d for d in deferred):
             deferred.append(candidate)
             continue
-        granted, state = await _lease(storage, candidate["_id"], user_key, until, min_submitted)
-        candidate.update(state or {"status": "deleted"})
-        if granted:
-            leased.append(candidate["_id"])
+        granted, record = await _lease(storage, candidate["_id"], user_key, until, min_submitted)
+        candidate.update(_state_of(record) if record is not None else {"status": "deleted"})
+        if granted and record is not None:
+            leased.append(record)
     return leased
+
+
+def _state_of(record: RecordDoc) -> RecordDoc:
+    """The work state of a record: what a pool entry holds."""
+    return cast(RecordDoc, {name: value for name, value in record.items() if name in STATE_FIELDS})
