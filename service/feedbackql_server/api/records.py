@@ -53,6 +53,7 @@ class Record:
     created_at: datetime
     updated_at: datetime
     dataset_id: strawberry.Private[Any]
+    bucket: strawberry.Private[str]
     leases: strawberry.Private[list[Lease]]
 
     @resolvers.field(description="When your lease on this record (from nextRecords) ends.")
@@ -63,7 +64,7 @@ class Record:
 
     @resolvers.field(description="All responses for owners and admins; annotators see their own.")
     async def responses(self, info: Info) -> list[Response]:
-        docs = await info.context.session.responses_to(ObjectId(str(self.id)))
+        docs = await info.context.session.responses_to((ObjectId(str(self.id)), self.bucket))
         return [Response.of(doc, info.context.kinds) for doc in docs]
 
     @strawberry.field
@@ -85,7 +86,7 @@ class Record:
                                     score=s.get("score"), agent=s.get("agent"))
                          for s in doc.get("suggestions", [])],
             created_at=doc["created_at"], updated_at=doc["updated_at"],
-            dataset_id=doc["dataset_id"], leases=doc.get("leases", []),
+            dataset_id=doc["dataset_id"], bucket=doc["bucket"], leases=doc.get("leases", []),
         )
 
 

@@ -4,7 +4,7 @@ resolvers ask for them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -12,6 +12,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.buckets import RecordPlace
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
@@ -29,14 +30,14 @@ def _by_id(
     return batch
 
 
-def _grouped(
-    load: Callable[[list[ObjectId]], Any], key: str
-) -> Callable[[Sequence[ObjectId]], Any]:
-    async def batch(ids: Sequence[ObjectId]) -> list[list[Doc]]:
-        groups: dict[Hashable, list[Doc]] = {i: [] for i in ids}
-        for doc in await load(list(ids)):
-            groups[doc[key]].append(doc)
-        return [groups[i] for i in ids]
+def _responses_by_record(
+    load: Callable[[list[RecordPlace]], Awaitable[list[ResponseDoc]]],
+) -> Callable[[Sequence[RecordPlace]], Awaitable[list[list[ResponseDoc]]]]:
+    async def batch(places: Sequence[RecordPlace]) -> list[list[ResponseDoc]]:
+        groups: dict[ObjectId, list[ResponseDoc]] = {record_id: [] for record_id, _ in places}
+        for doc in await load(list(places)):
+            groups[doc["record_id"]].append(doc)
+        return [groups[record_id] for record_id, _ in places]
 
     return batch
 
@@ -59,7 +60,8 @@ class Loaders:
     workspaces: SharedLoader[ObjectId, WorkspaceDoc | None]
     datasets: SharedLoader[ObjectId, DatasetDoc | None]
     records: SharedLoader[ObjectId, RecordDoc | None]
-    responses: SharedLoader[ObjectId, list[ResponseDoc]]
+    responses: SharedLoader[RecordPlace, list[ResponseDoc]]
+    """By the record's id and bucket (``storage/buckets.py``)."""
 
     @classmethod
     def of(cls, storage: Storage) -> Loaders:
@@ -68,5 +70,5 @@ class Loaders:
             workspaces=SharedLoader(_by_id(storage.workspaces.by_ids)),
             datasets=SharedLoader(_by_id(storage.datasets.by_ids)),
             records=SharedLoader(_by_id(storage.records.by_ids)),
-            responses=SharedLoader(_grouped(storage.responses.for_records, "record_id")),
+            responses=SharedLoader(_responses_by_record(storage.responses.for_records)),
         )

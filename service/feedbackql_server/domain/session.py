@@ -46,6 +46,7 @@ from feedbackql_server.policy import records as policy_records
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.policy import workspaces as policy_workspaces
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.buckets import RecordPlace
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 
@@ -130,9 +131,9 @@ class Session:
     async def dataset_of(self, dataset_id: ObjectId) -> DatasetDoc:
         return _present(await self.loaders.datasets.load(dataset_id), "dataset")
 
-    async def responses_to(self, record_id: ObjectId) -> list[ResponseDoc]:
+    async def responses_to(self, record: RecordPlace) -> list[ResponseDoc]:
         """A visible record's responses: all for owners and admins, annotators their own."""
-        return policy_responses.visible(self.caller, await self.loaders.responses.load(record_id))
+        return policy_responses.visible(self.caller, await self.loaders.responses.load(record))
 
     def sees_response_of(self, user_id: ObjectId) -> bool:
         return policy_responses.sees_all(self.caller) or user_id == self.caller.id

@@ -22,6 +22,9 @@ from feedbackql_server.storage.documents import RecordDoc
 Doc = dict[str, Any]
 BUCKET_SIZE = 100
 
+RecordPlace = tuple[ObjectId, str]
+"""A record's id and its bucket: enough to find its responses, which keep the bucket."""
+
 
 def bucket_key(dataset_id: ObjectId, number: int) -> str:
     return f"{dataset_id}:{number}"
