@@ -23,7 +23,8 @@ both systems and FeedbackQL / Label Studio for throughput (> 1: FeedbackQL is fa
 
     bench/label_studio_setup.sh        # once: Label Studio into .venv-labelstudio/ (ignored by git)
     PYTHONPATH=service:plugins:client:. .venv-test/bin/python -m bench.label_studio [RECORDS] [DATASETS]
-                                       # default 10000 3; also ANSWERS=1000 WORKERS=8
+                                       # default 10000 3; also ANSWERS=1000 WORKERS=8, and
+                                       # BENCH_LOGS=DIR to keep both servers' logs
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -369,6 +371,9 @@ def main(records: int, datasets: int) -> None:
         with label_studio(Path(folder) / "label-studio") as running:
             ls = measure(running, records, datasets)
         print(f"Label Studio done: load {os.getloadavg()}", flush=True)
+        if os.environ.get("BENCH_LOGS"):
+            for log in ["feedbackql/service.log", "label-studio/label-studio.log"]:
+                shutil.copy(Path(folder) / log, Path(os.environ["BENCH_LOGS"]))
     WATCH.done.set()
     print(table(fql, ls, records, datasets))
     print("connections outside 127.0.0.1:", ", ".join(sorted(WATCH.seen)) or "none seen")
