@@ -22,7 +22,7 @@ answering are measured a second time on kept-alive connections (as real clients 
 both systems and FeedbackQL / Label Studio for throughput (> 1: FeedbackQL is faster).
 
     bench/label_studio_setup.sh        # once: Label Studio into .venv-labelstudio/ (ignored by git)
-    PYTHONPATH=service:plugins:client:. .venv-test/bin/python -m bench.label_studio [RECORDS] [DATASETS]
+    .venv-test/bin/python -m bench.label_studio [RECORDS] [DATASETS]
                                        # default 10000 3; also ANSWERS=1000 WORKERS=8, and
                                        # BENCH_LOGS=DIR to keep both servers' logs
 """
