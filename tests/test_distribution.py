@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from feedbackql_server.domain import queue
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from tests import helpers as h
@@ -83,6 +84,26 @@ async def test_expired_leases_return_records_to_the_pool(
         assert await next_ids(short.as_user(bob.api_key), dataset_id) == []
         await asyncio.sleep(0.4)
         assert await next_ids(short.as_user(bob.api_key), dataset_id) == ["r000"]
+
+
+async def test_an_old_pool_is_read_again_without_making_the_labeler_wait(
+    gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past its age the pool is read again in the background: the caller goes on with the pool
+    it has (leases are checked record by record), so a read never sits on a labeler's path."""
+    dataset_id, (ann, bob) = await setup(gql, records=3, min_submitted=1, labelers=2)
+    assert await next_ids(ann, dataset_id) == ["r000"]
+    pools = gql.http._transport.app.state.services.queue_pools  # type: ignore[attr-defined]
+    pool = next(iter(pools.pools.values()))
+    monkeypatch.setattr(queue, "POOL_SECONDS", 0.0)
+    async with pool.lock:  # a read of the pool that has not finished
+        assert await asyncio.wait_for(next_ids(bob, dataset_id), 10) == ["r001"]
+    for _ in range(100):  # the background read it started runs once the lock is free
+        if not pools._refreshing:
+            break
+        await asyncio.sleep(0.05)
+    assert not pools._refreshing
+    assert await next_ids(bob, dataset_id) == ["r001"]  # still bob's, from the new pool
 
 
 async def test_statuses_follow_responses_and_progress_counts_them(gql: GraphQLClient) -> None:

@@ -4,9 +4,10 @@ them so that concurrent labelers get distinct records whenever enough exist.
 The queue is read in insertion order, a bucket of records at a time (``storage/buckets.py``):
 each read is one equality lookup, so its cost does not grow with the dataset. One process
 keeps, per dataset, a pool of the first ``POOL_SIZE`` pending records from the first bucket
-that still holds any (``low``), read again every ``POOL_SECONDS`` (sooner when it has nothing
-left for a labeler; labelers who run dry together share one read) and updated in place by
-every lease attempt. The pool only proposes: each lease re-reads the record's state by id and
+that still holds any (``low``), read again in the background once it is ``POOL_SECONDS`` old
+(the caller goes on with the old pool; only a labeler it has nothing left for waits for a
+read, and labelers who run dry together share one) and updated in place by every lease
+attempt. The pool only proposes: each lease re-reads the record's state by id and
 is written under the record's lock, so a stale pool costs a failed attempt, never a wrong
 lease. A labeler the pool has nothing for walks on past it, from where their last walk ended.
 Answers that make a record pending again move ``low`` back to its bucket (``reopen``); a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from feedbackql_server.storage.buckets import BUCKET_SIZE
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage.queue import STATE_FIELDS
 
+log = logging.getLogger("feedbackql_server.queue")
 MAX_NEXT_RECORDS = 100
 POOL_SIZE = 1000
 POOL_SECONDS = 5.0
@@ -63,6 +66,7 @@ class QueuePools:
 
     def __init__(self) -> None:
         self.pools: dict[ObjectId, Pool] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
 
     def reopen(self, dataset_id: ObjectId, seq: int) -> None:
         """A record (numbered ``seq``) may be pending again: the queue looks at it again."""
@@ -83,18 +87,36 @@ class QueuePools:
         self.reopen(dataset_id, 0)
 
     async def get(self, storage: Storage, dataset: DatasetDoc, *, dry: bool = False) -> Pool:
-        """The dataset's pool, read again when old, or when it ran dry for the caller and
-        nobody has read it since the caller asked."""
+        """The dataset's pool: read first if it never was, or if it ran dry for the caller and
+        nobody has read it since the caller asked; read again in the background when old."""
         pool = self.pools.setdefault(dataset["_id"], Pool())
         asked = time.monotonic()
-        async with pool.lock:  # concurrent labelers share one read
-            if asked - pool.rewound_at > REWIND_SECONDS:
-                pool.reopen(0)
-                pool.rewound_at = asked
-            if asked - pool.read_at > POOL_SECONDS or (dry and pool.read_at < asked):
-                await _read(storage, dataset, pool)
-                pool.read_at = time.monotonic()
+        if asked - pool.rewound_at > REWIND_SECONDS:
+            pool.reopen(0)
+            pool.rewound_at = asked
+        if pool.read_at == float("-inf") or (dry and pool.read_at < asked):
+            await _read_if_older(storage, dataset, pool, asked)
+        elif asked - pool.read_at > POOL_SECONDS and not pool.lock.locked():
+            refresh = asyncio.ensure_future(_refresh(storage, dataset, pool))
+            self._refreshing.add(refresh)
+            refresh.add_done_callback(self._refreshing.discard)
         return pool
+
+
+async def _read_if_older(storage: Storage, dataset: DatasetDoc, pool: Pool, than: float) -> None:
+    """Read the pool unless a read that began after ``than`` has finished meanwhile."""
+    async with pool.lock:  # concurrent labelers share one read
+        if pool.read_at < than:
+            started = time.monotonic()
+            await _read(storage, dataset, pool)
+            pool.read_at = started
+
+
+async def _refresh(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
+    try:
+        await _read_if_older(storage, dataset, pool, time.monotonic() - POOL_SECONDS)
+    except Exception:  # the next call tries again; leases never depend on the pool being fresh
+        log.warning("reading the labeler queue's pool failed", exc_info=True)
 
 
 async def _read(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
