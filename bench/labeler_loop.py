@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import time
@@ -48,12 +49,17 @@ async def level(owner: httpx.AsyncClient, size: int, labelers: int, iterations: 
     latencies: list[float] = []
     remaining = [iterations]
     thinker = random.Random(labelers)
+    done = asyncio.Event()  # ends every pause once the last loop is done
+
+    async def think(seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), seconds)
 
     async def labeler(key: str) -> None:
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(transport=owner._transport, base_url="http://bench", headers=headers) as me:
             if think_seconds:
-                await asyncio.sleep(thinker.uniform(0, think_seconds))
+                await think(thinker.uniform(0, think_seconds))
             while remaining[0] > 0:
                 remaining[0] -= 1
                 start = time.perf_counter()
@@ -63,8 +69,10 @@ async def level(owner: httpx.AsyncClient, size: int, labelers: int, iterations: 
                 await gql(me, SUBMIT, {"input": {"recordId": batch[0]["id"], "status": "SUBMITTED",
                                                  "values": [{"question": "preference", "value": RANKING}]}})
                 latencies.append(time.perf_counter() - start)
-                if think_seconds and remaining[0] > 0:
-                    await asyncio.sleep(thinker.expovariate(1 / think_seconds))
+                if len(latencies) == iterations:
+                    done.set()
+                elif think_seconds:
+                    await think(thinker.expovariate(1 / think_seconds))
 
     started = time.perf_counter()
     await asyncio.gather(*(labeler(key) for key in keys))
