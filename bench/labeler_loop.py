@@ -55,27 +55,40 @@ async def level(owner: httpx.AsyncClient, size: int, labelers: int, iterations: 
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), seconds)
 
-    async def labeler(key: str) -> None:
+    async def answer_one(me: httpx.AsyncClient) -> bool:
+        batch = (await gql(me, NEXT, {"id": dataset_id}))["nextRecords"]
+        if batch:
+            await gql(me, SUBMIT, {"input": {"recordId": batch[0]["id"], "status": "SUBMITTED",
+                                             "values": [{"question": "preference", "value": RANKING}]}})
+        return bool(batch)
+
+    async def labeler(key: str, warmed: asyncio.Barrier) -> None:
         headers = {"Authorization": f"Bearer {key}"}
         async with httpx.AsyncClient(transport=owner._transport, base_url="http://bench", headers=headers) as me:
+            # Each labeler's first loop is not measured: a run measures labelers at work, not
+            # 200 first requests arriving at once.
+            answered = await answer_one(me)
+            await warmed.wait()
+            if not answered:
+                return
             if think_seconds:
                 await think(thinker.uniform(0, think_seconds))
             while remaining[0] > 0:
                 remaining[0] -= 1
                 start = time.perf_counter()
-                batch = (await gql(me, NEXT, {"id": dataset_id}))["nextRecords"]
-                if not batch:
+                if not await answer_one(me):
                     return
-                await gql(me, SUBMIT, {"input": {"recordId": batch[0]["id"], "status": "SUBMITTED",
-                                                 "values": [{"question": "preference", "value": RANKING}]}})
                 latencies.append(time.perf_counter() - start)
                 if len(latencies) == iterations:
                     done.set()
                 elif think_seconds:
                     await think(thinker.expovariate(1 / think_seconds))
 
+    barrier = asyncio.Barrier(labelers + 1)
+    running = [asyncio.ensure_future(labeler(key, barrier)) for key in keys]
+    await barrier.wait()
     started = time.perf_counter()
-    await asyncio.gather(*(labeler(key) for key in keys))
+    await asyncio.gather(*running)
     return latencies, len(latencies) / (time.perf_counter() - started)
 
 
