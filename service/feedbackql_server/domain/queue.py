@@ -136,6 +136,8 @@ async def _read(storage: Storage, dataset: DatasetDoc, pool: Pool) -> None:
 
 
 def _holds(record: RecordDoc, user_key: str, now: datetime) -> bool:
+    if not record.get("leases"):  # most records: no lease to look through
+        return False
     return any(lease["user"] == user_key for lease in work_state.live_leases(record, now))
 
 
@@ -153,10 +155,9 @@ def _ranked_for(records: list[RecordDoc], user_key: str, now: datetime) -> Itera
 
     Lazily: a call needs a few records of a pool of a thousand, and ranking the whole pool
     for every call was a sixth of a labeler loop's time."""
-    held = [record for record in records if record.get("leases") and _holds(record, user_key, now)]
+    held = [record for record in records if _holds(record, user_key, now)]
     yield from held
-    yield from (record for record in records
-                if _open_to(record, user_key, now) and not (record.get("leases") and _holds(record, user_key, now)))
+    yield from (record for record in records if _open_to(record, user_key, now) and not _holds(record, user_key, now))
 
 
 async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc, user_id: ObjectId,

@@ -96,12 +96,17 @@ class ResponseRepo:
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}})
 
     async def for_records(self, records: Sequence[RecordPlace]) -> list[ResponseDoc]:
-        """Live responses of the records, oldest first, read one bucket at a time: a page of
-        records costs a lookup or two, not one per record."""
-        wanted = {record_id for record_id, _ in records}
-        docs = await find_each(self.collection, "bucket", [bucket for _, bucket in records],
-                               {"status": {"$in": ACTIVE}})
-        return sorted((doc for doc in docs if doc["record_id"] in wanted), key=lambda doc: doc["_id"])
+        """Live responses of the records, in the order they were created."""
+        docs = await self._of_places(records, {"status": {"$in": ACTIVE}})
+        return sorted(docs, key=lambda doc: doc["_id"])
+
+    async def _of_places(self, places: Sequence[RecordPlace], status: Doc) -> list[ResponseDoc]:
+        """Responses of the records at ``places`` whose status matches, read one bucket at a
+        time: a page of records costs a lookup or two, not one per record. A response keeps
+        its record's bucket (``buckets.py``)."""
+        wanted = {record_id for record_id, _ in places}
+        docs = await find_each(self.collection, "bucket", [bucket for _, bucket in places], status)
+        return [doc for doc in docs if doc["record_id"] in wanted]
 
     @retry_when_busy
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
@@ -126,14 +131,10 @@ class ResponseRepo:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
     async def in_buckets(self, records: Sequence[RecordDoc], *, submitted_only: bool = False) -> list[ResponseDoc]:
-        """Live (or only submitted) responses of ``records``, oldest first, read one bucket
-        at a time: a page of records costs a lookup or two, not one per record. A response
-        keeps its record's bucket (``buckets.py``)."""
-        wanted = {record["_id"] for record in records}
+        """Live (or only submitted) responses of ``records``, least recently updated first."""
         status: Doc = {"status": "submitted"} if submitted_only else {"status": {"$in": ACTIVE}}
-        docs = await find_each(self.collection, "bucket", [record["bucket"] for record in records], status)
-        return sorted((doc for doc in docs if doc["record_id"] in wanted),
-                      key=lambda doc: (doc["updated_at"], doc["_id"]))
+        docs = await self._of_places([(record["_id"], record["bucket"]) for record in records], status)
+        return sorted(docs, key=lambda doc: (doc["updated_at"], doc["_id"]))
 
     def submitted_answers(self, dataset_id: ObjectId, question: str) -> AsyncCursor[ResponseDoc]:
         """Submitted answers to one question, grouped by record (and oldest first within it),
