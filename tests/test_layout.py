@@ -114,5 +114,47 @@ async def test_data_written_before_the_buckets_is_migrated_at_start(
         assert [r["externalId"] for r in leased["nextRecords"]] == ["o1", "o2"]
         await h.add_records(gql, str(dataset_id), [{"externalId": "new", "fields": {"prompt": "n"}}])
         assert await all_pages(gql, str(dataset_id), 10) == ["o0", "o1", "o2", "new"]
+        fields = await gql("query($id: ID!) { records(datasetId: $id, first: 1) { edges { node { fields } } } }",
+                           {"id": str(dataset_id)})
+        assert fields["records"]["edges"][0]["node"]["fields"] == {"prompt": "old 0"}
     async with serve(settings, builtin_registry) as gql:  # a second start changes nothing
         assert await all_pages(gql, str(dataset_id), 10) == ["o0", "o1", "o2", "new"]
+
+
+CONTENT_QUERY = """query($id: ID!) { records(datasetId: $id, first: 10) { edges { node {
+  externalId fields metadata suggestions { question score agent value { ... on TextValue { text } } } } } } }"""
+
+
+async def test_records_written_unpacked_by_layout_2_are_packed_at_start(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """Layout 2 stored fields and suggestions as documents; layout 3 packs them into one string.
+    Records written now are turned back into layout 2's form in the database, and the next start
+    must pack them without changing what any client reads."""
+    records = [{"externalId": f"r{i}", "fields": {"prompt": f"prompt {i} \u00e9\u4e2d"}, "metadata": {"n": i},
+                "suggestions": [{"question": "completion", "value": {"text": f"suggested {i}"},
+                                 "score": 0.25 * i, "agent": "model"}] if i % 2 else []}
+               for i in range(4)]
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await h.sft_dataset(gql)
+        await h.add_records(gql, dataset_id, records)
+        before = await gql(CONTENT_QUERY, {"id": dataset_id})
+    db_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    db = db_client[settings.database_name]
+    stored = await db["records"].find({"dataset_id": ObjectId(dataset_id)}).to_list()
+    assert all(isinstance(doc["content"], str) and "fields" not in doc for doc in stored)
+    for doc in stored:
+        await db["records"].update_one({"_id": doc["_id"]},
+                                       {"$set": json.loads(doc["content"]), "$unset": {"content": ""}})
+    await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 2}})
+
+    async with serve(settings, builtin_registry) as gql:
+        assert await gql(CONTENT_QUERY, {"id": dataset_id}) == before
+        edges = before["records"]["edges"]
+        assert [edge["node"]["fields"]["prompt"] for edge in edges] == [f"prompt {i} \u00e9\u4e2d" for i in range(4)]
+        assert edges[1]["node"]["suggestions"][0]["value"] == {"text": "suggested 1"}
+    migrated = await db["records"].find({"dataset_id": ObjectId(dataset_id)}).to_list()
+    assert all(isinstance(doc["content"], str) and "fields" not in doc and "suggestions" not in doc
+               for doc in migrated)
+    assert (await db["meta"].find_one({"_id": "layout"}) or {})["version"] == 3
+    await db_client.close()

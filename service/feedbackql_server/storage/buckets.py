@@ -17,8 +17,6 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
-from feedbackql_server.storage.documents import RecordDoc
-
 Doc = dict[str, Any]
 BUCKET_SIZE = 100
 
@@ -35,9 +33,9 @@ def placed(dataset_id: ObjectId, seq: int) -> Doc:
     return {"seq": seq, "bucket": bucket_key(dataset_id, seq // BUCKET_SIZE)}
 
 
-async def walk(collection: AsyncCollection[RecordDoc], dataset_id: ObjectId, seq_end: int, *,
+async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
                start: int | None = None, descending: bool = False, where: Doc | None = None,
-               projection: Doc | None = None) -> AsyncIterator[list[RecordDoc]]:
+               projection: Doc | None = None) -> AsyncIterator[list[Doc]]:
     """The dataset's records matching ``where``, a bucket at a time, ordered by ``seq`` from
     ``start`` (inclusive; default: the first or, descending, the last) up to ``seq_end``."""
     if seq_end <= 0:

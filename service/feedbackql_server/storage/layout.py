@@ -2,7 +2,8 @@
 
 Version 2 numbers every record in insertion order and puts it (and its responses) in a
 bucket (``buckets.py``);
-the queue's fields (``queue.py``) came before it and are filled in on the way. (Progress
+the queue's fields (``queue.py``) came before it and are filled in on the way. Version 3
+keeps a record's fields and suggestions packed in one string (``content.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -16,11 +17,12 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from feedbackql_server.storage.buckets import placed
+from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.content import CONTENT, PACKED, pack
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -31,12 +33,19 @@ async def layout_version(db: AsyncDatabase[Doc]) -> int:
 
 
 async def migrate(db: AsyncDatabase[Doc]) -> None:
-    if await layout_version(db) >= LAYOUT_VERSION:
+    """Each step is idempotent: a start-up cut short runs them again."""
+    version = await layout_version(db)
+    if version >= LAYOUT_VERSION:
         return
-    async for dataset in db["datasets"].find({}, {"_id": 1}):
-        count = await _number_records(db, dataset["_id"])
-        await db["datasets"].update_one({"_id": dataset["_id"]}, {"$set": {"next_seq": count}})
-        log.info("numbered the %d records of dataset %s", count, dataset["_id"])
+    async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1}):
+        next_seq = dataset.get("next_seq", 0)
+        if version < 2:
+            next_seq = await _number_records(db, dataset["_id"])
+            await db["datasets"].update_one({"_id": dataset["_id"]}, {"$set": {"next_seq": next_seq}})
+            log.info("numbered the %d records of dataset %s", next_seq, dataset["_id"])
+        if version < 3:
+            packed = await _pack_contents(db, dataset["_id"], next_seq)
+            log.info("packed the content of %d records of dataset %s", packed, dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 
@@ -56,3 +65,23 @@ async def _number_records(db: AsyncDatabase[Doc], dataset_id: Any) -> int:
     records = await cursor.to_list()
     await asyncio.gather(*(place(record, seq) for seq, record in enumerate(records)))
     return len(records)
+
+
+async def _pack_contents(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -> int:
+    """Move each record's fields and suggestions into ``content``, a bucket at a time. A
+    record that has ``content`` already (written meanwhile by a newer replica) is left alone."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def pack_one(record: Doc) -> None:
+        content = pack({"fields": record.get("fields", {}), "suggestions": record.get("suggestions", [])})
+        async with gate:
+            await db["records"].update_one({"_id": record["_id"], CONTENT: {"$exists": False}},
+                                           {"$set": content, "$unset": dict.fromkeys(PACKED, "")})
+
+    packed = 0
+    projection = {"seq": 1, **dict.fromkeys(PACKED, 1), CONTENT: 1}
+    async for records in walk(db["records"], dataset_id, next_seq, projection=projection):
+        unpacked = [record for record in records if CONTENT not in record]
+        await asyncio.gather(*(pack_one(record) for record in unpacked))
+        packed += len(unpacked)
+    return packed

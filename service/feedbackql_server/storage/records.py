@@ -16,6 +16,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
@@ -77,7 +78,8 @@ class Keyset:
 
 
 class RecordRepo:
-    def __init__(self, collection: AsyncCollection[RecordDoc], locks: RecordLocks) -> None:
+    def __init__(self, collection: AsyncCollection[Doc], locks: RecordLocks) -> None:
+        """``collection`` holds records as stored (``content.pack``); every read unpacks them."""
         self.collection = collection
         self.locks = locks
 
@@ -97,7 +99,7 @@ class RecordRepo:
         now = datetime.now(UTC)
         docs = [(index, {**doc, **placed(doc["dataset_id"], first_seq + position)})
                 for position, (index, doc) in enumerate(docs)]
-        inserted, failures = await self._bulk([InsertOne(_new_record(doc, now)) for _, doc in docs])
+        inserted, failures = await self._bulk([InsertOne(pack(_new_record(doc, now))) for _, doc in docs])
         outcome.created = inserted
         retry: list[tuple[int, Doc]] = []
         for position, error in failures:
@@ -137,7 +139,7 @@ class RecordRepo:
                     async with self.locks.hold([record_id]):
                         await self.collection.update_one(
                             {"_id": record_id},
-                            {"$set": {**data, "updated_at": now}, "$setOnInsert": bookkeeping},
+                            {"$set": {**pack(data), "updated_at": now}, "$setOnInsert": bookkeeping},
                             upsert=True)
                 except OperationFailure as exc:
                     return {"index": position, "code": exc.code, "errmsg": str(exc)}
@@ -148,7 +150,7 @@ class RecordRepo:
         return len(retry) - len(failures), failures
 
     async def _bulk(
-        self, operations: Sequence[InsertOne[RecordDoc]]
+        self, operations: Sequence[InsertOne[Doc]]
     ) -> tuple[int, list[tuple[int, Doc]]]:
         """Run an unordered bulk write; (inserted or matched count, [(position, error)])."""
         try:
@@ -160,10 +162,11 @@ class RecordRepo:
         return done, [(error["index"], error) for error in details.get("writeErrors", [])]
 
     async def get(self, record_id: ObjectId) -> RecordDoc | None:
-        return await self.collection.find_one({"_id": record_id}, {"search_text": 0})
+        doc = await self.collection.find_one({"_id": record_id}, {"search_text": 0})
+        return None if doc is None else unpack(doc)
 
     async def by_ids(self, ids: Sequence[ObjectId]) -> list[RecordDoc]:
-        return await find_each(self.collection, "_id", ids, projection={"search_text": 0})
+        return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection={"search_text": 0})]
 
     async def page(
         self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int, seq_end: int
@@ -189,7 +192,7 @@ class RecordRepo:
             .sort([*sort, ("_id", direction)])
             .limit(limit)
         )
-        return await cursor.to_list()
+        return [unpack(doc) for doc in await cursor.to_list()]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
                            first: int, seq_end: int) -> tuple[list[RecordDoc], bool]:
@@ -207,7 +210,7 @@ class RecordRepo:
         page: list[RecordDoc] = []
         async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
                                where=where, projection={"search_text": 0}):
-            page.extend(docs)
+            page.extend(unpack(doc) for doc in docs)
             if len(page) > first:
                 return page[:first], True
             if len(page) == first and not where:
@@ -226,7 +229,7 @@ class RecordRepo:
     async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
         """Every record of the dataset in insertion order, a bucket at a time."""
         async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}):
-            yield docs
+            yield [unpack(doc) for doc in docs]
 
     async def count(self, query: RecordQuery) -> int:
         return await self.collection.count_documents(_query(query))
@@ -234,8 +237,8 @@ class RecordRepo:
     async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[RecordDoc]:
         """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
         ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
-        states = [doc for doc in await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
-                  if doc["dataset_id"] == dataset_id]
+        found_docs = await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
+        states = [unpack(doc) for doc in found_docs if doc["dataset_id"] == dataset_id]
         found = [doc["_id"] for doc in states]
         gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
 
@@ -248,7 +251,8 @@ class RecordRepo:
 
     async def states(self, dataset_id: ObjectId) -> list[RecordDoc]:
         """The status and answer lists of every record of the dataset (reads it whole)."""
-        return await self.collection.find({"dataset_id": dataset_id}, dict.fromkeys(STATE, 1)).to_list()
+        return [unpack(doc) for doc in
+                await self.collection.find({"dataset_id": dataset_id}, dict.fromkeys(STATE, 1)).to_list()]
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})

@@ -28,7 +28,7 @@ class Storage:
         self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
         self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
         self.record_locks = RecordLocks()
-        self.records = RecordRepo(cast(AsyncCollection[RecordDoc], db["records"]), self.record_locks)
+        self.records = RecordRepo(db["records"], self.record_locks)
         self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
