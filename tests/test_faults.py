@@ -151,6 +151,8 @@ def check_in_step(uri: str, database: str, dataset_id: str,
         responses = list(db.responses.find({"dataset_id": ObjectId(dataset_id)}))
         records = list(db.records.find({"dataset_id": ObjectId(dataset_id)}))
         dataset = db.datasets.find_one({"_id": ObjectId(dataset_id)})
+        user_tallies = {doc["user"]: {k: v for k, v in doc.items() if k not in ("_id", "dataset_id", "user")}
+                        for doc in db.user_tallies.find({"dataset_id": ObjectId(dataset_id)})}
         intents = db.intents.count_documents({})
     assert dataset is not None
     per_pair = Counter((r["record_id"], r["user_id"]) for r in responses)
@@ -168,7 +170,8 @@ def check_in_step(uri: str, database: str, dataset_id: str,
         assert record["submitted_count"] == len(submitted)
         assert record["status"] == ("completed" if len(submitted) >= MIN_SUBMITTED else "pending")
         assert len(submitted) <= MIN_SUBMITTED, "over-annotated"
-    assert _without_zeros(dataset["tally"]) == _without_zeros(tally.recount(records, MIN_SUBMITTED))
+    assert _without_zeros({**dataset["tally"], "users": user_tallies}) == \
+        _without_zeros({"users": {}, **tally.recount(records, MIN_SUBMITTED)})
     assert intents == 0
     return {"records": len(records), "responses": len(responses), "acknowledged": len(acknowledged)}
 

@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage.buckets import BUCKET_SIZE
+from feedbackql_server.storage.layout import LAYOUT_VERSION
 from tests import helpers as h
 from tests.conftest import GraphQLClient, serve
 
@@ -156,5 +157,44 @@ async def test_records_written_unpacked_by_layout_2_are_packed_at_start(
     migrated = await db["records"].find({"dataset_id": ObjectId(dataset_id)}).to_list()
     assert all(isinstance(doc["content"], str) and "fields" not in doc and "suggestions" not in doc
                for doc in migrated)
-    assert (await db["meta"].find_one({"_id": "layout"}) or {})["version"] == 3
+    assert (await db["meta"].find_one({"_id": "layout"}) or {})["version"] == LAYOUT_VERSION
+    await db_client.close()
+
+
+PROGRESS = """query($id: ID!) { datasetProgress(datasetId: $id) { total pending completed responses { submitted draft } }
+  annotatorProgress(datasetId: $id) { username submitted draft discarded available } }"""
+
+
+async def test_labelers_counters_kept_in_the_dataset_by_layout_3_move_out_at_start(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """Layout 3 kept each labeler's counters in the dataset document (``tally.users``); layout 4
+    keeps them in ``user_tallies``. Counters written now are put back in layout 3's place, and
+    the next start must move them without changing any figure."""
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await h.sft_dataset(gql)
+        await h.add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": "p"}} for i in range(5)])
+        record_ids = [edge["node"]["id"] for edge in (await gql(PAGE, {"id": dataset_id, "first": 5}))["records"]["edges"]]
+        labelers = [await h.new_user(gql, f"l{i}", workspaces=[await h.workspace_of(gql, dataset_id)]) for i in range(2)]
+        for labeler, records, status in [(labelers[0], record_ids[:3], "SUBMITTED"), (labelers[1], record_ids[2:4], "DRAFT")]:
+            for record_id in records:
+                await labeler("""mutation($r: ID!, $s: ResponseStatus!) { submitResponse(input: {recordId: $r,
+                  status: $s, values: [{question: "completion", value: {text: "t"}}]}) { id } }""", {"r": record_id, "s": status})
+        before = await gql(PROGRESS, {"id": dataset_id})
+    assert [row["submitted"] + row["draft"] for row in before["annotatorProgress"] if row["username"] != "owner"] == [3, 2]
+    db_client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    db = db_client[settings.database_name]
+    users = {doc["user"]: {k: v for k, v in doc.items() if k not in ("_id", "dataset_id", "user")}
+             async for doc in db["user_tallies"].find({"dataset_id": ObjectId(dataset_id)})}
+    assert len(users) == 2
+    await db["datasets"].update_one({"_id": ObjectId(dataset_id)}, {"$set": {"tally.users": users}})
+    await db["user_tallies"].delete_many({})
+    await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 3}})
+
+    async with serve(settings, builtin_registry) as gql:
+        assert await gql(PROGRESS, {"id": dataset_id}) == before
+    dataset = await db["datasets"].find_one({"_id": ObjectId(dataset_id)})
+    assert dataset is not None
+    assert "users" not in dataset["tally"]
+    assert await db["user_tallies"].count_documents({"dataset_id": ObjectId(dataset_id)}) == 2
     await db_client.close()

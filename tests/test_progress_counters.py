@@ -47,3 +47,6 @@ async def test_counters_equal_a_recount_after_any_mix_of_writes(gql: GraphQLClie
     assert moved == counted
     assert moved["datasetProgress"]["total"] == moved["records"]["totalCount"] == len(records)
     assert sum(row["submitted"] for row in moved["annotatorProgress"]) == moved["datasetProgress"]["responses"]["submitted"]
+    # Each labeler's counters live apart: the dataset document does not grow with its labelers.
+    stored = await storage.datasets.get(ObjectId(dataset_id))
+    assert "users" not in stored["tally"]

@@ -25,6 +25,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "workspaces": ("_id", "name"),
     "meta": ("_id",),
     "intents": ("_id",),
+    "user_tallies": ("_id", "dataset_id"),  # a dataset's labelers: a few hundred at most
 }
 
 

@@ -193,13 +193,13 @@ async def recount(storage: Storage, dataset: DatasetDoc) -> DatasetDoc:
     """Set the progress counters from the records (reads the whole dataset); the dataset."""
     records = await storage.records.states(dataset["_id"])
     counted = tally.recount(records, dataset["distribution"]["min_submitted"])
-    await storage.datasets.set_tally(dataset["_id"], counted)
+    await storage.tallies.set(dataset["_id"], counted)
     return {**dataset, "tally": counted}
 
 
 async def count_uncounted(storage: Storage) -> None:
     """Give datasets written before progress counters existed their counters (at start-up)."""
-    for dataset in await storage.datasets.without_tally():
+    for dataset in await storage.tallies.uncounted_datasets():
         await recount(storage, dataset)
 
 
@@ -227,5 +227,6 @@ async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
     # never orphaned records.
     await storage.responses.delete_dataset(dataset_id)
     await storage.records.delete_dataset(dataset_id)
+    await storage.tallies.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)
     return dataset

@@ -91,7 +91,7 @@ async def _write_records(storage: Storage, dataset_id: ObjectId, docs: list[tupl
                          first_seq: int) -> BulkOutcome:
     intent = await storage.intents.begin_counting(dataset_id)
     outcome = await storage.records.upsert_many(docs, first_seq)
-    await storage.datasets.add_to_tally(dataset_id, {"records": outcome.created, "pending": outcome.created})
+    await storage.tallies.add(dataset_id, {"records": outcome.created, "pending": outcome.created})
     await storage.intents.end(intent)
     return outcome
 
@@ -104,6 +104,6 @@ async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Seq
         removed: Counter[str] = Counter()
         for record in deleted:
             removed.update(tally.removal(record, dataset["distribution"]["min_submitted"]))
-        await storage.datasets.add_to_tally(dataset["_id"], dict(removed))
+        await storage.tallies.add(dataset["_id"], dict(removed))
     await storage.intents.end(intent)
     return deleted

@@ -57,12 +57,14 @@ async def dataset_progress(storage: Storage, dataset: DatasetDoc) -> DatasetProg
 
 async def own_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> AnnotatorProgress:
     """The caller's row of ``annotator_progress``, from the counters alone."""
-    return _row(caller.id, await counters(storage, dataset))
+    counted = await counters(storage, dataset)
+    users = await storage.tallies.of_users(dataset["_id"], str(caller.id))
+    return _row(caller.id, counted, users)
 
 
-def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
-    """One user's figures from the dataset's counters."""
-    figures = counted["users"].get(str(user_id), {})
+def _row(user_id: ObjectId, counted: Doc, users: dict[str, dict[str, int]]) -> AnnotatorProgress:
+    """One user's figures from the dataset's and the users' counters."""
+    figures = users.get(str(user_id), {})
     row = AnnotatorProgress(user_id, counted["pending"] - figures.get("answered_pending", 0))
     row.responses.update({status: figures.get(status, 0) for status in RESPONSE_STATUSES})
     return row
@@ -71,9 +73,10 @@ def _row(user_id: ObjectId, counted: Doc) -> AnnotatorProgress:
 async def annotator_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
     counted = await counters(storage, dataset)
+    users = await storage.tallies.of_users(dataset["_id"])
     members = await storage.users.listed([dataset["workspace_id"]])
-    user_ids = [doc["_id"] for doc in members] + [ObjectId(key) for key in counted["users"]]
-    rows = {user_id: _row(user_id, counted) for user_id in user_ids}
+    user_ids = [doc["_id"] for doc in members] + [ObjectId(key) for key in users]
+    rows = {user_id: _row(user_id, counted, users) for user_id in user_ids}
     visible = [row for row in rows.values()
                if policy_responses.sees_all(caller) or row.user_id == caller.id]
     names = {doc["_id"]: doc["username"] for doc in members}

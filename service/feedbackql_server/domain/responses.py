@@ -247,7 +247,7 @@ async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId,
             return None
         if await storage.queue.set_state(record, changes):
             after = cast(RecordDoc, {**record, **changes})
-            await storage.datasets.add_to_tally(dataset["_id"], tally.change(record, after,
+            await storage.tallies.add(dataset["_id"], tally.change(record, after,
                                                                              min_submitted))
             return cast(RecordDoc, {**after, "state_version": record.get("state_version", 0) + 1})
     raise RuntimeError(f"record {record_id} kept changing while its state was written")

@@ -2,8 +2,9 @@
 
 Counting on FerretDB reads every record of the dataset (about 0.2 ms a record: 20 s at
 100,000), so the figures of ``datasetProgress``, ``annotatorProgress`` and an unfiltered
-``totalCount`` are kept in the dataset document (``tally``) and moved with ``$inc`` by each
-write: these pure functions say by how much. ``recount`` computes them from the records,
+``totalCount`` are kept as counters (``storage/tallies.py``: the dataset's in its document,
+each labeler's apart) and moved with ``$inc`` by each write: these pure functions say by how
+much. ``recount`` computes them from the records,
 for data written before the counters existed and to repair them on demand.
 """
 
@@ -19,7 +20,7 @@ Doc = dict[str, Any]
 
 def empty() -> Doc:
     return {"records": 0, "pending": 0, "completed": 0, "over": 0,
-            "responses": dict.fromkeys(RESPONSE_STATUSES, 0), "users": {}}
+            "responses": dict.fromkeys(RESPONSE_STATUSES, 0)}
 
 
 def _user_statuses(record: RecordDoc) -> dict[str, str]:

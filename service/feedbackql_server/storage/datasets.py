@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Hashable
 from typing import Any
 
 from bson import ObjectId
@@ -15,7 +14,6 @@ from pymongo.errors import OperationFailure
 from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.storage.documents import DatasetDoc, KindItem
 from feedbackql_server.storage.duplicates import is_duplicate_key
-from feedbackql_server.storage.increments import GroupedIncrements
 
 Doc = dict[str, Any]
 """Filters and changes (the documents are ``DatasetDoc``)."""
@@ -29,24 +27,6 @@ class DatasetRepo:
     def __init__(self, collection: AsyncCollection[DatasetDoc]) -> None:
         self.collection = collection
         self._numbering: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._tallies = GroupedIncrements(self._increment_tally)
-
-    async def add_to_tally(self, dataset_id: ObjectId, increments: dict[str, int]) -> None:
-        """Move the progress counters (``tally.<key>``) by ``increments``, merged with the
-        increments of concurrent callers into one write (``increments.py``)."""
-        if increments:
-            await self._tallies.add(dataset_id, increments)
-
-    async def _increment_tally(self, dataset_id: Hashable, increments: dict[str, int]) -> None:
-        await self.collection.update_one(
-            {"_id": dataset_id}, {"$inc": {f"tally.{key}": value for key, value in increments.items()}})
-
-    async def without_tally(self) -> list[DatasetDoc]:
-        return await self.collection.find({"tally": {"$exists": False}}).to_list()
-
-    async def set_tally(self, dataset_id: ObjectId, tally: Doc) -> None:
-        async with self._tallies.lock(dataset_id):
-            await self.collection.update_one({"_id": dataset_id}, {"$set": {"tally": tally}})
 
     async def reserve_seqs(self, dataset_id: ObjectId, count: int) -> int:
         """The first of ``count`` record numbers reserved for the caller alone.

@@ -29,16 +29,21 @@ class GroupedIncrements:
         return self._locks[key]
 
     async def add(self, key: Hashable, increments: Mapping[str, int]) -> None:
+        # Shielded: a caller that is cancelled must not cancel the write others wait for.
+        await asyncio.shield(self.join(key, increments))
+
+    def join(self, key: Hashable, increments: Mapping[str, int]) -> asyncio.Future[None]:
+        """Put the increments in the key's next write, at once (no await: the batch is still
+        open), and give that write; await it shielded."""
         if key not in self._open:
             waiting: dict[str, int] = {}
             flush = asyncio.ensure_future(self._flush(key, waiting))
             flush.add_done_callback(_retrieve)
             self._open[key] = (waiting, flush)
         sums, written = self._open[key]
-        for name, value in increments.items():  # no await before this: the batch is still open
+        for name, value in increments.items():
             sums[name] = sums.get(name, 0) + value
-        # Shielded: a caller that is cancelled must not cancel the write others wait for.
-        await asyncio.shield(written)
+        return written
 
     async def _flush(self, key: Hashable, sums: dict[str, int]) -> None:
         async with self._locks[key]:

@@ -41,6 +41,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         # A page's responses are read a bucket at a time (storage/buckets.py).
         IndexModel([("bucket", ASCENDING)], name="by_bucket"),
     ],
+    "user_tallies": [IndexModel([("dataset_id", ASCENDING)], name="by_dataset")],
 }
 
 

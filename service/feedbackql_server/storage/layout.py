@@ -3,7 +3,8 @@
 Version 2 numbers every record in insertion order and puts it (and its responses) in a
 bucket (``buckets.py``);
 the queue's fields (``queue.py``) came before it and are filled in on the way. Version 3
-keeps a record's fields and suggestions packed in one string (``content.py``). (Progress
+keeps a record's fields and suggestions packed in one string (``content.py``). Version 4 moves
+each labeler's progress counters out of the dataset document (``tallies.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -13,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import CONTENT, PACKED, pack
+from feedbackql_server.storage.documents import DatasetDoc
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
+from feedbackql_server.storage.tallies import USERS, TallyRepo
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -37,7 +41,8 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
     version = await layout_version(db)
     if version >= LAYOUT_VERSION:
         return
-    async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1}):
+    tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"])
+    async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1, "tally": 1}):
         next_seq = dataset.get("next_seq", 0)
         if version < 2:
             next_seq = await _number_records(db, dataset["_id"])
@@ -46,6 +51,11 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
         if version < 3:
             packed = await _pack_contents(db, dataset["_id"], next_seq)
             log.info("packed the content of %d records of dataset %s", packed, dataset["_id"])
+        users = dataset.get("tally", {}).get(USERS)
+        if version < 4 and users is not None:
+            await tallies.set_users(dataset["_id"], users)
+            await db["datasets"].update_one({"_id": dataset["_id"]}, {"$unset": {f"tally.{USERS}": ""}})
+            log.info("moved the counters of %d labelers of dataset %s", len(users), dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 

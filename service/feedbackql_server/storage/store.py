@@ -16,6 +16,7 @@ from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.queue import QueueRepo
 from feedbackql_server.storage.records import RecordRepo
 from feedbackql_server.storage.responses import ResponseRepo
+from feedbackql_server.storage.tallies import TallyRepo
 from feedbackql_server.storage.uncancellable import Uncancellable
 from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
 
@@ -27,6 +28,7 @@ class Storage:
         self.users = UserRepo(cast(AsyncCollection[UserDoc], db["users"]))
         self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
         self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
+        self.tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"])
         self.record_locks = RecordLocks()
         self.records = RecordRepo(db["records"], self.record_locks)
         self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
