@@ -4,8 +4,8 @@ Counting on FerretDB reads every record of the dataset (about 0.2 ms a record: 2
 100,000), so the figures of ``datasetProgress``, ``annotatorProgress`` and an unfiltered
 ``totalCount`` are kept as counters (``storage/tallies.py``: the dataset's in its document,
 each labeler's apart) and moved with ``$inc`` by each write: these pure functions say by how
-much. ``recount`` computes them from the records,
-for data written before the counters existed and to repair them on demand.
+much. ``recount`` computes them from the records, for data written before the counters
+existed and to repair them on demand.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
 
 from feedbackql_server.storage.documents import DatasetDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
@@ -76,7 +77,7 @@ class TallyRepo:
         change = {"$inc": increments, "$setOnInsert": {"dataset_id": dataset_id, "user": user}}
         try:
             await self._users.update_one({"_id": user_tally_id(dataset_id, user)}, change, upsert=True)
-        except Exception as exc:  # another replica inserted it first: now it exists
+        except OperationFailure as exc:  # another replica inserted it first: now it exists
             if not is_duplicate_key(exc):
                 raise
             await self._users.update_one({"_id": user_tally_id(dataset_id, user)}, change, upsert=True)
