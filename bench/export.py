@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 from bench.common import comparison_dataset, database_uri, gql, record, service
 from feedbackql_server.export import formats
 from feedbackql_server.export.rows import record_rows
+from feedbackql_server.storage.content import unpack
 
 ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
 SIZES = [int(n) for n in os.environ.get("EXPORT_SIZES", "10000,100000").split(",")]
@@ -36,7 +37,8 @@ async def service_export(storage: Any, dataset: dict[str, Any]) -> tuple[int, in
 
 async def raw_export(collection: Any, dataset_id: ObjectId) -> tuple[int, int]:
     rows = size = 0
-    async for doc in collection.find({"dataset_id": dataset_id}).sort("_id", 1).batch_size(500):
+    async for stored in collection.find({"dataset_id": dataset_id}).sort("_id", 1).batch_size(500):
+        doc = unpack(stored)  # the fields are packed in a string (storage/content.py)
         size += len(json.dumps({"id": str(doc["_id"]), "fields": doc["fields"],
                                 "metadata": doc.get("metadata")}, ensure_ascii=False)) + 1
         rows += 1
