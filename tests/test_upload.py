@@ -94,3 +94,26 @@ async def test_a_rotated_key_or_an_oversized_anonymous_body_changes_nothing(
     assert (await _upload(http, dataset_id, big, key="not-a-key")).status_code == 401
     count = await gql("query($id: ID!) { records(datasetId: $id) { totalCount } }", {"id": dataset_id})
     assert count["records"]["totalCount"] == 0
+
+
+async def test_batches_are_written_in_line_order(gql: GraphQLClient, http: httpx.AsyncClient) -> None:
+    """An upload longer than a batch is written in line order: a later line with the same
+    external id wins, and records are listed in line order."""
+    dataset_id = await _rated_dataset(gql)
+    records = [{"fields": {"prompt": f"p{i}"}, "externalId": f"e{i}"} for i in range(2500)]
+    records[10] = {"fields": {"prompt": "first"}, "externalId": "dup"}
+    records[2200] = {"fields": {"prompt": "last"}, "externalId": "dup"}
+    result = (await _upload(http, dataset_id, _lines(*records))).json()
+    assert (result["created"], result["updated"], result["errors"]) == (2499, 1, [])
+    listed: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = (await gql("""query($id: ID!, $after: String) { records(datasetId: $id, first: 1000, after: $after) {
+            pageInfo { hasNextPage endCursor } edges { node { externalId fields } } } }""",
+                          {"id": dataset_id, "after": after}))["records"]
+        listed += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert [node["externalId"] for node in listed] == [r["externalId"] for i, r in enumerate(records) if i != 2200]
+    assert listed[10]["fields"] == {"prompt": "last"}
