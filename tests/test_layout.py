@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
-from feedbackql_server.storage.buckets import BUCKET_SIZE
+from feedbackql_server.storage.buckets import BUCKET_SIZE, READ_AHEAD
 from feedbackql_server.storage.layout import LAYOUT_VERSION
 from tests import helpers as h
 from tests.conftest import GraphQLClient, serve
@@ -198,3 +199,26 @@ async def test_labelers_counters_kept_in_the_dataset_by_layout_3_move_out_at_sta
     assert "users" not in dataset["tally"]
     assert await db["user_tallies"].count_documents({"dataset_id": ObjectId(dataset_id)}) == 2
     await db_client.close()
+
+
+async def test_a_stream_reads_ahead_in_order_and_stops_cleanly(gql: GraphQLClient) -> None:
+    """Exports read the next bucket while one is encoded: every record once, in insertion order,
+    and a consumer that stops early leaves no read behind."""
+    dataset_id = await h.sft_dataset(gql)
+    total = (READ_AHEAD + 1) * BUCKET_SIZE + 37
+    for start in range(0, total, 200):
+        await h.add_records(gql, dataset_id, [{"externalId": f"r{i:04}", "fields": {"prompt": f"p{i}"}}
+                                              for i in range(start, min(total, start + 200))])
+    storage: Any = gql.http._transport.app.state.storage  # type: ignore[attr-defined]
+    streamed = [doc["external_id"] async for bucket in storage.records.stream(ObjectId(dataset_id), total)
+                for doc in bucket]
+    assert streamed == [f"r{i:04}" for i in range(total)]
+
+    before = len(asyncio.all_tasks())
+    stream = storage.records.stream(ObjectId(dataset_id), total)
+    first = await anext(stream)
+    assert len(asyncio.all_tasks()) == before + READ_AHEAD  # the next buckets, read ahead
+    await stream.aclose()
+    await asyncio.sleep(0.05)
+    assert [doc["fields"]["prompt"] for doc in first][:2] == ["p0", "p1"]
+    assert len(asyncio.all_tasks()) == before

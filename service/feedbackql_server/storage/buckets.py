@@ -11,7 +11,8 @@ of a filter selects; MongoDB serves the same lookups from the ``bucket`` index).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from bson import ObjectId
@@ -19,6 +20,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 Doc = dict[str, Any]
 BUCKET_SIZE = 100
+READ_AHEAD = 2
+"""Buckets a ``read_ahead`` walk reads while its caller works on the current one."""
 
 RecordPlace = tuple[ObjectId, str]
 """A record's id and its bucket: enough to find its responses, which keep the bucket."""
@@ -35,20 +38,39 @@ def placed(dataset_id: ObjectId, seq: int) -> Doc:
 
 async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
                start: int | None = None, descending: bool = False, where: Doc | None = None,
-               projection: Doc | None = None) -> AsyncIterator[list[Doc]]:
+               projection: Doc | None = None, read_ahead: bool = False) -> AsyncIterator[list[Doc]]:
     """The dataset's records matching ``where``, a bucket at a time, ordered by ``seq`` from
-    ``start`` (inclusive; default: the first or, descending, the last) up to ``seq_end``."""
+    ``start`` (inclusive; default: the first or, descending, the last) up to ``seq_end``.
+
+    ``read_ahead``: the next ``READ_AHEAD`` buckets are read while the caller works on this
+    one, for callers that read on to the end, such as exports: the database decodes the next
+    buckets while Python encodes this one (an export of 10,000 records went from 1,814 rows/s
+    with one bucket read ahead, and 1,725 with none, to 2,347 with two)."""
     if seq_end <= 0:
         return
     last = (seq_end - 1) // BUCKET_SIZE
     if start is None:
         start = seq_end - 1 if descending else 0
-    number, step = start // BUCKET_SIZE, -1 if descending else 1
-    while 0 <= number <= last:
-        docs = await collection.find({**(where or {}), "bucket": bucket_key(dataset_id, number)},
-                                     projection).to_list()
-        docs = [doc for doc in docs if (doc["seq"] <= start if descending else doc["seq"] >= start)]
-        docs.sort(key=lambda doc: doc["seq"], reverse=descending)
-        if docs:
-            yield docs
-        number += step
+    first = start // BUCKET_SIZE
+    numbers = range(first, last + 1) if not descending else range(min(first, last), -1, -1)
+
+    def read(number: int) -> Coroutine[Any, Any, list[Doc]]:
+        return collection.find({**(where or {}), "bucket": bucket_key(dataset_id, number)}, projection).to_list()
+
+    ahead: dict[int, asyncio.Future[list[Doc]]] = {}
+    try:
+        for position, number in enumerate(numbers):
+            running = ahead.pop(position, None)
+            docs = await running if running is not None else await read(number)
+            if read_ahead:
+                for later in range(position + 1, min(position + 1 + READ_AHEAD, len(numbers))):
+                    if later not in ahead:
+                        ahead[later] = asyncio.ensure_future(read(numbers[later]))
+            docs = [doc for doc in docs if (doc["seq"] <= start if descending else doc["seq"] >= start)]
+            docs.sort(key=lambda doc: doc["seq"], reverse=descending)
+            if docs:
+                yield docs
+    finally:
+        for unwanted in ahead.values():  # the caller stopped early: buckets read ahead are not wanted
+            unwanted.cancel()
+            unwanted.add_done_callback(lambda read: read.cancelled() or read.exception())

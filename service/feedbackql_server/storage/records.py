@@ -228,7 +228,7 @@ class RecordRepo:
 
     async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
         """Every record of the dataset in insertion order, a bucket at a time."""
-        async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}):
+        async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}, read_ahead=True):
             yield [unpack(doc) for doc in docs]
 
     async def count(self, query: RecordQuery) -> int:
