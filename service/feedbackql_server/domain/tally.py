@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, answered_by
+from feedbackql_server.storage.tallies import USERS
 
 Doc = dict[str, Any]
 
@@ -38,8 +39,8 @@ def contribution(record: RecordDoc, min_submitted: int) -> Counter[str]:
                                     "over": _over(record, min_submitted)})
     for user, status in _user_statuses(record).items():
         counts[f"responses.{status}"] += 1
-        counts[f"users.{user}.{status}"] += 1
-        counts[f"users.{user}.answered_pending"] += pending
+        counts[f"{USERS}.{user}.{status}"] += 1
+        counts[f"{USERS}.{user}.answered_pending"] += pending
     return counts
 
 
