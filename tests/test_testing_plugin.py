@@ -57,3 +57,15 @@ def test_the_plugin_fixtures_are_prefixed_and_clash_with_none_of_ours() -> None:
               or type(fn).__name__ == "FixtureFunctionDefinition"}
     assert theirs == {"feedbackql_plugins", "feedbackql_registry", "feedbackql_database_uri", "feedbackql_client"}
     assert ours & theirs == set()
+
+
+def test_the_pytest_plugin_imports_nothing_of_the_service() -> None:
+    """pytest loads the plugin in every session of any project where the server is installed:
+    loading it must not import the service (about a second) unless a test asks for a fixture."""
+    import subprocess
+    import sys
+
+    code = ("import sys, feedbackql_server.testing.pytest_plugin; "
+            "print(sorted(m for m in sys.modules if m.startswith(('feedbackql_server.', 'strawberry', 'pymongo'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['feedbackql_server.testing', 'feedbackql_server.testing.pytest_plugin']"

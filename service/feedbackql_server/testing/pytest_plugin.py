@@ -19,12 +19,17 @@ import importlib
 import os
 from collections.abc import Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 
-from feedbackql_server.database.local import local_database
-from feedbackql_server.kinds.registry import KindRegistry, load_registry
-from feedbackql_server.testing.client import FeedbackQLClient, serve
+if TYPE_CHECKING:
+    from feedbackql_server.kinds.registry import KindRegistry
+    from feedbackql_server.testing.client import FeedbackQLClient
+
+# The server is imported inside the fixtures: this module is loaded (through ``pytest11``) by
+# every pytest session of any project where the server is installed, and importing the server
+# costs about a second.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +45,8 @@ def feedbackql_plugins(request: pytest.FixtureRequest) -> list[ModuleType]:
 
 @pytest.fixture
 def feedbackql_registry(feedbackql_plugins: list[ModuleType]) -> KindRegistry:
+    from feedbackql_server.kinds.registry import load_registry
+
     if feedbackql_plugins:
         return load_registry(builtin_only=True, extra_plugins=feedbackql_plugins)
     return load_registry()
@@ -51,11 +58,15 @@ def feedbackql_database_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     if uri:
         yield uri
         return
+    from feedbackql_server.database.local import local_database
+
     with local_database(tmp_path_factory.mktemp("feedbackql-db")) as started:
         yield started
 
 
 @pytest.fixture
 def feedbackql_client(feedbackql_registry: KindRegistry, feedbackql_database_uri: str) -> Iterator[FeedbackQLClient]:
+    from feedbackql_server.testing.client import serve
+
     with serve(feedbackql_registry, feedbackql_database_uri) as client:
         yield client
