@@ -222,3 +222,23 @@ def test_the_command_line_shows_a_plugin_warning_on_one_line(tmp_path: Path) -> 
         "feedbackql: warning: plugin 'forgetful' (distribution feedbackql-forgetful 1.0): function "
         "feedbackql_field_type() has no @hookimpl and is ignored (did you mean 'feedbackql_field_types'?); "
         "decorate it with feedbackql_server.kinds.hookimpl"]
+
+
+def test_hooks_are_called_through_pluggy_so_wrappers_apply() -> None:
+    """A hook wrapper sees the call and the results (it would not if the registry called each
+    implementation itself), and the kinds still come back with the plugin that gave them."""
+    seen: list[int] = []
+
+    def watch() -> Any:
+        results = yield
+        seen.append(len(results))
+        return results
+
+    watcher = types.ModuleType("watcher")
+    hook = "feedbackql_question_types"
+    setattr(watcher, hook, hookimpl(wrapper=True)(watch))
+    registry = load(plugin("thumbs", Thumbs), watcher)
+    assert len(seen) == 1
+    assert seen[0] >= 2
+    assert registry.questions["thumbs"].plugin == "thumbs"
+    assert registry.questions["rating"].plugin == "rating_question"

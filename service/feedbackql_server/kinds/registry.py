@@ -183,19 +183,44 @@ def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls:
 
 def _collect(hook: Any, base: type[Any], sources: dict[str, PluginSource]
              ) -> Iterable[tuple[PluginSource, type[Any]]]:
-    for impl in hook.get_hookimpls():
+    """Each registered class with the plugin that gave it.
+
+    The hook is called through pluggy, so wrappers and ``tryfirst``/``trylast`` apply; pluggy
+    returns the results in call order, the reverse of ``get_hookimpls()``. When that call fails
+    or a result is missing (a hook returned None), the implementations are called one by one,
+    only to name the plugin at fault.
+    """
+    impls = [impl for impl in hook.get_hookimpls() if not (impl.hookwrapper or impl.wrapper)]
+    try:
+        results: list[Any] = hook()
+    except Exception:
+        results = []
+    if len(results) != len(impls):
+        _blame(hook, base, sources, impls)
+    for impl, result in zip(impls, reversed(results), strict=True):
+        source = sources[impl.plugin_name]
+        _check_result(hook, base, source, result)
+        for kind_cls in result:
+            yield source, kind_cls
+
+
+def _blame(hook: Any, base: type[Any], sources: dict[str, PluginSource], impls: list[Any]) -> None:
+    for impl in impls:
         source = sources[impl.plugin_name]
         try:
             result: Any = impl.function()
         except Exception as exc:
             raise PluginError(f"{source}: {hook.name}() raised {type(exc).__name__}: {exc}") from exc
-        if not isinstance(result, Sequence) or isinstance(result, str):
-            raise PluginError(
-                f"{source}: {hook.name}() must return a list of "
-                f"{base.__name__} subclasses, got {type(result).__name__}"
-            )
-        for kind_cls in result:
-            yield source, kind_cls
+        _check_result(hook, base, source, result)
+    raise PluginError(f"{hook.name}(): a hook wrapper changed the plugins' results")
+
+
+def _check_result(hook: Any, base: type[Any], source: PluginSource, result: Any) -> None:
+    if not isinstance(result, Sequence) or isinstance(result, str):
+        raise PluginError(
+            f"{source}: {hook.name}() must return a list of "
+            f"{base.__name__} subclasses, got {type(result).__name__}"
+        )
 
 
 def _add(
