@@ -1,6 +1,6 @@
 """The labeling UI in a real browser: ui/tests/browser.mjs drives Debian's Chromium with
 playwright-core against a real server on this session's database (scripts/bootstrap test
-installs both; see the README's "Labeling UI")."""
+installs both; see docs/ui.md)."""
 
 from __future__ import annotations
 

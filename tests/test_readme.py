@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,17 @@ def test_readme_example_runs(service_url: str, index: int) -> None:
     client = namespace.get("client")
     if client is not None:
         client.close()  # type: ignore[attr-defined]
+
+
+def _documents() -> list[Path]:
+    root = repo_root()
+    return [root / "README.md", root / "CONTRIBUTING.md", root / "SECURITY.md", *sorted((root / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", _documents(), ids=lambda path: path.name)
+def test_every_local_link_leads_somewhere(document: Path) -> None:
+    """The manual is split over README.md and docs/: a moved section must not leave a dead link."""
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", document.read_text()):
+        if "://" in target or target.startswith("mailto:"):
+            continue
+        assert (document.parent / target).exists(), f"{document.name} links to {target}, which does not exist"

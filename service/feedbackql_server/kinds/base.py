@@ -65,7 +65,7 @@ class Kind:
     widget: ClassVar[str | None] = None
     """An optional JavaScript ES module that renders the kind in a browser: a file path relative
     to the Python module defining the kind (ship it as package data). The service serves it
-    at ``widgetUrl``; the README describes what the module exports."""
+    at ``widgetUrl``; docs/plugins-overview.md describes what the module exports."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
