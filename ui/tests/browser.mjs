@@ -114,6 +114,14 @@ before(async () => {
     ],
   }, [{ externalId: "g0", fields: { chat: [{ role: "user", content: "Is the sky *green*?" },
     { role: "assistant", content: "No, it is usually blue." }] } }]);
+  const longLine = "x".repeat(400);
+  ids.layout = await makeDataset("layout", {
+    guidelines: "Rank the responses.",
+    fields: ["prompt", "response-1", "response-2"].map((name) => ({ name, settings: TEXT })),
+    questions: [{ name: "preference", settings: { ranking: { options: [
+      { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } }],
+  }, [{ externalId: "l0", fields: { prompt: "Print a long line", "response-1": "```python\nprint('" + longLine + "')\n```",
+    "response-2": "A | table | with | " + "many ".repeat(60) + "cells\n--|--|--|--\n1|2|3|4" } }]);
 });
 
 after(async () => {
@@ -181,10 +189,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 7);
+  assert.equal(await page.locator(".dataset").count(), 8);
   await axe(page, "home");
   await shot(page, "02-home");
 });
@@ -395,6 +403,25 @@ test("a rotated key sends the person back to sign-in with a clear message", asyn
   await page.getByLabel("API key").waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem("feedbackql.apiKey")), null);
   await shot(page, "10-revoked");
+});
+
+test("a record with a long code line fits phones, tablets and wide screens: the line scrolls in its block", async () => {
+  for (const width of [360, 390, 768, 1440]) {
+    const page = await signIn(users.carol.key, { width, height: 900 });
+    await openDataset(page, ids.layout);
+    const layout = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+      buttons: [...document.querySelectorAll(".actions button")].map((b) => b.getBoundingClientRect().right),
+      code: (() => { const pre = document.querySelector(".markdown pre"); return pre ? pre.scrollWidth > pre.clientWidth : false; })(),
+      wide: [...document.querySelectorAll("body *")].filter((el) => el.getBoundingClientRect().right > window.innerWidth
+        && el.parentElement.getBoundingClientRect().right <= window.innerWidth).slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${el.className}:${getComputedStyle(el.parentElement).overflowX}`),
+    }));
+    await shot(page, `15-layout-${width}`);
+    assert.ok(layout.page <= layout.viewport, `${width}px: the page scrolls sideways (${layout.page} > ${layout.viewport}): ${layout.wide}`);
+    for (const right of layout.buttons) assert.ok(right <= layout.viewport, `${width}px: a button ends at ${right}, off-screen`);
+    assert.ok(layout.code, `${width}px: the long line should scroll inside its code block`);
+    await page.close();
+  }
 });
 
 test("GraphiQL runs on its own assets under the same policy", async () => {
