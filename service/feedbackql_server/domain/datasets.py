@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from bson import ObjectId
 
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain import kind_checks, tally
+from feedbackql_server.domain import kind_checks, state_writes, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
@@ -177,20 +178,33 @@ async def update_dataset(
         update["metadata_properties"] = _metadata_properties(changes.metadata_properties)
     if changes.min_submitted is not None:
         update["distribution"] = cfg.check_distribution(changes.min_submitted, ["distribution"])
-    updated = await storage.datasets.update(dataset_id, update)
+    updated = await storage.datasets.update(dataset_id, update, when={"deleting": {"$ne": True}})
     if updated is None:
         raise NotFound(f"dataset {dataset_id} does not exist")
     if changes.min_submitted is not None and changes.min_submitted != (
         dataset["distribution"]["min_submitted"]
     ):
-        await storage.records.refresh_status({"dataset_id": dataset_id}, changes.min_submitted)
-        await storage.queue.reopen(dataset_id)
-        updated = await recount(storage, updated)
+        await storage.uncancellable.run(_restatus(storage, dataset_id))
+        updated = await get_dataset(storage, dataset_id)
     return updated
 
 
+async def _restatus(storage: Storage, dataset_id: ObjectId) -> None:
+    """Every record's status under the new ``minSubmitted``, record by record (never an
+    ``update_many``: ``storage/queue.py``); an intent lets a start-up finish a pass a crash
+    cut short, and the counters move with each record (``domain/state_writes.py``)."""
+    async with storage.intents.writing(None, dataset_id, finish=lambda _intent: _restatus_once(storage, dataset_id)):
+        await _restatus_once(storage, dataset_id)
+
+
+async def _restatus_once(storage: Storage, dataset_id: ObjectId) -> None:
+    await state_writes.restatus_dataset(storage, dataset_id)
+
+
 async def recount(storage: Storage, dataset: DatasetDoc) -> DatasetDoc:
-    """Set the progress counters from the records (reads the whole dataset); the dataset."""
+    """Set the progress counters from the records (reads the whole dataset); the dataset.
+    Only for a dataset nobody writes (start-up, counters that never existed): a recount
+    concurrent with answers loses their increments (``domain/invariants.py`` checks)."""
     records = await storage.records.states(dataset["_id"])
     counted = tally.recount(records, dataset["distribution"]["min_submitted"])
     await storage.tallies.set(dataset["_id"], counted)
@@ -222,11 +236,30 @@ async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: 
 
 
 async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
+    """Mark the dataset as being deleted, wait for the writes that began before the mark,
+    then delete its children and itself. A write that begins after the mark finds it once it
+    has written, and undoes its write (``state_writes.update``, ``ingest``): no response or
+    record outlives the dataset, and a crash half-way leaves a dataset that can be deleted
+    again (children first), never orphans."""
     dataset = await get_dataset(storage, dataset_id)
-    # Children first: a crash half-way leaves a dataset that can be deleted again,
-    # never orphaned records.
+    if not await storage.datasets.mark_deleting(dataset_id):
+        raise NotFound(f"dataset {dataset_id} does not exist")
+    await _writes_before(storage, dataset_id)
     await storage.responses.delete_dataset(dataset_id)
     await storage.records.delete_dataset(dataset_id)
     await storage.tallies.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)
     return dataset
+
+
+WRITES_WAIT_SECONDS = 30.0
+
+
+async def _writes_before(storage: Storage, dataset_id: ObjectId) -> None:
+    """Wait until the dataset's writes in flight now have ended (their intents are gone), for
+    at most ``WRITES_WAIT_SECONDS``: an intent still there by then was left by a crash."""
+    waiting = {intent["_id"] for intent in await storage.intents.of_dataset(dataset_id)}
+    deadline = asyncio.get_running_loop().time() + WRITES_WAIT_SECONDS
+    while waiting and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+        waiting &= {intent["_id"] for intent in await storage.intents.of_dataset(dataset_id)}
