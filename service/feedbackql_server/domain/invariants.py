@@ -22,7 +22,7 @@ import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bson import ObjectId
 
@@ -33,6 +33,7 @@ from feedbackql_server.storage.tallies import USERS, WRITES
 
 Doc = dict[str, Any]
 COUNT_ATTEMPTS = 20
+Recount = tuple[Doc, dict[str, dict[str, int]], Doc, "int | None"]
 BUSY_PAUSE_SECONDS = 0.1
 
 
@@ -82,54 +83,61 @@ async def check_dataset(storage: Storage, dataset_id: ObjectId, report: Report, 
     states = await storage.queue.of_dataset(dataset_id)
     responses = await storage.responses.of_dataset(dataset_id)
     report.records += len(states)
-    await _check_records(storage, dataset, states, responses, report, repair=repair)
-    await _check_counters(storage, dataset_id, report, repair=repair)
+    unrepaired = await _check_records(storage, dataset, states, responses, report, repair=repair)
+    await _check_counters(storage, dataset_id, report, repair=repair, corrected=unrepaired)
 
 
 async def _check_records(storage: Storage, dataset: DatasetDoc, states: list[RecordDoc],
-                         responses: list[ResponseDoc], report: Report, *, repair: bool) -> None:
+                         responses: list[ResponseDoc], report: Report, *, repair: bool) -> dict[ObjectId, Doc]:
+    """The records found out of step and left so, each with the state it should have."""
     by_record: defaultdict[ObjectId, list[ResponseDoc]] = defaultdict(list)
     for response in responses:
         by_record[response["record_id"]].append(response)
     min_submitted = dataset["distribution"]["min_submitted"]
     now = datetime.now(UTC)
+    unrepaired: dict[ObjectId, Doc] = {}
     for state in states:
         expected = work_state.rebuilt(by_record.pop(state["_id"], []), min_submitted,
                                       work_state.live_leases(state, now))
-        if work_state.differences(state, expected, now):
-            await _check_record(storage, dataset["_id"], state["_id"], report, repair=repair)
+        if work_state.differences(state, expected, now) and not await _check_record(
+                storage, dataset["_id"], state["_id"], report, repair=repair):
+            unrepaired[state["_id"]] = expected
     for record_id in by_record:  # responses whose record is gone
         report.add(dataset["_id"], f"responses of record {record_id}, which does not exist", repair)
         if repair:
             await storage.responses.delete_for_records([record_id])
+    return unrepaired
 
 
 async def _check_record(storage: Storage, dataset_id: ObjectId, record_id: ObjectId, report: Report, *,
-                        repair: bool) -> None:
+                        repair: bool) -> bool:
     """Read the record again (it may have been in the middle of a write) and report, or
-    repair, what is still wrong."""
+    repair, what is still wrong; whether it is in step now."""
     async with storage.record_locks.hold([record_id]):
         state = await storage.queue.state(record_id)
         dataset = await storage.datasets.get(dataset_id)
         if state is None or dataset is None:
-            return
+            return True
         responses = await storage.responses.all_of_record(record_id)
         now = datetime.now(UTC)
         expected = work_state.rebuilt(responses, dataset["distribution"]["min_submitted"],
                                       work_state.live_leases(state, now))
         problems = work_state.differences(state, expected, now)
-        if problems and repair:
-            repaired = await state_writes.rebuild(storage, record_id) is not None
-            report.add(dataset_id, f"record {record_id}: {'; '.join(problems)}", repaired)
-        elif problems:
-            report.add(dataset_id, f"record {record_id}: {'; '.join(problems)}", False)
+        if not problems:
+            return True
+        repaired = repair and await state_writes.rebuild(storage, record_id) is not None
+        report.add(dataset_id, f"record {record_id}: {'; '.join(problems)}", repaired)
+        return repaired
 
 
 async def _check_counters(storage: Storage, dataset_id: ObjectId, report: Report, *, repair: bool,
-                          ignoring: frozenset[ObjectId] = frozenset()) -> None:
-    """``ignoring``: intents a crash left (at start-up), which no write in flight holds."""
+                          ignoring: frozenset[ObjectId] = frozenset(),
+                          corrected: dict[ObjectId, Doc] | None = None) -> None:
+    """``ignoring``: intents a crash left (at start-up), which no write in flight holds.
+    ``corrected``: records out of step, with the state their responses give them: the
+    counters are compared with what the responses say, not with a record's wrong state."""
     for _ in range(COUNT_ATTEMPTS):
-        counted = await _quiet_recount(storage, dataset_id, ignoring)
+        counted = await _quiet_recount(storage, dataset_id, ignoring, corrected or {})
         if counted is None:
             await asyncio.sleep(BUSY_PAUSE_SECONDS)
             continue
@@ -145,8 +153,8 @@ async def _check_counters(storage: Storage, dataset_id: ObjectId, report: Report
     report.add(dataset_id, "counters could not be checked: writes kept coming; try again when it is quieter", False)
 
 
-async def _quiet_recount(storage: Storage, dataset_id: ObjectId, ignoring: frozenset[ObjectId]
-                         ) -> tuple[Doc, dict[str, dict[str, int]], Doc, int | None] | None:
+async def _quiet_recount(storage: Storage, dataset_id: ObjectId, ignoring: frozenset[ObjectId],
+                         corrected: dict[ObjectId, Doc]) -> Recount | None:
     """(stored counters, stored labelers' counters, the recount, ``tally.writes``) from reads
     that no write overlapped; None when one may have."""
     if await _busy(storage, dataset_id, ignoring):
@@ -155,7 +163,8 @@ async def _quiet_recount(storage: Storage, dataset_id: ObjectId, ignoring: froze
     if before is None:
         return None
     users = await storage.tallies.of_users(dataset_id)
-    states = await storage.records.states(dataset_id)
+    states = [cast(RecordDoc, {**state, **corrected.get(state["_id"], {})})
+              for state in await storage.records.states(dataset_id)]
     after = await storage.datasets.get(dataset_id)
     stored: Doc = dict(before.get("tally", {}))
     if after is None or stored.get(WRITES) != after.get("tally", {}).get(WRITES):
@@ -173,8 +182,8 @@ async def _busy(storage: Storage, dataset_id: ObjectId, ignoring: frozenset[Obje
 def counter_differences(stored: Doc, users: dict[str, dict[str, int]], expected: Doc) -> list[str]:
     """How stored counters differ from a recount (``tally.recount``), in words."""
     problems = []
-    shared = _nonzero({k: v for k, v in stored.items() if k not in (USERS, WRITES)})
-    wanted = _nonzero({k: v for k, v in expected.items() if k != USERS})
+    shared = _flat(_nonzero({k: v for k, v in stored.items() if k not in (USERS, WRITES)}))
+    wanted = _flat(_nonzero({k: v for k, v in expected.items() if k != USERS}))
     for key in sorted(set(shared) | set(wanted)):
         if shared.get(key) != wanted.get(key):
             problems.append(f"{key} {shared.get(key, 0)}, recount {wanted.get(key, 0)}")
@@ -184,6 +193,14 @@ def counter_differences(stored: Doc, users: dict[str, dict[str, int]], expected:
         if per_user.get(user) != expected_users.get(user):
             problems.append(f"labeler {user} {per_user.get(user, {})}, recount {expected_users.get(user, {})}")
     return problems
+
+
+def _flat(counts: Doc, prefix: str = "") -> Doc:
+    """Nested counters as dotted keys (``responses.submitted``), as they are named in ``$inc``."""
+    flat: Doc = {}
+    for key, value in counts.items():
+        flat.update(_flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
 
 
 def _nonzero(counts: Any) -> Any:
