@@ -112,29 +112,51 @@ RESTATUS_CONCURRENCY = 8
 
 async def restatus_dataset(storage: Storage, dataset_id: ObjectId) -> int:
     """Derive every record's status again from the dataset's current ``minSubmitted`` (after
-    it changed), a bucket at a time, each record through ``update`` under its lock; how many
-    changed. Records a concurrent answer rewrites meanwhile are derived by that answer with
-    the new minimum (it reads the dataset after the state)."""
+    it changed), a bucket at a time; how many records changed.
+
+    Per bucket, the records to change are locked, their states read, then the dataset (the
+    order ``update`` keeps, read once for the bucket instead of once per record), then each
+    is written compare-and-set; one that another replica wrote meanwhile goes through
+    ``update`` again. A 2,000-record pass reading the dataset per record took 23 s here."""
     dataset = await storage.datasets.get(dataset_id)
     if dataset is None:
         return 0
-    last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
+    changed = 0
+    for number in range((dataset.get("next_seq", 0) - 1) // BUCKET_SIZE + 1):
+        states = await storage.queue.in_bucket(dataset_id, number)
+        minimum = dataset["distribution"]["min_submitted"]
+        stale = [s["_id"] for s in states if work_state.restatus(s, minimum, datetime.now(UTC)) is not None]
+        if stale:
+            changed += await _restatus_bucket(storage, dataset_id, number, stale)
+    return changed
+
+
+async def _restatus_bucket(storage: Storage, dataset_id: ObjectId, number: int, stale: list[ObjectId]) -> int:
     gate = asyncio.Semaphore(RESTATUS_CONCURRENCY)
 
     def compute(record: RecordDoc, min_submitted: int) -> Doc | None:
         return work_state.restatus(record, min_submitted, datetime.now(UTC))
 
-    async def one(record_id: ObjectId) -> bool:
+    async def one(state: RecordDoc, min_submitted: int) -> bool:
         async with gate:
-            return await update_locked(storage, record_id, compute) is not None
+            changes = compute(state, min_submitted)
+            if changes is None:
+                return False
+            if await write(storage, state, changes, min_submitted) is not None:
+                return True
+            try:
+                return await update(storage, state["_id"], compute) is not None
+            except Gone:
+                return False
 
-    changed = 0
-    for number in range(last + 1):
-        states = await storage.queue.in_bucket(dataset_id, number)
+    async with storage.record_locks.hold(stale):
+        wanted = set(stale)
+        states = [s for s in await storage.queue.in_bucket(dataset_id, number) if s["_id"] in wanted]
+        dataset = await storage.datasets.get(dataset_id)
+        if dataset is None or dataset.get("deleting"):
+            return 0
         minimum = dataset["distribution"]["min_submitted"]
-        stale = [s["_id"] for s in states if work_state.restatus(s, minimum, datetime.now(UTC)) is not None]
-        changed += sum(await asyncio.gather(*(one(record_id) for record_id in stale)))
-    return changed
+        return sum(await asyncio.gather(*(one(state, minimum) for state in states)))
 
 
 async def delete(storage: Storage, record_id: ObjectId, dataset_id: ObjectId,

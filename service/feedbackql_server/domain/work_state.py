@@ -59,7 +59,10 @@ def restatus(record: RecordDoc, min_submitted: int, now: datetime) -> Doc | None
     answered_users = set(answered_by(record, "submitted")) | set(answered_by(record, "discarded"))
     leases = [lease for lease in live_leases(record, now) if lease["user"] not in answered_users]
     changes = derived(answered_by(record, "submitted"), leases, min_submitted)
-    if all(record.get(key) == value for key, value in changes.items()):
+    compared = dict(changes)
+    if "counted_min" not in record and not changes["submitted_count"]:
+        del compared["counted_min"]  # never answered: the same under any minimum
+    if all(record.get(key) == value for key, value in compared.items()):
         return None
     return changes
 
