@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
@@ -38,6 +39,10 @@ async def labelers(gql: GraphQLClient, dataset_id: str, count: int) -> list[Grap
     return [await h.new_user(gql, f"labeler{i}", workspaces=[ws]) for i in range(count)]
 
 
+class Unknown(Exception):
+    """The service went away before it answered: the call may or may not have been done."""
+
+
 @dataclass
 class Outcomes:
     """What the clients were told: acknowledged submissions (record id, answer text) and
@@ -47,7 +52,12 @@ class Outcomes:
     codes: Counter[str] = field(default_factory=Counter)
 
     async def call(self, user: GraphQLClient, query: str, variables: dict[str, Any]) -> dict[str, Any] | None:
-        body = await user.raw(query, variables)
+        """The data, or None after an error (its code counted); ``Unknown`` if no answer came."""
+        try:
+            body = await user.raw(query, variables)
+        except httpx.TransportError as exc:
+            self.codes["UNAVAILABLE"] += 1
+            raise Unknown(query) from exc
         if body.get("errors"):
             self.codes[body["errors"][0].get("extensions", {}).get("code", "?")] += 1
             return None

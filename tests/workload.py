@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests import interleavings as il
@@ -31,6 +33,8 @@ ALLOWED_CODES = {"NOT_FOUND", "CONFLICT"}
 LABELER_MOVES: Sequence[tuple[str, int]] = (("submit", 55), ("draft", 10), ("discard", 10), ("delete", 8),
                                              ("release", 7), ("unleased", 10))
 IMPORT_BATCH = 1000
+UNKNOWN = "unknown"
+"""The last write's outcome is not known (the service was killed before it answered)."""
 
 
 @dataclass
@@ -71,15 +75,19 @@ async def labeler(run: Run, user: GraphQLClient, name: str, deadline: float) -> 
     while time.monotonic() < deadline:
         dataset_id = rng.choice(run.datasets)
         move = rng.choices(moves, weights)[0]
-        await _move(run, user, name, dataset_id, move, rng)
+        try:
+            await _move(run, user, name, dataset_id, move, rng)
+        except il.Unknown:
+            await asyncio.sleep(0.2)  # the service is down: wait for it
         run.operations += 1
 
 
 async def _move(run: Run, user: GraphQLClient, key: str, dataset_id: str, move: str, rng: random.Random) -> None:
     if move == "delete":
-        mine = [record for (record, who), status in run.last.items() if who == key and status is not None]
+        mine = [record for (record, who), status in run.last.items() if who == key and status not in (None, UNKNOWN)]
         if mine:
             mine_id = rng.choice(mine)
+            run.last[(mine_id, key)] = UNKNOWN  # until the service answers
             if await run.outcomes.call(user, DELETE_RESPONSE, {"r": mine_id}) is not None:
                 run.last[(mine_id, key)] = None
         return
@@ -90,8 +98,12 @@ async def _move(run: Run, user: GraphQLClient, key: str, dataset_id: str, move: 
         await run.outcomes.call(user, RELEASE, {"r": record_id})
         return
     status = {"draft": "DRAFT", "discard": "DISCARDED"}.get(move, "SUBMITTED")
+    before = run.last.get((record_id, key))
+    run.last[(record_id, key)] = UNKNOWN  # until the service answers
     if await run.outcomes.call(user, h.SUBMIT, il.answer(record_id, status, f"{status} by {key}")) is not None:
         run.last[(record_id, key)] = status.lower()
+    elif (record_id, key) in run.last:
+        run.last[(record_id, key)] = before  # refused: nothing changed
 
 
 async def _a_record(run: Run, user: GraphQLClient, dataset_id: str, move: str, rng: random.Random) -> str | None:
@@ -110,25 +122,33 @@ async def admin(run: Run, gql: GraphQLClient, workspace: str, deadline: float) -
     rng = run.rng("admin")
     generation = 0
     while time.monotonic() < deadline:
-        dataset_id = run.datasets[0]
         action = rng.choice(["min", "min", "edit", "delete_records", "reimport", "second"])
-        if action == "min":
-            await gql(il.UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": rng.randint(1, 3)}}})
-        elif action == "edit":
-            await gql(il.UPDATE, {"id": dataset_id, "input": {"guidelines": f"rules {rng.random()}",
-                                                              "metadataProperties": [{"name": "m", "kind": "TERMS"}]}})
-        elif action == "delete_records":
-            ids = await records_of(gql, dataset_id)
-            await gql(DELETE_RECORDS, {"d": dataset_id, "ids": rng.sample(ids, min(3, len(ids)))})
-        elif action == "reimport":
-            numbers = rng.sample(range(run.records + 20), 5)  # known ones (also deleted) and new ones
-            await h.add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": f"again {i}"}}
-                                                  for i in numbers])
-        else:
-            generation += 1
-            await _replace_second(run, gql, workspace, generation)
+        generation += action == "second"
+        try:
+            await _act(run, gql, workspace, action, rng, generation)
+        except httpx.TransportError:
+            await asyncio.sleep(0.2)  # the service is down: wait for it
         run.operations += 1
         await asyncio.sleep(rng.uniform(0.05, 0.3))
+
+
+async def _act(run: Run, gql: GraphQLClient, workspace: str, action: str, rng: random.Random,
+               generation: int) -> None:
+    dataset_id = run.datasets[0]
+    if action == "min":
+        await gql(il.UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": rng.randint(1, 3)}}})
+    elif action == "edit":
+        await gql(il.UPDATE, {"id": dataset_id, "input": {"guidelines": f"rules {rng.random()}",
+                                                          "metadataProperties": [{"name": "m", "kind": "TERMS"}]}})
+    elif action == "delete_records":
+        ids = await records_of(gql, dataset_id)
+        await gql(DELETE_RECORDS, {"d": dataset_id, "ids": rng.sample(ids, min(3, len(ids)))})
+    elif action == "reimport":
+        numbers = rng.sample(range(run.records + 20), 5)  # known ones (also deleted) and new ones
+        await h.add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": f"again {i}"}}
+                                              for i in numbers])
+    else:
+        await _replace_second(run, gql, workspace, generation)
 
 
 async def _replace_second(run: Run, gql: GraphQLClient, workspace: str, generation: int) -> None:
@@ -152,10 +172,11 @@ async def prepare(run: Run, gql: GraphQLClient) -> tuple[list[GraphQLClient], st
     return users, workspace
 
 
-async def check(run: Run, settings: Settings) -> list[str]:
+async def check(run: Run, settings: Settings, allowed: frozenset[str] = frozenset(ALLOWED_CODES)) -> list[str]:
     """Every invariant, against the raw documents: the independent recount, the service's
     checker, what the clients were told, and that no dataset deleted left anything."""
-    problems = [f"unexpected error codes {dict(run.outcomes.codes)}"] if set(run.outcomes.codes) - ALLOWED_CODES else []
+    unexpected = set(run.outcomes.codes) - allowed
+    problems = [f"unexpected error codes {dict(run.outcomes.codes)}"] if unexpected else []
     async with il.raw_database(settings) as db:
         live = {doc["_id"] async for doc in db.datasets.find({}, {"_id": 1})}
         for dataset_id in live:
@@ -179,7 +200,7 @@ async def _as_told(run: Run, db: Any) -> list[str]:
         stored[(str(response["record_id"]), text.partition(" by ")[2])] = response["status"]
     problems = []
     for (record_id, key), status in run.last.items():
-        if record_id not in existing:
+        if record_id not in existing or status == UNKNOWN:
             continue
         found = stored.get((record_id, key), "deleted")
         if found != (status or "deleted"):
