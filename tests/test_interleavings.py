@@ -18,7 +18,7 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests import interleavings as il
-from tests.conftest import GraphQLClient, serve
+from tests.conftest import OWNER_KEY, GraphQLClient, serve
 
 RECORDS = 60
 LABELERS = 8
@@ -66,6 +66,28 @@ async def test_flipping_min_submitted_while_labelers_submit_keeps_records_in_ste
 
     outcomes = await _while_labelling(gql, dataset_id, users, flip)
     assert outcomes.acknowledged
+    assert not outcomes.codes, outcomes.codes
+    await _in_step(settings, dataset_id, outcomes)
+
+
+async def test_the_compare_and_set_path_keeps_records_in_step_too(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """MongoDB's path (compare-and-set on every state write, which replicas rely on) forced on
+    against the embedded server, under the same flips."""
+    app = create_app(settings, builtin_registry)
+    async with app.router.lifespan_context(app):
+        app.state.services.storage.queue.compare_and_set = True
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            gql = GraphQLClient(http, OWNER_KEY)
+            dataset_id, users = await _dataset(gql, 1)
+
+            async def flip() -> None:
+                for flip in range(20):
+                    await gql(il.UPDATE, {"id": dataset_id, "input": {"distribution": {"minSubmitted": 2 - flip % 2}}})
+                    await asyncio.sleep(0.05)
+
+            outcomes = await _while_labelling(gql, dataset_id, users, flip)
     assert not outcomes.codes, outcomes.codes
     await _in_step(settings, dataset_id, outcomes)
 
@@ -171,7 +193,7 @@ async def test_deleted_datasets_leave_no_pool_or_lock_behind(settings: Settings,
         services: Services = app.state.services
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            gql = GraphQLClient(http, "owner-test-key")
+            gql = GraphQLClient(http, OWNER_KEY)
             workspace = await h.workspace(gql)
             for number in range(3):
                 dataset_id = (await h.dataset(gql, workspace, name=f"d{number}",

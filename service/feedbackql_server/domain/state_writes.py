@@ -73,15 +73,6 @@ async def update(storage: Storage, record_id: ObjectId, compute: Compute) -> Rec
     raise RuntimeError(f"record {record_id} kept changing while its state was written")
 
 
-async def update_locked(storage: Storage, record_id: ObjectId, compute: Compute) -> RecordDoc | None:
-    """``update`` under the record's lock; None also when the record is gone."""
-    async with storage.record_locks.hold([record_id]):
-        try:
-            return await update(storage, record_id, compute)
-        except Gone:
-            return None
-
-
 async def rebuild(storage: Storage, record_id: ObjectId) -> RecordDoc | None:
     """Make the record's state what its responses say (the caller holds its lock): after a
     crash or a failure between a response and its record, or whatever else put them out of
