@@ -37,8 +37,10 @@ async def main(records: int, labelers: int, seconds: float, seed: int) -> int:
             for minimum in (4, 1):
                 started = time.monotonic()
                 await gql(il.UPDATE, {"id": run.datasets[0], "input": {"distribution": {"minSubmitted": minimum}}})
-                print(f"minSubmitted -> {minimum} on {records} records, nobody labelling: "
-                      f"{time.monotonic() - started:.1f} s")
+                answered = time.monotonic() - started
+                await workload.quiet(settings)
+                print(f"minSubmitted -> {minimum} on {records} records, nobody labelling: answered in "
+                      f"{answered:.1f} s, every status in step after {time.monotonic() - started:.1f} s")
             started = time.monotonic()
             problems = await workload.check(run, settings)
             print(f"checked in {time.monotonic() - started:.1f} s: {len(problems)} problem(s)")

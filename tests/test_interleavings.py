@@ -217,3 +217,18 @@ def test_the_pools_are_bounded() -> None:
     for dataset_id in ids:
         pools._pool(dataset_id)
     assert list(pools.pools) == ids[1:]
+
+
+async def test_a_deletion_cut_short_by_a_crash_is_finished_at_start(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await h.sft_dataset(gql)
+        await h.add_records(gql, dataset_id, [{"fields": {"prompt": "p"}}])
+    async with il.raw_database(settings) as db:  # what a kill after the mark leaves
+        await db.datasets.update_one({"_id": ObjectId(dataset_id)}, {"$set": {"deleting": True}})
+    async with serve(settings, builtin_registry):
+        pass
+    async with il.raw_database(settings) as db:
+        assert await db.datasets.count_documents({"_id": ObjectId(dataset_id)}) == 0
+        assert await il.leftovers(db, ObjectId(dataset_id)) == {"records": 0, "responses": 0, "user_tallies": 0}

@@ -177,6 +177,7 @@ async def check(run: Run, settings: Settings, allowed: frozenset[str] = frozense
     checker, what the clients were told, and that no dataset deleted left anything."""
     unexpected = set(run.outcomes.codes) - allowed
     problems = [f"unexpected error codes {dict(run.outcomes.codes)}"] if unexpected else []
+    await quiet(settings)
     async with il.raw_database(settings) as db:
         live = {doc["_id"] async for doc in db.datasets.find({}, {"_id": 1})}
         for dataset_id in live:
@@ -189,6 +190,18 @@ async def check(run: Run, settings: Settings, allowed: frozenset[str] = frozense
         problems += [f"{intents} intent(s) left"] if intents else []
     problems += await il.checker_findings(settings)
     return problems
+
+
+async def quiet(settings: Settings, seconds: float = 600) -> float:
+    """Wait until no write is in flight (a ``minSubmitted`` pass may go on in the background
+    after ``updateDataset`` answered); how long that took."""
+    started = time.monotonic()
+    async with il.raw_database(settings) as db:
+        for _ in range(int(seconds * 10)):
+            if not await db.intents.count_documents({}):
+                break
+            await asyncio.sleep(0.1)
+    return time.monotonic() - started
 
 
 async def _as_told(run: Run, db: Any) -> list[str]:

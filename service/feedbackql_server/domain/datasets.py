@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 
 Doc = dict[str, Any]
+log = logging.getLogger("feedbackql_server.datasets")
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,29 @@ async def update_dataset(
     if changes.min_submitted is not None and changes.min_submitted != (
         dataset["distribution"]["min_submitted"]
     ):
-        await storage.uncancellable.run(_restatus(storage, dataset_id))
+        await _restatus_for_a_while(storage, dataset_id)
         updated = await get_dataset(storage, dataset_id)
     return updated
+
+
+RESTATUS_WAIT_SECONDS = 10.0
+"""How long a ``minSubmitted`` change waits for its pass over the records. A small dataset's
+statuses are all in step when ``updateDataset`` answers; a big one's go on in the background
+(under an intent, so a crash is finished at start-up): 5,000 records under 20 labelers took
+longer than the 30 s request timeout on this machine."""
+
+
+async def _restatus_for_a_while(storage: Storage, dataset_id: ObjectId) -> None:
+    running = asyncio.ensure_future(storage.uncancellable.run(_restatus(storage, dataset_id)))
+    running.add_done_callback(_log_failure)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(running), RESTATUS_WAIT_SECONDS)
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("deriving the records' status after a minSubmitted change failed; the next start-up "
+                  "or `feedbackql check --repair` finishes it", exc_info=task.exception())
 
 
 async def _restatus(storage: Storage, dataset_id: ObjectId) -> None:

@@ -80,8 +80,10 @@ async def check_dataset(storage: Storage, dataset_id: ObjectId, report: Report, 
             await _delete(storage, dataset_id)
         return
     report.datasets += 1
-    states = await storage.queue.of_dataset(dataset_id)
+    # Responses before records: a record added after this read has no response in it, so a
+    # response whose record is not among those read next is one whose record is gone.
     responses = await storage.responses.of_dataset(dataset_id)
+    states = await storage.queue.of_dataset(dataset_id)
     report.records += len(states)
     unrepaired = await _check_records(storage, dataset, states, responses, report, repair=repair)
     await _check_counters(storage, dataset_id, report, repair=repair, corrected=unrepaired)
@@ -103,6 +105,8 @@ async def _check_records(storage: Storage, dataset: DatasetDoc, states: list[Rec
                 storage, dataset["_id"], state["_id"], report, repair=repair):
             unrepaired[state["_id"]] = expected
     for record_id in by_record:  # responses whose record is gone
+        if await storage.queue.state(record_id) is not None:
+            continue
         report.add(dataset["_id"], f"responses of record {record_id}, which does not exist", repair)
         if repair:
             await storage.responses.delete_for_records([record_id])
@@ -241,7 +245,8 @@ async def finish_interrupted(storage: Storage) -> Report:
     """At start-up: the writes a crash left half done, named by their intents, finished —
     the records brought in step with their responses, every record's status with the
     dataset's ``minSubmitted`` (a change of it may have been cut short), the counters of
-    those datasets with a recount — and the intents then removed. Safe to repeat."""
+    those datasets with a recount, deletions of datasets finished — and the intents then
+    removed. Safe to repeat."""
     intents = await storage.intents.left_over()
     report = Report()
     dataset_ids: set[ObjectId] = set()
@@ -255,6 +260,7 @@ async def finish_interrupted(storage: Storage) -> Report:
                     report.add(dataset_id or record_id, f"record {record_id} brought in step", True)
         if dataset_id is not None:
             dataset_ids.add(dataset_id)
+    dataset_ids.update(await storage.datasets.being_deleted())  # deletions a crash cut short
     left = frozenset(intent["_id"] for intent in intents)
     for dataset_id in sorted(dataset_ids):
         await _finish_dataset(storage, dataset_id, report, left)
@@ -269,6 +275,8 @@ async def _finish_dataset(storage: Storage, dataset_id: ObjectId, report: Report
     dataset = await storage.datasets.get(dataset_id)
     if dataset is None or dataset.get("deleting"):
         await _delete(storage, dataset_id)
+        if dataset is not None:
+            report.add(dataset_id, "a deletion a crash cut short finished", True)
         return
     changed = await state_writes.restatus_dataset(storage, dataset_id)
     if changed:

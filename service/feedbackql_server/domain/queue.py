@@ -114,7 +114,6 @@ class QueuePools:
             refresh.add_done_callback(self._refreshing.discard)
         return pool
 
-
     def _pool(self, dataset_id: ObjectId) -> Pool:
         pool = self.pools.get(dataset_id)
         if pool is None:

@@ -103,6 +103,10 @@ class DatasetRepo:
             result = await self.collection.delete_one({"_id": dataset_id})
         return result.deleted_count == 1
 
+    async def being_deleted(self) -> list[ObjectId]:
+        """Datasets marked for deletion: at start-up, those a crash stopped half-way."""
+        return [doc["_id"] async for doc in self.collection.find({"deleting": True}, {"_id": 1})]
+
     async def all_ids(self) -> set[ObjectId]:
         return {doc["_id"] async for doc in self.collection.find({}, {"_id": 1})}
 
