@@ -13,7 +13,7 @@ from typing import Any, Literal
 from bson import ObjectId
 
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain import kind_checks, state_writes, tally
+from feedbackql_server.domain import invariants, kind_checks, state_writes, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
@@ -225,13 +225,15 @@ async def _restatus_once(storage: Storage, dataset_id: ObjectId) -> None:
 
 
 async def recount(storage: Storage, dataset: DatasetDoc) -> DatasetDoc:
-    """Set the progress counters from the records (reads the whole dataset); the dataset.
-    Only for a dataset nobody writes (start-up, counters that never existed): a recount
-    concurrent with answers loses their increments (``domain/invariants.py`` checks)."""
+    """The dataset with its progress counters set from the records (reads the whole dataset),
+    through the same guarded recount as repairs (``domain/invariants.py``): replaced only if no
+    write overlapped it. When writes never pause, the figures are counted but not stored."""
+    await invariants.counters_in_step(storage, dataset["_id"])
+    current = await storage.datasets.get(dataset["_id"])
+    if current is not None and "tally" in current:
+        return current
     records = await storage.records.states(dataset["_id"])
-    counted = tally.recount(records, dataset["distribution"]["min_submitted"])
-    await storage.tallies.set(dataset["_id"], counted)
-    return {**dataset, "tally": counted}
+    return {**dataset, "tally": tally.recount(records, dataset["distribution"]["min_submitted"])}
 
 
 async def count_uncounted(storage: Storage) -> None:

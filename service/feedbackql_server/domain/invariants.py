@@ -232,6 +232,13 @@ async def _delete(storage: Storage, dataset_id: ObjectId) -> None:
     await storage.datasets.delete(dataset_id)
 
 
+async def counters_in_step(storage: Storage, dataset_id: ObjectId) -> bool:
+    """Set the dataset's counters from a recount no write overlapped; whether they are in step."""
+    report = Report()
+    await _check_counters(storage, dataset_id, report, repair=True)
+    return not report.unrepaired
+
+
 async def recount_quietly(storage: Storage, dataset_id: ObjectId, intent: ObjectId) -> None:
     """Bring the dataset's counters in step with its records after a failed write (whose
     ``intent`` is still there); ``RuntimeError`` when they could not be."""

@@ -105,17 +105,14 @@ class TallyRepo:
     async def uncounted_datasets(self) -> list[DatasetDoc]:
         return await self._datasets.find({"tally": {"$exists": False}}).to_list()
 
-    async def set(self, dataset_id: ObjectId, tally: Doc, *, writes: int | bool | None = True) -> bool:
-        """Replace the counters with ``tally`` (a recount: ``domain/tally.recount``); with
-        ``writes`` (the ``tally.writes`` the recount's reads saw) only if no increment was
-        written since: whether they were replaced. An unguarded recount (``writes=True``)
-        loses the increments written between its read of the records and this: only for a
-        dataset nobody writes. ``writes`` moves on, it is not replaced."""
+    async def set(self, dataset_id: ObjectId, tally: Doc, *, writes: int | None) -> bool:
+        """Replace the counters with ``tally`` (a recount: ``domain/tally.recount``) if no
+        increment was written since the recount's reads saw ``tally.writes`` at ``writes``
+        (None: never written); whether they were replaced. ``writes`` moves on, it is not
+        replaced, so that a recount racing this one fails its own condition."""
         users: dict[str, dict[str, int]] = tally.get(USERS, {})
         counters = {f"tally.{k}": v for k, v in tally.items() if k not in (USERS, WRITES)}
-        selector: Doc = {"_id": dataset_id}
-        if writes is not True:
-            selector[f"tally.{WRITES}"] = writes
+        selector: Doc = {"_id": dataset_id, f"tally.{WRITES}": writes}
         async with self._dataset_writes.lock(dataset_id):
             result = await self._datasets.update_one(selector, {"$set": counters, "$inc": {f"tally.{WRITES}": 1}})
         if result.matched_count == 0:
