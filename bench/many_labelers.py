@@ -85,6 +85,7 @@ def check(uri: str, database: str, dataset: str, acknowledged: list[tuple[str, s
         responses = list(db.responses.find({"dataset_id": ObjectId(dataset)}))
         stored = list(db.records.find({"dataset_id": ObjectId(dataset)}))
         counters = db.datasets.find_one({"_id": ObjectId(dataset)})["tally"]  # type: ignore[index]
+        counters.pop("writes", None)  # how many counter writes there were, not a counter
         counters["users"] = {doc["user"]: {k: v for k, v in doc.items() if k not in ("_id", "dataset_id", "user")}
                              for doc in db.user_tallies.find({"dataset_id": ObjectId(dataset)})}
     pairs = Counter((str(r["record_id"]), str(r["user_id"])) for r in responses)

@@ -35,7 +35,7 @@ async def new_dataset(datasets: TallyRepo, tally: dict[str, Any]) -> ObjectId:
 async def tally_of(datasets: TallyRepo, dataset_id: ObjectId) -> dict[str, Any]:
     stored = await datasets._datasets.find_one({"_id": dataset_id})
     assert stored is not None
-    return dict(stored["tally"])
+    return {name: value for name, value in stored["tally"].items() if name != "writes"}  # counts writes
 
 
 def counting_writes(repo: TallyRepo) -> list[dict[str, int]]:

@@ -31,7 +31,7 @@ from feedbackql_server.api.errors import coded
 from feedbackql_server.api.live_sessions import LiveSessions, RevocableTransportWS
 from feedbackql_server.api.schema import FeedbackSchema, build_schema
 from feedbackql_server.body_limit import AnonymousBodyLimit, BodySizeLimit
-from feedbackql_server.domain import datasets, identity, responses
+from feedbackql_server.domain import datasets, identity, invariants
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.session import Limits, Services
 from feedbackql_server.events import open_broker
@@ -151,9 +151,11 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
         storage = Storage(client[settings.database_name])
         await storage.prepare()
         await datasets.count_uncounted(storage)
-        finished = await responses.finish_interrupted(storage)
-        if finished:
-            log.warning("brought %d record(s) back in step with their responses after a crash", finished)
+        finished = await invariants.finish_interrupted(storage)
+        if finished.interrupted:
+            log.warning("finished %d write(s) a crash interrupted", finished.interrupted)
+        for finding in finished.findings:
+            log.warning("after a crash, in dataset %s: %s", finding.dataset_id, finding.what)
         if settings.owner_api_key is not None:
             await identity.ensure_owner(storage, settings.owner_api_key.get_secret_value())
         app.state.storage = storage

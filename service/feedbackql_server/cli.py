@@ -1,4 +1,4 @@
-"""The ``feedbackql`` command: serve, schema, plugins, new-plugin, install-ferretdb, export, import."""
+"""The ``feedbackql`` command: serve, check, schema, plugins, new-plugin, install-ferretdb, export, import."""
 
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path,
                        default=Path(platformdirs.user_data_dir("feedbackql")),
                        help="where the embedded database keeps its data")
+    check = commands.add_parser("check", help="verify the stored data's invariants (and --repair them)")
+    check.add_argument("--repair", action="store_true", help="repair what can be repaired, and say what")
+    check.add_argument("--data-dir", type=Path, default=Path(platformdirs.user_data_dir("feedbackql")),
+                       help="the embedded database's data (when MONGODB_URI is not set; stop the service first)")
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--builtin-only", action="store_true",
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
@@ -138,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args.host, args.port, args.data_dir)
+        if args.command == "check":
+            return _check(args.repair, args.data_dir)
         if args.command == "schema":
             return _schema(args.builtin_only)
         if args.command == "plugins":
@@ -154,6 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PluginError, DatabaseUnavailable, TransferError, FeedbackQLError, ScaffoldError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
+
+
+def _check(repair: bool, data_dir: Path) -> int:
+    from feedbackql_server import check
+
+    settings = Settings()
+    with _database(settings, data_dir) as uri:
+        return check.run(uri, settings.database_name, repair=repair, out=sys.stdout)
 
 
 def _schema(builtin_only: bool) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,13 +13,14 @@ from typing import Any, Literal
 from bson import ObjectId
 
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain import kind_checks, tally
+from feedbackql_server.domain import invariants, kind_checks, state_writes, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 
 Doc = dict[str, Any]
+log = logging.getLogger("feedbackql_server.datasets")
 
 
 @dataclass(frozen=True)
@@ -177,24 +181,59 @@ async def update_dataset(
         update["metadata_properties"] = _metadata_properties(changes.metadata_properties)
     if changes.min_submitted is not None:
         update["distribution"] = cfg.check_distribution(changes.min_submitted, ["distribution"])
-    updated = await storage.datasets.update(dataset_id, update)
+    updated = await storage.datasets.update(dataset_id, update, when={"deleting": {"$ne": True}})
     if updated is None:
         raise NotFound(f"dataset {dataset_id} does not exist")
     if changes.min_submitted is not None and changes.min_submitted != (
         dataset["distribution"]["min_submitted"]
     ):
-        await storage.records.refresh_status({"dataset_id": dataset_id}, changes.min_submitted)
-        await storage.queue.reopen(dataset_id)
-        updated = await recount(storage, updated)
+        await _restatus_for_a_while(storage, dataset_id)
+        updated = await get_dataset(storage, dataset_id)
     return updated
 
 
+RESTATUS_WAIT_SECONDS = 10.0
+"""How long a ``minSubmitted`` change waits for its pass over the records. A small dataset's
+statuses are all in step when ``updateDataset`` answers; a big one's go on in the background
+(under an intent, so a crash is finished at start-up): 5,000 records under 20 labelers took
+longer than the 30 s request timeout on this machine."""
+
+
+async def _restatus_for_a_while(storage: Storage, dataset_id: ObjectId) -> None:
+    running = asyncio.ensure_future(storage.uncancellable.run(_restatus(storage, dataset_id)))
+    running.add_done_callback(_log_failure)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(running), RESTATUS_WAIT_SECONDS)
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("deriving the records' status after a minSubmitted change failed; the next start-up "
+                  "or `feedbackql check --repair` finishes it", exc_info=task.exception())
+
+
+async def _restatus(storage: Storage, dataset_id: ObjectId) -> None:
+    """Every record's status under the new ``minSubmitted``, record by record (never an
+    ``update_many``: ``storage/queue.py``); an intent lets a start-up finish a pass a crash
+    cut short, and the counters move with each record (``domain/state_writes.py``)."""
+    async with storage.intents.writing(None, dataset_id, finish=lambda _intent: _restatus_once(storage, dataset_id)):
+        await _restatus_once(storage, dataset_id)
+
+
+async def _restatus_once(storage: Storage, dataset_id: ObjectId) -> None:
+    await state_writes.restatus_dataset(storage, dataset_id)
+
+
 async def recount(storage: Storage, dataset: DatasetDoc) -> DatasetDoc:
-    """Set the progress counters from the records (reads the whole dataset); the dataset."""
+    """The dataset with its progress counters set from the records (reads the whole dataset),
+    through the same guarded recount as repairs (``domain/invariants.py``): replaced only if no
+    write overlapped it. When writes never pause, the figures are counted but not stored."""
+    await invariants.counters_in_step(storage, dataset["_id"])
+    current = await storage.datasets.get(dataset["_id"])
+    if current is not None and "tally" in current:
+        return current
     records = await storage.records.states(dataset["_id"])
-    counted = tally.recount(records, dataset["distribution"]["min_submitted"])
-    await storage.tallies.set(dataset["_id"], counted)
-    return {**dataset, "tally": counted}
+    return {**dataset, "tally": tally.recount(records, dataset["distribution"]["min_submitted"])}
 
 
 async def count_uncounted(storage: Storage) -> None:
@@ -222,11 +261,30 @@ async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: 
 
 
 async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
+    """Mark the dataset as being deleted, wait for the writes that began before the mark,
+    then delete its children and itself. A write that begins after the mark finds it once it
+    has written, and undoes its write (``state_writes.update``, ``ingest``): no response or
+    record outlives the dataset, and a crash half-way leaves a dataset that can be deleted
+    again (children first), never orphans."""
     dataset = await get_dataset(storage, dataset_id)
-    # Children first: a crash half-way leaves a dataset that can be deleted again,
-    # never orphaned records.
+    if not await storage.datasets.mark_deleting(dataset_id):
+        raise NotFound(f"dataset {dataset_id} does not exist")
+    await _writes_before(storage, dataset_id)
     await storage.responses.delete_dataset(dataset_id)
     await storage.records.delete_dataset(dataset_id)
     await storage.tallies.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)
     return dataset
+
+
+WRITES_WAIT_SECONDS = 30.0
+
+
+async def _writes_before(storage: Storage, dataset_id: ObjectId) -> None:
+    """Wait until the dataset's writes in flight now have ended (their intents are gone), for
+    at most ``WRITES_WAIT_SECONDS``: an intent still there by then was left by a crash."""
+    waiting = {intent["_id"] for intent in await storage.intents.of_dataset(dataset_id)}
+    deadline = asyncio.get_running_loop().time() + WRITES_WAIT_SECONDS
+    while waiting and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+        waiting &= {intent["_id"] for intent in await storage.intents.of_dataset(dataset_id)}

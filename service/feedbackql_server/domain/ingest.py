@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bson import ObjectId
 
-from feedbackql_server.domain import tally
+from feedbackql_server.domain import invariants, state_writes
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.domain.records import RecordSpec, build_record
-from feedbackql_server.errors import Conflict, DomainError, Invalid
+from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
+from feedbackql_server.storage.intents import Finish
 from feedbackql_server.storage.records import BulkOutcome
 
 Doc = dict[str, Any]
+DELETE_CONCURRENCY = 16
 
 
 @dataclass
@@ -104,25 +105,42 @@ async def delete_records(
 
 
 # The records and the counters are written apart: an intent lets a start-up after a crash in
-# between recount them (responses.finish_interrupted); a request timeout does not cut them apart.
+# between check them (domain/invariants.py); a request timeout does not cut them apart.
 
 async def _write_records(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]],
                          first_seq: int) -> BulkOutcome:
-    intent = await storage.intents.begin_counting(dataset_id)
-    outcome = await storage.records.upsert_many(docs, first_seq)
-    await storage.tallies.add(dataset_id, {"records": outcome.created, "pending": outcome.created})
-    await storage.intents.end(intent)
+    async with storage.intents.writing(None, dataset_id, finish=_recount(storage, dataset_id)):
+        outcome = await storage.records.upsert_many(docs, first_seq)
+        await storage.tallies.add(dataset_id, {"records": outcome.created, "pending": outcome.created})
+        await _undo_if_deleted(storage, dataset_id)
     return outcome
 
 
+async def _undo_if_deleted(storage: Storage, dataset_id: ObjectId) -> None:
+    """Records written while the dataset was being deleted go with it (its deletion swept its
+    records before these landed); the caller is told the dataset is gone."""
+    dataset = await storage.datasets.get(dataset_id)
+    if dataset is None or dataset.get("deleting"):
+        await storage.records.delete_dataset(dataset_id)
+        await storage.tallies.delete_dataset(dataset_id)
+        raise NotFound(f"dataset {dataset_id} was deleted")
+
+
 async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Sequence[ObjectId]) -> list[RecordDoc]:
-    intent = await storage.intents.begin_counting(dataset["_id"])
-    deleted = await storage.records.delete(dataset["_id"], record_ids)
-    if deleted:
-        await storage.responses.delete_for_records([record["_id"] for record in deleted])
-        removed: Counter[str] = Counter()
-        for record in deleted:
-            removed.update(tally.removal(record, dataset["distribution"]["min_submitted"]))
-        await storage.tallies.add(dataset["_id"], dict(removed))
-    await storage.intents.end(intent)
-    return deleted
+    """One record at a time, each through the record's lock and compare-and-set
+    (``state_writes.delete``), a few at once."""
+    gate = asyncio.Semaphore(DELETE_CONCURRENCY)
+    min_submitted = dataset["distribution"]["min_submitted"]
+
+    async def delete(record_id: ObjectId) -> RecordDoc | None:
+        async with gate:
+            return await state_writes.delete(storage, record_id, dataset["_id"], min_submitted)
+
+    async with storage.intents.writing(None, dataset["_id"], finish=_recount(storage, dataset["_id"])):
+        deleted = await asyncio.gather(*(delete(record_id) for record_id in dict.fromkeys(record_ids)))
+    return [record for record in deleted if record is not None]
+
+
+def _recount(storage: Storage, dataset_id: ObjectId) -> Finish:
+    """After a failure half-way, the counters from a recount (the records are what was written)."""
+    return lambda intent: invariants.recount_quietly(storage, dataset_id, intent)

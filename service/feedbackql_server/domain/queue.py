@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,7 @@ from typing import cast
 
 from bson import ObjectId
 
-from feedbackql_server.domain import work_state
+from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
@@ -37,6 +38,11 @@ from feedbackql_server.storage.queue import STATE_FIELDS
 log = logging.getLogger("feedbackql_server.queue")
 MAX_NEXT_RECORDS = 100
 POOL_SIZE = 1000
+MAX_POOLS = 256
+"""Datasets whose pools a process keeps (the least recently used go first): each holds up to
+``POOL_SIZE`` records' state, and a process may see many datasets over its life."""
+LEASE_FIELDS = ("leases", "saturated_until")
+"""What a lease writes: never the status, which follows answers and ``minSubmitted`` alone."""
 POOL_SECONDS = 5.0
 REWIND_SECONDS = 300.0
 
@@ -62,10 +68,12 @@ class Pool:
 
 
 class QueuePools:
-    """Per-process pools of candidate records, one per dataset."""
+    """Per-process pools of candidate records, one per dataset; at most ``limit``, the least
+    recently used dropped first, and a deleted dataset's dropped at once (``forget``)."""
 
-    def __init__(self) -> None:
-        self.pools: dict[ObjectId, Pool] = {}
+    def __init__(self, limit: int = MAX_POOLS) -> None:
+        self.pools: OrderedDict[ObjectId, Pool] = OrderedDict()
+        self.limit = limit
         self._refreshing: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
 
     def reopen(self, dataset_id: ObjectId, seq: int) -> None:
@@ -82,6 +90,10 @@ class QueuePools:
         if entry is not None:
             entry.update(state)
 
+    def forget(self, dataset_id: ObjectId) -> None:
+        """The dataset is deleted: its pool goes."""
+        self.pools.pop(dataset_id, None)
+
     def rewind(self, dataset_id: ObjectId) -> None:
         """Every record may be pending again (``minSubmitted`` changed)."""
         self.reopen(dataset_id, 0)
@@ -89,7 +101,7 @@ class QueuePools:
     async def get(self, storage: Storage, dataset: DatasetDoc, *, dry: bool = False) -> Pool:
         """The dataset's pool: read first if it never was, or if it ran dry for the caller and
         nobody has read it since the caller asked; read again in the background when old."""
-        pool = self.pools.setdefault(dataset["_id"], Pool())
+        pool = self._pool(dataset["_id"])
         asked = time.monotonic()
         if asked - pool.rewound_at > REWIND_SECONDS:
             pool.reopen(0)
@@ -100,6 +112,15 @@ class QueuePools:
             refresh = asyncio.ensure_future(_refresh(storage, dataset, pool))
             self._refreshing.add(refresh)
             refresh.add_done_callback(self._refreshing.discard)
+        return pool
+
+    def _pool(self, dataset_id: ObjectId) -> Pool:
+        pool = self.pools.get(dataset_id)
+        if pool is None:
+            pool = self.pools[dataset_id] = Pool()
+            while len(self.pools) > self.limit:
+                self.pools.popitem(last=False)
+        self.pools.move_to_end(dataset_id)
         return pool
 
 
@@ -209,9 +230,9 @@ async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, reco
         state = await storage.queue.state(record["_id"])
         if state is None:
             return False
-        changes = work_state.without_lease(state, str(user_id), dataset["distribution"]["min_submitted"],
-                                           datetime.now(UTC))
-        if changes is None or not await storage.queue.set_state(state, changes):
+        min_submitted = dataset["distribution"]["min_submitted"]
+        changes = work_state.without_lease(state, str(user_id), min_submitted, datetime.now(UTC))
+        if changes is None or await state_writes.write(storage, state, _lease_part(changes), min_submitted) is None:
             return False
     pools.reopen(dataset["_id"], record.get("seq", 0))
     return True
@@ -226,9 +247,10 @@ async def _lease(storage: Storage, record_id: ObjectId, user_key: str, until: da
         if record is None:
             return False, None
         changes = work_state.with_lease(record, user_key, until, min_submitted, datetime.now(UTC))
-        if changes is None or not await storage.queue.set_state(record, changes):
+        if changes is None:
             return False, record
-        return True, cast(RecordDoc, {**record, **changes, "state_version": record.get("state_version", 0) + 1})
+        written = await state_writes.write(storage, record, _lease_part(changes), min_submitted)
+        return written is not None, written or record
 
 
 async def _lease_some(storage: Storage, candidates: Iterable[RecordDoc], wanted: int, user_key: str,
@@ -256,6 +278,12 @@ async def _lease_some(storage: Storage, candidates: Iterable[RecordDoc], wanted:
         if granted and record is not None:
             leased.append(record)
     return leased
+
+
+def _lease_part(changes: dict[str, object]) -> dict[str, object]:
+    """A lease's changes without the status: ``minSubmitted`` may have changed since the
+    caller read the dataset, and the status is the answers' and the change's to write."""
+    return {name: value for name, value in changes.items() if name in LEASE_FIELDS}
 
 
 def _state_of(record: RecordDoc) -> RecordDoc:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from bson import ObjectId
 
-from feedbackql_server.domain import datasets, tally, work_state
+from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
@@ -20,8 +20,6 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
-
-STATE_WRITE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -125,8 +123,8 @@ async def write_response(storage: Storage, user_id: ObjectId,
 async def _write_response(storage: Storage, user_id: ObjectId,
                           checked: CheckedResponse) -> tuple[ResponseDoc, RecordDoc | None]:
     spec = checked.spec
-    async with storage.record_locks.hold([spec.record_id]):
-        intent = await storage.intents.begin(spec.record_id)
+    async with storage.record_locks.hold([spec.record_id]), storage.intents.writing(
+            spec.record_id, checked.dataset_id, finish=lambda _intent: state_writes.rebuild(storage, spec.record_id)):
         try:
             response = await storage.responses.write(
                 record_id=spec.record_id,
@@ -141,7 +139,6 @@ async def _write_response(storage: Storage, user_id: ObjectId,
             current = await storage.responses.of_user(spec.record_id, user_id)
             raise with_current(conflict, current) from None
         state = await _sync_record(storage, spec.record_id, user_id, response)
-        await storage.intents.end(intent)
     return response, state
 
 
@@ -181,73 +178,36 @@ async def delete_response(storage: Storage, registry: KindRegistry, events: Brok
     config = DatasetConfig.of(dataset, registry)
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(record_id, caller.id))
-    response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id))
+    response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id, dataset["_id"]))
     pools.reopen(dataset["_id"], record.get("seq", 0))
     await events.publish(ResponseEvent.of(response))
     return response
 
 
-async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId) -> ResponseDoc:
-    async with storage.record_locks.hold([record_id]):
-        intent = await storage.intents.begin(record_id)
+async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId,
+                           dataset_id: ObjectId) -> ResponseDoc:
+    async with storage.record_locks.hold([record_id]), storage.intents.writing(
+            record_id, dataset_id, finish=lambda _intent: state_writes.rebuild(storage, record_id)):
         response = await storage.responses.mark_deleted(record_id, user_id)
         if response is None:
-            await storage.intents.end(intent)
             raise NotFound(f"you have no response to record {record_id}")
         await _sync_record(storage, record_id, user_id, response)
-        await storage.intents.end(intent)
     return response
-
-
-async def finish_interrupted(storage: Storage) -> int:
-    """Bring records a crash left behind their responses back in step, and recount the
-    counters of their datasets and of datasets whose records were being added or deleted (at
-    start-up); how many writes were interrupted. Each response is applied again by its
-    version and counters are set from the records, so this is safe to repeat.
-
-    A crash between a record's state and the counters' ``$inc`` leaves the record in step but
-    the counters behind it, which only a recount sees."""
-    intents = await storage.intents.left_over()
-    dataset_ids = {intent["dataset_id"] for intent in intents if intent.get("dataset_id") is not None}
-    for intent in intents:
-        if intent.get("record_id") is not None:
-            await resync_record(storage, intent["record_id"])
-            record = await storage.queue.state(intent["record_id"])
-            if record is not None:
-                dataset_ids.add(record["dataset_id"])
-    for dataset_id in dataset_ids:
-        dataset = await storage.datasets.get(dataset_id)
-        if dataset is not None:
-            await datasets.recount(storage, dataset)
-    for intent in intents:
-        await storage.intents.end(intent["_id"])
-    return len(intents)
-
-
-async def resync_record(storage: Storage, record_id: ObjectId) -> None:
-    async with storage.record_locks.hold([record_id]):
-        for response in await storage.responses.all_of_record(record_id):
-            await _sync_record(storage, record_id, response["user_id"], response)
 
 
 async def _sync_record(storage: Storage, record_id: ObjectId, user_id: ObjectId,
                        response: ResponseDoc) -> RecordDoc | None:
-    """Bring the record's state up to this response (compare-and-set, retried on a race);
-    the state written, or None when there was nothing to write."""
+    """Bring the record's state up to this response; the state written, or None when there
+    was nothing to write. A record or dataset deleted meanwhile takes the response with it
+    (it was written after their responses were deleted) and the caller is told so."""
     status = response["status"] if response["status"] != "deleted" else None
-    for _ in range(STATE_WRITE_ATTEMPTS):
-        record = await storage.queue.state(record_id)
-        dataset = await storage.datasets.get(record["dataset_id"]) if record else None
-        if record is None or dataset is None:
-            return None  # deleted meanwhile: nothing left to keep in step
-        min_submitted = dataset["distribution"]["min_submitted"]
-        changes = work_state.after_response(record, str(user_id), status, response["version"],
-                                            min_submitted, datetime.now(UTC))
-        if changes is None:
-            return None
-        if await storage.queue.set_state(record, changes):
-            after = cast(RecordDoc, {**record, **changes})
-            await storage.tallies.add(dataset["_id"], tally.change(record, after,
-                                                                             min_submitted))
-            return cast(RecordDoc, {**after, "state_version": record.get("state_version", 0) + 1})
-    raise RuntimeError(f"record {record_id} kept changing while its state was written")
+
+    def compute(record: RecordDoc, min_submitted: int) -> dict[str, Any] | None:
+        return work_state.after_response(record, str(user_id), status, response["version"],
+                                         min_submitted, datetime.now(UTC))
+
+    try:
+        return await state_writes.update(storage, record_id, compute)
+    except state_writes.Gone:
+        await storage.responses.delete_written(response)
+        raise

@@ -240,7 +240,9 @@ class Session:
 
     async def delete_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
-        return await ds.delete_dataset(self._storage, dataset["_id"])
+        deleted = await ds.delete_dataset(self._storage, dataset["_id"])
+        self.services.queue_pools.forget(dataset["_id"])
+        return deleted
 
     # Records and the work queue --------------------------------------------------------------
 

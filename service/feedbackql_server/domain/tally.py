@@ -29,7 +29,10 @@ def _user_statuses(record: RecordDoc) -> dict[str, str]:
 
 
 def _over(record: RecordDoc, min_submitted: int) -> int:
-    return max(0, len(record.get("submitted_by", [])) - min_submitted)
+    """Submitted answers beyond the minimum the record's status was derived with: the one it
+    was counted with, so that a change moves the counters from what they hold even when
+    ``minSubmitted`` changed in between (``min_submitted``: for records that do not say)."""
+    return max(0, len(record.get("submitted_by", [])) - record.get("counted_min", min_submitted))
 
 
 def contribution(record: RecordDoc, min_submitted: int) -> Counter[str]:

@@ -1,9 +1,15 @@
-"""Datasets with their embedded fields, questions and metadata properties."""
+"""Datasets with their embedded fields, questions and metadata properties.
+
+Every write of a dataset document holds the dataset's lock (``storage/locks.py``), which the
+counter increments hold too (``storage/tallies.py``: the counters live in this document).
+FerretDB applies any update as an unisolated read-modify-write of the whole document: an edit
+of the guidelines every 0.2 s under 20 labelers wrote back counters read before concurrent
+increments and left them at 976 submitted against 1,000. MongoDB updates each document
+atomically; there the lock costs a dictionary look-up.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
 from typing import Any
 
 from bson import ObjectId
@@ -14,6 +20,7 @@ from pymongo.errors import OperationFailure
 from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.storage.documents import DatasetDoc, KindItem
 from feedbackql_server.storage.duplicates import is_duplicate_key
+from feedbackql_server.storage.locks import KeyedLocks
 
 Doc = dict[str, Any]
 """Filters and changes (the documents are ``DatasetDoc``)."""
@@ -24,16 +31,16 @@ def _name_taken(name: str) -> Conflict:
 
 
 class DatasetRepo:
-    def __init__(self, collection: AsyncCollection[DatasetDoc]) -> None:
+    def __init__(self, collection: AsyncCollection[DatasetDoc], locks: KeyedLocks) -> None:
         self.collection = collection
-        self._numbering: defaultdict[ObjectId, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.locks = locks
 
     async def reserve_seqs(self, dataset_id: ObjectId, count: int) -> int:
         """The first of ``count`` record numbers reserved for the caller alone.
 
         ``$inc`` is atomic on MongoDB; FerretDB applies it as an unisolated read-modify-write,
         so this process also serializes the reservations of a dataset."""
-        async with self._numbering[dataset_id]:
+        async with self.locks.hold(dataset_id):
             doc = await self.collection.find_one_and_update(
                 {"_id": dataset_id}, {"$inc": {"next_seq": count}},
                 return_document=ReturnDocument.AFTER)
@@ -64,11 +71,12 @@ class DatasetRepo:
     async def update(self, dataset_id: ObjectId, changes: Doc, *, when: Doc | None = None) -> DatasetDoc | None:
         """Apply ``$set`` changes if the dataset still matches ``when``; the updated document."""
         try:
-            return await self.collection.find_one_and_update(
-                {"_id": dataset_id, **(when or {})},
-                {"$set": changes},
-                return_document=ReturnDocument.AFTER,
-            )
+            async with self.locks.hold(dataset_id):
+                return await self.collection.find_one_and_update(
+                    {"_id": dataset_id, **(when or {})},
+                    {"$set": changes},
+                    return_document=ReturnDocument.AFTER,
+                )
         except OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
@@ -78,15 +86,29 @@ class DatasetRepo:
         self, dataset_id: ObjectId, array: str, item: KindItem, *, revision: int, changes: Doc
     ) -> DatasetDoc | None:
         """Append to ``fields``/``questions`` if the dataset is still at ``revision``."""
-        return await self.collection.find_one_and_update(
-            {"_id": dataset_id, "status": "draft", "revision": revision},
-            {"$push": {array: item}, "$set": changes, "$inc": {"revision": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.locks.hold(dataset_id):
+            return await self.collection.find_one_and_update(
+                {"_id": dataset_id, "status": "draft", "revision": revision},
+                {"$push": {array: item}, "$set": changes, "$inc": {"revision": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+
+    async def mark_deleting(self, dataset_id: ObjectId) -> bool:
+        """Refuse every later write to the dataset's records and responses (they look for the
+        mark after they write, and undo what they wrote: ``domain/datasets.py``)."""
+        return await self.update(dataset_id, {"deleting": True}) is not None
 
     async def delete(self, dataset_id: ObjectId) -> bool:
-        result = await self.collection.delete_one({"_id": dataset_id})
+        async with self.locks.hold(dataset_id):
+            result = await self.collection.delete_one({"_id": dataset_id})
         return result.deleted_count == 1
+
+    async def being_deleted(self) -> list[ObjectId]:
+        """Datasets marked for deletion: at start-up, those a crash stopped half-way."""
+        return [doc["_id"] async for doc in self.collection.find({"deleting": True}, {"_id": 1})]
+
+    async def all_ids(self) -> set[ObjectId]:
+        return {doc["_id"] async for doc in self.collection.find({}, {"_id": 1})}
 
     async def any_in_workspace(self, workspace_id: ObjectId) -> bool:
         return await self.collection.find_one({"workspace_id": workspace_id}, {"_id": 1}) is not None

@@ -77,6 +77,8 @@ class DatasetDoc(TypedDict):
     revision: NotRequired[int]
     next_seq: NotRequired[int]
     tally: NotRequired[dict[str, Any]]
+    deleting: NotRequired[bool]
+    """Set while the dataset is being deleted: its records and responses take no more writes."""
 
 
 class StoredValue(TypedDict):
@@ -121,6 +123,9 @@ class RecordDoc(TypedDict, total=False):
     leases: list[Lease]
     saturated_until: datetime
     state_version: int
+    counted_min: int
+    """The ``minSubmitted`` the record's status (and its part of the counters) was derived
+    with: the counters move from what it counted then (``domain/tally.py``)."""
     created_at: datetime
     updated_at: datetime
 

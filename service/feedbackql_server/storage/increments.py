@@ -11,22 +11,26 @@ failed write fails every caller whose increment it carried.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import contextlib
 from collections.abc import Awaitable, Callable, Hashable, Mapping
+
+from feedbackql_server.storage.locks import KeyedLocks
 
 Write = Callable[[Hashable, dict[str, int]], Awaitable[None]]
 
 
 class GroupedIncrements:
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, locks: KeyedLocks | None = None) -> None:
+        """``locks``: shared with other writers of the same documents (``storage/datasets.py``
+        writes the dataset document that holds the dataset's counters)."""
         self._write = write
-        self._locks: defaultdict[Hashable, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = locks if locks is not None else KeyedLocks()
         self._open: dict[Hashable, tuple[dict[str, int], asyncio.Future[None]]] = {}
         """Per key: the sums waiting for the next write, and that write."""
 
-    def lock(self, key: Hashable) -> asyncio.Lock:
-        """Held while the key's document is written: for other writes of the same fields."""
-        return self._locks[key]
+    def lock(self, key: Hashable) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while the key's document is written: for other writes of the same document."""
+        return self._locks.hold(key)
 
     async def add(self, key: Hashable, increments: Mapping[str, int]) -> None:
         # Shielded: a caller that is cancelled must not cancel the write others wait for.
@@ -46,7 +50,7 @@ class GroupedIncrements:
         return written
 
     async def _flush(self, key: Hashable, sums: dict[str, int]) -> None:
-        async with self._locks[key]:
+        async with self._locks.hold(key):
             del self._open[key]  # from here on, increments go to the next write
             nonzero = {name: value for name, value in sums.items() if value}
             if nonzero:

@@ -26,7 +26,7 @@ Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
-STATE = ("dataset_id", "status", *(f"{status}_by" for status in RESPONSE_STATUSES))
+STATE = ("dataset_id", "status", "counted_min", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -256,20 +256,6 @@ class RecordRepo:
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
-
-    async def refresh_status(self, selector: Doc, min_submitted: int) -> None:
-        """Set ``completed``/``pending`` from the submitted set, atomically per record."""
-        enough = f"submitted_by.{min_submitted - 1}"
-        # state_version moves too, so that a response write racing with this fails its
-        # compare-and-set and recomputes with the new minimum.
-        await self.collection.update_many(
-            {**selector, "status": "pending", enough: {"$exists": True}},
-            {"$set": {"status": "completed"}, "$inc": {"state_version": 1}},
-        )
-        await self.collection.update_many(
-            {**selector, "status": "completed", enough: {"$exists": False}},
-            {"$set": {"status": "pending"}, "$inc": {"state_version": 1}},
-        )
 
 
 def _new_record(doc: Doc, now: datetime) -> RecordDoc:

@@ -7,7 +7,7 @@ growing; the record's per-user state is guarded by that version (see ``RecordRep
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -129,6 +129,19 @@ class ResponseRepo:
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
+
+    async def delete_written(self, response: ResponseDoc) -> None:
+        """Undo a write whose record or dataset was deleted meanwhile (this version only)."""
+        await self.collection.delete_one({"_id": response["_id"], "version": response["version"]})
+
+    async def of_dataset(self, dataset_id: ObjectId) -> list[ResponseDoc]:
+        """Every response document of the dataset, deleted ones included (reads it whole)."""
+        return await self.collection.find({"dataset_id": dataset_id}, {"values": 0}).to_list()
+
+    async def orphans(self, dataset_ids: Collection[ObjectId]) -> list[ObjectId]:
+        """Datasets, not among ``dataset_ids``, that responses are kept for."""
+        groups = await self.collection.aggregate([{"$group": {"_id": "$dataset_id"}}])
+        return [doc["_id"] async for doc in groups if doc["_id"] not in dataset_ids]
 
     async def in_buckets(self, records: Sequence[RecordDoc], *, submitted_only: bool = False) -> list[ResponseDoc]:
         """Live (or only submitted) responses of ``records``, least recently updated first."""

@@ -12,7 +12,7 @@ from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseD
 from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
 from feedbackql_server.storage.layout import migrate
-from feedbackql_server.storage.locks import RecordLocks
+from feedbackql_server.storage.locks import KeyedLocks, RecordLocks
 from feedbackql_server.storage.queue import QueueRepo
 from feedbackql_server.storage.records import RecordRepo
 from feedbackql_server.storage.responses import ResponseRepo
@@ -27,8 +27,11 @@ class Storage:
         # Each collection holds one kind of document (storage/documents.py).
         self.users = UserRepo(cast(AsyncCollection[UserDoc], db["users"]))
         self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
-        self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]))
-        self.tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"])
+        self.dataset_locks = KeyedLocks()
+        """Held by every write of a dataset document, counters included (``storage/datasets.py``)."""
+        self.datasets = DatasetRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), self.dataset_locks)
+        self.tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"],
+                                 self.dataset_locks)
         self.record_locks = RecordLocks()
         self.records = RecordRepo(db["records"], self.record_locks)
         self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))

@@ -10,13 +10,17 @@ a labeler's answer also moves one small document of its own.
 Increments arrive as ``domain/tally.py`` makes them, dotted keys (``responses.submitted``,
 ``users.<user id>.submitted``); ``users.*`` keys go to the user's document. Each document's
 increments are a group commit (``increments.py``).
+
+``tally.writes`` counts the dataset's counter writes: a recount that reads it before and after
+reading the records, and finds it unchanged (with no write in flight: ``storage/intents.py``),
+knows that no increment fell between its reads (``domain/invariants.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from typing import Any, cast
 
 from bson import ObjectId
@@ -26,11 +30,13 @@ from pymongo.errors import OperationFailure
 from feedbackql_server.storage.documents import DatasetDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.increments import GroupedIncrements
+from feedbackql_server.storage.locks import KeyedLocks
 
 Doc = dict[str, Any]
 USERS = "users"
 COUNTER_FIELDS = ("dataset_id", "user")
 """The fields of a user's document that are not counters."""
+WRITES = "writes"
 
 
 def user_tally_id(dataset_id: ObjectId, user: str) -> str:
@@ -52,19 +58,26 @@ def split(increments: dict[str, int]) -> tuple[dict[str, int], dict[str, dict[st
 
 
 class TallyRepo:
-    def __init__(self, datasets: AsyncCollection[DatasetDoc], users: AsyncCollection[Doc]) -> None:
+    def __init__(self, datasets: AsyncCollection[DatasetDoc], users: AsyncCollection[Doc],
+                 dataset_locks: KeyedLocks | None = None) -> None:
+        """``dataset_locks``: those every writer of a dataset document holds on FerretDB
+        (``storage/datasets.py``), since the counters live in that document."""
         self._datasets = datasets
         self._users = users
-        self._dataset_writes = GroupedIncrements(self._increment_dataset)
-        self._user_writes = GroupedIncrements(self._increment_user)
+        self._dataset_writes = GroupedIncrements(self._increment_dataset,
+                                                KeyedLocks() if dataset_locks is None else dataset_locks)
+        self._user_locks = KeyedLocks()
+        self._user_writes = GroupedIncrements(self._increment_user, self._user_locks)
 
     async def add(self, dataset_id: ObjectId, increments: dict[str, int]) -> None:
         """Move the counters by ``increments``, merged with concurrent callers' increments of
         the same documents into one write each."""
         shared, per_user = split(increments)
+        if not shared and not per_user:
+            return
+        shared[WRITES] = 1
         writes = [self._user_writes.join((dataset_id, user), counts) for user, counts in per_user.items()]
-        if shared:
-            writes.append(self._dataset_writes.join(dataset_id, shared))
+        writes.append(self._dataset_writes.join(dataset_id, shared))
         # Shielded: a caller that is cancelled must not cancel the writes others wait for.
         await asyncio.shield(asyncio.gather(*writes))
 
@@ -92,16 +105,22 @@ class TallyRepo:
     async def uncounted_datasets(self) -> list[DatasetDoc]:
         return await self._datasets.find({"tally": {"$exists": False}}).to_list()
 
-    async def set(self, dataset_id: ObjectId, tally: Doc) -> None:
-        """Replace the counters with ``tally`` (a recount: ``domain/tally.recount``). As with
-        any recount, increments written between its read of the records and this are lost."""
+    async def set(self, dataset_id: ObjectId, tally: Doc, *, writes: int | None) -> bool:
+        """Replace the counters with ``tally`` (a recount: ``domain/tally.recount``) if no
+        increment was written since the recount's reads saw ``tally.writes`` at ``writes``
+        (None: never written); whether they were replaced. ``writes`` moves on, it is not
+        replaced, so that a recount racing this one fails its own condition."""
         users: dict[str, dict[str, int]] = tally.get(USERS, {})
+        counters = {f"tally.{k}": v for k, v in tally.items() if k not in (USERS, WRITES)}
+        selector: Doc = {"_id": dataset_id, f"tally.{WRITES}": writes}
         async with self._dataset_writes.lock(dataset_id):
-            await self._datasets.update_one(
-                {"_id": dataset_id}, {"$set": {"tally": {k: v for k, v in tally.items() if k != USERS}}})
+            result = await self._datasets.update_one(selector, {"$set": counters, "$inc": {f"tally.{WRITES}": 1}})
+        if result.matched_count == 0:
+            return False
         await self.set_users(dataset_id, users)
         counted = [user_tally_id(dataset_id, user) for user in users]
         await self._users.delete_many({"dataset_id": dataset_id, "_id": {"$nin": counted}})
+        return True
 
     async def set_users(self, dataset_id: ObjectId, users: dict[str, dict[str, int]]) -> None:
         """Replace these users' counters (those not named stay)."""
@@ -116,3 +135,8 @@ class TallyRepo:
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self._users.delete_many({"dataset_id": dataset_id})
+
+    async def orphans(self, dataset_ids: Collection[ObjectId]) -> list[ObjectId]:
+        """Datasets, not among ``dataset_ids``, that labelers' counters are kept for."""
+        groups = await self._users.aggregate([{"$group": {"_id": "$dataset_id"}}])
+        return [doc["_id"] async for doc in groups if doc["_id"] not in dataset_ids]
