@@ -18,6 +18,7 @@ from feedbackql_server.events import Broker, ResponseEvent
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
+from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 
@@ -79,6 +80,7 @@ def check_values(
         errors.append(Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"]))
     if errors:
         raise all_of(errors)
+    check_size(json_bytes(values), MAX_ANSWER_BYTES, "the response's values together", ["values"])
     return values
 
 
