@@ -113,7 +113,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise TransferError("Parquet needs pyarrow: pip install 'feedbackql[parquet]'") from None
+            raise TransferError("Parquet needs pyarrow: pip install pyarrow") from None
         number = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
             for row in batch.to_pylist():

@@ -13,7 +13,7 @@ from feedbackql_server.domain import datasets, tally, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
-from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
+from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound, all_of, within
 from feedbackql_server.events import Broker, ResponseEvent
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
@@ -161,10 +161,18 @@ def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
 
 async def submit_responses(
     storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
-    specs: Sequence[ResponseSpec],
+    specs: Sequence[ResponseSpec], *, batch: bool = True,
 ) -> list[ResponseDoc]:
-    """Check every response first, so that one bad input writes none of them."""
-    checked = [await check_response(storage, registry, caller, spec) for spec in specs]
+    """Check every response first, so that one bad input writes none of them. In a ``batch``
+    (``submitResponses``), an error names its input (``inputs[1].values[0]...``)."""
+    checked = []
+    for index, spec in enumerate(specs):
+        try:
+            checked.append(await check_response(storage, registry, caller, spec))
+        except DomainError as exc:
+            if not batch:
+                raise
+            raise within(exc, ["inputs", index]) from None
     written = []
     for response in checked:
         stored, state = await write_response(storage, caller.id, response)
