@@ -170,3 +170,25 @@ async def test_documents_written_over_the_caps_degrade_to_reads_one_by_one(
     assert export.status_code == 200
     rows = [json.loads(line) for line in export.text.splitlines()]
     assert len(rows) == 5
+
+
+async def test_a_record_whose_content_cannot_be_read_is_an_error_of_that_record_only(
+        gql: GraphQLClient, settings: Settings) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": "fine"}}, {"fields": {"prompt": "spoiled"}}])
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    try:
+        records = client[settings.database_name]["records"]
+        await records.update_one({"dataset_id": ObjectId(dataset_id), "seq": 1}, {"$set": {"content": "{not json"}})
+    finally:
+        await client.close()
+    page = await gql("query($id: ID!) { records(datasetId: $id, first: 5) { edges { node { fields readError } } } }",
+                     {"id": dataset_id})
+    nodes = [edge["node"] for edge in page["records"]["edges"]]
+    assert nodes[0] == {"fields": {"prompt": "fine"}, "readError": None}
+    assert nodes[1]["fields"] == {}
+    assert "could not be read" in nodes[1]["readError"]
+    export = await gql.http.get(EXPORT_ROWS.format(dataset_id), params={"format": "jsonl"},
+                                headers={"Authorization": f"Bearer {gql.api_key}"})
+    assert export.status_code == 200
+    assert len(export.text.splitlines()) == 2

@@ -123,6 +123,8 @@ class RecordDoc(TypedDict, total=False):
     state_version: int
     created_at: datetime
     updated_at: datetime
+    read_error: str
+    """Set on read, never stored: why the record's content could not be read (``content.unpack``)."""
 
 
 class ResponseDoc(TypedDict):
