@@ -11,7 +11,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+import feedbackql as fb
 from feedbackql_plugins.image_field import MAX_DATA_URI_CHARS
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from feedbackql_server.size_limits import (
     MAX_ANSWER_BYTES,
@@ -24,7 +27,8 @@ from feedbackql_server.size_limits import (
 )
 from feedbackql_server.storage.buckets import BUCKET_SIZE
 from tests import helpers as h
-from tests.conftest import GraphQLClient
+from tests.conftest import OWNER_KEY, GraphQLClient
+from tests.live import live_server
 
 EXPORT_ROWS = "/datasets/{}/export"
 
@@ -192,3 +196,17 @@ async def test_a_record_whose_content_cannot_be_read_is_an_error_of_that_record_
                                 headers={"Authorization": f"Bearer {gql.api_key}"})
     assert export.status_code == 200
     assert len(export.text.splitlines()) == 2
+
+
+def test_the_sdk_splits_large_records_into_calls_the_server_accepts(
+        settings: Settings, builtin_registry: KindRegistry) -> None:
+    """500 records a call was the SDK's only bound: records near their cap made one request
+    larger than the server takes (PAYLOAD_TOO_LARGE for the whole batch)."""
+    limited = settings.model_copy(update={"max_body_bytes": 17 * 1024 * 1024})
+    with live_server(create_app(limited, builtin_registry)) as url, fb.Client(url, api_key=OWNER_KEY) as client:
+        dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
+        dataset.push(client, name="big", workspace="sdk")
+        big = "b" * (MAX_FIELD_VALUE_BYTES - 100)
+        report = dataset.add_records([fb.Record(fields={"prompt": big}, external_id=str(i)) for i in range(18)],
+                                     show_progress=False)
+        assert (report.created, report.errors) == (18, [])
