@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from feedbackql import operations as ops
+from feedbackql.batches import batches, json_size
 from feedbackql.client import AsyncClient, Client
 from feedbackql.config import (
     Field,
@@ -140,7 +141,8 @@ class FeedbackDataset:
 
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
                     raise_on_error: bool = False) -> Any:
-        """Add or update (by external id) records in batches; an ``AddRecordsReport``."""
+        """Add or update (by external id) records in batches (of ``batch_size`` records, fewer
+        when they are large: ``batches``); an ``AddRecordsReport``."""
         client, _ = self._bound()
         return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error))
 
@@ -149,15 +151,17 @@ class FeedbackDataset:
         client, dataset_id = self._bound()
         inputs = [self.record_input(record) for record in records]
         report = AddRecordsReport()
+        start = 0
         with tqdm(total=len(records), unit="records", disable=not show_progress) as progress:
-            for start in range(0, len(inputs), batch_size):
+            for batch in batches(inputs, batch_size, json_size):
                 result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
-                    "id": dataset_id, "records": inputs[start:start + batch_size]}))["addRecords"]
+                    "id": dataset_id, "records": batch}))["addRecords"]
                 report.created += result["created"]
                 report.updated += result["updated"]
                 report.errors += [RecordError(start + e["index"], e["code"], e["message"], records[start + e["index"]])
                                   for e in result["errors"]]
-                progress.update(len(inputs[start:start + batch_size]))
+                progress.update(len(batch))
+                start += len(batch)
                 if raise_on_error and report.errors:
                     first = report.errors[0]
                     raise ValidationError(f"record {first.index}: {first.message}", ["records", first.index])

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from tqdm import tqdm
 
+from feedbackql.batches import batches, json_size
 from feedbackql.client import Client
 from feedbackql.errors import ValidationError
 
@@ -113,7 +114,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise TransferError("Parquet needs pyarrow: pip install 'feedbackql[parquet]'") from None
+            raise TransferError("Parquet needs pyarrow: pip install pyarrow") from None
         number = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
             for row in batch.to_pylist():
@@ -174,20 +175,20 @@ def import_file(client: Client, dataset_id: str, path: Path, given: Mapping) -> 
     if unknown:
         raise TransferError(f"the dataset has no question(s) {unknown}")
     report = ImportReport()
-    mapping: Mapping | None = None
-    batch: list[tuple[int, dict[str, Any]]] = []
-    with tqdm(unit="rows", desc="import", file=sys.stderr) as progress:
+
+    def records(progress: tqdm[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The file's records with their line numbers; bad rows go to the report."""
+        mapping: Mapping | None = None
         for number, row in read_rows(path):
             progress.update(1)
             if isinstance(row, str):
                 report.errors.append((number, row))
                 continue
             mapping = mapping or default_mapping(dataset, list(row), given)
-            batch.append((number, to_record(row, mapping, kinds)))
-            if len(batch) == BATCH:
-                _send(client, dataset_id, batch, report)
-                batch = []
-        if batch:
+            yield number, to_record(row, mapping, kinds)
+
+    with tqdm(unit="rows", desc="import", file=sys.stderr) as progress:
+        for batch in batches(records(progress), BATCH, lambda numbered: json_size(numbered[1])):
             _send(client, dataset_id, batch, report)
     return report
 

@@ -18,7 +18,8 @@ from feedbackql_server.kinds import FieldKind, hookimpl
 
 MAX_URL_CHARS = 2048
 MAX_DATA_URI_CHARS = 1_000_000
-"""About 730 KB of image: a record is a database document, and a batch of records one request."""
+"""About 730 KB of image. Within the service's cap on any field value (1 MiB,
+feedbackql_server/size_limits.py, docs/limits.md), which a record's reads are sized for."""
 DATA_URI = re.compile(r"^data:image/(png|jpeg|gif|webp|avif|bmp);base64,([A-Za-z0-9+/]*={0,2})$")
 """Raster formats only: an SVG can carry script, should a UI ever inline it instead of using <img>."""
 

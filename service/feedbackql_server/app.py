@@ -119,6 +119,14 @@ class GraphQLApp(GraphQL[Context, None]):
         except (RecursionError, ValueError) as exc:
             raise json.JSONDecodeError(f"unusable JSON ({type(exc).__name__})", "", 0) from None
 
+    def parse_json(self, data: str | bytes) -> Any:
+        # strawberry reads a body's fields with .get(): `null`, `1`, `"x"` or `true` made a
+        # 500 with a traceback. A list is strawberry's batch, which it refuses itself.
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, 'the body is a JSON object: {"query": "...", "variables": {...}}')
+        return parsed
+
     async def get_context(self, request: Any, response: Any) -> Context:
         services: Services = request.app.state.services
         user = await services.authenticate(request.headers.get("authorization"))

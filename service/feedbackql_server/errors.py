@@ -100,6 +100,23 @@ def all_of(errors: Sequence[Invalid]) -> Invalid:
                    more=[entry for error in errors for entry in error.entries][1:])
 
 
+def within(error: DomainError, prefix: Sequence[str | int]) -> DomainError:
+    """``error`` about a part of a larger input (``prefix``, e.g. ``["inputs", 1]``): its paths
+    and message then point at that part, so a batch's error says which input it is about."""
+    if not isinstance(error, Invalid):
+        details = {key: value for key, value in error.extensions.items() if key != "code"}
+        return type(error)(f"{_dotted(prefix)}: {error.message}", **details)
+    return all_of([
+        Invalid(_unlocated(entry["message"], entry["path"]), [*prefix, *entry["path"]],
+                reason=entry["reason"], question=entry.get("question"))
+        for entry in error.entries
+    ])
+
+
+def _unlocated(message: str, path: Sequence[str | int]) -> str:
+    return message.removeprefix(f"{_dotted(path)}: ") if path else message
+
+
 def invalid_from_pydantic(exc: PydanticValidationError, path: Sequence[str | int] = (), *,
                           question: str | None = None) -> Invalid:
     """Every problem pydantic found, as one ``VALIDATION`` error with readable paths in the

@@ -260,6 +260,8 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
           <div class="record">
             <p class="meta">{reviewing ? `Reviewing your answer (${responseStatus?.toLowerCase()})` : "From your queue"}
               {record.externalId && <> · <code>{record.externalId}</code></>}</p>
+            {record.readError && <p class="error" role="alert" data-testid="read-error">
+              This record could not be read: {record.readError}</p>}
             {dataset.fields.map((f) => <FieldView key={f.name} field={f} value={record.fields[f.name]} />)}
           </div>
           <form class="questions" onSubmit={(e) => { e.preventDefault(); void finish("SUBMITTED"); }}>

@@ -70,10 +70,10 @@ export interface JsonSchema {
   $defs?: Record<string, JsonSchema>;
 }
 
-const RECORD = `id externalId fields metadata status myLeaseExpiresAt
+const RECORD = `id externalId fields metadata status myLeaseExpiresAt readError
   suggestions { question json score agent }
   responses { id status version user { id } values { question json } }`;
-export type RecordData = Pick<RecordT, "id" | "externalId" | "status" | "myLeaseExpiresAt"> & {
+export type RecordData = Pick<RecordT, "id" | "externalId" | "status" | "myLeaseExpiresAt" | "readError"> & {
   fields: Record<string, unknown>;
   metadata: Record<string, unknown>;
   suggestions: (Pick<Suggestion, "question" | "score" | "agent"> & { json: unknown })[];

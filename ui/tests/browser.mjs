@@ -49,6 +49,11 @@ async function makeUser(username) {
   return { id: createUser.user.id, key: createUser.apiKey };
 }
 
+// Issue 20: a record whose markdown kept `style` covered the whole UI with a fake sign-in link.
+const PHISHING = "Rate this text.\n\n<div style=\"position:fixed;top:0;left:0;width:100vw;height:100vh;"
+  + "z-index:99999;background:#fff\" class=\"modal\" id=\"app\"><a href=\"http://127.0.0.1:9/login\" "
+  + "style=\"font-size:48px\">Your session expired: sign in again</a></div>\n\n<span style=\"position:absolute\">x</span>";
+
 let browser, ws;
 const users = {};
 const ids = {};
@@ -122,6 +127,10 @@ before(async () => {
       { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } }],
   }, [{ externalId: "l0", fields: { prompt: "Print a long line", "response-1": "```python\nprint('" + longLine + "')\n```",
     "response-2": "A | table | with | " + "many ".repeat(60) + "cells\n--|--|--|--\n1|2|3|4" } }]);
+  ids.phishing = await makeDataset("phishing", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
+  }, [{ externalId: "ph0", fields: { prompt: PHISHING } }]);
 });
 
 after(async () => {
@@ -189,10 +198,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 8);
+  assert.equal(await page.locator(".dataset").count(), 9);
   await axe(page, "home");
   await shot(page, "02-home");
 });
@@ -429,6 +438,20 @@ test("GraphiQL runs on its own assets under the same policy", async () => {
   await page.goto(`${BASE}/graphql`);
   await page.locator(".graphiql-container").getByText("Put your key in the Headers tab").first().waitFor();
   await shot(page, "11-graphiql");
+});
+
+test("record markdown keeps no style, class or raw layout HTML: a planted full-screen box cannot cover the UI", async () => {
+  const page = await signIn(users.carol.key);
+  await openDataset(page, ids.phishing);
+  const field = page.locator('[data-field="prompt"] .markdown');
+  await field.getByText("Your session expired").waitFor();
+  assert.doesNotMatch(await field.innerHTML(), /style=|class=|id=|<div|<span|position/);
+  const placed = await page.evaluate(() => [...document.querySelectorAll(".markdown *")]
+    .filter((el) => getComputedStyle(el).position !== "static").length);
+  assert.equal(placed, 0);
+  const covered = await page.evaluate(() => document.elementFromPoint(innerWidth / 2, 40)?.closest(".markdown") != null);
+  assert.equal(covered, false, "the planted link lies over the top of the UI");
+  await shot(page, "12-phishing-markdown");
 });
 
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {

@@ -191,7 +191,7 @@ def build_kind_mutation(inputs: KindInputs) -> type:
 
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:
-            (response,) = await mutations.submit_responses(info, [input.spec()])
+            (response,) = await mutations.submit_responses(info, [input.spec()], batch=False)
             return response
 
         @strawberry.mutation(description="Several responses; all are checked before any is written.")

@@ -154,9 +154,9 @@ async def add_records(info: Info, dataset_ref: str, specs: list[RecordSpec]) -> 
     )
 
 
-async def submit_responses(info: Info, specs: list[ResponseSpec]) -> list[Response]:
+async def submit_responses(info: Info, specs: list[ResponseSpec], *, batch: bool = True) -> list[Response]:
     ctx = info.context
     if len(specs) > MAX_BATCH_RESPONSES:
         raise Invalid(f"at most {MAX_BATCH_RESPONSES} responses per call", ["inputs"])
-    docs = await ctx.session.submit_responses(specs)
+    docs = await ctx.session.submit_responses(specs, batch=batch)
     return [Response.of(doc, ctx.kinds) for doc in docs]

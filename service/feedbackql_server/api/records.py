@@ -52,6 +52,9 @@ class Record:
     suggestions: list[Suggestion]
     created_at: datetime
     updated_at: datetime
+    read_error: str | None = strawberry.field(description=(
+        "Why this record's content could not be read (its fields and suggestions are then empty); "
+        "null when it was read. The rest of the page is unaffected."))
     dataset_id: strawberry.Private[Any]
     bucket: strawberry.Private[str]
     leases: strawberry.Private[list[Lease]]
@@ -85,7 +88,7 @@ class Record:
                                     value=kinds.values.stored_to_output(s),
                                     score=s.get("score"), agent=s.get("agent"))
                          for s in doc.get("suggestions", [])],
-            created_at=doc["created_at"], updated_at=doc["updated_at"],
+            created_at=doc["created_at"], updated_at=doc["updated_at"], read_error=doc.get("read_error"),
             dataset_id=doc["dataset_id"], bucket=doc["bucket"], leases=doc.get("leases", []),
         )
 

@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from feedbackql_server.api.cost import CostLimiter
+from feedbackql_server.api.document_limits import DocumentLimiter, IntegerLiteralLimiter
 from feedbackql_server.api.errors import ErrorCodes
 from feedbackql_server.api.kind_inputs import build_kind_inputs, build_kind_mutation
 from feedbackql_server.api.kind_types import KindTypes, build_kind_types
@@ -91,6 +92,7 @@ def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSch
         lambda: ParserCache(maxsize=cache_size),
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        DocumentLimiter,
         lambda: CostLimiter(max_cost=settings.max_query_cost,
                             default_list_size=settings.default_list_size),
         lambda: VariableListLimiter(max_items=max(settings.max_records_per_call, MAX_LIST_ITEMS)),
@@ -99,6 +101,7 @@ def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSch
         extensions.append(DisableIntrospection)
     # Last, so that the limits above are part of what is cached.
     extensions.append(lambda: ValidationCache(maxsize=cache_size))
+    extensions.append(IntegerLiteralLimiter)  # after validation: it replaces what validation found
     config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
     schema = FeedbackSchema(query=Query, mutation=mutation, subscription=Subscription,
                             extensions=extensions, config=config, types=kinds.object_types)

@@ -16,6 +16,14 @@ from feedbackql_server.errors import Invalid, all_of, invalid_from_problems, inv
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
+from feedbackql_server.size_limits import (
+    MAX_FIELD_VALUE_BYTES,
+    MAX_METADATA_VALUE_BYTES,
+    MAX_RECORD_BYTES,
+    bson_bytes,
+    check_size,
+    json_bytes,
+)
 from feedbackql_server.storage.documents import MetadataPropertyDoc
 
 MAX_EXTERNAL_ID = 1000
@@ -66,7 +74,16 @@ def build_record(
             raise Invalid(f"externalId is 1 to {MAX_EXTERNAL_ID} characters", ["externalId"])
         check_text(spec.external_id, ["externalId"])
         doc["external_id"] = spec.external_id
+    _check_record_size(doc)
     return doc
+
+
+def _check_record_size(doc: dict[str, Any]) -> None:
+    """The whole record within its cap: what a bucket read carries of it (the packed fields
+    and suggestions, the metadata, the external id)."""
+    size = (json_bytes({"fields": doc["fields"], "suggestions": doc["suggestions"]})
+            + bson_bytes(doc["metadata"]) + len(doc.get("external_id", "").encode("utf-8")))
+    check_size(size, MAX_RECORD_BYTES, "the record (fields, suggestions and metadata)", [])
 
 
 def _fields(
@@ -96,6 +113,7 @@ def _fields(
             parsed = kind.validate_value(settings, kind.value_adapter.validate_python(value))
             stored = kind.dump_value(parsed)
             check_storable(stored, ["fields", name])
+            check_size(json_bytes(stored), MAX_FIELD_VALUE_BYTES, f"field {name!r}", ["fields", name])
         except ValidationError as exc:
             errors.append(invalid_from_pydantic(exc, ["fields", name]))
             continue
@@ -128,6 +146,8 @@ def _metadata(config: DatasetConfig, raw: Any) -> dict[str, Any]:
             continue
         if value is not None:
             _check_metadata_value(prop, value, ["metadata", name])
+    for name, value in raw.items():
+        check_size(bson_bytes({name: value}), MAX_METADATA_VALUE_BYTES, f"metadata {name!r}", ["metadata", name])
     return raw
 
 

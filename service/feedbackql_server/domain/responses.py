@@ -13,11 +13,12 @@ from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
-from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
+from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound, all_of, within
 from feedbackql_server.events import Broker, ResponseEvent
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
+from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 
@@ -77,6 +78,7 @@ def check_values(
         errors.append(Invalid("expectedVersion is 0 (no response yet) or a version", ["expectedVersion"]))
     if errors:
         raise all_of(errors)
+    check_size(json_bytes(values), MAX_ANSWER_BYTES, "the response's values together", ["values"])
     return values
 
 
@@ -156,10 +158,18 @@ def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
 
 async def submit_responses(
     storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
-    specs: Sequence[ResponseSpec],
+    specs: Sequence[ResponseSpec], *, batch: bool = True,
 ) -> list[ResponseDoc]:
-    """Check every response first, so that one bad input writes none of them."""
-    checked = [await check_response(storage, registry, caller, spec) for spec in specs]
+    """Check every response first, so that one bad input writes none of them. In a ``batch``
+    (``submitResponses``), an error names its input (``inputs[1].values[0]...``)."""
+    checked = []
+    for index, spec in enumerate(specs):
+        try:
+            checked.append(await check_response(storage, registry, caller, spec))
+        except DomainError as exc:
+            if not batch:
+                raise
+            raise within(exc, ["inputs", index]) from None
     written = []
     for response in checked:
         stored, state = await write_response(storage, caller.id, response)

@@ -113,6 +113,11 @@ class Session:
         check = policy_datasets.manageable if manage else policy_datasets.readable
         return check(self.caller, doc, ref)
 
+    async def dataset_read_in_bulk(self, ref: str) -> DatasetDoc:
+        """A dataset whose answers the caller reads all of (managers only)."""
+        doc = await self.loaders.datasets.load(parse_id(ref, "dataset"))
+        return policy_datasets.manageable(self.caller, doc, ref, policy_datasets.READ_IN_BULK)
+
     async def record(self, ref: str) -> tuple[RecordDoc, DatasetDoc]:
         """The record and its dataset."""
         doc = await self.loaders.records.load(parse_id(ref, "record"))
@@ -269,10 +274,10 @@ class Session:
 
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 
-    async def submit_responses(self, specs: Sequence[ResponseSpec]) -> list[ResponseDoc]:
+    async def submit_responses(self, specs: Sequence[ResponseSpec], *, batch: bool = True) -> list[ResponseDoc]:
         services = self.services
         return await responses.submit_responses(services.storage, services.registry, services.events,
-                                                services.queue_pools, self.caller, specs)
+                                                services.queue_pools, self.caller, specs, batch=batch)
 
     async def delete_response(self, record_ref: str) -> ResponseDoc:
         services = self.services
@@ -285,7 +290,7 @@ class Session:
                               after: listing.Keyset | None, first: int
                               ) -> tuple[list[unification.UnifiedRecord], bool]:
         self._check_page_size(first)
-        dataset = await self.dataset(dataset_ref, manage=True)
+        dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
         chosen = unification.check_strategy(asked, strategy, ["strategy"])
         query = listing.query_for(dataset["_id"], None, self.caller)
@@ -293,14 +298,14 @@ class Session:
         return await unification.unify_records(self._storage, asked, chosen, page.records), page.has_next
 
     async def agreement(self, dataset_ref: str, question: str) -> agreement.AgreementReport:
-        dataset = await self.dataset(dataset_ref, manage=True)
+        dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
         return await agreement.agreement(self._storage, dataset, asked)
 
     async def training_rows(self, dataset_ref: str, task: str, options: training.TrainingOptions
                             ) -> tuple[training.TrainingExport, AsyncIterator[Any]]:
         """A training task's plan and its rows, streamed."""
-        dataset = await self.dataset(dataset_ref, manage=True)
+        dataset = await self.dataset_read_in_bulk(dataset_ref)
         plan = training.plan(self.services.registry, dataset, task, options)
         return plan, training.stream(self._storage, dataset, plan)
 

@@ -15,6 +15,7 @@ from feedbackql_server.errors import Invalid, PluginFailed, invalid_from_problem
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable
+from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage.documents import KindItem
 
 log = logging.getLogger("feedbackql_server.plugins")
@@ -65,6 +66,7 @@ def check_answer(
         raise PluginFailure(definition, exc, value_path) from exc
     stored = kind.dump_value(value)
     check_storable(stored, value_path)
+    check_size(json_bytes(stored), MAX_ANSWER_BYTES, f"the value for question {question!r}", value_path)
     return stored
 
 

@@ -48,6 +48,10 @@ class Csv(Format):
         return csv_rows(rows, columns)
 
 
+DISTRIBUTION = "feedbackql-server"
+"""The name pip knows the service by (pyproject.toml), whose ``parquet`` extra brings pyarrow."""
+
+
 class Parquet(Format):
     name, media_type, extension = "parquet", "application/vnd.apache.parquet", "parquet"
 
@@ -55,8 +59,8 @@ class Parquet(Format):
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise Invalid("Parquet needs pyarrow: pip install 'feedbackql[parquet]'", ["format"],
-                          reason="unavailable_format") from None
+            raise Invalid(f"Parquet needs pyarrow: pip install '{DISTRIBUTION}[parquet]' (or pip install pyarrow)",
+                          ["format"], reason="unavailable_format") from None
 
     def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
                final_metadata: Footer | None) -> AsyncIterator[bytes]:

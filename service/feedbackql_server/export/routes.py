@@ -43,7 +43,7 @@ async def _guarded(request: Request, respond: Any) -> Response:
     try:
         services: Services = request.app.state.services
         session = await services.session_for(request.headers.get("authorization"))
-        dataset = await session.dataset(request.path_params["dataset_id"], manage=True)
+        dataset = await session.dataset_read_in_bulk(request.path_params["dataset_id"])
         response: Response = await respond(services.storage, dataset)
         return response
     except DomainError as error:

@@ -20,10 +20,16 @@ def readable(caller: Caller, dataset: DatasetDoc | None, ref: object) -> Dataset
     return dataset
 
 
-def manageable(caller: Caller, dataset: DatasetDoc | None, ref: object) -> DatasetDoc:
+CHANGE = "change datasets and records"
+READ_IN_BULK = "read a dataset's answers in bulk (exports, training data, agreement, unified answers)"
+
+
+def manageable(caller: Caller, dataset: DatasetDoc | None, ref: object, action: str = CHANGE) -> DatasetDoc:
+    """The dataset, if the caller manages its workspace; ``action`` says, in the refusal, what
+    only managers do (a read refused as "change" misleads whoever reads the message)."""
     dataset = readable(caller, dataset, ref)
     if not caller.manages(dataset["workspace_id"]):
-        raise Forbidden("only owners and the workspace's admins change datasets and records")
+        raise Forbidden(f"only owners and the workspace's admins {action}")
     return dataset
 
 

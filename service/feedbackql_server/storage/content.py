@@ -12,6 +12,7 @@ admits nothing else), so the string round-trips them exactly.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -19,7 +20,9 @@ from feedbackql_server.storage.documents import RecordDoc
 
 Doc = dict[str, Any]
 PACKED = ("fields", "suggestions")
+TYPES: dict[str, type] = {"fields": dict, "suggestions": list}
 CONTENT = "content"
+log = logging.getLogger("feedbackql_server.storage")
 
 
 def pack(doc: Mapping[str, Any]) -> Doc:
@@ -33,9 +36,30 @@ def pack(doc: Mapping[str, Any]) -> Doc:
 
 def unpack(stored: Mapping[str, object]) -> RecordDoc:
     """A stored record as the rest of the service sees it. A document without ``content``
-    (written before layout 3, e.g. by an older replica during an upgrade) passes unchanged."""
+    (written before layout 3, e.g. by an older replica during an upgrade) passes unchanged.
+    Content that cannot be read (written into the database by other means) leaves the record
+    without fields and suggestions, saying so in ``read_error``: one such record must not make
+    every page and export of its dataset fail."""
     doc = dict(stored)
     packed = doc.pop(CONTENT, None)
     if isinstance(packed, str):
-        doc.update(json.loads(packed))
+        content = _content(packed)
+        if content is None:
+            log.error("record %s: its stored content is not the JSON the service writes", doc.get("_id"))
+            content = {"fields": {}, "suggestions": [], "read_error": UNREADABLE}
+        doc.update(content)
     return cast(RecordDoc, doc)
+
+
+UNREADABLE = ("its stored content could not be read (it was not written by this service); "
+              "its fields and suggestions are left out: add the record again")
+
+
+def _content(packed: str) -> dict[str, Any] | None:
+    try:
+        content = json.loads(packed)
+    except ValueError:
+        return None
+    if not isinstance(content, dict) or not all(isinstance(content.get(key), TYPES[key]) for key in PACKED):
+        return None
+    return content

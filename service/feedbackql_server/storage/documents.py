@@ -128,6 +128,8 @@ class RecordDoc(TypedDict, total=False):
     with: the counters move from what it counted then (``domain/tally.py``)."""
     created_at: datetime
     updated_at: datetime
+    read_error: str
+    """Set on read, never stored: why the record's content could not be read (``content.unpack``)."""
 
 
 class ResponseDoc(TypedDict):

@@ -15,6 +15,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql_server.errors import Invalid
+from feedbackql_server.size_limits import RECORD_BATCH
+from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
@@ -187,12 +189,9 @@ class RecordRepo:
         if after is not None:
             conditions.append(_after(order, after))
         sort = [("updated_at", direction)] if order.by_updated else []
-        cursor = (
-            self.collection.find({"$and": conditions}, {"search_text": 0})
-            .sort([*sort, ("_id", direction)])
-            .limit(limit)
-        )
-        return [unpack(doc) for doc in await cursor.to_list()]
+        docs = await find_all(self.collection, {"$and": conditions}, {"search_text": 0}, batch_size=RECORD_BATCH,
+                              sort=[*sort, ("_id", direction)], limit=limit)
+        return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
                            first: int, seq_end: int) -> tuple[list[RecordDoc], bool]:

@@ -18,6 +18,8 @@ from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import OperationFailure
 
 from feedbackql_server.errors import Conflict
+from feedbackql_server.size_limits import RESPONSE_BATCH
+from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import RecordPlace
 from feedbackql_server.storage.busy import retry_when_busy
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, ResponseDoc, StoredValue
@@ -88,7 +90,7 @@ class ResponseRepo:
 
     async def all_of_record(self, record_id: ObjectId) -> list[ResponseDoc]:
         """Every response document of the record, deleted ones included (they carry versions)."""
-        return await self.collection.find({"record_id": record_id}).to_list()
+        return await find_all(self.collection, {"record_id": record_id}, batch_size=RESPONSE_BATCH)
 
     async def of_user(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         """The user's live response to the record, if any."""
@@ -105,7 +107,8 @@ class ResponseRepo:
         time: a page of records costs a lookup or two, not one per record. A response keeps
         its record's bucket (``buckets.py``)."""
         wanted = {record_id for record_id, _ in places}
-        docs = await find_each(self.collection, "bucket", [bucket for _, bucket in places], status)
+        docs = await find_each(self.collection, "bucket", [bucket for _, bucket in places], status,
+                               batch_size=RESPONSE_BATCH)
         return [doc for doc in docs if doc["record_id"] in wanted]
 
     @retry_when_busy
@@ -154,5 +157,5 @@ class ResponseRepo:
         with only what agreement needs: streamed, never held whole."""
         return self.collection.find(
             {"dataset_id": dataset_id, "status": "submitted", f"values.{question}": {"$exists": True}},
-            {"record_id": 1, "user_id": 1, f"values.{question}": 1},
+            {"record_id": 1, "user_id": 1, f"values.{question}": 1}, batch_size=RESPONSE_BATCH,
         ).sort([("record_id", 1), ("updated_at", 1), ("_id", 1)])

@@ -682,6 +682,8 @@ export type Record = {
   metadata: Scalars['JSON']['output'];
   /** When your lease on this record (from nextRecords) ends. */
   myLeaseExpiresAt: Maybe<Scalars['DateTime']['output']>;
+  /** Why this record's content could not be read (its fields and suggestions are then empty); null when it was read. The rest of the page is unaffected. */
+  readError: Maybe<Scalars['String']['output']>;
   /** All responses for owners and admins; annotators see their own. */
   responses: Array<Response>;
   status: RecordStatus;
