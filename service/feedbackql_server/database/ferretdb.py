@@ -13,6 +13,9 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
+
+import platformdirs
 
 from feedbackql_server.database.errors import DatabaseUnavailable
 
@@ -20,16 +23,26 @@ FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 FERRETDB_VERSION = "v1.24.2"
 
 
-
 def default_bin_dir() -> Path:
-    """``FEEDBACKQL_BIN_DIR``, else ``.bin`` in the current (project) folder."""
-    return Path(os.environ.get("FEEDBACKQL_BIN_DIR") or Path.cwd() / ".bin")
+    """Where FerretDB is built: ``FEEDBACKQL_BIN_DIR``, else the per-user cache folder
+    (``$XDG_CACHE_HOME/feedbackql/bin``, usually ``~/.cache/feedbackql/bin``), so that one build
+    serves every project folder and ``feedbackql serve`` run from anywhere."""
+    override = os.environ.get("FEEDBACKQL_BIN_DIR")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_cache_dir("feedbackql")) / "bin"
 
 
 def find_ferretdb(bin_dir: Path | None = None) -> Path | None:
-    candidate = (bin_dir or default_bin_dir()) / "ferretdb"
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return candidate
+    """The built binary: in ``bin_dir`` (default: ``default_bin_dir()``), else in ``./.bin``
+    where earlier versions built it, else on PATH."""
+    folders = [bin_dir or default_bin_dir()]
+    if bin_dir is None and not os.environ.get("FEEDBACKQL_BIN_DIR"):
+        folders.append(Path.cwd() / ".bin")
+    for folder in folders:
+        candidate = folder / "ferretdb"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
     on_path = shutil.which("ferretdb")
     return Path(on_path) if on_path else None
 
@@ -75,18 +88,26 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def ferretdb_command(binary: Path, postgresql_url: str, state_dir: Path, port: int) -> list[str]:
-    """FerretDB on PostgreSQL, on loopback only, telemetry off, its state file in ``state_dir``."""
+def ferretdb_command(binary: Path, postgresql_url: str, state_dir: Path, socket: Path) -> list[str]:
+    """FerretDB on PostgreSQL, on the Unix socket ``socket`` only, its state file in ``state_dir``."""
     return [str(binary), "--handler=postgresql", f"--postgresql-url={postgresql_url}",
-            *_common_options(state_dir, port)]
+            *_common_options(state_dir, socket)]
 
 
-def ferretdb_sqlite_command(binary: Path, folder: Path, state_dir: Path, port: int) -> list[str]:
+def ferretdb_sqlite_command(binary: Path, folder: Path, state_dir: Path, socket: Path) -> list[str]:
     """FerretDB on the SQLite files in ``folder``: how earlier versions stored the default
     database (read once, to move it; see ``sqlite_move``)."""
-    return [str(binary), "--handler=sqlite", f"--sqlite-url=file:{folder}/", *_common_options(state_dir, port)]
+    return [str(binary), "--handler=sqlite", f"--sqlite-url=file:{folder}/", *_common_options(state_dir, socket)]
 
 
-def _common_options(state_dir: Path, port: int) -> list[str]:
-    return [f"--listen-addr=127.0.0.1:{port}", "--telemetry=disable", "--debug-addr=-",
-            f"--state-dir={state_dir}", "--log-level=warn"]
+def socket_uri(socket: Path) -> str:
+    """PyMongo's URI for a server on a Unix socket: the path, percent-encoded, as the host."""
+    return f"mongodb://{quote(str(socket), safe='')}/?directConnection=true"
+
+
+def _common_options(state_dir: Path, socket: Path) -> list[str]:
+    # An empty --listen-addr turns TCP off: only who can enter the socket's folder connects.
+    # Telemetry and the debug HTTP listener off; warnings and errors only (at info and debug
+    # FerretDB logs every connection and, at debug, the documents it is sent).
+    return ["--listen-addr=", f"--listen-unix={socket}", "--telemetry=disable", "--debug-addr=-",
+            f"--state-dir={state_dir}", "--log-level=warn", "--no-log-uuid"]
