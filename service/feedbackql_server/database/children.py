@@ -52,6 +52,8 @@ class ChildSpec:
     stop_signal: int = signal.SIGTERM
     account: Account = field(default_factory=Account)
     prepare: Callable[[], None] = lambda: None
+    scrub: Callable[[str], str] = lambda line: line
+    """What the child's output lines go through before they are written to its log."""
     restart: bool = True
     """False only where a test plays the outage itself."""
 
@@ -180,7 +182,7 @@ class Supervised:
                                    extra_groups=[] if spec.account.uid is not None else None,
                                    preexec_fn=_die_with_parent(spec.stop_signal))
         assert process.stdout is not None
-        copy_output(process.stdout, spec.log, spec.name)
+        copy_output(process.stdout, spec.log, spec.name, spec.scrub)
         self.process = process
         self.records.put(spec.name, identity(process.pid))
         return process

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -110,4 +111,33 @@ def _common_options(state_dir: Path, socket: Path) -> list[str]:
     # Telemetry and the debug HTTP listener off; warnings and errors only (at info and debug
     # FerretDB logs every connection and, at debug, the documents it is sent).
     return ["--listen-addr=", f"--listen-unix={socket}", "--telemetry=disable", "--debug-addr=-",
-            f"--state-dir={state_dir}", "--log-level=warn", "--no-log-uuid"]
+            f"--state-dir={state_dir}", "--log-level=warn", "--log-format=json", "--no-log-uuid"]
+
+
+SECRET_ERROR_FIELDS = ("Detail", "Where", "InternalQuery")
+
+
+def scrub_log_line(line: str) -> str:
+    """A line of FerretDB's JSON log without the values it carries about failed queries.
+
+    At every level FerretDB logs a failed query with its arguments (``"args"``: the values of
+    the filter or document, cut at 100 characters) and PostgreSQL's error detail (for a unique
+    violation, the key). When PostgreSQL went away mid-request, that put API-key hashes in the
+    log (checked: ``"args":{"0":"api_key_hash","1":"\"a1038c4c…``). They are dropped here,
+    before the line is written; the SQL text (no values) and the error message stay.
+    """
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return line  # not a log entry (a Go panic's stack trace has no values)
+    if not isinstance(entry, dict):
+        return line
+    if not isinstance(entry.get("time"), str):  # a query's duration overwrote the timestamp
+        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "took": entry.pop("time", None),
+                 **entry}
+    entry.pop("args", None)
+    error = entry.get("err")
+    if isinstance(error, dict):
+        for name in SECRET_ERROR_FIELDS:
+            error.pop(name, None)
+    return json.dumps(entry)

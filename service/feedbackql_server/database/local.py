@@ -20,7 +20,7 @@ from pathlib import Path
 
 from feedbackql_server.database.children import ChildSpec, Records, supervised
 from feedbackql_server.database.errors import DatabaseUnavailable
-from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_command, socket_uri
+from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_command, scrub_log_line, socket_uri
 from feedbackql_server.database.lock import data_dir_lock
 from feedbackql_server.database.postgres import postgres_server
 from feedbackql_server.database.private import data_dir as private_data_dir
@@ -77,7 +77,7 @@ def ferretdb_spec(name: str, command: list[str], sock: Path, log_file: Path) -> 
     """A FerretDB child on ``sock``; a socket file left by a killed one is removed before each
     start (FerretDB would not listen where a file exists; the folder lock says it is no one's)."""
     return ChildSpec(name, command, log_file, ready=lambda pid: accepts(sock),
-                     prepare=lambda: sock.unlink(missing_ok=True))
+                     prepare=lambda: sock.unlink(missing_ok=True), scrub=scrub_log_line)
 
 
 def accepts(path: Path) -> bool:

@@ -13,6 +13,7 @@ import logging
 import logging.handlers
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -40,15 +41,16 @@ def service_log(path: Path) -> logging.Handler:
     return handler
 
 
-def copy_output(stream: IO[bytes], path: Path, name: str) -> threading.Thread:
-    """Copy a child's output into ``path`` (rotated) until the child closes it."""
+def copy_output(stream: IO[bytes], path: Path, name: str, scrub: Callable[[str], str]) -> threading.Thread:
+    """Copy a child's output, each line through ``scrub``, into ``path`` (rotated) until the
+    child closes it."""
     handler = PrivateRotatingFileHandler(path)
     handler.setFormatter(logging.Formatter("%(message)s"))
 
     def copy() -> None:
         with stream:
             for line in stream:
-                text = line.decode("utf-8", "replace").rstrip("\n")
+                text = scrub(line.decode("utf-8", "replace").rstrip("\n"))
                 handler.emit(logging.makeLogRecord({"msg": text, "name": name}))
         handler.close()
 
