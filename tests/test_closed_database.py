@@ -211,4 +211,4 @@ def test_a_killed_ferretdb_is_restarted_without_restarting_the_service(served: S
         pytest.fail("FerretDB was not restarted, or /healthz did not come back")
     assert _gql(served, "{ me { username } }")["data"] == {"me": {"username": "owner"}}
     log = (served.folder / "data" / "logs" / "service.log").read_text()
-    assert re.search(r"ferretdb \(PID \d+\) exited", log)
+    assert re.search(r"ferretdb \(PID \d+\) exited with code -9; starting it again", log)

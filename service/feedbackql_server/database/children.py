@@ -36,6 +36,7 @@ from feedbackql_server.database.processes import Identity, identity, still_runni
 log = logging.getLogger("feedbackql_server.database")
 PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 30
+START_ATTEMPTS = 3
 STOP_SECONDS = 10
 FIRST_PAUSE, LONGEST_PAUSE, STABLE_SECONDS = 0.5, 10.0, 60.0
 
@@ -114,26 +115,23 @@ class Supervised:
         self.records = records
         self.process: subprocess.Popen[bytes] | None = None
         self.stopping = threading.Event()
-        self.spawned = threading.Event()
+        self.gave_up = threading.Event()
         self.ready_once = False
         self.thread = threading.Thread(target=self._watch, name=f"supervise-{spec.name}", daemon=True)
 
     def start(self) -> None:
         """Start the child and wait until it is ready (else raise, with the log's path)."""
         self.thread.start()
-        self.spawned.wait()
         deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.gave_up.is_set():
             process = self.process
-            if process is None or process.poll() is not None:
-                self.stop()
-                raise DatabaseUnavailable(f"{self.spec.name} exited at start; see {self.spec.log}")
-            if self.spec.ready(process.pid):
+            if process is not None and process.poll() is None and self.spec.ready(process.pid):
                 self.ready_once = True
                 return
             time.sleep(0.1)
         self.stop()
-        raise DatabaseUnavailable(f"{self.spec.name} was not ready within {STARTUP_SECONDS}s; see {self.spec.log}")
+        raise DatabaseUnavailable(f"{self.spec.name} did not start (at most {START_ATTEMPTS} tries within "
+                                  f"{STARTUP_SECONDS}s); see {self.spec.log}")
 
     def stop(self) -> None:
         self.stopping.set()
@@ -151,25 +149,30 @@ class Supervised:
         self.records.put(self.spec.name, None)
 
     def _watch(self) -> None:
-        pause = FIRST_PAUSE
+        try:
+            self._keep_running()
+        finally:
+            self.gave_up.set()
+
+    def _keep_running(self) -> None:
+        pause, failed_starts = FIRST_PAUSE, 0
         while not self.stopping.is_set():
             started = time.monotonic()
             try:
                 process = self._spawn()
-            except (OSError, subprocess.SubprocessError, DatabaseUnavailable):
-                log.exception("%s could not be started", self.spec.name)
-                if not self.ready_once:
-                    self.spawned.set()  # start() sees no process and says so
+                outcome = f"(PID {process.pid}) exited with code {process.wait()}"
+            except (OSError, subprocess.SubprocessError, DatabaseUnavailable) as error:
+                outcome = f"could not be started ({error})"
+            if self.stopping.is_set() or not self.spec.restart:
+                return
+            if not self.ready_once:  # a few tries at start (a folder's permissions may be in flux)
+                failed_starts += 1
+                if failed_starts >= START_ATTEMPTS:
+                    log.error("%s %s; giving up", self.spec.name, outcome)
                     return
-            else:
-                self.spawned.set()
-                code = process.wait()
-                if self.stopping.is_set() or not self.ready_once or not self.spec.restart:
-                    return
-                if time.monotonic() - started > STABLE_SECONDS:
-                    pause = FIRST_PAUSE
-                log.warning("%s (PID %d) exited with code %s; starting it again in %.1f s",
-                            self.spec.name, process.pid, code, pause)
+            elif time.monotonic() - started > STABLE_SECONDS:
+                pause = FIRST_PAUSE
+            log.warning("%s %s; starting it again in %.1f s", self.spec.name, outcome, pause)
             self.stopping.wait(pause)
             pause = min(pause * 2, LONGEST_PAUSE)
 

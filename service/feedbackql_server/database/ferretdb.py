@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -49,8 +50,15 @@ def find_ferretdb(bin_dir: Path | None = None) -> Path | None:
 
 
 def build_ferretdb(bin_dir: Path | None = None) -> Path:
-    """Build the FerretDB binary into ``bin_dir`` unless it is there already."""
+    """The FerretDB binary in ``bin_dir`` (default: ``default_bin_dir()``): already there,
+    copied from ``./.bin`` where earlier versions built it, found on PATH, or built."""
+    target = (bin_dir or default_bin_dir()) / "ferretdb"
     existing = find_ferretdb(bin_dir)
+    if existing == target:
+        return target
+    if existing is not None and existing.parent == Path.cwd() / ".bin":
+        _install(target, lambda partial: shutil.copy2(existing, partial))
+        return target
     if existing is not None:
         return existing
     go = shutil.which("go")
@@ -59,8 +67,6 @@ def build_ferretdb(bin_dir: Path | None = None) -> Path:
             "FerretDB is not built and Go is not installed: install Go, set MONGODB_URI to a "
             "MongoDB server, or put `mongod` on PATH"
         )
-    target = (bin_dir or default_bin_dir()) / "ferretdb"
-    target.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "GOTOOLCHAIN": os.environ.get("GOTOOLCHAIN", "local"), "GOFLAGS": "-mod=mod"}
     source = _download(go, env)
     with tempfile.TemporaryDirectory(prefix="ferretdb-src-") as work:
@@ -69,9 +75,22 @@ def build_ferretdb(bin_dir: Path | None = None) -> Path:
         for path in tree.rglob("*"):
             path.chmod(path.stat().st_mode | 0o200)
         (tree / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
-        _run([go, "build", "-buildvcs=false", "-trimpath", "-o", str(target), "./cmd/ferretdb"],
-             cwd=tree, env=env)
+        _install(target, lambda partial: _run(
+            [go, "build", "-buildvcs=false", "-trimpath", "-o", str(partial), "./cmd/ferretdb"], cwd=tree, env=env))
     return target
+
+
+def _install(target: Path, write: Callable[[Path], object]) -> None:
+    """Have ``write`` make the binary under a temporary name, then move it into place: a
+    service starting meanwhile, from any folder, never finds half a binary."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        write(partial)
+        partial.chmod(0o755)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _download(go: str, env: dict[str, str]) -> Path:

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
 import signal
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from feedbackql_server.database.children import ChildSpec, Records, Supervised
+from feedbackql_server.database.children import START_ATTEMPTS, ChildSpec, Records, Supervised
 from feedbackql_server.database.equality_indexes import setup_sql
 from feedbackql_server.database.errors import DatabaseUnavailable
 from feedbackql_server.database.private import Account, database_account, let_through, private_dir, socket_dir
@@ -75,14 +78,15 @@ def postgres_server(folder: Path, records: Records, log_file: Path, restart: boo
     folder = folder.resolve()
     bin_dir = binaries()
     account = database_account()
+    _initialize(folder, bin_dir, account)
     let_through(folder.parent, account)
     private_dir(folder, account)
-    _initialize(folder, bin_dir, account)
     sockets = socket_dir(folder, account)
     _stop_earlier_server(folder)
     child = Supervised(ChildSpec(
         "postgresql", _command(bin_dir, folder, sockets), log_file, ready=lambda pid: _ready(folder, pid),
-        stop_signal=signal.SIGINT, account=account, restart=restart), records)  # SIGINT: PostgreSQL's fast shutdown
+        stop_signal=signal.SIGINT, account=account, restart=restart,
+        prepare=lambda: let_through(folder.parent, account)), records)  # SIGINT: PostgreSQL's fast shutdown
     child.start()
     try:
         server = PostgresServer(str(sockets), bin_dir)
@@ -98,14 +102,42 @@ def _command(bin_dir: Path, folder: Path, sockets: Path) -> list[str]:
 
 
 def _initialize(folder: Path, bin_dir: Path, account: Account) -> None:
+    """``initdb`` into a fresh sibling folder, renamed to ``folder`` once complete: a start cut
+    short never leaves half a cluster. Tried a few times, since as root the folders above may
+    lose the database user's search permission meanwhile (pytest resets its temporary root to
+    0700 at every session start)."""
     if (folder / "PG_VERSION").exists():
         return
-    command = [str(bin_dir / "initdb"), "-D", str(folder), "--auth=trust", "--auth-local=trust",
-               "--encoding=utf8", "-U", "postgres"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False, user=account.uid,
-                            group=account.gid, extra_groups=[] if account.uid is not None else None)
-    if result.returncode != 0:
-        raise DatabaseUnavailable(f"initdb failed in {folder}: {result.stderr.strip()[-1000:]}")
+    error = ""
+    for _attempt in range(START_ATTEMPTS):
+        fresh = folder.with_name(f".{folder.name}.initdb-{os.getpid()}")
+        shutil.rmtree(fresh, ignore_errors=True)
+        let_through(folder.parent, account)
+        private_dir(fresh, account)
+        command = [str(bin_dir / "initdb"), "-D", str(fresh), "--auth=trust", "--auth-local=trust",
+                   "--encoding=utf8", "-U", "postgres"]
+        result = subprocess.run(command, capture_output=True, text=True, check=False, user=account.uid,
+                                group=account.gid, extra_groups=[] if account.uid is not None else None)
+        if result.returncode == 0:
+            _set_aside(folder)
+            fresh.rename(folder)
+            return
+        error = result.stderr.strip()[-1000:]
+        shutil.rmtree(fresh, ignore_errors=True)
+    raise DatabaseUnavailable(f"initdb failed in {folder}: {error}")
+
+
+def _set_aside(folder: Path) -> None:
+    """Make room for a new cluster at ``folder``: removed if empty, else (files but no cluster:
+    never deleted) renamed to ``<name>.incomplete-<time>``."""
+    if not folder.exists():
+        return
+    try:
+        folder.rmdir()
+    except OSError:
+        aside = folder.with_name(f"{folder.name}.incomplete-{int(time.time())}")
+        log.warning("%s holds files but no PostgreSQL cluster: moved to %s", folder, aside)
+        folder.rename(aside)
 
 
 def _postmaster(folder: Path) -> list[str]:
