@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from feedbackql_server.database.ferretdb import find_ferretdb
+from feedbackql_server.database.local import free_port
 from tests import helpers as h
 from tests.served import KEY, Service, service
 
@@ -212,3 +213,27 @@ def test_a_killed_ferretdb_is_restarted_without_restarting_the_service(served: S
     assert _gql(served, "{ me { username } }")["data"] == {"me": {"username": "owner"}}
     log = (served.folder / "data" / "logs" / "service.log").read_text()
     assert re.search(r"ferretdb \(PID \d+\) exited with code -9; starting it again", log)
+
+
+def test_an_orphan_ferretdb_of_an_earlier_version_is_stopped_before_the_start(tmp_path: Path) -> None:
+    """Earlier versions left FerretDB running on loopback TCP after kill -9 of the service; the
+    next start then ran a second one on the same PostgreSQL."""
+    binary = find_ferretdb()
+    assert binary is not None
+    state = tmp_path / "service" / "data" / "ferretdb-state"
+    state.mkdir(parents=True)
+    orphan = subprocess.Popen(
+        [str(binary), "--handler=postgresql", "--postgresql-url=postgres://postgres@/ferretdb?host=/nonexistent",
+         f"--listen-addr=127.0.0.1:{free_port()}", "--telemetry=disable", "--debug-addr=-", f"--state-dir={state}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(0.5)
+        assert orphan.poll() is None
+        with service(tmp_path / "service") as served:
+            assert orphan.wait(15) is not None
+            assert f"stopping FerretDB (PID {orphan.pid}) left running" in served.log.read_text()
+            assert _gql(served, "{ me { username } }")["data"] == {"me": {"username": "owner"}}
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+            orphan.wait()

@@ -2,8 +2,8 @@
 
 Each child is started from a thread that lives as long as the supervision, with the kernel
 told to signal it when that thread's process dies (``PR_SET_PDEATHSIG``): after ``kill -9``
-of the service, FerretDB and PostgreSQL stop within a second instead of staying up, open, as
-orphans (as they did). A child that dies while the service runs is started again after a
+of the service, FerretDB and PostgreSQL stop (PostgreSQL with its fast shutdown) instead of
+staying up, open, as orphans (as they did). A child that dies while the service runs is started again after a
 growing pause (0.5 s doubling to 10 s, back to 0.5 s once it has run a minute); the previous
 process is always reaped first, so there is never a second one on the same data. Children run
 in their own session, so a Ctrl-C meant for the service reaches them only through it.

@@ -10,6 +10,7 @@ rotated under ``logs/``. Everything stops when the context exits.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import socket
@@ -25,8 +26,10 @@ from feedbackql_server.database.lock import data_dir_lock
 from feedbackql_server.database.postgres import postgres_server
 from feedbackql_server.database.private import data_dir as private_data_dir
 from feedbackql_server.database.private import database_account, private_dir, socket_dir
+from feedbackql_server.database.processes import running_with, terminate
 
 STARTUP_SECONDS = 30
+log = logging.getLogger("feedbackql_server.database")
 LEGACY_LOG = "server.log"
 """Where earlier versions wrote FerretDB's output, world-readable: made private at start."""
 
@@ -65,12 +68,22 @@ def _ferretdb(binary: Path, data_dir: Path) -> Iterator[str]:
     run, logs = private_dir(data_dir / "run"), private_dir(data_dir / "logs")
     records = Records(run / "children.json")
     records.stop_leftovers()
+    state = private_dir(data_dir / "ferretdb-state")
+    _stop_stray_ferretdb(state)
     with postgres_server(data_dir / "postgres", records, logs / "postgresql.log") as postgres:
-        state = private_dir(data_dir / "ferretdb-state")
         sock = socket_dir(run / "ferretdb") / "ferretdb.sock"
         command = ferretdb_command(binary, postgres.ferretdb_url(), state, sock)
         with supervised(ferretdb_spec("ferretdb", command, sock, logs / "ferretdb.log"), records):
             yield socket_uri(sock)
+
+
+def _stop_stray_ferretdb(state: Path) -> None:
+    """Stop a FerretDB of this data folder that no record names: one an earlier version left
+    running as an orphan, on TCP, after its service was killed (its ``--state-dir`` is ours)."""
+    for stray in running_with(f"--state-dir={state}"):
+        if Path(stray.cmdline[0]).name == "ferretdb":
+            log.warning("stopping FerretDB (PID %d) left running on %s", stray.pid, state.parent)
+            terminate(stray)
 
 
 def ferretdb_spec(name: str, command: list[str], sock: Path, log_file: Path) -> ChildSpec:

@@ -54,3 +54,14 @@ def terminate(recorded: Identity, stop_signal: int = signal.SIGTERM) -> None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and still_running(recorded):
             time.sleep(0.05)
+
+
+def running_with(argument: str) -> list[Identity]:
+    """The running processes whose command line holds ``argument`` exactly."""
+    found = []
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            process = identity(int(entry.name))
+            if process is not None and argument in process.cmdline:
+                found.append(process)
+    return found
