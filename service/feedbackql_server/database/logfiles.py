@@ -25,8 +25,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A ``RotatingFileHandler`` whose files only their owner can read (whatever the umask)."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+    def __init__(self, path: Path, max_bytes: int = MAX_BYTES) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=BACKUPS, encoding="utf-8")
 
     def _open(self) -> io.TextIOWrapper:  # called for the first file and after every rollover
         descriptor = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -41,10 +41,11 @@ def service_log(path: Path) -> logging.Handler:
     return handler
 
 
-def copy_output(stream: IO[bytes], path: Path, name: str, scrub: Callable[[str], str]) -> threading.Thread:
+def copy_output(stream: IO[bytes], path: Path, name: str, scrub: Callable[[str], str],
+                max_bytes: int = MAX_BYTES) -> threading.Thread:
     """Copy a child's output, each line through ``scrub``, into ``path`` (rotated) until the
     child closes it."""
-    handler = PrivateRotatingFileHandler(path)
+    handler = PrivateRotatingFileHandler(path, max_bytes)
     handler.setFormatter(logging.Formatter("%(message)s"))
 
     def copy() -> None:
