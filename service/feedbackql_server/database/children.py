@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -95,7 +96,9 @@ class Records:
         return stopped
 
 
-def _die_with_parent(stop_signal: int) -> Callable[[], None]:
+def _die_with_parent(stop_signal: int) -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None  # prctl is Linux's; elsewhere a killed service may leave children behind
     parent = os.getpid()
     libc = ctypes.CDLL(None, use_errno=True)
 
