@@ -88,7 +88,8 @@ def _stop_stray_ferretdb(state: Path) -> None:
 
 def ferretdb_spec(name: str, command: list[str], sock: Path, log_file: Path) -> ChildSpec:
     """A FerretDB child on ``sock``; a socket file left by a killed one is removed before each
-    start (FerretDB would not listen where a file exists; the folder lock says it is no one's)."""
+    start (FerretDB refuses to start with "bind: address already in use"; the folder lock says
+    the file is no live server's)."""
     return ChildSpec(name, command, log_file, ready=lambda pid: accepts(sock),
                      prepare=lambda: sock.unlink(missing_ok=True), scrub=scrub_log_line)
 
