@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
-from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_command
-from feedbackql_server.database.local import free_port
+from feedbackql_server.database.children import Records
+from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_command, socket_uri
+from feedbackql_server.database.local import accepts, free_port
 from feedbackql_server.database.postgres import postgres_server
+from feedbackql_server.database.private import private_dir, socket_dir
 
 KEY = "served-test-key"
 START_SECONDS = 90
@@ -98,24 +98,25 @@ def service(folder: Path, mongodb_uri: str | None = None, **settings: Any) -> It
 
 @dataclass
 class FerretDB:
-    """FerretDB on an embedded PostgreSQL, started and killed by the test."""
+    """FerretDB on an embedded PostgreSQL, started and killed by the test (not supervised)."""
 
     command: list[str]
-    port: int
+    socket: Path
     log: Path
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        return socket_uri(self.socket)
 
     def start(self) -> None:
+        self.socket.unlink(missing_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+            if accepts(self.socket):
                 return
             time.sleep(0.1)
         raise AssertionError("FerretDB did not listen")
@@ -128,28 +129,21 @@ class FerretDB:
 
 
 @contextlib.contextmanager
-def killable_ferretdb(folder: Path) -> Iterator[FerretDB]:
+def killable_ferretdb(folder: Path, restart_postgresql: bool = True) -> Iterator[FerretDB]:
+    """FerretDB for a test to kill, on a PostgreSQL in ``folder`` (supervised: restarted if it
+    dies, unless ``restart_postgresql`` is false)."""
     folder.mkdir(parents=True, exist_ok=True)
-    failure: BaseException | None = None
-    try:
-        with postgres_server(folder / "postgres") as postgres:
-            state = folder / "ferretdb-state"
-            state.mkdir(exist_ok=True)
-            port = free_port()
-            server = FerretDB(ferretdb_command(build_ferretdb(), postgres.ferretdb_url(), state, port), port,
-                              folder / "ferretdb.log")
-            server.start()
-            try:
-                yield server
-            except BaseException as exc:
-                failure = exc
-                raise
-            finally:
-                if server.process is not None and server.process.poll() is None:
-                    server.process.terminate()
-                    server.process.wait(timeout=10)
-    except psutil.NoSuchProcess:
-        # The wheel's clean-up cannot find a PostgreSQL the test killed; the test's own
-        # failure, if any, is what counts.
-        if failure is not None:
-            raise failure from None
+    run = private_dir(folder / "run")
+    with postgres_server(folder / "postgres", Records(run / "children.json"), folder / "postgresql.log",
+                         restart_postgresql) as postgres:
+        state = private_dir(folder / "ferretdb-state")
+        sock = socket_dir(run / "ferretdb") / "ferretdb.sock"
+        server = FerretDB(ferretdb_command(build_ferretdb(), postgres.ferretdb_url(), state, sock), sock,
+                          folder / "ferretdb.log")
+        server.start()
+        try:
+            yield server
+        finally:
+            if server.process is not None and server.process.poll() is None:
+                server.process.terminate()
+                server.process.wait(timeout=10)

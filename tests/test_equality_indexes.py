@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feedbackql_server.database.children import Records
 from feedbackql_server.database.equality_indexes import EQUALITY_KEYS, setup_sql
 from feedbackql_server.database.postgres import FERRETDB_DATABASE, PostgresServer, postgres_server
 
@@ -24,7 +25,7 @@ def gin_options(server: PostgresServer, table: str) -> dict[str, str]:
 
 
 def test_new_and_older_tables_get_indexes_without_a_pending_list(tmp_path: Path) -> None:
-    with postgres_server(tmp_path / "postgres") as server:
+    with postgres_server(tmp_path / "postgres", Records(tmp_path / "children.json"), tmp_path / "pg.log") as server:
         server.run_sql(FERRETDB_LIKE_SCHEMA)
         # A table of an older version: its indexes were made with GIN's default pending list.
         server.run_sql("CREATE TABLE app.records_0123abcd (_jsonb jsonb)")

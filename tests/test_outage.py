@@ -8,7 +8,9 @@ import signal
 import time
 from pathlib import Path
 
+import httpx
 import psutil
+import pytest
 
 from feedbackql_server.database.local import local_database
 from feedbackql_server.kinds.registry import KindRegistry
@@ -17,22 +19,13 @@ from tests.conftest import OWNER_KEY, serve
 from tests.served import killable_ferretdb
 
 
-def _ferretdb_on(uri: str) -> psutil.Process:
-    port = int(uri.split(":")[2].split("/")[0])
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] == "ferretdb" and any(
-                c.laddr.port == port for c in process.net_connections(kind="tcp") if c.status == "LISTEN"):
-            return process
-    raise AssertionError("no FerretDB listens there")
-
-
 async def test_a_dead_database_is_unavailable_not_a_plain_500(
     tmp_path: Path, settings: Settings, builtin_registry: KindRegistry
 ) -> None:
-    with local_database(tmp_path / "db") as uri:
-        async with serve(settings.model_copy(update={"mongodb_uri": uri}), builtin_registry) as gql:
+    with killable_ferretdb(tmp_path / "db") as database:
+        async with serve(settings.model_copy(update={"mongodb_uri": database.uri}), builtin_registry) as gql:
             assert await gql("{ me { username } }") == {"me": {"username": "owner"}}
-            _ferretdb_on(uri).kill()
+            database.kill()
             started = time.monotonic()
             response = await gql.http.post("/graphql", json={"query": "{ me { username } }"},
                                            headers={"Authorization": f"Bearer {OWNER_KEY}"})
@@ -50,7 +43,7 @@ async def test_a_dead_postgresql_under_ferretdb_is_unavailable_too(
 ) -> None:
     """FerretDB stays up and answers InternalError naming the lost connection: that is the
     database being unavailable, not an internal error (it was a plain-text 500)."""
-    with killable_ferretdb(tmp_path / "db") as database:
+    with killable_ferretdb(tmp_path / "db", restart_postgresql=False) as database:
         async with serve(settings.model_copy(update={"mongodb_uri": database.uri}), builtin_registry) as gql:
             assert await gql("{ me { username } }") == {"me": {"username": "owner"}}
             postmaster = int((tmp_path / "db" / "postgres" / "postmaster.pid").read_text().split()[0])
@@ -66,3 +59,37 @@ async def test_a_dead_postgresql_under_ferretdb_is_unavailable_too(
             for answer in (response, export):
                 assert answer.status_code == 503, answer.text
                 assert answer.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+
+
+def _child(name: str, folder: Path) -> psutil.Process:
+    """The database process ``name`` on ``folder`` that this test process supervises."""
+    found = [child for child in psutil.Process().children()
+             if child.name() == name and str(folder) in " ".join(child.cmdline())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+async def _until_healthy(http: httpx.AsyncClient, seconds: float) -> float:
+    started = time.monotonic()
+    while (await http.get("/healthz")).status_code != 200:
+        assert time.monotonic() - started < seconds, "/healthz did not come back"
+        await asyncio.sleep(0.2)
+    return time.monotonic() - started
+
+
+@pytest.mark.faults
+async def test_health_comes_back_by_itself_after_kill_9_of_either_database_process(
+    tmp_path: Path, settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    """FerretDB and PostgreSQL are supervised: killed, each is started again, and /healthz and
+    requests answer again without restarting the service (they stayed 503 until a restart)."""
+    with local_database(tmp_path / "db") as uri:
+        async with serve(settings.model_copy(update={"mongodb_uri": uri}), builtin_registry) as gql:
+            assert (await gql.http.get("/healthz")).status_code == 200
+            for name in ("ferretdb", "postgres"):
+                killed = _child(name, tmp_path)
+                killed.kill()
+                killed.wait(5)
+                await _until_healthy(gql.http, 30)
+                assert _child(name, tmp_path).pid != killed.pid
+                assert await gql("{ me { username } }") == {"me": {"username": "owner"}}

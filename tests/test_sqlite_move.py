@@ -3,22 +3,37 @@ PostgreSQL-backed server at the first start, exactly once, answers included."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
-from feedbackql_server.database.ferretdb import ferretdb_sqlite_command, find_ferretdb
-from feedbackql_server.database.local import free_port, local_uri, running
+from feedbackql_server.database.children import Records, supervised
+from feedbackql_server.database.ferretdb import ferretdb_sqlite_command, find_ferretdb, socket_uri
+from feedbackql_server.database.local import ferretdb_spec, free_port
 from feedbackql_server.database.sqlite_move import MOVED_FOLDER, SQLITE_FOLDER
 from tests.test_serve import KEY, _answered_record, _gql, _stop, _wait_healthy
 
 FERRETDB = find_ferretdb()
 pytestmark = pytest.mark.skipif(FERRETDB is None, reason="needs the FerretDB binary (scripts/bootstrap builds it)")
+
+
+@contextlib.contextmanager
+def sqlite_ferretdb(folder: Path) -> Iterator[str]:
+    """A FerretDB on the SQLite files in ``folder``, on a socket in a private temporary folder."""
+    assert FERRETDB is not None
+    with tempfile.TemporaryDirectory() as state:
+        sock = Path(state) / "ferretdb.sock"
+        spec = ferretdb_spec("ferretdb-sqlite", ferretdb_sqlite_command(FERRETDB, folder, Path(state), sock), sock,
+                             Path(state) / "ferretdb.log")
+        with supervised(spec, Records(Path(state) / "children.json")):
+            yield socket_uri(sock)
 
 
 def _serve(data_dir: Path, port: int, mongodb_uri: str | None) -> subprocess.Popen[bytes]:
@@ -38,10 +53,9 @@ def _write_with_the_sqlite_default(data_dir: Path) -> str:
     assert FERRETDB is not None
     folder = data_dir / SQLITE_FOLDER
     folder.mkdir(parents=True)
-    sqlite_port, port = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as state, \
-            running(ferretdb_sqlite_command(FERRETDB, folder, Path(state), sqlite_port), sqlite_port, data_dir):
-        process = _serve(data_dir, port, local_uri(sqlite_port))
+    port = free_port()
+    with sqlite_ferretdb(folder) as sqlite_uri:
+        process = _serve(data_dir, port, sqlite_uri)
         try:
             _wait_healthy(process, port, data_dir)
             return _answered_record(port)
@@ -82,17 +96,13 @@ def test_a_copy_cut_short_is_finished_without_doubles(tmp_path: Path) -> None:
     folder = data_dir / SQLITE_FOLDER
     folder.mkdir(parents=True)
     (tmp_path / "target").mkdir()
-    source_port, target_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as state_a, tempfile.TemporaryDirectory() as state_b, \
-            running(ferretdb_sqlite_command(FERRETDB, folder, Path(state_a), source_port), source_port, data_dir), \
-            running(ferretdb_sqlite_command(FERRETDB, tmp_path / "target", Path(state_b), target_port),
-                    target_port, tmp_path):
-        source: MongoClient[dict[str, object]] = MongoClient(local_uri(source_port))
-        target: MongoClient[dict[str, object]] = MongoClient(local_uri(target_port))
+    with sqlite_ferretdb(folder) as source_uri, sqlite_ferretdb(tmp_path / "target") as target_uri:
+        source: MongoClient[dict[str, object]] = MongoClient(source_uri)
+        target: MongoClient[dict[str, object]] = MongoClient(target_uri)
         docs = [{"_id": index, "n": index} for index in range(2500)]
         source["feedbackql"]["records"].insert_many(docs)
         target["feedbackql"]["records"].insert_many(docs[:700])  # copied before the crash
-        assert copy_databases(local_uri(source_port), local_uri(target_port)) == 1800
+        assert copy_databases(source_uri, target_uri) == 1800
         assert sorted(d["_id"] for d in target["feedbackql"]["records"].find({})) == list(range(2500))
         source.close()
         target.close()

@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -23,6 +24,8 @@ from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
 from feedbackql_server.database.ferretdb import build_ferretdb
 from feedbackql_server.database.local import local_database
+from feedbackql_server.database.logfiles import FORMAT as LOG_FORMAT
+from feedbackql_server.database.logfiles import service_log
 from feedbackql_server.database.sqlite_move import move_sqlite_data
 from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.registry import PluginError, load_registry
@@ -193,8 +196,15 @@ def _database(settings: Settings, data_dir: Path) -> Iterator[str]:
         yield settings.mongodb_uri
         return
     with local_database(data_dir) as uri:
-        move_sqlite_data(data_dir, uri)  # once, from a data folder of an earlier version
-        yield uri
+        # The service's own log next to the database's, private and rotated (logfiles.py).
+        handler = service_log(data_dir / "logs" / "service.log")
+        logging.getLogger().addHandler(handler)
+        try:
+            move_sqlite_data(data_dir, uri)  # once, from a data folder of an earlier version
+            yield uri
+        finally:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
 
 
 def _exit_quietly(signum: int, frame: FrameType | None) -> None:
@@ -207,7 +217,8 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
     from feedbackql_server.app import create_app
     from feedbackql_server.slow_clients import header_deadline_protocol
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    os.umask(0o077)  # whatever the service creates (logs, sockets, data) is its own
     settings = Settings()
     registry = load_registry(builtin_only=settings.builtin_plugins_only)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; turning

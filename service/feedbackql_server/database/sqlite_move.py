@@ -18,8 +18,10 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError
 
-from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_sqlite_command
-from feedbackql_server.database.local import free_port, local_uri, running
+from feedbackql_server.database.children import Records, supervised
+from feedbackql_server.database.ferretdb import build_ferretdb, ferretdb_sqlite_command, socket_uri
+from feedbackql_server.database.local import ferretdb_spec
+from feedbackql_server.database.private import private_dir
 
 log = logging.getLogger("feedbackql_server.database")
 SQLITE_FOLDER = "ferretdb"
@@ -37,10 +39,12 @@ def move_sqlite_data(data_dir: Path, target_uri: str, bin_dir: Path | None = Non
         return 0
     log.warning("moving the data of the earlier SQLite default (%s) into PostgreSQL...", folder)
     ferretdb = build_ferretdb(bin_dir)
-    port = free_port()
-    with tempfile.TemporaryDirectory() as state, \
-            running(ferretdb_sqlite_command(ferretdb, folder, Path(state), port), port, data_dir):
-        copied = copy_databases(local_uri(port), target_uri)
+    with tempfile.TemporaryDirectory() as state:  # a 0700 folder: the socket is the service's only
+        sock = Path(state) / "ferretdb.sock"
+        spec = ferretdb_spec("ferretdb-sqlite", ferretdb_sqlite_command(ferretdb, folder, Path(state), sock), sock,
+                             private_dir(data_dir / "logs") / "ferretdb-sqlite.log")
+        with supervised(spec, Records(Path(state) / "children.json")):
+            copied = copy_databases(socket_uri(sock), target_uri)
     folder.rename(data_dir / MOVED_FOLDER)
     log.warning("moved %d document(s); the old files are in %s", copied, data_dir / MOVED_FOLDER)
     return copied
