@@ -71,7 +71,9 @@ async def test_a_plugin_task_is_served_like_a_builtin(settings: Settings) -> Non
                                        "values": [{"question": "sentiment", "value": {"label": "pos"}}]}})
         data = (await gql(TRAINING, {"id": dataset["id"], "o": {"question": "sentiment"}}))["trainingData"]
         assert data["rows"] == [{"external_id": "r1", "counts": {"pos": 1}}]
-        assert data["rules"] == {"task": "label_counts", "question": "sentiment", "rows": "one per answered record"}
+        assert {k: data["rules"][k] for k in ("task", "question", "rows")} == {
+            "task": "label_counts", "question": "sentiment", "rows": "one per answered record"}
+        assert data["rules"]["columns"] == {"external_id": "string", "counts": "json"}  # undeclared: inferred
         refused = await gql.error(TRAINING, {"id": dataset["id"], "o": {"question": "note"}})
         assert (refused["extensions"]["reason"], refused["message"]) == (
             "unsuitable_question", "question: label_counts needs a label question")

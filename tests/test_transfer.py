@@ -100,7 +100,7 @@ async def test_export_writes_records_and_training_rows(
     sft = tmp_path / "sft.parquet"
     assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
                      "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 0
-    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!", "messages": None}]
+    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!"}]  # no all-null messages
     assert await cli("export", dataset, "--task", "sft", "--url", url, "--api-key", "wrong") == 1
 
 
