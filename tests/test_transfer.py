@@ -127,3 +127,32 @@ async def test_hugging_face_datasets_folders_go_out_and_come_back(
     assert await cli("import", copy, str(folder), "--field", "prompt=prompt", "--url", url, "--api-key", OWNER_KEY) == 0
     page = await owner(h.RECORDS, {"id": copy, "first": 10})
     assert sorted(e["node"]["fields"]["prompt"] for e in page["records"]["edges"]) == [f"prompt {i}" for i in range(3)]
+
+
+async def test_export_takes_every_registered_task(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--task` used to accept four hard-coded names, not even the built-in token_classification."""
+    url, owner, _ = served
+    ws = await h.workspace(owner, "ner")
+    labels = [{"value": "PER", "text": "Person"}]
+    ner = (await h.dataset(owner, ws, name="ner", fields=[{"name": "text", "settings": h.TEXT}], questions=[
+        {"name": "entities", "settings": {"span": {"field": "text", "labels": labels}}}]))["id"]
+    await h.add_records(owner, ner, [{"externalId": "r1", "fields": {"text": "Ada in Paris"}}])
+    record = (await owner(h.RECORDS, {"id": ner, "first": 1}))["records"]["edges"][0]["node"]["id"]
+    await owner(h.SUBMIT, {"input": {"recordId": record, "status": "SUBMITTED", "values": [
+        {"question": "entities", "value": {"span": [{"start": 0, "end": 3, "label": "PER"}]}}]}})
+    folder = tmp_path / "ner"
+    assert await cli("export", ner, "--task", "token_classification", "--option", "question=entities",
+                     "--format", "datasets", "-o", str(folder), "--url", url, "--api-key", OWNER_KEY) == 0
+    import datasets
+
+    saved = datasets.load_from_disk(str(folder))
+    assert saved.to_list() == [{"id": record, "external_id": "r1", "text": "Ada in Paris", "tokens": ["Ada", "in", "Paris"],
+                                "ner_tags": ["B-PER", "O", "O"], "spans": [{"start": 0, "end": 3, "label": "PER"}]}]
+    assert saved.data.schema.field("spans").type == pa.list_(pa.struct(  # typed by the task, not guessed
+        [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())]))
+    capsys.readouterr()
+    assert await cli("export", ner, "--task", "magic", "--option", "question=entities",
+                     "--url", url, "--api-key", OWNER_KEY) == 1
+    assert "token_classification" in capsys.readouterr().err  # the service names the tasks it has
