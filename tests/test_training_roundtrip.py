@@ -100,6 +100,11 @@ def check_trl_format(task: str, conversational: bool, rows: list[dict[str, Any]]
         if task == "sft" and conversational:
             assert set(row) == {"messages"}
             _check_conversation(row["messages"], ends_with="assistant")
+        elif conversational and "prompt" not in row:  # TRL's implicit-prompt preference: whole conversations
+            assert set(row) == {"chosen", "rejected"}
+            _check_conversation(row["chosen"], ends_with="assistant")
+            _check_conversation(row["rejected"], ends_with="assistant")
+            assert row["chosen"][:-1] == row["rejected"][:-1]
         elif task == "sft":
             assert set(row) == {"prompt", "completion"}
             assert all(type(v) is str for v in row.values())
@@ -160,6 +165,7 @@ WORKFLOWS: list[tuple[Any, str, dict[str, Any], bool, int]] = [
     (chat, "sft", {"question": "reply"}, True, 3),
     (chat, "dpo", {"question": "preference"}, True, 2),
     (chat, "reward_modeling", {"question": "preference"}, True, 2),
+    (chat, "reward_modeling", {"question": "preference", "implicit_prompt": "true"}, True, 2),
 ]
 
 

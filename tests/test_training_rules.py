@@ -160,7 +160,8 @@ async def test_filters_that_cannot_apply_or_leave_nothing_are_typed_errors(gql: 
                                               "f": {"minAgreement": 0.5}})
     assert (no_agreement["extensions"]["path"], no_agreement["extensions"]["reason"]) == (
         ["min_agreement"], "no_agreement")
-    for params, path in (({"min_agreement": "2"}, ["min_agreement"]), ({"metadata": "source=web"}, ["metadata"]),
+    for params, path in (({"implicit_prompt": "true"}, ["implicit_prompt"]),  # a text prompt: would join texts
+                         ({"min_agreement": "2"}, ["min_agreement"]), ({"metadata": "source=web"}, ["metadata"]),
                          ({"min_submitted": "two"}, ["min_submitted"])):
         refused = await download(gql, dataset_id, "dpo", question="preference", **params)
         assert refused.status_code == 400

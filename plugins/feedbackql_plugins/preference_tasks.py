@@ -5,7 +5,8 @@ options in a strict order. One tie rule, the one ``unifiedAnswers`` reports: a r
 unified ranking is a tie (equal mean ranks, or a ``majority`` decided by submission order)
 gives no pair at all and is counted in ``ties``. An option's text is the record field named
 like the option's value, else the value. A conversation prompt gives TRL's conversational
-form (``prompt`` a list of messages, ``chosen``/``rejected`` one assistant turn each); a
+form (``prompt`` a list of messages, ``chosen``/``rejected`` one assistant turn each; with
+``implicit_prompt``, no prompt column and ``chosen``/``rejected`` the whole conversation); a
 prompt that does not end with a user turn cannot, and the record is skipped.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from feedbackql_server.kinds import Agreement, hookimpl
+from feedbackql_server.kinds import Agreement, Problem, hookimpl
 from feedbackql_server.kinds.columns import MESSAGES, TEXT, Column
 from feedbackql_server.kinds.tasks import (
     Row,
@@ -45,8 +46,14 @@ class RewardModelingTask(TrainingTask):
         if not self.chat and request.field_column(self.prompt) != TEXT:
             raise Unsuitable(f"{self.name} needs a prompt field holding text or a conversation; {self.prompt!r} "
                              "holds neither (choose one with the field option)")
+        self.implicit = request.options.implicit_prompt
+        if self.implicit and not self.chat:
+            raise Problem("implicit_prompt needs a chat prompt field: a text prompt would have to be joined "
+                          "to each answer, changing the text", ["implicit_prompt"], "unsuitable_option")
 
     def schema(self) -> dict[str, Column | None]:
+        if self.implicit:
+            return {"chosen": MESSAGES, "rejected": MESSAGES}
         if self.chat:
             return {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES}
         return {"prompt": TEXT, "chosen": TEXT, "rejected": TEXT}
@@ -57,7 +64,8 @@ class RewardModelingTask(TrainingTask):
                 "ties": "a record whose unified ranking is a tie (unifiedAnswers tie: true) gives no pair; "
                         "counted in ties",
                 "option_text": "the record field named like the option value, else the value",
-                "format": "conversational {prompt, chosen, rejected}" if self.chat else "{prompt, chosen, rejected}"}
+                "format": "conversational {chosen, rejected} (implicit prompt)" if self.implicit
+                else "conversational {prompt, chosen, rejected}" if self.chat else "{prompt, chosen, rejected}"}
 
     def rows(self, record: TaskRecord) -> Iterable[Row]:
         if not record.answers:
@@ -96,6 +104,9 @@ class RewardModelingTask(TrainingTask):
         return []
 
     def _row(self, prompt: Any, chosen: Any, rejected: Any) -> Row:
+        if self.implicit:
+            return {"chosen": [*prompt, {"role": "assistant", "content": chosen}],
+                    "rejected": [*prompt, {"role": "assistant", "content": rejected}]}
         if self.chat:
             return {"prompt": prompt, "chosen": [{"role": "assistant", "content": chosen}],
                     "rejected": [{"role": "assistant", "content": rejected}]}

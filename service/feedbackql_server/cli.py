@@ -76,8 +76,8 @@ def _transfer_commands(commands: Any) -> None:
     export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "datasets"],
                         help="datasets: a Hugging Face datasets folder (save_to_disk) at --output")
     export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="task option: field, question, strategy, best_vs_worst, threshold, top_k; filters: "
-                             "completed_only, min_submitted, min_agreement, metadata (a JSON list); "
+                        help="task option: field, question, strategy, best_vs_worst, implicit_prompt, threshold, "
+                             "top_k; filters: completed_only, min_submitted, min_agreement, metadata (a JSON list); "
                              "spreadsheet_safe for CSV")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _connection_options(export)

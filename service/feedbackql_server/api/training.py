@@ -86,6 +86,9 @@ class TrainingOptionsInput:
     question: str | None = None
     strategy: str | None = None
     best_vs_worst: bool = False
+    implicit_prompt: bool = strawberry.field(default=False, description=(
+        "Preference tasks on a chat prompt: TRL's implicit-prompt form, chosen and rejected each "
+        "the whole conversation, no prompt column."))
     threshold: float | None = None
     top_k: int | None = None
 
@@ -147,7 +150,8 @@ async def training_data(ctx: Context, dataset_id: str, task: str, options: Train
         raise Invalid(f"first is between 1 and {MAX_TRAINING_ROWS}", ["first"])
     given = options or TrainingOptionsInput()
     chosen = training.TrainingOptions(field=given.field, question=given.question, strategy=given.strategy,
-                                      best_vs_worst=given.best_vs_worst, threshold=given.threshold,
+                                      best_vs_worst=given.best_vs_worst, implicit_prompt=given.implicit_prompt,
+                                      threshold=given.threshold,
                                       top_k=given.top_k, selection=filter.selection() if filter else Selection())
     plan, stream = await ctx.session.training_rows(dataset_id, task, chosen)
     rows: list[Any] = []

@@ -118,6 +118,7 @@ def training_options(params: Any) -> training.TrainingOptions:
     return training.TrainingOptions(
         field=params.get("field"), question=params.get("question"), strategy=params.get("strategy"),
         best_vs_worst=params.get("best_vs_worst", "false").lower() in TRUE,
+        implicit_prompt=params.get("implicit_prompt", "false").lower() in TRUE,
         threshold=number("threshold", float), top_k=number("top_k", int), selection=selection,
     )
 

@@ -104,7 +104,8 @@ def plan(registry: KindRegistry, dataset: DatasetDoc, task: str, options: TaskOp
 
 def _task_options(options: TaskOptions) -> TaskOptions:
     return TaskOptions(field=options.field, question=options.question, strategy=options.strategy,
-                       best_vs_worst=options.best_vs_worst, threshold=options.threshold, top_k=options.top_k)
+                       best_vs_worst=options.best_vs_worst,
+                       implicit_prompt=options.implicit_prompt, threshold=options.threshold, top_k=options.top_k)
 
 
 def _field_columns(registry: KindRegistry, fields: Any) -> dict[str, Column]:

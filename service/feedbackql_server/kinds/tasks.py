@@ -36,6 +36,7 @@ class TaskOptions:
     question: str | None = None
     strategy: str | None = None
     best_vs_worst: bool = False
+    implicit_prompt: bool = False
     threshold: float | None = None
     top_k: int | None = None
 

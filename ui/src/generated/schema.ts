@@ -947,6 +947,8 @@ export type TrainingFilter = {
 export type TrainingOptionsInput = {
   bestVsWorst: Scalars['Boolean']['input'];
   field: InputMaybe<Scalars['String']['input']>;
+  /** Preference tasks on a chat prompt: TRL's implicit-prompt form, chosen and rejected each the whole conversation, no prompt column. */
+  implicitPrompt: Scalars['Boolean']['input'];
   question: InputMaybe<Scalars['String']['input']>;
   strategy: InputMaybe<Scalars['String']['input']>;
   threshold: InputMaybe<Scalars['Float']['input']>;
