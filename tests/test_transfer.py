@@ -6,12 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import feedbackql as fb
 from feedbackql_server.app import create_app
 from feedbackql_server.cli import main
 from feedbackql_server.kinds.registry import KindRegistry
@@ -156,3 +158,22 @@ async def test_export_takes_every_registered_task(
     assert await cli("export", ner, "--task", "magic", "--option", "question=entities",
                      "--url", url, "--api-key", OWNER_KEY) == 1
     assert "token_classification" in capsys.readouterr().err  # the service names the tasks it has
+
+
+async def test_the_sdk_export_takes_the_filters(served: tuple[str, GraphQLClient, str]) -> None:
+    url, owner, dataset = served
+    await h.add_records(owner, dataset, [{"externalId": e, "metadata": {"source": s}, "fields": {"prompt": e}}
+                                         for e, s in (("a", "web"), ("b", "book"))])
+    for edge in (await owner(h.RECORDS, {"id": dataset, "first": 2}))["records"]["edges"]:
+        await owner(h.SUBMIT, {"input": {"recordId": edge["node"]["id"], "status": "SUBMITTED", "values": [
+            {"question": "completion", "value": {"text": "- " + edge["node"]["externalId"]}}]}})
+
+    def export(**options: Any) -> Any:
+        with fb.Client(url, api_key=OWNER_KEY) as client:
+            return fb.FeedbackDataset.pull(client, name="sft", workspace="team").export(
+                "sft", question="completion", **options)
+
+    assert await asyncio.to_thread(export, completed_only=True, metadata={"source": "book"}) == [
+        {"prompt": "b", "completion": "- b"}]
+    with pytest.raises(fb.ValidationError, match="no row to export"):
+        await asyncio.to_thread(export, min_submitted=2)
