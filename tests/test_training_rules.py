@@ -4,6 +4,8 @@ and an export left with no row refused with a typed error instead of an empty fi
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -166,3 +168,24 @@ async def test_filters_that_cannot_apply_or_leave_nothing_are_typed_errors(gql: 
         refused = await download(gql, dataset_id, "dpo", question="preference", **params)
         assert refused.status_code == 400
         assert refused.json()["errors"][0]["extensions"]["path"] == path
+
+
+async def test_spreadsheet_safety_is_named_and_says_which_applied(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"externalId": "=1+1", "fields": {"prompt": "- apple\n- pear"}}])
+    await _answer(gql, dataset_id, [[{"completion": {"text": "@here"}}]])
+    cases: list[tuple[str, dict[str, str], dict[str, str]]] = [
+        ("export", {}, {"external_id": "'=1+1"}),  # for people: safe by default
+        ("export", {"spreadsheet_safe": "false"}, {"external_id": "=1+1"}),
+        ("training/sft", {"question": "completion"}, {"prompt": "- apple\n- pear", "completion": "@here"}),
+        ("training/sft", {"question": "completion", "spreadsheet_safe": "true"},
+         {"prompt": "'- apple\n- pear", "completion": "'@here"}),
+    ]
+    for path, params, cells in cases:
+        response = await gql.http.get(f"/datasets/{dataset_id}/{path}", params={"format": "csv", **params},
+                                      headers={"Authorization": f"Bearer {OWNER_KEY}"})
+        row = next(csv.DictReader(io.StringIO(response.text, newline="")))
+        assert {name: row[name] for name in cells} == cells, (path, params)
+        guarded = next(iter(cells.values())).startswith("'")
+        stated = json.loads(response.headers["feedbackql-export-rules"])["csv"]["cells"]
+        assert ("(spreadsheet_safe)" in stated) is guarded, (path, params, stated)

@@ -103,6 +103,7 @@ def plan(registry: KindRegistry, dataset: DatasetDoc, task: str, options: TaskOp
 
 
 def _task_options(options: TaskOptions) -> TaskOptions:
+    """The options a task sees: the filters are the core's business, applied before ``rows``."""
     return TaskOptions(field=options.field, question=options.question, strategy=options.strategy,
                        best_vs_worst=options.best_vs_worst,
                        implicit_prompt=options.implicit_prompt, threshold=options.threshold, top_k=options.top_k)
