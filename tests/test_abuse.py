@@ -141,7 +141,10 @@ async def test_floods_are_rate_limited(settings: Settings, builtin_registry: Kin
 HOSTILE_CELLS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 
 
-@pytest.mark.parametrize("export", ["export?format=csv", "training/sft?format=csv&field=prompt&question=completion"])
+@pytest.mark.parametrize("export", [
+    "export?format=csv",  # the record export, meant for people: safe by default
+    "training/sft?format=csv&field=prompt&question=completion&spreadsheet_safe=true",  # training: when asked
+])
 async def test_csv_cells_never_run_as_formulas(served: tuple[str, World], export: str) -> None:
     url, world = served
     async with httpx.AsyncClient(base_url=url, timeout=30, headers=OWNER) as http:

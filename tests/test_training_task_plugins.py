@@ -7,12 +7,15 @@ import csv
 import io
 import types
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from feedbackql_server.kinds import hookimpl
+from feedbackql_server.kinds.columns import FLOAT, INTEGER, TEXT, Column
 from feedbackql_server.kinds.registry import PluginError, load_registry
 from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
 from feedbackql_server.settings import Settings
@@ -71,7 +74,9 @@ async def test_a_plugin_task_is_served_like_a_builtin(settings: Settings) -> Non
                                        "values": [{"question": "sentiment", "value": {"label": "pos"}}]}})
         data = (await gql(TRAINING, {"id": dataset["id"], "o": {"question": "sentiment"}}))["trainingData"]
         assert data["rows"] == [{"external_id": "r1", "counts": {"pos": 1}}]
-        assert data["rules"] == {"task": "label_counts", "question": "sentiment", "rows": "one per answered record"}
+        assert {k: data["rules"][k] for k in ("task", "question", "rows")} == {
+            "task": "label_counts", "question": "sentiment", "rows": "one per answered record"}
+        assert data["rules"]["columns"] == {"external_id": "string", "counts": "json"}  # undeclared: inferred
         refused = await gql.error(TRAINING, {"id": dataset["id"], "o": {"question": "note"}})
         assert (refused["extensions"]["reason"], refused["message"]) == (
             "unsuitable_question", "question: label_counts needs a label question")
@@ -105,3 +110,44 @@ def test_a_broken_task_stops_start_up_naming_its_plugin(task: Any, problem: str)
     with pytest.raises(PluginError, match="plugin 'counting'") as raised:
         load_registry(builtin_only=True, extra_plugins=[task_plugin(task)])
     assert problem in str(raised.value)
+
+
+class Votes(TrainingTask):
+    """Declares its types: the count is written as a float everywhere, even from an int."""
+
+    name = "votes"
+    columns = ("external_id", "votes", "share")
+    column_types: ClassVar[Mapping[str, Column]] = {"external_id": TEXT, "votes": INTEGER, "share": FLOAT}
+
+    def rows(self, record: TaskRecord) -> Iterable[Row]:
+        return [{"external_id": record.external_id, "votes": len(record.answers), "share": 1}] if record.answers else []
+
+
+class Liar(Votes):
+    name = "liar"
+
+    def rows(self, record: TaskRecord) -> Iterable[Row]:
+        return [{"external_id": record.external_id, "votes": "three", "share": 1.0}] if record.answers else []
+
+
+async def test_a_plugin_task_declares_its_column_types(settings: Settings) -> None:
+    async with serve(settings, load_registry(builtin_only=True, extra_plugins=[task_plugin(Votes, Liar)])) as gql:
+        ws = await h.workspace(gql)
+        dataset = await h.dataset(gql, ws, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                  questions=[{"name": "sentiment", "settings": {"label": {"options": OPTIONS}}}])
+        await h.add_records(gql, dataset["id"], [{"externalId": "r1", "fields": {"prompt": "p"}}])
+        record = (await gql(h.RECORDS, {"id": dataset["id"], "first": 1}))["records"]["edges"][0]["node"]["id"]
+        await gql(h.SUBMIT, {"input": {"recordId": record, "status": "SUBMITTED",
+                                       "values": [{"question": "sentiment", "value": {"label": "pos"}}]}})
+        headers = {"Authorization": f"Bearer {gql.api_key}"}
+        download = await gql.http.get(f"/datasets/{dataset['id']}/training/votes?question=sentiment&format=parquet",
+                                      headers=headers)
+        table = pq.read_table(pa.BufferReader(download.content))
+        assert table.schema.types == [pa.string(), pa.int64(), pa.float64()]
+        assert table.to_pylist() == [{"external_id": "r1", "votes": 1, "share": 1.0}]
+        assert type(table.to_pylist()[0]["share"]) is float
+        refused = await gql.http.get(f"/datasets/{dataset['id']}/training/liar?question=sentiment", headers=headers)
+        error = refused.json()["errors"][0]
+        assert error["extensions"]["code"] == "PLUGIN_ERROR"
+        assert "'liar'" in error["message"]
+        assert "votes: str where the task declared integer" in error["message"]

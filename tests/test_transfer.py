@@ -6,12 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import feedbackql as fb
 from feedbackql_server.app import create_app
 from feedbackql_server.cli import main
 from feedbackql_server.kinds.registry import KindRegistry
@@ -100,7 +102,7 @@ async def test_export_writes_records_and_training_rows(
     sft = tmp_path / "sft.parquet"
     assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
                      "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 0
-    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!", "messages": None}]
+    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!"}]  # no all-null messages
     assert await cli("export", dataset, "--task", "sft", "--url", url, "--api-key", "wrong") == 1
 
 
@@ -127,3 +129,51 @@ async def test_hugging_face_datasets_folders_go_out_and_come_back(
     assert await cli("import", copy, str(folder), "--field", "prompt=prompt", "--url", url, "--api-key", OWNER_KEY) == 0
     page = await owner(h.RECORDS, {"id": copy, "first": 10})
     assert sorted(e["node"]["fields"]["prompt"] for e in page["records"]["edges"]) == [f"prompt {i}" for i in range(3)]
+
+
+async def test_export_takes_every_registered_task(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--task` used to accept four hard-coded names, not even the built-in token_classification."""
+    url, owner, _ = served
+    ws = await h.workspace(owner, "ner")
+    labels = [{"value": "PER", "text": "Person"}]
+    ner = (await h.dataset(owner, ws, name="ner", fields=[{"name": "text", "settings": h.TEXT}], questions=[
+        {"name": "entities", "settings": {"span": {"field": "text", "labels": labels}}}]))["id"]
+    await h.add_records(owner, ner, [{"externalId": "r1", "fields": {"text": "Ada in Paris"}}])
+    record = (await owner(h.RECORDS, {"id": ner, "first": 1}))["records"]["edges"][0]["node"]["id"]
+    await owner(h.SUBMIT, {"input": {"recordId": record, "status": "SUBMITTED", "values": [
+        {"question": "entities", "value": {"span": [{"start": 0, "end": 3, "label": "PER"}]}}]}})
+    folder = tmp_path / "ner"
+    assert await cli("export", ner, "--task", "token_classification", "--option", "question=entities",
+                     "--format", "datasets", "-o", str(folder), "--url", url, "--api-key", OWNER_KEY) == 0
+    import datasets
+
+    saved = datasets.load_from_disk(str(folder))
+    assert saved.to_list() == [{"id": record, "external_id": "r1", "text": "Ada in Paris", "tokens": ["Ada", "in", "Paris"],
+                                "ner_tags": ["B-PER", "O", "O"], "spans": [{"start": 0, "end": 3, "label": "PER"}]}]
+    assert saved.data.schema.field("spans").type == pa.list_(pa.struct(  # typed by the task, not guessed
+        [("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())]))
+    capsys.readouterr()
+    assert await cli("export", ner, "--task", "magic", "--option", "question=entities",
+                     "--url", url, "--api-key", OWNER_KEY) == 1
+    assert "token_classification" in capsys.readouterr().err  # the service names the tasks it has
+
+
+async def test_the_sdk_export_takes_the_filters(served: tuple[str, GraphQLClient, str]) -> None:
+    url, owner, dataset = served
+    await h.add_records(owner, dataset, [{"externalId": e, "metadata": {"source": s}, "fields": {"prompt": e}}
+                                         for e, s in (("a", "web"), ("b", "book"))])
+    for edge in (await owner(h.RECORDS, {"id": dataset, "first": 2}))["records"]["edges"]:
+        await owner(h.SUBMIT, {"input": {"recordId": edge["node"]["id"], "status": "SUBMITTED", "values": [
+            {"question": "completion", "value": {"text": "- " + edge["node"]["externalId"]}}]}})
+
+    def export(**options: Any) -> Any:
+        with fb.Client(url, api_key=OWNER_KEY) as client:
+            return fb.FeedbackDataset.pull(client, name="sft", workspace="team").export(
+                "sft", question="completion", **options)
+
+    assert await asyncio.to_thread(export, completed_only=True, metadata={"source": "book"}) == [
+        {"prompt": "b", "completion": "- b"}]
+    with pytest.raises(fb.ValidationError, match="no row to export"):
+        await asyncio.to_thread(export, min_submitted=2)

@@ -204,13 +204,19 @@ class FeedbackDataset:
     def export(self, task: str, **options: Any) -> Any:
         """Training rows from the server's export (``sft``, ``reward_modeling``, ``dpo``,
         ``rating_selection``, ``token_classification`` or a task a plugin adds), e.g.
-        ``export("dpo", question="preference", best_vs_worst=True)``."""
+        ``export("dpo", question="preference", best_vs_worst=True)``. Filters (default: every
+        record): ``completed_only=True``, ``min_submitted=2``, ``min_agreement=0.5``,
+        ``metadata={"source": "web", "length": (10, 100)}``."""
         client, _ = self._bound()
         return _complete(client, self._export(task, options))
 
     async def _export(self, task: str, options: dict[str, Any]) -> list[dict[str, Any]]:
         client, dataset_id = self._bound()
-        params = {key: str(value).lower() if isinstance(value, bool) else value for key, value in options.items()}
+        if isinstance(options.get("metadata"), dict):  # the shorthand of ``records(metadata=...)``
+            options = {**options, "metadata": _record_filter(None, None, options["metadata"])["metadata"] or []}
+        params = {key: str(value).lower() if isinstance(value, bool)
+                  else json.dumps(value) if isinstance(value, list | dict) else value
+                  for key, value in options.items()}
         body = b"".join([chunk async for chunk in _asynchronous(client).transport.stream(
             f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **params})])
         return [json.loads(line) for line in body.splitlines() if line]

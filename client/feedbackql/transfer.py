@@ -88,6 +88,18 @@ def save_datasets_folder(rows: Iterator[dict[str, Any]], folder: Path) -> int:
     return int(table.num_rows)
 
 
+def save_parquet_as_datasets_folder(parquet: bytes, folder: Path) -> int:
+    """Write a Parquet export as a ``datasets`` folder with the same Arrow schema (a chat stays
+    a list of ``{role, content}`` structs, a rating a float); the row count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(parquet))
+    dataset = hugging_face().Dataset(table.replace_schema_metadata(None))
+    dataset.save_to_disk(str(folder))
+    return int(dataset.num_rows)
+
+
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """(line number, row) pairs; a row that cannot be read is its reason instead."""
     suffix = path.suffix.lower()

@@ -1,9 +1,13 @@
 """The `reward_modeling` and `dpo` training tasks: {prompt, chosen, rejected} from rankings.
 
 From the unified ranking of each record (``mean_rank`` by default), one row for every pair of
-options in a strict order. Options with equal unified ranks produce no pair and are counted
-as ties. An option's text is the record field named like the option's value, else the value.
-A conversation prompt gives TRL's conversational form.
+options in a strict order. One tie rule, the one ``unifiedAnswers`` reports: a record whose
+unified ranking is a tie (equal mean ranks, or a ``majority`` decided by submission order)
+gives no pair at all and is counted in ``ties``. An option's text is the record field named
+like the option's value, else the value. A conversation prompt gives TRL's conversational
+form (``prompt`` a list of messages, ``chosen``/``rejected`` one assistant turn each; with
+``implicit_prompt``, no prompt column and ``chosen``/``rejected`` the whole conversation); a
+prompt that does not end with a user turn cannot, and the record is skipped.
 """
 
 from __future__ import annotations
@@ -11,8 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from feedbackql_server.kinds import Agreement, hookimpl
-from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable, is_conversation
+from feedbackql_server.kinds import Agreement, Problem, hookimpl
+from feedbackql_server.kinds.columns import MESSAGES, TEXT, Column
+from feedbackql_server.kinds.tasks import (
+    Row,
+    TaskRecord,
+    TaskRequest,
+    TrainingTask,
+    Unsuitable,
+    is_conversation,
+    prompt_problem,
+)
 
 
 class RewardModelingTask(TrainingTask):
@@ -29,35 +42,75 @@ class RewardModelingTask(TrainingTask):
                              f"{question.name!r} is a {question.kind.name} question")
         self.strategy = question.strategy(request.options.strategy)
         self.prompt = request.prompt_field()
+        self.chat = request.field_column(self.prompt) == MESSAGES
+        if not self.chat and request.field_column(self.prompt) != TEXT:
+            raise Unsuitable(f"{self.name} needs a prompt field holding text or a conversation; {self.prompt!r} "
+                             "holds neither (choose one with the field option)")
+        self.implicit = request.options.implicit_prompt
+        if self.implicit and not self.chat:
+            raise Problem("implicit_prompt needs a chat prompt field: a text prompt would have to be joined "
+                          "to each answer, changing the text", ["implicit_prompt"], "unsuitable_option")
+
+    def schema(self) -> dict[str, Column | None]:
+        if self.implicit:
+            return {"chosen": MESSAGES, "rejected": MESSAGES}
+        if self.chat:
+            return {"prompt": MESSAGES, "chosen": MESSAGES, "rejected": MESSAGES}
+        return {"prompt": TEXT, "chosen": TEXT, "rejected": TEXT}
 
     def rules(self) -> dict[str, Any]:
         pairs = "best vs worst only" if self.best_vs_worst else "every strictly ordered pair"
         return {"prompt_field": self.prompt, "strategy": self.strategy, "pairs": pairs,
-                "ties": "options with equal unified rank give no pair; counted as ties",
-                "option_text": "the record field named like the option value, else the value"}
+                "ties": "a record whose unified ranking is a tie (unifiedAnswers tie: true) gives no pair; "
+                        "counted in ties",
+                "option_text": "the record field named like the option value, else the value",
+                "format": "conversational {chosen, rejected} (implicit prompt)" if self.implicit
+                else "conversational {prompt, chosen, rejected}" if self.chat else "{prompt, chosen, rejected}"}
 
     def rows(self, record: TaskRecord) -> Iterable[Row]:
         if not record.answers:
             return []
-        ranking = self.request.question.unify(record.answers, self.strategy).value or []
+        unified = self.request.question.unify(record.answers, self.strategy)
+        if unified.tie:
+            self.ties += 1
+            return []
         prompt = record.fields.get(self.prompt)
-        return [_preference(prompt, _text(record.fields, chosen), _text(record.fields, rejected))
-                for chosen, rejected in self._pairs(sorted(ranking, key=lambda r: r["rank"]))]
+        if self.chat:
+            problem = prompt_problem(prompt) if prompt is not None and is_conversation(prompt) else "prompt_missing"
+            if problem is not None:
+                return self.skip(problem)
+        elif not isinstance(prompt, str):
+            return self.skip("prompt_missing")
+        ordered = sorted(unified.value or [], key=lambda r: r["rank"])
+        texts = {r["value"]: _text(record.fields, r["value"]) for r in ordered}
+        if not all(isinstance(text, str) for text in texts.values()):
+            return self.skip("option_text_not_text")
+        return [self._row(prompt, texts[chosen], texts[rejected]) for chosen, rejected in self._pairs(ordered)]
 
     def _pairs(self, ordered: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        if self.best_vs_worst:
-            if len(ordered) >= 2 and ordered[0]["rank"] < ordered[-1]["rank"]:
-                return [(ordered[0]["value"], ordered[-1]["value"])]
-            self.ties += 1 if len(ordered) >= 2 else 0
+        """Strictly ordered pairs; equal ranks inside a ranking that is not a tie (one labeler
+        ranking two options the same) give no pair either."""
+        if len(ordered) < 2:
             return []
-        pairs = []
-        for i, better in enumerate(ordered):
-            for worse in ordered[i + 1:]:
-                if better["rank"] < worse["rank"]:
-                    pairs.append((better["value"], worse["value"]))
-                else:
-                    self.ties += 1
-        return pairs
+        if self.best_vs_worst:
+            best, worst = ordered[0], ordered[-1]
+            return [(best["value"], worst["value"])] if best["rank"] < worst["rank"] else self._equal()
+        pairs = [(better["value"], worse["value"]) for i, better in enumerate(ordered)
+                 for worse in ordered[i + 1:] if better["rank"] < worse["rank"]]
+        return pairs or self._equal()
+
+    def _equal(self) -> list[tuple[str, str]]:
+        self.skip("equal_ranks")
+        return []
+
+    def _row(self, prompt: Any, chosen: Any, rejected: Any) -> Row:
+        if self.implicit:
+            return {"chosen": [*prompt, {"role": "assistant", "content": chosen}],
+                    "rejected": [*prompt, {"role": "assistant", "content": rejected}]}
+        if self.chat:
+            return {"prompt": prompt, "chosen": [{"role": "assistant", "content": chosen}],
+                    "rejected": [{"role": "assistant", "content": rejected}]}
+        return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
 
 
 class DpoTask(RewardModelingTask):
@@ -71,13 +124,6 @@ class DpoTask(RewardModelingTask):
 
 def _text(fields: Mapping[str, Any], option: str) -> Any:
     return fields.get(option, option)
-
-
-def _preference(prompt: Any, chosen: Any, rejected: Any) -> Row:
-    if is_conversation(prompt):
-        return {"prompt": prompt, "chosen": [{"role": "assistant", "content": chosen}],
-                "rejected": [{"role": "assistant", "content": rejected}]}
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
 
 
 @hookimpl

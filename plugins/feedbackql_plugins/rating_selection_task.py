@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 from feedbackql_server.kinds import Agreement, Problem, hookimpl
+from feedbackql_server.kinds.columns import FLOAT, TEXT, Column
 from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
 
 MAX_TOP_K = 100_000
@@ -19,6 +20,7 @@ class RatingSelectionTask(TrainingTask):
     name = "rating_selection"
     description = "Records whose unified rating is at least threshold, or the top_k best."
     columns = ("id", "external_id", "fields", "rating")
+    column_types: ClassVar[Mapping[str, Column]] = {"id": TEXT, "external_id": TEXT, "rating": FLOAT}
 
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)
@@ -33,6 +35,12 @@ class RatingSelectionTask(TrainingTask):
             raise Problem(f"top_k is between 1 and {MAX_TOP_K}", ["top_k"], "out_of_range")
         self.best: list[tuple[float, int, Row]] = []  # a min-heap of the top k: (rating, -position, row)
         self.position = 0
+
+    def schema(self) -> dict[str, Column | None]:
+        """``fields`` is a struct of the dataset's fields, each typed by its kind; the rating
+        a float whatever the strategy (a mean is rarely whole)."""
+        fields = Column("struct", members=tuple(self.request.field_columns.items()))
+        return {"id": TEXT, "external_id": TEXT, "fields": fields, "rating": FLOAT}
 
     def rules(self) -> dict[str, Any]:
         options = self.request.options

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
-from typing import Annotated, Any
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -26,6 +26,7 @@ from feedbackql_server.kinds import (
     hookimpl,
     raise_all,
 )
+from feedbackql_server.kinds.columns import INTEGER, TEXT, Column, list_of, struct
 from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
 
 TEXT_FIELD_KINDS = frozenset({"text"})
@@ -163,6 +164,9 @@ class TokenClassificationTask(TrainingTask):
     name = "token_classification"
     description = "Tokens and IOB2 tags (ner_tags) from the unified spans of a span question."
     columns = ("id", "external_id", "text", "tokens", "ner_tags", "spans")
+    column_types: ClassVar[Mapping[str, Column]] = {
+        "id": TEXT, "external_id": TEXT, "text": TEXT, "tokens": list_of(TEXT), "ner_tags": list_of(TEXT),
+        "spans": list_of(struct(start=INTEGER, end=INTEGER, label=TEXT))}
 
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)

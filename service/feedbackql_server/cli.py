@@ -77,11 +77,15 @@ def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
 def _transfer_commands(commands: Any) -> None:
     export = commands.add_parser("export", help="download a dataset's records or training rows")
     export.add_argument("dataset", help="dataset id")
-    export.add_argument("--task", choices=["sft", "reward_modeling", "dpo", "rating_selection"])
+    export.add_argument("--task", help="a training task the service lists (trainingTasks, `feedbackql plugins`): "
+                                        "sft, reward_modeling, dpo, rating_selection, token_classification or a "
+                                        "plugin's; the service refuses an unknown one and names those it has")
     export.add_argument("--format", default="jsonl", choices=["jsonl", "csv", "parquet", "datasets"],
                         help="datasets: a Hugging Face datasets folder (save_to_disk) at --output")
     export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="task option: field, question, strategy, best_vs_worst, threshold, top_k")
+                        help="task option: field, question, strategy, best_vs_worst, implicit_prompt, threshold, "
+                             "top_k; filters: completed_only, min_submitted, min_agreement, metadata (a JSON list); "
+                             "spreadsheet_safe for CSV")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _connection_options(export)
     imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file")
@@ -104,9 +108,14 @@ def _export(args: argparse.Namespace) -> int:
                 raise TransferError("--format datasets writes a folder: give --output")
             transfer.hugging_face()  # fail before downloading when the extra is missing
             buffer = io.BytesIO()
-            transfer.export(client, args.dataset, buffer, task=args.task, file_format="jsonl", options=options)
-            rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
-            print(f"{transfer.save_datasets_folder(rows, args.output)} rows in {args.output}", file=sys.stderr)
+            if args.task:  # typed columns: the folder gets the export's own Arrow schema
+                transfer.export(client, args.dataset, buffer, task=args.task, file_format="parquet", options=options)
+                count = transfer.save_parquet_as_datasets_folder(buffer.getvalue(), args.output)
+            else:
+                transfer.export(client, args.dataset, buffer, file_format="jsonl", options=options)
+                rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
+                count = transfer.save_datasets_folder(rows, args.output)
+            print(f"{count} rows in {args.output}", file=sys.stderr)
         elif args.output is None:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
                             file_format=args.format, options=options)

@@ -64,8 +64,11 @@ class Query:
                                   "strategy of its kind (owners and admins).")
     async def unified_answers(self, info: Info, dataset_id: strawberry.ID, question: str,
                               strategy: str | None = None, first: int = 100,
-                              after: str | None = None) -> training.UnifiedAnswerConnection:
-        return await training.unified_answers(info.context, dataset_id, question, strategy, first, after)
+                              after: str | None = None, filter: training.TrainingFilter | None = None
+                              ) -> training.UnifiedAnswerConnection:
+        """With ``filter``, records it leaves out are not listed (a page may then hold fewer
+        than ``first``): the same records a training export with that filter uses."""
+        return await training.unified_answers(info.context, dataset_id, question, strategy, first, after, filter)
 
     @resolvers.field(description="Krippendorff's alpha for a question (owners and admins).")
     async def agreement(self, info: Info, dataset_id: strawberry.ID, question: str) -> training.AgreementReport:
@@ -74,8 +77,8 @@ class Query:
     @resolvers.field(description="Training rows for small pulls; the HTTP export streams any size.")
     async def training_data(self, info: Info, dataset_id: strawberry.ID, task: str,
                             options: training.TrainingOptionsInput | None = None,
-                            first: int = 1000) -> training.TrainingData:
-        return await training.training_data(info.context, dataset_id, task, options, first)
+                            first: int = 1000, filter: training.TrainingFilter | None = None) -> training.TrainingData:
+        return await training.training_data(info.context, dataset_id, task, options, first, filter)
 
     @strawberry.field
     def question_types(self, info: Info) -> list[QuestionType]:

@@ -9,11 +9,13 @@ from strawberry.scalars import JSON
 
 from feedbackql_server.api.context import Context
 from feedbackql_server.api.enums import Agreement
+from feedbackql_server.api.inputs import MetadataFilter
 from feedbackql_server.api.records import PageInfo
 from feedbackql_server.domain import cursors
-from feedbackql_server.domain.listing import RecordOrder
+from feedbackql_server.domain.listing import MetadataCriterion, RecordOrder
 from feedbackql_server.errors import Invalid
-from feedbackql_server.export import training
+from feedbackql_server.export import training, typed
+from feedbackql_server.export.selection import Selection
 from feedbackql_server.kinds.registry import RegisteredTask
 
 MAX_TRAINING_ROWS = 10_000
@@ -60,12 +62,33 @@ class AgreementReport:
     annotators: list[AnnotatorAgreement]
 
 
+@strawberry.input(description="Which records training data is made from. Defaults keep every record.")
+class TrainingFilter:
+    completed_only: bool = strawberry.field(default=False, description="Only completed records.")
+    min_submitted: int | None = strawberry.field(
+        default=None, description="At least this many submitted answers to the question.")
+    min_agreement: float | None = strawberry.field(default=None, description=(
+        "At least this share (0 to 1) of agreeing pairs of answers on the record; records with "
+        "fewer than two answers are left out. Refused for kinds without agreement."))
+    metadata: list[MetadataFilter] | None = strawberry.field(
+        default=None, description="Every filter holds (values and/or ge/le).")
+
+    def selection(self) -> Selection:
+        return Selection(completed_only=self.completed_only, min_submitted=self.min_submitted,
+                         min_agreement=self.min_agreement,
+                         metadata=tuple(MetadataCriterion(name=m.name, values=m.values, ge=m.ge, le=m.le)
+                                        for m in self.metadata or []))
+
+
 @strawberry.input
 class TrainingOptionsInput:
     field: str | None = None
     question: str | None = None
     strategy: str | None = None
     best_vs_worst: bool = False
+    implicit_prompt: bool = strawberry.field(default=False, description=(
+        "Preference tasks on a chat prompt: TRL's implicit-prompt form, chosen and rejected each "
+        "the whole conversation, no prompt column."))
     threshold: float | None = None
     top_k: int | None = None
 
@@ -89,15 +112,20 @@ class TrainingTaskType:
 class TrainingData:
     rows: list[JSON]
     rules: JSON
-    ties: int
+    ties: int = strawberry.field(description="Records whose unified answer is a tie (no row from them).")
+    counts: JSON = strawberry.field(description=(
+        "Records read, rows given, ties, and records left out by the filter or the task's rules; "
+        "over the whole dataset unless truncated."))
     truncated: bool = strawberry.field(description="More rows exist: use the HTTP export.")
 
 
 async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy: str | None,
-                          first: int, after: str | None) -> UnifiedAnswerConnection:
+                          first: int, after: str | None, filter: TrainingFilter | None = None
+                          ) -> UnifiedAnswerConnection:
     order = RecordOrder()
     keyset = cursors.decode(order, after) if after else None
-    unified, has_next = await ctx.session.unified_answers(dataset_id, question, strategy, keyset, first)
+    selection = filter.selection() if filter else Selection()
+    unified, has_next = await ctx.session.unified_answers(dataset_id, question, strategy, keyset, first, selection)
     edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
         record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
         value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
@@ -117,13 +145,14 @@ async def agreement_report(ctx: Context, dataset_id: str, question: str) -> Agre
 
 
 async def training_data(ctx: Context, dataset_id: str, task: str, options: TrainingOptionsInput | None,
-                        first: int) -> TrainingData:
+                        first: int, filter: TrainingFilter | None = None) -> TrainingData:
     if not 1 <= first <= MAX_TRAINING_ROWS:
         raise Invalid(f"first is between 1 and {MAX_TRAINING_ROWS}", ["first"])
     given = options or TrainingOptionsInput()
     chosen = training.TrainingOptions(field=given.field, question=given.question, strategy=given.strategy,
-                                      best_vs_worst=given.best_vs_worst, threshold=given.threshold,
-                                      top_k=given.top_k)
+                                      best_vs_worst=given.best_vs_worst, implicit_prompt=given.implicit_prompt,
+                                      threshold=given.threshold,
+                                      top_k=given.top_k, selection=filter.selection() if filter else Selection())
     plan, stream = await ctx.session.training_rows(dataset_id, task, chosen)
     rows: list[Any] = []
     truncated = False
@@ -132,4 +161,8 @@ async def training_data(ctx: Context, dataset_id: str, task: str, options: Train
             truncated = True
             break
         rows.append(row)
-    return TrainingData(rows=rows, rules=cast(JSON, plan.rules), ties=plan.stats["ties"], truncated=truncated)
+    if not rows:
+        raise training.no_rows(plan)
+    rules = {**plan.rules, "columns": typed.describe(plan.column_types)}
+    return TrainingData(rows=rows, rules=cast(JSON, rules), ties=plan.stats["ties"],
+                        counts=cast(JSON, plan.stats), truncated=truncated)

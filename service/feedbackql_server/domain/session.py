@@ -38,6 +38,7 @@ from feedbackql_server.domain.responses import ResponseSpec
 from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
 from feedbackql_server.events import Broker, Subscription
 from feedbackql_server.export import training
+from feedbackql_server.export.selection import Selection
 from feedbackql_server.ids import parse_id
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
@@ -287,15 +288,19 @@ class Session:
     # Training data (owners and admins) -----------------------------------------------------------
 
     async def unified_answers(self, dataset_ref: str, question: str, strategy: str | None,
-                              after: listing.Keyset | None, first: int
+                              after: listing.Keyset | None, first: int, selection: Selection | None = None
                               ) -> tuple[list[unification.UnifiedRecord], bool]:
         self._check_page_size(first)
         dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
         chosen = unification.check_strategy(asked, strategy, ["strategy"])
+        selection = selection or Selection()
+        selection.check(asked)
         query = listing.query_for(dataset["_id"], None, self.caller)
         page = await listing.page(self._storage, dataset, query, listing.RecordOrder(), after, first, frozenset())
-        return await unification.unify_records(self._storage, asked, chosen, page.records), page.has_next
+        unified = await unification.unify_records(self._storage, asked, chosen, page.records)
+        kept = [u for u in unified if selection.left_out(u.record, u.answers, asked) is None]
+        return kept, page.has_next
 
     async def agreement(self, dataset_ref: str, question: str) -> agreement.AgreementReport:
         dataset = await self.dataset_read_in_bulk(dataset_ref)

@@ -56,6 +56,8 @@ class UnifiedRecord:
     record: RecordDoc
     unified: Unified
     submitted: int
+    answers: Sequence[Any] = ()
+    """The submitted answers combined, read (for per-record filters)."""
 
 
 def question_of(registry: KindRegistry, dataset: DatasetDoc, name: str, path: list[str | int]) -> Question:
@@ -95,6 +97,8 @@ async def unify_records(storage: Storage, question: Question, strategy: str,
                         records: Sequence[RecordDoc]) -> list[UnifiedRecord]:
     responses = await storage.responses.in_buckets(records, submitted_only=True)
     answers = answers_of(responses, question.name)
-    return [UnifiedRecord(record, question.unify(answers.get(record["_id"], []), strategy),
-                          len(answers.get(record["_id"], [])))
-            for record in records]
+    unified = []
+    for record in records:
+        read = [question.read(a) for a in answers.get(record["_id"], [])]
+        unified.append(UnifiedRecord(record, question.unify_values(read, strategy), len(read), read))
+    return unified

@@ -1,19 +1,27 @@
 """Encoding row streams as JSON Lines, CSV or Parquet, chunk by chunk: one class per format,
-looked up by name in ``FORMATS``."""
+looked up by name in ``FORMATS``.
+
+Rows come conformed to their column types (``export.typed``). Parquet carries those types;
+CSV cannot (every cell is text: lists and structs as JSON) and writes cells unchanged unless
+``spreadsheet_safe`` is asked for, which is for files meant for people, never for training.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
 
 from feedbackql_server.errors import Invalid
+from feedbackql_server.export.typed import arrow_schema, flat_json
+from feedbackql_server.kinds.columns import Column
 
 ROWS_PER_CHUNK = 500
 Rows = AsyncIterator[dict[str, Any]]
 Footer = Callable[[], dict[str, str]]
+Columns = Mapping[str, Column]
 
 
 class Format:
@@ -27,25 +35,29 @@ class Format:
     def check(self) -> None:
         """Raise ``Invalid`` when the format cannot be written here (a missing extra)."""
 
-    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
-               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+    carries_types: ClassVar[bool] = True
+    """False when a reader gets every value back as text (CSV)."""
+
+    def encode(self, rows: Rows, columns: Columns, metadata: dict[str, str],
+               final_metadata: Footer | None, spreadsheet_safe: bool = False) -> AsyncIterator[bytes]:
         raise NotImplementedError
 
 
 class JsonLines(Format):
     name, media_type, extension = "jsonl", "application/jsonl", "jsonl"
 
-    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
-               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+    def encode(self, rows: Rows, columns: Columns, metadata: dict[str, str],
+               final_metadata: Footer | None, spreadsheet_safe: bool = False) -> AsyncIterator[bytes]:
         return jsonl(rows)
 
 
 class Csv(Format):
     name, media_type, extension = "csv", "text/csv", "csv"
+    carries_types = False
 
-    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
-               final_metadata: Footer | None) -> AsyncIterator[bytes]:
-        return csv_rows(rows, columns)
+    def encode(self, rows: Rows, columns: Columns, metadata: dict[str, str],
+               final_metadata: Footer | None, spreadsheet_safe: bool = False) -> AsyncIterator[bytes]:
+        return csv_rows(rows, list(columns), spreadsheet_safe)
 
 
 DISTRIBUTION = "feedbackql-server"
@@ -62,8 +74,8 @@ class Parquet(Format):
             raise Invalid(f"Parquet needs pyarrow: pip install '{DISTRIBUTION}[parquet]' (or pip install pyarrow)",
                           ["format"], reason="unavailable_format") from None
 
-    def encode(self, rows: Rows, columns: Sequence[str], metadata: dict[str, str],
-               final_metadata: Footer | None) -> AsyncIterator[bytes]:
+    def encode(self, rows: Rows, columns: Columns, metadata: dict[str, str],
+               final_metadata: Footer | None, spreadsheet_safe: bool = False) -> AsyncIterator[bytes]:
         return parquet(rows, columns, metadata, final_metadata)
 
 
@@ -115,12 +127,19 @@ def _spreadsheet_safe(cell: Any) -> Any:
     return cell
 
 
-async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str]) -> AsyncIterator[bytes]:
+def _cell(cell: Any) -> Any:
+    return cell
+
+
+async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: list[str],
+                   spreadsheet_safe: bool) -> AsyncIterator[bytes]:
+    """Cells exactly as the rows hold them, unless ``spreadsheet_safe`` (see ``_spreadsheet_safe``)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
+    guard = _spreadsheet_safe if spreadsheet_safe else _cell
     async for chunk in _chunks(rows):
-        writer.writerows({key: _spreadsheet_safe(cell) for key, cell in _flat(row).items()} for row in chunk)
+        writer.writerows({key: guard(cell) for key, cell in _flat(row).items()} for row in chunk)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
@@ -128,18 +147,18 @@ async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str]) 
         yield buffer.getvalue().encode()
 
 
-async def parquet(rows: AsyncIterator[dict[str, Any]], columns: Sequence[str], metadata: dict[str, str],
+async def parquet(rows: AsyncIterator[dict[str, Any]], columns: Columns, metadata: dict[str, str],
                   final_metadata: Callable[[], dict[str, str]] | None = None) -> AsyncIterator[bytes]:
-    """One row group per chunk, every column a string (nested values as JSON). The footer
-    also gets ``final_metadata()``: figures known only at the end (ties skipped)."""
+    """One row group per chunk, with the columns' declared types (``JSON`` columns as JSON
+    text). The footer also gets ``final_metadata()``: figures known only at the end."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(name, pa.string()) for name in columns], metadata=metadata)
+    schema = arrow_schema(columns, metadata)
     sink = _Drain()
     writer = pq.ParquetWriter(sink, schema)
     async for chunk in _chunks(rows):
-        flat = [_flat(row) for row in chunk]
+        flat = [flat_json(row, columns) for row in chunk]
         writer.write_table(pa.Table.from_pylist(flat, schema=schema))
         yield sink.take()
     if final_metadata is not None:

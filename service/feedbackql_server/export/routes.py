@@ -2,6 +2,10 @@
 
 Same Bearer key and policy as GraphQL: only the dataset's managers (owners, the workspace's
 admins) export, since an export holds every labeler's answers.
+
+Spreadsheet safety (a leading ``'`` on CSV cells a spreadsheet would run as a formula) is on
+by default for the record export, a file meant for people, and off for training exports,
+whose texts must reach the trainer unchanged; ``spreadsheet_safe=true|false`` overrides it.
 """
 
 from __future__ import annotations
@@ -15,17 +19,24 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from feedbackql_server.domain.listing import MetadataCriterion
 from feedbackql_server.domain.session import Services
 from feedbackql_server.errors import DomainError, Invalid
-from feedbackql_server.export import formats, training
+from feedbackql_server.export import formats, training, typed
 from feedbackql_server.export.rows import record_rows
+from feedbackql_server.export.selection import Selection
+from feedbackql_server.export.spool import Spool
 from feedbackql_server.http_errors import domain_error_response
+from feedbackql_server.kinds.columns import JSON, TEXT
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
-RECORD_COLUMNS = ["id", "external_id", "status", "fields", "metadata", "suggestions", "responses"]
+RECORD_COLUMNS = {"id": TEXT, "external_id": TEXT, "status": TEXT, "fields": JSON, "metadata": JSON,
+                  "suggestions": JSON, "responses": JSON}
+CSV_TYPES = "CSV carries no types: every cell is text, lists and structs are JSON text"
+TRUE = ("1", "true", "yes")
 
 
 def export_routes(registry: KindRegistry) -> list[Route]:
@@ -54,10 +65,23 @@ def _format(request: Request) -> formats.Format:
     return formats.get_format(request.query_params.get("format", "jsonl"))
 
 
-def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: list[str], rules: dict[str, Any],
-            final: Any = None, filename: str = "export") -> StreamingResponse:
+def _spreadsheet_safe(request: Request, default: bool) -> bool:
+    raw = request.query_params.get("spreadsheet_safe")
+    return default if raw is None else raw.lower() in TRUE
+
+
+def _csv_rules(chosen: formats.Format, safe: bool) -> dict[str, Any]:
+    if chosen.carries_types:
+        return {}
+    guard = ("cells starting with = + - @ tab or CR get a leading ' (spreadsheet_safe)" if safe
+             else "cells exactly as stored (spreadsheet_safe=false)")
+    return {"csv": {"types": CSV_TYPES, "cells": guard}}
+
+
+def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: formats.Columns, rules: dict[str, Any],
+            final: Any = None, filename: str = "export", safe: bool = False) -> StreamingResponse:
     encoded = json.dumps(rules)
-    body = chosen.encode(rows, columns, {"feedbackql.rules": encoded}, final)
+    body = chosen.encode(rows, columns, {"feedbackql.rules": encoded}, final, spreadsheet_safe=safe)
     return StreamingResponse(body, media_type=chosen.media_type, headers={
         "FeedbackQL-Export-Rules": encoded,
         "Content-Disposition": f'attachment; filename="{filename}.{chosen.extension}"',
@@ -67,10 +91,12 @@ def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: list[str]
 
 async def _records(storage: Storage, dataset: DatasetDoc, request: Request) -> Response:
     chosen = _format(request)
+    safe = _spreadsheet_safe(request, default=True)
     rules = {"task": "records", "rows": "one per record, in insertion order",
-             "responses": "every live response (submitted, draft, discarded) with its user"}
+             "responses": "every live response (submitted, draft, discarded) with its user",
+             **_csv_rules(chosen, safe)}
     return _stream(record_rows(storage, dataset), chosen, RECORD_COLUMNS, rules,
-                   filename=f"{dataset['name']}-records")
+                   filename=f"{dataset['name']}-records", safe=safe)
 
 
 def training_options(params: Any) -> training.TrainingOptions:
@@ -86,17 +112,44 @@ def training_options(params: Any) -> training.TrainingOptions:
             raise Invalid(f"{key} must be a finite number", [key])
         return value
 
+    selection = Selection(completed_only=params.get("completed_only", "false").lower() in TRUE,
+                          min_submitted=number("min_submitted", int), min_agreement=number("min_agreement", float),
+                          metadata=_metadata(params.get("metadata")))
     return training.TrainingOptions(
         field=params.get("field"), question=params.get("question"), strategy=params.get("strategy"),
-        best_vs_worst=params.get("best_vs_worst", "false").lower() in ("1", "true", "yes"),
-        threshold=number("threshold", float), top_k=number("top_k", int),
+        best_vs_worst=params.get("best_vs_worst", "false").lower() in TRUE,
+        implicit_prompt=params.get("implicit_prompt", "false").lower() in TRUE,
+        threshold=number("threshold", float), top_k=number("top_k", int), selection=selection,
     )
+
+
+def _metadata(raw: str | None) -> tuple[MetadataCriterion, ...]:
+    """``metadata`` is a JSON list shaped like GraphQL's ``MetadataFilter``:
+    ``[{"name": "source", "values": ["web"]}, {"name": "length", "ge": 10}]``."""
+    if raw is None:
+        return ()
+    try:
+        given = json.loads(raw)
+        return tuple(MetadataCriterion(name=str(m["name"]), values=m.get("values"), ge=m.get("ge"), le=m.get("le"))
+                     for m in given)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise Invalid('metadata is a JSON list like [{"name": "source", "values": ["web"]}]',
+                      ["metadata"]) from None
 
 
 async def _training(storage: Storage, registry: KindRegistry, dataset: DatasetDoc, request: Request) -> Response:
     chosen = _format(request)
     options = training_options(request.query_params)
     plan = training.plan(registry, dataset, request.path_params["task"], options)
-    rows = training.stream(storage, dataset, plan)
-    return _stream(rows, chosen, plan.columns, plan.rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
-                   filename=f"{dataset['name']}-{plan.name}")
+    spool = Spool()
+    try:
+        if await spool.fill(training.stream(storage, dataset, plan)) == 0:
+            raise training.no_rows(plan)
+    except BaseException:
+        spool.close()
+        raise
+    safe = _spreadsheet_safe(request, default=False)
+    rules = {**plan.rules, "columns": typed.describe(plan.column_types), **_csv_rules(chosen, safe),
+             "counts": plan.stats}
+    return _stream(spool.rows(), chosen, plan.column_types, rules, lambda: {"feedbackql.stats": json.dumps(plan.stats)},
+                   filename=f"{dataset['name']}-{plan.name}", safe=safe)

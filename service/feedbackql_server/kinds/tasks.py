@@ -8,11 +8,13 @@ the dataset and calls ``rows`` once per record, and ``finish`` at the end.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from feedbackql_server.kinds.base import QuestionKind, Unified
+from feedbackql_server.kinds.columns import JSON, Column
 from feedbackql_server.kinds.context import FieldInfo
 from feedbackql_server.kinds.problems import Problem
 
@@ -34,6 +36,7 @@ class TaskOptions:
     question: str | None = None
     strategy: str | None = None
     best_vs_worst: bool = False
+    implicit_prompt: bool = False
     threshold: float | None = None
     top_k: int | None = None
 
@@ -66,6 +69,11 @@ class TaskRequest:
     fields: Mapping[str, FieldInfo]
     """The dataset's fields, in order."""
     options: TaskOptions
+    field_columns: Mapping[str, Column] = field(default_factory=dict)
+    """The column type of each field's values (from its kind's value schema)."""
+
+    def field_column(self, name: str) -> Column:
+        return self.field_columns.get(name, JSON)
 
     def prompt_field(self) -> str:
         """The field named by ``options.field``, else the dataset's first field."""
@@ -91,13 +99,26 @@ class TrainingTask:
     """Its name in ``/training/{name}`` and ``trainingData(task:)``: lowercase, digits, ``_``."""
     description: ClassVar[str] = ""
     columns: ClassVar[tuple[str, ...]] = ()
-    """The columns of every row, in order (CSV and Parquet headers)."""
+    """Every column the task can give, in order (listed by ``trainingTasks``)."""
+    column_types: ClassVar[Mapping[str, Column]] = {}
+    """Declared types by column; a column left out is typed from the first rows."""
 
     def __init__(self, request: TaskRequest) -> None:
         self.request = request
         self.ties = 0
-        """Pairs or units left out because of a tie; reported with the export."""
+        """Records (or units) whose unified answer is a tie; reported with the export."""
+        self.skipped: Counter[str] = Counter()
+        """Records left out because they cannot make a valid row, by reason."""
 
+    def schema(self) -> dict[str, Column | None]:
+        """The columns of this export's rows, in order, with their types (None: inferred).
+        Override when the columns depend on the dataset (a chat prompt gives ``messages``)."""
+        return {name: self.column_types.get(name) for name in self.columns}
+
+    def skip(self, reason: str) -> list[Row]:
+        """Leave a record out, counted under ``reason`` in the export's header."""
+        self.skipped[reason] += 1
+        return []
 
     def rules(self) -> dict[str, Any]:
         """How rows are made, stated in the export (``task`` is added by the core)."""
@@ -115,3 +136,19 @@ class TrainingTask:
 def is_conversation(value: Any) -> bool:
     """A chat field's value: a list of ``{role, content}`` messages."""
     return isinstance(value, list) and all(isinstance(m, dict) and "role" in m and "content" in m for m in value)
+
+
+def prompt_problem(messages: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why a conversation cannot be the prompt of a chat row, or None.
+
+    The rule, so that the prompt plus one assistant turn passes a chat template that requires
+    alternating roles: an optional first ``system`` turn, then ``user`` and ``assistant``
+    turns alternating from ``user``, ending with a ``user`` turn (the answer is the reply)."""
+    roles = [m.get("role") for m in messages]
+    if roles and roles[0] == "system":
+        roles = roles[1:]
+    if not roles:
+        return "prompt_without_user_turn"
+    if any(role != ("user" if i % 2 == 0 else "assistant") for i, role in enumerate(roles)):
+        return "prompt_roles_not_alternating"
+    return None if roles[-1] == "user" else "prompt_ends_with_assistant_turn"

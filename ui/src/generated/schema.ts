@@ -549,6 +549,7 @@ export type QueryRecordsArgs = {
 
 export type QueryTrainingDataArgs = {
   datasetId: Scalars['ID']['input'];
+  filter?: InputMaybe<TrainingFilter>;
   first?: Scalars['Int']['input'];
   options?: InputMaybe<TrainingOptionsInput>;
   task: Scalars['String']['input'];
@@ -558,6 +559,7 @@ export type QueryTrainingDataArgs = {
 export type QueryUnifiedAnswersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   datasetId: Scalars['ID']['input'];
+  filter?: InputMaybe<TrainingFilter>;
   first?: Scalars['Int']['input'];
   question: Scalars['String']['input'];
   strategy?: InputMaybe<Scalars['String']['input']>;
@@ -922,16 +924,33 @@ export type TextValue = Value & {
 
 export type TrainingData = {
   __typename?: 'TrainingData';
+  /** Records read, rows given, ties, and records left out by the filter or the task's rules; over the whole dataset unless truncated. */
+  counts: Scalars['JSON']['output'];
   rows: Array<Scalars['JSON']['output']>;
   rules: Scalars['JSON']['output'];
+  /** Records whose unified answer is a tie (no row from them). */
   ties: Scalars['Int']['output'];
   /** More rows exist: use the HTTP export. */
   truncated: Scalars['Boolean']['output'];
 };
 
+/** Which records training data is made from. Defaults keep every record. */
+export type TrainingFilter = {
+  /** Only completed records. */
+  completedOnly: Scalars['Boolean']['input'];
+  /** Every filter holds (values and/or ge/le). */
+  metadata: InputMaybe<Array<MetadataFilter>>;
+  /** At least this share (0 to 1) of agreeing pairs of answers on the record; records with fewer than two answers are left out. Refused for kinds without agreement. */
+  minAgreement: InputMaybe<Scalars['Float']['input']>;
+  /** At least this many submitted answers to the question. */
+  minSubmitted: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type TrainingOptionsInput = {
   bestVsWorst: Scalars['Boolean']['input'];
   field: InputMaybe<Scalars['String']['input']>;
+  /** Preference tasks on a chat prompt: TRL's implicit-prompt form, chosen and rejected each the whole conversation, no prompt column. */
+  implicitPrompt: Scalars['Boolean']['input'];
   question: InputMaybe<Scalars['String']['input']>;
   strategy: InputMaybe<Scalars['String']['input']>;
   threshold: InputMaybe<Scalars['Float']['input']>;

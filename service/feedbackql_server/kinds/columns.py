@@ -1,0 +1,91 @@
+"""Column types of training rows: what a task promises about each column's values.
+
+TRL (and ``datasets``) tell a conversational dataset from a plain one by the types of its
+columns, so an export must carry them: a prompt that is a conversation stays a list of
+``{role, content}`` structs in every format, a rating stays a number. A task declares one
+``Column`` per column (``TrainingTask.schema``); the core conforms every row to it and derives
+the Parquet/Arrow schema from it. The vocabulary is small on purpose: strings, numbers,
+booleans, lists, structs, and ``JSON`` for values with no fixed shape (kept as they are in
+JSON Lines, written as JSON text where a format needs one type per column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column type: ``kind`` is string, integer, float, boolean, list, struct or json."""
+
+    kind: str
+    item: Column | None = None
+    """The type of a list's items."""
+    members: tuple[tuple[str, Column], ...] = ()
+    """A struct's members, in order."""
+
+    def describe(self) -> Any:
+        """A JSON-able description, for the rules header and ``trainingTasks``."""
+        if self.kind == "list" and self.item is not None:
+            return [self.item.describe()]
+        if self.kind == "struct":
+            return {name: member.describe() for name, member in self.members}
+        return self.kind
+
+
+TEXT = Column("string")
+INTEGER = Column("integer")
+FLOAT = Column("float")
+BOOLEAN = Column("boolean")
+JSON = Column("json")
+
+
+def list_of(item: Column) -> Column:
+    return Column("list", item=item)
+
+
+def struct(**members: Column) -> Column:
+    return Column("struct", members=tuple(members.items()))
+
+
+MESSAGES = list_of(struct(role=TEXT, content=TEXT))
+"""A conversation as TRL documents it: a list of ``{role, content}`` messages."""
+
+_SCALARS = {"string": TEXT, "integer": INTEGER, "number": FLOAT, "boolean": BOOLEAN}
+
+
+def of_json_schema(schema: Mapping[str, Any], definitions: Mapping[str, Any] | None = None) -> Column:
+    """The column type of values described by a JSON Schema (a kind's ``value_schema``):
+    scalars, arrays and objects with fixed properties map over; anything else is ``JSON``."""
+    definitions = definitions if definitions is not None else schema.get("$defs", {})
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/$defs/"):
+        return of_json_schema(definitions.get(reference.removeprefix("#/$defs/"), {}), definitions)
+    kind = schema.get("type")
+    if isinstance(kind, str) and kind in _SCALARS:
+        return _SCALARS[kind]
+    if kind == "array" and isinstance(schema.get("items"), Mapping):
+        return list_of(of_json_schema(schema["items"], definitions))
+    properties = schema.get("properties")
+    if kind == "object" and isinstance(properties, Mapping) and properties:
+        return Column("struct", members=tuple((name, of_json_schema(sub, definitions))
+                                              for name, sub in properties.items()))
+    return JSON
+
+
+def infer(value: Any) -> Column:
+    """The type of one value, for tasks that declare no types (plugins written before types)."""
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int):
+        return INTEGER
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, str):
+        return TEXT
+    if isinstance(value, list) and value and all(isinstance(m, dict) and set(m) == {"role", "content"}
+                                                 for m in value):
+        return MESSAGES
+    return JSON
