@@ -17,6 +17,7 @@ from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
 from feedbackql_server.storage.documents import MetadataPropertyDoc
+from feedbackql_server.storage.search_words import words
 
 MAX_EXTERNAL_ID = 1000
 Path = Sequence[str | int]
@@ -58,7 +59,7 @@ def build_record(
         "fields": fields,
         "metadata": _metadata(config, spec.metadata),
         "suggestions": suggestions,
-        "search_text": search_text,
+        "search_tokens": words(search_text),
     }
     _check_one_suggestion_per_question(doc["suggestions"])
     if spec.external_id is not None:
@@ -109,7 +110,7 @@ def _fields(
         texts.append(kind.searchable_text(parsed))
     if errors:
         raise all_of(errors)
-    return out, "\n".join(texts).lower()
+    return out, "\n".join(texts)
 
 
 def _metadata(config: DatasetConfig, raw: Any) -> dict[str, Any]:
