@@ -124,7 +124,7 @@ async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order:
                after: Keyset | None, first: int, hidden_metadata: frozenset[str],
                max_scan_records: int) -> RecordPage:
     sized = Sized(storage, dataset, max_scan_records)
-    if order.by_updated and (query != RecordQuery(dataset_id=dataset["_id"]) or not storage.sorts_by_index):
+    if order.by_updated and (query.conditions() or not storage.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
     matches = await _narrowing(storage, query)
     if matches is not None:
@@ -162,8 +162,8 @@ async def _narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
     buckets = await storage.responses.buckets_of_user(query.dataset_id, user, statuses, MAX_MATCHES)
     if buckets is None:
         return None
-    only_mine = query == RecordQuery(dataset_id=query.dataset_id, answered_as=query.answered_as)
     # Without other conditions the caller's responses are the count; with them it is unknown.
+    only_mine = query.conditions() == {"answered_as"}
     return Matches(len(buckets) if only_mine else -1, frozenset(number_of(bucket) for bucket in buckets))
 
 
@@ -172,15 +172,15 @@ async def _total(sized: Sized, query: RecordQuery, matches: Matches | None) -> i
     whole dataset on FerretDB, in small datasets only."""
     if matches is not None and matches.count >= 0:
         return matches.count
-    plain = RecordQuery(dataset_id=query.dataset_id)
+    conditions = query.conditions()
     counted: int
-    if query == plain:
+    if not conditions:
         counted = (await sized.counters())["records"]
         return counted
-    if len(query.statuses) == 1 and query == replace(plain, statuses=query.statuses):
+    if conditions == {"statuses"} and len(query.statuses) == 1:
         counted = (await sized.counters())[query.statuses[0]]
         return counted
-    if query.answered_as is not None and query == replace(plain, answered_as=query.answered_as):
+    if conditions == {"answered_as"} and query.answered_as is not None:
         return await _answered_by(sized, query.answered_as)
     if matches is None or len(matches.buckets) > MAX_COUNTED_BUCKETS:
         await sized.check("counting the records this filter matches",

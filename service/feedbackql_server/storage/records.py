@@ -59,6 +59,13 @@ class RecordQuery:
     within: frozenset[int] | None = None
     """The only bucket numbers that can hold matches, when an index told (None: any)."""
 
+    def conditions(self) -> frozenset[str]:
+        """The names of the conditions in effect (``within`` narrows the read, it adds none)."""
+        given = {"statuses": bool(self.statuses), "response_statuses": bool(self.response_statuses),
+                 "external_ids": self.external_ids is not None, "words": bool(self.words),
+                 "metadata": bool(self.metadata), "answered_as": self.answered_as is not None}
+        return frozenset(name for name, present in given.items() if present)
+
 
 @dataclass(frozen=True)
 class RecordOrder:
