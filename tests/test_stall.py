@@ -4,7 +4,10 @@ text search served by an index, and filters, sorts and counts that never scan a 
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +21,8 @@ from feedbackql_server.storage import records as records_storage
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
 from tests.live import live_server, subscriber
+from tests.served import KEY as SERVED_KEY
+from tests.served import service
 
 PAGE = "query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id fields } } totalCount } }"
 PROGRESS = "subscription($id: ID!) { datasetProgress(datasetId: $id) { total } }"
@@ -225,3 +230,22 @@ async def test_a_sparse_filter_answers_short_pages_that_resume(
         after = page["pageInfo"]["endCursor"]
     assert found == ["r550"]
     assert pages == 3  # buckets 0-1, 2-3, 4-5: six buckets of 100, two per page
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path, mongodb_uri: str) -> None:
+    """Issue 20: 1,001 idle sockets made every request, valid keys included, get uvicorn's
+    plain-text 503. An address now has its own share; beyond it, a JSON 503 ``UNAVAILABLE``."""
+    with service(tmp_path, mongodb_uri, max_connections_per_address=5) as running:
+        idle = [socket.create_connection(("127.0.0.1", running.port), timeout=5) for _ in range(8)]
+        try:
+            refused = httpx.post(f"{running.url}/graphql", json={"query": "{ me { id } }"},
+                                 headers={"Authorization": f"Bearer {SERVED_KEY}"}, timeout=10)
+        finally:
+            for sock in idle:
+                sock.close()
+        assert refused.status_code == 503
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        time.sleep(0.5)  # the server sees the idle sockets go
+        served = httpx.post(f"{running.url}/graphql", json={"query": "{ me { username } }"},
+                            headers={"Authorization": f"Bearer {SERVED_KEY}"}, timeout=10)
+        assert served.json() == {"data": {"me": {"username": "owner"}}}

@@ -51,8 +51,16 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="`feedbackql serve`: how long an idle keep-alive connection stays open.")
     max_concurrency: int = Field(
-        default=1000, ge=1, description="`feedbackql serve`: open connections (and requests in progress) "
-                                        "beyond which new requests get 503.")
+        default=1000, ge=1, description="`feedbackql serve`: open connections beyond which new ones get "
+                                        "a JSON 503 UNAVAILABLE.")
+    max_connections_per_address: int = Field(
+        default=100, ge=1, description="`feedbackql serve`: open HTTP connections of one client address "
+                                       "beyond which its new ones get a JSON 503 UNAVAILABLE.")
+    max_sockets_per_key: int = Field(
+        default=16, ge=1, description="Open WebSockets of one API key; more are closed with 4429.")
+    max_requests_in_flight_per_key: int = Field(
+        default=8, ge=1, description="Requests and WebSocket operations of one API key running at once "
+                                     "(with rate limiting on); more get RATE_LIMITED.")
     document_cache_size: int = Field(default=512, ge=1)
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")
