@@ -74,6 +74,8 @@ CASES = [
          200, "QUERY_TOO_COSTLY"),
     Case("cost through a sent variable", operation(f"query($id: ID!, $n: Int!) {{ {ALIASED} }}",
                                                    lambda w: {"id": w.dataset, "n": 1000}), 200, "QUERY_TOO_COSTLY"),
+    Case("cost through a float variable", operation(f"query($id: ID!, $n: Int!) {{ {ALIASED} }}",
+                                                    lambda w: {"id": w.dataset, "n": 1000.0}), 200, "QUERY_TOO_COSTLY"),
     Case("too many aliases", operation(" ".join(["{", *(f"a{i}: me {{ id }}" for i in range(31)), "}"]),
                                        lambda w: {}), 200, "GRAPHQL_VALIDATION"),
     Case("too deep", operation("{ me { " + "workspaces { datasets { workspace { " * 4 + "id" + " } } }" * 4 + " } }",

@@ -50,6 +50,18 @@ def test_cost_counts_first_lists_and_connections(builtin_registry: KindRegistry)
     assert cost_of(builtin_registry, "{ me { __typename id } }") == 2
 
 
+def test_cost_reads_first_as_the_executor_coerces_it(builtin_registry: KindRegistry) -> None:
+    """Issue 20: ``{"n": 1000.0}`` was counted as 1 and executed as 1000."""
+    page = 'query($n: Int!) { records(datasetId: "x", first: $n) { edges { node { id } } } }'
+    expected = 1 + 1000 * (1 + 1 * (1 + 1))
+    assert cost_of(builtin_registry, page, {"n": 1000.0}) == expected
+    assert cost_of(builtin_registry, page, {"n": 1000}) == expected
+    defaulted = 'query($n: Int = 1000) { records(datasetId: "x", first: $n) { edges { node { id } } } }'
+    assert cost_of(builtin_registry, defaulted) == expected
+    literal = '{ records(datasetId: "x", first: 1000) { edges { node { id } } } }'
+    assert cost_of(builtin_registry, literal) == expected
+
+
 async def test_an_operation_sent_again_is_not_validated_again(gql: GraphQLClient,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The depth and alias limits are part of the validation cache's key: built per request,

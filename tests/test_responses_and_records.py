@@ -163,7 +163,10 @@ async def test_filters(gql: GraphQLClient) -> None:
         return [e["node"]["externalId"] for e in page["records"]["edges"]]
 
     assert await ids({"text": "PYTHON"}) == ["a", "c"]
-    assert await ids({"text": "(a.*)"}) == ["c"]
+    # Whole words, all of them, any order; punctuation only separates words.
+    assert await ids({"text": "generators python"}) == ["a"]
+    assert await ids({"text": "(regex.*)"}) == ["c"]
+    assert await ids({"text": "pyth"}) == []
     assert await ids({"metadata": [{"name": "source", "values": ["web"]}]}) == ["a", "c"]
     assert await ids({"metadata": [{"name": "length", "ge": 10, "le": 100}]}) == ["b"]
     assert await ids({"externalIds": ["b", "c", "zzz"]}) == ["b", "c"]

@@ -171,7 +171,7 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
         app.state.queue_pools = QueuePools()
         app.state.services = Services(storage, registry, app.state.events, app.state.queue_pools, Limits(
             max_page_size=settings.max_page_size, max_records_per_call=settings.max_records_per_call,
-            lease_seconds=settings.lease_seconds))
+            lease_seconds=settings.lease_seconds, max_scan_records=settings.max_scan_records))
         app.state.sessions = LiveSessions()
         try:
             yield

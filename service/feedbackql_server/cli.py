@@ -239,6 +239,7 @@ def _serve(host: str, port: int, data_dir: Path) -> int:
         app = create_app(settings, registry)
         logging.getLogger("feedbackql_server").info("serving on http://%s:%d/graphql", host, port)
         uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio",
-                    http=header_deadline_protocol(settings.header_timeout_seconds),
-                    timeout_keep_alive=settings.keep_alive_seconds, limit_concurrency=settings.max_concurrency)
+                    http=header_deadline_protocol(settings.header_timeout_seconds, settings.max_concurrency,
+                                                  settings.max_connections_per_address),
+                    timeout_keep_alive=settings.keep_alive_seconds)
     return 0

@@ -40,6 +40,12 @@ class Conflict(DomainError):
     code = "CONFLICT"
 
 
+class TooCostly(DomainError):
+    """A query that would read too much for what the database can serve from an index."""
+
+    code = "QUERY_TOO_COSTLY"
+
+
 class PluginUnavailable(DomainError):
     """A kind the dataset uses is not installed, or cannot read what is stored for it."""
 

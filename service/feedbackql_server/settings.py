@@ -43,13 +43,24 @@ class Settings(BaseSettings):
     default_list_size: int = Field(
         default=5, ge=1, description="Items assumed for lists without `first` in the cost.")
     request_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_scan_records: int = Field(
+        default=10_000, ge=0, description="Records a filter count or an update-time sort may read "
+                                          "when no index serves it; larger datasets refuse it (QUERY_TOO_COSTLY).")
     header_timeout_seconds: float = Field(
         default=10.0, gt=0, description="`feedbackql serve`: time for a request's line and headers to arrive.")
     keep_alive_seconds: int = Field(
         default=5, ge=1, description="`feedbackql serve`: how long an idle keep-alive connection stays open.")
     max_concurrency: int = Field(
-        default=1000, ge=1, description="`feedbackql serve`: open connections (and requests in progress) "
-                                        "beyond which new requests get 503.")
+        default=1000, ge=1, description="`feedbackql serve`: open connections beyond which new ones get "
+                                        "a JSON 503 UNAVAILABLE.")
+    max_connections_per_address: int = Field(
+        default=100, ge=1, description="`feedbackql serve`: open HTTP connections of one client address "
+                                       "beyond which its new ones get a JSON 503 UNAVAILABLE.")
+    max_sockets_per_key: int = Field(
+        default=16, ge=1, description="Open WebSockets of one API key; more are closed with 4429.")
+    max_requests_in_flight_per_key: int = Field(
+        default=8, ge=1, description="Requests and WebSocket operations of one API key running at once "
+                                     "(with rate limiting on); more get RATE_LIMITED.")
     document_cache_size: int = Field(default=512, ge=1)
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")

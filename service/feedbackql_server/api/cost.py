@@ -6,6 +6,10 @@ plus its children's cost times the number of items it can return: ``first`` when
 takes it (the variable's value, or the argument's default), ``default_list_size`` for other
 lists, 1 otherwise. ``edges`` is counted once: its size is the parent's ``first``.
 Fragments are counted as if all of them applied, which over-estimates unions a little.
+
+``first`` is read the way the executor will read it: variables are coerced by graphql-core's
+own ``get_variable_values`` (defaults included) and arguments by ``coerce_input_literal``. Reading the
+raw JSON instead let ``{"n": 1000.0}`` count as 1 while the executor accepted it as 1000.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLError,
     GraphQLList,
     GraphQLNamedType,
@@ -25,11 +30,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
+    Undefined,
+    coerce_input_literal,
+    get_variable_values,
 )
+from graphql.execution.values import VariableValues
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.extensions import SchemaExtension
 
@@ -38,7 +45,7 @@ CONNECTION_ITEMS = "edges"
 
 class CostCounter:
     def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode],
-                 variables: Mapping[str, Any], default_list_size: int) -> None:
+                 variables: VariableValues | None, default_list_size: int) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
@@ -77,22 +84,20 @@ class CostCounter:
 
     def multiplier(self, node: FieldNode, arguments: Mapping[str, Any], is_list: bool) -> int:
         if "first" in arguments:
-            return max(1, self.first_value(node, arguments["first"].default_value))
+            return max(1, self.first_value(node, arguments["first"]))
         if is_list and node.name.value != CONNECTION_ITEMS:
             return self.default_list_size
         return 1
 
-    def first_value(self, node: FieldNode, default: Any) -> int:
+    def first_value(self, node: FieldNode, definition: GraphQLArgument) -> int:
+        """``first`` as the executor coerces it; its default when not given."""
+        value: Any = Undefined
         for argument in node.arguments or ():
-            if argument.name.value != "first":
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                return given if isinstance(given, int) and not isinstance(given, bool) else 1
-        return default if isinstance(default, int) else 1
+            if argument.name.value == "first":
+                value = coerce_input_literal(argument.value, definition.type, self.variables)
+        if value is Undefined or value is None:
+            value = definition.default_value
+        return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> tuple[Any, Mapping[str, Any]] | None:
@@ -118,18 +123,18 @@ def operation_cost(schema: GraphQLSchema, operation: OperationDefinitionNode,
                    fragments: Mapping[str, FragmentDefinitionNode], variables: Mapping[str, Any],
                    default_list_size: int) -> int:
     root = schema.get_root_type(operation.operation)
-    counted = {**_variable_defaults(operation), **variables}
+    counted = _coerced_variables(schema, operation, variables)
     return CostCounter(schema, fragments, counted, default_list_size).selection_cost(
         root, operation.selection_set)
 
 
-def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
-    """``$n: Int = 1000`` counts as 1000 when the request sends no ``n``."""
-    defaults: dict[str, Any] = {}
-    for definition in operation.variable_definitions or ():
-        if isinstance(definition.default_value, IntValueNode):
-            defaults[definition.variable.name.value] = int(definition.default_value.value)
-    return defaults
+def _coerced_variables(schema: GraphQLSchema, operation: OperationDefinitionNode,
+                       variables: Mapping[str, Any]) -> VariableValues | None:
+    """The variables as execution will see them (``$n: Int = 1000`` counts as 1000 when the
+    request sends no ``n``; ``1000.0`` as 1000). Variables the executor will refuse count as
+    absent: the operation fails before it reads anything."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables))
+    return coerced if isinstance(coerced, VariableValues) else None
 
 
 class CostLimiter(SchemaExtension):

@@ -79,7 +79,8 @@ class RecordFilter:
     metadata: list[MetadataFilter] | None = None
     external_ids: list[str] | None = None
     text: str | None = strawberry.field(
-        default=None, description="Case-insensitive substring of the record's field texts."
+        default=None, description="Words the record's field texts all contain: whole words, any case, "
+                                  "any order (docs/queries.md)."
     )
 
     def criteria(self) -> RecordCriteria:

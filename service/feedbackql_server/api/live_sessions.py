@@ -9,15 +9,20 @@ revocations made through another replica.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import defaultdict
 from typing import Any
 
 from bson import ObjectId
 from starlette.websockets import WebSocket
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
+from feedbackql_server.api.operation_deadline import is_subscription, timeout_message
 from feedbackql_server.rate_limit import TokenBuckets, retry_seconds
 
 REVOKED = 4403
@@ -72,6 +77,19 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
                     "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
                 return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Any, None]) -> None:
+        """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``)."""
+        settings = self.context.settings
+        if is_subscription(operation.query, operation.operation_name, settings.max_tokens):
+            await super().run_operation(operation)
+            return
+        seconds = settings.request_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                await super().run_operation(operation)
+        except TimeoutError:
+            await operation.send_operation_message(timeout_message(operation.id, seconds))  # type: ignore[arg-type]
 
     async def shutdown(self) -> None:
         self.context.leave_sessions()

@@ -147,6 +147,7 @@ async def records_page(ctx: Context, dataset_ref: str, where: RecordFilter | Non
              for doc in page.records]
     return RecordConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo(has_next_page=page.has_next, end_cursor=(
+            cursors.position(order, page.resume) if page.resume else edges[-1].cursor if edges else None)),
         count=page.total,
     )

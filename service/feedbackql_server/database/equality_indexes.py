@@ -18,8 +18,11 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     # Only keys that select a few documents: every index costs on every write of a row (a
     # record's state is written twice per answer), and a key that selects a whole dataset
     # (dataset_id) saves nothing over PostgreSQL checking @> row by row.
-    "records": ("_id", "ext_key", "bucket"),
-    "responses": ("record_id", "bucket"),
+    # search_tokens: a record's distinct words (storage/search_words.py); a text search looks
+    # records up by one word, so that it reads only the records that have it.
+    "records": ("_id", "ext_key", "bucket", "search_tokens"),
+    # user_id: "the records I answered" reads the caller's responses, not the dataset's records.
+    "responses": ("record_id", "bucket", "user_id"),
     "datasets": ("_id", "workspace_id"),
     "users": ("_id", "api_key_hash", "username"),
     "workspaces": ("_id", "name"),

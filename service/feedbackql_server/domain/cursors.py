@@ -28,6 +28,11 @@ def encode(order: RecordOrder, doc: RecordDoc) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 
 
+def position(order: RecordOrder, keyset: Keyset) -> str:
+    """A cursor for where a page cut short stopped reading (insertion order only)."""
+    return base64.urlsafe_b64encode(json.dumps({"o": _order_tag(order), "s": keyset.seq}).encode()).decode()
+
+
 def decode(order: RecordOrder, cursor: str) -> Keyset:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
@@ -38,7 +43,8 @@ def decode(order: RecordOrder, cursor: str) -> Keyset:
         seq = payload.get("s")
         if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
             raise ValueError("a cursor's position is a natural number")
-        return Keyset(record_id=ObjectId(payload["i"]), sort_value=sort_value, seq=seq)
+        record_id = ObjectId(payload["i"]) if "i" in payload or seq is None else None
+        return Keyset(record_id=record_id, sort_value=sort_value, seq=seq)
     except Invalid:
         raise
     except (ValueError, KeyError, TypeError, InvalidId):

@@ -1,19 +1,32 @@
-"""Listing a dataset's records: what a caller may filter on, and a page at a time."""
+"""Listing a dataset's records: what a caller may filter on, and a page at a time.
+
+No page and no ``totalCount`` may cost a read of the whole dataset (issue 20: a text search of
+20,000 records took 25 s; a status count and an update-time sort of 100,000 timed out). A
+filter is first narrowed by an index where one applies — a word of a text search, external
+ids, the caller's own responses — to the buckets that hold matches; a filtered page then reads
+at most ``MAX_BUCKETS_PER_PAGE`` buckets (and may come back short, with ``hasNextPage``).
+Counts come from the counters or from the narrowing; what neither can answer, and an
+update-time sort the database cannot serve from an index, is read only in datasets of at most
+``max_scan_records`` records and refused as ``QUERY_TOO_COSTLY`` in larger ones
+(``docs/queries.md``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from feedbackql_server.domain import progress
-from feedbackql_server.errors import Invalid
+from feedbackql_server.errors import Invalid, TooCostly
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.safety import check_storable
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.buckets import number_of
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
-from feedbackql_server.storage.records import Keyset, MetadataCondition, RecordOrder, RecordQuery
+from feedbackql_server.storage.records import Keyset, Matches, MetadataCondition, RecordOrder, RecordQuery
+from feedbackql_server.storage.search_words import search_words
 
 Checked = TypeVar("Checked")
 
@@ -48,6 +61,15 @@ class RecordPage:
     has_next: bool
     hidden_metadata: frozenset[str]
     total: Callable[[], Awaitable[int]] = field(repr=False)
+    resume: Keyset | None = None
+    """Where a page cut short stopped reading: its ``endCursor`` points there."""
+
+
+MAX_MATCHES = 5_000
+"""Matches an index lookup reads to narrow a filter (and count it); past that the filter is
+served by reading buckets in order, which a filter matching that many fills quickly."""
+MAX_COUNTED_BUCKETS = 200
+"""Buckets a count reads one by one, when an index named them but not how many match."""
 
 
 def query_for(dataset_id: Any, criteria: RecordCriteria | None, caller: Caller,
@@ -69,7 +91,7 @@ def query_for(dataset_id: Any, criteria: RecordCriteria | None, caller: Caller,
         statuses=[criteria.status] if criteria.status else [],
         response_statuses=anyones,
         external_ids=_checked(criteria.external_ids, ["filter", "externalIds"]),
-        text=_checked(criteria.text, ["filter", "text"]) or None,
+        words=search_words(_checked(criteria.text, ["filter", "text"])) if criteria.text is not None else (),
         metadata=_metadata_conditions(criteria.metadata, hidden_metadata),
         answered_as=answered_as,
     )
@@ -99,15 +121,76 @@ def _metadata_conditions(criteria: Sequence[MetadataCriterion],
 
 
 async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
-               after: Keyset | None, first: int, hidden_metadata: frozenset[str]) -> RecordPage:
-    records, has_next = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0))
-    return RecordPage(records, has_next, hidden_metadata, lambda: _total(storage, dataset, query))
+               after: Keyset | None, first: int, hidden_metadata: frozenset[str],
+               max_scan_records: int) -> RecordPage:
+    sized = Sized(storage, dataset, max_scan_records)
+    if order.by_updated and (query.conditions() or not storage.sorts_by_index):
+        await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
+    matches = await _narrowing(storage, query)
+    if matches is not None:
+        query = replace(query, within=matches.buckets)
+    read = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0))
+    return RecordPage(read.records, read.has_next, hidden_metadata,
+                      lambda: _total(sized, query, matches), read.resume)
 
 
-async def _total(storage: Storage, dataset: DatasetDoc, query: RecordQuery) -> int:
-    """An unfiltered total is the dataset's counter; a filtered one counts (the whole
-    dataset on FerretDB)."""
-    if query == RecordQuery(dataset_id=dataset["_id"]):
-        total: int = (await progress.counters(storage, dataset))["records"]
-        return total
-    return await storage.records.count(query)
+class Sized:
+    """Allows a read of the whole dataset only when it has at most ``max_scan_records``."""
+
+    def __init__(self, storage: Storage, dataset: DatasetDoc, max_scan_records: int) -> None:
+        self.storage = storage
+        self.dataset = dataset
+        self.max_scan_records = max_scan_records
+
+    async def counters(self) -> dict[str, Any]:
+        return await progress.counters(self.storage, self.dataset)
+
+    async def check(self, what: str, instead: str) -> None:
+        records: int = (await self.counters())["records"]
+        if records > self.max_scan_records:
+            raise TooCostly(
+                f"{what} would read all {records} records of this dataset (allowed up to "
+                f"{self.max_scan_records}); {instead}", reason="unindexed", limit=self.max_scan_records)
+
+
+async def _narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
+    """What an index says about the query's matches (None: nothing, or too many to narrow)."""
+    matches = await storage.records.matches(query, MAX_MATCHES)
+    if matches is not None or query.answered_as is None:
+        return matches
+    statuses, user = query.answered_as
+    buckets = await storage.responses.buckets_of_user(query.dataset_id, user, statuses, MAX_MATCHES)
+    if buckets is None:
+        return None
+    # Without other conditions the caller's responses are the count; with them it is unknown.
+    only_mine = query.conditions() == {"answered_as"}
+    return Matches(len(buckets) if only_mine else -1, frozenset(number_of(bucket) for bucket in buckets))
+
+
+async def _total(sized: Sized, query: RecordQuery, matches: Matches | None) -> int:
+    """From the counters or the index lookup when they tell; else a count, which reads the
+    whole dataset on FerretDB, in small datasets only."""
+    if matches is not None and matches.count >= 0:
+        return matches.count
+    conditions = query.conditions()
+    counted: int
+    if not conditions:
+        counted = (await sized.counters())["records"]
+        return counted
+    if conditions == {"statuses"} and len(query.statuses) == 1:
+        counted = (await sized.counters())[query.statuses[0]]
+        return counted
+    if conditions == {"answered_as"} and query.answered_as is not None:
+        return await _answered_by(sized, query.answered_as)
+    if matches is None or len(matches.buckets) > MAX_COUNTED_BUCKETS:
+        await sized.check("counting the records this filter matches",
+                          "leave totalCount out, or filter by ids, words or your own responses")
+    return await sized.storage.records.count(query)
+
+
+async def _answered_by(sized: Sized, answered_as: tuple[tuple[str, ...], str]) -> int:
+    """Records the user has a response of one of ``statuses`` to: their counters (one
+    response per record, so the statuses' counts add up)."""
+    statuses, user = answered_as
+    counters = (await sized.storage.tallies.of_users(sized.dataset["_id"], user)).get(user, {})
+    return sum(counters.get(status, 0) for status in statuses)

@@ -25,6 +25,7 @@ from feedbackql_server.size_limits import (
     json_bytes,
 )
 from feedbackql_server.storage.documents import MetadataPropertyDoc
+from feedbackql_server.storage.search_words import words
 
 MAX_EXTERNAL_ID = 1000
 Path = Sequence[str | int]
@@ -66,7 +67,7 @@ def build_record(
         "fields": fields,
         "metadata": _metadata(config, spec.metadata),
         "suggestions": suggestions,
-        "search_text": search_text,
+        "search_tokens": words(search_text),
     }
     _check_one_suggestion_per_question(doc["suggestions"])
     if spec.external_id is not None:
@@ -127,7 +128,7 @@ def _fields(
         texts.append(kind.searchable_text(parsed))
     if errors:
         raise all_of(errors)
-    return out, "\n".join(texts).lower()
+    return out, "\n".join(texts)
 
 
 def _metadata(config: DatasetConfig, raw: Any) -> dict[str, Any]:

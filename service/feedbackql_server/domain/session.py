@@ -56,6 +56,8 @@ class Limits:
     max_page_size: int
     max_records_per_call: int
     lease_seconds: float
+    max_scan_records: int = 10_000
+    """Records a query may read whole when no index serves it (``domain/listing.py``)."""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ class Session:
         hidden = self.hidden_metadata(dataset)
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
         query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
-        return await listing.page(self._storage, dataset, query, order, after, first, hidden)
+        return await listing.page(self._storage, dataset, query, order, after, first, hidden,
+                                  self.services.limits.max_scan_records)
 
     # Progress ----------------------------------------------------------------------------
 
@@ -297,7 +300,8 @@ class Session:
         selection = selection or Selection()
         selection.check(asked)
         query = listing.query_for(dataset["_id"], None, self.caller)
-        page = await listing.page(self._storage, dataset, query, listing.RecordOrder(), after, first, frozenset())
+        page = await listing.page(self._storage, dataset, query, listing.RecordOrder(), after, first, frozenset(),
+                                  self.services.limits.max_scan_records)
         unified = await unification.unify_records(self._storage, asked, chosen, page.records)
         kept = [u for u in unified if selection.left_out(u.record, u.answers, asked) is None]
         return kept, page.has_next

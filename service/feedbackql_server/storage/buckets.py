@@ -12,7 +12,7 @@ of a filter selects; MongoDB serves the same lookups from the ``bucket`` index).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Collection, Coroutine
 from typing import Any
 
 from bson import ObjectId
@@ -39,6 +39,17 @@ def placed(dataset_id: ObjectId, seq: int) -> Doc:
     return {"seq": seq, "bucket": bucket_key(dataset_id, seq // BUCKET_SIZE)}
 
 
+def numbers(seq_end: int, start: int | None = None, descending: bool = False) -> range:
+    """The bucket numbers a walk from ``start`` (see ``walk``) visits, in order."""
+    if seq_end <= 0:
+        return range(0)
+    last = (seq_end - 1) // BUCKET_SIZE
+    if start is None:
+        start = seq_end - 1 if descending else 0
+    first = start // BUCKET_SIZE
+    return range(first, last + 1) if not descending else range(min(first, last), -1, -1)
+
+
 async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
                start: int | None = None, descending: bool = False, where: Doc | None = None,
                projection: Doc | None = None, read_ahead: bool = False,
@@ -54,13 +65,23 @@ async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
     A bucket comes in batches of ``batch_size`` records, so that a batch of records at their
     size cap fits in one wire message (``size_limits``); a bucket holding larger records
     (written before the caps) is read a record at a time (``bounded``)."""
-    if seq_end <= 0:
-        return
-    last = (seq_end - 1) // BUCKET_SIZE
+    async for _, docs in scan(collection, dataset_id, seq_end, start=start, descending=descending, where=where,
+                              projection=projection, read_ahead=read_ahead, batch_size=batch_size):
+        if docs:
+            yield docs
+
+
+async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
+               start: int | None = None, descending: bool = False, where: Doc | None = None,
+               projection: Doc | None = None, read_ahead: bool = False,
+               only: Collection[int] | None = None,
+               batch_size: int = RECORD_BATCH) -> AsyncIterator[tuple[int, list[Doc]]]:
+    """As ``walk``, but every bucket read is yielded with its number, empty or not, so that a
+    caller can stop after reading so many; ``only``: visit just these bucket numbers."""
+    visited = numbers(seq_end, start, descending)
+    wanted = [number for number in visited if only is None or number in only]
     if start is None:
-        start = seq_end - 1 if descending else 0
-    first = start // BUCKET_SIZE
-    numbers = range(first, last + 1) if not descending else range(min(first, last), -1, -1)
+        start = visited.start * BUCKET_SIZE if not descending else seq_end - 1
 
     def read(number: int) -> Coroutine[Any, Any, list[Doc]]:
         return find_all(collection, {**(where or {}), "bucket": bucket_key(dataset_id, number)}, projection,
@@ -68,18 +89,22 @@ async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
 
     ahead: dict[int, asyncio.Future[list[Doc]]] = {}
     try:
-        for position, number in enumerate(numbers):
+        for position, number in enumerate(wanted):
             running = ahead.pop(position, None)
             docs = await running if running is not None else await read(number)
             if read_ahead:
-                for later in range(position + 1, min(position + 1 + READ_AHEAD, len(numbers))):
+                for later in range(position + 1, min(position + 1 + READ_AHEAD, len(wanted))):
                     if later not in ahead:
-                        ahead[later] = asyncio.ensure_future(read(numbers[later]))
+                        ahead[later] = asyncio.ensure_future(read(wanted[later]))
             docs = [doc for doc in docs if (doc["seq"] <= start if descending else doc["seq"] >= start)]
             docs.sort(key=lambda doc: doc["seq"], reverse=descending)
-            if docs:
-                yield docs
+            yield number, docs
     finally:
         for unwanted in ahead.values():  # the caller stopped early: buckets read ahead are not wanted
             unwanted.cancel()
             unwanted.add_done_callback(lambda read: read.cancelled() or read.exception())
+
+
+def number_of(bucket: str) -> int:
+    """The bucket number in a ``bucket`` key."""
+    return int(bucket.rpartition(":")[2])

@@ -4,7 +4,7 @@ The database returns every value of a document it reads, and FerretDB decodes ea
 (a schema-typed JSON per document): the nested fields and suggestions made up about half of
 the time of reading a bucket of 100 records (72 → 35 ms, measured here), and on the driver's
 side they are most of a record's BSON. Nothing queries inside them (text search uses
-``search_text``; metadata, which filters do look into, stays a document), so they are kept
+``search_tokens``; metadata, which filters do look into, stays a document), so they are kept
 packed, and unpacked here on every read. The values are JSON already (``safety.check_storable``
 admits nothing else), so the string round-trips them exactly.
 """

@@ -111,7 +111,9 @@ class RecordDoc(TypedDict, total=False):
     fields: dict[str, Any]
     metadata: dict[str, Any] | None
     suggestions: list[SuggestionDoc]
+    search_tokens: list[str]
     search_text: str
+    """Before layout 5: the lower-cased text that searches scanned (now ``search_tokens``)."""
     status: str
     seq: int
     bucket: str

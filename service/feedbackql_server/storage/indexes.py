@@ -32,6 +32,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("dataset_id", ASCENDING), ("_id", ASCENDING)], name="page_by_id"),
         IndexModel([("dataset_id", ASCENDING), ("updated_at", ASCENDING), ("_id", ASCENDING)],
                    name="page_by_updated"),
+        # Text search: records by one of their words (storage/search_words.py).
+        IndexModel([("dataset_id", ASCENDING), ("search_tokens", ASCENDING)], name="by_word"),
     ],
     "responses": [
         IndexModel(
@@ -40,6 +42,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("dataset_id", ASCENDING), ("status", ASCENDING)], name="by_status"),
         # A page's responses are read a bucket at a time (storage/buckets.py).
         IndexModel([("bucket", ASCENDING)], name="by_bucket"),
+        # "The records I answered": a labeler's responses in a dataset.
+        IndexModel([("user_id", ASCENDING), ("dataset_id", ASCENDING)], name="by_user"),
     ],
     "user_tallies": [IndexModel([("dataset_id", ASCENDING)], name="by_dataset")],
 }

@@ -4,7 +4,9 @@ Version 2 numbers every record in insertion order and puts it (and its responses
 bucket (``buckets.py``);
 the queue's fields (``queue.py``) came before it and are filled in on the way. Version 3
 keeps a record's fields and suggestions packed in one string (``content.py``). Version 4 moves
-each labeler's progress counters out of the dataset document (``tallies.py``). (Progress
+each labeler's progress counters out of the dataset document (``tallies.py``). Version 5 replaces each record's
+``search_text`` by the distinct words text search looks records up by, ``search_tokens``
+(``search_words.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -23,10 +25,11 @@ from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import CONTENT, PACKED, pack
 from feedbackql_server.storage.documents import DatasetDoc
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
+from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -56,6 +59,9 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
             await tallies.set_users(dataset["_id"], users)
             await db["datasets"].update_one({"_id": dataset["_id"]}, {"$unset": {f"tally.{USERS}": ""}})
             log.info("moved the counters of %d labelers of dataset %s", len(users), dataset["_id"])
+        if version < 5:
+            indexed = await _index_words(db, dataset["_id"], next_seq)
+            log.info("indexed the words of %d records of dataset %s", indexed, dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 
@@ -95,3 +101,20 @@ async def _pack_contents(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int)
         await asyncio.gather(*(pack_one(record) for record in unpacked))
         packed += len(unpacked)
     return packed
+
+
+async def _index_words(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -> int:
+    """Give records written before layout 5 their ``search_tokens``, a bucket at a time."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def index_one(record: Doc) -> None:
+        async with gate:
+            await db["records"].update_one({"_id": record["_id"]}, {
+                "$set": {"search_tokens": words(record["search_text"])}, "$unset": {"search_text": ""}})
+
+    indexed = 0
+    async for records in walk(db["records"], dataset_id, next_seq, projection={"seq": 1, "search_text": 1}):
+        old = [record for record in records if isinstance(record.get("search_text"), str)]
+        await asyncio.gather(*(index_one(record) for record in old))
+        indexed += len(old)
+    return indexed

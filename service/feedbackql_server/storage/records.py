@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from pymongo.errors import BulkWriteError, OperationFailure
 from feedbackql_server.errors import Invalid
 from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
-from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.locks import RecordLocks
@@ -28,6 +27,12 @@ Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
+WORDS = "search_tokens"
+HIDDEN = {WORDS: 0, "search_text": 0}
+"""What reads leave out: the words only text search looks at."""
+MAX_BUCKETS_PER_PAGE = 20
+"""Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
+what it found (see ``_walked_page``)."""
 STATE = ("dataset_id", "status", "counted_min", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
@@ -47,11 +52,21 @@ class RecordQuery:
     statuses: Sequence[str] = ()
     response_statuses: Sequence[str] = ()
     external_ids: Sequence[str] | None = None
-    text: str | None = None
+    words: Sequence[str] = ()
+    """Every one of these words (``search_words.py``); the first is looked up by index."""
     metadata: Sequence[MetadataCondition] = ()
     answered_as: tuple[tuple[str, ...], str] | None = None
     """(statuses, user id string): only records that user has a response of one of those
     statuses to."""
+    within: frozenset[int] | None = None
+    """The only bucket numbers that can hold matches, when an index told (None: any)."""
+
+    def conditions(self) -> frozenset[str]:
+        """The names of the conditions in effect (``within`` narrows the read, it adds none)."""
+        given = {"statuses": bool(self.statuses), "response_statuses": bool(self.response_statuses),
+                 "external_ids": self.external_ids is not None, "words": bool(self.words),
+                 "metadata": bool(self.metadata), "answered_as": self.answered_as is not None}
+        return frozenset(name for name, present in given.items() if present)
 
 
 @dataclass(frozen=True)
@@ -74,9 +89,26 @@ class Keyset:
     """Where the previous page ended: the record's ``seq`` (insertion order; None in cursors
     made before records had one), or the sort value and ``_id`` (update order)."""
 
-    record_id: ObjectId
+    record_id: ObjectId | None
+    """None in a cursor that marks where a page cut short stopped reading (``seq`` then says)."""
     sort_value: Any = None
     seq: int | None = None
+
+
+@dataclass
+class PageRead:
+    records: list[RecordDoc]
+    has_next: bool
+    resume: Keyset | None = None
+    """Where a page cut short by its read budget stopped; the next page reads on from there."""
+
+
+@dataclass(frozen=True)
+class Matches:
+    """What an index said about a query: how many records match, and in which buckets."""
+
+    count: int
+    buckets: frozenset[int]
 
 
 class RecordRepo:
@@ -164,23 +196,22 @@ class RecordRepo:
         return done, [(error["index"], error) for error in details.get("writeErrors", [])]
 
     async def get(self, record_id: ObjectId) -> RecordDoc | None:
-        doc = await self.collection.find_one({"_id": record_id}, {"search_text": 0})
+        doc = await self.collection.find_one({"_id": record_id}, HIDDEN)
         return None if doc is None else unpack(doc)
 
     async def by_ids(self, ids: Sequence[ObjectId]) -> list[RecordDoc]:
-        return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection={"search_text": 0})]
+        return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection=HIDDEN)]
 
-    async def page(
-        self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int, seq_end: int
-    ) -> tuple[list[RecordDoc], bool]:
+    async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
+                   seq_end: int) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; ordered by update time it is a sorted query (the whole dataset
-        on FerretDB)."""
+        on FerretDB: ``domain/listing.py`` decides when that is allowed)."""
         if not order.by_updated:
             return await self._walked_page(query, order.descending, after, first, seq_end)
         docs = await self._sorted_page(query, order, after, first + 1)
-        return docs[:first], len(docs) > first
+        return PageRead(docs[:first], len(docs) > first)
 
     async def _sorted_page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None,
                            limit: int) -> list[RecordDoc]:
@@ -189,36 +220,66 @@ class RecordRepo:
         if after is not None:
             conditions.append(_after(order, after))
         sort = [("updated_at", direction)] if order.by_updated else []
-        docs = await find_all(self.collection, {"$and": conditions}, {"search_text": 0}, batch_size=RECORD_BATCH,
+        docs = await find_all(self.collection, {"$and": conditions}, HIDDEN, batch_size=RECORD_BATCH,
                               sort=[*sort, ("_id", direction)], limit=limit)
         return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int) -> tuple[list[RecordDoc], bool]:
+                           first: int, seq_end: int) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
-        reads on until it finds one more match."""
+        reads on until it finds one more match, visiting only the buckets an index named
+        (``query.within``), and reading at most ``MAX_BUCKETS_PER_PAGE``: a filter that
+        matches little must not read the whole dataset for one page. A page cut short says
+        more may follow and where it stopped (``resume``)."""
         start = None
         if after is not None:
             seq = after.seq if after.seq is not None else await self._seq_of(after.record_id)
             start = seq - 1 if descending else seq + 1
             if start < 0:
-                return [], False
+                return PageRead([], False)
         where = _conditions(query)
         page: list[RecordDoc] = []
-        async for docs in walk(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
-                               where=where, projection={"search_text": 0}):
+        reads = 0
+        async for number, docs in scan(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
+                                       where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where)):
             page.extend(unpack(doc) for doc in docs)
             if len(page) > first:
-                return page[:first], True
+                return PageRead(page[:first], True)
             if len(page) == first and not where:
                 last_seq = page[-1]["seq"]
-                return page, (last_seq > 0 if descending else last_seq < seq_end - 1)
-        return page, False
+                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1)
+            reads += 1
+            if where and reads >= MAX_BUCKETS_PER_PAGE:
+                return self._cut_short(page, number, descending, seq_end)
+        return PageRead(page, False)
 
-    async def _seq_of(self, record_id: ObjectId) -> int:
-        doc = await self.collection.find_one({"_id": record_id}, {"seq": 1})
+    @staticmethod
+    def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int) -> PageRead:
+        """A page that used its read budget after reading bucket ``number``."""
+        position = number * BUCKET_SIZE if descending else (number + 1) * BUCKET_SIZE - 1
+        more = position > 0 if descending else position < seq_end - 1
+        return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None)
+
+    async def matches(self, query: RecordQuery, limit: int) -> Matches | None:
+        """Count and buckets of the records matching ``query`` when an index narrows it to a
+        few (a word, external ids) and they are at most ``limit``; else None."""
+        projection = {"bucket": 1, "_id": 0}
+        if query.words:
+            docs = await self.collection.find(_query(query), projection).limit(limit + 1).to_list()
+        elif query.external_ids is not None:
+            also = {"dataset_id": {"$in": [query.dataset_id]}, **_conditions(query)}
+            docs = await find_each(self.collection, "ext_key", list(query.external_ids)[:limit + 1],
+                                   also=also, projection=projection)
+        else:
+            return None
+        if len(docs) > limit:
+            return None
+        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs))
+
+    async def _seq_of(self, record_id: ObjectId | None) -> int:
+        doc = None if record_id is None else await self.collection.find_one({"_id": record_id}, {"seq": 1})
         if doc is None or "seq" not in doc:
             raise Invalid("the record this cursor points at was deleted; start again without `after`",
                           ["after"])
@@ -227,11 +288,18 @@ class RecordRepo:
 
     async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
         """Every record of the dataset in insertion order, a bucket at a time."""
-        async for docs in walk(self.collection, dataset_id, seq_end, projection={"search_text": 0}, read_ahead=True):
+        async for docs in walk(self.collection, dataset_id, seq_end, projection=HIDDEN, read_ahead=True):
             yield [unpack(doc) for doc in docs]
 
     async def count(self, query: RecordQuery) -> int:
-        return await self.collection.count_documents(_query(query))
+        """Matches of ``query``: in the buckets of ``query.within`` (each an equality lookup)
+        when given, else in the whole dataset."""
+        if query.within is None:
+            return await self.collection.count_documents(_query(query))
+        where = _conditions(query)
+        keys = [bucket_key(query.dataset_id, number) for number in sorted(query.within)]
+        docs = await find_each(self.collection, "bucket", keys, also=where, projection={"_id": 1})
+        return len(docs)
 
     async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[RecordDoc]:
         """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
@@ -299,14 +367,18 @@ def _conditions(query: RecordQuery) -> Doc:
         conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
     if query.external_ids is not None:
         conditions.append({"external_id": {"$in": list(query.external_ids)}})
-    if query.text:
-        conditions.append({"search_text": {"$regex": re.escape(query.text.lower())}})
     for condition in query.metadata:
         conditions.append(_metadata_condition(condition))
     if query.answered_as is not None:
         statuses, user_key = query.answered_as
         conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
-    return {"$and": conditions} if conditions else {}
+    looked_up: Doc = {}
+    if query.words:
+        # The first word as a top-level equality: FerretDB pushes it down to PostgreSQL, whose
+        # index on search_tokens then selects only the records that have it.
+        looked_up[WORDS] = query.words[0]
+        conditions.extend({WORDS: word} for word in query.words[1:])
+    return {**looked_up, "$and": conditions} if conditions else looked_up
 
 
 def _metadata_condition(condition: MetadataCondition) -> Doc:

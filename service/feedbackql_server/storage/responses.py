@@ -111,6 +111,18 @@ class ResponseRepo:
                                batch_size=RESPONSE_BATCH)
         return [doc for doc in docs if doc["record_id"] in wanted]
 
+    async def buckets_of_user(self, dataset_id: ObjectId, user: str, statuses: Sequence[str],
+                              limit: int) -> list[str] | None:
+        """The buckets of the records ``user`` (an id string) has a response of one of
+        ``statuses`` to, one per response; None when there are more than ``limit``. Read by the
+        user's id, indexed: "the records I answered" costs what the user answered, not a read
+        of the dataset's records (20.7 s for one answer at 100,000 records)."""
+        selector: Doc = {"user_id": ObjectId(user), "dataset_id": dataset_id, "status": {"$in": list(statuses)}}
+        docs = await self.collection.find(selector, {"bucket": 1, "_id": 0}).limit(limit + 1).to_list()
+        if len(docs) > limit:
+            return None
+        return [doc["bucket"] for doc in docs if "bucket" in doc]
+
     @retry_when_busy
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         return await self.collection.find_one_and_update(

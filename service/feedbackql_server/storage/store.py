@@ -38,6 +38,8 @@ class Storage:
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.uncancellable = Uncancellable()
+        self.sorts_by_index = True
+        """False on FerretDB, which sorts in memory after reading every document selected."""
 
     async def prepare(self) -> None:
         build = await self.db.client.admin.command("buildInfo")
@@ -45,6 +47,7 @@ class Storage:
         await ensure_indexes(self.db, unique_only=ferretdb)
         await migrate(self.db)
         self.queue.compare_and_set = not ferretdb
+        self.sorts_by_index = not ferretdb
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""

@@ -725,7 +725,7 @@ export type RecordFilter = {
   /** Records having a response of one of these statuses by anyone (for annotators: by themselves, as myResponseStatus). */
   responseStatus: InputMaybe<Array<ResponseStatus>>;
   status: InputMaybe<RecordStatus>;
-  /** Case-insensitive substring of the record's field texts. */
+  /** Words the record's field texts all contain: whole words, any case, any order (docs/queries.md). */
   text: InputMaybe<Scalars['String']['input']>;
 };
 
