@@ -100,6 +100,20 @@ def all_of(errors: Sequence[Invalid]) -> Invalid:
                    more=[entry for error in errors for entry in error.entries][1:])
 
 
+def within(error: Invalid, prefix: Sequence[str | int]) -> Invalid:
+    """``error`` with every problem's path under ``prefix``: a check written for one input
+    (a response's ``values``) reused for a part of a larger one (``responses[2].values``)."""
+    return all_of([
+        Invalid(_unlocated(entry), [*prefix, *entry["path"]], reason=entry["reason"], question=entry.get("question"))
+        for entry in error.entries
+    ])
+
+
+def _unlocated(entry: dict[str, Any]) -> str:
+    message = str(entry["message"])
+    return message.removeprefix(f"{_dotted(entry['path'])}: ") if entry["path"] else message
+
+
 def invalid_from_pydantic(exc: PydanticValidationError, path: Sequence[str | int] = (), *,
                           question: str | None = None) -> Invalid:
     """Every problem pydantic found, as one ``VALIDATION`` error with readable paths in the

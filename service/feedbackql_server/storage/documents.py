@@ -110,6 +110,8 @@ class RecordDoc(TypedDict, total=False):
     metadata: dict[str, Any] | None
     suggestions: list[SuggestionDoc]
     search_text: str
+    content_hash: str
+    """``records.content_hash`` of fields, metadata and suggestions (absent before it existed)."""
     status: str
     seq: int
     bucket: str
