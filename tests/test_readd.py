@@ -134,3 +134,18 @@ async def test_records_stored_before_hashes_existed_are_recognised_as_unchanged(
     assert (await _add(gql, dataset_id, [ORIGINAL]))["unchanged"] == 1
     stored = await storage.records.collection.find_one({"dataset_id": ObjectId(dataset_id)})
     assert stored["content_hash"]  # remembered: the next re-add takes the fast path
+
+
+async def test_known_records_inside_a_batch_of_new_ones_are_still_recognised(gql: GraphQLClient) -> None:
+    """A batch whose first, middle and last records are new is inserted without lookups; the
+    known ones among them come back from the unique index and are sorted as re-adds."""
+    dataset_id = await h.sft_dataset(gql)
+    known = [{"externalId": f"k{i}", "fields": {"prompt": f"p{i}"}} for i in range(3)]
+    await _add(gql, dataset_id, known)
+    batch = [{"externalId": "n0", "fields": {"prompt": "x"}}, known[0],
+             {"externalId": "n1", "fields": {"prompt": "x"}}, {**known[1], "fields": {"prompt": "changed"}},
+             {"externalId": "n2", "fields": {"prompt": "x"}}]
+    report = await _add(gql, dataset_id, batch)
+    assert (report["created"], report["updated"], report["unchanged"], report["errors"]) == (3, 1, 1, [])
+    page = (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]
+    assert page["totalCount"] == 6

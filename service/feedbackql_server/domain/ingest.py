@@ -25,6 +25,7 @@ from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, UserDoc
 
 Doc = dict[str, Any]
 REPLACE_CONCURRENCY = 16
+CONCURRENT = "a record with this externalId was added concurrently; send the record again"
 Placed = tuple[int, ObjectId, int, str, bool]
 """A record the batch wrote or found: (index in the batch, id, seq, bucket, created now)."""
 
@@ -86,9 +87,17 @@ async def add_records(
         raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
     users = await imported.users_named(storage, specs)
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users)
-    batch = await readd.plan(storage, dataset_id, specs, checked.docs, on_conflict)
-    result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
-    placed = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
+    placed: list[Placed] = []
+    docs = checked.docs
+    for probe in (True, False):  # records taken as new that existed after all are sorted again
+        batch = await readd.plan(storage, dataset_id, specs, docs, on_conflict, probe=probe)
+        result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
+        written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
+        placed += written
+        if not docs:
+            break
+    else:
+        result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
                for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
     if answers:
@@ -132,28 +141,30 @@ async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: Datas
 # between recount them (responses.finish_interrupted); a request timeout does not cut them apart.
 
 async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, result: AddRecordsResult,
-                         on_conflict: OnConflict) -> list[Placed]:
-    """Write the batch's records; every record it wrote or found unchanged, placed."""
+                         on_conflict: OnConflict) -> tuple[list[Placed], list[tuple[int, Doc]]]:
+    """Write the batch's records; every record it wrote or found unchanged, placed, and the
+    documents it took as new whose external id exists."""
     dataset_id = dataset["_id"]
     placed: list[Placed] = [(i, r["_id"], r["seq"], r["bucket"], False) for i, r in batch.unchanged]
     result.unchanged = len(batch.unchanged)
     intent = await storage.intents.begin_counting(dataset_id)
     if batch.discard:
         await _delete_records(storage, dataset, [record["_id"] for _, record, _ in batch.discard])
-    placed += await _insert(storage, dataset_id, [*batch.new, *((i, doc) for i, _, doc in batch.discard)],
-                            {i for i, _, _ in batch.discard}, result)
+    inserted, taken = await _insert(storage, dataset_id, [*batch.new, *((i, doc) for i, _, doc in batch.discard)],
+                                    {i for i, _, _ in batch.discard}, result)
+    placed += inserted
     placed += await _replace(storage, batch.replace, on_conflict, result)
     for record_id, digest in batch.rehash:
         await storage.records.set_content_hash(record_id, digest)
     await storage.intents.end(intent)
-    return placed
+    return placed, taken
 
 
 async def _insert(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]], replacing: set[int],
-                  result: AddRecordsResult) -> list[Placed]:
+                  result: AddRecordsResult) -> tuple[list[Placed], list[tuple[int, Doc]]]:
     """New records (and answered ones added again, ``replacing``: counted as updated)."""
     if not docs:
-        return []
+        return [], []
     first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs))
     inserted = await storage.records.insert(docs, first_seq)
     count = len(inserted.records)
@@ -161,7 +172,7 @@ async def _insert(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, 
     result.updated += sum(index in replacing for index, *_ in inserted.records)
     result.created += count - sum(index in replacing for index, *_ in inserted.records)
     result.errors.extend(RecordError(index, "CONFLICT", message) for index, message in inserted.errors)
-    return [(index, record_id, seq, bucket, True) for index, record_id, seq, bucket in inserted.records]
+    return [(index, record_id, seq, bucket, True) for index, record_id, seq, bucket in inserted.records], inserted.taken
 
 
 async def _replace(storage: Storage, entries: list[tuple[int, RecordDoc, Doc]], on_conflict: OnConflict,

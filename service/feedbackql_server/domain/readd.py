@@ -62,11 +62,15 @@ def refusal(external_id: str) -> str:
 
 
 async def plan(storage: Storage, dataset_id: ObjectId, specs: Sequence[RecordSpec],
-               docs: Sequence[tuple[int, Doc]], on_conflict: OnConflict) -> Plan:
-    """Sort the checked records of a batch (``docs``, by index in ``specs``)."""
+               docs: Sequence[tuple[int, Doc]], on_conflict: OnConflict, *, probe: bool = True) -> Plan:
+    """Sort the checked records of a batch (``docs``, by index in ``specs``). With ``probe``,
+    a batch whose first, middle and last external ids are unknown is taken as new without
+    looking the others up (a first load costs no lookups): the insert returns those that
+    exist after all, to be sorted again without ``probe``."""
     result = Plan()
     named = [doc["external_id"] for _, doc in docs if doc.get("external_id") is not None]
-    existing = await storage.records.existing(dataset_id, named) if named else {}
+    existing = await storage.records.existing(dataset_id, named, probe=probe) if named else {}
+    existing = existing or {}
     to_compare: list[tuple[int, RecordDoc, Doc]] = []
     for index, doc in docs:
         found = existing.get(doc.get("external_id") or "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -15,7 +15,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
 from feedbackql_server.errors import Invalid
-from feedbackql_server.storage.buckets import placed, walk
+from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, placed, walk
 from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.locks import RecordLocks
@@ -68,6 +68,8 @@ class Inserted:
 
     records: list[tuple[int, ObjectId, int, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    taken: list[tuple[int, Doc]] = field(default_factory=list)
+    """Documents (as given) whose external id a stored record has: to re-add, not insert."""
 
 
 EXISTING = ("_id", "ext_key", "content_hash", "seq", "bucket", *(f"{status}_by" for status in RESPONSE_STATUSES))
@@ -91,22 +93,58 @@ class RecordRepo:
         self.collection = collection
         self.locks = locks
 
-    async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str]) -> dict[str, RecordDoc]:
+    async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str], *,
+                       probe: bool = False) -> dict[str, RecordDoc] | None:
         """The dataset's records with these external ids, by external id (``EXISTING`` only).
 
-        One indexed lookup per id, a few at a time (``lookups.find_each``): a ``$in`` would
-        read the whole dataset on FerretDB. The dataset goes in an ``$in``: FerretDB looks
-        rows up by every top-level equality, and the dataset's (every record of it) would make
-        the lookup cost grow with the dataset; this way only the external id selects rows."""
+        A batch sent again is mostly the records of one stretch of buckets (a file loads in
+        order): the first, middle and last ids are looked up, and if they are there, the
+        buckets between them are read (one indexed read per 100 records) and only the ids not
+        found there are looked up one by one. With ``probe``, None when none of the three
+        exists: the caller inserts the batch, and the unique index returns any that exist.
+
+        One indexed lookup per id, never a ``$in``: that reads the whole dataset on FerretDB.
+        """
+        wanted = list(dict.fromkeys(external_ids))
+        probes = await self._by_external_ids(dataset_id, list({wanted[0], wanted[len(wanted) // 2], wanted[-1]}))
+        if probe and not probes:
+            return None
+        found = {**probes, **await self._in_buckets(dataset_id, probes.values(), set(wanted), len(wanted))}
+        found.update(await self._by_external_ids(dataset_id, [e for e in wanted if e not in found]))
+        return found
+
+    async def _by_external_ids(self, dataset_id: ObjectId, external_ids: Sequence[str]) -> dict[str, RecordDoc]:
+        # The dataset goes in an ``$in``: FerretDB looks rows up by every top-level equality,
+        # and the dataset's (every record of it) would make the lookup cost grow with the
+        # dataset; this way only the external id selects rows.
         found = await find_each(self.collection, "ext_key", external_ids, also={"dataset_id": {"$in": [dataset_id]}},
                                 projection=dict.fromkeys(EXISTING, 1))
         return {doc["ext_key"]: cast(RecordDoc, doc) for doc in found}
 
+    async def _in_buckets(self, dataset_id: ObjectId, near: Iterable[RecordDoc], wanted: set[str],
+                          count: int) -> dict[str, RecordDoc]:
+        """The ``wanted`` records in the buckets from the first of ``near`` to ``count``
+        records on (at most twice the buckets ``count`` records fill)."""
+        seqs = [record["seq"] for record in near]
+        if not seqs:
+            return {}
+        first = min(seqs) // BUCKET_SIZE
+        last = min(max(max(seqs), min(seqs) + count - 1) // BUCKET_SIZE, first + 2 * (count // BUCKET_SIZE + 1))
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def read(number: int) -> list[Doc]:
+            async with gate:
+                return await self.collection.find({"bucket": bucket_key(dataset_id, number)},
+                                                  dict.fromkeys(EXISTING, 1)).to_list()
+
+        buckets = await asyncio.gather(*(read(number) for number in range(first, last + 1)))
+        return {doc["ext_key"]: cast(RecordDoc, doc) for docs in buckets for doc in docs if doc["ext_key"] in wanted}
+
     async def insert(self, docs: Sequence[tuple[int, Doc]], first_seq: int) -> Inserted:
         """Insert new records in one unordered bulk write, numbered from ``first_seq`` on
         (numbers reserved by the caller). ``docs`` pairs each document with its index in the
-        caller's batch, so that errors name what the caller sent. An external id taken
-        meanwhile (a concurrent add) is refused by the unique index, never written twice."""
+        caller's batch, so that errors name what the caller sent. A document whose external id
+        is taken is refused by the unique index, never written twice, and returned in ``taken``."""
         outcome = Inserted()
         if not docs:
             return outcome
@@ -115,7 +153,9 @@ class RecordRepo:
                   for position, (index, doc) in enumerate(docs)]
         failures = dict(await self._bulk([InsertOne(pack(doc)) for _, doc in stored]))
         for position, (index, doc) in enumerate(stored):
-            if position in failures:
+            if position in failures and failures[position].get("code") == DUPLICATE_KEY and doc.get("external_id"):
+                outcome.taken.append(docs[position])
+            elif position in failures:
                 outcome.errors.append((index, _write_error(failures[position])))
             else:
                 outcome.records.append((index, doc["_id"], doc["seq"], doc["bucket"]))
