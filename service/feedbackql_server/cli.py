@@ -118,7 +118,9 @@ def _import(args: argparse.Namespace) -> int:
         report = transfer.import_file(client, args.dataset, args.file, mapping)
     for number, reason in report.errors:
         print(f"{args.file}:{number}: {reason}", file=sys.stderr)
-    print(f"created {report.created}, updated {report.updated}, refused {len(report.errors)}")
+    answers = f", responses {report.responses}" if report.responses else ""
+    print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+          f"refused {len(report.errors)}{answers}")
     return 1 if report.errors else 0
 
 
