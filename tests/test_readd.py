@@ -8,8 +8,10 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql_server.domain.datasets import recount
+from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import GraphQLClient
+from tests.test_plugin_changes import StarsV1, server, stars_plugin
 from tests.test_progress_counters import PROGRESS
 
 ADD = """mutation($id: ID!, $records: [RecordInput!]!, $on: RecordConflictPolicy) {
@@ -149,3 +151,19 @@ async def test_known_records_inside_a_batch_of_new_ones_are_still_recognised(gql
     assert (report["created"], report["updated"], report["unchanged"], report["errors"]) == (3, 1, 1, [])
     page = (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]
     assert page["totalCount"] == 6
+
+
+async def test_a_suggestion_of_an_uninstalled_kind_survives_a_re_add(settings: Settings) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        dataset_id = await h.sft_dataset(gql, questions=[
+            {"name": "completion", "settings": {"text": {}}},
+            {"name": "stars", "required": False, "settings": {"stars": {"most": 5}}}])
+        await _add(gql, dataset_id, [{"externalId": "pr-1", "fields": {"prompt": "p"}, "suggestions": [
+            {"question": "stars", "value": {"stars": 4}, "agent": "m"}]}])
+    async with server(settings) as gql:  # the plugin was uninstalled
+        report = await _add(gql, dataset_id, [{"externalId": "pr-1", "fields": {"prompt": "changed"}, "suggestions": [
+            {"question": "completion", "value": {"text": "a draft"}}]}])
+        assert (report["updated"], report["errors"]) == (1, [])
+        after = await _record(gql, dataset_id)
+        assert after["fields"] == {"prompt": "changed"}
+        assert [(s["question"], s["json"]) for s in after["suggestions"]] == [("stars", 4), ("completion", "a draft")]
