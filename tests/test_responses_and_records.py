@@ -96,7 +96,7 @@ async def test_upsert_by_external_id_is_idempotent(gql: GraphQLClient) -> None:
     batch = [{"externalId": f"e{i}", "fields": {"prompt": f"p{i}"}} for i in range(5)]
     assert await h.add_records(gql, dataset_id, batch) == {"created": 5, "updated": 0, "errors": []}
     again = await h.add_records(gql, dataset_id, [*batch[:4], {"externalId": "e4", "fields": {"prompt": "new"}}])
-    assert again == {"created": 0, "updated": 5, "errors": []}
+    assert again == {"created": 0, "updated": 1, "errors": []}  # the other four are unchanged
     page = (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]
     assert page["totalCount"] == 5
     assert page["edges"][4]["node"]["fields"] == {"prompt": "new"}

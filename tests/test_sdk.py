@@ -131,10 +131,21 @@ async def test_the_async_client_has_the_same_methods(url: str) -> None:
                                             for i in range(250)], batch_size=100, show_progress=False)
         assert (report.created, report.updated, report.errors) == (250, 0, [])
         again = await dataset.add_records([fb.Record(fields={"prompt": "p0"}, external_id="0")], show_progress=False)
-        assert (again.created, again.updated) == (0, 1)
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 1)  # its suggestion kept
         seen = [record async for record in dataset.records(page_size=100)]
         assert len(seen) == 250
         assert seen[1].suggestions == [fb.Suggestion("topic", "a", None, None)]
+        answered = await dataset.add_records([fb.Record(fields={"prompt": "q"}, external_id="answered", responses=[
+            fb.Response("owner", "submitted", {"topic": "b"})])], show_progress=False)
+        assert (answered.created, answered.responses, answered.errors) == (1, 1, [])
+        edited = await dataset.add_records([fb.Record(fields={"prompt": "EDITED"}, external_id="answered")],
+                                           show_progress=False)
+        assert (edited.updated, edited.refused, edited.errors[0].code) == (0, 1, "CONFLICT")
+        kept = await dataset.add_records([fb.Record(fields={"prompt": "EDITED"}, external_id="answered")],
+                                         show_progress=False, on_conflict="keep_responses")
+        assert (kept.updated, kept.errors) == (1, [])
+        last = [record async for record in dataset.records(page_size=100)][-1]
+        assert (last.fields, last.responses) == ({"prompt": "EDITED"}, [fb.Response("owner", "submitted", {"topic": "b"})])
         pulled = await fb.FeedbackDataset.pull(client, name="async", workspace="aio")
         assert [(q.name, q.kind, q.settings) for q in pulled.questions] == [
             (q.name, q.kind, q.settings) for q in dataset.questions]

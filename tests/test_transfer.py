@@ -55,15 +55,15 @@ async def test_import_reports_bad_rows_by_line_and_is_idempotent(
     args = ["import", dataset, str(source), "--suggestion", "quality=guess", "--url", url, "--api-key", OWNER_KEY]
     assert await cli(*args) == 1
     captured = capsys.readouterr()
-    assert "created 2, updated 0, refused 3" in captured.out
+    assert "created 2, updated 0, unchanged 0, refused 3" in captured.out
     errors = captured.err.splitlines()
     assert [line.split(":")[1] for line in errors if line.startswith(str(source))] == ["2", "3", "4"]
     assert "not valid JSON" in captured.err
     page = await owner(h.RECORDS, {"id": dataset, "first": 10})
     assert sorted(e["node"]["externalId"] for e in page["records"]["edges"]) == ["a", "d"]
 
-    assert await cli(*args) == 1  # the same file again updates, never duplicates
-    assert "created 0, updated 2, refused 3" in capsys.readouterr().out
+    assert await cli(*args) == 1  # the same file again changes nothing, never duplicates
+    assert "created 0, updated 0, unchanged 2, refused 3" in capsys.readouterr().out
     assert (await owner(h.RECORDS, {"id": dataset, "first": 10}))["records"]["totalCount"] == 2
 
 

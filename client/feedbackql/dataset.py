@@ -23,7 +23,7 @@ from feedbackql.config import (
     question_from_server,
 )
 from feedbackql.errors import NotFoundError, ValidationError
-from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord
+from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord, Response
 
 T = TypeVar("T")
 AnyClient = Client | AsyncClient
@@ -133,21 +133,37 @@ class FeedbackDataset:
             suggestions.append({"question": suggestion.question, "value": question.value_input(suggestion.value),
                                 "score": suggestion.score, "agent": suggestion.agent})
         data: dict[str, Any] = {"fields": record.fields, "suggestions": suggestions}
+        if record.responses:
+            data["responses"] = [self._response_input(response, questions, ["responses", index])
+                                 for index, response in enumerate(record.responses)]
         if record.metadata is not None:
             data["metadata"] = record.metadata
         if record.external_id is not None:
             data["externalId"] = record.external_id
         return data
 
+    @staticmethod
+    def _response_input(response: Response, questions: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
+        values = []
+        for question_name, value in response.values.items():
+            question = questions.get(question_name)
+            if question is None:
+                raise ValidationError(f"no question {question_name!r} in this dataset", [*path, "values"])
+            values.append({"question": question_name, "value": question.value_input(value)})
+        return {"user": response.user, "status": response.status.upper(), "values": values}
+
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
-                    raise_on_error: bool = False) -> Any:
+                    raise_on_error: bool = False, on_conflict: str = "refuse") -> Any:
         """Add or update (by external id) records in batches (of ``batch_size`` records, fewer
-        when they are large: ``batches``); an ``AddRecordsReport``."""
+        when they are large: ``batches``); an ``AddRecordsReport``.
+        ``on_conflict`` says what a re-add that changes the fields of an answered record does:
+        ``refuse`` (reported in the errors), ``keep_responses`` or ``discard_responses``."""
         client, _ = self._bound()
-        return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error))
+        return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error,
+                                                   on_conflict.upper()))
 
     async def _add_records(self, records: list[Record], batch_size: int, show_progress: bool,
-                           raise_on_error: bool) -> AddRecordsReport:
+                           raise_on_error: bool, on_conflict: str) -> AddRecordsReport:
         client, dataset_id = self._bound()
         inputs = [self.record_input(record) for record in records]
         report = AddRecordsReport()
@@ -155,9 +171,12 @@ class FeedbackDataset:
         with tqdm(total=len(records), unit="records", disable=not show_progress) as progress:
             for batch in batches(inputs, batch_size, json_size):
                 result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
-                    "id": dataset_id, "records": batch}))["addRecords"]
+                    "id": dataset_id, "records": batch, "onConflict": on_conflict,
+                }))["addRecords"]
                 report.created += result["created"]
                 report.updated += result["updated"]
+                report.unchanged += result["unchanged"]
+                report.responses += result["responses"]
                 report.errors += [RecordError(start + e["index"], e["code"], e["message"], records[start + e["index"]])
                                   for e in result["errors"]]
                 progress.update(len(batch))

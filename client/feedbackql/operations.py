@@ -14,8 +14,9 @@ DATASET_PARTS = """id name guidelines status allowExtraMetadata distribution { m
 DATASETS = f"query($ws: ID!) {{ datasets(workspaceId: $ws) {{ {DATASET_PARTS} }} }}"
 CREATE_DATASET = f"mutation($input: CreateDatasetInput!) {{ createDataset(input: $input) {{ {DATASET_PARTS} }} }}"
 PUBLISH = "mutation($id: ID!) { publishDataset(id: $id) { status } }"
-ADD_RECORDS = """mutation($id: ID!, $records: [RecordInput!]!) { addRecords(datasetId: $id, records: $records) {
-  created updated errors { index code message } } }"""
+ADD_RECORDS = """mutation($id: ID!, $records: [RecordInput!]!, $onConflict: RecordConflictPolicy! = REFUSE) {
+  addRecords(datasetId: $id, records: $records, onConflict: $onConflict) {
+  created updated unchanged responses errors { index code message } } }"""
 RECORDS = """query($id: ID!, $filter: RecordFilter, $first: Int!, $after: String) {
   records(datasetId: $id, filter: $filter, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor }

@@ -15,18 +15,23 @@ class Suggestion:
 
 
 @dataclass
-class Record:
-    fields: dict[str, Any]
-    metadata: dict[str, Any] | None = None
-    suggestions: list[Suggestion] = field(default_factory=list)
-    external_id: str | None = None
-
-
-@dataclass
 class Response:
     user: str
     status: str  # "submitted" | "draft" | "discarded"
     values: dict[str, Any]
+
+
+@dataclass
+class Record:
+    """A record to add. Re-added by ``external_id``: suggestions of questions it does not name
+    are kept, and its metadata when ``metadata`` is None. ``responses`` (owners and admins)
+    bring existing answers in, each by an existing user's username."""
+
+    fields: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    external_id: str | None = None
+    responses: list[Response] = field(default_factory=list)
 
 
 @dataclass
@@ -64,4 +69,10 @@ class RecordError:
 class AddRecordsReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
+    responses: int = 0
     errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return len(self.errors)

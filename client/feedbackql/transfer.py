@@ -22,7 +22,10 @@ BATCH = 500
 DATASET = """query($id: ID!) { dataset(id: $id) { fields { name kind } questions { name kind }
   metadataProperties { name } } }"""
 ADD = """mutation($id: ID!, $records: [RecordInput!]!) {
-  addRecords(datasetId: $id, records: $records) { created updated errors { index code message } } }"""
+  addRecords(datasetId: $id, records: $records) {
+    created updated unchanged responses errors { index code message } } }"""
+EXPORTED = frozenset({"fields", "suggestions", "responses"})
+"""Columns of the record export (``feedbackql export``): a file with them is read in that shape."""
 
 
 class TransferError(Exception):
@@ -66,6 +69,8 @@ class Mapping:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
+    responses: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line or row number, reason)
 
 
@@ -180,6 +185,43 @@ def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, s
     return record
 
 
+def _is_export(row: dict[str, Any], dataset: dict[str, Any]) -> bool:
+    """A row of the record export: its columns, and no field of the dataset named like them."""
+    return set(row) >= EXPORTED and not EXPORTED & {f["name"] for f in dataset["fields"]}
+
+
+def exported_record(row: dict[str, Any], question_kinds: dict[str, str]) -> dict[str, Any]:
+    """A row of the record export (JSONL, Parquet, CSV or a datasets folder) as the
+    ``RecordInput`` that makes the same row again: values are typed by their question's kind,
+    responses go in by username; ids, timestamps and the status are the new dataset's own."""
+    record: dict[str, Any] = {"fields": _decoded(row.get("fields")) or {},
+                              "metadata": _decoded(row.get("metadata")) or {}}
+    if row.get("external_id") not in (None, ""):
+        record["externalId"] = str(row["external_id"])
+    record["suggestions"] = [
+        {"question": s["question"], "value": _typed(question_kinds, s["question"], s["value"]),
+         "score": s.get("score"), "agent": s.get("agent")}
+        for s in _decoded(row.get("suggestions")) or [] if s.get("value") is not None]
+    record["responses"] = [
+        {"user": r["user"], "status": str(r["status"]).upper(),
+         "values": [{"question": q, "value": _typed(question_kinds, q, v)}
+                    for q, v in (_decoded(r.get("values")) or {}).items() if v is not None]}
+        for r in _decoded(row.get("responses")) or []]
+    return record
+
+
+def _decoded(value: Any) -> Any:
+    """Parquet and CSV cells hold the export's objects and lists as JSON text."""
+    return json.loads(value) if isinstance(value, str) and value[:1] in ("[", "{") else value
+
+
+def _typed(question_kinds: dict[str, str], question: str, value: Any) -> dict[str, Any]:
+    kind = question_kinds.get(question)
+    if kind is None:
+        raise TransferError(f"the dataset has no question {question!r}: import into a dataset with the same settings")
+    return {kind: value}
+
+
 def import_file(client: Client, dataset_id: str, path: Path, given: Mapping) -> ImportReport:
     dataset = client.execute(DATASET, {"id": dataset_id})["dataset"]
     kinds = {q["name"]: q["kind"] for q in dataset["questions"]}
@@ -197,7 +239,12 @@ def import_file(client: Client, dataset_id: str, path: Path, given: Mapping) -> 
                 report.errors.append((number, row))
                 continue
             mapping = mapping or default_mapping(dataset, list(row), given)
-            yield number, to_record(row, mapping, kinds)
+            try:
+                record = exported_record(row, kinds) if _is_export(row, dataset) else to_record(row, mapping, kinds)
+            except TransferError as exc:
+                report.errors.append((number, str(exc)))
+                continue
+            yield number, record
 
     with tqdm(unit="rows", desc="import", file=sys.stderr) as progress:
         for batch in batches(records(progress), BATCH, lambda numbered: json_size(numbered[1])):
@@ -221,4 +268,6 @@ def _send(client: Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]
     added = result["addRecords"]
     report.created += added["created"]
     report.updated += added["updated"]
+    report.unchanged += added["unchanged"]
+    report.responses += added["responses"]
     report.errors.extend((batch[e["index"]][0], e["message"]) for e in added["errors"])

@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     # then turn an unreachable database into UNAVAILABLE.
     app.add_middleware(DatabaseOutage)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
+    app.state.request_timeout_seconds = settings.request_timeout_seconds  # uploads stop in time
     if settings.rate_limit_per_second > 0:
         app.add_middleware(RateLimit, rate=settings.rate_limit_per_second,
                            burst=settings.rate_limit_burst, exempt=frozenset({"/healthz"}))

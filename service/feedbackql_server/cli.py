@@ -18,7 +18,7 @@ from typing import Any
 
 import platformdirs
 
-from feedbackql import FeedbackQLError, transfer
+from feedbackql import FeedbackQLError, argilla, transfer
 from feedbackql.transfer import TransferError
 from feedbackql_server import __version__
 from feedbackql_server.database.errors import DatabaseUnavailable
@@ -88,9 +88,16 @@ def _transfer_commands(commands: Any) -> None:
                              "spreadsheet_safe for CSV")
     export.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _connection_options(export)
-    imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file")
-    imported.add_argument("dataset", help="dataset id")
-    imported.add_argument("file", type=Path, help="a .jsonl, .csv or .parquet file, or a datasets folder")
+    imported = commands.add_parser("import", help="add records from a JSONL, CSV or Parquet file, or move "
+                                   "an Argilla 1.x dataset (--from argilla PATH)")
+    imported.add_argument("dataset", help="dataset id (with --from argilla: the saved datasets folder)")
+    imported.add_argument("file", type=Path, nargs="?", help="a .jsonl, .csv or .parquet file, or a datasets folder")
+    imported.add_argument("--from", dest="source", choices=["argilla"],
+                          help="argilla: a folder saved from FeedbackDataset.format_as('datasets'); a new dataset")
+    imported.add_argument("--workspace", default="argilla", help="--from argilla: the workspace (made if missing)")
+    imported.add_argument("--name", help="--from argilla: the new dataset's name (default: the folder's name)")
+    imported.add_argument("--argilla-users", type=Path, metavar="FILE",
+                          help="--from argilla: a JSON object of Argilla user id to username")
     imported.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN",
                           help="default: columns named like the dataset's fields")
     imported.add_argument("--metadata", action="append", default=[], metavar="COLUMN",
@@ -127,15 +134,38 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.source == "argilla":
+        return _migrate(args)
+    if args.file is None:
+        raise TransferError("give the dataset id and the file to import")
     mapping = transfer.Mapping(fields=_pairs(args.field, "--field"), metadata=args.metadata,
                                external_id=args.external_id,
                                suggestions=_pairs(args.suggestion, "--suggestion"))
     with transfer.connect(args.url, args.api_key) as client:
         report = transfer.import_file(client, args.dataset, args.file, mapping)
+    return _print_report(args.file, report)
+
+
+def _print_report(source: Path, report: transfer.ImportReport) -> int:
     for number, reason in report.errors:
-        print(f"{args.file}:{number}: {reason}", file=sys.stderr)
-    print(f"created {report.created}, updated {report.updated}, refused {len(report.errors)}")
+        print(f"{source}:{number}: {reason}", file=sys.stderr)
+    answers = f", responses {report.responses}" if report.responses else ""
+    print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+          f"refused {len(report.errors)}{answers}")
     return 1 if report.errors else 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """``import --from argilla PATH``: a new dataset from an Argilla 1.x ``datasets`` folder."""
+    if args.file is not None:
+        raise TransferError("--from argilla takes one folder (a new dataset is made): drop the dataset id")
+    folder = Path(args.dataset)
+    usernames = json.loads(args.argilla_users.read_text()) if args.argilla_users else {}
+    with transfer.connect(args.url, args.api_key) as client:
+        moved = argilla.migrate(client, folder, workspace=args.workspace, name=args.name or folder.name,
+                                usernames=usernames)
+    print(f"dataset {moved.dataset_id}")
+    return _print_report(folder, moved.report)
 
 
 def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,

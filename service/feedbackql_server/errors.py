@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
@@ -106,6 +106,10 @@ def all_of(errors: Sequence[Invalid]) -> Invalid:
                    more=[entry for error in errors for entry in error.entries][1:])
 
 
+@overload
+def within(error: Invalid, prefix: Sequence[str | int]) -> Invalid: ...
+@overload
+def within(error: DomainError, prefix: Sequence[str | int]) -> DomainError: ...
 def within(error: DomainError, prefix: Sequence[str | int]) -> DomainError:
     """``error`` about a part of a larger input (``prefix``, e.g. ``["inputs", 1]``): its paths
     and message then point at that part, so a batch's error says which input it is about."""

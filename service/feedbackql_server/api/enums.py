@@ -4,10 +4,20 @@ import enum
 
 import strawberry
 
+from feedbackql_server.domain.readd import OnConflict
 from feedbackql_server.kinds.base import Agreement
 
-__all__ = ["Agreement", "DatasetStatus", "MetadataPropertyKind", "RecordSortField", "RecordStatus",
-           "ResponseStatus", "Role", "SortDirection"]
+__all__ = [
+    "Agreement",
+    "DatasetStatus",
+    "MetadataPropertyKind",
+    "OnConflict",
+    "RecordSortField",
+    "RecordStatus",
+    "ResponseStatus",
+    "Role",
+    "SortDirection",
+]
 
 
 @strawberry.enum
@@ -57,3 +67,10 @@ class SortDirection(enum.Enum):
 
 # The kinds' own ``Agreement`` is the GraphQL enum ``AgreementLevel``; import it from here.
 strawberry.enum(Agreement, name="AgreementLevel")
+
+# The domain's ``OnConflict`` is the GraphQL enum ``RecordConflictPolicy``; import it from here.
+strawberry.enum(OnConflict, name="RecordConflictPolicy", description=(
+    "What a re-add (by externalId) does when it changes the fields of a record that has responses: "
+    "REFUSE that record (the default; reported in errors with reason answered_record), "
+    "KEEP_RESPONSES (replace the fields, keep the answers given to the old ones), or "
+    "DISCARD_RESPONSES (delete the record's responses and add it again, with a new id)."))

@@ -27,7 +27,8 @@ from feedbackql_server.api.records import AddRecordsPayload
 from feedbackql_server.api.responses import Response
 from feedbackql_server.domain import config as cfg
 from feedbackql_server.domain.datasets import DatasetSpec
-from feedbackql_server.domain.records import RecordSpec, SuggestionSpec
+from feedbackql_server.domain.readd import OnConflict
+from feedbackql_server.domain.records import ImportedResponseSpec, RecordSpec, SuggestionSpec
 from feedbackql_server.domain.responses import AnswerSpec, ResponseSpec
 from feedbackql_server.domain.values import TypedValue
 from feedbackql_server.ids import parse_id
@@ -123,11 +124,27 @@ def _record_input(kinds: KindTypes) -> type:
         agent: str | None = None
 
     @strawberry.input
+    class RecordResponseValueInput:
+        question: str
+        value: value_input
+
+    @strawberry.input(description=(
+        "An answer that comes with its record (a migration, a re-imported export): checked and "
+        "counted like any answer. Owners and admins only, like adding records."))
+    class RecordResponseInput:
+        user: str = strawberry.field(description="The username of an existing user who can see the dataset.")
+        status: ResponseStatus
+        values: list[RecordResponseValueInput] = strawberry.field(default_factory=list)
+
+    @strawberry.input
     class RecordInput:
         fields: JSON
         external_id: str | None = None
-        metadata: JSON | None = None
-        suggestions: list[SuggestionInput] = strawberry.field(default_factory=list)
+        metadata: JSON | None = strawberry.field(default=None, description=(
+            "Replaces a re-added record's metadata; null keeps it."))
+        suggestions: list[SuggestionInput] = strawberry.field(default_factory=list, description=(
+            "A re-add replaces the suggestions of the questions it names and keeps the others."))
+        responses: list[RecordResponseInput] = strawberry.field(default_factory=list)
 
         def spec(self) -> RecordSpec:
             return RecordSpec(
@@ -135,6 +152,10 @@ def _record_input(kinds: KindTypes) -> type:
                 suggestions=tuple(SuggestionSpec(question=s.question, value=typed_value(s.value),
                                                  score=s.score, agent=s.agent)
                                   for s in self.suggestions),
+                responses=tuple(ImportedResponseSpec(
+                    user=r.user, status=r.status.value,
+                    values=tuple(AnswerSpec(question=v.question, value=typed_value(v.value)) for v in r.values))
+                    for r in self.responses),
             )
 
     return RecordInput
@@ -184,10 +205,13 @@ def build_kind_mutation(inputs: KindInputs) -> type:
         async def add_question(self, info: Info, dataset_id: strawberry.ID, question: QuestionInput) -> Dataset:
             return await mutations.add_question(info, dataset_id, question.spec())
 
-        @strawberry.mutation(description="Add or update (by externalId) up to 1,000 records.")
-        async def add_records(self, info: Info, dataset_id: strawberry.ID,
-                              records: list[RecordInput]) -> AddRecordsPayload:
-            return await mutations.add_records(info, dataset_id, [r.spec() for r in records])
+        @strawberry.mutation(description=(
+            "Add or update (by externalId) up to 1,000 records, with their responses if any. A re-add "
+            "that changes the fields of a record that has responses is refused for that record unless "
+            "onConflict says otherwise."))
+        async def add_records(self, info: Info, dataset_id: strawberry.ID, records: list[RecordInput],
+                              on_conflict: OnConflict = OnConflict.REFUSE) -> AddRecordsPayload:
+            return await mutations.add_records(info, dataset_id, [r.spec() for r in records], on_conflict)
 
         @strawberry.mutation(description="Create or replace your response to a record.")
         async def submit_response(self, info: Info, input: ResponseInput) -> Response:

@@ -16,6 +16,7 @@ from strawberry.scalars import JSON
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Info
 from feedbackql_server.api.datasets import Dataset
+from feedbackql_server.api.enums import OnConflict
 from feedbackql_server.api.inputs import CreateUserInput, UpdateDatasetInput
 from feedbackql_server.api.records import AddRecordsPayload, DeleteRecordsPayload, Record, RecordError
 from feedbackql_server.api.responses import Response
@@ -145,10 +146,12 @@ async def add_question(info: Info, dataset_ref: str, spec: cfg.QuestionSpec) -> 
     return Dataset.seen_by(await info.context.session.add_question(dataset_ref, spec), info.context)
 
 
-async def add_records(info: Info, dataset_ref: str, specs: list[RecordSpec]) -> AddRecordsPayload:
-    result = await info.context.session.add_records(dataset_ref, specs)
+async def add_records(info: Info, dataset_ref: str, specs: list[RecordSpec],
+                      on_conflict: OnConflict = OnConflict.REFUSE) -> AddRecordsPayload:
+    result = await info.context.session.add_records(dataset_ref, specs, on_conflict)
     return AddRecordsPayload(
-        created=result.created, updated=result.updated,
+        created=result.created, updated=result.updated, unchanged=result.unchanged, refused=result.refused,
+        responses=result.responses,
         errors=[RecordError(index=e.index, code=e.code, message=e.message, problems=cast(list[JSON], e.problems))
                 for e in result.errors],
     )

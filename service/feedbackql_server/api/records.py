@@ -120,10 +120,15 @@ class RecordError:
         "(path from the record input, in the schema's names)."))
 
 
-@strawberry.type
+@strawberry.type(description="What addRecords did; every record given is counted once.")
 class AddRecordsPayload:
     created: int
     updated: int
+    unchanged: int = strawberry.field(description=(
+        "Records named by externalId whose fields, metadata and suggestions were already as given."))
+    refused: int = strawberry.field(description="Records not written; each has an entry in errors.")
+    responses: int = strawberry.field(description=(
+        "Responses written from the records' responses (those already stored as given are left alone)."))
     errors: list[RecordError]
 
 

@@ -1,4 +1,5 @@
-"""Adding records in bulk: validate each, write each batch in one unordered bulk upsert."""
+"""Adding records in bulk: check each, sort the batch against what is stored, write each part
+in as few commands as the database allows, then the answers that came with the records."""
 
 from __future__ import annotations
 
@@ -9,19 +10,25 @@ from typing import Any
 
 from bson import ObjectId
 
-from feedbackql_server.domain import invariants, state_writes
+from feedbackql_server.domain import imported, invariants, readd, state_writes
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
+from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.readd import OnConflict, Plan
 from feedbackql_server.domain.records import RecordSpec, build_record
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
+from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, UserDoc
 from feedbackql_server.storage.intents import Finish
-from feedbackql_server.storage.records import BulkOutcome
 
 Doc = dict[str, Any]
+REPLACE_CONCURRENCY = 16
 DELETE_CONCURRENCY = 16
+CONCURRENT = "a record with this externalId was added concurrently; send the record again"
+Placed = tuple[int, ObjectId, int, str, bool]
+"""A record the batch wrote or found: (index in the batch, id, seq, bucket, created now)."""
 
 
 @dataclass
@@ -37,7 +44,23 @@ class RecordError:
 class AddRecordsResult:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
+    """Records named by externalId whose fields, metadata and suggestions were already so."""
+    responses: int = 0
+    """Answers written from the records' ``responses`` (those already stored as given are not)."""
     errors: list[RecordError] = field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return len(self.errors)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A batch after its checks: the documents to write and the answers to write with them."""
+
+    docs: list[tuple[int, Doc]]
+    answers: dict[int, list[imported.ImportedAnswer]]
 
 
 CHECKS_BETWEEN_YIELDS = 50
@@ -51,69 +74,92 @@ async def add_records(
     dataset_id: ObjectId,
     specs: Sequence[RecordSpec],
     max_records: int,
+    *,
+    on_conflict: OnConflict = OnConflict.REFUSE,
+    announce_to: tuple[Broker, QueuePools] | None = None,
 ) -> AddRecordsResult:
-    """Partial success: good records are written, bad ones reported by their index."""
+    """Partial success: good records are written, bad ones reported by their index.
+    ``announce_to``: where answers that come with the records are announced (required when
+    there are any)."""
     if len(specs) > max_records:
         raise Invalid(f"at most {max_records} records per call; split the batch", ["records"])
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "ready":
         raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
-    result, docs = await _checked(registry, DatasetConfig.of(dataset, registry), dataset_id, specs)
-    return await _write_batch(storage, dataset_id, result, docs)
+    users = await imported.users_named(storage, specs)
+    result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users)
+    placed: list[Placed] = []
+    docs = checked.docs
+    for probe in (True, False):  # records taken as new that existed after all are sorted again
+        batch = await readd.plan(storage, dataset_id, specs, docs, on_conflict, probe=probe)
+        result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
+        written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
+        placed += written
+        if not docs:
+            break
+    else:
+        result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
+    answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
+               for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
+    if answers:
+        assert announce_to is not None, "records with answers need somewhere to announce them"
+        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
+    result.errors.sort(key=lambda e: e.index)
+    return result
 
 
-async def _checked(registry: KindRegistry, config: DatasetConfig, dataset_id: ObjectId,
-                   specs: Sequence[RecordSpec]) -> tuple[AddRecordsResult, list[tuple[int, Doc]]]:
+def _answered(message: str) -> dict[str, Any]:
+    return {"message": message, "path": ["fields"], "reason": readd.ANSWERED}
+
+
+async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: DatasetDoc,
+                   specs: Sequence[RecordSpec], users: dict[str, UserDoc]) -> tuple[AddRecordsResult, Checked]:
     """The batch's records to write (by index), and a result holding the errors of the others."""
     result = AddRecordsResult()
-    docs = []
+    checked = Checked([], {})
     seen_external: set[str] = set()
     for index, spec in enumerate(specs):
         if index % CHECKS_BETWEEN_YIELDS == CHECKS_BETWEEN_YIELDS - 1:
             await asyncio.sleep(0)
         try:
-            doc = build_record(registry, config, dataset_id, spec)
+            doc = build_record(registry, config, dataset["_id"], spec)
             external = doc.get("external_id")
             if external is not None:
                 if external in seen_external:
                     raise Invalid(f"externalId {external!r} appears twice in this batch",
                                   ["externalId"])
                 seen_external.add(external)
+            if spec.responses:
+                checked.answers[index] = imported.check(registry, config, dataset, spec, doc["fields"], users)
         except DomainError as exc:
             result.errors.append(RecordError(index, exc.code, exc.message, exc.extensions.get("errors", [])))
             continue
-        docs.append((index, doc))
-    return result, docs
-
-
-async def _write_batch(storage: Storage, dataset_id: ObjectId, result: AddRecordsResult,
-                       docs: list[tuple[int, Doc]]) -> AddRecordsResult:
-    first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs)) if docs else 0
-    outcome = await storage.uncancellable.run(_write_records(storage, dataset_id, docs, first_seq))
-    result.created, result.updated = outcome.created, outcome.updated
-    result.errors.extend(RecordError(i, "CONFLICT", m) for i, m in outcome.errors)
-    result.errors.sort(key=lambda e: e.index)
-    return result
-
-
-async def delete_records(
-    storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
-) -> list[ObjectId]:
-    dataset = await get_dataset(storage, dataset_id)
-    deleted = await storage.uncancellable.run(_delete_records(storage, dataset, record_ids))
-    return [record["_id"] for record in deleted]
+        checked.docs.append((index, doc))
+    return result, checked
 
 
 # The records and the counters are written apart: an intent lets a start-up after a crash in
 # between check them (domain/invariants.py); a request timeout does not cut them apart.
 
-async def _write_records(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]],
-                         first_seq: int) -> BulkOutcome:
+async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, result: AddRecordsResult,
+                         on_conflict: OnConflict) -> tuple[list[Placed], list[tuple[int, Doc]]]:
+    """Write the batch's records; every record it wrote or found unchanged, placed, and the
+    documents it took as new whose external id exists."""
+    dataset_id = dataset["_id"]
+    placed: list[Placed] = [(i, r["_id"], r["seq"], r["bucket"], False) for i, r in batch.unchanged]
+    result.unchanged = len(batch.unchanged)
     async with storage.intents.writing(None, dataset_id, finish=_recount(storage, dataset_id)):
-        outcome = await storage.records.upsert_many(docs, first_seq)
-        await storage.tallies.add(dataset_id, {"records": outcome.created, "pending": outcome.created})
+        if batch.discard:
+            await _delete_records(storage, dataset, [record["_id"] for _, record, _ in batch.discard], intent=False)
+        inserted, taken = await _insert(storage, dataset_id,
+                                        [*batch.new, *((i, doc) for i, _, doc in batch.discard)],
+                                        {i for i, _, _ in batch.discard}, result)
+        placed += inserted
+        placed += await _replace(storage, batch.replace, on_conflict, result)
+        for record_id, digest in batch.rehash:
+            await storage.records.set_content_hash(record_id, digest)
         await _undo_if_deleted(storage, dataset_id)
-    return outcome
+    return placed, taken
 
 
 async def _undo_if_deleted(storage: Storage, dataset_id: ObjectId) -> None:
@@ -126,9 +172,57 @@ async def _undo_if_deleted(storage: Storage, dataset_id: ObjectId) -> None:
         raise NotFound(f"dataset {dataset_id} was deleted")
 
 
-async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Sequence[ObjectId]) -> list[RecordDoc]:
+async def _insert(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]], replacing: set[int],
+                  result: AddRecordsResult) -> tuple[list[Placed], list[tuple[int, Doc]]]:
+    """New records (and answered ones added again, ``replacing``: counted as updated)."""
+    if not docs:
+        return [], []
+    first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs))
+    inserted = await storage.records.insert(docs, first_seq)
+    count = len(inserted.records)
+    await storage.tallies.add(dataset_id, {"records": count, "pending": count})
+    result.updated += sum(index in replacing for index, *_ in inserted.records)
+    result.created += count - sum(index in replacing for index, *_ in inserted.records)
+    result.errors.extend(RecordError(index, "CONFLICT", message) for index, message in inserted.errors)
+    return [(index, record_id, seq, bucket, True) for index, record_id, seq, bucket in inserted.records], inserted.taken
+
+
+async def _replace(storage: Storage, entries: list[tuple[int, RecordDoc, Doc]], on_conflict: OnConflict,
+                   result: AddRecordsResult) -> list[Placed]:
+    """New content for existing records, each under its lock: an answer written since the
+    batch was sorted is seen here, and the record refused then (unless told otherwise)."""
+    gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+
+    async def one(index: int, found: RecordDoc, doc: Doc) -> Placed | RecordError:
+        async with gate, storage.record_locks.hold([found["_id"]]):
+            if on_conflict is OnConflict.REFUSE and doc["fields"] != found["fields"]:
+                state = await storage.queue.state(found["_id"])
+                if state is not None and readd.has_responses(state):
+                    message = readd.refusal(str(doc["external_id"]))
+                    return RecordError(index, "CONFLICT", message, [_answered(message)])
+            if not await storage.records.replace_content(found["_id"], doc):
+                return RecordError(index, "CONFLICT", "the record was deleted while it was re-added; send it again")
+        return index, found["_id"], found["seq"], found["bucket"], False
+
+    done = await asyncio.gather(*(one(*entry) for entry in entries))
+    result.errors.extend(outcome for outcome in done if isinstance(outcome, RecordError))
+    written = [outcome for outcome in done if not isinstance(outcome, RecordError)]
+    result.updated += len(written)
+    return written
+
+
+async def delete_records(
+    storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
+) -> list[ObjectId]:
+    dataset = await get_dataset(storage, dataset_id)
+    deleted = await storage.uncancellable.run(_delete_records(storage, dataset, record_ids))
+    return [record["_id"] for record in deleted]
+
+
+async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Sequence[ObjectId],
+                          *, intent: bool = True) -> list[RecordDoc]:
     """One record at a time, each through the record's lock and compare-and-set
-    (``state_writes.delete``), a few at once."""
+    (``state_writes.delete``), a few at once; ``intent``: False when the caller holds one."""
     gate = asyncio.Semaphore(DELETE_CONCURRENCY)
     min_submitted = dataset["distribution"]["min_submitted"]
 
@@ -136,8 +230,14 @@ async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Seq
         async with gate:
             return await state_writes.delete(storage, record_id, dataset["_id"], min_submitted)
 
-    async with storage.intents.writing(None, dataset["_id"], finish=_recount(storage, dataset["_id"])):
-        deleted = await asyncio.gather(*(delete(record_id) for record_id in dict.fromkeys(record_ids)))
+    async def delete_all() -> list[RecordDoc | None]:
+        return await asyncio.gather(*(delete(record_id) for record_id in dict.fromkeys(record_ids)))
+
+    if intent:
+        async with storage.intents.writing(None, dataset["_id"], finish=_recount(storage, dataset["_id"])):
+            deleted = await delete_all()
+    else:
+        deleted = await delete_all()
     return [record for record in deleted if record is not None]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,7 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.domain.responses import AnswerSpec
 from feedbackql_server.domain.values import TypedValue, check_answer
 from feedbackql_server.errors import Invalid, all_of, invalid_from_problems, invalid_from_pydantic
 from feedbackql_server.kinds.context import RecordContext
@@ -40,11 +43,24 @@ class SuggestionSpec:
 
 
 @dataclass(frozen=True)
+class ImportedResponseSpec:
+    """An existing answer that comes in with its record (a migration, a re-imported export):
+    by the user's name, written through the same path as an answer given in the service."""
+
+    user: str
+    status: str
+    values: Sequence[AnswerSpec] = ()
+
+
+@dataclass(frozen=True)
 class RecordSpec:
     fields: Any
     external_id: str | None = None
     metadata: Any = None
+    """None keeps a re-added record's metadata; an object (even empty) replaces it."""
     suggestions: Sequence[SuggestionSpec] = field(default_factory=tuple)
+    """A re-add replaces the suggestions of the questions it names and keeps the others."""
+    responses: Sequence[ImportedResponseSpec] = field(default_factory=tuple)
 
 
 def build_record(
@@ -70,6 +86,7 @@ def build_record(
         "search_tokens": words(search_text),
     }
     _check_one_suggestion_per_question(doc["suggestions"])
+    doc["content_hash"] = content_hash(doc)
     if spec.external_id is not None:
         if not 1 <= len(spec.external_id) <= MAX_EXTERNAL_ID:
             raise Invalid(f"externalId is 1 to {MAX_EXTERNAL_ID} characters", ["externalId"])
@@ -85,6 +102,18 @@ def _check_record_size(doc: dict[str, Any]) -> None:
     size = (json_bytes({"fields": doc["fields"], "suggestions": doc["suggestions"]})
             + bson_bytes(doc["metadata"]) + len(doc.get("external_id", "").encode("utf-8")))
     check_size(size, MAX_RECORD_BYTES, "the record (fields, suggestions and metadata)", [])
+
+
+def content_hash(doc: Mapping[str, Any]) -> str:
+    """A digest of what a record says — fields, metadata, suggestions (in question order;
+    without the plugin version, which says how a value was checked, not what it is) — stored
+    with the record, so that a re-add of an unchanged record is recognised from a small
+    indexed read instead of a read and a comparison of its whole content."""
+    suggestions = sorted(({k: s.get(k) for k in ("question", "kind", "value", "score", "agent")}
+                          for s in doc["suggestions"]), key=lambda s: str(s["question"]))
+    canonical = json.dumps({"fields": doc["fields"], "metadata": doc["metadata"], "suggestions": suggestions},
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _fields(

@@ -174,12 +174,18 @@ async def submit_responses(
     for response in checked:
         stored, state = await write_response(storage, caller.id, response)
         written.append(stored)
-        if state is not None:
-            pools.observe(response.dataset_id, state)
-        if stored["status"] != "submitted":  # the record may be pending again
-            pools.reopen(response.dataset_id, response.seq)
-        await events.publish(ResponseEvent.of(stored))
+        await announce(events, pools, response, stored, state)
     return written
+
+
+async def announce(events: Broker, pools: QueuePools, checked: CheckedResponse, stored: ResponseDoc,
+                   state: RecordDoc | None) -> None:
+    """Tell this process's queue and the subscribers about a response just written."""
+    if state is not None:
+        pools.observe(checked.dataset_id, state)
+    if stored["status"] != "submitted":  # the record may be pending again
+        pools.reopen(checked.dataset_id, checked.seq)
+    await events.publish(ResponseEvent.of(stored))
 
 
 async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools,

@@ -33,6 +33,7 @@ from feedbackql_server.domain.ingest import AddRecordsResult
 from feedbackql_server.domain.loaders import Loaders
 from feedbackql_server.domain.members import UserWithKey
 from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.readd import OnConflict
 from feedbackql_server.domain.records import RecordSpec
 from feedbackql_server.domain.responses import ResponseSpec
 from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
@@ -255,10 +256,13 @@ class Session:
 
     # Records and the work queue --------------------------------------------------------------
 
-    async def add_records(self, dataset_ref: str, specs: Sequence[RecordSpec]) -> AddRecordsResult:
+    async def add_records(self, dataset_ref: str, specs: Sequence[RecordSpec],
+                          on_conflict: OnConflict = OnConflict.REFUSE) -> AddRecordsResult:
         dataset = await self.dataset(dataset_ref, manage=True)
-        return await ingest.add_records(self._storage, self.services.registry, dataset["_id"], specs,
-                                        self.services.limits.max_records_per_call)
+        services = self.services
+        return await ingest.add_records(self._storage, services.registry, dataset["_id"], specs,
+                                        services.limits.max_records_per_call, on_conflict=on_conflict,
+                                        announce_to=(services.events, services.queue_pools))
 
     async def delete_records(self, dataset_ref: str, refs: Sequence[str]) -> list[ObjectId]:
         dataset = await self.dataset(dataset_ref, manage=True)

@@ -114,6 +114,8 @@ class RecordDoc(TypedDict, total=False):
     search_tokens: list[str]
     search_text: str
     """Before layout 5: the lower-cased text that searches scanned (now ``search_tokens``)."""
+    content_hash: str
+    """``records.content_hash`` of fields, metadata and suggestions (absent before it existed)."""
     status: str
     seq: int
     bucket: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -11,7 +11,7 @@ from typing import Any, cast
 from bson import ObjectId
 from pymongo import InsertOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError
 
 from feedbackql_server.errors import Invalid
 from feedbackql_server.size_limits import RECORD_BATCH
@@ -33,6 +33,7 @@ HIDDEN = {WORDS: 0, "search_text": 0}
 MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
+CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", WORDS)
 STATE = ("dataset_id", "status", "counted_min", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
@@ -78,10 +79,19 @@ class RecordOrder:
 
 
 @dataclass
-class BulkOutcome:
-    created: int = 0
-    updated: int = 0
+class Inserted:
+    """What an unordered insert did: the records written (batch index, id, seq, bucket) and
+    the batch indexes refused, with a reason a person can act on."""
+
+    records: list[tuple[int, ObjectId, int, str]] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    taken: list[tuple[int, Doc]] = field(default_factory=list)
+    """Documents (as given) whose external id a stored record has: to re-add, not insert."""
+
+
+EXISTING = ("_id", "ext_key", "content_hash", "seq", "bucket", *(f"{status}_by" for status in RESPONSE_STATUSES))
+"""What a re-add needs to know about a record it names: whether it is unchanged (its hash)
+and whether it has answers, without reading its content."""
 
 
 @dataclass(frozen=True)
@@ -117,83 +127,97 @@ class RecordRepo:
         self.collection = collection
         self.locks = locks
 
-    async def upsert_many(self, docs: Sequence[tuple[int, Doc]], first_seq: int) -> BulkOutcome:
-        """Insert new records and update existing ones (same ``ext_key``), unordered.
+    async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str], *,
+                       probe: bool = False) -> dict[str, RecordDoc] | None:
+        """The dataset's records with these external ids, by external id (``EXISTING`` only).
 
-        ``docs`` pairs each document with its index in the caller's batch, so that errors
-        can be reported against what the caller sent; they are numbered from ``first_seq``
-        on (numbers reserved by the caller; those of updated records stay unused). Everything
-        is inserted first; the unique index turns the inserts of existing external ids into
-        duplicate-key errors, and just those are then updated. Looking existing ids up first
-        costs a scan of the dataset on FerretDB (``$in`` is not pushed down).
+        A batch sent again is mostly the records of one stretch of buckets (a file loads in
+        order): the first, middle and last ids are looked up, and if they are there, the
+        buckets between them are read (one indexed read per 100 records) and only the ids not
+        found there are looked up one by one. With ``probe``, None when none of the three
+        exists: the caller inserts the batch, and the unique index returns any that exist.
+
+        One indexed lookup per id, never a ``$in``: that reads the whole dataset on FerretDB.
         """
-        outcome = BulkOutcome()
+        wanted = list(dict.fromkeys(external_ids))
+        probes = await self._by_external_ids(dataset_id, list({wanted[0], wanted[len(wanted) // 2], wanted[-1]}))
+        if probe and not probes:
+            return None
+        found = {**probes, **await self._in_buckets(dataset_id, probes.values(), set(wanted), len(wanted))}
+        found.update(await self._by_external_ids(dataset_id, [e for e in wanted if e not in found]))
+        return found
+
+    async def _by_external_ids(self, dataset_id: ObjectId, external_ids: Sequence[str]) -> dict[str, RecordDoc]:
+        # The dataset goes in an ``$in``: FerretDB looks rows up by every top-level equality,
+        # and the dataset's (every record of it) would make the lookup cost grow with the
+        # dataset; this way only the external id selects rows.
+        found = await find_each(self.collection, "ext_key", external_ids, also={"dataset_id": {"$in": [dataset_id]}},
+                                projection=dict.fromkeys(EXISTING, 1))
+        return {doc["ext_key"]: cast(RecordDoc, doc) for doc in found}
+
+    async def _in_buckets(self, dataset_id: ObjectId, near: Iterable[RecordDoc], wanted: set[str],
+                          count: int) -> dict[str, RecordDoc]:
+        """The ``wanted`` records in the buckets from the first of ``near`` to ``count``
+        records on (at most twice the buckets ``count`` records fill)."""
+        seqs = [record["seq"] for record in near]
+        if not seqs:
+            return {}
+        first = min(seqs) // BUCKET_SIZE
+        last = min(max(max(seqs), min(seqs) + count - 1) // BUCKET_SIZE, first + 2 * (count // BUCKET_SIZE + 1))
+        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def read(number: int) -> list[Doc]:
+            async with gate:
+                return await self.collection.find({"bucket": bucket_key(dataset_id, number)},
+                                                  dict.fromkeys(EXISTING, 1)).to_list()
+
+        buckets = await asyncio.gather(*(read(number) for number in range(first, last + 1)))
+        return {doc["ext_key"]: cast(RecordDoc, doc) for docs in buckets for doc in docs if doc["ext_key"] in wanted}
+
+    async def insert(self, docs: Sequence[tuple[int, Doc]], first_seq: int) -> Inserted:
+        """Insert new records in one unordered bulk write, numbered from ``first_seq`` on
+        (numbers reserved by the caller). ``docs`` pairs each document with its index in the
+        caller's batch, so that errors name what the caller sent. A document whose external id
+        is taken is refused by the unique index, never written twice, and returned in ``taken``."""
+        outcome = Inserted()
         if not docs:
             return outcome
         now = datetime.now(UTC)
-        docs = [(index, {**doc, **placed(doc["dataset_id"], first_seq + position)})
-                for position, (index, doc) in enumerate(docs)]
-        inserted, failures = await self._bulk([InsertOne(pack(_new_record(doc, now))) for _, doc in docs])
-        outcome.created = inserted
-        retry: list[tuple[int, Doc]] = []
-        for position, error in failures:
-            index, doc = docs[position]
-            if error.get("code") == DUPLICATE_KEY and doc.get("external_id") is not None:
-                retry.append((index, doc))
+        stored = [(index, _new_record({**doc, **placed(doc["dataset_id"], first_seq + position)}, now))
+                  for position, (index, doc) in enumerate(docs)]
+        failures = dict(await self._bulk([InsertOne(pack(doc)) for _, doc in stored]))
+        for position, (index, doc) in enumerate(stored):
+            if position in failures and failures[position].get("code") == DUPLICATE_KEY and doc.get("external_id"):
+                outcome.taken.append(docs[position])
+            elif position in failures:
+                outcome.errors.append((index, _write_error(failures[position])))
             else:
-                outcome.errors.append((index, _write_error(error)))
-        if retry:
-            outcome.updated, failures = await self._update_existing(retry, now)
-            outcome.errors.extend((retry[position][0], _write_error(error))
-                                  for position, error in failures)
+                outcome.records.append((index, doc["_id"], doc["seq"], doc["bucket"]))
         return outcome
 
-    async def _update_existing(
-        self, retry: list[tuple[int, Doc]], now: datetime
-    ) -> tuple[int, list[tuple[int, Doc]]]:
-        """Update records whose external id exists: one lookup and one ``_id`` update each.
+    async def replace_content(self, record_id: ObjectId, doc: Doc) -> bool:
+        """Set the record's content (fields, suggestions, metadata, their hash and search
+        text), keeping its place, state and answers; False if it was deleted meanwhile.
 
-        Never one multi-statement update command: FerretDB 1.24 (SQLite and PostgreSQL alike)
+        One single-statement command per record: FerretDB 1.24 (SQLite and PostgreSQL alike)
         deadlocks on an ``update`` command of a few dozen statements and then answers nothing
-        until it is restarted. Single-statement commands, a few at a time, are what every
-        other write of the service sends. A record deleted in between is written again under
-        a fresh ``_id`` rather than lost.
-        """
-        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
+        until it is restarted."""
+        content = {k: v for k, v in doc.items() if k in CONTENT_KEYS}
+        result = await self.collection.update_one(
+            {"_id": record_id}, {"$set": {**pack(content), "updated_at": datetime.now(UTC)}})
+        return result.matched_count == 1
 
-        async def update(position: int, doc: Doc) -> Doc | None:
-            async with gate:
-                fresh = _new_record(doc, now)
-                found = await self.collection.find_one(_by_external_id(doc), {"_id": 1})
-                record_id = found["_id"] if found is not None else fresh["_id"]
-                data = {k: v for k, v in doc.items() if k not in LAYOUT}
-                bookkeeping = {k: v for k, v in fresh.items()
-                               if k not in data and k not in ("_id", "updated_at")}
-                try:
-                    async with self.locks.hold([record_id]):
-                        await self.collection.update_one(
-                            {"_id": record_id},
-                            {"$set": {**pack(data), "updated_at": now}, "$setOnInsert": bookkeeping},
-                            upsert=True)
-                except OperationFailure as exc:
-                    return {"index": position, "code": exc.code, "errmsg": str(exc)}
-                return None
+    async def set_content_hash(self, record_id: ObjectId, digest: str) -> None:
+        """Remember the hash of a record stored before records had one (found unchanged)."""
+        await self.collection.update_one({"_id": record_id}, {"$set": {"content_hash": digest}})
 
-        errors = await asyncio.gather(*(update(position, doc) for position, (_, doc) in enumerate(retry)))
-        failures = [(error["index"], error) for error in errors if error is not None]
-        return len(retry) - len(failures), failures
-
-    async def _bulk(
-        self, operations: Sequence[InsertOne[Doc]]
-    ) -> tuple[int, list[tuple[int, Doc]]]:
-        """Run an unordered bulk write; (inserted or matched count, [(position, error)])."""
+    async def _bulk(self, operations: Sequence[InsertOne[Doc]]) -> list[tuple[int, Doc]]:
+        """Run an unordered bulk write; the [(position, error)] of the operations refused."""
         try:
-            result = await self.collection.bulk_write(list(operations), ordered=False)
-            details: Doc = dict(result.bulk_api_result)
+            await self.collection.bulk_write(list(operations), ordered=False)
         except BulkWriteError as exc:
-            details = dict(exc.details)
-        done = details.get("nInserted", 0) + details.get("nMatched", 0) + details.get("nUpserted", 0)
-        return done, [(error["index"], error) for error in details.get("writeErrors", [])]
+            return [(error["index"], error) for error in exc.details.get("writeErrors", [])]
+        return []
 
     async def get(self, record_id: ObjectId) -> RecordDoc | None:
         doc = await self.collection.find_one({"_id": record_id}, HIDDEN)
@@ -340,16 +364,9 @@ def _new_record(doc: Doc, now: datetime) -> RecordDoc:
     })
 
 
-def _by_external_id(doc: Doc) -> Doc:
-    """The record with ``doc``'s external id. The dataset goes in an ``$in``: FerretDB looks
-    rows up by every top-level equality, and the dataset's (every record of it) would make
-    the lookup cost grow with the dataset; this way only the external id selects rows."""
-    return {"ext_key": doc["external_id"], "dataset_id": {"$in": [doc["dataset_id"]]}}
-
-
 def _write_error(error: Doc) -> str:
     if error.get("code") == DUPLICATE_KEY:
-        return "a record with this externalId was written concurrently; retry the record"
+        return "a record with this externalId was added concurrently; send the record again"
     return "the database refused this record"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from pymongo.errors import OperationFailure
 from feedbackql_server.errors import Conflict
 from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
+from feedbackql_server.storage.lookups import find_each
 
 Doc = dict[str, Any]
 
@@ -56,6 +58,11 @@ class UserRepo:
 
     async def by_key_hash(self, key_hash: str) -> UserDoc | None:
         return await self.collection.find_one({"api_key_hash": key_hash, "deleted": {"$ne": True}})
+
+    async def by_usernames(self, usernames: Sequence[str]) -> dict[str, UserDoc]:
+        """Users that are not deleted, by name (one indexed lookup per name)."""
+        found = await find_each(self.collection, "username", usernames, also={"deleted": {"$ne": True}})
+        return {user["username"]: user for user in found}
 
     async def get(self, user_id: ObjectId) -> UserDoc | None:
         return await self.collection.find_one({"_id": user_id})

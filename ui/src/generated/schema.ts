@@ -18,10 +18,17 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+/** What addRecords did; every record given is counted once. */
 export type AddRecordsPayload = {
   __typename?: 'AddRecordsPayload';
   created: Scalars['Int']['output'];
   errors: Array<RecordError>;
+  /** Records not written; each has an entry in errors. */
+  refused: Scalars['Int']['output'];
+  /** Responses written from the records' responses (those already stored as given are left alone). */
+  responses: Scalars['Int']['output'];
+  /** Records named by externalId whose fields, metadata and suggestions were already as given. */
+  unchanged: Scalars['Int']['output'];
   updated: Scalars['Int']['output'];
 };
 
@@ -323,7 +330,7 @@ export type Mutation = {
   addField: Dataset;
   /** Add a question to a draft dataset. */
   addQuestion: Dataset;
-  /** Add or update (by externalId) up to 1,000 records. */
+  /** Add or update (by externalId) up to 1,000 records, with their responses if any. A re-add that changes the fields of a record that has responses is refused for that record unless onConflict says otherwise. */
   addRecords: AddRecordsPayload;
   addWorkspaceMember: User;
   createDataset: Dataset;
@@ -371,6 +378,7 @@ export type MutationAddQuestionArgs = {
 
 export type MutationAddRecordsArgs = {
   datasetId: Scalars['ID']['input'];
+  onConflict?: RecordConflictPolicy;
   records: Array<RecordInput>;
 };
 
@@ -693,6 +701,12 @@ export type Record = {
   updatedAt: Scalars['DateTime']['output'];
 };
 
+/** What a re-add (by externalId) does when it changes the fields of a record that has responses: REFUSE that record (the default; reported in errors with reason answered_record), KEEP_RESPONSES (replace the fields, keep the answers given to the old ones), or DISCARD_RESPONSES (delete the record's responses and add it again, with a new id). */
+export type RecordConflictPolicy =
+  | 'DISCARD_RESPONSES'
+  | 'KEEP_RESPONSES'
+  | 'REFUSE';
+
 export type RecordConnection = {
   __typename?: 'RecordConnection';
   edges: Array<RecordEdge>;
@@ -732,8 +746,24 @@ export type RecordFilter = {
 export type RecordInput = {
   externalId: InputMaybe<Scalars['String']['input']>;
   fields: Scalars['JSON']['input'];
+  /** Replaces a re-added record's metadata; null keeps it. */
   metadata: InputMaybe<Scalars['JSON']['input']>;
+  responses: Array<RecordResponseInput>;
+  /** A re-add replaces the suggestions of the questions it names and keeps the others. */
   suggestions: Array<SuggestionInput>;
+};
+
+/** An answer that comes with its record (a migration, a re-imported export): checked and counted like any answer. Owners and admins only, like adding records. */
+export type RecordResponseInput = {
+  status: ResponseStatus;
+  /** The username of an existing user who can see the dataset. */
+  user: Scalars['String']['input'];
+  values: Array<RecordResponseValueInput>;
+};
+
+export type RecordResponseValueInput = {
+  question: Scalars['String']['input'];
+  value: ValueInput;
 };
 
 export type RecordSort = {
