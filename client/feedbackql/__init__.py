@@ -1,9 +1,11 @@
 """FeedbackQL: human feedback on LLM data as an async GraphQL service with plugin kinds.
 
 ``import feedbackql as fb`` gives the Python SDK: ``fb.Client``, ``fb.FeedbackDataset``,
-``fb.TextField``, ``fb.RatingQuestion`` ... The service itself lives in the subpackages.
+``fb.TextField``, ``fb.RatingQuestion`` ... The service is the separate ``feedbackql_server``
+package; this one installs and runs without it.
 """
 
+from feedbackql import errors
 from feedbackql.client import AsyncClient, Client, CreatedUser, User, Workspace
 from feedbackql.config import (
     ChatField,
@@ -21,13 +23,24 @@ from feedbackql.config import (
 from feedbackql.dataset import FeedbackDataset, to_datasets
 from feedbackql.errors import (
     AuthenticationError,
+    BadRequestError,
     ConflictError,
     ConnectionFailed,
     FeedbackQLError,
     ForbiddenError,
+    GraphQLValidationError,
+    IdempotencyKeyInProgressError,
+    IdempotencyKeyReusedError,
+    MethodNotAllowedError,
     NotFoundError,
+    PayloadTooLargeError,
+    PluginError,
+    PluginUnavailableError,
+    QueryTooCostlyError,
     RateLimitedError,
     ServerError,
+    ServiceTimeoutError,
+    UnavailableError,
     ValidationError,
 )
 from feedbackql.records import AddRecordsReport, RecordError, RemoteRecord, Response, Suggestion
@@ -36,10 +49,12 @@ from feedbackql.records import Record as Record
 __version__ = "0.1.0"
 
 __all__ = [
-    "AddRecordsReport", "AsyncClient", "AuthenticationError", "ChatField", "Client", "ConflictError",
-    "ConnectionFailed", "CreatedUser", "FeedbackDataset", "FeedbackQLError", "Field", "ForbiddenError",
-    "LabelQuestion", "MetadataProperty", "MultiLabelQuestion", "NotFoundError", "Question",
+    "AddRecordsReport", "AsyncClient", "AuthenticationError", "BadRequestError", "ChatField", "Client",
+    "ConflictError", "ConnectionFailed", "CreatedUser", "FeedbackDataset", "FeedbackQLError", "Field",
+    "ForbiddenError", "GraphQLValidationError", "IdempotencyKeyInProgressError", "IdempotencyKeyReusedError",
+    "LabelQuestion", "MetadataProperty", "MethodNotAllowedError", "MultiLabelQuestion", "NotFoundError",
+    "PayloadTooLargeError", "PluginError", "PluginUnavailableError", "QueryTooCostlyError", "Question",
     "RankingQuestion", "RateLimitedError", "RatingQuestion", "Record", "RecordError", "RemoteRecord",
-    "Response", "ServerError", "SpanQuestion", "Suggestion", "TextField", "TextQuestion", "User", "ValidationError",
-    "Workspace", "__version__", "to_datasets",
+    "Response", "ServerError", "ServiceTimeoutError", "SpanQuestion", "Suggestion", "TextField", "TextQuestion",
+    "UnavailableError", "User", "ValidationError", "Workspace", "__version__", "errors", "to_datasets",
 ]
