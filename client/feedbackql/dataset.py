@@ -21,8 +21,9 @@ from feedbackql.config import (
     metadata_from_server,
     question_from_server,
 )
-from feedbackql.errors import NotFoundError, ValidationError
-from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord
+from feedbackql.errors import FeedbackQLError, NotFoundError, ValidationError
+from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord, Suggestion
+from feedbackql.values import MISSING, plain, plain_mapping
 
 T = TypeVar("T")
 AnyClient = Client | AsyncClient
@@ -67,26 +68,48 @@ class FeedbackDataset:
     # Creating and finding -------------------------------------------------------------
 
     def push(self, client: AnyClient, *, name: str, workspace: str) -> Any:
-        """Create (and publish) the dataset in ``workspace``, which is created if missing."""
+        """Create (and publish) the dataset in ``workspace``, which is created if missing.
+        When a step fails, what this push created is deleted again: a failed push leaves
+        nothing behind, and the fixed dataset can be pushed under the same name."""
         return _complete(client, self._push(client, name, workspace))
 
     async def _push(self, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
         aio = _asynchronous(client)
+        created: list[tuple[str, str]] = []  # (delete operation, id), undone last first on failure
         try:
-            target = await aio.workspace(workspace)
-        except NotFoundError:
-            target = await aio.create_workspace(workspace)
-        created = (await aio.execute(ops.CREATE_DATASET, {"input": {
-            "workspaceId": target.id, "name": name, "guidelines": self.guidelines,
-            "fields": [f.to_input() for f in self.fields],
-            "questions": [q.to_input() for q in self.questions],
-            "metadataProperties": [p.to_input() for p in self.metadata_properties],
-            "distribution": {"minSubmitted": self.min_submitted},
-            "allowExtraMetadata": self.allow_extra_metadata,
-        }}))["createDataset"]
-        await aio.execute(ops.PUBLISH, {"id": created["id"]})
-        self._bind(created, client)
+            try:
+                target = await aio.workspace(workspace)
+            except NotFoundError:
+                target = await aio.create_workspace(workspace)
+                created.append((ops.DELETE_WORKSPACE, target.id))
+            data = (await aio.execute(ops.CREATE_DATASET, {"input": self._create_input(target.id, name)}))[
+                "createDataset"]
+            created.append((ops.DELETE_DATASET, data["id"]))
+            await aio.execute(ops.PUBLISH, {"id": data["id"]})
+        except Exception as exc:
+            await _undo(aio, created, exc)
+            raise
+        self._bind(data, client)
         return self
+
+    def _create_input(self, workspace_id: str, name: str) -> dict[str, Any]:
+        return {"workspaceId": workspace_id, "name": name, "guidelines": self.guidelines,
+                "fields": [f.to_input() for f in self.fields],
+                "questions": [q.to_input() for q in self.questions],
+                "metadataProperties": [p.to_input() for p in self.metadata_properties],
+                "distribution": {"minSubmitted": self.min_submitted},
+                "allowExtraMetadata": self.allow_extra_metadata}
+
+    def delete(self) -> Any:
+        """Delete the dataset on the service, with its records and answers (owners and the
+        workspace's admins). The object keeps its configuration and can be pushed again."""
+        client, dataset_id = self._bound()
+        return _complete(client, self._delete(client, dataset_id))
+
+    async def _delete(self, client: AnyClient, dataset_id: str) -> None:
+        await _asynchronous(client).execute(ops.DELETE_DATASET, {"id": dataset_id})
+        self.id = self.name = self.workspace = None
+        self._client = None
 
     @classmethod
     def pull(cls, client: AnyClient, *, name: str, workspace: str) -> Any:
@@ -121,47 +144,77 @@ class FeedbackDataset:
     # Records ---------------------------------------------------------------------------
 
     def record_input(self, record: Record) -> dict[str, Any]:
-        """A record as the server's ``RecordInput``; suggestions are typed by their question."""
+        """A record as the server's ``RecordInput``; suggestions are typed by their question.
+        Values are made plain JSON (``values.plain``: numpy, pandas): a missing metadata value
+        or suggestion is left out, a missing field value is sent as null (the field's rules
+        decide); ``ValidationError`` for a value JSON cannot hold."""
+        data: dict[str, Any] = {
+            "fields": {name: _or_null(plain(value, ["fields", name])) for name, value in record.fields.items()},
+            "suggestions": self._suggestion_inputs(record.suggestions)}
+        metadata = plain_mapping(record.metadata, ["metadata"])
+        if metadata is not None:
+            data["metadata"] = metadata
+        if record.external_id is not None:
+            data["externalId"] = _external_id(record.external_id)
+        return data
+
+    def _suggestion_inputs(self, suggestions: Sequence[Suggestion]) -> list[dict[str, Any]]:
         questions = {q.name: q for q in self.questions}
-        suggestions = []
-        for index, suggestion in enumerate(record.suggestions):
+        inputs = []
+        for index, suggestion in enumerate(suggestions):
+            path: list[str | int] = ["suggestions", index]
             question = questions.get(suggestion.question)
             if question is None:
-                raise ValidationError(f"no question {suggestion.question!r} in this dataset",
-                                      ["suggestions", index, "question"])
-            suggestions.append({"question": suggestion.question, "value": question.value_input(suggestion.value),
-                                "score": suggestion.score, "agent": suggestion.agent})
-        data: dict[str, Any] = {"fields": record.fields, "suggestions": suggestions}
-        if record.metadata is not None:
-            data["metadata"] = record.metadata
-        if record.external_id is not None:
-            data["externalId"] = record.external_id
-        return data
+                raise ValidationError(f"no question {suggestion.question!r} in this dataset", [*path, "question"])
+            value = plain(suggestion.value, [*path, "value"])
+            if value is MISSING:
+                continue  # no suggestion for this record
+            inputs.append({"question": suggestion.question, "value": question.value_input(value),
+                           "score": _or_null(plain(suggestion.score, [*path, "score"])), "agent": suggestion.agent})
+        return inputs
 
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
                     raise_on_error: bool = False) -> Any:
-        """Add or update (by external id) records in batches; an ``AddRecordsReport``."""
+        """Add or update (by external id) records in batches; an ``AddRecordsReport``. A record
+        that cannot be sent or is refused is listed in its ``errors`` (with its index and the
+        reason); the others go in. ``raise_on_error`` raises after the first batch with one."""
         client, _ = self._bound()
         return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error))
 
     async def _add_records(self, records: list[Record], batch_size: int, show_progress: bool,
                            raise_on_error: bool) -> AddRecordsReport:
-        client, dataset_id = self._bound()
-        inputs = [self.record_input(record) for record in records]
         report = AddRecordsReport()
         with tqdm(total=len(records), unit="records", disable=not show_progress) as progress:
-            for start in range(0, len(inputs), batch_size):
-                result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
-                    "id": dataset_id, "records": inputs[start:start + batch_size]}))["addRecords"]
-                report.created += result["created"]
-                report.updated += result["updated"]
-                report.errors += [RecordError(start + e["index"], e["code"], e["message"], records[start + e["index"]])
-                                  for e in result["errors"]]
-                progress.update(len(inputs[start:start + batch_size]))
+            for start in range(0, len(records), batch_size):
+                batch = records[start:start + batch_size]
+                await self._add_batch(start, batch, report)
+                progress.update(len(batch))
                 if raise_on_error and report.errors:
-                    first = report.errors[0]
+                    first = min(report.errors, key=lambda error: error.index)
                     raise ValidationError(f"record {first.index}: {first.message}", ["records", first.index])
+        report.errors.sort(key=lambda error: error.index)
         return report
+
+    async def _add_batch(self, start: int, batch: list[Record], report: AddRecordsReport) -> None:
+        """Send the records of ``batch`` that can be sent; list the others and the refused."""
+        client, dataset_id = self._bound()
+        sent: list[int] = []
+        inputs: list[dict[str, Any]] = []
+        for index, record in enumerate(batch, start=start):
+            try:
+                inputs.append(self.record_input(record))
+            except ValidationError as exc:
+                report.errors.append(RecordError(index, exc.code, exc.message, record))
+                continue
+            sent.append(index)
+        if not inputs:
+            return
+        result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
+            "id": dataset_id, "records": inputs}))["addRecords"]
+        report.created += result["created"]
+        report.updated += result["updated"]
+        report.errors += [RecordError(sent[e["index"]], e["code"], e["message"], batch[sent[e["index"]] - start])
+                          for e in result["errors"]]
 
     def records(self, *, status: str | None = None, response_status: Sequence[str] | None = None,
                 metadata: dict[str, Any] | None = None, page_size: int = 200) -> Any:
@@ -191,8 +244,8 @@ class FeedbackDataset:
         if unknown:
             raise ValidationError(f"no question(s) {unknown} in this dataset", ["values"])
         answer = {"recordId": record_id, "status": status.upper(),
-                  "values": [{"question": name, "value": questions[name].value_input(value)}
-                             for name, value in values.items()]}
+                  "values": [{"question": name, "value": questions[name].value_input(
+                      _or_null(plain(value, ["values", name])))} for name, value in values.items()]}
         return _complete(client, _asynchronous(client).execute(ops.SUBMIT, {"input": answer}))
 
     # Training data --------------------------------------------------------------------
@@ -222,6 +275,31 @@ def to_datasets(rows: list[dict[str, Any]]) -> Any:
     except ImportError:
         raise ImportError("to_datasets needs the datasets package: pip install 'feedbackql[datasets]'") from None
     return datasets.Dataset.from_list(rows)
+
+
+async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Exception) -> None:
+    """Delete what a failed push created, newest first; what cannot be deleted is named on
+    ``failure`` so that the person can delete it."""
+    for operation, made in reversed(created):
+        try:
+            await aio.execute(operation, {"id": made})
+        except FeedbackQLError as exc:
+            failure.add_note(f"feedbackql: could not delete {made} that the failed push created: {exc}")
+
+
+def _or_null(value: Any) -> Any:
+    return None if value is MISSING else value
+
+
+def _external_id(value: Any) -> str:
+    """External ids are text; a whole number (a DataFrame's id column) is taken as its digits."""
+    converted = plain(value, ["externalId"])
+    if isinstance(converted, str):
+        return converted
+    if isinstance(converted, int) and not isinstance(converted, bool):
+        return str(converted)
+    raise ValidationError(f"externalId is text, not {type(value).__name__} ({value!r})", ["externalId"],
+                          {"reason": "not_text"})
 
 
 def _record_filter(status: str | None, response_status: Sequence[str] | None,

@@ -14,6 +14,8 @@ DATASET_PARTS = """id name guidelines status allowExtraMetadata distribution { m
 DATASETS = f"query($ws: ID!) {{ datasets(workspaceId: $ws) {{ {DATASET_PARTS} }} }}"
 CREATE_DATASET = f"mutation($input: CreateDatasetInput!) {{ createDataset(input: $input) {{ {DATASET_PARTS} }} }}"
 PUBLISH = "mutation($id: ID!) { publishDataset(id: $id) { status } }"
+DELETE_DATASET = "mutation($id: ID!) { deleteDataset(id: $id) }"
+DELETE_WORKSPACE = "mutation($id: ID!) { deleteWorkspace(id: $id) }"
 ADD_RECORDS = """mutation($id: ID!, $records: [RecordInput!]!) { addRecords(datasetId: $id, records: $records) {
   created updated errors { index code message } } }"""
 RECORDS = """query($id: ID!, $filter: RecordFilter, $first: Int!, $after: String) {
