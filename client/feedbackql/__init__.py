@@ -6,7 +6,7 @@ package; this one installs and runs without it.
 """
 
 from feedbackql import errors
-from feedbackql.client import AsyncClient, Client, CreatedUser, User, Workspace
+from feedbackql.client import AsyncClient, Client, CreatedUser, DatasetSummary, User, Workspace
 from feedbackql.config import (
     ChatField,
     Field,
@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AddRecordsReport", "AsyncClient", "AuthenticationError", "BadRequestError", "ChatField", "Client",
-    "ConflictError", "ConnectionFailed", "CreatedUser", "FeedbackDataset", "FeedbackQLError", "Field",
+    "ConflictError", "ConnectionFailed", "CreatedUser", "DatasetSummary", "FeedbackDataset", "FeedbackQLError", "Field",
     "ForbiddenError", "GraphQLValidationError", "IdempotencyKeyInProgressError", "IdempotencyKeyReusedError",
     "LabelQuestion", "MetadataProperty", "MethodNotAllowedError", "MultiLabelQuestion", "NotFoundError",
     "PayloadTooLargeError", "PluginError", "PluginUnavailableError", "QueryTooCostlyError", "Question",

@@ -25,3 +25,5 @@ RECORDS = """query($id: ID!, $filter: RecordFilter, $first: Int!, $after: String
       suggestions { question json score agent }
       responses { status user { username } values { question json } } } } } }"""
 SUBMIT = """mutation($input: ResponseInput!) { submitResponse(input: $input) { id status version } }"""
+DATASETS_OVERVIEW = """{ workspaces { id name datasets { id name status
+  progress { total pending completed responses { submitted draft discarded } } } } }"""
