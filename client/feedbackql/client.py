@@ -104,6 +104,15 @@ class AsyncClient:
             "username": username, "role": role.upper(), "workspaceIds": ids}}))["createUser"]
         return CreatedUser(_user(data["user"]), data["apiKey"])
 
+    async def add_workspace_member(self, workspace: str, user: str) -> User:
+        """Let ``user`` (a username or id) work in ``workspace`` (a name or id)."""
+        workspace_id = await self._workspace_id(workspace)
+        for known in await self.users():
+            if user in (known.username, known.id):
+                data = await self.execute(ops.ADD_MEMBER, {"ws": workspace_id, "user": known.id})
+                return _user(data["addWorkspaceMember"])
+        raise NotFoundError(f"no user {user!r} that you can see")
+
     async def _workspace_id(self, name_or_id: str) -> str:
         for workspace in await self.workspaces():
             if name_or_id in (workspace.name, workspace.id):
@@ -161,6 +170,9 @@ class Client:
 
     def create_user(self, username: str, role: str = "annotator", workspaces: Sequence[str] = ()) -> CreatedUser:
         return self.run(self.aio.create_user(username, role, workspaces))
+
+    def add_workspace_member(self, workspace: str, user: str) -> User:
+        return self.run(self.aio.add_workspace_member(workspace, user))
 
     def download(self, path: str, params: dict[str, Any]) -> Iterator[bytes]:
         """As ``AsyncClient.download``, chunk by chunk as they arrive."""

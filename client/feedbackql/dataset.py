@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, overload
 
 from tqdm import tqdm
 
 from feedbackql import operations as ops
+from feedbackql.binding import AnyClient, asynchronous, complete
 from feedbackql.client import AsyncClient, Client
 from feedbackql.config import (
     Field,
@@ -22,23 +23,16 @@ from feedbackql.config import (
     question_from_server,
 )
 from feedbackql.errors import FeedbackQLError, NotFoundError, ValidationError
+from feedbackql.labeling import DatasetWork, _params
 from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord, Suggestion
+from feedbackql.results import SubmittedResponse
 from feedbackql.values import MISSING, plain, plain_mapping
 
-T = TypeVar("T")
-AnyClient = Client | AsyncClient
+_asynchronous = asynchronous
+_complete = complete
 
 
-def _asynchronous(client: AnyClient) -> AsyncClient:
-    return client.aio if isinstance(client, Client) else client
-
-
-def _complete(client: AnyClient, coroutine: Coroutine[Any, Any, T]) -> Any:
-    """The result now (``Client``) or the awaitable (``AsyncClient``)."""
-    return client.run(coroutine) if isinstance(client, Client) else coroutine
-
-
-class FeedbackDataset:
+class FeedbackDataset(DatasetWork):
     def __init__(self, *, fields: Sequence[Field], questions: Sequence[Question], guidelines: str | None = None,
                  metadata_properties: Sequence[MetadataProperty] = (), min_submitted: int = 1,
                  allow_extra_metadata: bool = True) -> None:
@@ -66,6 +60,11 @@ class FeedbackDataset:
                 f"questions={[q.name for q in self.questions]})")
 
     # Creating and finding -------------------------------------------------------------
+
+    @overload
+    def push(self, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    @overload
+    def push(self, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
 
     def push(self, client: AnyClient, *, name: str, workspace: str) -> Any:
         """Create (and publish) the dataset in ``workspace``, which is created if missing.
@@ -110,6 +109,13 @@ class FeedbackDataset:
         await _asynchronous(client).execute(ops.DELETE_DATASET, {"id": dataset_id})
         self.id = self.name = self.workspace = None
         self._client = None
+
+    @overload
+    @classmethod
+    def pull(cls, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    @overload
+    @classmethod
+    def pull(cls, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
 
     @classmethod
     def pull(cls, client: AnyClient, *, name: str, workspace: str) -> Any:
@@ -217,12 +223,19 @@ class FeedbackDataset:
                           for e in result["errors"]]
 
     def records(self, *, status: str | None = None, response_status: Sequence[str] | None = None,
-                metadata: dict[str, Any] | None = None, page_size: int = 200) -> Any:
-        """Records read lazily, a page at a time: an iterator (``Client``) or an async iterator
-        (``AsyncClient``). ``metadata`` maps a property to a value, a list of values, or a
-        (low, high) tuple."""
+                metadata: dict[str, Any] | None = None, external_ids: Sequence[str] | None = None,
+                text: str | None = None, page_size: int = 200) -> Any:
+        """Records (``RemoteRecord``) read lazily, a page at a time: an iterator (``Client``) or
+        an async iterator (``AsyncClient``). ``metadata`` maps a property to a value, a list of
+        values, or a (low, high) tuple; ``external_ids`` finds records by their external ids,
+        ``text`` by a case-insensitive piece of their field texts."""
         client, _ = self._bound()
-        pages = self._pages(_record_filter(status, response_status, metadata), page_size)
+        filter_ = _record_filter(status, response_status, metadata)
+        if external_ids is not None:
+            filter_["externalIds"] = list(external_ids)
+        if text is not None:
+            filter_["text"] = text
+        pages = self._pages(filter_, page_size)
         return _blocking(client, pages) if isinstance(client, Client) else _flatten(pages)
 
     async def _pages(self, filter_: dict[str, Any], page_size: int) -> AsyncIterator[list[RemoteRecord]]:
@@ -236,17 +249,23 @@ class FeedbackDataset:
                 return
             after = page["pageInfo"]["endCursor"]
 
-    def submit(self, record_id: str, values: dict[str, Any], *, status: str = "submitted") -> Any:
-        """Answer a record as the client's user: ``values`` maps question names to answers."""
+    def submit(self, record_id: str, values: dict[str, Any], *, status: str = "submitted",
+               expected_version: int | None = None) -> Any:
+        """Answer a record as the client's user: ``values`` maps question names to answers; a
+        ``SubmittedResponse``. With ``expected_version`` (0: no response yet) the answer is
+        written only over that version, else ``ConflictError`` with ``current_version``."""
         client, _ = self._bound()
         questions = {q.name: q for q in self.questions}
         unknown = [name for name in values if name not in questions]
         if unknown:
             raise ValidationError(f"no question(s) {unknown} in this dataset", ["values"])
-        answer = {"recordId": record_id, "status": status.upper(),
-                  "values": [{"question": name, "value": questions[name].value_input(
-                      _or_null(plain(value, ["values", name])))} for name, value in values.items()]}
-        return _complete(client, _asynchronous(client).execute(ops.SUBMIT, {"input": answer}))
+        answer: dict[str, Any] = {
+            "recordId": record_id, "status": status.upper(),
+            "values": [{"question": name, "value": questions[name].value_input(_answer(value, name))}
+                       for name, value in values.items()]}
+        if expected_version is not None:
+            answer["expectedVersion"] = expected_version
+        return _complete(client, _submit(client, answer))
 
     # Training data --------------------------------------------------------------------
 
@@ -259,10 +278,13 @@ class FeedbackDataset:
 
     async def _export(self, task: str, options: dict[str, Any]) -> list[dict[str, Any]]:
         client, dataset_id = self._bound()
-        params = {key: str(value).lower() if isinstance(value, bool) else value for key, value in options.items()}
-        body = b"".join([chunk async for chunk in _asynchronous(client).transport.stream(
-            f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **params})])
-        return [json.loads(line) for line in body.splitlines() if line]
+        rows: list[dict[str, Any]] = []
+        rest = b""
+        async for chunk in _asynchronous(client).transport.stream(
+                f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **_params(options)}):
+            *lines, rest = (rest + chunk).split(b"\n")
+            rows += [json.loads(line) for line in lines if line.strip()]
+        return rows + ([json.loads(rest)] if rest.strip() else [])
 
 
 def to_datasets(rows: list[dict[str, Any]]) -> Any:
@@ -277,6 +299,11 @@ def to_datasets(rows: list[dict[str, Any]]) -> Any:
     return datasets.Dataset.from_list(rows)
 
 
+async def _submit(client: AnyClient, answer: dict[str, Any]) -> SubmittedResponse:
+    data = await _asynchronous(client).execute(ops.SUBMIT, {"input": answer})
+    return SubmittedResponse.from_server(data["submitResponse"])
+
+
 async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Exception) -> None:
     """Delete what a failed push created, newest first; what cannot be deleted is named on
     ``failure`` so that the person can delete it."""
@@ -285,6 +312,10 @@ async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Excep
             await aio.execute(operation, {"id": made})
         except FeedbackQLError as exc:
             failure.add_note(f"feedbackql: could not delete {made} that the failed push created: {exc}")
+
+
+def _answer(value: Any, question: str) -> Any:
+    return _or_null(plain(value, ["values", question]))
 
 
 def _or_null(value: Any) -> Any:
