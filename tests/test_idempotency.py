@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from feedbackql_server.domain import idempotency
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.helpers import ADD_RECORDS, CREATE_WORKSPACE, new_user, sft_dataset
 from tests.served import KEY, service
@@ -129,3 +132,27 @@ def test_the_first_answer_is_kept_over_a_restart(tmp_path: Path, mongodb_uri: st
     assert again.json() == first.json()
     assert again.headers["Idempotency-Replayed"] == "true"
     assert listed.json()["data"]["workspaces"] == [{"name": "kept"}]
+
+
+async def test_an_answer_too_large_to_keep_is_not_done_again(
+        http: httpx.AsyncClient, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset_id = await sft_dataset(gql)
+    monkeypatch.setattr(idempotency, "MAX_KEPT_BYTES", 10)
+    request = body(ADD_RECORDS, {"id": dataset_id, "records": [{"fields": {"prompt": "p"}}]})
+    first = await post(http, request, "big")
+    assert first.json()["data"]["addRecords"]["created"] == 1  # the first caller gets it whole
+    again = await post(http, request, "big")
+    assert again.status_code == 409
+    assert again.json()["errors"][0]["extensions"]["reason"] == "answer_not_kept"
+    assert (await gql(COUNT, {"id": dataset_id}))["records"]["totalCount"] == 1
+
+
+async def test_a_key_past_its_window_names_a_new_request(
+        http: httpx.AsyncClient, gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    dataset_id = await sft_dataset(gql)
+    request = body(ADD_RECORDS, {"id": dataset_id, "records": [{"fields": {"prompt": "p"}}]})
+    await post(http, request, "old")
+    monkeypatch.setattr(idempotency, "WINDOW", timedelta(0))
+    again = await post(http, request, "old")
+    assert "Idempotency-Replayed" not in again.headers
+    assert (await gql(COUNT, {"id": dataset_id}))["records"]["totalCount"] == 2
