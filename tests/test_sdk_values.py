@@ -90,3 +90,28 @@ def test_a_failed_push_leaves_nothing_behind_and_the_fixed_dataset_pushes(client
     with pytest.raises(fb.NotFoundError):
         fb.FeedbackDataset.pull(client, name="chat", workspace="kept")
     assert [w.name for w in client.workspaces()] == ["kept"]  # not created by the push: kept
+
+
+def test_records_come_from_pandas_and_datasets_and_go_back(client: fb.Client) -> None:
+    import datasets
+
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.RatingQuestion("score", values=[1, 2, 3])])
+    dataset.push(client, name="frames", workspace="pandas")
+    frame = pd.DataFrame({"id": np.arange(4), "question": [f"q{i}" for i in range(4)],
+                          "source": ["web", "book", np.nan, "web"], "guess": [1, 2, 3, np.nan]})
+    report = dataset.add_records(fb.records_from_pandas(frame, fields={"prompt": "question"}, metadata=["source"],
+                                                        suggestions={"score": "guess"}, external_id="id"),
+                                 show_progress=False)
+    table = datasets.Dataset.from_pandas(frame.assign(id=frame["id"] + 10))
+    from_table = dataset.add_records(fb.records_from_datasets(table, fields={"prompt": "question"}, external_id="id"),
+                                     show_progress=False)
+    assert (report.created, report.errors, from_table.created, from_table.errors) == (4, [], 4, [])
+    records = sorted(dataset.records(), key=lambda r: int(r.external_id or 0))
+    back = fb.to_pandas(records)
+    assert list(back["external_id"]) == ["0", "1", "2", "3", "10", "11", "12", "13"]
+    assert back.loc[2, "metadata"] == {}  # the missing source was left out
+    assert [s["value"] for s in back.loc[0, "suggestions"]] == [1]
+    assert back.loc[3, "suggestions"] == []  # NaN: no suggestion
+    assert fb.to_datasets(records).num_rows == 8
+    rows = fb.to_pandas([{"prompt": "p", "completion": "c"}])
+    assert list(rows.columns) == ["prompt", "completion"]

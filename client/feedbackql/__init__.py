@@ -43,6 +43,7 @@ from feedbackql.errors import (
     UnavailableError,
     ValidationError,
 )
+from feedbackql.frames import records_from_datasets, records_from_pandas, records_from_rows, to_pandas
 from feedbackql.records import AddRecordsReport, RecordError, RemoteRecord, Response, Suggestion
 from feedbackql.records import Record as Record
 from feedbackql.results import Agreement, DownloadedFile, Progress, SubmittedResponse, UnifiedAnswer
@@ -101,5 +102,9 @@ __all__ = [
     "Workspace",
     "__version__",
     "errors",
+    "records_from_datasets",
+    "records_from_pandas",
+    "records_from_rows",
     "to_datasets",
+    "to_pandas",
 ]

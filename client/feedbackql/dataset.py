@@ -4,6 +4,7 @@ read them and get training rows. Bound to a ``Client`` the methods block; bound 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
@@ -287,16 +288,17 @@ class FeedbackDataset(DatasetWork):
         return rows + ([json.loads(rest)] if rest.strip() else [])
 
 
-def to_datasets(rows: list[dict[str, Any]]) -> Any:
-    """Rows as a Hugging Face ``datasets.Dataset`` (needs ``pip install 'feedbackql[datasets]'``),
-    e.g. to ``save_to_disk``. Nothing is fetched from the Hub."""
+def to_datasets(rows: Iterable[dict[str, Any] | RemoteRecord]) -> Any:
+    """Training rows or records as a Hugging Face ``datasets.Dataset`` (needs
+    ``pip install 'feedbackql[datasets]'``), e.g. to ``save_to_disk``. Nothing is fetched from the Hub."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     try:
         import datasets
     except ImportError:
         raise ImportError("to_datasets needs the datasets package: pip install 'feedbackql[datasets]'") from None
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list([dataclasses.asdict(row) if isinstance(row, RemoteRecord) else row
+                                       for row in rows])
 
 
 async def _submit(client: AnyClient, answer: dict[str, Any]) -> SubmittedResponse:
