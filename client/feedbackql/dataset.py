@@ -24,13 +24,10 @@ from feedbackql.config import (
     question_from_server,
 )
 from feedbackql.errors import FeedbackQLError, NotFoundError, ValidationError
-from feedbackql.labeling import DatasetWork, _params
-from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord, Suggestion
+from feedbackql.inputs import answer_value, record_input
+from feedbackql.labeling import DatasetWork, export_params
+from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord
 from feedbackql.results import SubmittedResponse
-from feedbackql.values import MISSING, plain, plain_mapping
-
-_asynchronous = asynchronous
-_complete = complete
 
 
 class FeedbackDataset(DatasetWork):
@@ -71,10 +68,10 @@ class FeedbackDataset(DatasetWork):
         """Create (and publish) the dataset in ``workspace``, which is created if missing.
         When a step fails, what this push created is deleted again: a failed push leaves
         nothing behind, and the fixed dataset can be pushed under the same name."""
-        return _complete(client, self._push(client, name, workspace))
+        return complete(client, self._push(client, name, workspace))
 
     async def _push(self, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
-        aio = _asynchronous(client)
+        aio = asynchronous(client)
         created: list[tuple[str, str]] = []  # (delete operation, id), undone last first on failure
         try:
             try:
@@ -104,10 +101,10 @@ class FeedbackDataset(DatasetWork):
         """Delete the dataset on the service, with its records and answers (owners and the
         workspace's admins). The object keeps its configuration and can be pushed again."""
         client, dataset_id = self._bound()
-        return _complete(client, self._delete(client, dataset_id))
+        return complete(client, self._delete(client, dataset_id))
 
     async def _delete(self, client: AnyClient, dataset_id: str) -> None:
-        await _asynchronous(client).execute(ops.DELETE_DATASET, {"id": dataset_id})
+        await asynchronous(client).execute(ops.DELETE_DATASET, {"id": dataset_id})
         self.id = self.name = self.workspace = None
         self._client = None
 
@@ -121,11 +118,11 @@ class FeedbackDataset(DatasetWork):
     @classmethod
     def pull(cls, client: AnyClient, *, name: str, workspace: str) -> Any:
         """The dataset ``name`` of ``workspace``, with its configuration objects in order."""
-        return _complete(client, cls._pull(client, name, workspace))
+        return complete(client, cls._pull(client, name, workspace))
 
     @classmethod
     async def _pull(cls, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
-        aio = _asynchronous(client)
+        aio = asynchronous(client)
         target = await aio.workspace(workspace)
         for data in (await aio.execute(ops.DATASETS, {"ws": target.id}))["datasets"]:
             if data["name"] == name:
@@ -151,34 +148,9 @@ class FeedbackDataset(DatasetWork):
     # Records ---------------------------------------------------------------------------
 
     def record_input(self, record: Record) -> dict[str, Any]:
-        """A record as the server's ``RecordInput``; suggestions are typed by their question.
-        Values are made plain JSON (``values.plain``: numpy, pandas): a missing metadata value
-        or suggestion is left out, a missing field value is sent as null (the field's rules
-        decide); ``ValidationError`` for a value JSON cannot hold."""
-        data: dict[str, Any] = {
-            "fields": {name: _or_null(plain(value, ["fields", name])) for name, value in record.fields.items()},
-            "suggestions": self._suggestion_inputs(record.suggestions)}
-        metadata = plain_mapping(record.metadata, ["metadata"])
-        if metadata is not None:
-            data["metadata"] = metadata
-        if record.external_id is not None:
-            data["externalId"] = _external_id(record.external_id)
-        return data
-
-    def _suggestion_inputs(self, suggestions: Sequence[Suggestion]) -> list[dict[str, Any]]:
-        questions = {q.name: q for q in self.questions}
-        inputs = []
-        for index, suggestion in enumerate(suggestions):
-            path: list[str | int] = ["suggestions", index]
-            question = questions.get(suggestion.question)
-            if question is None:
-                raise ValidationError(f"no question {suggestion.question!r} in this dataset", [*path, "question"])
-            value = plain(suggestion.value, [*path, "value"])
-            if value is MISSING:
-                continue  # no suggestion for this record
-            inputs.append({"question": suggestion.question, "value": question.value_input(value),
-                           "score": _or_null(plain(suggestion.score, [*path, "score"])), "agent": suggestion.agent})
-        return inputs
+        """A record as the server's ``RecordInput`` (inputs.py); ``ValidationError`` for a value
+        that cannot be sent."""
+        return record_input(record, {q.name: q for q in self.questions})
 
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
                     raise_on_error: bool = False) -> Any:
@@ -186,7 +158,7 @@ class FeedbackDataset(DatasetWork):
         that cannot be sent or is refused is listed in its ``errors`` (with its index and the
         reason); the others go in. ``raise_on_error`` raises after the first batch with one."""
         client, _ = self._bound()
-        return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error))
+        return complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error))
 
     async def _add_records(self, records: list[Record], batch_size: int, show_progress: bool,
                            raise_on_error: bool) -> AddRecordsReport:
@@ -216,7 +188,7 @@ class FeedbackDataset(DatasetWork):
             sent.append(index)
         if not inputs:
             return
-        result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
+        result = (await asynchronous(client).execute(ops.ADD_RECORDS, {
             "id": dataset_id, "records": inputs}))["addRecords"]
         report.created += result["created"]
         report.updated += result["updated"]
@@ -243,7 +215,7 @@ class FeedbackDataset(DatasetWork):
         client, dataset_id = self._bound()
         after: str | None = None
         while True:
-            page = (await _asynchronous(client).execute(ops.RECORDS, {
+            page = (await asynchronous(client).execute(ops.RECORDS, {
                 "id": dataset_id, "filter": filter_, "first": page_size, "after": after}))["records"]
             yield [RemoteRecord.from_server(edge["node"]) for edge in page["edges"]]
             if not page["pageInfo"]["hasNextPage"]:
@@ -262,11 +234,11 @@ class FeedbackDataset(DatasetWork):
             raise ValidationError(f"no question(s) {unknown} in this dataset", ["values"])
         answer: dict[str, Any] = {
             "recordId": record_id, "status": status.upper(),
-            "values": [{"question": name, "value": questions[name].value_input(_answer(value, name))}
+            "values": [{"question": name, "value": answer_value(questions[name], value)}
                        for name, value in values.items()]}
         if expected_version is not None:
             answer["expectedVersion"] = expected_version
-        return _complete(client, _submit(client, answer))
+        return complete(client, _submit(client, answer))
 
     # Training data --------------------------------------------------------------------
 
@@ -275,14 +247,14 @@ class FeedbackDataset(DatasetWork):
         ``rating_selection``, ``token_classification`` or a task a plugin adds), e.g.
         ``export("dpo", question="preference", best_vs_worst=True)``."""
         client, _ = self._bound()
-        return _complete(client, self._export(task, options))
+        return complete(client, self._export(task, options))
 
     async def _export(self, task: str, options: dict[str, Any]) -> list[dict[str, Any]]:
         client, dataset_id = self._bound()
         rows: list[dict[str, Any]] = []
         rest = b""
-        async for chunk in _asynchronous(client).transport.stream(
-                f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **_params(options)}):
+        async for chunk in asynchronous(client).transport.stream(
+                f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **export_params(options)}):
             *lines, rest = (rest + chunk).split(b"\n")
             rows += [json.loads(line) for line in lines if line.strip()]
         return rows + ([json.loads(rest)] if rest.strip() else [])
@@ -302,7 +274,7 @@ def to_datasets(rows: Iterable[dict[str, Any] | RemoteRecord]) -> Any:
 
 
 async def _submit(client: AnyClient, answer: dict[str, Any]) -> SubmittedResponse:
-    data = await _asynchronous(client).execute(ops.SUBMIT, {"input": answer})
+    data = await asynchronous(client).execute(ops.SUBMIT, {"input": answer})
     return SubmittedResponse.from_server(data["submitResponse"])
 
 
@@ -314,25 +286,6 @@ async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Excep
             await aio.execute(operation, {"id": made})
         except FeedbackQLError as exc:
             failure.add_note(f"feedbackql: could not delete {made} that the failed push created: {exc}")
-
-
-def _answer(value: Any, question: str) -> Any:
-    return _or_null(plain(value, ["values", question]))
-
-
-def _or_null(value: Any) -> Any:
-    return None if value is MISSING else value
-
-
-def _external_id(value: Any) -> str:
-    """External ids are text; a whole number (a DataFrame's id column) is taken as its digits."""
-    converted = plain(value, ["externalId"])
-    if isinstance(converted, str):
-        return converted
-    if isinstance(converted, int) and not isinstance(converted, bool):
-        return str(converted)
-    raise ValidationError(f"externalId is text, not {type(value).__name__} ({value!r})", ["externalId"],
-                          {"reason": "not_text"})
 
 
 def _record_filter(status: str | None, response_status: Sequence[str] | None,

@@ -70,7 +70,7 @@ class DatasetWork:
         parquet) to ``path`` chunk by chunk as it arrives (``DownloadedFile``)."""
         client, dataset_id = self._bound()
         route = f"/datasets/{dataset_id}/training/{task}" if task else f"/datasets/{dataset_id}/export"
-        params = {"format": file_format, **_params(options)}
+        params = {"format": file_format, **export_params(options)}
         return complete(client, _download(client, route, params, Path(path)))
 
 
@@ -107,5 +107,5 @@ async def _download(client: AnyClient, route: str, params: dict[str, Any], path:
     return DownloadedFile(path, written)
 
 
-def _params(options: dict[str, Any]) -> dict[str, Any]:
+def export_params(options: dict[str, Any]) -> dict[str, Any]:
     return {key: str(value).lower() if isinstance(value, bool) else value for key, value in options.items()}
