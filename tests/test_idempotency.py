@@ -14,7 +14,7 @@ import pytest
 
 from feedbackql_server.domain import idempotency
 from tests.conftest import OWNER_KEY, GraphQLClient
-from tests.helpers import ADD_RECORDS, CREATE_WORKSPACE, new_user, sft_dataset
+from tests.helpers import ADD_RECORDS, CREATE_DATASET, CREATE_WORKSPACE, PUBLISH, new_user, sft_dataset
 from tests.served import KEY, service
 
 COUNT = "query($id: ID!) { records(datasetId: $id, first: 1) { totalCount } }"
@@ -156,3 +156,35 @@ async def test_a_key_past_its_window_names_a_new_request(
     again = await post(http, request, "old")
     assert "Idempotency-Replayed" not in again.headers
     assert (await gql(COUNT, {"id": dataset_id}))["records"]["totalCount"] == 2
+
+
+def test_an_answer_lost_before_a_restart_is_found_after_it(tmp_path: Path, mongodb_uri: str) -> None:
+    with service(tmp_path, mongodb_uri) as served, httpx.Client(base_url=served.url, timeout=30) as http:
+        owner = {"Authorization": f"Bearer {KEY}"}
+        dataset_id = _sft_dataset_over_http(http, owner)
+        request = {"query": ADD_RECORDS, "variables": {
+            "id": dataset_id, "records": [{"fields": {"prompt": f"p{i}"}} for i in range(1_000)]}}
+        keyed = {**owner, "Idempotency-Key": "lost-then-restarted"}
+        with pytest.raises(httpx.ReadTimeout):
+            http.post("/graphql", json=request, headers=keyed, timeout=0.2)  # the answer is lost
+        served.stop()  # a graceful stop lets the request finish and keep its answer
+        served.start()
+        again = http.post("/graphql", json=request, headers=keyed)
+        count = http.post("/graphql", json={"query": COUNT, "variables": {"id": dataset_id}}, headers=owner)
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert again.json()["data"]["addRecords"]["created"] == 1_000
+    assert count.json()["data"]["records"]["totalCount"] == 1_000
+
+
+def _sft_dataset_over_http(http: httpx.Client, headers: dict[str, str]) -> str:
+    def run(query: str, variables: dict[str, Any]) -> Any:
+        answer = http.post("/graphql", json={"query": query, "variables": variables}, headers=headers).json()
+        assert "errors" not in answer, answer
+        return answer["data"]
+
+    workspace = run(CREATE_WORKSPACE, {"n": "team"})["createWorkspace"]["id"]
+    created = run(CREATE_DATASET, {"input": {"workspaceId": workspace, "name": "sft",
+                                             "fields": [{"name": "prompt", "settings": {"text": {}}}],
+                                             "questions": [{"name": "completion", "settings": {"text": {}}}]}})
+    run(PUBLISH, {"id": created["createDataset"]["id"]})
+    return str(created["createDataset"]["id"])
