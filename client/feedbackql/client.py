@@ -40,6 +40,25 @@ class CreatedUser:
     api_key: str  # shown once by the server: keep it
 
 
+@dataclass(frozen=True)
+class DatasetSummary:
+    """A dataset the key can see, with its progress from the service's counters."""
+
+    id: str
+    name: str
+    workspace: str
+    status: str  # "draft" | "ready"
+    total: int
+    completed: int
+    submitted: int  # submitted responses
+
+
+def _summaries(data: dict[str, Any]) -> list[DatasetSummary]:
+    return [DatasetSummary(d["id"], d["name"], w["name"], d["status"].lower(), d["progress"]["total"],
+                           d["progress"]["completed"], d["progress"]["responses"]["submitted"])
+            for w in data["workspaces"] for d in w["datasets"]]
+
+
 def _user(data: dict[str, Any]) -> User:
     return User(data["id"], data["username"], data["role"].lower())
 
@@ -69,6 +88,10 @@ class AsyncClient:
                 return workspace
         raise NotFoundError(f"no workspace named {name!r} that you can see")
 
+    async def datasets(self) -> list[DatasetSummary]:
+        """Every dataset of every workspace the key can see, in one request."""
+        return _summaries(await self.execute(ops.DATASETS_OVERVIEW))
+
     async def create_workspace(self, name: str) -> Workspace:
         data = (await self.execute(ops.CREATE_WORKSPACE, {"name": name}))["createWorkspace"]
         return Workspace(data["id"], data["name"])
@@ -80,6 +103,15 @@ class AsyncClient:
         data = (await self.execute(ops.CREATE_USER, {"input": {
             "username": username, "role": role.upper(), "workspaceIds": ids}}))["createUser"]
         return CreatedUser(_user(data["user"]), data["apiKey"])
+
+    async def add_workspace_member(self, workspace: str, user: str) -> User:
+        """Let ``user`` (a username or id) work in ``workspace`` (a name or id)."""
+        workspace_id = await self._workspace_id(workspace)
+        for known in await self.users():
+            if user in (known.username, known.id):
+                data = await self.execute(ops.ADD_MEMBER, {"ws": workspace_id, "user": known.id})
+                return _user(data["addWorkspaceMember"])
+        raise NotFoundError(f"no user {user!r} that you can see")
 
     async def _workspace_id(self, name_or_id: str) -> str:
         for workspace in await self.workspaces():
@@ -130,11 +162,17 @@ class Client:
     def workspace(self, name: str) -> Workspace:
         return self.run(self.aio.workspace(name))
 
+    def datasets(self) -> list[DatasetSummary]:
+        return self.run(self.aio.datasets())
+
     def create_workspace(self, name: str) -> Workspace:
         return self.run(self.aio.create_workspace(name))
 
     def create_user(self, username: str, role: str = "annotator", workspaces: Sequence[str] = ()) -> CreatedUser:
         return self.run(self.aio.create_user(username, role, workspaces))
+
+    def add_workspace_member(self, workspace: str, user: str) -> User:
+        return self.run(self.aio.add_workspace_member(workspace, user))
 
     def download(self, path: str, params: dict[str, Any]) -> Iterator[bytes]:
         """As ``AsyncClient.download``, chunk by chunk as they arrive."""

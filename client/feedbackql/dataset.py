@@ -4,15 +4,17 @@ read them and get training rows. Bound to a ``Client`` the methods block; bound 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, overload
 
 from tqdm import tqdm
 
 from feedbackql import operations as ops
 from feedbackql.batches import batches, json_size
+from feedbackql.binding import AnyClient, asynchronous, complete
 from feedbackql.client import AsyncClient, Client
 from feedbackql.config import (
     Field,
@@ -22,23 +24,14 @@ from feedbackql.config import (
     metadata_from_server,
     question_from_server,
 )
-from feedbackql.errors import NotFoundError, ValidationError
-from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord, Response
-
-T = TypeVar("T")
-AnyClient = Client | AsyncClient
-
-
-def _asynchronous(client: AnyClient) -> AsyncClient:
-    return client.aio if isinstance(client, Client) else client
+from feedbackql.errors import FeedbackQLError, NotFoundError, ValidationError
+from feedbackql.inputs import answer_value, record_input
+from feedbackql.labeling import DatasetWork, export_params
+from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord
+from feedbackql.results import SubmittedResponse
 
 
-def _complete(client: AnyClient, coroutine: Coroutine[Any, Any, T]) -> Any:
-    """The result now (``Client``) or the awaitable (``AsyncClient``)."""
-    return client.run(coroutine) if isinstance(client, Client) else coroutine
-
-
-class FeedbackDataset:
+class FeedbackDataset(DatasetWork):
     def __init__(self, *, fields: Sequence[Field], questions: Sequence[Question], guidelines: str | None = None,
                  metadata_properties: Sequence[MetadataProperty] = (), min_submitted: int = 1,
                  allow_extra_metadata: bool = True) -> None:
@@ -67,36 +60,70 @@ class FeedbackDataset:
 
     # Creating and finding -------------------------------------------------------------
 
+    @overload
+    def push(self, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    @overload
+    def push(self, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
+
     def push(self, client: AnyClient, *, name: str, workspace: str) -> Any:
-        """Create (and publish) the dataset in ``workspace``, which is created if missing."""
-        return _complete(client, self._push(client, name, workspace))
+        """Create (and publish) the dataset in ``workspace``, which is created if missing.
+        When a step fails, what this push created is deleted again: a failed push leaves
+        nothing behind, and the fixed dataset can be pushed under the same name."""
+        return complete(client, self._push(client, name, workspace))
 
     async def _push(self, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
-        aio = _asynchronous(client)
+        aio = asynchronous(client)
+        created: list[tuple[str, str]] = []  # (delete operation, id), undone last first on failure
         try:
-            target = await aio.workspace(workspace)
-        except NotFoundError:
-            target = await aio.create_workspace(workspace)
-        created = (await aio.execute(ops.CREATE_DATASET, {"input": {
-            "workspaceId": target.id, "name": name, "guidelines": self.guidelines,
-            "fields": [f.to_input() for f in self.fields],
-            "questions": [q.to_input() for q in self.questions],
-            "metadataProperties": [p.to_input() for p in self.metadata_properties],
-            "distribution": {"minSubmitted": self.min_submitted},
-            "allowExtraMetadata": self.allow_extra_metadata,
-        }}))["createDataset"]
-        await aio.execute(ops.PUBLISH, {"id": created["id"]})
-        self._bind(created, client)
+            try:
+                target = await aio.workspace(workspace)
+            except NotFoundError:
+                target = await aio.create_workspace(workspace)
+                created.append((ops.DELETE_WORKSPACE, target.id))
+            data = (await aio.execute(ops.CREATE_DATASET, {"input": self._create_input(target.id, name)}))[
+                "createDataset"]
+            created.append((ops.DELETE_DATASET, data["id"]))
+            await aio.execute(ops.PUBLISH, {"id": data["id"]})
+        except Exception as exc:
+            await _undo(aio, created, exc)
+            raise
+        self._bind(data, client)
         return self
+
+    def _create_input(self, workspace_id: str, name: str) -> dict[str, Any]:
+        return {"workspaceId": workspace_id, "name": name, "guidelines": self.guidelines,
+                "fields": [f.to_input() for f in self.fields],
+                "questions": [q.to_input() for q in self.questions],
+                "metadataProperties": [p.to_input() for p in self.metadata_properties],
+                "distribution": {"minSubmitted": self.min_submitted},
+                "allowExtraMetadata": self.allow_extra_metadata}
+
+    def delete(self) -> Any:
+        """Delete the dataset on the service, with its records and answers (owners and the
+        workspace's admins). The object keeps its configuration and can be pushed again."""
+        client, dataset_id = self._bound()
+        return complete(client, self._delete(client, dataset_id))
+
+    async def _delete(self, client: AnyClient, dataset_id: str) -> None:
+        await asynchronous(client).execute(ops.DELETE_DATASET, {"id": dataset_id})
+        self.id = self.name = self.workspace = None
+        self._client = None
+
+    @overload
+    @classmethod
+    def pull(cls, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    @overload
+    @classmethod
+    def pull(cls, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
 
     @classmethod
     def pull(cls, client: AnyClient, *, name: str, workspace: str) -> Any:
         """The dataset ``name`` of ``workspace``, with its configuration objects in order."""
-        return _complete(client, cls._pull(client, name, workspace))
+        return complete(client, cls._pull(client, name, workspace))
 
     @classmethod
     async def _pull(cls, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
-        aio = _asynchronous(client)
+        aio = asynchronous(client)
         target = await aio.workspace(workspace)
         for data in (await aio.execute(ops.DATASETS, {"ws": target.id}))["datasets"]:
             if data["name"] == name:
@@ -122,101 +149,103 @@ class FeedbackDataset:
     # Records ---------------------------------------------------------------------------
 
     def record_input(self, record: Record) -> dict[str, Any]:
-        """A record as the server's ``RecordInput``; suggestions are typed by their question."""
-        questions = {q.name: q for q in self.questions}
-        suggestions = []
-        for index, suggestion in enumerate(record.suggestions):
-            question = questions.get(suggestion.question)
-            if question is None:
-                raise ValidationError(f"no question {suggestion.question!r} in this dataset",
-                                      ["suggestions", index, "question"])
-            suggestions.append({"question": suggestion.question, "value": question.value_input(suggestion.value),
-                                "score": suggestion.score, "agent": suggestion.agent})
-        data: dict[str, Any] = {"fields": record.fields, "suggestions": suggestions}
-        if record.responses:
-            data["responses"] = [self._response_input(response, questions, ["responses", index])
-                                 for index, response in enumerate(record.responses)]
-        if record.metadata is not None:
-            data["metadata"] = record.metadata
-        if record.external_id is not None:
-            data["externalId"] = record.external_id
-        return data
-
-    @staticmethod
-    def _response_input(response: Response, questions: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
-        values = []
-        for question_name, value in response.values.items():
-            question = questions.get(question_name)
-            if question is None:
-                raise ValidationError(f"no question {question_name!r} in this dataset", [*path, "values"])
-            values.append({"question": question_name, "value": question.value_input(value)})
-        return {"user": response.user, "status": response.status.upper(), "values": values}
+        """A record as the server's ``RecordInput`` (inputs.py); ``ValidationError`` for a value
+        that cannot be sent."""
+        return record_input(record, {q.name: q for q in self.questions})
 
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
                     raise_on_error: bool = False, on_conflict: str = "refuse") -> Any:
         """Add or update (by external id) records in batches (of ``batch_size`` records, fewer
-        when they are large: ``batches``); an ``AddRecordsReport``.
-        ``on_conflict`` says what a re-add that changes the fields of an answered record does:
-        ``refuse`` (reported in the errors), ``keep_responses`` or ``discard_responses``."""
+        when they are large: ``batches``); an ``AddRecordsReport``. A record that cannot be sent
+        or is refused is listed in its ``errors`` (with its index and the reason); the others go
+        in. ``raise_on_error`` raises after the first batch with one. ``on_conflict`` says what a
+        re-add that changes the fields of an answered record does: ``refuse`` (reported in the
+        errors), ``keep_responses`` or ``discard_responses``."""
         client, _ = self._bound()
-        return _complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error,
-                                                   on_conflict.upper()))
+        return complete(client, self._add_records(list(records), batch_size, show_progress, raise_on_error,
+                                                  on_conflict.upper()))
 
     async def _add_records(self, records: list[Record], batch_size: int, show_progress: bool,
                            raise_on_error: bool, on_conflict: str) -> AddRecordsReport:
-        client, dataset_id = self._bound()
-        inputs = [self.record_input(record) for record in records]
         report = AddRecordsReport()
-        start = 0
         with tqdm(total=len(records), unit="records", disable=not show_progress) as progress:
-            for batch in batches(inputs, batch_size, json_size):
-                result = (await _asynchronous(client).execute(ops.ADD_RECORDS, {
-                    "id": dataset_id, "records": batch, "onConflict": on_conflict,
-                }))["addRecords"]
-                report.created += result["created"]
-                report.updated += result["updated"]
-                report.unchanged += result["unchanged"]
-                report.responses += result["responses"]
-                report.errors += [RecordError(start + e["index"], e["code"], e["message"], records[start + e["index"]])
-                                  for e in result["errors"]]
+            sendable = self._inputs(records, report, progress)
+            for batch in batches(sendable, batch_size, lambda item: json_size(item[1])):
+                await self._add_batch(batch, records, report, on_conflict)
                 progress.update(len(batch))
-                start += len(batch)
                 if raise_on_error and report.errors:
-                    first = report.errors[0]
+                    first = min(report.errors, key=lambda error: error.index)
                     raise ValidationError(f"record {first.index}: {first.message}", ["records", first.index])
+        report.errors.sort(key=lambda error: error.index)
         return report
 
+    def _inputs(self, records: list[Record], report: AddRecordsReport,
+                progress: tqdm[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each record that can be sent, as its input, by index; the others go to the report."""
+        for index, record in enumerate(records):
+            try:
+                yield index, self.record_input(record)
+            except ValidationError as exc:
+                report.errors.append(RecordError(index, exc.code, exc.message, record))
+                progress.update(1)
+
+    async def _add_batch(self, batch: list[tuple[int, dict[str, Any]]], records: list[Record],
+                         report: AddRecordsReport, on_conflict: str) -> None:
+        client, dataset_id = self._bound()
+        result = (await asynchronous(client).execute(ops.ADD_RECORDS, {
+            "id": dataset_id, "records": [data for _, data in batch], "onConflict": on_conflict}))["addRecords"]
+        report.created += result["created"]
+        report.updated += result["updated"]
+        report.unchanged += result["unchanged"]
+        report.responses += result["responses"]
+        for error in result["errors"]:
+            index = batch[error["index"]][0]
+            report.errors.append(RecordError(index, error["code"], error["message"], records[index]))
+
     def records(self, *, status: str | None = None, response_status: Sequence[str] | None = None,
-                metadata: dict[str, Any] | None = None, page_size: int = 200) -> Any:
-        """Records read lazily, a page at a time: an iterator (``Client``) or an async iterator
-        (``AsyncClient``). ``metadata`` maps a property to a value, a list of values, or a
-        (low, high) tuple."""
+                metadata: dict[str, Any] | None = None, external_ids: Sequence[str] | None = None,
+                text: str | None = None, page_size: int = 200) -> Any:
+        """Records (``RemoteRecord``) read lazily, a page at a time: an iterator (``Client``) or
+        an async iterator (``AsyncClient``). ``metadata`` maps a property to a value, a list of
+        values, or a (low, high) tuple; ``external_ids`` finds records by their external ids,
+        ``text`` by a case-insensitive piece of their field texts."""
         client, _ = self._bound()
-        pages = self._pages(_record_filter(status, response_status, metadata), page_size)
+        filter_ = _record_filter(status, response_status, metadata)
+        if external_ids is not None:
+            filter_["externalIds"] = list(external_ids)
+        if text is not None:
+            filter_["text"] = text
+        pages = self._pages(filter_, page_size)
         return _blocking(client, pages) if isinstance(client, Client) else _flatten(pages)
 
     async def _pages(self, filter_: dict[str, Any], page_size: int) -> AsyncIterator[list[RemoteRecord]]:
         client, dataset_id = self._bound()
         after: str | None = None
         while True:
-            page = (await _asynchronous(client).execute(ops.RECORDS, {
+            page = (await asynchronous(client).execute(ops.RECORDS, {
                 "id": dataset_id, "filter": filter_, "first": page_size, "after": after}))["records"]
             yield [RemoteRecord.from_server(edge["node"]) for edge in page["edges"]]
             if not page["pageInfo"]["hasNextPage"]:
                 return
             after = page["pageInfo"]["endCursor"]
 
-    def submit(self, record_id: str, values: dict[str, Any], *, status: str = "submitted") -> Any:
-        """Answer a record as the client's user: ``values`` maps question names to answers."""
+    def submit(self, record_id: str, values: dict[str, Any], *, status: str = "submitted",
+               expected_version: int | None = None) -> Any:
+        """Answer a record as the client's user: ``values`` maps question names to answers; a
+        ``SubmittedResponse``. With ``expected_version`` (0: no response yet) the answer is
+        written only over that version, else ``ConflictError`` with ``current_version``."""
         client, _ = self._bound()
         questions = {q.name: q for q in self.questions}
         unknown = [name for name in values if name not in questions]
         if unknown:
             raise ValidationError(f"no question(s) {unknown} in this dataset", ["values"])
-        answer = {"recordId": record_id, "status": status.upper(),
-                  "values": [{"question": name, "value": questions[name].value_input(value)}
-                             for name, value in values.items()]}
-        return _complete(client, _asynchronous(client).execute(ops.SUBMIT, {"input": answer}))
+        answer: dict[str, Any] = {
+            "recordId": record_id, "status": status.upper(),
+            "values": [{"question": name, "value": answer_value(questions[name], value)}
+                       for name, value in values.items()]}
+        if expected_version is not None:
+            answer["expectedVersion"] = expected_version
+        return complete(client, _submit(client, answer))
 
     # Training data --------------------------------------------------------------------
 
@@ -227,30 +256,45 @@ class FeedbackDataset:
         record): ``completed_only=True``, ``min_submitted=2``, ``min_agreement=0.5``,
         ``metadata={"source": "web", "length": (10, 100)}``."""
         client, _ = self._bound()
-        return _complete(client, self._export(task, options))
+        return complete(client, self._export(task, options))
 
     async def _export(self, task: str, options: dict[str, Any]) -> list[dict[str, Any]]:
         client, dataset_id = self._bound()
-        if isinstance(options.get("metadata"), dict):  # the shorthand of ``records(metadata=...)``
-            options = {**options, "metadata": _record_filter(None, None, options["metadata"])["metadata"] or []}
-        params = {key: str(value).lower() if isinstance(value, bool)
-                  else json.dumps(value) if isinstance(value, list | dict) else value
-                  for key, value in options.items()}
-        body = b"".join([chunk async for chunk in _asynchronous(client).transport.stream(
-            f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **params})])
-        return [json.loads(line) for line in body.splitlines() if line]
+        rows: list[dict[str, Any]] = []
+        rest = b""
+        async for chunk in asynchronous(client).transport.stream(
+                f"/datasets/{dataset_id}/training/{task}", {"format": "jsonl", **export_params(options)}):
+            *lines, rest = (rest + chunk).split(b"\n")
+            rows += [json.loads(line) for line in lines if line.strip()]
+        return rows + ([json.loads(rest)] if rest.strip() else [])
 
 
-def to_datasets(rows: list[dict[str, Any]]) -> Any:
-    """Rows as a Hugging Face ``datasets.Dataset`` (needs ``pip install 'feedbackql[datasets]'``),
-    e.g. to ``save_to_disk``. Nothing is fetched from the Hub."""
+def to_datasets(rows: Iterable[dict[str, Any] | RemoteRecord]) -> Any:
+    """Training rows or records as a Hugging Face ``datasets.Dataset`` (needs
+    ``pip install 'feedbackql[datasets]'``), e.g. to ``save_to_disk``. Nothing is fetched from the Hub."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     try:
         import datasets
     except ImportError:
         raise ImportError("to_datasets needs the datasets package: pip install 'feedbackql[datasets]'") from None
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list([dataclasses.asdict(row) if isinstance(row, RemoteRecord) else row
+                                       for row in rows])
+
+
+async def _submit(client: AnyClient, answer: dict[str, Any]) -> SubmittedResponse:
+    data = await asynchronous(client).execute(ops.SUBMIT, {"input": answer})
+    return SubmittedResponse.from_server(data["submitResponse"])
+
+
+async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Exception) -> None:
+    """Delete what a failed push created, newest first; what cannot be deleted is named on
+    ``failure`` so that the person can delete it."""
+    for operation, made in reversed(created):
+        try:
+            await aio.execute(operation, {"id": made})
+        except FeedbackQLError as exc:
+            failure.add_note(f"feedbackql: could not delete {made} that the failed push created: {exc}")
 
 
 def _record_filter(status: str | None, response_status: Sequence[str] | None,

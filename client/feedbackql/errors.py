@@ -1,4 +1,9 @@
-"""Errors the SDK raises: the server's ``extensions.code`` becomes an exception class."""
+"""Errors the SDK raises: the server's ``extensions.code`` becomes an exception class.
+
+``ERROR_CLASSES`` has a class for every code the service sends (the server's
+``feedbackql_server.errors.CODES``; ``tests/test_error_codes.py`` checks the two lists are
+equal, since this package installs without the server and cannot import its list).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,32 @@ class ValidationError(FeedbackQLError, ValueError):
         return listed
 
 
+class GraphQLValidationError(ValidationError):
+    """The operation does not match the schema (a misspelt field, a wrong variable type)."""
+
+    code = "GRAPHQL_VALIDATION"
+
+
+class QueryTooCostlyError(ValidationError):
+    """The operation would cost more than the service allows: ask for smaller pages."""
+
+    code = "QUERY_TOO_COSTLY"
+
+
+class BadRequestError(FeedbackQLError):
+    code = "BAD_REQUEST"
+
+
+class MethodNotAllowedError(FeedbackQLError):
+    code = "METHOD_NOT_ALLOWED"
+
+
+class PayloadTooLargeError(FeedbackQLError):
+    """The body, or a list in it, is over the service's limit: send smaller batches."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class AuthenticationError(FeedbackQLError):
     code = "UNAUTHENTICATED"
 
@@ -53,29 +84,75 @@ class ConflictError(FeedbackQLError):
         return version
 
 
+class IdempotencyKeyReusedError(FeedbackQLError):
+    """An ``Idempotency-Key`` sent with another request than the one it was first used for."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInProgressError(FeedbackQLError):
+    """The first request with this ``Idempotency-Key`` is still running (retried by the SDK)."""
+
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+
+
 class RateLimitedError(FeedbackQLError):
     code = "RATE_LIMITED"
 
 
+class PluginUnavailableError(FeedbackQLError):
+    """A kind the dataset uses is not installed on the service."""
+
+    code = "PLUGIN_UNAVAILABLE"
+
+
+class PluginError(FeedbackQLError):
+    """A kind's own code failed on the service; its log has the details."""
+
+    code = "PLUGIN_ERROR"
+
+
 class ServerError(FeedbackQLError):
-    """INTERNAL, TIMEOUT, or an answer that is not GraphQL at all."""
+    """INTERNAL, or an answer that is not GraphQL at all."""
 
     code = "INTERNAL"
 
 
+class ServiceTimeoutError(ServerError):
+    """The request took longer than the service allows (retried by the SDK)."""
+
+    code = "TIMEOUT"
+
+
+class UnavailableError(ServerError):
+    """The service's database cannot be reached (retried by the SDK)."""
+
+    code = "UNAVAILABLE"
+
+
 class ConnectionFailed(FeedbackQLError):
+    """No answer from the service (raised by the SDK itself, never sent by the server)."""
+
     code = "CONNECTION"
 
 
-_BY_CODE: dict[str, type[FeedbackQLError]] = {
-    cls.code: cls for cls in (ValidationError, AuthenticationError, ForbiddenError, NotFoundError,
-                              ConflictError, RateLimitedError, ServerError)
+ERROR_CLASSES: dict[str, type[FeedbackQLError]] = {
+    cls.code: cls for cls in (
+        ValidationError, GraphQLValidationError, QueryTooCostlyError, BadRequestError, MethodNotAllowedError,
+        PayloadTooLargeError, AuthenticationError, ForbiddenError, NotFoundError, ConflictError,
+        IdempotencyKeyReusedError, IdempotencyKeyInProgressError, RateLimitedError, PluginUnavailableError,
+        PluginError, ServerError, ServiceTimeoutError, UnavailableError)
 }
+"""The class of every code the service sends."""
+
+RETRIED = (RateLimitedError, ServiceTimeoutError, UnavailableError, IdempotencyKeyInProgressError)
+"""Answers that say "try again": the SDK retries them (mutations carry their key)."""
 
 
 def from_graphql(error: dict[str, Any]) -> FeedbackQLError:
     extensions = error.get("extensions") or {}
     code = extensions.get("code", "INTERNAL")
-    cls = _BY_CODE.get(code, ValidationError if code in ("GRAPHQL_VALIDATION", "QUERY_TOO_COSTLY")
-                       else FeedbackQLError)
-    return cls(error.get("message", code), extensions.get("path", ()), extensions)
+    cls = ERROR_CLASSES.get(code, FeedbackQLError)
+    raised = cls(error.get("message", code), extensions.get("path", ()), extensions)
+    raised.code = code  # a code this SDK does not know yet (a newer service) is still readable
+    return raised

@@ -72,6 +72,33 @@ class ImportReport:
     unchanged: int = 0
     responses: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line or row number, reason)
+    answered_through: int = 0
+    """The last line or row whose batch the service answered."""
+    sending: tuple[int, int] | None = None
+    """The lines of the batch on its way when the import was interrupted (None: none was):
+    the service may or may not have taken it."""
+    interrupted: bool = False
+
+
+def count_rows(path: Path) -> int | None:
+    """How many rows ``path`` holds, for the progress bar: cheap where the format says (Parquet,
+    a datasets folder), one pass over the file otherwise; None when it cannot tell."""
+    suffix = path.suffix.lower()
+    try:
+        if path.is_dir():
+            return int(hugging_face().load_from_disk(str(path)).num_rows)
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            with path.open("rb") as lines:
+                return sum(1 for line in lines if line.strip())
+        if suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                return sum(1 for _ in csv.DictReader(handle))
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+            return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, ValueError, ImportError, TransferError, csv.Error):
+        return None  # read_rows reports the problem
+    return None
 
 
 def hugging_face() -> Any:
@@ -223,33 +250,53 @@ def _typed(question_kinds: dict[str, str], question: str, value: Any) -> dict[st
 
 
 def import_file(client: Client, dataset_id: str, path: Path, given: Mapping) -> ImportReport:
+    """Add the rows of ``path`` in batches. Ctrl-C stops the import between or during batches
+    and returns the report so far (``interrupted``), so the command can say what went in."""
     dataset = client.execute(DATASET, {"id": dataset_id})["dataset"]
     kinds = {q["name"]: q["kind"] for q in dataset["questions"]}
     unknown = [q for q in given.suggestions if q not in kinds]
     if unknown:
         raise TransferError(f"the dataset has no question(s) {unknown}")
     report = ImportReport()
-
-    def records(progress: tqdm[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-        """The file's records with their line numbers; bad rows go to the report."""
-        mapping: Mapping | None = None
-        for number, row in read_rows(path):
-            progress.update(1)
-            if isinstance(row, str):
-                report.errors.append((number, row))
-                continue
-            mapping = mapping or default_mapping(dataset, list(row), given)
-            try:
-                record = exported_record(row, kinds) if _is_export(row, dataset) else to_record(row, mapping, kinds)
-            except TransferError as exc:
-                report.errors.append((number, str(exc)))
-                continue
-            yield number, record
-
-    with tqdm(unit="rows", desc="import", file=sys.stderr) as progress:
-        for batch in batches(records(progress), BATCH, lambda numbered: json_size(numbered[1])):
-            _send(client, dataset_id, batch, report)
+    with tqdm(total=count_rows(path), unit="rows", desc="import", file=sys.stderr) as progress:
+        try:
+            _import_rows(client, dataset_id, path, given, dataset, kinds, report, progress)
+        except KeyboardInterrupt:
+            report.interrupted = True
     return report
+
+
+def _import_rows(client: Client, dataset_id: str, path: Path, given: Mapping, dataset: dict[str, Any],
+                 kinds: dict[str, str], report: ImportReport, progress: tqdm[Any]) -> None:
+    for batch in batches(_records(path, given, dataset, kinds, report, progress), BATCH,
+                         lambda numbered: json_size(numbered[1])):
+        _send_batch(client, dataset_id, batch, report)
+
+
+def _records(path: Path, given: Mapping, dataset: dict[str, Any], kinds: dict[str, str], report: ImportReport,
+             progress: tqdm[Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's records with their line numbers; bad rows go to the report."""
+    mapping: Mapping | None = None
+    for number, row in read_rows(path):
+        progress.update(1)
+        if isinstance(row, str):
+            report.errors.append((number, row))
+            continue
+        mapping = mapping or default_mapping(dataset, list(row), given)
+        try:
+            record = exported_record(row, kinds) if _is_export(row, dataset) else to_record(row, mapping, kinds)
+        except TransferError as exc:
+            report.errors.append((number, str(exc)))
+            continue
+        yield number, record
+
+
+def _send_batch(client: Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],
+                report: ImportReport) -> None:
+    report.sending = (batch[0][0], batch[-1][0])
+    _send(client, dataset_id, batch, report)
+    report.sending = None
+    report.answered_through = batch[-1][0]
 
 
 def _send(client: Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],

@@ -1,20 +1,35 @@
 """Posting GraphQL operations and downloading exports, with retries where they are safe.
 
-Connection failures and ``RATE_LIMITED`` answers are retried with exponential backoff (the
-server's ``retryAfter`` when it gives one); validation and every other answered error are
-not, because sending the same request again cannot change them.
+Every mutation carries a fresh ``Idempotency-Key`` (the same on each of its retries), so the
+service does it once however often it is sent. That makes it safe to retry what may have
+reached the service: a read that timed out, a connection dropped mid-answer, and the answers
+that say "try again" (``RATE_LIMITED``, ``TIMEOUT``, ``UNAVAILABLE``,
+``IDEMPOTENCY_KEY_IN_PROGRESS``), with exponential backoff or the server's ``retryAfter``.
+Queries change nothing and are retried alike. Validation and every other answered error are
+not retried: sending the same request again cannot change them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from feedbackql.errors import ConnectionFailed, RateLimitedError, ServerError, from_graphql
+from feedbackql.errors import RETRIED, ConnectionFailed, ServerError, from_graphql
+
+RETRIED_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""Failures to connect (nothing sent) and to read the answer (maybe done: safe with a key)."""
+MUTATION = re.compile(r"\A(?:\s|,|#[^\n]*\n?)*mutation\b")
+
+
+def is_mutation(query: str) -> bool:
+    """Whether ``query`` starts with a mutation (comments and blanks aside)."""
+    return MUTATION.match(query) is not None
 
 
 class AsyncTransport:
@@ -26,18 +41,22 @@ class AsyncTransport:
         self.backoff = backoff
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        """The operation's data; a mutation is sent with one key however often it is tried."""
+        headers = {**self.headers, "Idempotency-Key": uuid.uuid4().hex} if is_mutation(query) else self.headers
+        body = {"query": query, "variables": variables or {}}
         for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
             try:
-                response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                                headers=self.headers)
-            except httpx.TransportError as exc:
-                if attempt == self.max_retries:
-                    raise ConnectionFailed(f"cannot reach the service: {exc}") from exc
+                response = await self.http.post("/graphql", json=body, headers=headers)
+            except RETRIED_TRANSPORT as exc:
+                if last:
+                    raise ConnectionFailed(f"no answer from the service after {attempt + 1} attempt(s): "
+                                           f"{type(exc).__name__} {exc}".rstrip()) from exc
                 await self._pause(attempt)
                 continue
             error = _first_error(response)
-            if isinstance(error, RateLimitedError) and attempt < self.max_retries:
-                await self._pause(attempt, error.details.get("retryAfter"))
+            if isinstance(error, RETRIED) and not last:
+                await self._pause(attempt, error.details.get("retryAfter") or _retry_after(response))
                 continue
             if error is not None:
                 raise error
@@ -59,6 +78,13 @@ class AsyncTransport:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
 
 
 def _first_error(response: httpx.Response) -> Exception | None:

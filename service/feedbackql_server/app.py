@@ -38,6 +38,7 @@ from feedbackql_server.events import open_broker
 from feedbackql_server.export.routes import export_routes
 from feedbackql_server.graphql_response_media import GraphQLResponseMedia
 from feedbackql_server.http_errors import error_response
+from feedbackql_server.idempotency import Idempotency
 from feedbackql_server.kinds.registry import KindRegistry, load_registry
 from feedbackql_server.outage import DatabaseOutage
 from feedbackql_server.rate_limit import RateLimit
@@ -209,8 +210,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         lifespan=lifespan,
     )
     # Added last runs first: refuse oversized bodies, then over-eager clients, then time out,
-    # then turn an unreachable database into UNAVAILABLE.
+    # then answer a retried Idempotency-Key, then turn an unreachable database into UNAVAILABLE.
     app.add_middleware(DatabaseOutage)
+    app.add_middleware(Idempotency)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.state.request_timeout_seconds = settings.request_timeout_seconds  # uploads stop in time
     if settings.rate_limit_per_second > 0:
@@ -224,5 +226,6 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         # the preflight fail); keys travel only in Authorization, never in cookies.
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_allow_origins,
                            allow_methods=["GET", "POST"], allow_headers=["*"],
-                           expose_headers=["Retry-After", "FeedbackQL-Export-Rules", "Content-Disposition"])
+                           expose_headers=["Retry-After", "FeedbackQL-Export-Rules", "Content-Disposition",
+                                           "Idempotency-Replayed"])
     return app

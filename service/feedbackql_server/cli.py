@@ -1,4 +1,5 @@
-"""The ``feedbackql`` command: serve, check, schema, plugins, new-plugin, install-ferretdb, export, import."""
+"""The ``feedbackql`` command: serve, check, schema, plugins, new-plugin, install-ferretdb, export, import,
+datasets."""
 
 from __future__ import annotations
 
@@ -56,7 +57,27 @@ def _parser() -> argparse.ArgumentParser:
     new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
     new_plugin.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
     _transfer_commands(commands)
+    _listing_commands(commands)
     return parser
+
+
+def _listing_commands(commands: Any) -> None:
+    listed = commands.add_parser("datasets", help="list the datasets the API key can see, with their progress")
+    _connection_options(listed)
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    with transfer.connect(args.url, args.api_key) as client:
+        summaries = client.datasets()
+    if not summaries:
+        print("no datasets that this key can see", file=sys.stderr)
+        return 0
+    rows = [("ID", "WORKSPACE", "NAME", "STATUS", "COMPLETED", "RECORDS", "SUBMITTED")] + [
+        (s.id, s.workspace, s.name, s.status, str(s.completed), str(s.total), str(s.submitted)) for s in summaries]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
 
 
 def _connection_options(command: argparse.ArgumentParser) -> None:
@@ -152,6 +173,9 @@ def _print_report(source: Path, report: transfer.ImportReport) -> int:
     answers = f", responses {report.responses}" if report.responses else ""
     print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
           f"refused {len(report.errors)}{answers}")
+    if report.interrupted:
+        print(_interrupted(report, source), file=sys.stderr)
+        return 130  # the shell's code for a command stopped by Ctrl-C
     return 1 if report.errors else 0
 
 
@@ -166,6 +190,15 @@ def _migrate(args: argparse.Namespace) -> int:
                                 usernames=usernames)
     print(f"dataset {moved.dataset_id}")
     return _print_report(folder, moved.report)
+
+
+def _interrupted(report: transfer.ImportReport, path: Path) -> str:
+    said = f"interrupted: the service took {path} up to line/row {report.answered_through} (counted above)"
+    if report.sending is not None:
+        first, last = report.sending
+        said += (f"; lines/rows {first}-{last} were on their way and may or may not have gone in"
+                 " (re-import with an external id column to add them without duplicates)")
+    return said
 
 
 def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -194,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "datasets":
+            return _datasets(args)
         if args.command == "new-plugin":
             print(write_plugin(args.name, args.dir))
             return 0
@@ -202,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PluginError, DatabaseUnavailable, TransferError, FeedbackQLError, ScaffoldError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("feedbackql: interrupted", file=sys.stderr)  # a person's Ctrl-C, not a failure to trace
+        return 130
 
 
 def _check(repair: bool, data_dir: Path) -> int:

@@ -1,14 +1,49 @@
-"""Domain errors: expected failures that reach clients with a stable ``extensions.code``."""
+"""Domain errors: expected failures that reach clients with a stable ``extensions.code``.
+
+``CODES`` is the one list of every code the service answers with (from GraphQL, the HTTP
+routes and the middleware); the SDK's and the web UI's lists are checked equal to it by
+``tests/test_error_codes.py``, and a code written anywhere in the service but missing here
+fails the same test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, NamedTuple, overload
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from feedbackql_server.kinds.problems import INVALID, Problem, problems_of
+
+
+class Code(NamedTuple):
+    status: int
+    """The HTTP status when the error is answered outside GraphQL (GraphQL answers say 200)."""
+    meaning: str
+
+
+CODES: dict[str, Code] = {
+    "BAD_REQUEST": Code(400, "the request cannot be understood"),
+    "GRAPHQL_VALIDATION": Code(400, "the operation does not match the schema"),
+    "VALIDATION": Code(400, "input that breaks a rule; extensions.errors lists each problem"),
+    "UNAUTHENTICATED": Code(401, "no valid API key"),
+    "FORBIDDEN": Code(403, "the caller may see this but not change it"),
+    "NOT_FOUND": Code(404, "nothing the caller can see has this id or name"),
+    "METHOD_NOT_ALLOWED": Code(405, "the route does not take this HTTP method"),
+    "CONFLICT": Code(409, "the change clashes with what is stored (a name taken, a stale version)"),
+    "IDEMPOTENCY_KEY_REUSED": Code(422, "this Idempotency-Key was used with another request"),
+    "IDEMPOTENCY_KEY_IN_PROGRESS": Code(409, "the first request with this Idempotency-Key is still running: retry"),
+    "PAYLOAD_TOO_LARGE": Code(413, "the body or a list in it is over its limit"),
+    "QUERY_TOO_COSTLY": Code(400, "the operation would cost more than the limit"),
+    "RATE_LIMITED": Code(429, "too many requests: retry after extensions.retryAfter seconds"),
+    "PLUGIN_UNAVAILABLE": Code(400, "a kind the dataset uses is not installed"),
+    "PLUGIN_ERROR": Code(500, "a kind's own code failed; the details are in the service's log"),
+    "INTERNAL": Code(500, "an unexpected failure; extensions.requestId names it in the log"),
+    "TIMEOUT": Code(503, "the request took longer than the service allows: retry or ask for less"),
+    "UNAVAILABLE": Code(503, "the database cannot be reached: retry shortly"),
+}
+"""Every ``extensions.code`` the service sends, with what it means and its HTTP status."""
 
 
 class DomainError(Exception):
@@ -56,6 +91,18 @@ class PluginFailed(DomainError):
     """A kind's own code raised an unexpected exception; details are logged, not sent."""
 
     code = "PLUGIN_ERROR"
+
+
+class IdempotencyKeyReused(DomainError):
+    """An ``Idempotency-Key`` sent again with a different request: the key names one request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInProgress(DomainError):
+    """An ``Idempotency-Key`` whose first request has not finished: try again shortly."""
+
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
 
 
 MAX_REPORTED = 100

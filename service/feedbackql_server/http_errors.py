@@ -7,10 +7,10 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import Message, Send
 
-from feedbackql_server.errors import DomainError
+from feedbackql_server.errors import CODES, DomainError
 
-HTTP_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409, "VALIDATION": 400}
-"""The HTTP status of a domain error answered outside GraphQL (400 for any other code)."""
+HTTP_STATUS = {code: entry.status for code, entry in CODES.items()}
+"""The HTTP status of a domain error answered outside GraphQL (from the one list of codes)."""
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,

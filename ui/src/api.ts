@@ -3,6 +3,29 @@
 // typed errors by extensions.code, one retry rule (RATE_LIMITED), and revocation handling.
 import { createClient, type Client } from "graphql-ws";
 
+/** Every extensions.code the service sends (its errors.py CODES; tests/test_error_codes.py checks them equal). */
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "GRAPHQL_VALIDATION",
+  "VALIDATION",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "METHOD_NOT_ALLOWED",
+  "CONFLICT",
+  "IDEMPOTENCY_KEY_REUSED",
+  "IDEMPOTENCY_KEY_IN_PROGRESS",
+  "PAYLOAD_TOO_LARGE",
+  "QUERY_TOO_COSTLY",
+  "RATE_LIMITED",
+  "PLUGIN_UNAVAILABLE",
+  "PLUGIN_ERROR",
+  "INTERNAL",
+  "TIMEOUT",
+  "UNAVAILABLE",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 export interface GraphQLErrorShape {
   message: string;
   path?: (string | number)[];
@@ -10,7 +33,8 @@ export interface GraphQLErrorShape {
 }
 
 export class ApiError extends Error {
-  readonly code: string;
+  // A code of ERROR_CODES, or HTTP_<status> for an answer that is not GraphQL.
+  readonly code: ErrorCode | (string & {});
   readonly errors: GraphQLErrorShape[];
   constructor(errors: GraphQLErrorShape[], status = 200) {
     super(errors.map((e) => e.message).join("; ") || `HTTP ${status}`);

@@ -29,6 +29,7 @@ from feedbackql_server.domain import (
 from feedbackql_server.domain import datasets as ds
 from feedbackql_server.domain.config import FieldSpec, QuestionSpec
 from feedbackql_server.domain.datasets import DatasetChanges, DatasetSpec
+from feedbackql_server.domain.idempotency import IdempotentRequests
 from feedbackql_server.domain.ingest import AddRecordsResult
 from feedbackql_server.domain.loaders import Loaders
 from feedbackql_server.domain.members import UserWithKey
@@ -95,6 +96,10 @@ class Session:
         self.user = user
         self.caller = Caller.of(user)
         self.loaders = Loaders.of(services.storage)
+
+    def idempotent_requests(self) -> IdempotentRequests:
+        """The caller's ``Idempotency-Key`` claims and kept answers."""
+        return IdempotentRequests(self.services.storage, self.user["_id"])
 
     @property
     def _storage(self) -> Storage:

@@ -46,6 +46,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("user_id", ASCENDING), ("dataset_id", ASCENDING)], name="by_user"),
     ],
     "user_tallies": [IndexModel([("dataset_id", ASCENDING)], name="by_dataset")],
+    # One claim per caller and Idempotency-Key (storage/idempotency.py).
+    "idempotency_keys": [
+        IndexModel([("user_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique")
+    ],
 }
 
 

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.storage.datasets import DatasetRepo
 from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
+from feedbackql_server.storage.idempotency import IdempotencyRepo
 from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
 from feedbackql_server.storage.layout import migrate
@@ -37,6 +38,7 @@ class Storage:
         self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
+        self.idempotency = IdempotencyRepo(db["idempotency_keys"])
         self.uncancellable = Uncancellable()
         self.sorts_by_index = True
         """False on FerretDB, which sorts in memory after reading every document selected."""

@@ -1,0 +1,111 @@
+"""What the ML engineer used to write GraphQL for: the labeling queue, unified answers,
+agreement, progress, deleting records, and downloads streamed to a file. A mixin of
+``FeedbackDataset``; each method works bound to either client (binding.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from feedbackql import operations as ops
+from feedbackql.binding import AnyClient, asynchronous, complete
+from feedbackql.records import RemoteRecord
+from feedbackql.results import Agreement, DownloadedFile, Progress, UnifiedAnswer
+
+
+class DatasetWork:
+    def _bound(self) -> tuple[AnyClient, str]:
+        raise NotImplementedError
+
+    def _execute(self, query: str, variables: dict[str, Any], result: Any) -> Any:
+        """Run ``query`` with the dataset's id as ``$id``; ``result`` shapes the data."""
+        client, dataset_id = self._bound()
+
+        async def run() -> Any:
+            return result(await asynchronous(client).execute(query, {"id": dataset_id, **variables}))
+
+        return complete(client, run())
+
+    # The queue --------------------------------------------------------------------------
+
+    def next_records(self, first: int = 1) -> Any:
+        """Up to ``first`` pending records the client's user has not answered, leased to them
+        (``list[RemoteRecord]``): no one else gets them until they answer, skip or the lease ends."""
+        return self._execute(ops.NEXT_RECORDS, {"first": first},
+                             lambda data: [RemoteRecord.from_server(r) for r in data["nextRecords"]])
+
+    def release(self, record_id: str) -> Any:
+        """Skip a record: give the lease back (``True`` when the user held one)."""
+        client, _ = self._bound()
+        return complete(client, _release(client, record_id))
+
+    # Results ----------------------------------------------------------------------------
+
+    def unified_answers(self, question: str, strategy: str | None = None, *, page_size: int = 500) -> Any:
+        """Every record's unified answer to ``question`` (``list[UnifiedAnswer]``), with the
+        question kind's default strategy unless ``strategy`` names another."""
+        client, dataset_id = self._bound()
+        return complete(client, _unified(client, dataset_id, question, strategy, page_size))
+
+    def agreement(self, question: str) -> Any:
+        """Inter-annotator agreement on ``question`` (``Agreement``)."""
+        return self._execute(ops.AGREEMENT, {"question": question},
+                             lambda data: Agreement.from_server(data["agreement"]))
+
+    def progress(self) -> Any:
+        """Records and responses counted (``Progress``)."""
+        return self._execute(ops.PROGRESS, {}, lambda data: Progress.from_server(data["dataset"]["progress"]))
+
+    def delete_records(self, ids: Sequence[str]) -> Any:
+        """Delete records (with their answers) by id; the number deleted (``int``)."""
+        return self._execute(ops.DELETE_RECORDS, {"ids": list(ids)},
+                             lambda data: int(data["deleteRecords"]["deleted"]))
+
+    # Files ------------------------------------------------------------------------------
+
+    def download(self, path: str | Path, task: str | None = None, *, file_format: str = "jsonl",
+                 **options: Any) -> Any:
+        """Write the record export (or ``task``'s training rows) in ``file_format`` (jsonl, csv,
+        parquet) to ``path`` chunk by chunk as it arrives (``DownloadedFile``)."""
+        client, dataset_id = self._bound()
+        route = f"/datasets/{dataset_id}/training/{task}" if task else f"/datasets/{dataset_id}/export"
+        params = {"format": file_format, **export_params(options)}
+        return complete(client, _download(client, route, params, Path(path)))
+
+
+async def _release(client: AnyClient, record_id: str) -> bool:
+    return bool((await asynchronous(client).execute(ops.RELEASE_RECORD, {"id": record_id}))["releaseRecord"])
+
+
+async def _unified(client: AnyClient, dataset_id: str, question: str, strategy: str | None,
+                   page_size: int) -> list[UnifiedAnswer]:
+    answers: list[UnifiedAnswer] = []
+    after: str | None = None
+    while True:
+        page = (await asynchronous(client).execute(ops.UNIFIED_ANSWERS, {
+            "id": dataset_id, "question": question, "strategy": strategy, "first": page_size,
+            "after": after}))["unifiedAnswers"]
+        answers += [UnifiedAnswer.from_server(edge["node"]) for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return answers
+        after = page["pageInfo"]["endCursor"]
+
+
+async def _download(client: AnyClient, route: str, params: dict[str, Any], path: Path) -> DownloadedFile:
+    written = 0
+    partial = path.with_name(path.name + ".part")  # a failed download never looks like a whole file
+    try:
+        with partial.open("wb") as output:
+            async for chunk in asynchronous(client).transport.stream(route, params):
+                output.write(chunk)
+                written += len(chunk)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(path)
+    return DownloadedFile(path, written)
+
+
+def export_params(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: str(value).lower() if isinstance(value, bool) else value for key, value in options.items()}

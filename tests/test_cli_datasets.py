@@ -1,0 +1,79 @@
+"""``feedbackql datasets``, the import's progress bar with its total, and Ctrl-C during an
+import, against a real server over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import feedbackql as fb
+from feedbackql import transfer
+from feedbackql_server.app import create_app
+from feedbackql_server.cli import main
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
+from tests.conftest import OWNER_KEY
+from tests.live import live_server
+
+ROWS = 1_200
+
+
+@pytest.fixture
+def served(settings: Settings, builtin_registry: KindRegistry) -> Iterator[tuple[str, fb.Client, str]]:
+    with live_server(create_app(settings, builtin_registry)) as url, fb.Client(url, api_key=OWNER_KEY) as client:
+        dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
+        dataset.push(client, name="prompts", workspace="team")
+        assert dataset.id is not None
+        yield url, client, dataset.id
+
+
+def prompts(tmp_path: Path) -> Path:
+    source = tmp_path / "prompts.jsonl"
+    source.write_text("".join(json.dumps({"prompt": f"p{i}"}) + "\n" for i in range(ROWS)))
+    return source
+
+
+def test_datasets_lists_what_the_key_can_see(served: tuple[str, fb.Client, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    url, client, dataset_id = served
+    assert main(["datasets", "--url", url, "--api-key", OWNER_KEY]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["ID", "WORKSPACE", "NAME", "STATUS", "COMPLETED", "RECORDS", "SUBMITTED"]
+    assert row.split() == [dataset_id, "team", "prompts", "ready", "0", "0", "0"]
+    stranger = client.create_user("outsider")
+    assert main(["datasets", "--url", url, "--api-key", stranger.api_key]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_the_import_progress_bar_has_a_total(served: tuple[str, fb.Client, str], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    url, _, dataset_id = served
+    assert main(["import", dataset_id, str(prompts(tmp_path)), "--url", url, "--api-key", OWNER_KEY]) == 0
+    assert f"{ROWS}/{ROWS}" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_an_import_says_what_went_in(served: tuple[str, fb.Client, str], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    url, client, dataset_id = served
+    real = transfer.read_rows
+
+    def stopped_by_a_person(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        for number, row in real(path):
+            if number == 1_100:
+                raise KeyboardInterrupt  # as Ctrl-C arrives while rows are read
+            yield number, row
+
+    monkeypatch.setattr(transfer, "read_rows", stopped_by_a_person)
+    assert main(["import", dataset_id, str(prompts(tmp_path)), "--url", url, "--api-key", OWNER_KEY]) == 130
+    captured = capsys.readouterr()
+    assert "created 1000, updated 0, refused 0" in captured.out
+    assert "interrupted: the service took" in captured.err
+    assert "up to line/row 1000" in captured.err
+    assert "Traceback" not in captured.err
+    (summary,) = client.datasets()
+    assert summary.total == 1_000
