@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from feedbackql_server.domain.plugin_failures import log_read_failure
 from feedbackql_server.errors import Invalid, PluginUnavailable, invalid_from_pydantic
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.registry import KindRegistry
@@ -193,6 +194,8 @@ class KindProblem:
     stored_version: str | None
     reason: str
     required: bool = True
+    cause: BaseException | None = field(default=None, compare=False)
+    """What the installed kind raised reading the settings (None: the kind is not installed)."""
 
     def error(self, path: Path = ()) -> PluginUnavailable:
         written = f" (written by {self.plugin} {self.stored_version})" if self.stored_version else ""
@@ -212,12 +215,18 @@ def read_item(kind: Kind | None, item: KindItem, installed: str | None) -> tuple
     try:
         return kind.parse_settings(kind.migrate_settings(item["settings"], item.get("plugin_version"))), None
     except Exception as exc:  # a plugin's own code: any failure is that plugin's
+        log_read_failure(exc, kind=item["kind"], plugin=plugin, version=installed,
+                         item=f"the settings of {item['name']!r}")
         reason = (f"the installed version ({installed}) cannot read its stored settings: "
                   f"{_first_line(exc)}")
-        return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required)
+        return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required, exc)
 
 
 def _first_line(exc: Exception) -> str:
+    """A validation message is the plugin's word to people; any other exception's text may
+    hold internals, so only its type is shown (its traceback is in the server log)."""
+    if not isinstance(exc, ValueError):
+        return f"{type(exc).__name__} (see the server log)"
     text = str(exc).strip().splitlines()
     return " ".join(text[:3])[:500] if text else type(exc).__name__
 
