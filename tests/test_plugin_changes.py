@@ -130,3 +130,23 @@ async def test_an_upgrade_migrates_stored_settings_or_fails_only_its_question(se
         text = await gql(UNIFIED, {"id": ids["dataset"], "q": "completion"})
         assert text["unifiedAnswers"]["edges"][0]["node"]["value"] == "an answer"
         await h.add_records(gql, ids["dataset"], [{"fields": {"prompt": "another"}}])
+
+
+async def test_migrate_settings_gets_none_from_a_plugin_without_a_version(settings: Settings) -> None:
+    seen: list[str | None] = []
+    unversioned = stars_plugin("1.0", StarsV1, migrates=False)
+    del unversioned.__version__  # type: ignore[attr-defined]
+    kind = unversioned.feedbackql_question_types()[0]
+    original = kind.migrate_settings
+
+    def recording(self: Any, stored: dict[str, Any], version: str | None) -> dict[str, Any]:
+        seen.append(version)
+        return original(self, stored, version)
+
+    kind.migrate_settings = recording
+    async with server(settings, unversioned) as gql:
+        ids = await answered(gql)
+        questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
+    assert next(q for q in questions if q["name"] == "stars")["available"] is True
+    assert seen
+    assert set(seen) == {None}

@@ -242,3 +242,16 @@ def test_hooks_are_called_through_pluggy_so_wrappers_apply() -> None:
     assert seen[0] >= 2
     assert registry.questions["thumbs"].plugin == "thumbs"
     assert registry.questions["rating"].plugin == "rating_question"
+
+
+def test_a_plugin_registered_in_process_gets_its_real_name_and_version_or_none() -> None:
+    """What a kind stores under the testing plugin is what it stores in production: a migration
+    keyed on the version must not meet a made-up one ("unknown") in tests only."""
+    import feedbackql_slider
+
+    registry = load(feedbackql_slider, plugin("bare_plugin", Thumbs))
+    slider = registry.questions["slider"]
+    assert (slider.plugin, slider.version) == ("slider", "1.3.0")
+    assert str(slider.source) == "plugin 'slider' (distribution feedbackql-slider 1.3.0)"
+    thumbs = registry.questions["thumbs"]
+    assert (thumbs.plugin, thumbs.version) == ("bare_plugin", None)

@@ -37,7 +37,7 @@ def widget_url(family: str, entry: RegisteredKind[Any]) -> str | None:
     """Where the service serves a kind's widget module (the version busts browser caches)."""
     if entry.kind.widget is None:
         return None
-    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version}"
+    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version or 0}"
 
 
 def widget_path(kind: Kind) -> Path:

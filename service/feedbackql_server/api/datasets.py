@@ -16,6 +16,7 @@ from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSettings, UnavailableKindSettings
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
+from feedbackql_server.api.training import VERSION_NOTE
 from feedbackql_server.api.users import Workspace
 from feedbackql_server.domain.config import read_item
 from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
@@ -51,7 +52,7 @@ class FieldType:
     name: str
     description: str
     plugin: str
-    version: str
+    version: str | None = strawberry.field(description=VERSION_NOTE)
     settings_schema: JSON
     value_schema: JSON
     ui_hints: JSON = strawberry.field(description="Hints the kind gives user interfaces ({} when none).")

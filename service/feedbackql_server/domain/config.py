@@ -88,7 +88,7 @@ def check_distribution(min_submitted: int, path: Path) -> DistributionDoc:
     return {"min_submitted": min_submitted}
 
 
-def _provenance(registry: KindRegistry, category: str, kind: str) -> tuple[str, str]:
+def _provenance(registry: KindRegistry, category: str, kind: str) -> tuple[str, str | None]:
     """Which plugin (and version) wrote an item's settings: kept with them, so that a later
     version can migrate them and a missing plugin can be named."""
     entry = (registry.fields if category == "field" else registry.questions)[kind]

@@ -40,7 +40,7 @@ class PluginSource:
 
     name: str
     distribution: str
-    version: str
+    version: str | None
 
     def __str__(self) -> str:
         if self.distribution == IN_PROCESS:
@@ -52,7 +52,7 @@ class PluginSource:
 class RegisteredKind(Generic[K]):
     kind: K
     plugin: str
-    version: str
+    version: str | None
     source: PluginSource
 
 
@@ -60,7 +60,7 @@ class RegisteredKind(Generic[K]):
 class RegisteredTask:
     task: type[TrainingTask]
     plugin: str
-    version: str
+    version: str | None
     source: PluginSource
 
 
@@ -107,21 +107,33 @@ def get_plugin_manager(
             raise PluginError(f"{source} failed to import: {exc}") from exc
         _register(pm, plugin, source, sources)
     for plugin in extra_plugins:
-        name = getattr(plugin, "__name__", type(plugin).__name__)
-        version = str(getattr(plugin, "__version__", "unknown"))
-        _register(pm, plugin, PluginSource(name, IN_PROCESS, version), sources)
+        _register(pm, plugin, in_process_source(plugin), sources)
     _check_hook_names(pm, sources)
     return pm, sources
+
+
+def in_process_source(plugin: object) -> PluginSource:
+    """Where a plugin registered in-process (by the testing plugin) comes from, told as
+    ``serve`` would tell it, so that what a kind stores in tests (plugin name and version) is
+    what it stores in production: the entry point and distribution that declare the module when
+    one is installed; else its ``__version__``; else None (unknown, as for data stored before
+    versions were)."""
+    name = getattr(plugin, "__name__", type(plugin).__name__)
+    for ep in metadata.entry_points(group=hookspecs.PROJECT):
+        if ep.value == name and ep.dist is not None:
+            return PluginSource(ep.name, ep.dist.metadata["Name"], ep.dist.version)
+    version = getattr(plugin, "__version__", None)
+    return PluginSource(name, IN_PROCESS, version if isinstance(version, str) else None)
 
 
 def _entry_points(builtin_only: bool) -> list[tuple[metadata.EntryPoint, PluginSource]]:
     found = []
     for ep in metadata.entry_points(group=hookspecs.PROJECT):
         dist = ep.dist
-        dist_name = dist.metadata["Name"] if dist is not None else "unknown"
+        dist_name = dist.metadata["Name"] if dist is not None else "an unknown distribution"
         if builtin_only and dist_name != BUILTIN_DISTRIBUTION:
             continue
-        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else "unknown")))
+        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else None)))
     found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].name))
     return found
 

@@ -210,7 +210,8 @@ export type FieldType = {
   /** Hints the kind gives user interfaces ({} when none). */
   uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
   /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
   widgetUrl: Maybe<Scalars['String']['output']>;
 };
@@ -614,7 +615,8 @@ export type QuestionType = {
   /** Hints the kind gives user interfaces ({} when none). */
   uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
   /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
   widgetUrl: Maybe<Scalars['String']['output']>;
 };
@@ -943,7 +945,8 @@ export type TrainingTaskType = {
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
   plugin: Scalars['String']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
 };
 
 /** Settings of a kind this server cannot use now (its plugin is not installed, or cannot read them); `settingsJson` has them as stored. */
