@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,29 @@ def test_the_generated_plugin_passes_its_own_tests(tmp_path: Path, mongodb_uri: 
     assert main(["new-plugin", "stars", "--dir", str(tmp_path)]) == 0
     package = tmp_path / "feedbackql-stars"
     assert sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()) == [
-        "README.md", "feedbackql_stars.py", "pyproject.toml", "tests/test_feedbackql_stars.py"]
+        "README.md", "feedbackql_stars/__init__.py", "feedbackql_stars/widget.js", "pyproject.toml",
+        "tests/test_feedbackql_stars.py"]
     assert 'feedbackql_stars = "feedbackql_stars"' in (package / "pyproject.toml").read_text()
     env = {**os.environ, "MONGODB_URI": mongodb_uri}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=package,
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_the_generated_plugins_wheel_ships_its_widget(tmp_path: Path) -> None:
+    """Installed from its wheel, the plugin must find its widget: a `py-modules` layout left the
+    .js out, and `serve` then refused to start."""
+    pytest.importorskip("wheel", reason="setuptools < 70.1 builds wheels with the `wheel` package (dev extra)")
+    package = write_plugin("stars", tmp_path / "src")
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                             "--no-index", "-q", "-w", str(tmp_path / "dist"), str(package)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = (tmp_path / "dist").glob("feedbackql_stars-0.1.0-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert "feedbackql_stars/widget.js" in archive.namelist()
+        assert "export default function mount" in archive.read("feedbackql_stars/widget.js").decode()
 
 
 def test_an_existing_folder_is_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

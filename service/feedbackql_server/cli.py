@@ -25,7 +25,7 @@ from feedbackql_server.database.ferretdb import build_ferretdb
 from feedbackql_server.database.local import local_database
 from feedbackql_server.database.sqlite_move import move_sqlite_data
 from feedbackql_server.kinds.hook_checks import PluginWarning
-from feedbackql_server.kinds.registry import PluginError, load_registry
+from feedbackql_server.kinds.registry import PluginError
 from feedbackql_server.new_plugin import ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
 
@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--builtin-only", action="store_true",
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
-    commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
+    plugins = commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
+    for command in (serve, schema, plugins):
+        command.add_argument("--plugins-dir", type=Path, metavar="DIR",
+                             help="also load the plugin modules in DIR, without installing them (development)")
     commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
     new_plugin = commands.add_parser("new-plugin", help="write a plugin package to start from")
     new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
@@ -137,11 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.data_dir)
+            return _serve(args.host, args.port, args.data_dir, args.plugins_dir)
         if args.command == "schema":
-            return _schema(args.builtin_only)
+            return _schema(args.builtin_only, args.plugins_dir)
         if args.command == "plugins":
-            return _plugins()
+            return _plugins(args.plugins_dir)
         if args.command == "export":
             return _export(args)
         if args.command == "import":
@@ -156,18 +159,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _schema(builtin_only: bool) -> int:
-    from feedbackql_server.api.schema import build_schema
+def _schema(builtin_only: bool, plugins_dir: Path | None) -> int:
+    from feedbackql_server.api.schema import build_schema, checked_registry
 
-    print(build_schema(load_registry(builtin_only=builtin_only)).as_str())
+    print(build_schema(checked_registry(builtin_only=builtin_only, plugins_dir=plugins_dir)).as_str())
     return 0
 
 
-def _plugins() -> int:
-    registry = load_registry()
+def _plugins(plugins_dir: Path | None) -> int:
+    from feedbackql_server.api.schema import checked_registry
+
+    registry = checked_registry(plugins_dir=plugins_dir)
     for category, entries in (("field", registry.fields), ("question", registry.questions)):
         for name, entry in entries.items():
-            print(f"{category:8} {name:16} {entry.plugin} {entry.version}")
+            print(f"{category:8} {name:16} {entry.plugin} {entry.version or '(no version)'}")
     for name, task in registry.tasks.items():
         print(f"{'task':8} {name:16} {task.plugin} {task.version}")
     return 0
@@ -187,15 +192,16 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _serve(host: str, port: int, data_dir: Path) -> int:
+def _serve(host: str, port: int, data_dir: Path, plugins_dir: Path | None) -> int:
     import uvicorn
 
+    from feedbackql_server.api.schema import checked_registry
     from feedbackql_server.app import create_app
     from feedbackql_server.slow_clients import header_deadline_protocol
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    registry = load_registry(builtin_only=settings.builtin_plugins_only)
+    registry = checked_registry(builtin_only=settings.builtin_plugins_only, plugins_dir=plugins_dir)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; turning
     # it into SystemExit lets the `with` below stop the embedded database server too.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -1,9 +1,11 @@
 '''``feedbackql new-plugin NAME``: write a working plugin package to start from.
 
-The package has one question kind named ``NAME`` (a score on a scale the dataset chooses),
-its entry point, tests that use ``feedbackql_server.testing`` and a README. Its tests run
-before it is installed (pytest registers it in-process through the ``feedbackql_plugins``
-ini option) and after.
+The package has one question kind named ``NAME`` (a score on a scale the dataset chooses)
+with its browser widget, its entry point, tests that use ``feedbackql_server.testing`` and a
+README. It is a package folder whose ``.js`` files are package data, so ``pip wheel .``
+ships the widget (a ``py-modules`` layout would leave it out). Its tests run before it is
+installed (pytest registers it in-process through the ``feedbackql_plugins`` ini option) and
+after.
 '''
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def write_plugin(kind: str, parent: Path) -> Path:
         raise ScaffoldError(f"{target} exists and is not empty")
     values = {"kind": kind, "dist": dist, "module": module, "prefix": prefix, "server": __version__}
     files = {
-        "pyproject.toml": PYPROJECT, f"{module}.py": MODULE, f"tests/test_{module}.py": TESTS,
-        "README.md": README,
+        "pyproject.toml": PYPROJECT, f"{module}/__init__.py": MODULE, f"{module}/widget.js": WIDGET,
+        f"tests/test_{module}.py": TESTS, "README.md": README,
     }
     for name, template in files.items():
         path = target / name
@@ -67,7 +69,11 @@ PYPROJECT = '''
     {module} = "{module}"
 
     [tool.setuptools]
-    py-modules = ["{module}"]
+    packages = ["{module}"]
+
+    # The browser widget ships inside the package, so the wheel has it.
+    [tool.setuptools.package-data]
+    {module} = ["*.js"]
 
     [tool.pytest.ini_options]
     # Registered in-process by feedbackql_server.testing, so the tests run before it is installed.
@@ -102,6 +108,7 @@ MODULE = '''
         value_type = Annotated[int, Field(ge=1)]
         agreement = Agreement.ORDINAL
         strategies = ("majority", "max")
+        widget = "widget.js"  # next to this file; served at questionTypes.widgetUrl
 
         def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
             if value > settings.most:
@@ -150,11 +157,51 @@ TESTS = '''
         assert (unified.value, unified.tie) == (1, True)
 '''
 
+WIDGET = '''
+    // The {kind} kind's browser widget: one button per score. FeedbackQL's README ("Plugin
+    // widgets") gives the contract; plain DOM, no imports, no inline script.
+
+    export default function mount(host, props) {{
+      const group = document.createElement("div");
+      group.setAttribute("role", "radiogroup");
+      group.setAttribute("aria-labelledby", props.labelId);
+      host.append(group);
+      let current = props;
+
+      function render() {{
+        group.replaceChildren();
+        const most = current.question.settings.most ?? 5;
+        for (let score = 1; score <= most; score += 1) {{
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = String(score);
+          button.setAttribute("role", "radio");
+          button.setAttribute("aria-checked", String(current.value === score));
+          button.disabled = Boolean(current.readOnly);
+          button.addEventListener("click", () => current.onChange(current.value === score ? null : score));
+          group.append(button);
+        }}
+      }}
+
+      render();
+      return {{
+        update(next) {{
+          current = next;
+          render();
+        }},
+        destroy() {{
+          group.remove();
+        }},
+      }};
+    }}
+'''
+
 README = '''
     # {dist}
 
     A FeedbackQL plugin: the `{kind}` question kind, a score from 1 to `most` (settings
-    `{{ most }}`, default 5; answers `{{ {kind}: 3 }}`).
+    `{{ most }}`, default 5; answers `{{ {kind}: 3 }}`), with a browser widget
+    (`{module}/widget.js`, shipped in the wheel as package data).
 
     ```bash
     pip install -e '.[test]'   # next to feedbackql-server

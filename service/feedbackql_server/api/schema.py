@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -32,7 +33,8 @@ from feedbackql_server.api.mutations import Mutation
 from feedbackql_server.api.queries import Query
 from feedbackql_server.api.subscriptions import Subscription
 from feedbackql_server.api.variable_limits import VariableListLimiter
-from feedbackql_server.kinds.registry import KindRegistry, PluginError
+from feedbackql_server.kinds.plugin_dir import plugin_modules
+from feedbackql_server.kinds.registry import KindRegistry, PluginError, load_registry
 from feedbackql_server.settings import Settings
 
 MAX_LIST_ITEMS = 1000
@@ -63,6 +65,16 @@ class FeedbackSchema(strawberry.Schema):
         # Domain errors are expected and unexpected ones are logged with a request id by
         # ErrorCodes; strawberry's default would log every error with a stack trace.
         return None
+
+
+def checked_registry(*, builtin_only: bool = False, plugins_dir: Path | None = None) -> KindRegistry:
+    """The one start-up check behind ``serve``, ``schema`` and ``plugins``, so that the three
+    agree: the plugins loaded and checked (kinds, models, names, widget files), then the schema
+    built from them. A ``PluginError`` names the plugin at fault."""
+    extra = plugin_modules(plugins_dir) if plugins_dir is not None else ()
+    registry = load_registry(builtin_only=builtin_only, extra_plugins=extra)
+    build_schema(registry)
+    return registry
 
 
 def build_schema(registry: KindRegistry, settings: Settings | None = None) -> FeedbackSchema:

@@ -12,13 +12,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
 from pydantic import BaseModel
 
-from feedbackql_server.kinds import hook_checks, hookspecs, names
+from feedbackql_server.kinds import assets, hook_checks, hookspecs, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
 
@@ -54,6 +55,8 @@ class RegisteredKind(Generic[K]):
     plugin: str
     version: str | None
     source: PluginSource
+    widget_file: Path | None = None
+    """The kind's widget module, checked to exist at registration (None: it has none)."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +248,7 @@ def _add(
     base = FieldKind if category == "field" else QuestionKind
     problem = _problem(kind_cls, base)
     if problem:
-        raise PluginError(f"{source}: {category} kind {kind_cls!r} {problem}")
+        raise PluginError(f"{source}: {category} kind {_label(kind_cls)} {problem}")
     name = kind_cls.name
     if name in target:
         raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}")
@@ -256,7 +259,8 @@ def _add(
         kind.value_schema()
     except Exception as exc:
         raise PluginError(f"{source}: {category} kind {name!r} is unusable: {exc}") from exc
-    target[name] = RegisteredKind(kind=kind, plugin=source.name, version=source.version, source=source)
+    target[name] = RegisteredKind(kind=kind, plugin=source.name, version=source.version, source=source,
+                                  widget_file=assets.widget_file(kind_cls))
 
 
 def _claim_type_names(category: str, kind_cls: type[Any], source: PluginSource,
@@ -297,6 +301,11 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
          and issubclass(kind_cls.settings_model, BaseModel),
          "has a `settings_model` that is not a pydantic model (leave it out for a kind without settings)"),
         (lambda: hasattr(kind_cls, "value_type"), "has no `value_type`"),
+        (lambda: kind_cls.name != "kind", "is named 'kind', which the schema reserves (the `kind` field "
+                                          "of every value and settings type); rename the kind"),
+        (lambda: "kind" not in _aliases(kind_cls.settings_model),
+         "has a settings field named 'kind', which the settings interface reserves for the kind's "
+         "name; rename the field"),
     ]
     if base is QuestionKind:
         checks.append((lambda: kind_cls.agreement in list(Agreement),
@@ -308,4 +317,17 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
     for check, message in checks:
         if not check():
             return message
-    return None
+    return assets.widget_problem(kind_cls)
+
+
+def _label(kind_cls: Any) -> str:
+    """A kind as a message names it: its name when it has a usable one, else its class."""
+    name = getattr(kind_cls, "name", None)
+    if isinstance(name, str) and KIND_NAME.match(name):
+        return f"{name!r} ({getattr(kind_cls, '__module__', '?')}.{getattr(kind_cls, '__qualname__', '?')})"
+    return repr(kind_cls)
+
+
+def _aliases(model: type[BaseModel]) -> set[str]:
+    """The names a model's fields have in GraphQL and JSON."""
+    return {info.alias or name for name, info in model.model_fields.items()}
