@@ -122,6 +122,39 @@ def test_a_copy_of_a_builtin_blames_the_newcomer(tmp_path: Path, monkeypatch: py
         load_registry()
 
 
+PAIRWISE = """
+    from feedbackql_server.kinds import QuestionKind, hookimpl
+
+    class Pairwise(QuestionKind):
+        name = "pairwise"
+        value_type = str
+
+    @hookimpl
+    def feedbackql_question_types():
+        return [Pairwise]
+    """
+
+
+def test_a_kind_name_clash_blames_the_distribution_installed_last(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed plugin keeps working; the newcomer, whatever its name sorts as, is refused."""
+    deployed = fake_distribution(tmp_path / "old", "feedbackql-zeta", "2.0", {"zeta": "zeta_pairwise"},
+                                 {"zeta_pairwise": PAIRWISE})
+    newcomer = fake_distribution(tmp_path / "new", "feedbackql-alpha", "1.0", {"alpha": "alpha_pairwise"},
+                                 {"alpha_pairwise": PAIRWISE})
+    os.utime(deployed / "feedbackql_zeta-2.0.dist-info" / "METADATA", (1_700_000_000, 1_700_000_000))
+    os.utime(newcomer / "feedbackql_alpha-1.0.dist-info" / "METADATA", (1_760_000_000, 1_760_000_000))
+    monkeypatch.syspath_prepend(str(deployed))
+    monkeypatch.syspath_prepend(str(newcomer))
+    with pytest.raises(PluginError) as raised:
+        load_registry()
+    assert str(raised.value) == (
+        "plugin 'alpha' (distribution feedbackql-alpha 1.0): question kind 'pairwise' is already registered by "
+        "plugin 'zeta' (distribution feedbackql-zeta 2.0); feedbackql-alpha is the newer install "
+        "(2025-10-09 08:53 UTC), so it is the one refused: uninstall one of the two distributions, or ask for "
+        "a rename")
+
+
 def test_an_unmarked_hook_function_gets_a_warning_with_a_suggestion() -> None:
     with pytest.warns(PluginWarning, match=r"plugin 'forgetful'.*feedbackql_question_type\(\) has no @hookimpl "
                                            r".*did you mean 'feedbackql_question_types'"):

@@ -11,6 +11,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +43,8 @@ class PluginSource:
     name: str
     distribution: str
     version: str | None
+    installed_at: float | None = field(default=None, compare=False)
+    """When the distribution was installed (its metadata's mtime), None when unknown."""
 
     def __str__(self) -> str:
         if self.distribution == IN_PROCESS:
@@ -103,7 +106,8 @@ def get_plugin_manager(
         if known is not None:
             if known.distribution == source.distribution:
                 continue  # one distribution seen twice on sys.path
-            raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}")
+            raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}"
+                              f"{which_is_new(source, known)}")
         try:
             plugin = ep.load()
         except Exception as exc:
@@ -136,9 +140,36 @@ def _entry_points(builtin_only: bool) -> list[tuple[metadata.EntryPoint, PluginS
         dist_name = dist.metadata["Name"] if dist is not None else "an unknown distribution"
         if builtin_only and dist_name != BUILTIN_DISTRIBUTION:
             continue
-        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else None)))
-    found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].name))
+        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else None,
+                                       _installed_at(dist))))
+    # Built-ins first, then in order of installation: whoever came last is the one a clash blames.
+    found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].installed_at or 0.0,
+                                 pair[1].name))
     return found
+
+
+def _installed_at(dist: metadata.Distribution | None) -> float | None:
+    """The mtime of the distribution's METADATA file, written when it was installed.
+    importlib.metadata has no public accessor for the metadata folder; ``_path`` is how its
+    path-based distributions (every installer's) keep it."""
+    folder = getattr(dist, "_path", None)
+    if folder is None:
+        return None
+    try:
+        return (Path(str(folder)) / "METADATA").stat().st_mtime
+    except OSError:
+        return None
+
+
+def which_is_new(new: PluginSource, old: PluginSource) -> str:
+    """Which of two clashing plugins is the newcomer, said so the person can choose."""
+    if old.distribution == BUILTIN_DISTRIBUTION:
+        return "; built-in kinds are registered first, so the other plugin is refused: rename its kind"
+    if new.installed_at is not None and old.installed_at is not None and new.distribution != old.distribution:
+        when = datetime.fromtimestamp(new.installed_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return (f"; {new.distribution} is the newer install ({when}), so it is the one refused: uninstall "
+                f"one of the two distributions, or ask for a rename")
+    return "; it was registered later, so it is the one refused: remove one of the two, or rename a kind"
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, source: PluginSource,
@@ -192,7 +223,8 @@ def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls:
     if not task_cls.columns:
         raise PluginError(f"{source}: training task {name!r} declares no `columns`")
     if name in target:
-        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}")
+        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}"
+                          f"{which_is_new(source, target[name].source)}")
     target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source)
 
 
@@ -251,7 +283,8 @@ def _add(
         raise PluginError(f"{source}: {category} kind {_label(kind_cls)} {problem}")
     name = kind_cls.name
     if name in target:
-        raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}")
+        raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}"
+                          f"{which_is_new(source, target[name].source)}")
     _claim_type_names(category, kind_cls, source, claims)
     try:
         kind = kind_cls()
