@@ -150,3 +150,23 @@ async def test_migrate_settings_gets_none_from_a_plugin_without_a_version(settin
     assert next(q for q in questions if q["name"] == "stars")["available"] is True
     assert seen
     assert set(seen) == {None}
+
+
+class StarsRenamed(KindModel):
+    """3.0: `most` renamed `top`, with a default (and no migration, the mistake under test)."""
+
+    top: int = 10
+
+
+async def test_a_renamed_setting_makes_the_question_unavailable_instead_of_reverting_to_its_default(
+    settings: Settings,
+) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        ids = await answered(gql)
+    async with server(settings, stars_plugin("3.0", StarsRenamed, migrates=False)) as gql:
+        questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
+        stars = next(q for q in questions if q["name"] == "stars")
+        assert stars["available"] is False
+        assert stars["settingsJson"] == {"most": 5}
+        assert "the installed version (3.0) cannot read its stored settings" in stars["settings"]["reason"]
+        assert "most" in stars["settings"]["reason"]

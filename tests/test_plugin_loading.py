@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from feedbackql_server.api.schema import build_schema
-from feedbackql_server.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, hookimpl
 from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.names import CORE_TYPE_NAMES, kind_type_names, model_type_names, nested_models
 from feedbackql_server.kinds.registry import KindRegistry, PluginError, load_registry
@@ -64,10 +65,8 @@ def test_a_kind_named_like_a_core_type_is_refused_before_the_schema_is_built(kin
 
 
 def test_a_nested_model_named_like_another_plugins_model_names_both_plugins() -> None:
-    from pydantic import BaseModel
-
     def kind_with(name: str, model_name: str) -> type[QuestionKind]:
-        model = type(model_name, (BaseModel,), {"__annotations__": {"x": int}})
+        model = type(model_name, (KindModel,), {"__annotations__": {"x": int}})
         return type("K", (QuestionKind,), {"name": name, "value_type": model})
 
     with pytest.raises(PluginError, match=r"plugin 'second'.*'Point', which plugin 'first' .* already adds"):
@@ -288,3 +287,41 @@ def test_a_plugin_registered_in_process_gets_its_real_name_and_version_or_none()
     assert str(slider.source) == "plugin 'slider' (distribution feedbackql-slider 1.3.0)"
     thumbs = registry.questions["thumbs"]
     assert (thumbs.plugin, thumbs.version) == ("bare_plugin", None)
+
+
+class PlainSettings(BaseModel):
+    chosen_side: str = "a"
+
+
+class PlainChoice(BaseModel):
+    side: str
+
+
+class LaxSettings(KindModel):
+    model_config = ConfigDict(extra="ignore")
+    most: int = 5
+
+
+class TwoNames(KindModel):
+    chosen_side: str = "a"
+    chosenSide: str = "b"  # noqa: N815  # the mistake under test
+
+
+@pytest.mark.parametrize(("settings_model", "value_type", "message"), [
+    (PlainSettings, int, r"has a settings model tests.test_plugin_loading.PlainSettings that is a plain pydantic "
+                         r"BaseModel; subclass feedbackql_server.kinds.KindModel instead"),
+    (None, PlainChoice, r"has a value model tests.test_plugin_loading.PlainChoice that is a plain pydantic "
+                        r"BaseModel; subclass feedbackql_server.kinds.KindModel"),
+    (LaxSettings, int, r"has a settings model tests.test_plugin_loading.LaxSettings that does not forbid unknown keys \(model_config extra='ignore'\): a renamed "
+                       r"or misspelt key would be dropped silently; keep KindModel's extra='forbid'"),
+    (TwoNames, int, r"has a settings model tests.test_plugin_loading.TwoNames that has the fields 'chosen_side' and 'chosenSide', which are both 'chosenSide' "
+                    r"in GraphQL and JSON; remove or rename one of them"),
+], ids=["plain-settings", "plain-value", "extra-ignore", "alias-collision"])
+def test_silent_model_mistakes_are_refused_at_start_up(settings_model: Any, value_type: Any, message: str) -> None:
+    attributes = {"name": "choice", "value_type": value_type}
+    if settings_model is not None:
+        attributes["settings_model"] = settings_model
+    kind = type("Choice", (QuestionKind,), attributes)
+    with pytest.raises(PluginError, match=r"^plugin 'careless' \(registered in-process\): question kind 'choice' "
+                                          r"\(tests.test_plugin_loading.Choice\) " + message):
+        load(plugin("careless", kind))

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 from pydantic import BaseModel
 
-from feedbackql_server.kinds import assets, hook_checks, hookspecs, names
+from feedbackql_server.kinds import assets, hook_checks, hookspecs, model_checks, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
 
@@ -350,7 +350,7 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
     for check, message in checks:
         if not check():
             return message
-    return assets.widget_problem(kind_cls)
+    return model_checks.models_problem(kind_cls) or assets.widget_problem(kind_cls)
 
 
 def _label(kind_cls: Any) -> str:
