@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 from pydantic import BaseModel
 
+from feedbackql.moved import MovedAPIWarning
 from feedbackql_server.kinds import assets, hook_checks, hookspecs, model_checks, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
@@ -108,15 +110,31 @@ def get_plugin_manager(
                 continue  # one distribution seen twice on sys.path
             raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}"
                               f"{which_is_new(source, known)}")
-        try:
-            plugin = ep.load()
-        except Exception as exc:
-            raise PluginError(f"{source} failed to import: {exc}") from exc
+        plugin = _import(ep, source)
         _register(pm, plugin, source, sources)
     for plugin in extra_plugins:
         _register(pm, plugin, in_process_source(plugin), sources)
     _check_hook_names(pm, sources)
     return pm, sources
+
+
+def _import(ep: metadata.EntryPoint, source: PluginSource) -> object:
+    """The plugin an entry point names; an import from a 0.1 path (``feedbackql.kinds``) works
+    and is reported as a ``PluginWarning`` naming the plugin, which operators see by default
+    (Python hides a plain DeprecationWarning)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MovedAPIWarning)
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(f"{source} failed to import: {exc}") from exc
+    moved = sorted({str(w.message) for w in caught if issubclass(w.category, MovedAPIWarning)})
+    for message in moved:
+        warnings.warn(f"{source}: {message}", hook_checks.PluginWarning, stacklevel=2)
+    for other in caught:
+        if not issubclass(other.category, MovedAPIWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return plugin
 
 
 def in_process_source(plugin: object) -> PluginSource:
