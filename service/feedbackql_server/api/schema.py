@@ -67,11 +67,13 @@ class FeedbackSchema(strawberry.Schema):
         return None
 
 
-def checked_registry(*, builtin_only: bool = False, plugins_dir: Path | None = None) -> KindRegistry:
-    """The one start-up check behind ``serve``, ``schema`` and ``plugins``, so that the three
-    agree: the plugins loaded and checked (kinds, models, names, widget files), then the schema
-    built from them. A ``PluginError`` names the plugin at fault."""
-    extra = plugin_modules(plugins_dir) if plugins_dir is not None else ()
+def checked_registry(*, builtin_only: bool = False, plugins_dir: Path | None = None,
+                     extra_plugins: Iterable[object] = ()) -> KindRegistry:
+    """The one start-up check behind ``serve``, ``schema`` and ``plugins`` (and the testing
+    helper ``startup_error``), so that they agree: the plugins loaded and checked (kinds,
+    models, names, widget files), then the schema built from them. A ``PluginError`` names the
+    plugin at fault."""
+    extra = [*(plugin_modules(plugins_dir) if plugins_dir is not None else ()), *extra_plugins]
     registry = load_registry(builtin_only=builtin_only, extra_plugins=extra)
     build_schema(registry)
     return registry
