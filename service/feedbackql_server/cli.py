@@ -26,7 +26,7 @@ from feedbackql_server.database.local import local_database
 from feedbackql_server.database.sqlite_move import move_sqlite_data
 from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.registry import PluginError
-from feedbackql_server.new_plugin import ScaffoldError, write_plugin
+from feedbackql_server.new_plugin import PARTS, ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
 
 
@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     new_plugin = commands.add_parser("new-plugin", help="write a plugin package to start from")
     new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
     new_plugin.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
+    new_plugin.add_argument("--kind", dest="parts", action="append", choices=PARTS,
+                            help="what to scaffold, repeatable (default: question); each kind ships a widget")
     _transfer_commands(commands)
     return parser
 
@@ -150,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return _import(args)
         if args.command == "new-plugin":
-            print(write_plugin(args.name, args.dir))
+            print(write_plugin(args.name, args.dir, args.parts or ("question",)))
             return 0
         print(build_ferretdb())
         return 0
