@@ -170,3 +170,36 @@ async def test_a_renamed_setting_makes_the_question_unavailable_instead_of_rever
         assert stars["settingsJson"] == {"most": 5}
         assert "the installed version (3.0) cannot read its stored settings" in stars["settings"]["reason"]
         assert "most" in stars["settings"]["reason"]
+
+
+NEXT = "mutation($id: ID!) { nextRecords(datasetId: $id, first: 1) { id } }"
+PROBLEMS = """query($id: ID!) { dataset(id: $id) { problems { item family kind plugin storedVersion reason
+  required blocksLabeling } } }"""
+
+
+async def test_no_records_are_handed_out_while_a_required_question_is_unavailable(settings: Settings) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        ws = await h.workspace(gql, "required")
+        required = (await h.dataset(gql, ws, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                    questions=[{"name": "stars", "settings": {"stars": {"most": 5}}}]))["id"]
+        await h.add_records(gql, required, [{"fields": {"prompt": "p"}}])
+        optional = (await answered(gql))["dataset"]
+        await h.add_records(gql, optional, [{"fields": {"prompt": "unanswered"}}])
+    async with server(settings) as gql:  # the plugin was uninstalled
+        error = await gql.error(NEXT, {"id": required})
+        assert error["extensions"]["code"] == "PLUGIN_UNAVAILABLE"
+        assert error["extensions"]["reason"] == "required_question_unavailable"
+        assert error["extensions"]["question"] == "stars"
+        assert error["message"].startswith("the records of dataset 'sft' cannot be answered now: its required "
+                                           "question 'stars' (stars) is unavailable: no installed plugin provides")
+        problems = (await gql(PROBLEMS, {"id": required}))["dataset"]["problems"]
+        assert problems == [{"item": "stars", "family": "question", "kind": "stars", "plugin": "stars_plugin",
+                             "storedVersion": "1.0", "reason": problems[0]["reason"], "required": True,
+                             "blocksLabeling": True}]
+        # An optional question of a missing kind blocks nothing: its dataset is still labeled.
+        assert len((await gql(NEXT, {"id": optional}))["nextRecords"]) == 1
+        (problem,) = (await gql(PROBLEMS, {"id": optional}))["dataset"]["problems"]
+        assert (problem["item"], problem["blocksLabeling"]) == ("stars", False)
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:  # it is back
+        assert (await gql(PROBLEMS, {"id": required}))["dataset"]["problems"] == []
+        assert len((await gql(NEXT, {"id": required}))["nextRecords"]) == 1

@@ -18,7 +18,7 @@ from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.training import VERSION_NOTE
 from feedbackql_server.api.users import Workspace
-from feedbackql_server.domain.config import read_item
+from feedbackql_server.domain.config import DatasetConfig, KindProblem, read_item
 from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.kind_checks import answer_schema
 from feedbackql_server.kinds.registry import RegisteredKind
@@ -125,6 +125,26 @@ class Question:
                    answer_schema=cast(JSON, answer_schema(kinds.registry.questions.get(doc["kind"]), doc)))
 
 
+@strawberry.type(description="A field or question of the dataset that cannot be used now, and why.")
+class DatasetProblem:
+    item: str = strawberry.field(description="The field's or question's name.")
+    family: str = strawberry.field(description="`field` or `question`.")
+    kind: str
+    plugin: str = strawberry.field(description="The plugin that stored the item.")
+    stored_version: str | None = strawberry.field(description="The plugin version that stored it.")
+    reason: str
+    required: bool
+    blocks_labeling: bool = strawberry.field(description=(
+        "True for a required question: no one can answer the records, so nextRecords hands out none "
+        "(PLUGIN_UNAVAILABLE) until its kind is available again."))
+
+    @classmethod
+    def of(cls, family: str, problem: KindProblem) -> DatasetProblem:
+        return cls(item=problem.item, family=family, kind=problem.kind, plugin=problem.plugin,
+                   stored_version=problem.stored_version, reason=problem.reason, required=problem.required,
+                   blocks_labeling=family == "question" and problem.required)
+
+
 @strawberry.type
 class Dataset:
     id: strawberry.ID
@@ -150,6 +170,13 @@ class Dataset:
     async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
                       first: int = 50, after: str | None = None) -> RecordConnection:
         return await records_page(info.context, self.id, filter, sort, first, after)
+
+    @resolvers.field(description="Its fields and questions that cannot be used now (their plugin is not "
+                                 "installed, or cannot read what is stored), and why; empty when all can.")
+    def problems(self, info: Info) -> list[DatasetProblem]:
+        config = DatasetConfig.of(self.stored, info.context.kinds.registry)
+        return [*(DatasetProblem.of("field", p) for p in config.field_problems.values()),
+                *(DatasetProblem.of("question", p) for p in config.problems.values())]
 
     @resolvers.field(description="The dataset's progress (read from its counters: cheap on a list of "
                                   "datasets).")

@@ -203,6 +203,14 @@ class KindProblem:
                                  path=list(path), kind=self.kind, plugin=self.plugin,
                                  storedVersion=self.stored_version)
 
+    def unanswerable(self, dataset: str) -> PluginUnavailable:
+        """Why no record of ``dataset`` can be handed out: this required question cannot be answered."""
+        return PluginUnavailable(f"the records of dataset {dataset!r} cannot be answered now: its required "
+                                 f"question {self.item!r} ({self.kind}) is unavailable: {self.reason}; no "
+                                 "records are handed out until it is available again",
+                                 reason="required_question_unavailable", question=self.item, kind=self.kind,
+                                 plugin=self.plugin, storedVersion=self.stored_version)
+
 
 def read_item(kind: Kind | None, item: KindItem, installed: str | None) -> tuple[Any, KindProblem | None]:
     """An item's parsed settings (migrated from the version that stored them), or why not."""
@@ -245,6 +253,10 @@ class DatasetConfig:
     metadata: dict[str, MetadataPropertyDoc] = field(default_factory=dict)
     allow_extra_metadata: bool = True
     min_submitted: int = 1
+
+    def blocking_problem(self) -> KindProblem | None:
+        """A required question no one can answer now, which makes every record unanswerable."""
+        return next((problem for problem in self.problems.values() if problem.required), None)
 
     @classmethod
     def of(cls, dataset: DatasetDoc, registry: KindRegistry) -> DatasetConfig:

@@ -118,6 +118,8 @@ export type Dataset = {
   /** Your own answers to the dataset and what is left for you. */
   myProgress: AnnotatorProgress;
   name: Scalars['String']['output'];
+  /** Its fields and questions that cannot be used now (their plugin is not installed, or cannot read what is stored), and why; empty when all can. */
+  problems: Array<DatasetProblem>;
   /** The dataset's progress (read from its counters: cheap on a list of datasets). */
   progress: DatasetProgress;
   questions: Array<Question>;
@@ -134,6 +136,24 @@ export type DatasetRecordsArgs = {
   filter?: InputMaybe<RecordFilter>;
   first?: Scalars['Int']['input'];
   sort?: InputMaybe<RecordSort>;
+};
+
+/** A field or question of the dataset that cannot be used now, and why. */
+export type DatasetProblem = {
+  __typename?: 'DatasetProblem';
+  /** True for a required question: no one can answer the records, so nextRecords hands out none (PLUGIN_UNAVAILABLE) until its kind is available again. */
+  blocksLabeling: Scalars['Boolean']['output'];
+  /** `field` or `question`. */
+  family: Scalars['String']['output'];
+  /** The field's or question's name. */
+  item: Scalars['String']['output'];
+  kind: Scalars['String']['output'];
+  /** The plugin that stored the item. */
+  plugin: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  required: Scalars['Boolean']['output'];
+  /** The plugin version that stored it. */
+  storedVersion: Maybe<Scalars['String']['output']>;
 };
 
 export type DatasetProgress = {
