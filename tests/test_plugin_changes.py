@@ -115,6 +115,8 @@ async def test_an_upgrade_migrates_stored_settings_or_fails_only_its_question(se
     async with server(settings, stars_plugin("2.0", StarsV2, migrates=True)) as gql:
         questions = (await gql(DATASET, {"id": ids["dataset"]}))["dataset"]["questions"]
         assert next(q for q in questions if q["name"] == "stars")["available"] is True
+        # Widgets and the SDK read settingsJson: it has the shape the installed version reads.
+        assert next(q for q in questions if q["name"] == "stars")["settingsJson"] == {"most": 5, "style": "classic"}
         unified = await gql(UNIFIED, {"id": ids["dataset"], "q": "stars"})
         assert unified["unifiedAnswers"]["edges"][0]["node"]["value"] == 3
     async with server(settings, stars_plugin("2.0", StarsV2, migrates=False)) as gql:

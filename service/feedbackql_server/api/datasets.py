@@ -47,6 +47,11 @@ class MetadataProperty:
                    visible_for_annotators=doc.get("visible_for_annotators", True))
 
 
+SETTINGS_JSON = ("The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the "
+                 "installed plugin reads them (migrated from the version that stored them), or as stored "
+                 "when it cannot read them (available: false).")
+
+
 @strawberry.type(description="An installed field kind.")
 class FieldType:
     name: str
@@ -87,16 +92,16 @@ class Field:
     required: bool
     kind: str
     settings: FieldSettings
-    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
-                                                       "know the kind.")
+    settings_json: JSON = strawberry.field(description=SETTINGS_JSON)
     available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
                                                    "cannot read the stored settings.")
 
     @classmethod
     def of(cls, doc: KindItem, kinds: KindTypes) -> Field:
-        settings, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]), doc)
+        settings, settings_json, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]),
+                                                       doc)
         return cls(name=doc["name"], title=doc["title"], required=doc["required"], kind=doc["kind"],
-                   settings=settings, settings_json=cast(JSON, doc["settings"]), available=available)
+                   settings=settings, settings_json=settings_json, available=available)
 
 
 @strawberry.type
@@ -107,8 +112,7 @@ class Question:
     required: bool
     kind: str
     settings: QuestionSettings
-    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
-                                                       "know the kind.")
+    settings_json: JSON = strawberry.field(description=SETTINGS_JSON)
     available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
                                                    "cannot read the stored settings: it is then read-only, "
                                                    "and answers to it are kept.")
@@ -118,10 +122,11 @@ class Question:
 
     @classmethod
     def of(cls, doc: KindItem, kinds: KindTypes) -> Question:
-        settings, available = _settings(kinds.question_settings, kinds.registry.questions.get(doc["kind"]), doc)
+        entry = kinds.registry.questions.get(doc["kind"])
+        settings, settings_json, available = _settings(kinds.question_settings, entry, doc)
         return cls(name=doc["name"], title=doc["title"], description=doc.get("description"),
                    required=doc["required"], kind=doc["kind"], settings=settings,
-                   settings_json=cast(JSON, doc["settings"]), available=available,
+                   settings_json=settings_json, available=available,
                    answer_schema=cast(JSON, answer_schema(kinds.registry.questions.get(doc["kind"]), doc)))
 
 
@@ -213,11 +218,13 @@ async def datasets_in(info: Info, workspace_ref: str) -> list[Dataset]:
     return [Dataset.seen_by(doc, info.context) for doc in await info.context.session.datasets_in(workspace_ref)]
 
 
-def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: KindItem) -> tuple[Any, bool]:
+def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: KindItem) -> tuple[Any, JSON, bool]:
     """The settings output of a field or question, read (and migrated) by its installed kind,
-    and whether it could be; an ``UnavailableKindSettings`` when it cannot be."""
+    their JSON in that migrated shape, and whether they could be read; when they cannot, an
+    ``UnavailableKindSettings`` and the JSON as stored."""
     installed = entry.version if entry is not None else None
     parsed, problem = read_item(entry.kind if entry is not None else None, item, installed)
     if problem is not None:
-        return UnavailableKindSettings(kind=item["kind"], reason=problem.reason), False
-    return family.to_output(item["kind"], parsed.model_dump(mode="json", by_alias=True)), True
+        return UnavailableKindSettings(kind=item["kind"], reason=problem.reason), cast(JSON, item["settings"]), False
+    migrated = parsed.model_dump(mode="json", by_alias=True)
+    return family.to_output(item["kind"], migrated), cast(JSON, migrated), True

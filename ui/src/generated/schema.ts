@@ -195,7 +195,7 @@ export type Field = {
   name: Scalars['String']['output'];
   required: Scalars['Boolean']['output'];
   settings: FieldSettings;
-  /** The settings as stored: for clients that do not know the kind. */
+  /** The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the installed plugin reads them (migrated from the version that stored them), or as stored when it cannot read them (available: false). */
   settingsJson: Scalars['JSON']['output'];
   title: Scalars['String']['output'];
 };
@@ -595,7 +595,7 @@ export type Question = {
   name: Scalars['String']['output'];
   required: Scalars['Boolean']['output'];
   settings: QuestionSettings;
-  /** The settings as stored: for clients that do not know the kind. */
+  /** The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the installed plugin reads them (migrated from the version that stored them), or as stored when it cannot read them (available: false). */
   settingsJson: Scalars['JSON']['output'];
   title: Scalars['String']['output'];
 };
