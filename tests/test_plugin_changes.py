@@ -7,6 +7,8 @@ import types
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
 from feedbackql_server.kinds.registry import load_registry
 from feedbackql_server.settings import Settings
@@ -205,3 +207,41 @@ async def test_no_records_are_handed_out_while_a_required_question_is_unavailabl
     async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:  # it is back
         assert (await gql(PROBLEMS, {"id": required}))["dataset"]["problems"] == []
         assert len((await gql(NEXT, {"id": required}))["nextRecords"]) == 1
+
+
+class StarsTop(KindModel):
+    """4.0: `most` is now `top`; `most` is kept, deprecated, for clients written against 1.0."""
+
+    top: int = 5  # a default, so that an old client may send only `most`
+    most: int | None = Field(None, deprecated="renamed `top` in 4.0; removed in 6.0")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name(cls, data: Any) -> Any:
+        """Either name sets both, so old and new clients read the same value."""
+        if isinstance(data, dict):
+            value = data.get("top", data.get("most", 5))
+            return {**data, "top": value, "most": value}
+        return data
+
+
+async def test_a_deprecated_setting_name_keeps_old_clients_working(settings: Settings) -> None:
+    async with server(settings, stars_plugin("1.0", StarsV1, migrates=False)) as gql:
+        ids = await answered(gql)
+    old_client = """query($id: ID!) { dataset(id: $id) { questions { settingsJson
+      settings { ... on StarsQuestionSettings { most } } } } }"""
+    async with server(settings, stars_plugin("4.0", StarsTop, migrates=False)) as gql:
+        stars = (await gql(old_client, {"id": ids["dataset"]}))["dataset"]["questions"][1]
+        assert stars["settings"] == {"most": 5}
+        assert stars["settingsJson"] == {"top": 5, "most": 5}
+        ws = await h.workspace(gql, "old-client")
+        created = await h.dataset(gql, ws, publish=False, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                  questions=[{"name": "stars", "settings": {"stars": {"most": 3}}}])
+        new_client = """query($id: ID!) { dataset(id: $id) { questions { settings {
+          ... on StarsQuestionSettings { top } } } } }"""
+        assert (await gql(new_client, {"id": created["id"]}))["dataset"]["questions"][0]["settings"] == {"top": 3}
+        assert created["questions"][0]["settings"] == {"__typename": "StarsQuestionSettings"}
+        sdl = (await gql("{ __type(name: \"StarsQuestionSettings\") { fields(includeDeprecated: true) "
+                         "{ name isDeprecated deprecationReason } } }"))["__type"]["fields"]
+        assert {"name": "most", "isDeprecated": True,
+                "deprecationReason": "renamed `top` in 4.0; removed in 6.0"} in sdl
