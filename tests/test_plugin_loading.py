@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from feedbackql_server.api.schema import build_schema
-from feedbackql_server.kinds import Agreement, QuestionKind, hookimpl
+from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, hookimpl
 from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.names import CORE_TYPE_NAMES, kind_type_names, model_type_names, nested_models
 from feedbackql_server.kinds.registry import KindRegistry, PluginError, load_registry
@@ -64,10 +65,8 @@ def test_a_kind_named_like_a_core_type_is_refused_before_the_schema_is_built(kin
 
 
 def test_a_nested_model_named_like_another_plugins_model_names_both_plugins() -> None:
-    from pydantic import BaseModel
-
     def kind_with(name: str, model_name: str) -> type[QuestionKind]:
-        model = type(model_name, (BaseModel,), {"__annotations__": {"x": int}})
+        model = type(model_name, (KindModel,), {"__annotations__": {"x": int}})
         return type("K", (QuestionKind,), {"name": name, "value_type": model})
 
     with pytest.raises(PluginError, match=r"plugin 'second'.*'Point', which plugin 'first' .* already adds"):
@@ -120,6 +119,39 @@ def test_a_copy_of_a_builtin_blames_the_newcomer(tmp_path: Path, monkeypatch: py
                                           r"'rating' is already registered by plugin 'rating_question' "
                                           r"\(distribution feedbackql-server"):
         load_registry()
+
+
+PAIRWISE = """
+    from feedbackql_server.kinds import QuestionKind, hookimpl
+
+    class Pairwise(QuestionKind):
+        name = "pairwise"
+        value_type = str
+
+    @hookimpl
+    def feedbackql_question_types():
+        return [Pairwise]
+    """
+
+
+def test_a_kind_name_clash_blames_the_distribution_installed_last(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed plugin keeps working; the newcomer, whatever its name sorts as, is refused."""
+    deployed = fake_distribution(tmp_path / "old", "feedbackql-zeta", "2.0", {"zeta": "zeta_pairwise"},
+                                 {"zeta_pairwise": PAIRWISE})
+    newcomer = fake_distribution(tmp_path / "new", "feedbackql-alpha", "1.0", {"alpha": "alpha_pairwise"},
+                                 {"alpha_pairwise": PAIRWISE})
+    os.utime(deployed / "feedbackql_zeta-2.0.dist-info" / "METADATA", (1_700_000_000, 1_700_000_000))
+    os.utime(newcomer / "feedbackql_alpha-1.0.dist-info" / "METADATA", (1_760_000_000, 1_760_000_000))
+    monkeypatch.syspath_prepend(str(deployed))
+    monkeypatch.syspath_prepend(str(newcomer))
+    with pytest.raises(PluginError) as raised:
+        load_registry()
+    assert str(raised.value) == (
+        "plugin 'alpha' (distribution feedbackql-alpha 1.0): question kind 'pairwise' is already registered by "
+        "plugin 'zeta' (distribution feedbackql-zeta 2.0); feedbackql-alpha is the newer install "
+        "(2025-10-09 08:53 UTC), so it is the one refused: uninstall one of the two distributions, or ask for "
+        "a rename")
 
 
 def test_an_unmarked_hook_function_gets_a_warning_with_a_suggestion() -> None:
@@ -242,3 +274,54 @@ def test_hooks_are_called_through_pluggy_so_wrappers_apply() -> None:
     assert seen[0] >= 2
     assert registry.questions["thumbs"].plugin == "thumbs"
     assert registry.questions["rating"].plugin == "rating_question"
+
+
+def test_a_plugin_registered_in_process_gets_its_real_name_and_version_or_none() -> None:
+    """What a kind stores under the testing plugin is what it stores in production: a migration
+    keyed on the version must not meet a made-up one ("unknown") in tests only."""
+    import feedbackql_slider
+
+    registry = load(feedbackql_slider, plugin("bare_plugin", Thumbs))
+    slider = registry.questions["slider"]
+    assert (slider.plugin, slider.version) == ("slider", "1.3.0")
+    assert str(slider.source) == "plugin 'slider' (distribution feedbackql-slider 1.3.0)"
+    thumbs = registry.questions["thumbs"]
+    assert (thumbs.plugin, thumbs.version) == ("bare_plugin", None)
+
+
+class PlainSettings(BaseModel):
+    chosen_side: str = "a"
+
+
+class PlainChoice(BaseModel):
+    side: str
+
+
+class LaxSettings(KindModel):
+    model_config = ConfigDict(extra="ignore")
+    most: int = 5
+
+
+class TwoNames(KindModel):
+    chosen_side: str = "a"
+    chosenSide: str = "b"  # noqa: N815  # the mistake under test
+
+
+@pytest.mark.parametrize(("settings_model", "value_type", "message"), [
+    (PlainSettings, int, r"has a settings model tests.test_plugin_loading.PlainSettings that is a plain pydantic "
+                         r"BaseModel; subclass feedbackql_server.kinds.KindModel instead"),
+    (None, PlainChoice, r"has a value model tests.test_plugin_loading.PlainChoice that is a plain pydantic "
+                        r"BaseModel; subclass feedbackql_server.kinds.KindModel"),
+    (LaxSettings, int, r"has a settings model tests.test_plugin_loading.LaxSettings that does not forbid unknown keys \(model_config extra='ignore'\): a renamed "
+                       r"or misspelt key would be dropped silently; keep KindModel's extra='forbid'"),
+    (TwoNames, int, r"has a settings model tests.test_plugin_loading.TwoNames that has the fields 'chosen_side' and 'chosenSide', which are both 'chosenSide' "
+                    r"in GraphQL and JSON; remove or rename one of them"),
+], ids=["plain-settings", "plain-value", "extra-ignore", "alias-collision"])
+def test_silent_model_mistakes_are_refused_at_start_up(settings_model: Any, value_type: Any, message: str) -> None:
+    attributes = {"name": "choice", "value_type": value_type}
+    if settings_model is not None:
+        attributes["settings_model"] = settings_model
+    kind = type("Choice", (QuestionKind,), attributes)
+    with pytest.raises(PluginError, match=r"^plugin 'careless' \(registered in-process\): question kind 'choice' "
+                                          r"\(tests.test_plugin_loading.Choice\) " + message):
+        load(plugin("careless", kind))

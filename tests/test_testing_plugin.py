@@ -6,13 +6,22 @@ from __future__ import annotations
 import ast
 import base64
 import inspect
+import types
 from pathlib import Path
 
 import pytest
 
-from feedbackql_server.testing import FeedbackQLClient, check_field_kind, check_question_kind, pytest_plugin
+from feedbackql_server.kinds import KindModel, QuestionKind, hookimpl
+from feedbackql_server.testing import (
+    FeedbackQLClient,
+    check_field_kind,
+    check_question_kind,
+    pytest_plugin,
+    startup_error,
+)
 
 TESTS = Path(__file__).resolve().parent
+PROMPT = {"name": "prompt", "settings": {"text": {}}}
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG" + bytes(8)).decode()
 
 
@@ -29,6 +38,19 @@ def test_the_contract_check_passes_for_built_in_fields(feedbackql_client: Feedba
                      invalid_values=["javascript:alert(1)"])
     check_field_kind(feedbackql_client, "custom", {"template": "<b>{{ x }}</b>"}, [{"values": {"x": 1}}],
                      invalid_values=[{"values": {}}], invalid_settings=[{"template": "<b>none</b>"}])
+
+
+def test_the_contract_check_takes_the_datasets_fields_and_a_record(feedbackql_client: FeedbackQLClient) -> None:
+    """The span kind's settings name a field and its answers mark that field's text: the check
+    can only run it on the dataset and record given."""
+    labels = [{"value": "PER", "text": "Person"}, {"value": "LOC", "text": "Location"}]
+    ada, paris = {"start": 0, "end": 3, "label": "PER"}, {"start": 7, "end": 12, "label": "LOC"}
+    check_question_kind(feedbackql_client, "span", {"field": "text", "labels": labels}, [[ada, paris], [ada]],
+                        fields=[{"name": "text", "settings": {"text": {}}}], record={"text": "Ada in Paris"},
+                        invalid_answers=[[{"start": 7, "end": 40, "label": "LOC"}]],
+                        invalid_settings=[{"field": "missing", "labels": labels}])
+    check_field_kind(feedbackql_client, "text", {}, ["a response"], fields=[PROMPT], record={"prompt": "p"},
+                     invalid_values=[7])
 
 
 def test_the_contract_check_reports_a_kind_that_breaks_its_promise(feedbackql_client: FeedbackQLClient) -> None:
@@ -69,3 +91,33 @@ def test_the_pytest_plugin_imports_nothing_of_the_service() -> None:
             "print(sorted(m for m in sys.modules if m.startswith(('feedbackql_server.', 'strawberry', 'pymongo'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['feedbackql_server.testing', 'feedbackql_server.testing.pytest_plugin']"
+
+
+def _plugin(name: str, kind: type) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.feedbackql_question_types = hookimpl(lambda: [kind])  # type: ignore[attr-defined]
+    return module
+
+
+class _KindSetting(KindModel):
+    kind: str = "x"
+
+
+class _Broken(QuestionKind):
+    name = "broken"
+    settings_model = _KindSetting
+    value_type = int
+
+
+class _Healthy(QuestionKind):
+    name = "healthy"
+    value_type = int
+
+
+def test_startup_error_gives_a_broken_plugins_message_as_serve_would() -> None:
+    message = startup_error(_plugin("broken_plugin", _Broken), match=r"settings field named 'kind'")
+    assert message.startswith("plugin 'broken_plugin' (registered in-process): question kind 'broken'")
+    with pytest.raises(AssertionError, match="expected start-up to fail with a PluginError, but it succeeded"):
+        startup_error(_plugin("healthy_plugin", _Healthy))
+    with pytest.raises(AssertionError, match="the start-up error does not match 'widget'"):
+        startup_error(_plugin("broken_plugin", _Broken), match="widget")

@@ -136,6 +136,5 @@ def test_a_declared_widget_that_is_missing_stops_start_up(settings: Settings) ->
         return [_MissingWidget]
 
     plugin.feedbackql_question_types = feedbackql_question_types  # type: ignore[attr-defined]
-    registry = load_registry(builtin_only=True, extra_plugins=[plugin])
-    with pytest.raises(PluginError, match=r"plugin 'ghostly'.*'ghost'"):
-        create_app(settings, registry)
+    with pytest.raises(PluginError, match=r"plugin 'ghostly'.*'ghost'.*'no-such-widget.js', but the file is missing"):
+        load_registry(builtin_only=True, extra_plugins=[plugin])

@@ -29,8 +29,8 @@ from feedbackql_server.database.logfiles import FORMAT as LOG_FORMAT
 from feedbackql_server.database.logfiles import service_log
 from feedbackql_server.database.sqlite_move import move_sqlite_data
 from feedbackql_server.kinds.hook_checks import PluginWarning
-from feedbackql_server.kinds.registry import PluginError, load_registry
-from feedbackql_server.new_plugin import ScaffoldError, write_plugin
+from feedbackql_server.kinds.registry import PluginError
+from feedbackql_server.new_plugin import PARTS, ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
 
 
@@ -51,11 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.add_argument("--builtin-only", action="store_true",
                         help="only the kinds that ship with FeedbackQL (as in schema.graphql)")
-    commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
+    plugins = commands.add_parser("plugins", help="list installed field and question kinds and training tasks")
+    for command in (serve, schema, plugins):
+        command.add_argument("--plugins-dir", type=Path, metavar="DIR",
+                             help="also load the plugin modules in DIR, without installing them (development)")
     commands.add_parser("install-ferretdb", help="build the embedded FerretDB if missing")
     new_plugin = commands.add_parser("new-plugin", help="write a plugin package to start from")
     new_plugin.add_argument("name", help="the kind's name, a camelCase identifier (e.g. stars)")
     new_plugin.add_argument("--dir", type=Path, default=Path("."), help="where to write it (default: here)")
+    new_plugin.add_argument("--kind", dest="parts", action="append", choices=PARTS,
+                            help="what to scaffold, repeatable (default: question); each kind ships a widget")
     _transfer_commands(commands)
     _listing_commands(commands)
     return parser
@@ -216,13 +221,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return _serve(args.host, args.port, args.data_dir)
+            return _serve(args.host, args.port, args.data_dir, args.plugins_dir)
         if args.command == "check":
             return _check(args.repair, args.data_dir)
         if args.command == "schema":
-            return _schema(args.builtin_only)
+            return _schema(args.builtin_only, args.plugins_dir)
         if args.command == "plugins":
-            return _plugins()
+            return _plugins(args.plugins_dir)
         if args.command == "export":
             return _export(args)
         if args.command == "import":
@@ -230,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "datasets":
             return _datasets(args)
         if args.command == "new-plugin":
-            print(write_plugin(args.name, args.dir))
+            print(write_plugin(args.name, args.dir, args.parts or ("question",)))
             return 0
         print(build_ferretdb())
         return 0
@@ -250,18 +255,20 @@ def _check(repair: bool, data_dir: Path) -> int:
         return check.run(uri, settings.database_name, repair=repair, out=sys.stdout)
 
 
-def _schema(builtin_only: bool) -> int:
-    from feedbackql_server.api.schema import build_schema
+def _schema(builtin_only: bool, plugins_dir: Path | None) -> int:
+    from feedbackql_server.api.schema import build_schema, checked_registry
 
-    print(build_schema(load_registry(builtin_only=builtin_only)).as_str())
+    print(build_schema(checked_registry(builtin_only=builtin_only, plugins_dir=plugins_dir)).as_str())
     return 0
 
 
-def _plugins() -> int:
-    registry = load_registry()
+def _plugins(plugins_dir: Path | None) -> int:
+    from feedbackql_server.api.schema import checked_registry
+
+    registry = checked_registry(plugins_dir=plugins_dir)
     for category, entries in (("field", registry.fields), ("question", registry.questions)):
         for name, entry in entries.items():
-            print(f"{category:8} {name:16} {entry.plugin} {entry.version}")
+            print(f"{category:8} {name:16} {entry.plugin} {entry.version or '(no version)'}")
     for name, task in registry.tasks.items():
         print(f"{'task':8} {name:16} {task.plugin} {task.version}")
     return 0
@@ -288,16 +295,17 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _serve(host: str, port: int, data_dir: Path) -> int:
+def _serve(host: str, port: int, data_dir: Path, plugins_dir: Path | None) -> int:
     import uvicorn
 
+    from feedbackql_server.api.schema import checked_registry
     from feedbackql_server.app import create_app
     from feedbackql_server.slow_clients import header_deadline_protocol
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     os.umask(0o077)  # whatever the service creates (logs, sockets, data) is its own
     settings = Settings()
-    registry = load_registry(builtin_only=settings.builtin_plugins_only)
+    registry = checked_registry(builtin_only=settings.builtin_plugins_only, plugins_dir=plugins_dir)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal; turning
     # it into SystemExit lets the `with` below stop the embedded database server too.
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -1,19 +1,32 @@
 '''``feedbackql new-plugin NAME``: write a working plugin package to start from.
 
-The package has one question kind named ``NAME`` (a score on a scale the dataset chooses),
-its entry point, tests that use ``feedbackql_server.testing`` and a README. Its tests run
-before it is installed (pytest registers it in-process through the ``feedbackql_plugins``
-ini option) and after.
+The package has the parts asked for (``--kind``, repeatable, default ``question``): a question
+kind named ``NAME`` (a score on a scale the dataset chooses) with its browser widget, a field
+kind ``NAME`` (a code snippet with its language) with its widget, a training task; its entry
+point, tests that use ``feedbackql_server.testing`` and a README. It is a package folder whose
+``.js`` files are package data, so ``pip wheel .`` ships the widgets (a ``py-modules`` layout
+would leave them out). Its tests run before it is installed (pytest registers it in-process
+through the ``feedbackql_plugins`` ini option) and after.
 '''
 
 from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 from feedbackql_server import __version__
 from feedbackql_server.kinds.registry import KIND_NAME
+from feedbackql_server.new_plugin_templates import (
+    HOOKS,
+    INIT_HEAD,
+    PART_FILES,
+    PART_TESTS,
+    PYPROJECT,
+    README,
+    TESTS_HEAD,
+)
 
 
 class ScaffoldError(ValueError):
@@ -29,17 +42,24 @@ def names(kind: str) -> tuple[str, str, str]:
     return "feedbackql-" + "-".join(words), "feedbackql_" + "_".join(words), kind[0].upper() + kind[1:]
 
 
-def write_plugin(kind: str, parent: Path) -> Path:
+PARTS = ("question", "field", "task")
+
+
+def write_plugin(kind: str, parent: Path, parts: Sequence[str] = ("question",)) -> Path:
     """Write the package into ``parent/<distribution>``; returns that folder."""
     dist, module, prefix = names(kind)
+    chosen = [part for part in PARTS if part in parts]
+    if not chosen or len(chosen) != len(set(parts)):
+        raise ScaffoldError(f"choose parts among {list(PARTS)}, got {list(parts)}")
     target = parent / dist
     if target.exists() and any(target.iterdir()):
         raise ScaffoldError(f"{target} exists and is not empty")
-    values = {"kind": kind, "dist": dist, "module": module, "prefix": prefix, "server": __version__}
-    files = {
-        "pyproject.toml": PYPROJECT, f"{module}.py": MODULE, f"tests/test_{module}.py": TESTS,
-        "README.md": README,
-    }
+    values = {"kind": kind, "dist": dist, "module": module, "prefix": prefix, "server": __version__,
+              "task": "_".join(dist.split("-")[1:]) + "_rows", "parts": ", ".join(chosen)}
+    files = {"pyproject.toml": PYPROJECT, "README.md": README, f"{module}/__init__.py": _init(chosen),
+             f"tests/test_{module}.py": _tests(chosen)}
+    for part in chosen:
+        files.update({name.format(module=module): template for name, template in PART_FILES[part].items()})
     for name, template in files.items():
         path = target / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,122 +67,21 @@ def write_plugin(kind: str, parent: Path) -> Path:
     return target
 
 
-PYPROJECT = '''
-    [build-system]
-    requires = ["setuptools>=69"]
-    build-backend = "setuptools.build_meta"
-
-    [project]
-    name = "{dist}"
-    version = "0.1.0"
-    description = "A FeedbackQL plugin: the {kind} question kind."
-    requires-python = ">=3.11"
-    dependencies = ["feedbackql-server>={server}"]
-
-    [project.optional-dependencies]
-    test = ["feedbackql-server[testing]>={server}"]
-
-    # FeedbackQL finds the plugin through this entry-point group.
-    [project.entry-points.feedbackql]
-    {module} = "{module}"
-
-    [tool.setuptools]
-    py-modules = ["{module}"]
-
-    [tool.pytest.ini_options]
-    # Registered in-process by feedbackql_server.testing, so the tests run before it is installed.
-    pythonpath = ["."]
-    feedbackql_plugins = ["{module}"]
-'''
-
-MODULE = '''
-    """The `{kind}` question kind: a score from 1 to the dataset's `most`."""
-
-    from __future__ import annotations
-
-    from collections import Counter
-    from collections.abc import Hashable, Iterable, Sequence
-    from typing import Annotated, Any
-
-    from pydantic import Field
-
-    from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+def _init(parts: Sequence[str]) -> str:
+    """The package's ``__init__``: one hook per part, each returning the part's class."""
+    imports = {"question": "QuestionKind", "field": "FieldKind"}
+    kinds = ", ".join([*sorted(imports[part] for part in parts if part in imports), "hookimpl"])
+    head = textwrap.dedent(INIT_HEAD).replace("KINDS", kinds)
+    if "task" in parts:
+        head += "from feedbackql_server.kinds.tasks import TrainingTask\n"
+    return head + _blocks(HOOKS, parts)
 
 
-    class {prefix}QuestionSettings(KindModel):
-        """The top of the scale (the GraphQL input is `{{ most }}`)."""
-
-        most: Annotated[int, Field(ge=2, le=10)] = 5
-
-
-    class {prefix}Question(QuestionKind):
-        name = "{kind}"
-        description = "A score from 1 to `most`."
-        settings_model = {prefix}QuestionSettings
-        value_type = Annotated[int, Field(ge=1)]
-        agreement = Agreement.ORDINAL
-        strategies = ("majority", "max")
-
-        def validate_value(self, settings: Any, value: Any, *, partial: bool = False) -> Any:
-            if value > settings.most:
-                raise ValueError(f"{{value}} is above the top of the scale, {{settings.most}}")
-            return value
-
-        def unify(self, settings: Any, answers: Sequence[Any], strategy: str) -> Unified:
-            """majority: the most frequent score, ties to the lower one; max: the highest."""
-            if not answers:
-                return Unified(None)
-            disagreement = len(set(answers)) > 1
-            if strategy == "max":
-                return Unified(max(answers), disagreement=disagreement)
-            counts = Counter(answers)
-            best = max(counts.values())
-            tied = sorted(score for score, count in counts.items() if count == best)
-            return Unified(tied[0], tie=len(tied) > 1, disagreement=disagreement)
-
-        def agreement_units(self, settings: Any, answer: Any) -> Iterable[tuple[str, Hashable]]:
-            return [("", answer)]
+def _tests(parts: Sequence[str]) -> str:
+    checks = ", ".join(["FeedbackQLClient", *sorted(f"check_{part}_kind" for part in parts if part != "task")])
+    return textwrap.dedent(TESTS_HEAD).replace("CHECKS", checks) + _blocks(PART_TESTS, parts)
 
 
-    @hookimpl
-    def feedbackql_question_types() -> list[type[QuestionKind]]:
-        return [{prefix}Question]
-'''
-
-TESTS = '''
-    """The {kind} kind through the service (``feedbackql_client`` comes from the pytest plugin
-    of feedbackql-server: the app with this plugin, on a database of its own)."""
-
-    from __future__ import annotations
-
-    from feedbackql_server.testing import FeedbackQLClient, check_question_kind
-
-    from {module} import {prefix}Question
-
-
-    def test_{module}_keeps_the_contract(feedbackql_client: FeedbackQLClient) -> None:
-        check_question_kind(feedbackql_client, "{kind}", {{"most": 3}}, [1, 3, 3],
-                            invalid_answers=[0, 4], invalid_settings=[{{"most": 1}}])
-
-
-    def test_majority_ties_go_to_the_lower_score() -> None:
-        unified = {prefix}Question().unify(None, [1, 3], "majority")
-        assert (unified.value, unified.tie) == (1, True)
-'''
-
-README = '''
-    # {dist}
-
-    A FeedbackQL plugin: the `{kind}` question kind, a score from 1 to `most` (settings
-    `{{ most }}`, default 5; answers `{{ {kind}: 3 }}`).
-
-    ```bash
-    pip install -e '.[test]'   # next to feedbackql-server
-    pytest                     # MONGODB_URI if set, else an embedded FerretDB
-    feedbackql plugins         # lists the {kind} kind once installed
-    ```
-
-    Publish it like any Python package (`python -m build`, then upload): installing it next to
-    feedbackql-server adds the kind to the schema. The contract is in FeedbackQL's
-    `docs/plugins.md`.
-'''
+def _blocks(templates: dict[str, str], parts: Sequence[str]) -> str:
+    """Top-level blocks, two blank lines apart."""
+    return "".join("\n\n" + textwrap.dedent(templates[part]).strip("\n") + "\n" for part in parts)

@@ -7,7 +7,6 @@ with a Content-Security-Policy that allows no inline script and no other origin.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from feedbackql_server.kinds.base import Kind
-from feedbackql_server.kinds.registry import KindRegistry, PluginError, RegisteredKind
+from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
 
 DIST = Path(__file__).resolve().parent / "webui_dist"
 APP_DIR = DIST / "app"
@@ -37,33 +35,15 @@ def widget_url(family: str, entry: RegisteredKind[Any]) -> str | None:
     """Where the service serves a kind's widget module (the version busts browser caches)."""
     if entry.kind.widget is None:
         return None
-    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version}"
-
-
-def widget_path(kind: Kind) -> Path:
-    """The widget file of ``kind``, next to the module that defines it."""
-    module = sys.modules.get(type(kind).__module__)
-    origin = getattr(module, "__file__", None)
-    if origin is None or kind.widget is None:
-        raise PluginError(f"kind {kind.name!r} declares a widget but its module has no file")
-    return Path(origin).resolve().parent / kind.widget
+    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version or 0}"
 
 
 def _widget_files(registry: KindRegistry) -> dict[tuple[str, str], Path]:
-    """Every declared widget file, checked at start-up: a missing one names its plugin."""
+    """Every declared widget file (checked to exist when its kind was registered)."""
     families: Mapping[str, Mapping[str, RegisteredKind[Any]]] = {
         "question": registry.questions, "field": registry.fields}
-    files: dict[tuple[str, str], Path] = {}
-    for family, kinds in families.items():
-        for name, entry in kinds.items():
-            if entry.kind.widget is None:
-                continue
-            path = widget_path(entry.kind)
-            if not path.is_file() or path.suffix not in (".js", ".mjs"):
-                raise PluginError(f"plugin {entry.plugin!r}: the widget of kind {name!r} is not a "
-                                  f".js file: {path}")
-            files[family, name] = path
-    return files
+    return {(family, name): entry.widget_file for family, kinds in families.items()
+            for name, entry in kinds.items() if entry.widget_file is not None}
 
 
 def graphiql_html() -> str:

@@ -16,8 +16,9 @@ from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.kind_interfaces import FieldSettings, QuestionSettings, UnavailableKindSettings
 from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
+from feedbackql_server.api.training import VERSION_NOTE
 from feedbackql_server.api.users import Workspace
-from feedbackql_server.domain.config import read_item
+from feedbackql_server.domain.config import DatasetConfig, KindProblem, read_item
 from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.kind_checks import answer_schema
 from feedbackql_server.kinds.registry import RegisteredKind
@@ -46,12 +47,17 @@ class MetadataProperty:
                    visible_for_annotators=doc.get("visible_for_annotators", True))
 
 
+SETTINGS_JSON = ("The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the "
+                 "installed plugin reads them (migrated from the version that stored them), or as stored "
+                 "when it cannot read them (available: false).")
+
+
 @strawberry.type(description="An installed field kind.")
 class FieldType:
     name: str
     description: str
     plugin: str
-    version: str
+    version: str | None = strawberry.field(description=VERSION_NOTE)
     settings_schema: JSON
     value_schema: JSON
     ui_hints: JSON = strawberry.field(description="Hints the kind gives user interfaces ({} when none).")
@@ -86,16 +92,16 @@ class Field:
     required: bool
     kind: str
     settings: FieldSettings
-    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
-                                                       "know the kind.")
+    settings_json: JSON = strawberry.field(description=SETTINGS_JSON)
     available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
                                                    "cannot read the stored settings.")
 
     @classmethod
     def of(cls, doc: KindItem, kinds: KindTypes) -> Field:
-        settings, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]), doc)
+        settings, settings_json, available = _settings(kinds.field_settings, kinds.registry.fields.get(doc["kind"]),
+                                                       doc)
         return cls(name=doc["name"], title=doc["title"], required=doc["required"], kind=doc["kind"],
-                   settings=settings, settings_json=cast(JSON, doc["settings"]), available=available)
+                   settings=settings, settings_json=settings_json, available=available)
 
 
 @strawberry.type
@@ -106,8 +112,7 @@ class Question:
     required: bool
     kind: str
     settings: QuestionSettings
-    settings_json: JSON = strawberry.field(description="The settings as stored: for clients that do not "
-                                                       "know the kind.")
+    settings_json: JSON = strawberry.field(description=SETTINGS_JSON)
     available: bool = strawberry.field(description="False when the kind's plugin is not installed or "
                                                    "cannot read the stored settings: it is then read-only, "
                                                    "and answers to it are kept.")
@@ -117,11 +122,32 @@ class Question:
 
     @classmethod
     def of(cls, doc: KindItem, kinds: KindTypes) -> Question:
-        settings, available = _settings(kinds.question_settings, kinds.registry.questions.get(doc["kind"]), doc)
+        entry = kinds.registry.questions.get(doc["kind"])
+        settings, settings_json, available = _settings(kinds.question_settings, entry, doc)
         return cls(name=doc["name"], title=doc["title"], description=doc.get("description"),
                    required=doc["required"], kind=doc["kind"], settings=settings,
-                   settings_json=cast(JSON, doc["settings"]), available=available,
+                   settings_json=settings_json, available=available,
                    answer_schema=cast(JSON, answer_schema(kinds.registry.questions.get(doc["kind"]), doc)))
+
+
+@strawberry.type(description="A field or question of the dataset that cannot be used now, and why.")
+class DatasetProblem:
+    item: str = strawberry.field(description="The field's or question's name.")
+    family: str = strawberry.field(description="`field` or `question`.")
+    kind: str
+    plugin: str = strawberry.field(description="The plugin that stored the item.")
+    stored_version: str | None = strawberry.field(description="The plugin version that stored it.")
+    reason: str
+    required: bool
+    blocks_labeling: bool = strawberry.field(description=(
+        "True for a required question: no one can answer the records, so nextRecords hands out none "
+        "(PLUGIN_UNAVAILABLE) until its kind is available again."))
+
+    @classmethod
+    def of(cls, family: str, problem: KindProblem) -> DatasetProblem:
+        return cls(item=problem.item, family=family, kind=problem.kind, plugin=problem.plugin,
+                   stored_version=problem.stored_version, reason=problem.reason, required=problem.required,
+                   blocks_labeling=family == "question" and problem.required)
 
 
 @strawberry.type
@@ -149,6 +175,13 @@ class Dataset:
     async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
                       first: int = 50, after: str | None = None) -> RecordConnection:
         return await records_page(info.context, self.id, filter, sort, first, after)
+
+    @resolvers.field(description="Its fields and questions that cannot be used now (their plugin is not "
+                                 "installed, or cannot read what is stored), and why; empty when all can.")
+    def problems(self, info: Info) -> list[DatasetProblem]:
+        config = DatasetConfig.of(self.stored, info.context.kinds.registry)
+        return [*(DatasetProblem.of("field", p) for p in config.field_problems.values()),
+                *(DatasetProblem.of("question", p) for p in config.problems.values())]
 
     @resolvers.field(description="The dataset's progress (read from its counters: cheap on a list of "
                                   "datasets).")
@@ -185,11 +218,13 @@ async def datasets_in(info: Info, workspace_ref: str) -> list[Dataset]:
     return [Dataset.seen_by(doc, info.context) for doc in await info.context.session.datasets_in(workspace_ref)]
 
 
-def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: KindItem) -> tuple[Any, bool]:
+def _settings(family: KindFamily, entry: RegisteredKind[Any] | None, item: KindItem) -> tuple[Any, JSON, bool]:
     """The settings output of a field or question, read (and migrated) by its installed kind,
-    and whether it could be; an ``UnavailableKindSettings`` when it cannot be."""
+    their JSON in that migrated shape, and whether they could be read; when they cannot, an
+    ``UnavailableKindSettings`` and the JSON as stored."""
     installed = entry.version if entry is not None else None
     parsed, problem = read_item(entry.kind if entry is not None else None, item, installed)
     if problem is not None:
-        return UnavailableKindSettings(kind=item["kind"], reason=problem.reason), False
-    return family.to_output(item["kind"], parsed.model_dump(mode="json", by_alias=True)), True
+        return UnavailableKindSettings(kind=item["kind"], reason=problem.reason), cast(JSON, item["settings"]), False
+    migrated = parsed.model_dump(mode="json", by_alias=True)
+    return family.to_output(item["kind"], migrated), cast(JSON, migrated), True

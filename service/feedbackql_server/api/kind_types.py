@@ -22,6 +22,7 @@ from feedbackql_server.api.kind_interfaces import (
 )
 from feedbackql_server.api.model_types import Converter, TypeFactory, TypeNameClash
 from feedbackql_server.domain.documents import StoredValue
+from feedbackql_server.domain.plugin_failures import log_read_failure
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.names import pascal
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
@@ -55,6 +56,7 @@ class ValueFamily(KindFamily):
             value = entry.kind.migrate_value(stored["value"], stored.get("plugin_version"))
             return self.converters[kind](entry.kind.dump_value(entry.kind.value_adapter.validate_python(value)))
         except Exception as exc:  # the plugin's own code: the value is shown as stored instead
+            log_read_failure(exc, kind=kind, plugin=entry.plugin, version=entry.version, item="a stored value")
             return UnavailableValue(kind=kind, reason=f"{entry.plugin} {entry.version} cannot read it: "
                                                       f"{type(exc).__name__}"[:300])
 

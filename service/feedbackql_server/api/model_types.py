@@ -112,8 +112,11 @@ class TypeFactory:
             elif is_input:
                 default = dataclasses.MISSING
             annotations[field_name] = graphql_type
+            # A setting kept under an old name (pydantic ``Field(deprecated=...)``) stays in the
+            # schema, marked @deprecated, so clients written against the old name keep working.
             namespace[field_name] = strawberry.field(
-                name=info.alias or field_name, description=info.description, default=default
+                name=info.alias or field_name, description=info.description, default=default,
+                deprecation_reason=info.deprecation_message,
             )
         if not annotations:  # a kind without settings: GraphQL types need a field
             annotations["empty"] = bool | None

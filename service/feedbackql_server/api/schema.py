@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -33,7 +34,8 @@ from feedbackql_server.api.mutations import Mutation
 from feedbackql_server.api.queries import Query
 from feedbackql_server.api.subscriptions import Subscription
 from feedbackql_server.api.variable_limits import VariableListLimiter
-from feedbackql_server.kinds.registry import KindRegistry, PluginError
+from feedbackql_server.kinds.plugin_dir import plugin_modules
+from feedbackql_server.kinds.registry import KindRegistry, PluginError, load_registry
 from feedbackql_server.settings import Settings
 
 MAX_LIST_ITEMS = 1000
@@ -64,6 +66,18 @@ class FeedbackSchema(strawberry.Schema):
         # Domain errors are expected and unexpected ones are logged with a request id by
         # ErrorCodes; strawberry's default would log every error with a stack trace.
         return None
+
+
+def checked_registry(*, builtin_only: bool = False, plugins_dir: Path | None = None,
+                     extra_plugins: Iterable[object] = ()) -> KindRegistry:
+    """The one start-up check behind ``serve``, ``schema`` and ``plugins`` (and the testing
+    helper ``startup_error``), so that they agree: the plugins loaded and checked (kinds,
+    models, names, widget files), then the schema built from them. A ``PluginError`` names the
+    plugin at fault."""
+    extra = [*(plugin_modules(plugins_dir) if plugins_dir is not None else ()), *extra_plugins]
+    registry = load_registry(builtin_only=builtin_only, extra_plugins=extra)
+    build_schema(registry)
+    return registry
 
 
 def build_schema(registry: KindRegistry, settings: Settings | None = None) -> FeedbackSchema:

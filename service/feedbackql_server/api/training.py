@@ -93,12 +93,15 @@ class TrainingOptionsInput:
     top_k: int | None = None
 
 
+VERSION_NOTE = "The version of the plugin's distribution; null for a plugin registered in-process without one."
+
+
 @strawberry.type(description="An installed training task (GET /datasets/{id}/training/{name}, trainingData).")
 class TrainingTaskType:
     name: str
     description: str
     plugin: str
-    version: str
+    version: str | None = strawberry.field(description=VERSION_NOTE)
     columns: list[str]
 
     @classmethod

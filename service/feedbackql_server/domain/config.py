@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from feedbackql_server.domain.plugin_failures import log_read_failure
 from feedbackql_server.errors import Invalid, PluginUnavailable, invalid_from_pydantic
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.registry import KindRegistry
@@ -87,7 +88,7 @@ def check_distribution(min_submitted: int, path: Path) -> DistributionDoc:
     return {"min_submitted": min_submitted}
 
 
-def _provenance(registry: KindRegistry, category: str, kind: str) -> tuple[str, str]:
+def _provenance(registry: KindRegistry, category: str, kind: str) -> tuple[str, str | None]:
     """Which plugin (and version) wrote an item's settings: kept with them, so that a later
     version can migrate them and a missing plugin can be named."""
     entry = (registry.fields if category == "field" else registry.questions)[kind]
@@ -193,12 +194,22 @@ class KindProblem:
     stored_version: str | None
     reason: str
     required: bool = True
+    cause: BaseException | None = field(default=None, compare=False)
+    """What the installed kind raised reading the settings (None: the kind is not installed)."""
 
     def error(self, path: Path = ()) -> PluginUnavailable:
         written = f" (written by {self.plugin} {self.stored_version})" if self.stored_version else ""
         return PluginUnavailable(f"{self.item!r} is a {self.kind} item{written}: {self.reason}",
                                  path=list(path), kind=self.kind, plugin=self.plugin,
                                  storedVersion=self.stored_version)
+
+    def unanswerable(self, dataset: str) -> PluginUnavailable:
+        """Why no record of ``dataset`` can be handed out: this required question cannot be answered."""
+        return PluginUnavailable(f"the records of dataset {dataset!r} cannot be answered now: its required "
+                                 f"question {self.item!r} ({self.kind}) is unavailable: {self.reason}; no "
+                                 "records are handed out until it is available again",
+                                 reason="required_question_unavailable", question=self.item, kind=self.kind,
+                                 plugin=self.plugin, storedVersion=self.stored_version)
 
 
 def read_item(kind: Kind | None, item: KindItem, installed: str | None) -> tuple[Any, KindProblem | None]:
@@ -212,12 +223,18 @@ def read_item(kind: Kind | None, item: KindItem, installed: str | None) -> tuple
     try:
         return kind.parse_settings(kind.migrate_settings(item["settings"], item.get("plugin_version"))), None
     except Exception as exc:  # a plugin's own code: any failure is that plugin's
+        log_read_failure(exc, kind=item["kind"], plugin=plugin, version=installed,
+                         item=f"the settings of {item['name']!r}")
         reason = (f"the installed version ({installed}) cannot read its stored settings: "
                   f"{_first_line(exc)}")
-        return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required)
+        return None, KindProblem(item["name"], item["kind"], plugin, stored, reason, required, exc)
 
 
 def _first_line(exc: Exception) -> str:
+    """A validation message is the plugin's word to people; any other exception's text may
+    hold internals, so only its type is shown (its traceback is in the server log)."""
+    if not isinstance(exc, ValueError):
+        return f"{type(exc).__name__} (see the server log)"
     text = str(exc).strip().splitlines()
     return " ".join(text[:3])[:500] if text else type(exc).__name__
 
@@ -236,6 +253,10 @@ class DatasetConfig:
     metadata: dict[str, MetadataPropertyDoc] = field(default_factory=dict)
     allow_extra_metadata: bool = True
     min_submitted: int = 1
+
+    def blocking_problem(self) -> KindProblem | None:
+        """A required question no one can answer now, which makes every record unanswerable."""
+        return next((problem for problem in self.problems.values() if problem.required), None)
 
     @classmethod
     def of(cls, dataset: DatasetDoc, registry: KindRegistry) -> DatasetConfig:

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 from feedbackql_server.domain.config import Path, read_item
-from feedbackql_server.errors import Invalid, PluginFailed, all_of, invalid_from_problems
+from feedbackql_server.domain.plugin_failures import plugin_failed
+from feedbackql_server.errors import Invalid, all_of, invalid_from_problems
 from feedbackql_server.kinds.base import QuestionKind
 from feedbackql_server.kinds.context import DatasetContext, FieldInfo
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
 from feedbackql_server.storage.documents import KindItem
-
-log = logging.getLogger("feedbackql_server.plugins")
 
 
 def dataset_context(registry: KindRegistry, fields: Sequence[KindItem]) -> DatasetContext:
@@ -32,21 +30,25 @@ def dataset_context(registry: KindRegistry, fields: Sequence[KindItem]) -> Datas
 def check_item(registry: KindRegistry, category: str, item: KindItem, context: DatasetContext,
                path: Path) -> Invalid | None:
     """What the item's kind finds wrong with its settings in this dataset (``check_settings``),
-    or None. Items whose kind cannot be read now are reported where they are used."""
+    or None. An item the kind cannot read back (``migrate_settings`` or ``parse_settings``
+    raised) is refused as the plugin's failure, and one whose kind is not installed as
+    unavailable: a dataset is never configured or published with a question no one can use."""
     entry = (registry.fields if category == "field" else registry.questions).get(item["kind"])
     settings, problem = read_item(entry.kind if entry else None, item, entry.version if entry else None)
-    if entry is None or problem is not None:
-        return None
+    if problem is not None:
+        if entry is None or problem.cause is None:
+            raise problem.error([*path, "settings"])
+        raise plugin_failed(f"reading the settings of {item['name']!r}", problem.cause, kind=item["kind"],
+                            plugin=entry.plugin, version=entry.version, path=[*path, "settings"])
+    assert entry is not None  # read_item reports a missing kind as a problem
     try:
         entry.kind.check_settings(settings, context)
     except ValueError as exc:
         return invalid_from_problems(exc, [*path, "settings", item["kind"]],
                                      question=item["name"] if category == "question" else None)
     except Exception as exc:  # the plugin's own code failed: name it, never an anonymous INTERNAL
-        log.error("plugin %s failed checking settings (kind %s)", entry.plugin, item["kind"], exc_info=exc)
-        raise PluginFailed(f"the {item['kind']} kind of plugin {entry.plugin} failed checking the settings of "
-                           f"{item['name']!r} ({type(exc).__name__})", path=[*path, "settings"],
-                           kind=item["kind"], plugin=entry.plugin) from exc
+        raise plugin_failed(f"checking the settings of {item['name']!r}", exc, kind=item["kind"],
+                            plugin=entry.plugin, version=entry.version, path=[*path, "settings"]) from exc
     return None
 
 
@@ -70,6 +72,7 @@ def answer_schema(entry: RegisteredKind[QuestionKind] | None, item: KindItem) ->
         return None
     try:
         return entry.kind.answer_schema(parsed)
-    except Exception:  # the plugin's own code: a generic schema rather than a failed query
-        log.exception("plugin %s: answer_schema failed (kind %s)", entry.plugin, item["kind"])
+    except Exception as exc:  # the plugin's own code: a generic schema rather than a failed query
+        plugin_failed(f"giving the answer schema of {item['name']!r}", exc, kind=item["kind"],
+                      plugin=entry.plugin, version=entry.version)  # logged; the query goes on
         return entry.kind.value_schema()

@@ -13,6 +13,7 @@ from bson import ObjectId
 from pydantic import ValidationError
 
 from feedbackql_server.domain.config import DatasetConfig
+from feedbackql_server.domain.plugin_failures import plugin_failed
 from feedbackql_server.domain.responses import AnswerSpec
 from feedbackql_server.domain.values import TypedValue, check_answer
 from feedbackql_server.errors import Invalid, all_of, invalid_from_problems, invalid_from_pydantic
@@ -142,19 +143,24 @@ def _fields(
         try:
             parsed = kind.validate_value(settings, kind.value_adapter.validate_python(value))
             stored = kind.dump_value(parsed)
-            check_storable(stored, ["fields", name])
-            check_size(json_bytes(stored), MAX_FIELD_VALUE_BYTES, f"field {name!r}", ["fields", name])
+            texts.append(kind.searchable_text(parsed))
         except ValidationError as exc:
             errors.append(invalid_from_pydantic(exc, ["fields", name]))
             continue
         except ValueError as exc:
             errors.append(invalid_from_problems(exc, ["fields", name]))
             continue
+        except Exception as exc:  # the plugin's own code failed: name it, never an anonymous INTERNAL
+            entry = registry.fields[definition["kind"]]
+            raise plugin_failed(f"on the value of field {name!r}", exc, kind=definition["kind"],
+                                plugin=entry.plugin, version=entry.version, path=["fields", name]) from exc
+        try:
+            check_storable(stored, ["fields", name])
+            check_size(json_bytes(stored), MAX_FIELD_VALUE_BYTES, f"field {name!r}", ["fields", name])
         except Invalid as error:
             errors.append(error)
             continue
         out[name] = stored
-        texts.append(kind.searchable_text(parsed))
     if errors:
         raise all_of(errors)
     return out, "\n".join(texts)

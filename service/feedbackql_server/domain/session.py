@@ -27,7 +27,7 @@ from feedbackql_server.domain import (
     unification,
 )
 from feedbackql_server.domain import datasets as ds
-from feedbackql_server.domain.config import FieldSpec, QuestionSpec
+from feedbackql_server.domain.config import DatasetConfig, FieldSpec, QuestionSpec
 from feedbackql_server.domain.datasets import DatasetChanges, DatasetSpec
 from feedbackql_server.domain.idempotency import IdempotentRequests
 from feedbackql_server.domain.ingest import AddRecordsResult
@@ -275,8 +275,12 @@ class Session:
         return await ingest.delete_records(self._storage, dataset["_id"], record_ids)
 
     async def next_records(self, dataset_ref: str, first: int) -> tuple[list[RecordDoc], DatasetDoc]:
-        """Records leased to the caller, and their dataset."""
+        """Records leased to the caller, and their dataset; none while a required question
+        cannot be answered (its plugin is missing): every answer would be refused."""
         dataset = await self.dataset(dataset_ref)
+        blocked = DatasetConfig.of(dataset, self.services.registry).blocking_problem()
+        if blocked is not None:
+            raise blocked.unanswerable(dataset["name"])
         docs = await queue.next_records(self._storage, self.services.queue_pools, dataset, self.caller.id,
                                         first, self.services.limits.lease_seconds)
         return docs, dataset

@@ -9,7 +9,8 @@ from typing import Any
 from bson import ObjectId
 
 from feedbackql_server.domain.config import DatasetConfig
-from feedbackql_server.errors import Invalid, PluginUnavailable
+from feedbackql_server.domain.plugin_failures import plugin_failed
+from feedbackql_server.errors import Invalid, PluginFailed
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
@@ -18,11 +19,13 @@ from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseD
 
 @dataclass(frozen=True)
 class Question:
-    """A question of a dataset with its kind and parsed settings."""
+    """A question of a dataset with its kind, the plugin that provides it, and parsed settings."""
 
     name: str
     kind: QuestionKind
     settings: Any
+    plugin: str = "its plugin"
+    version: str | None = None
 
     def unify(self, answers: Sequence[Any], strategy: str) -> Unified:
         """``answers`` as stored (``{"value", "plugin_version"}``), migrated before unifying."""
@@ -33,22 +36,27 @@ class Question:
         try:
             return self.kind.unify(self.settings, values, strategy)
         except Exception as exc:  # the plugin's own code: report it by name
-            raise PluginUnavailable(f"the {self.kind.name} kind failed to unify {self.name!r}: "
-                                    f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
+            raise self._failed(f"unifying {self.name!r}", exc) from exc
 
     def agreement_codes(self, answers: Sequence[Any]) -> list[list[tuple[str, Hashable]]]:
         """The answers of one record (read values) coded for agreement, one list per answer."""
         try:
             coded = [list(units) for units in self.kind.record_agreement_units(self.settings, answers)]
-            if len(coded) != len(answers):
-                raise ValueError(f"record_agreement_units gave {len(coded)} codes for {len(answers)} answers")
-            return coded
         except Exception as exc:  # the plugin's own code: report it by name
-            raise PluginUnavailable(f"the {self.kind.name} kind failed to code {self.name!r} for agreement: "
-                                    f"{type(exc).__name__}: {exc}"[:600], kind=self.kind.name) from exc
+            raise self._failed(f"coding {self.name!r} for agreement", exc) from exc
+        if len(coded) != len(answers):
+            problem = ValueError(f"record_agreement_units gave {len(coded)} codes for {len(answers)} answers")
+            raise self._failed(f"coding {self.name!r} for agreement", problem)
+        return coded
 
     def read(self, stored: StoredValue) -> Any:
-        return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
+        try:
+            return self.kind.migrate_value(stored["value"], stored.get("plugin_version"))
+        except Exception as exc:  # the plugin's own code: report it by name
+            raise self._failed(f"migrating an answer to {self.name!r}", exc) from exc
+
+    def _failed(self, action: str, exc: Exception) -> PluginFailed:
+        return plugin_failed(action, exc, kind=self.kind.name, plugin=self.plugin, version=self.version)
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,8 @@ def question_of(registry: KindRegistry, dataset: DatasetDoc, name: str, path: li
     if name not in config.questions:
         raise Invalid(f"the dataset has no question {name!r}", path)
     doc, settings = config.questions[name]
-    kind = registry.question_kind(doc["kind"])
-    assert kind is not None  # DatasetConfig keeps only questions of installed kinds
-    return Question(name, kind, settings)
+    entry = registry.questions[doc["kind"]]  # DatasetConfig keeps only questions of installed kinds
+    return Question(name, entry.kind, settings, entry.plugin, entry.version)
 
 
 def check_strategy(question: Question, strategy: str | None, path: list[str | int]) -> str:

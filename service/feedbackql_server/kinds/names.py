@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 CORE_TYPE_NAMES: frozenset[str] = frozenset({
     "AddRecordsPayload", "AgreementLevel", "AgreementReport", "AnnotatorAgreement", "AnnotatorProgress",
-    "Boolean", "CreateDatasetInput", "CreateUserInput", "Dataset", "DatasetProgress", "DatasetStatus",
+    "Boolean", "CreateDatasetInput", "CreateUserInput", "Dataset", "DatasetProblem", "DatasetProgress", "DatasetStatus",
     "DateTime", "DeleteRecordsPayload", "Distribution", "DistributionInput", "Field", "FieldInput",
     "FieldSettings", "FieldSettingsInput", "FieldType", "Float", "ID", "Int", "JSON", "MetadataFilter",
     "MetadataProperty", "MetadataPropertyInput", "MetadataPropertyKind", "Mutation", "PageInfo", "Query",

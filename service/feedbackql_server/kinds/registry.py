@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import keyword
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import pluggy
 from pydantic import BaseModel
 
-from feedbackql_server.kinds import hook_checks, hookspecs, names
+from feedbackql.moved import MovedAPIWarning
+from feedbackql_server.kinds import assets, hook_checks, hookspecs, model_checks, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
 
@@ -40,7 +44,9 @@ class PluginSource:
 
     name: str
     distribution: str
-    version: str
+    version: str | None
+    installed_at: float | None = field(default=None, compare=False)
+    """When the distribution was installed (its metadata's mtime), None when unknown."""
 
     def __str__(self) -> str:
         if self.distribution == IN_PROCESS:
@@ -52,15 +58,17 @@ class PluginSource:
 class RegisteredKind(Generic[K]):
     kind: K
     plugin: str
-    version: str
+    version: str | None
     source: PluginSource
+    widget_file: Path | None = None
+    """The kind's widget module, checked to exist at registration (None: it has none)."""
 
 
 @dataclass(frozen=True)
 class RegisteredTask:
     task: type[TrainingTask]
     plugin: str
-    version: str
+    version: str | None
     source: PluginSource
 
 
@@ -100,30 +108,86 @@ def get_plugin_manager(
         if known is not None:
             if known.distribution == source.distribution:
                 continue  # one distribution seen twice on sys.path
-            raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}")
+            raise PluginError(f"{source}: entry point name {source.name!r} is already used by {known}"
+                              f"{which_is_new(source, known)}")
+        plugin = _import(ep, source)
+        _register(pm, plugin, source, sources)
+    for plugin in extra_plugins:
+        _register(pm, plugin, in_process_source(plugin), sources)
+    _check_hook_names(pm, sources)
+    return pm, sources
+
+
+def _import(ep: metadata.EntryPoint, source: PluginSource) -> object:
+    """The plugin an entry point names; an import from a 0.1 path (``feedbackql.kinds``) works
+    and is reported as a ``PluginWarning`` naming the plugin, which operators see by default
+    (Python hides a plain DeprecationWarning)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MovedAPIWarning)
         try:
             plugin = ep.load()
         except Exception as exc:
             raise PluginError(f"{source} failed to import: {exc}") from exc
-        _register(pm, plugin, source, sources)
-    for plugin in extra_plugins:
-        name = getattr(plugin, "__name__", type(plugin).__name__)
-        version = str(getattr(plugin, "__version__", "unknown"))
-        _register(pm, plugin, PluginSource(name, IN_PROCESS, version), sources)
-    _check_hook_names(pm, sources)
-    return pm, sources
+    moved = sorted({str(w.message) for w in caught if issubclass(w.category, MovedAPIWarning)})
+    for message in moved:
+        warnings.warn(f"{source}: {message}", hook_checks.PluginWarning, stacklevel=2)
+    for other in caught:
+        if not issubclass(other.category, MovedAPIWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return plugin
+
+
+def in_process_source(plugin: object) -> PluginSource:
+    """Where a plugin registered in-process (by the testing plugin) comes from, told as
+    ``serve`` would tell it, so that what a kind stores in tests (plugin name and version) is
+    what it stores in production: the entry point and distribution that declare the module when
+    one is installed; else its ``__version__``; else None (unknown, as for data stored before
+    versions were)."""
+    name = getattr(plugin, "__name__", type(plugin).__name__)
+    for ep in metadata.entry_points(group=hookspecs.PROJECT):
+        if ep.value == name and ep.dist is not None:
+            return PluginSource(ep.name, ep.dist.metadata["Name"], ep.dist.version)
+    version = getattr(plugin, "__version__", None)
+    return PluginSource(name, IN_PROCESS, version if isinstance(version, str) else None)
 
 
 def _entry_points(builtin_only: bool) -> list[tuple[metadata.EntryPoint, PluginSource]]:
     found = []
     for ep in metadata.entry_points(group=hookspecs.PROJECT):
         dist = ep.dist
-        dist_name = dist.metadata["Name"] if dist is not None else "unknown"
+        dist_name = dist.metadata["Name"] if dist is not None else "an unknown distribution"
         if builtin_only and dist_name != BUILTIN_DISTRIBUTION:
             continue
-        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else "unknown")))
-    found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].name))
+        found.append((ep, PluginSource(ep.name, dist_name, dist.version if dist is not None else None,
+                                       _installed_at(dist))))
+    # Built-ins first, then in order of installation: whoever came last is the one a clash blames.
+    found.sort(key=lambda pair: (pair[1].distribution != BUILTIN_DISTRIBUTION, pair[1].installed_at or 0.0,
+                                 pair[1].name))
     return found
+
+
+def _installed_at(dist: metadata.Distribution | None) -> float | None:
+    """The mtime of the distribution's METADATA file, written when it was installed.
+    importlib.metadata has no public accessor for the metadata folder; ``_path`` is how its
+    path-based distributions (every installer's) keep it."""
+    folder = getattr(dist, "_path", None)
+    if folder is None:
+        return None
+    try:
+        return (Path(str(folder)) / "METADATA").stat().st_mtime
+    except OSError:
+        return None
+
+
+def which_is_new(new: PluginSource, old: PluginSource) -> str:
+    """Which of two clashing plugins is the newcomer, said so the person can choose."""
+    if old.distribution == BUILTIN_DISTRIBUTION:
+        return "; built-in kinds are registered first, so the other plugin is refused: rename its kind"
+    if new.installed_at is not None and old.installed_at is not None and new.distribution != old.distribution:
+        when = datetime.fromtimestamp(new.installed_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return (f"; {new.distribution} is the newer install ({when}), so it is the one refused: uninstall "
+                f"one of the two distributions, or ask for a rename")
+    return "; it was registered later, so it is the one refused: remove one of the two, or rename a kind"
 
 
 def _register(pm: pluggy.PluginManager, plugin: object, source: PluginSource,
@@ -177,7 +241,8 @@ def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls:
     if not task_cls.columns:
         raise PluginError(f"{source}: training task {name!r} declares no `columns`")
     if name in target:
-        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}")
+        raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}"
+                          f"{which_is_new(source, target[name].source)}")
     target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source)
 
 
@@ -233,10 +298,11 @@ def _add(
     base = FieldKind if category == "field" else QuestionKind
     problem = _problem(kind_cls, base)
     if problem:
-        raise PluginError(f"{source}: {category} kind {kind_cls!r} {problem}")
+        raise PluginError(f"{source}: {category} kind {_label(kind_cls)} {problem}")
     name = kind_cls.name
     if name in target:
-        raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}")
+        raise PluginError(f"{source}: {category} kind {name!r} is already registered by {target[name].source}"
+                          f"{which_is_new(source, target[name].source)}")
     _claim_type_names(category, kind_cls, source, claims)
     try:
         kind = kind_cls()
@@ -244,7 +310,8 @@ def _add(
         kind.value_schema()
     except Exception as exc:
         raise PluginError(f"{source}: {category} kind {name!r} is unusable: {exc}") from exc
-    target[name] = RegisteredKind(kind=kind, plugin=source.name, version=source.version, source=source)
+    target[name] = RegisteredKind(kind=kind, plugin=source.name, version=source.version, source=source,
+                                  widget_file=assets.widget_file(kind_cls))
 
 
 def _claim_type_names(category: str, kind_cls: type[Any], source: PluginSource,
@@ -285,6 +352,11 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
          and issubclass(kind_cls.settings_model, BaseModel),
          "has a `settings_model` that is not a pydantic model (leave it out for a kind without settings)"),
         (lambda: hasattr(kind_cls, "value_type"), "has no `value_type`"),
+        (lambda: kind_cls.name != "kind", "is named 'kind', which the schema reserves (the `kind` field "
+                                          "of every value and settings type); rename the kind"),
+        (lambda: "kind" not in _aliases(kind_cls.settings_model),
+         "has a settings field named 'kind', which the settings interface reserves for the kind's "
+         "name; rename the field"),
     ]
     if base is QuestionKind:
         checks.append((lambda: kind_cls.agreement in list(Agreement),
@@ -296,4 +368,17 @@ def _problem(kind_cls: Any, base: type[Kind]) -> str | None:
     for check, message in checks:
         if not check():
             return message
-    return None
+    return model_checks.models_problem(kind_cls) or assets.widget_problem(kind_cls)
+
+
+def _label(kind_cls: Any) -> str:
+    """A kind as a message names it: its name when it has a usable one, else its class."""
+    name = getattr(kind_cls, "name", None)
+    if isinstance(name, str) and KIND_NAME.match(name):
+        return f"{name!r} ({getattr(kind_cls, '__module__', '?')}.{getattr(kind_cls, '__qualname__', '?')})"
+    return repr(kind_cls)
+
+
+def _aliases(model: type[BaseModel]) -> set[str]:
+    """The names a model's fields have in GraphQL and JSON."""
+    return {info.alias or name for name, info in model.model_fields.items()}

@@ -44,7 +44,7 @@ class KindItem(TypedDict):
     settings: dict[str, Any]
     description: NotRequired[str | None]
     plugin: NotRequired[str]
-    plugin_version: NotRequired[str]
+    plugin_version: NotRequired[str | None]
 
 
 class MetadataPropertyDoc(TypedDict):
@@ -87,7 +87,7 @@ class StoredValue(TypedDict):
     kind: str
     value: Any
     plugin: NotRequired[str]
-    plugin_version: NotRequired[str]
+    plugin_version: NotRequired[str | None]
 
 
 class SuggestionDoc(StoredValue):

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from feedbackql_server.testing.client import FeedbackQLClient, GraphQLFailure, serve
     from feedbackql_server.testing.contract import check_field_kind, check_question_kind
+    from feedbackql_server.testing.startup import startup_error
 
-__all__ = ["FeedbackQLClient", "GraphQLFailure", "check_field_kind", "check_question_kind", "serve"]
+__all__ = ["FeedbackQLClient", "GraphQLFailure", "check_field_kind", "check_question_kind", "serve",
+           "startup_error"]
 
 _HOMES = {"FeedbackQLClient": "client", "GraphQLFailure": "client", "serve": "client",
-          "check_field_kind": "contract", "check_question_kind": "contract"}
+          "check_field_kind": "contract", "check_question_kind": "contract", "startup_error": "startup"}
 
 
 def __getattr__(name: str) -> Any:

@@ -38,20 +38,25 @@ def _kind_type(client: FeedbackQLClient, family: str, kind: str) -> dict[str, An
 
 def check_question_kind(client: FeedbackQLClient, kind: str, settings: dict[str, Any], answers: Sequence[Any],
                         *, invalid_answers: Sequence[Any] = (), invalid_settings: Sequence[dict[str, Any]] = (),
+                        fields: Sequence[dict[str, Any]] = (PROMPT,), record: dict[str, Any] | None = None,
                         ) -> None:
     """Run question kind ``kind`` through the service. ``settings`` and ``answers`` are in their
     GraphQL input form (``answers``: two or more valid values, each submitted by another
-    annotator); ``invalid_*`` must be refused with a VALIDATION error."""
+    annotator); ``invalid_*`` must be refused with a VALIDATION error. ``fields`` are the
+    dataset's fields (``FieldInput``s; default: one text field ``prompt``) and ``record`` the
+    field values of the record answered (default: a prompt), for kinds whose settings or answers
+    depend on them (a span question names a field and marks its text)."""
     assert len(answers) >= 2, "give two or more answers: unification and agreement compare them"
     entry = _kind_type(client, "questionTypes", kind)
     ws = client.workspace()
     for number, bad in enumerate(invalid_settings):
         _expect_validation(client, f"invalid settings #{number}", """mutation($i: CreateDatasetInput!) {
             createDataset(input: $i) { id } }""", {"i": {"workspaceId": ws, "name": f"bad-{number}",
-                                                        "fields": [PROMPT],
+                                                        "fields": list(fields),
                                                         "questions": [{"name": "q", "settings": {kind: bad}}]}})
-    dataset = client.dataset(ws, fields=[PROMPT], questions=[{"name": "q", "settings": {kind: settings}}])
-    added = client.add_records(dataset, [{"externalId": "r1", "fields": {"prompt": "a prompt"},
+    dataset = client.dataset(ws, fields=list(fields), questions=[{"name": "q", "settings": {kind: settings}}])
+    values = record if record is not None else {"prompt": "a prompt"}
+    added = client.add_records(dataset, [{"externalId": "r1", "fields": values,
                                           "suggestions": [{"question": "q", "value": {kind: answers[0]}}]}])
     assert added["errors"] == [], f"suggestion {answers[0]!r} was refused: {added['errors']}"
     (record,) = client.records(dataset)
@@ -102,22 +107,27 @@ def _check_export(client: FeedbackQLClient, dataset: str, stored: Sequence[Any])
 
 
 def check_field_kind(client: FeedbackQLClient, kind: str, settings: dict[str, Any], values: Sequence[Any],
-                     *, invalid_values: Sequence[Any] = (), invalid_settings: Sequence[dict[str, Any]] = ()) -> None:
-    """Run field kind ``kind`` through the service: ``values`` are stored one record each and
-    read back; ``invalid_*`` must be refused with a VALIDATION error and store nothing."""
+                     *, invalid_values: Sequence[Any] = (), invalid_settings: Sequence[dict[str, Any]] = (),
+                     fields: Sequence[dict[str, Any]] = (), record: dict[str, Any] | None = None) -> None:
+    """Run field kind ``kind`` through the service: ``values`` are stored one record each (as
+    field ``f``) and read back; ``invalid_*`` must be refused with a VALIDATION error and store
+    nothing. ``fields`` are the dataset's other fields (``FieldInput``s) and ``record`` their
+    values in every record, for kinds checked against the rest of the dataset."""
     _kind_type(client, "fieldTypes", kind)
     ws = client.workspace()
     for number, bad in enumerate(invalid_settings):
         _expect_validation(client, f"invalid settings #{number}", """mutation($i: CreateDatasetInput!) {
             createDataset(input: $i) { id } }""", {"i": {"workspaceId": ws, "name": f"bad-{number}",
-                                                        "fields": [{"name": "f", "settings": {kind: bad}}]}})
-    dataset = client.dataset(ws, fields=[{"name": "f", "settings": {kind: settings}}],
+                                                        "fields": [{"name": "f", "settings": {kind: bad}}, *fields]}})
+    dataset = client.dataset(ws, fields=[{"name": "f", "settings": {kind: settings}}, *fields],
                              questions=[{"name": "q", "settings": {"text": {}}}])
+    others = dict(record or {})
     for number, bad in enumerate(invalid_values):
-        result = client.add_records(dataset, [{"fields": {"f": bad}}])
+        result = client.add_records(dataset, [{"fields": {**others, "f": bad}}])
         codes = [e["code"] for e in result["errors"]]
         assert codes == ["VALIDATION"], f"invalid value #{number} ({bad!r}): expected VALIDATION, got {result}"
-    added = client.add_records(dataset, [{"externalId": str(n), "fields": {"f": v}} for n, v in enumerate(values)])
+    added = client.add_records(dataset, [{"externalId": str(n), "fields": {**others, "f": v}}
+                                         for n, v in enumerate(values)])
     assert added["errors"] == [], f"values were refused: {added['errors']}"
     records = client.records(dataset)
     assert len(records) == len(values), f"expected {len(values)} records, read {len(records)}"

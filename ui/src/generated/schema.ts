@@ -125,6 +125,8 @@ export type Dataset = {
   /** Your own answers to the dataset and what is left for you. */
   myProgress: AnnotatorProgress;
   name: Scalars['String']['output'];
+  /** Its fields and questions that cannot be used now (their plugin is not installed, or cannot read what is stored), and why; empty when all can. */
+  problems: Array<DatasetProblem>;
   /** The dataset's progress (read from its counters: cheap on a list of datasets). */
   progress: DatasetProgress;
   questions: Array<Question>;
@@ -141,6 +143,24 @@ export type DatasetRecordsArgs = {
   filter?: InputMaybe<RecordFilter>;
   first?: Scalars['Int']['input'];
   sort?: InputMaybe<RecordSort>;
+};
+
+/** A field or question of the dataset that cannot be used now, and why. */
+export type DatasetProblem = {
+  __typename?: 'DatasetProblem';
+  /** True for a required question: no one can answer the records, so nextRecords hands out none (PLUGIN_UNAVAILABLE) until its kind is available again. */
+  blocksLabeling: Scalars['Boolean']['output'];
+  /** `field` or `question`. */
+  family: Scalars['String']['output'];
+  /** The field's or question's name. */
+  item: Scalars['String']['output'];
+  kind: Scalars['String']['output'];
+  /** The plugin that stored the item. */
+  plugin: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  required: Scalars['Boolean']['output'];
+  /** The plugin version that stored it. */
+  storedVersion: Maybe<Scalars['String']['output']>;
 };
 
 export type DatasetProgress = {
@@ -182,7 +202,7 @@ export type Field = {
   name: Scalars['String']['output'];
   required: Scalars['Boolean']['output'];
   settings: FieldSettings;
-  /** The settings as stored: for clients that do not know the kind. */
+  /** The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the installed plugin reads them (migrated from the version that stored them), or as stored when it cannot read them (available: false). */
   settingsJson: Scalars['JSON']['output'];
   title: Scalars['String']['output'];
 };
@@ -217,7 +237,8 @@ export type FieldType = {
   /** Hints the kind gives user interfaces ({} when none). */
   uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
   /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
   widgetUrl: Maybe<Scalars['String']['output']>;
 };
@@ -584,7 +605,7 @@ export type Question = {
   name: Scalars['String']['output'];
   required: Scalars['Boolean']['output'];
   settings: QuestionSettings;
-  /** The settings as stored: for clients that do not know the kind. */
+  /** The settings as JSON, for clients that do not know the kind (widgets, the SDK): as the installed plugin reads them (migrated from the version that stored them), or as stored when it cannot read them (available: false). */
   settingsJson: Scalars['JSON']['output'];
   title: Scalars['String']['output'];
 };
@@ -624,7 +645,8 @@ export type QuestionType = {
   /** Hints the kind gives user interfaces ({} when none). */
   uiHints: Scalars['JSON']['output'];
   valueSchema: Scalars['JSON']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
   /** Same-origin URL of the kind's own JavaScript widget module (null when it has none). */
   widgetUrl: Maybe<Scalars['String']['output']>;
 };
@@ -994,7 +1016,8 @@ export type TrainingTaskType = {
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
   plugin: Scalars['String']['output'];
-  version: Scalars['String']['output'];
+  /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
+  version: Maybe<Scalars['String']['output']>;
 };
 
 /** Settings of a kind this server cannot use now (its plugin is not installed, or cannot read them); `settingsJson` has them as stored. */
