@@ -158,7 +158,7 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
             maxPoolSize=settings.mongodb_max_pool_size,
         )
         storage = Storage(client[settings.database_name])
-        await storage.prepare()
+        await storage.prepare(paths=settings.storage_paths)
         await datasets.count_uncounted(storage)
         finished = await invariants.finish_interrupted(storage)
         if finished.interrupted:

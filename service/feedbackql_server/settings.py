@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")
     rate_limit_burst: int = Field(default=200, ge=1)
 
+    storage_paths: Literal["auto", "mongodb"] = Field(
+        default="auto", description="auto: the code paths that suit the server (FerretDB's or MongoDB's); "
+        "mongodb: MongoDB's paths whatever the server, which CI uses to run them on the embedded FerretDB.")
     lease_seconds: float = Field(
         default=600, gt=0, description="How long nextRecords reserves a record for a labeler.")
     max_subscriptions_per_connection: int = Field(default=20, ge=1)

@@ -43,13 +43,17 @@ class Storage:
         self.sorts_by_index = True
         """False on FerretDB, which sorts in memory after reading every document selected."""
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, paths: str = "auto") -> None:
+        """Indexes, migrations, and which code paths suit the server: MongoDB's (compare-and-set,
+        index-served sorts, every index) unless the server is FerretDB. ``paths="mongodb"`` takes
+        MongoDB's paths whatever the server, so that CI runs them against the embedded FerretDB
+        (``FEEDBACKQL_STORAGE_PATHS``; slower there, and correct)."""
         build = await self.db.client.admin.command("buildInfo")
-        ferretdb = "ferretdbVersion" in build
-        await ensure_indexes(self.db, unique_only=ferretdb)
+        mongodb_paths = paths == "mongodb" or "ferretdbVersion" not in build
+        await ensure_indexes(self.db, unique_only=not mongodb_paths)
         await migrate(self.db)
-        self.queue.compare_and_set = not ferretdb
-        self.sorts_by_index = not ferretdb
+        self.queue.compare_and_set = mongodb_paths
+        self.sorts_by_index = mongodb_paths
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""
