@@ -140,6 +140,7 @@ async def _check_counters(storage: Storage, dataset_id: ObjectId, report: Report
     """``ignoring``: intents a crash left (at start-up), which no write in flight holds.
     ``corrected``: records out of step, with the state their responses give them: the
     counters are compared with what the responses say, not with a record's wrong state."""
+    found: list[str] = []  # what the first recount that differed found
     for _ in range(COUNT_ATTEMPTS):
         counted = await _quiet_recount(storage, dataset_id, ignoring, corrected or {})
         if counted is None:
@@ -147,12 +148,15 @@ async def _check_counters(storage: Storage, dataset_id: ObjectId, report: Report
             continue
         stored, users, expected, writes = counted
         problems = counter_differences(stored, users, expected)
+        if found and not problems:  # a repair that an increment overlapped, now confirmed
+            report.add(dataset_id, f"counters: {'; '.join(found)}", True)
+            return
         if not problems:
             return
-        repaired = repair and await storage.tallies.set(dataset_id, expected, writes=writes)
-        if repair and not repaired:
+        found = found or problems
+        if repair and not await storage.tallies.set(dataset_id, expected, writes=writes):
             continue  # an increment came in between: count again
-        report.add(dataset_id, f"counters: {'; '.join(problems)}", repaired)
+        report.add(dataset_id, f"counters: {'; '.join(found)}", repair)
         return
     report.add(dataset_id, "counters could not be checked: writes kept coming; try again when it is quieter", False)
 

@@ -120,7 +120,10 @@ class TallyRepo:
         await self.set_users(dataset_id, users)
         counted = [user_tally_id(dataset_id, user) for user in users]
         await self._users.delete_many({"dataset_id": dataset_id, "_id": {"$nin": counted}})
-        return True
+        # A labeler's increment that landed between the two writes may have been replaced:
+        # then the dataset's moved on too, and the caller counts again.
+        after = await self._datasets.find_one({"_id": dataset_id}, {f"tally.{WRITES}": 1})
+        return after is not None and after.get("tally", {}).get(WRITES) == (writes or 0) + 1
 
     async def set_users(self, dataset_id: ObjectId, users: dict[str, dict[str, int]]) -> None:
         """Replace these users' counters (those not named stay)."""
