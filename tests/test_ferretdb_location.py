@@ -1,6 +1,6 @@
 """Where `feedbackql serve` finds FerretDB (issue 22, item 7): a per-user cache folder reached
 from any working folder, ``FEEDBACKQL_BIN_DIR`` over it, and a ``./.bin`` of an earlier
-version moved into the cache instead of being built again."""
+version copied into the cache instead of being built again."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _executable(path: Path) -> Path:
     return path
 
 
-def test_a_binary_of_an_earlier_version_in_dot_bin_is_moved_to_the_cache_once(
+def test_a_binary_of_an_earlier_version_in_dot_bin_is_copied_to_the_cache_once(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
