@@ -21,7 +21,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DocumentTooLarge, ProtocolError
 
 Doc = dict[str, Any]
-CONCURRENCY = 16
+CONCURRENCY = 4
+"""Reads at once when documents are read one at a time: each may be up to 16 MiB."""
 Document = TypeVar("Document", bound=Mapping[str, Any])
 log = logging.getLogger("feedbackql_server.storage")
 
