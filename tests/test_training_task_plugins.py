@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import types
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -151,3 +152,31 @@ async def test_a_plugin_task_declares_its_column_types(settings: Settings) -> No
         assert error["extensions"]["code"] == "PLUGIN_ERROR"
         assert "'liar'" in error["message"]
         assert "votes: str where the task declared integer" in error["message"]
+
+
+class Slow(Votes):
+    """Takes longer than the request deadline to get going."""
+
+    name = "slow"
+
+    def __init__(self, request: TaskRequest) -> None:
+        super().__init__(request)
+        time.sleep(0.8)
+
+
+async def test_a_long_training_export_is_not_cut_by_the_request_deadline(settings: Settings) -> None:
+    """The export makes every row before its headers (they state its counts): once its request
+    is checked it is bounded like a started stream, not by the 0.5 s deadline."""
+    quick = settings.model_copy(update={"request_timeout_seconds": 0.5})
+    async with serve(quick, load_registry(builtin_only=True, extra_plugins=[task_plugin(Slow)])) as gql:
+        ws = await h.workspace(gql)
+        dataset = await h.dataset(gql, ws, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                  questions=[{"name": "sentiment", "settings": {"label": {"options": OPTIONS}}}])
+        await h.add_records(gql, dataset["id"], [{"externalId": f"r{i}", "fields": {"prompt": "p"}} for i in range(3)])
+        for edge in (await gql(h.RECORDS, {"id": dataset["id"], "first": 3}))["records"]["edges"]:
+            await gql(h.SUBMIT, {"input": {"recordId": edge["node"]["id"], "status": "SUBMITTED",
+                                           "values": [{"question": "sentiment", "value": {"label": "pos"}}]}})
+        download = await gql.http.get(f"/datasets/{dataset['id']}/training/slow?question=sentiment",
+                                      headers={"Authorization": f"Bearer {gql.api_key}"})
+        assert download.status_code == 200, download.text
+        assert len(download.text.splitlines()) == 3

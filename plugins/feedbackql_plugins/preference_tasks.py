@@ -75,17 +75,20 @@ class RewardModelingTask(TrainingTask):
             self.ties += 1
             return []
         prompt = record.fields.get(self.prompt)
-        if self.chat:
-            problem = prompt_problem(prompt) if prompt is not None and is_conversation(prompt) else "prompt_missing"
-            if problem is not None:
-                return self.skip(problem)
-        elif not isinstance(prompt, str):
-            return self.skip("prompt_missing")
+        problem = self._prompt_problem(prompt)
+        if problem is not None:
+            return self.skip(problem)
         ordered = sorted(unified.value or [], key=lambda r: r["rank"])
         texts = {r["value"]: _text(record.fields, r["value"]) for r in ordered}
         if not all(isinstance(text, str) for text in texts.values()):
             return self.skip("option_text_not_text")
         return [self._row(prompt, texts[chosen], texts[rejected]) for chosen, rejected in self._pairs(ordered)]
+
+    def _prompt_problem(self, prompt: Any) -> str | None:
+        """Why the prompt cannot head a row (a missing value, a chat that cannot take a reply)."""
+        if not self.chat:
+            return None if isinstance(prompt, str) else "prompt_missing"
+        return prompt_problem(prompt) if prompt is not None and is_conversation(prompt) else "prompt_missing"
 
     def _pairs(self, ordered: list[dict[str, Any]]) -> list[tuple[str, str]]:
         """Strictly ordered pairs; equal ranks inside a ranking that is not a tie (one labeler

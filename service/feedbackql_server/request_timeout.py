@@ -9,6 +9,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedbackql_server.http_errors import StartTracker, error_response
 
+DEADLINE_LIFTED = "feedbackql.deadline_lifted"
+
+
+def lift_deadline(scope: Scope) -> None:
+    """For a response that must be made whole before it starts: a training export states its
+    counts in its headers, so it makes every row first. Once its request is checked it is
+    bounded like a stream that has started (by the client), not by the deadline."""
+    scope[DEADLINE_LIFTED] = True
+
 
 class RequestTimeout:
     """ASGI middleware: 503 ``TIMEOUT`` when no response has started within ``seconds``.
@@ -34,7 +43,7 @@ class RequestTimeout:
         except asyncio.CancelledError:
             task.cancel()
             raise
-        if task.done() or tracker.started:
+        if task.done() or tracker.started or scope.get(DEADLINE_LIFTED):
             await task
             return
         task.cancel()

@@ -29,6 +29,7 @@ from feedbackql_server.export.spool import Spool
 from feedbackql_server.http_errors import domain_error_response
 from feedbackql_server.kinds.columns import JSON, TEXT
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.request_timeout import lift_deadline
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import DatasetDoc
 
@@ -138,6 +139,7 @@ def _metadata(raw: str | None) -> tuple[MetadataCriterion, ...]:
 
 
 async def _training(storage: Storage, registry: KindRegistry, dataset: DatasetDoc, request: Request) -> Response:
+    lift_deadline(request.scope)  # authorized: it now makes every row before it can start
     chosen = _format(request)
     options = training_options(request.query_params)
     plan = training.plan(registry, dataset, request.path_params["task"], options)

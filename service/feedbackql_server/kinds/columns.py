@@ -58,7 +58,8 @@ _SCALARS = {"string": TEXT, "integer": INTEGER, "number": FLOAT, "boolean": BOOL
 
 def of_json_schema(schema: Mapping[str, Any], definitions: Mapping[str, Any] | None = None) -> Column:
     """The column type of values described by a JSON Schema (a kind's ``value_schema``):
-    scalars, arrays and objects with fixed properties map over; anything else is ``JSON``."""
+    scalars, arrays and objects with a closed set of properties map over; anything else is
+    ``JSON``, kept whole."""
     definitions = definitions if definitions is not None else schema.get("$defs", {})
     reference = schema.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/$defs/"):
@@ -69,7 +70,8 @@ def of_json_schema(schema: Mapping[str, Any], definitions: Mapping[str, Any] | N
     if kind == "array" and isinstance(schema.get("items"), Mapping):
         return list_of(of_json_schema(schema["items"], definitions))
     properties = schema.get("properties")
-    if kind == "object" and isinstance(properties, Mapping) and properties:
+    closed = schema.get("additionalProperties") is False  # a struct would drop any other key
+    if kind == "object" and closed and isinstance(properties, Mapping) and properties:
         return Column("struct", members=tuple((name, of_json_schema(sub, definitions))
                                               for name, sub in properties.items()))
     return JSON

@@ -26,7 +26,8 @@ CORE_TYPE_NAMES: frozenset[str] = frozenset({
     "RecordConnection", "RecordEdge", "RecordError", "RecordFilter", "RecordInput", "RecordSort",
     "RecordSortField", "RecordStatus", "Response", "ResponseChange", "ResponseCounts", "ResponseInput",
     "ResponseStatus", "ResponseValue", "ResponseValueInput", "Role", "SortDirection", "String",
-    "Subscription", "Suggestion", "SuggestionInput", "TrainingData", "TrainingOptionsInput", "TrainingTaskType",
+    "Subscription", "Suggestion", "SuggestionInput", "TrainingData", "TrainingFilter", "TrainingOptionsInput",
+    "TrainingTaskType",
     "UnavailableKindSettings", "UnavailableValue", "UnifiedAnswer", "UnifiedAnswerConnection",
     "UnifiedAnswerEdge", "UpdateDatasetInput", "User", "UserWithApiKey", "Value", "ValueInput", "Workspace",
 })
