@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from feedbackql_server.domain import idempotency
+from feedbackql_server.settings import Settings
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.helpers import ADD_RECORDS, CREATE_DATASET, CREATE_WORKSPACE, PUBLISH, new_user, sft_dataset
 from tests.served import KEY, service
@@ -188,3 +190,17 @@ def _sft_dataset_over_http(http: httpx.Client, headers: dict[str, str]) -> str:
                                              "questions": [{"name": "completion", "settings": {"text": {}}}]}})
     run(PUBLISH, {"id": created["createDataset"]["id"]})
     return str(created["createDataset"]["id"])
+
+
+async def test_keys_past_their_window_are_swept(http: httpx.AsyncClient, settings: Settings,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(idempotency, "WINDOW", timedelta(0))
+    monkeypatch.setattr(idempotency, "SWEEP_EVERY", timedelta(0))
+    for name in ("a", "b", "c"):
+        await post(http, body(CREATE_WORKSPACE, {"n": name}), f"key-{name}")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    try:
+        kept = await client[settings.database_name]["idempotency_keys"].find({}).to_list()
+    finally:
+        await client.close()
+    assert [doc["key"] for doc in kept] == ["key-c"]  # each request swept the ones before it
