@@ -71,7 +71,7 @@ def test_ctrl_c_during_an_import_says_what_went_in(served: tuple[str, fb.Client,
     monkeypatch.setattr(transfer, "read_rows", stopped_by_a_person)
     assert main(["import", dataset_id, str(prompts(tmp_path)), "--url", url, "--api-key", OWNER_KEY]) == 130
     captured = capsys.readouterr()
-    assert "created 1000, updated 0, refused 0" in captured.out
+    assert "created 1000, updated 0, unchanged 0, refused 0" in captured.out
     assert "interrupted: the service took" in captured.err
     assert "up to line/row 1000" in captured.err
     assert "Traceback" not in captured.err

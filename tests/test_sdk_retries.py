@@ -17,6 +17,9 @@ from tests.conftest import OWNER_KEY
 from tests.live import live_server
 
 RECORDS = 1_000
+FILLER = " ".join(f"word{n}" for n in range(300))
+"""About 2.5 KB a record: enough that adding 1,000 of them outlasts the 0.3 s timeouts below
+however fast the machine (checking, word indexing and writing 2.5 MB)."""
 
 
 class Sent:
@@ -47,7 +50,7 @@ def push_and_add(base: str, sent: Sent, timeout: float) -> tuple[fb.AddRecordsRe
         with fb.Client(base, api_key=OWNER_KEY, http=sent.client(base, timeout), max_retries=10,
                        backoff=0.2) as impatient:
             pushed = fb.FeedbackDataset.pull(impatient, name="lost", workspace="retries")
-            report = pushed.add_records([fb.Record(fields={"prompt": f"p{i}"}) for i in range(RECORDS)],
+            report = pushed.add_records([fb.Record(fields={"prompt": f"p{i} {FILLER}"}) for i in range(RECORDS)],
                                         batch_size=RECORDS, show_progress=False)
         count = patient.execute("query($id: ID!) { records(datasetId: $id, first: 1) { totalCount } }",
                                 {"id": dataset.id})["records"]["totalCount"]

@@ -26,7 +26,7 @@ from feedbackql.config import (
 )
 from feedbackql.errors import FeedbackQLError, NotFoundError, ValidationError
 from feedbackql.inputs import answer_value, record_input
-from feedbackql.labeling import DatasetWork, export_params
+from feedbackql.labeling import DatasetWork, export_params, metadata_conditions
 from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteRecord
 from feedbackql.results import SubmittedResponse
 
@@ -299,13 +299,7 @@ async def _undo(aio: AsyncClient, created: list[tuple[str, str]], failure: Excep
 
 def _record_filter(status: str | None, response_status: Sequence[str] | None,
                    metadata: dict[str, Any] | None) -> dict[str, Any]:
-    conditions: list[dict[str, Any]] = []
-    for name, wanted in (metadata or {}).items():
-        if isinstance(wanted, tuple):
-            conditions.append({"name": name, "ge": wanted[0], "le": wanted[1]})
-        else:
-            conditions.append({"name": name, "values": wanted if isinstance(wanted, list) else [wanted]})
-    data: dict[str, Any] = {"metadata": conditions or None}
+    data: dict[str, Any] = {"metadata": metadata_conditions(metadata or {}) or None}
     if status is not None:
         data["status"] = status.upper()
     if response_status is not None:

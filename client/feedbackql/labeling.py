@@ -4,6 +4,7 @@ agreement, progress, deleting records, and downloads streamed to a file. A mixin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,4 +109,22 @@ async def _download(client: AnyClient, route: str, params: dict[str, Any], path:
 
 
 def export_params(options: dict[str, Any]) -> dict[str, Any]:
-    return {key: str(value).lower() if isinstance(value, bool) else value for key, value in options.items()}
+    """Export options as the route's query parameters: booleans as ``true``/``false``, lists and
+    objects as JSON, and ``metadata={"source": "web", "length": (10, 100)}`` as the conditions
+    the service reads (``[{"name": ..., "values": [...]}, {"name": ..., "ge": .., "le": ..}]``)."""
+    if isinstance(options.get("metadata"), dict):
+        options = {**options, "metadata": metadata_conditions(options["metadata"])}
+    return {key: str(value).lower() if isinstance(value, bool)
+            else json.dumps(value) if isinstance(value, list | dict) else value
+            for key, value in options.items()}
+
+
+def metadata_conditions(wanted: dict[str, Any]) -> list[dict[str, Any]]:
+    """``{name: value | [values] | (low, high)}`` as metadata conditions."""
+    conditions: list[dict[str, Any]] = []
+    for name, value in wanted.items():
+        if isinstance(value, tuple):
+            conditions.append({"name": name, "ge": value[0], "le": value[1]})
+        else:
+            conditions.append({"name": name, "values": value if isinstance(value, list) else [value]})
+    return conditions
