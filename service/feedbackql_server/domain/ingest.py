@@ -74,12 +74,11 @@ async def add_records(
     specs: Sequence[RecordSpec],
     max_records: int,
     *,
-    on_conflict: OnConflict = OnConflict.REFUSE,
-    announce_to: tuple[Broker, QueuePools] | None = None,
+    on_conflict: OnConflict,
+    announce_to: tuple[Broker, QueuePools],
 ) -> AddRecordsResult:
-    """Partial success: good records are written, bad ones reported by their index.
-    ``announce_to``: where answers that come with the records are announced (required when
-    there are any)."""
+    """Partial success: good records are written, bad ones reported by their index; then the
+    answers that came with the records written (announced to ``announce_to``)."""
     if len(specs) > max_records:
         raise Invalid(f"at most {max_records} records per call; split the batch", ["records"])
     dataset = await get_dataset(storage, dataset_id)
@@ -87,24 +86,30 @@ async def add_records(
         raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
     users = await imported.users_named(storage, specs)
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users)
+    placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result)
+    answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
+               for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
+    if answers:
+        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
+    result.errors.sort(key=lambda e: e.index)
+    return result
+
+
+async def _sorted_and_written(storage: Storage, dataset: DatasetDoc, specs: Sequence[RecordSpec],
+                              docs: list[tuple[int, Doc]], on_conflict: OnConflict,
+                              result: AddRecordsResult) -> list[Placed]:
+    """Sort the records against the stored ones and write them; those taken as new that
+    existed after all (a first pass looks nothing up) are sorted again, once."""
     placed: list[Placed] = []
-    docs = checked.docs
-    for probe in (True, False):  # records taken as new that existed after all are sorted again
-        batch = await readd.plan(storage, dataset_id, specs, docs, on_conflict, probe=probe)
+    for probe in (True, False):
+        batch = await readd.plan(storage, dataset["_id"], specs, docs, on_conflict, probe=probe)
         result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
         written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
         placed += written
         if not docs:
-            break
-    else:
-        result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
-    answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
-               for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
-    if answers:
-        assert announce_to is not None, "records with answers need somewhere to announce them"
-        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
-    result.errors.sort(key=lambda e: e.index)
-    return result
+            return placed
+    result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
+    return placed
 
 
 def _answered(message: str) -> dict[str, Any]:
