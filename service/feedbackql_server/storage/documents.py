@@ -112,6 +112,8 @@ class RecordDoc(TypedDict, total=False):
     search_text: str
     content_hash: str
     """``records.content_hash`` of fields, metadata and suggestions (absent before it existed)."""
+    input_hash: str
+    """``records.input_hash`` of the record as last sent."""
     status: str
     seq: int
     bucket: str

@@ -26,7 +26,7 @@ Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
-CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", "search_text")
+CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", "input_hash", "search_text")
 STATE = ("dataset_id", "status", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
@@ -72,7 +72,8 @@ class Inserted:
     """Documents (as given) whose external id a stored record has: to re-add, not insert."""
 
 
-EXISTING = ("_id", "ext_key", "content_hash", "seq", "bucket", *(f"{status}_by" for status in RESPONSE_STATUSES))
+EXISTING = ("_id", "ext_key", "content_hash", "input_hash", "seq", "bucket",
+            *(f"{status}_by" for status in RESPONSE_STATUSES))
 """What a re-add needs to know about a record it names: whether it is unchanged (its hash)
 and whether it has answers, without reading its content."""
 
@@ -173,9 +174,11 @@ class RecordRepo:
             {"_id": record_id}, {"$set": {**pack(content), "updated_at": datetime.now(UTC)}})
         return result.matched_count == 1
 
-    async def set_content_hash(self, record_id: ObjectId, digest: str) -> None:
-        """Remember the hash of a record stored before records had one (found unchanged)."""
-        await self.collection.update_one({"_id": record_id}, {"$set": {"content_hash": digest}})
+    async def set_hashes(self, record_id: ObjectId, content_hash: str, input_hash: str) -> None:
+        """Remember the hashes of a record found unchanged the slow way (stored before records
+        had them, or sent in another form), so that the next re-add takes the fast path."""
+        await self.collection.update_one({"_id": record_id},
+                                         {"$set": {"content_hash": content_hash, "input_hash": input_hash}})
 
     async def _bulk(self, operations: Sequence[InsertOne[Doc]]) -> list[tuple[int, Doc]]:
         """Run an unordered bulk write; the [(position, error)] of the operations refused."""
