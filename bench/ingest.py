@@ -38,7 +38,7 @@ def raw_document(i: int, dataset_id: ObjectId) -> dict[str, Any]:
                  "external_id": source["externalId"], "fields": source["fields"],
                  "metadata": source["metadata"], "search_text": "\n".join(source["fields"].values()).lower(),
                  "status": "pending", "submitted_by": [], "draft_by": [], "discarded_by": [],
-                 "response_versions": {}, **QUEUE_DEFAULTS, "content_hash": "0" * 64,
+                 "response_versions": {}, **QUEUE_DEFAULTS, "content_hash": "0" * 64, "input_hash": "0" * 64,
                  "seq": i, "bucket": f"{dataset_id}:{i // 100}",
                  "created_at": now, "updated_at": now,
                  "suggestions": [{"question": "preference", "kind": "ranking", "value": ranking, "score": 0.7,

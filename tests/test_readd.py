@@ -132,10 +132,11 @@ async def test_records_stored_before_hashes_existed_are_recognised_as_unchanged(
     await _add(gql, dataset_id, [ORIGINAL])
     storage: Any = gql.http._transport.app.state.storage  # type: ignore[attr-defined]
     await storage.records.collection.update_many({"dataset_id": ObjectId(dataset_id)},
-                                                 {"$unset": {"content_hash": ""}})
+                                                 {"$unset": {"content_hash": "", "input_hash": ""}})
     assert (await _add(gql, dataset_id, [ORIGINAL]))["unchanged"] == 1
     stored = await storage.records.collection.find_one({"dataset_id": ObjectId(dataset_id)})
     assert stored["content_hash"]  # remembered: the next re-add takes the fast path
+    assert stored["input_hash"]
 
 
 async def test_known_records_inside_a_batch_of_new_ones_are_still_recognised(gql: GraphQLClient) -> None:

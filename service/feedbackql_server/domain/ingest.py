@@ -15,7 +15,7 @@ from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.readd import OnConflict, Plan
-from feedbackql_server.domain.records import RecordSpec, build_record
+from feedbackql_server.domain.records import RecordSpec, build_record, input_hash
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
 from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
@@ -75,54 +75,70 @@ async def add_records(
     specs: Sequence[RecordSpec],
     max_records: int,
     *,
-    on_conflict: OnConflict = OnConflict.REFUSE,
-    announce_to: tuple[Broker, QueuePools] | None = None,
+    on_conflict: OnConflict,
+    announce_to: tuple[Broker, QueuePools],
 ) -> AddRecordsResult:
-    """Partial success: good records are written, bad ones reported by their index.
-    ``announce_to``: where answers that come with the records are announced (required when
-    there are any)."""
+    """Partial success: good records are written, bad ones reported by their index; then the
+    answers that came with the records written (announced to ``announce_to``)."""
     if len(specs) > max_records:
         raise Invalid(f"at most {max_records} records per call; split the batch", ["records"])
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "ready":
         raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
     users = await imported.users_named(storage, specs)
-    result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users)
+    existing = await readd.lookup(storage, dataset_id, [s.external_id for s in specs if s.external_id], probe=True)
+    sent_before = readd.sent_before(specs, existing or {})
+    result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users,
+                                     sent_before)
+    result.unchanged = len(sent_before)
+    placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result, existing)
+    answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
+               for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
+    if answers:
+        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
+    result.errors.sort(key=lambda e: e.index)
+    return result
+
+
+async def _sorted_and_written(storage: Storage, dataset: DatasetDoc, specs: Sequence[RecordSpec],
+                              docs: list[tuple[int, Doc]], on_conflict: OnConflict, result: AddRecordsResult,
+                              existing: dict[str, RecordDoc] | None) -> list[Placed]:
+    """Sort the records against the stored ones (``existing``) and write them; those taken as
+    new that existed after all (``existing`` None: nothing was looked up) are sorted again, once."""
     placed: list[Placed] = []
-    docs = checked.docs
-    for probe in (True, False):  # records taken as new that existed after all are sorted again
-        batch = await readd.plan(storage, dataset_id, specs, docs, on_conflict, probe=probe)
+    for first in (True, False):
+        if not first:
+            existing = await readd.lookup(storage, dataset["_id"], [doc["external_id"] for _, doc in docs],
+                                          probe=False)
+        batch = await readd.plan(storage, specs, docs, on_conflict, existing)
         result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
         written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
         placed += written
         if not docs:
-            break
-    else:
-        result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
-    answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
-               for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
-    if answers:
-        assert announce_to is not None, "records with answers need somewhere to announce them"
-        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
-    result.errors.sort(key=lambda e: e.index)
-    return result
+            return placed
+    result.errors.extend(RecordError(index, "CONFLICT", CONCURRENT) for index, _ in docs)
+    return placed
 
 
 def _answered(message: str) -> dict[str, Any]:
     return {"message": message, "path": ["fields"], "reason": readd.ANSWERED}
 
 
-async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: DatasetDoc,
-                   specs: Sequence[RecordSpec], users: dict[str, UserDoc]) -> tuple[AddRecordsResult, Checked]:
-    """The batch's records to write (by index), and a result holding the errors of the others."""
+async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: DatasetDoc, specs: Sequence[RecordSpec],
+                   users: dict[str, UserDoc], sent_before: dict[int, RecordDoc]) -> tuple[AddRecordsResult, Checked]:
+    """The batch's records to write (by index), and a result holding the errors of the others;
+    records ``sent_before`` exactly so are neither checked nor written."""
     result = AddRecordsResult()
     checked = Checked([], {})
-    seen_external: set[str] = set()
+    seen_external = {str(specs[index].external_id) for index in sent_before}
     for index, spec in enumerate(specs):
         if index % CHECKS_BETWEEN_YIELDS == CHECKS_BETWEEN_YIELDS - 1:
             await asyncio.sleep(0)
+        if index in sent_before:
+            continue
         try:
             doc = build_record(registry, config, dataset["_id"], spec)
+            doc["input_hash"] = input_hash(spec)
             external = doc.get("external_id")
             if external is not None:
                 if external in seen_external:
@@ -147,7 +163,9 @@ async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, res
     documents it took as new whose external id exists."""
     dataset_id = dataset["_id"]
     placed: list[Placed] = [(i, r["_id"], r["seq"], r["bucket"], False) for i, r in batch.unchanged]
-    result.unchanged = len(batch.unchanged)
+    result.unchanged += len(batch.unchanged)
+    if not (batch.new or batch.discard or batch.replace or batch.rehash):
+        return placed, []  # nothing to write: no intent to open and close
     async with storage.intents.writing(None, dataset_id, finish=_recount(storage, dataset_id)):
         if batch.discard:
             await _delete_records(storage, dataset, [record["_id"] for _, record, _ in batch.discard], intent=False)
@@ -156,8 +174,8 @@ async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, res
                                         {i for i, _, _ in batch.discard}, result)
         placed += inserted
         placed += await _replace(storage, batch.replace, on_conflict, result)
-        for record_id, digest in batch.rehash:
-            await storage.records.set_content_hash(record_id, digest)
+        for record_id, digest, sent in batch.rehash:
+            await storage.records.set_hashes(record_id, digest, sent)
         await _undo_if_deleted(storage, dataset_id)
     return placed, taken
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from feedbackql_server.domain.records import RecordSpec, content_hash
+from feedbackql_server.domain.records import RecordSpec, content_hash, input_hash
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 
@@ -42,8 +42,8 @@ class Plan:
     new: list[tuple[int, Doc]] = field(default_factory=list)
     unchanged: list[tuple[int, RecordDoc]] = field(default_factory=list)
     """(index, the record as found: its id and place)."""
-    rehash: list[tuple[ObjectId, str]] = field(default_factory=list)
-    """Unchanged records stored without a hash (or an outdated one): theirs, to remember."""
+    rehash: list[tuple[ObjectId, str, str]] = field(default_factory=list)
+    """Unchanged records whose stored hashes (content, as sent) are missing or another form's."""
     replace: list[tuple[int, RecordDoc, Doc]] = field(default_factory=list)
     """(index, the record as found, its new content)."""
     discard: list[tuple[int, RecordDoc, Doc]] = field(default_factory=list)
@@ -61,23 +61,41 @@ def refusal(external_id: str) -> str:
             "DISCARD_RESPONSES to delete its answers and add it again")
 
 
-async def plan(storage: Storage, dataset_id: ObjectId, specs: Sequence[RecordSpec],
-               docs: Sequence[tuple[int, Doc]], on_conflict: OnConflict, *, probe: bool = True) -> Plan:
-    """Sort the checked records of a batch (``docs``, by index in ``specs``). With ``probe``,
-    a batch whose first, middle and last external ids are unknown is taken as new without
-    looking the others up (a first load costs no lookups): the insert returns those that
-    exist after all, to be sorted again without ``probe``."""
+async def lookup(storage: Storage, dataset_id: ObjectId, external_ids: Sequence[str], *,
+                 probe: bool) -> dict[str, RecordDoc] | None:
+    """The stored records named (see ``RecordRepo.existing``); None: taken as all new."""
+    return await storage.records.existing(dataset_id, external_ids, probe=probe) if external_ids else {}
+
+
+def sent_before(specs: Sequence[RecordSpec], existing: dict[str, RecordDoc]) -> dict[int, RecordDoc]:
+    """Records sent exactly as they were last sent (``input_hash``), without answers: unchanged,
+    with no need to check them again. Only the first of an external id named twice."""
+    found: dict[int, RecordDoc] = {}
+    seen: set[str] = set()
+    for index, spec in enumerate(specs):
+        record = existing.get(spec.external_id or "")
+        if record is not None and spec.external_id not in seen and not spec.responses \
+                and record.get("input_hash") == input_hash(spec):
+            found[index] = record
+        seen.add(spec.external_id or "")
+    return found
+
+
+async def plan(storage: Storage, specs: Sequence[RecordSpec], docs: Sequence[tuple[int, Doc]],
+               on_conflict: OnConflict, existing: dict[str, RecordDoc] | None) -> Plan:
+    """Sort the checked records of a batch (``docs``, by index in ``specs``) against the
+    stored ones they name (``existing``; None: the batch was taken as new without looking
+    the others up, and the insert returns those that exist after all)."""
     result = Plan()
-    named = [doc["external_id"] for _, doc in docs if doc.get("external_id") is not None]
-    existing = await storage.records.existing(dataset_id, named, probe=probe) if named else {}
-    existing = existing or {}
     to_compare: list[tuple[int, RecordDoc, Doc]] = []
     for index, doc in docs:
-        found = existing.get(doc.get("external_id") or "")
+        found = (existing or {}).get(doc.get("external_id") or "")
         if found is None:
             result.new.append((index, doc))
         elif found.get("content_hash") == doc["content_hash"]:
             result.unchanged.append((index, found))
+            if found.get("input_hash") != doc["input_hash"]:
+                result.rehash.append((found["_id"], doc["content_hash"], doc["input_hash"]))
         else:
             to_compare.append((index, found, doc))
     if to_compare:
@@ -109,8 +127,7 @@ def _compare(result: Plan, index: int, stored: RecordDoc, doc: Doc, on_conflict:
                                 "suggestions": stored.get("suggestions", [])})
     if doc["content_hash"] == stored_hash:
         result.unchanged.append((index, stored))
-        if stored.get("content_hash") != stored_hash:
-            result.rehash.append((stored["_id"], stored_hash))
+        result.rehash.append((stored["_id"], stored_hash, doc["input_hash"]))
     elif doc["fields"] == stored["fields"] or not has_responses(stored) or on_conflict is OnConflict.KEEP_RESPONSES:
         result.replace.append((index, stored, doc))
     elif on_conflict is OnConflict.DISCARD_RESPONSES:

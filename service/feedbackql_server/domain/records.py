@@ -117,6 +117,16 @@ def content_hash(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def input_hash(spec: RecordSpec) -> str:
+    """A digest of a record as it was sent (before any checks), stored with the record: a
+    record sent again exactly so is known unchanged without checking it again (the checks
+    are most of the cost of an add)."""
+    suggestions = [[s.question, s.value.kind, s.value.value, s.score, s.agent] for s in spec.suggestions]
+    sent = json.dumps({"fields": spec.fields, "metadata": spec.metadata, "suggestions": suggestions},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return hashlib.sha256(sent.encode()).hexdigest()
+
+
 def _fields(
     registry: KindRegistry, config: DatasetConfig, raw: Any
 ) -> tuple[dict[str, Any], str]:

@@ -116,6 +116,8 @@ class RecordDoc(TypedDict, total=False):
     """Before layout 5: the lower-cased text that searches scanned (now ``search_tokens``)."""
     content_hash: str
     """``records.content_hash`` of fields, metadata and suggestions (absent before it existed)."""
+    input_hash: str
+    """``records.input_hash`` of the record as last sent."""
     status: str
     seq: int
     bucket: str

@@ -33,7 +33,7 @@ HIDDEN = {WORDS: 0, "search_text": 0}
 MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
-CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", WORDS)
+CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", "input_hash", WORDS)
 STATE = ("dataset_id", "status", "counted_min", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
@@ -89,7 +89,8 @@ class Inserted:
     """Documents (as given) whose external id a stored record has: to re-add, not insert."""
 
 
-EXISTING = ("_id", "ext_key", "content_hash", "seq", "bucket", *(f"{status}_by" for status in RESPONSE_STATUSES))
+EXISTING = ("_id", "ext_key", "content_hash", "input_hash", "seq", "bucket",
+            *(f"{status}_by" for status in RESPONSE_STATUSES))
 """What a re-add needs to know about a record it names: whether it is unchanged (its hash)
 and whether it has answers, without reading its content."""
 
@@ -207,9 +208,11 @@ class RecordRepo:
             {"_id": record_id}, {"$set": {**pack(content), "updated_at": datetime.now(UTC)}})
         return result.matched_count == 1
 
-    async def set_content_hash(self, record_id: ObjectId, digest: str) -> None:
-        """Remember the hash of a record stored before records had one (found unchanged)."""
-        await self.collection.update_one({"_id": record_id}, {"$set": {"content_hash": digest}})
+    async def set_hashes(self, record_id: ObjectId, content_hash: str, input_hash: str) -> None:
+        """Remember the hashes of a record found unchanged the slow way (stored before records
+        had them, or sent in another form), so that the next re-add takes the fast path."""
+        await self.collection.update_one({"_id": record_id},
+                                         {"$set": {"content_hash": content_hash, "input_hash": input_hash}})
 
     async def _bulk(self, operations: Sequence[InsertOne[Doc]]) -> list[tuple[int, Doc]]:
         """Run an unordered bulk write; the [(position, error)] of the operations refused."""
