@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient, monitoring
 
 from feedbackql_server.app import create_app
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limit import RateLimits
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import records as records_storage
 from tests import helpers as h
@@ -285,3 +286,19 @@ async def _outcome(client: Subscriber) -> str:
         await client.receive()  # its "complete"
         return "OK"
     return str(message["type"])
+
+
+def test_a_key_that_spent_its_time_budget_waits() -> None:
+    """Per-key budgets: requests running at once, and seconds of request time."""
+    now = [0.0]
+    limits = RateLimits(rate=50, burst=200, max_in_flight=2, clock=lambda: now[0])
+    with limits.running("key:a") as first, limits.running("key:a") as second, limits.running("key:a") as third:
+        assert (first, second) == (0, 0)
+        assert third >= 1  # a third one at once waits
+        now[0] += 200.0  # two requests of 200 s: 400 s of a 120 s budget refilling at 0.5 s/s
+    with limits.running("key:a") as overdrawn, limits.running("key:b") as other:
+        assert overdrawn > 500  # until the 280 s owed are paid back at 0.5 s/s
+        assert other == 0  # another key is not affected
+    now[0] += 600.0
+    with limits.running("key:a") as repaid:
+        assert repaid == 0

@@ -26,6 +26,8 @@ from feedbackql_server.http_errors import error_response
 
 ADDRESS_SHARE = 4
 """An address may send as much as this many keys."""
+BUSY_BURST_SECONDS = 120
+"""Seconds of request time a key may use at once before its budget refills (see RateLimits)."""
 SOCKET_REFUSED = 1013
 """WebSocket close code "try again later"."""
 
@@ -50,6 +52,13 @@ class TokenBuckets:
 
     def take(self, key: str) -> float:
         """0 when a token was taken, else the seconds until one will be there."""
+        bucket = self._refilled(key)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate
+
+    def _refilled(self, key: str) -> Bucket:
         now = self.clock()
         bucket = self.buckets.pop(key, None) or Bucket(tokens=float(self.burst), updated=now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
@@ -57,20 +66,34 @@ class TokenBuckets:
         self.buckets[key] = bucket
         if len(self.buckets) > self.max_keys:
             self.buckets.popitem(last=False)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / self.rate
+        return bucket
+
+    def balance_wait(self, key: str) -> float:
+        """0 while the key's bucket is not overdrawn, else the seconds until it is not."""
+        bucket = self._refilled(key)
+        return 0.0 if bucket.tokens > 0 else (-bucket.tokens + 0.001) / self.rate
+
+    def charge(self, key: str, amount: float) -> None:
+        """Take ``amount`` (the bucket may go below zero: time already spent is owed)."""
+        self._refilled(key).tokens -= amount
 
 
 class RateLimits:
-    """The buckets and the running counts the whole app shares (one per process)."""
+    """The buckets and the running counts the whole app shares (one per process).
 
-    def __init__(self, rate: float, burst: int, max_in_flight: int) -> None:
+    Besides requests per second, a key has a budget of time: what its requests and operations
+    took is charged to a bucket that refills at ``max_in_flight / 4`` seconds per second (two
+    requests running all the time, by default) up to ``BUSY_BURST_SECONDS``; a key whose
+    budget is spent waits. Slow queries cost their sender, not everyone else."""
+
+    def __init__(self, rate: float, burst: int, max_in_flight: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.keys = TokenBuckets(rate, burst)
         self.addresses = TokenBuckets(rate * ADDRESS_SHARE, burst * ADDRESS_SHARE)
         self.max_in_flight = max_in_flight
         self.in_flight: Counter[str] = Counter()
+        self.busy = TokenBuckets(max_in_flight / 4, BUSY_BURST_SECONDS, clock=clock)
+        self.clock = clock
 
     def take(self, address: str | None, key: str | None) -> float:
         """0 when the address (if given) and the key (if any) each had a token, else the wait."""
@@ -80,22 +103,26 @@ class RateLimits:
         return wait
 
     @contextlib.contextmanager
-    def running(self, key: str | None) -> Iterator[bool]:
-        """Counts a request or operation of ``key`` as running; yields False (and counts
-        nothing) when the key already has ``max_in_flight`` running."""
+    def running(self, key: str | None) -> Iterator[float]:
+        """Counts a request or operation of ``key`` as running and charges its time; yields 0,
+        or (counting nothing) the seconds to wait when the key already has ``max_in_flight``
+        running or has spent its time budget."""
         if key is None:
-            yield True
+            yield 0.0
             return
-        if self.in_flight[key] >= self.max_in_flight:
-            yield False
+        wait = self.busy.balance_wait(key)
+        if self.in_flight[key] >= self.max_in_flight or wait > 0:
+            yield max(wait, 1.0)
             return
         self.in_flight[key] += 1
+        started = self.clock()
         try:
-            yield True
+            yield 0.0
         finally:
             self.in_flight[key] -= 1
             if self.in_flight[key] <= 0:
                 del self.in_flight[key]
+            self.busy.charge(key, self.clock() - started)
 
 
 class RateLimit:
@@ -122,11 +149,11 @@ class RateLimit:
         if wait > 0:
             await refusal(wait)(scope, receive, send)
             return
-        with self.limits.running(key) as allowed:
-            if allowed:
+        with self.limits.running(key) as wait:
+            if wait == 0:
                 await self.app(scope, receive, send)
                 return
-        await busy()(scope, receive, send)
+        await busy(wait)(scope, receive, send)
 
 
 async def _refuse_socket(wait: float, send: Send) -> None:
@@ -147,9 +174,10 @@ def refusal(wait: float) -> JSONResponse:
                           headers={"Retry-After": str(seconds)}, retryAfter=seconds)
 
 
-def busy() -> JSONResponse:
-    message = "this API key has too many requests running; wait for one to finish"
-    return error_response(429, "RATE_LIMITED", message, headers={"Retry-After": "1"}, retryAfter=1)
+def busy(wait: float) -> JSONResponse:
+    seconds = retry_seconds(wait)
+    message = f"this API key has too many requests running, or used its time budget; retry after {seconds} s"
+    return error_response(429, "RATE_LIMITED", message, headers={"Retry-After": str(seconds)}, retryAfter=seconds)
 
 
 def key_id(authorization: str | None) -> str | None:

@@ -99,12 +99,13 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
             await super().run_operation(operation)
             return
         limits = self.limits
-        running = limits.running(key_id(self.context.authorization)) if limits else contextlib.nullcontext(True)
-        with running as allowed:
-            if not allowed:
+        running = limits.running(key_id(self.context.authorization)) if limits else contextlib.nullcontext(0.0)
+        with running as wait:
+            if wait > 0:
                 self.operations.pop(operation.id, None)
-                await self._refuse(operation.id, "this API key has too many operations running; wait for one "
-                                   "to finish", 1)
+                seconds = retry_seconds(wait)
+                await self._refuse(operation.id, "this API key has too many operations running, or used its "
+                                   f"time budget; retry after {seconds} s", seconds)
                 return
             await self._run_with_deadline(operation, settings.request_timeout_seconds)
 
