@@ -55,7 +55,7 @@ class Limits:
     max_page_size: int
     max_records_per_call: int
     lease_seconds: float
-    max_scan_records: int = 10_000
+    max_scan_records: int = 2_000
     """Records a query may read whole when no index serves it (``domain/listing.py``)."""
 
 
