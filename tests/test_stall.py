@@ -172,6 +172,10 @@ async def test_a_text_search_reads_only_the_records_with_the_word(
     assert await reads.documents_read(mongodb_uri) <= 5
     both = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "this zzzzqqq"}})
     assert both["records"]["totalCount"] == 1
+    # "plain" is in 599 records, too many to look up by index: "451" is looked up instead.
+    common = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "plain 451"}})
+    assert [e["node"]["externalId"] for e in common["records"]["edges"]] == ["r451"]
+    assert common["records"]["totalCount"] == 1
     none = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "zzzzqqq absent"}})
     assert (none["records"]["totalCount"], none["records"]["edges"]) == (0, [])
     error = await owner.error(h.RECORDS, {"id": dataset_id, "first": 1, "filter": {"text": "?!"}})

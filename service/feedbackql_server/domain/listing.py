@@ -133,7 +133,7 @@ async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order:
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
     matches = await _narrowing(storage, query)
     if matches is not None:
-        query = replace(query, within=matches.buckets)
+        query = replace(query, within=matches.buckets, words=matches.words or query.words)
     read = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0))
     return RecordPage(read.records, read.has_next, hidden_metadata,
                       lambda: _total(sized, query, matches), read.resume)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -28,6 +28,8 @@ LAYOUT = ("seq", "bucket")
 WORDS = "search_tokens"
 HIDDEN = {WORDS: 0, "search_text": 0}
 """What reads leave out: the words only text search looks at."""
+MAX_LEADS = 3
+"""Words of a search tried, one after another, as the one looked up by index."""
 MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
@@ -107,6 +109,8 @@ class Matches:
 
     count: int
     buckets: frozenset[int]
+    words: tuple[str, ...] = ()
+    """A text search's words, the one looked up by index first."""
 
 
 class RecordRepo:
@@ -267,8 +271,9 @@ class RecordRepo:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
         few (a word, external ids) and they are at most ``limit``; else None."""
         projection = {"bucket": 1, "_id": 0}
+        words = tuple(query.words)
         if query.words:
-            docs = await self.collection.find(_query(query), projection).limit(limit + 1).to_list()
+            docs, words = await self._by_rarest_word(query, limit, projection)
         elif query.external_ids is not None:
             also = {"dataset_id": {"$in": [query.dataset_id]}, **_conditions(query)}
             docs = await find_each(self.collection, "ext_key", list(query.external_ids)[:limit + 1],
@@ -277,7 +282,22 @@ class RecordRepo:
             return None
         if len(docs) > limit:
             return None
-        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs))
+        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words)
+
+    async def _by_rarest_word(self, query: RecordQuery, limit: int,
+                              projection: Doc) -> tuple[list[Doc], tuple[str, ...]]:
+        """The matches, looked up by the first of the (``MAX_LEADS`` first) words that has at
+        most ``limit`` records, and the words in that order; more than ``limit`` documents
+        when none has."""
+        docs: list[Doc] = []
+        words = tuple(query.words)
+        for position, word in enumerate(query.words[:MAX_LEADS]):
+            words = (word, *query.words[:position], *query.words[position + 1:])
+            led = _query(replace(query, words=words))
+            docs = await self.collection.find(led, projection).limit(limit + 1).to_list()
+            if len(docs) <= limit:
+                break
+        return docs, words
 
     async def _seq_of(self, record_id: ObjectId | None) -> int:
         doc = None if record_id is None else await self.collection.find_one({"_id": record_id}, {"seq": 1})
@@ -374,9 +394,15 @@ def _query(query: RecordQuery) -> Doc:
 
 
 def _conditions(query: RecordQuery) -> Doc:
-    """The filter without the dataset (a bucket key names it already)."""
+    """The filter without the dataset (a bucket key names it already). Conditions that can be
+    top-level equalities are: FerretDB hands those to PostgreSQL, which then returns only the
+    matching documents of what it reads, and FerretDB decodes only those (a bucket read of
+    ``status: completed`` in a dataset with none decodes nothing)."""
+    pushed: Doc = {}
     conditions: list[Doc] = []
-    if query.statuses:
+    if len(query.statuses) == 1:
+        pushed["status"] = query.statuses[0]
+    elif query.statuses:
         conditions.append({"status": {"$in": list(query.statuses)}})
     if query.response_statuses:
         conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
@@ -386,14 +412,16 @@ def _conditions(query: RecordQuery) -> Doc:
         conditions.append(_metadata_condition(condition))
     if query.answered_as is not None:
         statuses, user_key = query.answered_as
-        conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
-    looked_up: Doc = {}
+        if len(statuses) == 1:
+            pushed[f"{statuses[0]}_by"] = user_key  # an array that holds the user's id
+        else:
+            conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
     if query.words:
-        # The first word as a top-level equality: FerretDB pushes it down to PostgreSQL, whose
-        # index on search_tokens then selects only the records that have it.
-        looked_up[WORDS] = query.words[0]
+        # The first word as a top-level equality: PostgreSQL's index on search_tokens then
+        # selects only the records that have it.
+        pushed[WORDS] = query.words[0]
         conditions.extend({WORDS: word} for word in query.words[1:])
-    return {**looked_up, "$and": conditions} if conditions else looked_up
+    return {**pushed, "$and": conditions} if conditions else pushed
 
 
 def _metadata_condition(condition: MetadataCondition) -> Doc:
