@@ -17,10 +17,10 @@ import websockets
 from pymongo import AsyncMongoClient, monitoring
 
 from feedbackql_server.app import create_app
+from feedbackql_server.domain import listing
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.rate_limit import RateLimits
 from feedbackql_server.settings import Settings
-from feedbackql_server.storage import records as records_storage
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
 from tests.live import Subscriber, live_server, subscriber
@@ -224,7 +224,7 @@ async def test_counts_and_sorts_no_index_serves_are_refused_in_large_datasets(
 async def test_a_sparse_filter_answers_short_pages_that_resume(
         gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A filtered page reads a bounded number of buckets, then says where it stopped."""
-    monkeypatch.setattr(records_storage, "MAX_BUCKETS_PER_PAGE", 2)
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_PAGE", 2)
     dataset_id = await _dataset_of(gql, 600, needle_at=550)
     where = {"metadata": [{"name": "n", "ge": 550, "le": 550}]}
     found, pages, after = [], 0, None
@@ -306,3 +306,18 @@ def test_a_key_that_spent_its_time_budget_waits() -> None:
     now[0] += 600.0
     with limits.running("key:a") as repaid:
         assert repaid == 0
+
+
+async def test_aliased_filtered_pages_share_one_read_budget(
+        gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: ten aliased copies of a slow search ran ten times as long; the filtered pages of
+    one request now share one budget of bucket reads, and a page past it is refused."""
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_PAGE", 2)
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_REQUEST", 3)
+    dataset_id = await _dataset_of(gql, 600, needle_at=550)
+    page = 'records(datasetId: $id, first: 10, filter: {metadata: [{name: "n", ge: 550}]}) { edges { node { id } } }'
+    one = await gql(f"query($id: ID!) {{ {page} }}", {"id": dataset_id})
+    assert one["records"]["edges"] == []  # two buckets read, nothing there yet
+    error = await gql.error("query($id: ID!) { " + " ".join(f"a{i}: {page}" for i in range(3)) + " }",
+                            {"id": dataset_id})
+    assert (error["extensions"]["code"], error["extensions"]["reason"]) == ("QUERY_TOO_COSTLY", "request_budget")

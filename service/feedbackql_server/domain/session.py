@@ -93,6 +93,7 @@ class Session:
         self.user = user
         self.caller = Caller.of(user)
         self.loaders = Loaders.of(services.storage)
+        self.read_budget = listing.ReadBudget()
 
     @property
     def _storage(self) -> Storage:
@@ -169,7 +170,7 @@ class Session:
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
         query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
         return await listing.page(self._storage, dataset, query, order, after, first, hidden,
-                                  self.services.limits.max_scan_records)
+                                  self.services.limits.max_scan_records, self.read_budget)
 
     # Progress ----------------------------------------------------------------------------
 

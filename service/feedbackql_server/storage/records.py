@@ -101,6 +101,8 @@ class PageRead:
     has_next: bool
     resume: Keyset | None = None
     """Where a page cut short by its read budget stopped; the next page reads on from there."""
+    reads: int = 0
+    """Buckets a filtered page read."""
 
 
 @dataclass(frozen=True)
@@ -205,13 +207,13 @@ class RecordRepo:
         return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection=HIDDEN)]
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
-                   seq_end: int) -> PageRead:
+                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; ordered by update time it is a sorted query (the whole dataset
         on FerretDB: ``domain/listing.py`` decides when that is allowed)."""
         if not order.by_updated:
-            return await self._walked_page(query, order.descending, after, first, seq_end)
+            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads))
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
 
@@ -230,12 +232,12 @@ class RecordRepo:
         return [unpack(doc) for doc in await cursor.to_list()]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int) -> PageRead:
+                           first: int, seq_end: int, max_reads: int) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
         reads on until it finds one more match, visiting only the buckets an index named
-        (``query.within``), and reading at most ``MAX_BUCKETS_PER_PAGE``: a filter that
+        (``query.within``), and reading at most ``max_reads``: a filter that
         matches little must not read the whole dataset for one page. A page cut short says
         more may follow and where it stopped (``resume``)."""
         start = None
@@ -250,22 +252,22 @@ class RecordRepo:
         async for number, docs in scan(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
                                        where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where)):
             page.extend(unpack(doc) for doc in docs)
+            reads += 1
             if len(page) > first:
-                return PageRead(page[:first], True)
+                return PageRead(page[:first], True, reads=reads)
             if len(page) == first and not where:
                 last_seq = page[-1]["seq"]
-                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1)
-            reads += 1
-            if where and reads >= MAX_BUCKETS_PER_PAGE:
-                return self._cut_short(page, number, descending, seq_end)
-        return PageRead(page, False)
+                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1, reads=reads)
+            if where and reads >= max_reads:
+                return self._cut_short(page, number, descending, seq_end, reads)
+        return PageRead(page, False, reads=reads)
 
     @staticmethod
-    def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int) -> PageRead:
+    def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int, reads: int) -> PageRead:
         """A page that used its read budget after reading bucket ``number``."""
         position = number * BUCKET_SIZE if descending else (number + 1) * BUCKET_SIZE - 1
         more = position > 0 if descending else position < seq_end - 1
-        return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None)
+        return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None, reads)
 
     async def matches(self, query: RecordQuery, limit: int) -> Matches | None:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
