@@ -93,7 +93,8 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
             "message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
 
     async def run_operation(self, operation: Operation[Any, None]) -> None:
-        """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``)."""
+        """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``) and
+        count among their key's requests running, charged to its time budget (``rate_limit.py``)."""
         settings = self.context.settings
         if is_subscription(operation.query, operation.operation_name, settings.max_tokens):
             await super().run_operation(operation)
