@@ -274,32 +274,33 @@ class RecordRepo:
         few (a word, external ids) and they are at most ``limit``; else None."""
         projection = {"bucket": 1, "_id": 0}
         words = tuple(query.words)
+        docs: list[Doc] | None
         if query.words:
             docs, words = await self._by_rarest_word(query, limit, projection)
-        elif query.external_ids is not None:
+        elif query.external_ids is not None and len(query.external_ids) <= limit:
             also = {"dataset_id": {"$in": [query.dataset_id]}, **_conditions(query)}
-            docs = await find_each(self.collection, "ext_key", list(query.external_ids)[:limit + 1],
-                                   also=also, projection=projection)
+            docs = await find_each(self.collection, "ext_key", list(query.external_ids), also=also,
+                                   projection=projection)
         else:
             return None
-        if len(docs) > limit:
+        if docs is None or len(docs) > limit:
             return None
         return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words)
 
     async def _by_rarest_word(self, query: RecordQuery, limit: int,
-                              projection: Doc) -> tuple[list[Doc], tuple[str, ...]]:
-        """The matches, looked up by the first of the (``MAX_LEADS`` first) words that has at
-        most ``limit`` records, and the words in that order; more than ``limit`` documents
-        when none has."""
-        docs: list[Doc] = []
-        words = tuple(query.words)
+                              projection: Doc) -> tuple[list[Doc] | None, tuple[str, ...]]:
+        """The matches, looked up by the first of the (``MAX_LEADS`` first) words that is in at
+        most ``limit`` records, and the words in that order; None when none is. Each word is
+        probed alone first: with the other conditions FerretDB would read every record that has
+        the word to find ``limit`` that match them all."""
         for position, word in enumerate(query.words[:MAX_LEADS]):
+            probe = {"dataset_id": query.dataset_id, WORDS: word}
+            if len(await self.collection.find(probe, {"_id": 1}).limit(limit + 1).to_list()) > limit:
+                continue
             words = (word, *query.words[:position], *query.words[position + 1:])
             led = _query(replace(query, words=words))
-            docs = await self.collection.find(led, projection).limit(limit + 1).to_list()
-            if len(docs) <= limit:
-                break
-        return docs, words
+            return await self.collection.find(led, projection).to_list(), words
+        return None, tuple(query.words)
 
     async def _seq_of(self, record_id: ObjectId | None) -> int:
         doc = None if record_id is None else await self.collection.find_one({"_id": record_id}, {"seq": 1})
