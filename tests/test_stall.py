@@ -293,17 +293,21 @@ async def _outcome(client: Subscriber) -> str:
 
 
 def test_a_key_that_spent_its_time_budget_waits() -> None:
-    """Per-key budgets: requests running at once, and seconds of request time."""
+    """Per-key budgets: requests running at once, and seconds of slow work."""
     now = [0.0]
     limits = RateLimits(rate=50, burst=200, max_in_flight=2, clock=lambda: now[0])
+    for _ in range(100):  # quick requests cost nothing
+        with limits.running("key:a") as quick:
+            assert quick == 0
+            now[0] += 0.1
     with limits.running("key:a") as first, limits.running("key:a") as second, limits.running("key:a") as third:
         assert (first, second) == (0, 0)
         assert third >= 1  # a third one at once waits
-        now[0] += 200.0  # two requests of 200 s: 400 s of a 120 s budget refilling at 0.5 s/s
+        now[0] += 40.25  # two slow requests: 80 s of slow work against a budget of 60
     with limits.running("key:a") as overdrawn, limits.running("key:b") as other:
-        assert overdrawn > 500  # until the 280 s owed are paid back at 0.5 s/s
+        assert overdrawn > 70  # the 20 s owed paid back at 0.25 s/s, less what refilled meanwhile
         assert other == 0  # another key is not affected
-    now[0] += 600.0
+    now[0] += 100.0
     with limits.running("key:a") as repaid:
         assert repaid == 0
 

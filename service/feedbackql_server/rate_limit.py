@@ -26,8 +26,12 @@ from feedbackql_server.http_errors import error_response
 
 ADDRESS_SHARE = 4
 """An address may send as much as this many keys."""
-BUSY_BURST_SECONDS = 120
-"""Seconds of request time a key may use at once before its budget refills (see RateLimits)."""
+FAST_SECONDS = 0.25
+"""Request time that is not charged to a key's time budget (see RateLimits)."""
+BUSY_RATE = 0.25
+"""Seconds of slow work per second a key's time budget refills with."""
+BUSY_BURST_SECONDS = 60
+"""Seconds of slow work a key may use at once before its budget refills."""
 SOCKET_REFUSED = 1013
 """WebSocket close code "try again later"."""
 
@@ -81,10 +85,12 @@ class TokenBuckets:
 class RateLimits:
     """The buckets and the running counts the whole app shares (one per process).
 
-    Besides requests per second, a key has a budget of time: what its requests and operations
-    took is charged to a bucket that refills at ``max_in_flight / 4`` seconds per second (two
-    requests running all the time, by default) up to ``BUSY_BURST_SECONDS``; a key whose
-    budget is spent waits. Slow queries cost their sender, not everyone else."""
+    Besides requests per second, a key has a budget of time for slow work: what its requests
+    and operations took beyond ``FAST_SECONDS`` each is charged to a bucket that refills at
+    ``BUSY_RATE`` seconds per second up to ``BUSY_BURST_SECONDS``; a key whose budget is spent
+    waits. Slow queries cost their sender; a labeler's quick requests cost nothing (an
+    annotator's worst query over two sockets held every other labeler's loop at 8 s while a
+    budget charged every request and refilled at two seconds per second)."""
 
     def __init__(self, rate: float, burst: int, max_in_flight: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -92,7 +98,7 @@ class RateLimits:
         self.addresses = TokenBuckets(rate * ADDRESS_SHARE, burst * ADDRESS_SHARE)
         self.max_in_flight = max_in_flight
         self.in_flight: Counter[str] = Counter()
-        self.busy = TokenBuckets(max_in_flight / 4, BUSY_BURST_SECONDS, clock=clock)
+        self.busy = TokenBuckets(BUSY_RATE, BUSY_BURST_SECONDS, clock=clock)
         self.clock = clock
 
     def take(self, address: str | None, key: str | None) -> float:
@@ -122,7 +128,7 @@ class RateLimits:
             self.in_flight[key] -= 1
             if self.in_flight[key] <= 0:
                 del self.in_flight[key]
-            self.busy.charge(key, self.clock() - started)
+            self.busy.charge(key, max(0.0, self.clock() - started - FAST_SECONDS))
 
 
 class RateLimit:

@@ -161,11 +161,12 @@ async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order:
     sized = Sized(storage, dataset, max_scan_records)
     if order.by_updated and (query.conditions() or not storage.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
+    # Reserved before any lookup: a page past the request's share costs the database nothing.
+    walked = bool(query.conditions()) and not order.by_updated and budget is not None
+    reserved = budget.reserve() if walked and budget is not None else MAX_BUCKETS_PER_PAGE
     matches = await _narrowing(storage, query)
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
-    walked = bool(query.conditions()) and not order.by_updated and budget is not None
-    reserved = budget.reserve() if walked and budget is not None else MAX_BUCKETS_PER_PAGE
     read = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), reserved)
     if walked and budget is not None:
         budget.refund(reserved - read.reads)
