@@ -3,6 +3,7 @@ text search served by an index, and filters, sorts and counts that never scan a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -12,15 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from pymongo import AsyncMongoClient, monitoring
 
 from feedbackql_server.app import create_app
+from feedbackql_server.domain import listing
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limit import RateLimits
 from feedbackql_server.settings import Settings
-from feedbackql_server.storage import records as records_storage
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
-from tests.live import live_server, subscriber
+from tests.live import Subscriber, live_server, subscriber
 from tests.served import KEY as SERVED_KEY
 from tests.served import service
 
@@ -169,6 +172,10 @@ async def test_a_text_search_reads_only_the_records_with_the_word(
     assert await reads.documents_read(mongodb_uri) <= 5
     both = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "this zzzzqqq"}})
     assert both["records"]["totalCount"] == 1
+    # "plain" is in 599 records, too many to look up by index: "451" is looked up instead.
+    common = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "plain 451"}})
+    assert [e["node"]["externalId"] for e in common["records"]["edges"]] == ["r451"]
+    assert common["records"]["totalCount"] == 1
     none = await owner(h.RECORDS, {"id": dataset_id, "first": 5, "filter": {"text": "zzzzqqq absent"}})
     assert (none["records"]["totalCount"], none["records"]["edges"]) == (0, [])
     error = await owner.error(h.RECORDS, {"id": dataset_id, "first": 1, "filter": {"text": "?!"}})
@@ -217,7 +224,7 @@ async def test_counts_and_sorts_no_index_serves_are_refused_in_large_datasets(
 async def test_a_sparse_filter_answers_short_pages_that_resume(
         gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A filtered page reads a bounded number of buckets, then says where it stopped."""
-    monkeypatch.setattr(records_storage, "MAX_BUCKETS_PER_PAGE", 2)
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_PAGE", 2)
     dataset_id = await _dataset_of(gql, 600, needle_at=550)
     where = {"metadata": [{"name": "n", "ge": 550, "le": 550}]}
     found, pages, after = [], 0, None
@@ -249,3 +256,72 @@ def test_one_address_cannot_take_every_connection(tmp_path: Path, mongodb_uri: s
         served = httpx.post(f"{running.url}/graphql", json={"query": "{ me { username } }"},
                             headers={"Authorization": f"Bearer {SERVED_KEY}"}, timeout=10)
         assert served.json() == {"data": {"me": {"username": "owner"}}}
+
+
+async def test_websocket_limits_are_per_key_and_on_opening(settings: Settings, builtin_registry: KindRegistry) -> None:
+    """Issue 20: each socket had a bucket of its own (8 sockets of one key: 3,200 operations in
+    6.9 s), and opening sockets was free."""
+    limited = settings.model_copy(update={"rate_limit_per_second": 1.0, "rate_limit_burst": 10,
+                                          "max_sockets_per_key": 3})
+    with live_server(create_app(limited, builtin_registry)) as url:
+        async with subscriber(url, OWNER_KEY) as a, subscriber(url, OWNER_KEY) as b, \
+                subscriber(url, OWNER_KEY) as c:
+            for i in range(10):
+                for client in (a, b, c):
+                    await client.send({"id": f"q{i}", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
+            codes = [await _outcome(client) for client in (a, b, c) for _ in range(10)]
+            async with subscriber(url, OWNER_KEY) as fourth:
+                closed = await fourth.connection.wait_closed() or fourth.connection.close_code
+        assert codes.count("RATE_LIMITED") >= 30 - 10 - 5, codes
+        assert closed == 4429
+        opened = 0
+        with contextlib.suppress(websockets.exceptions.InvalidStatus):  # the handshake refused
+            for _ in range(150):  # more than the address's share: 4 keys' burst of 10, and 4/s
+                async with subscriber(url, OWNER_KEY):
+                    opened += 1
+        assert 30 <= opened < 150
+
+
+async def _outcome(client: Subscriber) -> str:
+    message = await client.receive()
+    if message["type"] == "error":
+        return str(message["payload"][0]["extensions"]["code"])
+    if message["type"] == "next":
+        await client.receive()  # its "complete"
+        return "OK"
+    return str(message["type"])
+
+
+def test_a_key_that_spent_its_time_budget_waits() -> None:
+    """Per-key budgets: requests running at once, and seconds of slow work."""
+    now = [0.0]
+    limits = RateLimits(rate=50, burst=200, max_in_flight=2, clock=lambda: now[0])
+    for _ in range(100):  # quick requests cost nothing
+        with limits.running("key:a") as quick:
+            assert quick == 0
+            now[0] += 0.1
+    with limits.running("key:a") as first, limits.running("key:a") as second, limits.running("key:a") as third:
+        assert (first, second) == (0, 0)
+        assert third >= 1  # a third one at once waits
+        now[0] += 40.25  # two slow requests: 80 s of slow work against a budget of 60
+    with limits.running("key:a") as overdrawn, limits.running("key:b") as other:
+        assert overdrawn > 70  # the 20 s owed paid back at 0.25 s/s, less what refilled meanwhile
+        assert other == 0  # another key is not affected
+    now[0] += 100.0
+    with limits.running("key:a") as repaid:
+        assert repaid == 0
+
+
+async def test_aliased_filtered_pages_share_one_read_budget(
+        gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: ten aliased copies of a slow search ran ten times as long; the filtered pages of
+    one request now share one budget of bucket reads, and a page past it is refused."""
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_PAGE", 2)
+    monkeypatch.setattr(listing, "MAX_BUCKETS_PER_REQUEST", 3)
+    dataset_id = await _dataset_of(gql, 600, needle_at=550)
+    page = 'records(datasetId: $id, first: 10, filter: {metadata: [{name: "n", ge: 550}]}) { edges { node { id } } }'
+    one = await gql(f"query($id: ID!) {{ {page} }}", {"id": dataset_id})
+    assert one["records"]["edges"] == []  # two buckets read, nothing there yet
+    error = await gql.error("query($id: ID!) { " + " ".join(f"a{i}: {page}" for i in range(3)) + " }",
+                            {"id": dataset_id})
+    assert (error["extensions"]["code"], error["extensions"]["reason"]) == ("QUERY_TOO_COSTLY", "request_budget")

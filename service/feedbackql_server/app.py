@@ -41,7 +41,7 @@ from feedbackql_server.http_errors import error_response
 from feedbackql_server.idempotency import Idempotency
 from feedbackql_server.kinds.registry import KindRegistry, load_registry
 from feedbackql_server.outage import DatabaseOutage
-from feedbackql_server.rate_limit import RateLimit
+from feedbackql_server.rate_limit import RateLimit, RateLimits
 from feedbackql_server.request_timeout import RequestTimeout
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
@@ -216,8 +216,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.state.request_timeout_seconds = settings.request_timeout_seconds  # uploads stop in time
     if settings.rate_limit_per_second > 0:
-        app.add_middleware(RateLimit, rate=settings.rate_limit_per_second,
-                           burst=settings.rate_limit_burst, exempt=frozenset({"/healthz"}))
+        app.state.rate_limits = RateLimits(settings.rate_limit_per_second, settings.rate_limit_burst,
+                                           settings.max_requests_in_flight_per_key)
+        app.add_middleware(RateLimit, limits=app.state.rate_limits, exempt=frozenset({"/healthz"}))
     app.add_middleware(AnonymousBodyLimit, max_bytes=ANONYMOUS_MAX_BYTES)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(GraphQLResponseMedia)

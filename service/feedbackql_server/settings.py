@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Items assumed for lists without `first` in the cost.")
     request_timeout_seconds: float = Field(default=30.0, gt=0)
     max_scan_records: int = Field(
-        default=10_000, ge=0, description="Records a filter count or an update-time sort may read "
+        default=2_000, ge=0, description="Records a filter count or an update-time sort may read "
                                           "when no index serves it; larger datasets refuse it (QUERY_TOO_COSTLY).")
     header_timeout_seconds: float = Field(
         default=10.0, gt=0, description="`feedbackql serve`: time for a request's line and headers to arrive.")

@@ -23,10 +23,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from feedbackql_server.api.operation_deadline import is_subscription, timeout_message
-from feedbackql_server.rate_limit import TokenBuckets, retry_seconds
+from feedbackql_server.rate_limit import RateLimits, key_id, retry_seconds
 
 REVOKED = 4403
 REVOKED_REASON = "Forbidden: this API key no longer gives access"
+TOO_MANY_SOCKETS = 4429
 
 
 class LiveSessions:
@@ -35,6 +36,9 @@ class LiveSessions:
 
     def add(self, user_id: ObjectId, socket: WebSocket) -> None:
         self.sockets[user_id].add(socket)
+
+    def count(self, user_id: ObjectId) -> int:
+        return len(self.sockets.get(user_id, ()))
 
     def remove(self, user_id: ObjectId, socket: WebSocket) -> None:
         self.sockets[user_id].discard(socket)
@@ -49,10 +53,9 @@ class LiveSessions:
 
 
 class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
-    """graphql-transport-ws whose every operation first checks that the key still works, and
-    takes a token from its connection's bucket (the HTTP rate limit's, per connection)."""
-
-    bucket: TokenBuckets | None = None
+    """graphql-transport-ws whose every operation first checks that the key still works and
+    takes a token from its key's bucket, the one its HTTP requests take from
+    (``rate_limit.py``); a key has at most ``max_sockets_per_key`` sockets open."""
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """A ``null`` payload is a missing key (4403), as an empty one is, not a malformed
@@ -60,31 +63,54 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
         if message.get("payload") is None:
             message = {"type": "connection_init", "payload": {}}
         await super().handle_connection_init(message)
+        user = self.context.current_user
+        limit = self.context.settings.max_sockets_per_key
+        if self.connection_acknowledged and user is not None and self.context.sessions.count(user["_id"]) > limit:
+            await self.websocket.close(code=TOO_MANY_SOCKETS,
+                                       reason=f"this API key has {limit} WebSockets open already; close one first")
+
+    @property
+    def limits(self) -> RateLimits | None:
+        limits: RateLimits | None = getattr(self.context.request.app.state, "rate_limits", None)
+        return limits
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and not await self.context.reauthenticate():
             await self.websocket.close(code=REVOKED, reason=REVOKED_REASON)
             return
-        settings = self.context.settings
-        if self.connection_acknowledged and settings.rate_limit_per_second > 0:
-            if self.bucket is None:
-                self.bucket = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-            wait = self.bucket.take("connection")
+        limits = self.limits
+        if self.connection_acknowledged and limits is not None:
+            wait = limits.take(None, key_id(self.context.authorization))
             if wait > 0:
                 seconds = retry_seconds(wait)
-                await self.send_message({"id": message["id"], "type": "error", "payload": [{
-                    "message": f"too many operations on this connection; retry after {seconds} s",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
+                await self._refuse(message["id"], f"too many operations for this API key; retry after {seconds} s",
+                                   seconds)
                 return
         await super().handle_subscribe(message)
 
+    async def _refuse(self, operation_id: str, message: str, seconds: int) -> None:
+        await self.send_message({"id": operation_id, "type": "error", "payload": [{
+            "message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]})
+
     async def run_operation(self, operation: Operation[Any, None]) -> None:
-        """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``)."""
+        """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``) and
+        count among their key's requests running, charged to its time budget (``rate_limit.py``)."""
         settings = self.context.settings
         if is_subscription(operation.query, operation.operation_name, settings.max_tokens):
             await super().run_operation(operation)
             return
-        seconds = settings.request_timeout_seconds
+        limits = self.limits
+        running = limits.running(key_id(self.context.authorization)) if limits else contextlib.nullcontext(0.0)
+        with running as wait:
+            if wait > 0:
+                self.operations.pop(operation.id, None)
+                seconds = retry_seconds(wait)
+                await self._refuse(operation.id, "this API key has too many operations running, or used its "
+                                   f"time budget; retry after {seconds} s", seconds)
+                return
+            await self._run_with_deadline(operation, settings.request_timeout_seconds)
+
+    async def _run_with_deadline(self, operation: Operation[Any, None], seconds: float) -> None:
         try:
             async with asyncio.timeout(seconds):
                 await super().run_operation(operation)

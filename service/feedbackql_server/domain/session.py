@@ -58,7 +58,7 @@ class Limits:
     max_page_size: int
     max_records_per_call: int
     lease_seconds: float
-    max_scan_records: int = 10_000
+    max_scan_records: int = 2_000
     """Records a query may read whole when no index serves it (``domain/listing.py``)."""
 
 
@@ -96,6 +96,7 @@ class Session:
         self.user = user
         self.caller = Caller.of(user)
         self.loaders = Loaders.of(services.storage)
+        self.read_budget = listing.ReadBudget()
 
     def idempotent_requests(self) -> IdempotentRequests:
         """The caller's ``Idempotency-Key`` claims and kept answers."""
@@ -181,7 +182,7 @@ class Session:
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
         query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
         return await listing.page(self._storage, dataset, query, order, after, first, hidden,
-                                  self.services.limits.max_scan_records)
+                                  self.services.limits.max_scan_records, self.read_budget)
 
     # Progress ----------------------------------------------------------------------------
 

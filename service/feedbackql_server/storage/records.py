@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -30,6 +30,8 @@ LAYOUT = ("seq", "bucket")
 WORDS = "search_tokens"
 HIDDEN = {WORDS: 0, "search_text": 0}
 """What reads leave out: the words only text search looks at."""
+MAX_LEADS = 3
+"""Words of a search tried, one after another, as the one looked up by index."""
 MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
@@ -112,6 +114,8 @@ class PageRead:
     has_next: bool
     resume: Keyset | None = None
     """Where a page cut short by its read budget stopped; the next page reads on from there."""
+    reads: int = 0
+    """Buckets a filtered page read."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class Matches:
 
     count: int
     buckets: frozenset[int]
+    words: tuple[str, ...] = ()
+    """A text search's words, the one looked up by index first."""
 
 
 class RecordRepo:
@@ -230,13 +236,13 @@ class RecordRepo:
         return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection=HIDDEN)]
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
-                   seq_end: int) -> PageRead:
+                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; ordered by update time it is a sorted query (the whole dataset
         on FerretDB: ``domain/listing.py`` decides when that is allowed)."""
         if not order.by_updated:
-            return await self._walked_page(query, order.descending, after, first, seq_end)
+            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads))
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
 
@@ -252,12 +258,12 @@ class RecordRepo:
         return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int) -> PageRead:
+                           first: int, seq_end: int, max_reads: int) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
         reads on until it finds one more match, visiting only the buckets an index named
-        (``query.within``), and reading at most ``MAX_BUCKETS_PER_PAGE``: a filter that
+        (``query.within``), and reading at most ``max_reads``: a filter that
         matches little must not read the whole dataset for one page. A page cut short says
         more may follow and where it stopped (``resume``)."""
         start = None
@@ -272,38 +278,55 @@ class RecordRepo:
         async for number, docs in scan(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
                                        where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where)):
             page.extend(unpack(doc) for doc in docs)
+            reads += 1
             if len(page) > first:
-                return PageRead(page[:first], True)
+                return PageRead(page[:first], True, reads=reads)
             if len(page) == first and not where:
                 last_seq = page[-1]["seq"]
-                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1)
-            reads += 1
-            if where and reads >= MAX_BUCKETS_PER_PAGE:
-                return self._cut_short(page, number, descending, seq_end)
-        return PageRead(page, False)
+                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1, reads=reads)
+            if where and reads >= max_reads:
+                return self._cut_short(page, number, descending, seq_end, reads)
+        return PageRead(page, False, reads=reads)
 
     @staticmethod
-    def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int) -> PageRead:
+    def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int, reads: int) -> PageRead:
         """A page that used its read budget after reading bucket ``number``."""
         position = number * BUCKET_SIZE if descending else (number + 1) * BUCKET_SIZE - 1
         more = position > 0 if descending else position < seq_end - 1
-        return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None)
+        return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None, reads)
 
     async def matches(self, query: RecordQuery, limit: int) -> Matches | None:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
         few (a word, external ids) and they are at most ``limit``; else None."""
         projection = {"bucket": 1, "_id": 0}
+        words = tuple(query.words)
+        docs: list[Doc] | None
         if query.words:
-            docs = await self.collection.find(_query(query), projection).limit(limit + 1).to_list()
-        elif query.external_ids is not None:
+            docs, words = await self._by_rarest_word(query, limit, projection)
+        elif query.external_ids is not None and len(query.external_ids) <= limit:
             also = {"dataset_id": {"$in": [query.dataset_id]}, **_conditions(query)}
-            docs = await find_each(self.collection, "ext_key", list(query.external_ids)[:limit + 1],
-                                   also=also, projection=projection)
+            docs = await find_each(self.collection, "ext_key", list(query.external_ids), also=also,
+                                   projection=projection)
         else:
             return None
-        if len(docs) > limit:
+        if docs is None or len(docs) > limit:
             return None
-        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs))
+        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words)
+
+    async def _by_rarest_word(self, query: RecordQuery, limit: int,
+                              projection: Doc) -> tuple[list[Doc] | None, tuple[str, ...]]:
+        """The matches, looked up by the first of the (``MAX_LEADS`` first) words that is in at
+        most ``limit`` records, and the words in that order; None when none is. Each word is
+        probed alone first: with the other conditions FerretDB would read every record that has
+        the word to find ``limit`` that match them all."""
+        for position, word in enumerate(query.words[:MAX_LEADS]):
+            probe = {"dataset_id": query.dataset_id, WORDS: word}
+            if len(await self.collection.find(probe, {"_id": 1}).limit(limit + 1).to_list()) > limit:
+                continue
+            words = (word, *query.words[:position], *query.words[position + 1:])
+            led = _query(replace(query, words=words))
+            return await self.collection.find(led, projection).to_list(), words
+        return None, tuple(query.words)
 
     async def _seq_of(self, record_id: ObjectId | None) -> int:
         doc = None if record_id is None else await self.collection.find_one({"_id": record_id}, {"seq": 1})
@@ -379,9 +402,15 @@ def _query(query: RecordQuery) -> Doc:
 
 
 def _conditions(query: RecordQuery) -> Doc:
-    """The filter without the dataset (a bucket key names it already)."""
+    """The filter without the dataset (a bucket key names it already). Conditions that can be
+    top-level equalities are: FerretDB hands those to PostgreSQL, which then returns only the
+    matching documents of what it reads, and FerretDB decodes only those (a bucket read of
+    ``status: completed`` in a dataset with none decodes nothing)."""
+    pushed: Doc = {}
     conditions: list[Doc] = []
-    if query.statuses:
+    if len(query.statuses) == 1:
+        pushed["status"] = query.statuses[0]
+    elif query.statuses:
         conditions.append({"status": {"$in": list(query.statuses)}})
     if query.response_statuses:
         conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
@@ -391,14 +420,16 @@ def _conditions(query: RecordQuery) -> Doc:
         conditions.append(_metadata_condition(condition))
     if query.answered_as is not None:
         statuses, user_key = query.answered_as
-        conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
-    looked_up: Doc = {}
+        if len(statuses) == 1:
+            pushed[f"{statuses[0]}_by"] = user_key  # an array that holds the user's id
+        else:
+            conditions.append({"$or": [{f"{status}_by": user_key} for status in statuses]})
     if query.words:
-        # The first word as a top-level equality: FerretDB pushes it down to PostgreSQL, whose
-        # index on search_tokens then selects only the records that have it.
-        looked_up[WORDS] = query.words[0]
+        # The first word as a top-level equality: PostgreSQL's index on search_tokens then
+        # selects only the records that have it.
+        pushed[WORDS] = query.words[0]
         conditions.extend({WORDS: word} for word in query.words[1:])
-    return {**looked_up, "$and": conditions} if conditions else looked_up
+    return {**pushed, "$and": conditions} if conditions else pushed
 
 
 def _metadata_condition(condition: MetadataCondition) -> Doc:
