@@ -28,7 +28,6 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from feedbackql_server.storage.buckets import bucket_key
-from feedbackql_server.storage.busy import retry_when_busy
 from feedbackql_server.storage.documents import RecordDoc
 
 Doc = dict[str, Any]
@@ -48,11 +47,9 @@ class QueueRepo:
         (12 ms against 100 ms per update at 3,000 records): there, one process serializes
         the writes of a record with its in-process lock, which the writers all hold."""
 
-    @retry_when_busy
     async def state(self, record_id: ObjectId) -> RecordDoc | None:
         return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
 
-    @retry_when_busy
     async def set_state(self, record: RecordDoc, changes: Doc) -> bool:
         """Write ``changes`` if the record's state is still the one ``record`` was read at."""
         version = record.get("state_version", 0)
@@ -62,7 +59,6 @@ class QueueRepo:
         result = await self.collection.update_one(selector, {"$set": {**changes, "state_version": version + 1}})
         return result.matched_count == 1
 
-    @retry_when_busy
     async def delete(self, record: RecordDoc) -> bool:
         """Delete the record if its state is still the one ``record`` was read at."""
         selector: Doc = {"_id": record["_id"]}

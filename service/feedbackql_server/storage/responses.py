@@ -21,7 +21,6 @@ from feedbackql_server.errors import Conflict
 from feedbackql_server.size_limits import RESPONSE_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import RecordPlace
-from feedbackql_server.storage.busy import retry_when_busy
 from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, ResponseDoc, StoredValue
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.lookups import find_each
@@ -36,7 +35,6 @@ class ResponseRepo:
     def __init__(self, collection: AsyncCollection[ResponseDoc]) -> None:
         self.collection = collection
 
-    @retry_when_busy
     async def write(
         self,
         *,
@@ -123,7 +121,6 @@ class ResponseRepo:
             return None
         return [doc["bucket"] for doc in docs if "bucket" in doc]
 
-    @retry_when_busy
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         return await self.collection.find_one_and_update(
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},
