@@ -47,6 +47,21 @@ async def test_lone_surrogates_are_refused(gql: GraphQLClient) -> None:
     assert "surrogate" in result["errors"][0]["message"]
 
 
+async def test_a_lone_surrogate_in_an_imported_answer_s_username_is_refused_per_record(gql: GraphQLClient) -> None:
+    """Usernames of imported answers are looked up before the records are checked: one the
+    database cannot be asked for must refuse its record, not fail the batch."""
+    dataset_id = await h.sft_dataset(gql)
+    answer = '{"user": "\\udfff", "status": "SUBMITTED", "values": [{"question": "completion", "value": {"text": "a"}}]}'
+    body = ('{"query": QUERY, "variables": {"id": "@@ID@@", "r": [{"fields": {"prompt": "x"}, "responses": [ANSWER]}, '
+            '{"fields": {"prompt": "ok"}}]}}').replace("QUERY", json.dumps(ADD)).replace("@@ID@@", dataset_id) \
+        .replace("ANSWER", answer)
+    status, text = await post_raw(gql, body)
+    assert status == 200, text
+    result = json.loads(text)["data"]["addRecords"]
+    assert result["created"] == 1
+    assert [e["code"] for e in result["errors"]] == ["VALIDATION"]
+
+
 async def test_settings_text_that_the_database_refuses_is_a_validation_error(gql: GraphQLClient) -> None:
     ws = await h.workspace(gql)
     error = await gql.error(h.CREATE_DATASET, {"input": {"workspaceId": ws, "name": "d", "questions": [

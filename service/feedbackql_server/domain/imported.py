@@ -53,8 +53,14 @@ class PlacedAnswers:
 
 
 async def users_named(storage: Storage, specs: Sequence[RecordSpec]) -> dict[str, UserDoc]:
-    names = sorted({response.user for spec in specs for response in spec.responses})
+    names = sorted({response.user for spec in specs for response in spec.responses if _lookable(response.user)})
     return await storage.users.by_usernames(names) if names else {}
+
+
+def _lookable(username: str) -> bool:
+    """A name the database can be asked for (a lone surrogate or a NUL would fail in the
+    driver); any other is simply not found, and its record refused for it."""
+    return "\x00" not in username and not any(0xD800 <= ord(c) <= 0xDFFF for c in username)
 
 
 def check(registry: KindRegistry, config: DatasetConfig, dataset: DatasetDoc, spec: RecordSpec,

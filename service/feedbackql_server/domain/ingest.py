@@ -15,7 +15,7 @@ from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.readd import OnConflict, Plan
-from feedbackql_server.domain.records import RecordSpec, build_record, input_hash
+from feedbackql_server.domain.records import RecordSpec, build_record, input_hash, storable_external_id
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
 from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
@@ -86,7 +86,8 @@ async def add_records(
     if dataset["status"] != "ready":
         raise Conflict(f"dataset {dataset['name']!r} is a draft: publish it before adding records")
     users = await imported.users_named(storage, specs)
-    existing = await readd.lookup(storage, dataset_id, [s.external_id for s in specs if s.external_id], probe=True)
+    external_ids = [s.external_id for s in specs if s.external_id and storable_external_id(s.external_id)]
+    existing = await readd.lookup(storage, dataset_id, external_ids, probe=True)
     sent_before = readd.sent_before(specs, existing or {})
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users,
                                      sent_before)

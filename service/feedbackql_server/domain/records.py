@@ -117,6 +117,18 @@ def content_hash(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def storable_external_id(external_id: str | None) -> bool:
+    """Whether ``external_id`` may be looked up at all (``build_record`` refuses the others with
+    the reason): a lookup of a lone surrogate or a NUL would fail inside the driver."""
+    if external_id is None or not 1 <= len(external_id) <= MAX_EXTERNAL_ID:
+        return False
+    try:
+        check_text(external_id, ["externalId"])
+    except Invalid:
+        return False
+    return True
+
+
 def input_hash(spec: RecordSpec) -> str:
     """A digest of a record as it was sent (before any checks), stored with the record: a
     record sent again exactly so is known unchanged without checking it again (the checks
