@@ -57,13 +57,30 @@ def top_level_imports(path: Path) -> Iterator[str]:
                 yield from (f"{child.module}.{alias.name}" for alias in child.names)
 
 
-def test_the_api_layer_never_reaches_storage() -> None:
-    offending = [(path.name, module) for path, module in imported_modules(SERVER / "api")
-                 if module.startswith("feedbackql_server.storage")]
-    assert offending == []
-    uses = [(path.name, line) for path in (SERVER / "api").glob("*.py")
+def _reaches_storage(folder: Path) -> list[tuple[str, str]]:
+    imports = [(path.name, module) for path, module in imported_modules(folder)
+               if module.startswith("feedbackql_server.storage")]
+    uses = [(path.name, line.strip()) for path in folder.rglob("*.py")
             for line in path.read_text().splitlines() if "storage." in line or ".storage" in line]
-    assert uses == []
+    return imports + uses
+
+
+def test_the_api_layer_never_reaches_storage() -> None:
+    assert _reaches_storage(SERVER / "api") == []
+
+
+def test_the_http_edge_acts_only_through_the_session() -> None:
+    """Routes and middleware (``edge/``) reach the domain through ``Session`` (and the
+    per-process ``Services`` that opens it), never storage: one path for every caller."""
+    assert _reaches_storage(SERVER / "edge") == []
+
+
+def test_the_package_root_holds_no_http_middleware() -> None:
+    """The ASGI edge lives in ``edge/`` (as starlette keeps middleware in ``middleware/``)."""
+    root = {path.stem for path in SERVER.glob("*.py")}
+    moved = {"body_limit", "rate_limit", "request_timeout", "outage", "slow_clients", "graphql_response_media",
+             "http_errors", "idempotency", "upload", "webui"}
+    assert root & moved == set()
 
 
 def test_the_server_has_no_import_cycle() -> None:

@@ -300,7 +300,7 @@ def _serve(host: str, port: int, data_dir: Path, plugins_dir: Path | None) -> in
 
     from feedbackql_server.api.schema import checked_registry
     from feedbackql_server.app import create_app
-    from feedbackql_server.slow_clients import header_deadline_protocol
+    from feedbackql_server.edge.middleware.slow_clients import header_deadline_protocol
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     os.umask(0o077)  # whatever the service creates (logs, sockets, data) is its own

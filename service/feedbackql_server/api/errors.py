@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from feedbackql_server.edge.middleware.outage import unreachable
 from feedbackql_server.errors import DomainError
-from feedbackql_server.outage import unreachable
 
 log = logging.getLogger("feedbackql_server.errors")
 

@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from feedbackql_server.api.operation_deadline import is_subscription, timeout_message
-from feedbackql_server.rate_limit import RateLimits, key_id, retry_seconds
+from feedbackql_server.edge.middleware.rate_limit import RateLimits, key_id, retry_seconds
 
 REVOKED = 4403
 REVOKED_REASON = "Forbidden: this API key no longer gives access"

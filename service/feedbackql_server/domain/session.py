@@ -40,6 +40,7 @@ from feedbackql_server.domain.responses import ResponseSpec
 from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
 from feedbackql_server.events import Broker, Subscription
 from feedbackql_server.export import training
+from feedbackql_server.export.rows import record_rows
 from feedbackql_server.export.selection import Selection
 from feedbackql_server.ids import parse_id
 from feedbackql_server.kinds.registry import KindRegistry
@@ -324,6 +325,11 @@ class Session:
         dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
         return await agreement.agreement(self._storage, dataset, asked)
+
+    async def record_rows(self, dataset_ref: str) -> tuple[DatasetDoc, AsyncIterator[dict[str, Any]]]:
+        """The record export (owners and the workspace's admins): the dataset and its rows, streamed."""
+        dataset = await self.dataset_read_in_bulk(dataset_ref)
+        return dataset, record_rows(self._storage, dataset)
 
     async def training_rows(self, dataset_ref: str, task: str, options: training.TrainingOptions
                             ) -> tuple[training.TrainingExport, AsyncIterator[Any]]:

@@ -6,9 +6,8 @@ from pymongo.errors import PyMongoError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from feedbackql_server.domain.identity import authenticate
-from feedbackql_server.http_errors import error_response
-from feedbackql_server.outage import unavailable, unreachable
+from feedbackql_server.edge.errors import error_response
+from feedbackql_server.edge.middleware.outage import unavailable, unreachable
 
 
 class BodyTooLarge(Exception):
@@ -70,7 +69,7 @@ class AnonymousBodyLimit:
         """None when the caller's key works; else the answer that refuses the body."""
         authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         try:
-            user = await authenticate(scope["app"].state.storage, authorization)
+            user = await scope["app"].state.services.authenticate(authorization)
         except PyMongoError as error:
             if not unreachable(error):
                 raise

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feedbackql_server.domain.identity import bearer_key
-from feedbackql_server.http_errors import error_response
+from feedbackql_server.edge.errors import error_response
 
 ADDRESS_SHARE = 4
 """An address may send as much as this many keys."""

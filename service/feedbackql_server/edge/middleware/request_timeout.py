@@ -7,7 +7,7 @@ import contextlib
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feedbackql_server.http_errors import StartTracker, error_response
+from feedbackql_server.edge.errors import StartTracker, error_response
 
 DEADLINE_LIFTED = "feedbackql.deadline_lifted"
 

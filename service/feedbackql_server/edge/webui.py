@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
 
-DIST = Path(__file__).resolve().parent / "webui_dist"
+DIST = Path(__file__).resolve().parent.parent / "webui_dist"
 APP_DIR = DIST / "app"
 GRAPHIQL_DIR = DIST / "graphiql"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

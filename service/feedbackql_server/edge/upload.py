@@ -29,8 +29,8 @@ from feedbackql_server.domain.records import ImportedResponseSpec, RecordSpec, S
 from feedbackql_server.domain.responses import AnswerSpec
 from feedbackql_server.domain.session import Services, Session
 from feedbackql_server.domain.values import TypedValue
+from feedbackql_server.edge.errors import domain_error_response, error_response
 from feedbackql_server.errors import DomainError, Invalid
-from feedbackql_server.http_errors import domain_error_response, error_response
 
 RECORD_KEYS = frozenset({"fields", "externalId", "metadata", "suggestions", "responses"})
 SUGGESTION_KEYS = frozenset({"question", "value", "score", "agent"})

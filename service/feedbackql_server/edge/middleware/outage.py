@@ -8,7 +8,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feedbackql_server.http_errors import StartTracker, error_response
+from feedbackql_server.edge.errors import StartTracker, error_response
 
 FERRETDB_INTERNAL_ERROR = 1
 BACKEND_GONE = ("failed to connect", "connection refused", "broken pipe", "connection reset", "conn closed",

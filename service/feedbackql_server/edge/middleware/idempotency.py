@@ -25,9 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from feedbackql_server.domain.idempotency import Answer, kept, not_kept_error
 from feedbackql_server.domain.session import Services
+from feedbackql_server.edge.errors import domain_error_response
+from feedbackql_server.edge.middleware.outage import unavailable, unreachable
 from feedbackql_server.errors import DomainError, Invalid
-from feedbackql_server.http_errors import domain_error_response
-from feedbackql_server.outage import unavailable, unreachable
 
 HEADER = "idempotency-key"
 REPLAYED = "Idempotency-Replayed"

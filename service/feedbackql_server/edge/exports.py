@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -20,18 +20,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from feedbackql_server.domain.listing import MetadataCriterion
-from feedbackql_server.domain.session import Services
+from feedbackql_server.domain.session import Services, Session
+from feedbackql_server.edge.errors import domain_error_response
+from feedbackql_server.edge.middleware.request_timeout import lift_deadline
 from feedbackql_server.errors import DomainError, Invalid
 from feedbackql_server.export import formats, training, typed
-from feedbackql_server.export.rows import record_rows
 from feedbackql_server.export.selection import Selection
 from feedbackql_server.export.spool import Spool
-from feedbackql_server.http_errors import domain_error_response
 from feedbackql_server.kinds.columns import JSON, TEXT
-from feedbackql_server.kinds.registry import KindRegistry
-from feedbackql_server.request_timeout import lift_deadline
-from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 RECORD_COLUMNS = {"id": TEXT, "external_id": TEXT, "status": TEXT, "fields": JSON, "metadata": JSON,
@@ -40,24 +36,24 @@ CSV_TYPES = "CSV carries no types: every cell is text, lists and structs are JSO
 TRUE = ("1", "true", "yes")
 
 
-def export_routes(registry: KindRegistry) -> list[Route]:
+def export_routes() -> list[Route]:
     async def export(request: Request) -> Response:
-        return await _guarded(request, lambda storage, dataset: _records(storage, dataset, request))
+        return await _guarded(request, _records)
 
     async def train(request: Request) -> Response:
-        return await _guarded(request, lambda storage, dataset: _training(storage, registry, dataset, request))
+        return await _guarded(request, _training)
 
     return [Route("/datasets/{dataset_id}/export", export),
             Route("/datasets/{dataset_id}/training/{task}", train)]
 
 
-async def _guarded(request: Request, respond: Any) -> Response:
+async def _guarded(request: Request, respond: Callable[[Session, Request], Awaitable[Response]]) -> Response:
+    """The caller's answer, or a domain error in the usual shape; the caller acts through its
+    ``Session`` alone (which checks that it may read the dataset's answers in bulk)."""
     try:
         services: Services = request.app.state.services
         session = await services.session_for(request.headers.get("authorization"))
-        dataset = await session.dataset_read_in_bulk(request.path_params["dataset_id"])
-        response: Response = await respond(services.storage, dataset)
-        return response
+        return await respond(session, request)
     except DomainError as error:
         return domain_error_response(error)
 
@@ -90,13 +86,14 @@ def _stream(rows: AsyncIterator[Doc], chosen: formats.Format, columns: formats.C
     })
 
 
-async def _records(storage: Storage, dataset: DatasetDoc, request: Request) -> Response:
+async def _records(session: Session, request: Request) -> Response:
+    dataset, rows = await session.record_rows(request.path_params["dataset_id"])
     chosen = _format(request)
     safe = _spreadsheet_safe(request, default=True)
     rules = {"task": "records", "rows": "one per record, in insertion order",
              "responses": "every live response (submitted, draft, discarded) with its user",
              **_csv_rules(chosen, safe)}
-    return _stream(record_rows(storage, dataset), chosen, RECORD_COLUMNS, rules,
+    return _stream(rows, chosen, RECORD_COLUMNS, rules,
                    filename=f"{dataset['name']}-records", safe=safe)
 
 
@@ -138,14 +135,15 @@ def _metadata(raw: str | None) -> tuple[MetadataCriterion, ...]:
                       ["metadata"]) from None
 
 
-async def _training(storage: Storage, registry: KindRegistry, dataset: DatasetDoc, request: Request) -> Response:
+async def _training(session: Session, request: Request) -> Response:
+    dataset = await session.dataset_read_in_bulk(request.path_params["dataset_id"])
     lift_deadline(request.scope)  # authorized: it now makes every row before it can start
     chosen = _format(request)
     options = training_options(request.query_params)
-    plan = training.plan(registry, dataset, request.path_params["task"], options)
+    plan, rows = await session.training_rows(request.path_params["dataset_id"], request.path_params["task"], options)
     spool = Spool()
     try:
-        if await spool.fill(training.stream(storage, dataset, plan)) == 0:
+        if await spool.fill(rows) == 0:
             raise training.no_rows(plan)
     except BaseException:
         spool.close()
