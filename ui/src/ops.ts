@@ -104,3 +104,13 @@ export const AGREEMENT = `query Agreement($id: ID!, $q: String!) {
   agreement(datasetId: $id, question: $q) { question level alpha records pairs }
 }`;
 export type AgreementData = { agreement: Pick<AgreementReport, "question" | "level" | "alpha" | "records" | "pairs"> };
+
+export const DRAFTS = `query Drafts($id: ID!, $after: String) {
+  dataset(id: $id) { id name }
+  myDrafts(datasetId: $id, first: 50, after: $after) {
+    totalCount edges { node { id externalId fields updatedAt } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+export type DraftNode = Pick<RecordT, "id" | "externalId" | "updatedAt"> & { fields: Record<string, unknown> };
+export type DraftsData = { dataset: { id: string; name: string };
+  myDrafts: { totalCount: number; edges: { node: DraftNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
