@@ -15,6 +15,7 @@ import { QuestionInput } from "./questions";
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
 const DRAFT_DELAY_MS = 800;
 const FOCUSABLE = "button, textarea, input, select, li[tabindex]";
+const SKIP_MINUTES = 10;
 const KEPT = "your answer is kept on this device";
 /** Codes worth retrying as they are: the request may never have reached the service. */
 const TRANSIENT: Record<string, string> = {
@@ -29,10 +30,10 @@ const SAVE_TEXT: Record<SaveState, string> = {
   failed: "Not saved on the server — kept on this device",
 };
 
-/** An error in words: a transient failure says the input is kept, others give the service's messages. */
+/** An error in words (a network failure is already "Cannot reach the service"); writes say more (TRANSIENT). */
 function describe(error: unknown): string {
   if (!(error instanceof ApiError)) return String(error);
-  return TRANSIENT[error.code] ?? error.errors.map((e) => e.message).join(" · ");
+  return error.errors.map((e) => e.message).join(" · ");
 }
 
 function mine(record: RecordData, meId: string) {
@@ -252,18 +253,26 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     }
   }
 
+  /** Skips the record for SKIP_MINUTES (the server offers it to me last till then); what I typed
+   * on it is saved as a draft first, so skipping never loses it. */
   async function skip() {
     if (!record || busyRef.current || position >= 0) return;
     setBusy(true);
+    window.clearTimeout(timer.current);
     try {
-      window.clearTimeout(timer.current);
-      // Take the following record before giving this one back, so that it is not handed straight back.
-      const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 2 });
-      await api.request(RELEASE, { id: record.id });
-      const other = data.nextRecords.find((r) => r.id !== record.id) ?? null;
-      setDone(other === null);
-      show(other, meId);
-      if (!other) setNotice({ kind: "info", text: "Skipped. No other record is waiting for you right now." });
+      if (kept(meId, record.id) && !await write("DRAFT", answersRef.current, () => void skip())) {
+        setSaveState("failed");
+        setBusy(false);
+        return;
+      }
+      await api.request(RELEASE, { id: record.id, skipMinutes: SKIP_MINUTES });
+      const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 1 });
+      const next = data.nextRecords[0] ?? null;
+      setDone(next === null);
+      show(next, meId);
+      setNotice({ kind: "info", text: next?.id === record.id
+        ? "Skipped, but nothing else is waiting for you: here it is again."
+        : `Skipped: it comes back to you in ${SKIP_MINUTES} minutes, or sooner if nothing else is waiting.` });
     } catch (e) {
       setNotice({ kind: "error", text: describe(e) });
       setBusy(false);
@@ -371,7 +380,9 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
             <div class="actions">
               <button type="submit" ref={submitRef} disabled={busy} class="primary">Submit <kbd>Ctrl+Enter</kbd></button>
               <button type="button" onClick={() => finish("DISCARDED")} disabled={busy}>Discard <kbd>Alt+D</kbd></button>
-              {!reviewing && <button type="button" onClick={skip} disabled={busy}>Skip <kbd>Alt+S</kbd></button>}
+              {!reviewing && <button type="button" onClick={skip} disabled={busy}
+                title={`Offered to you again after your other records, or in ${SKIP_MINUTES} minutes`}>
+                Skip <kbd>Alt+S</kbd></button>}
               <button type="button" onClick={back} disabled={busy}>Back <kbd>Alt+B</kbd></button>
               {reviewing && <button type="button" onClick={forward} disabled={busy}>Forward <kbd>Alt+N</kbd></button>}
               <span class="save" aria-live="polite" data-testid="save-state">

@@ -83,7 +83,7 @@ export type RecordData = Pick<RecordT, "id" | "externalId" | "status" | "myLease
 
 export const NEXT = `mutation Next($id: ID!, $first: Int!) { nextRecords(datasetId: $id, first: $first) { ${RECORD} } }`;
 export const RECORD_BY_ID = `query Record($id: ID!) { record(id: $id) { ${RECORD} } }`;
-export const RELEASE = `mutation Release($id: ID!) { releaseRecord(recordId: $id) }`;
+export const RELEASE = `mutation Release($id: ID!, $skipMinutes: Int) { releaseRecord(recordId: $id, skipMinutes: $skipMinutes) }`;
 export const SUBMIT = `mutation Submit($input: ResponseInput!) { submitResponse(input: $input) { id status version } }`;
 export const ANSWERED = `query Answered($id: ID!, $after: String) {
   records(datasetId: $id, first: 100, after: $after,

@@ -68,7 +68,7 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
   });
   ws = (await owner(`mutation { createWorkspace(name: "demo") { id } }`)).createWorkspace.id;
-  for (const name of ["alice", "bob", "carol", "dave", "erin"]) users[name] = await makeUser(name);
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "frank"]) users[name] = await makeUser(name);
   ids.sft = await makeDataset("sft", {
     guidelines: "Write a **helpful** and harmless answer.\n\n<img src=x onerror=alert(1)><script>alert(2)</script>",
     fields: [{ name: "prompt", settings: TEXT }],
@@ -131,6 +131,10 @@ before(async () => {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "completion", title: "Your answer", settings: { text: {} } }],
   }, Array.from({ length: 6 }, (_, i) => ({ externalId: `w${i}`, fields: { prompt: `Keep prompt ${i}` } })));
+  ids.skip = await makeDataset("skip", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good is the prompt?", settings: { rating: { values: [1, 2, 3] } } }],
+  }, Array.from({ length: 3 }, (_, i) => ({ externalId: `sk${i}`, fields: { prompt: `Skip prompt ${i}` } })));
   ids.phishing = await makeDataset("phishing", {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
@@ -202,10 +206,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 10);
+  assert.equal(await page.locator(".dataset").count(), 11);
   await axe(page, "home");
   await shot(page, "02-home");
 });
@@ -489,6 +493,28 @@ test("a key rotated mid-typing: after signing in with the new key the text is ba
   await page.getByTestId("save-state").getByText("Draft saved").waitFor();
   assert.equal((await myResponse(rotateApiKey.apiKey, record)).values[0].json, "Typed before the rotation");
   await shot(page, "14-after-rotation");
+});
+
+test("a skipped record goes to the end of my queue: the next two records are others, then it comes back", async () => {
+  const page = await signIn(users.frank.key);
+  await openDataset(page, ids.skip);
+  const skipped = await recordId(page);
+  await page.keyboard.press("Alt+KeyS");
+  await nextRecord(page, skipped);
+  await page.getByTestId("notice-info").getByText("it comes back to you in 10 minutes").waitFor();
+  await axe(page, "skipped");
+  await shot(page, "15-skipped");
+  const seen = [];
+  for (let i = 0; i < 2; i++) {
+    const current = await recordId(page);
+    seen.push(current);
+    await page.keyboard.press("2");
+    await submit(page);
+  }
+  assert.ok(!seen.includes(skipped), "the skipped record is not among the next two");
+  assert.equal(new Set(seen).size, 2);
+  // Nothing else is waiting: now the skipped record, rather than nothing.
+  assert.equal(await recordId(page), skipped);
 });
 
 test("a record with a long code line fits phones, tablets and wide screens: the line scrolls in its block", async () => {
