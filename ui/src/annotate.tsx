@@ -9,6 +9,7 @@ import {
   RECORD_BY_ID, type RecordData, RELEASE, SUBMIT,
 } from "./ops";
 import { Mine, ProgressBar } from "./progress";
+import { explain } from "./messages";
 import { keep, kept, sent, unsentRecords, type Answers } from "./keep";
 import { QuestionInput } from "./questions";
 
@@ -180,9 +181,12 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
           setNotice({ kind: "conflict", text: `Your answer to this record was changed elsewhere (now ${theirs
             ? `a ${theirs.status.toLowerCase()} response, version ${theirs.version}` : "deleted"}). Your input is kept: `
             + "submit again to replace it." });
+        } else if (error instanceof ApiError && error.code === "VALIDATION") {
+          const said = explain(error, meta!.dataset.questions);
+          setNotice({ kind: "error", text: said.summary });
+          setInvalid(said.byQuestion);
         } else {
           setNotice({ kind: "error", text: describe(error) });
-          if (error instanceof ApiError && error.code === "VALIDATION") setInvalid(blame(error));
         }
         return false;
       }
@@ -190,19 +194,6 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     const result = chain.current.then(run, run);
     chain.current = result;
     return result;
-  }
-
-  /** The questions a VALIDATION error names (in its path or its message), with the message. */
-  function blame(error: ApiError): Record<string, string> {
-    const names = meta!.dataset.questions.map((q) => q.name);
-    const found: Record<string, string> = {};
-    for (const e of error.errors) {
-      const path = [...(e.path ?? []), ...((e.extensions?.path as unknown[] | undefined) ?? [])].map(String);
-      for (const name of names) {
-        if (path.includes(name) || e.extensions?.question === name || e.message.includes(`'${name}'`)) found[name] = e.message;
-      }
-    }
-    return found;
   }
 
   function change(question: string, value: unknown) {
@@ -367,7 +358,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
                     {invalid[q.name]}</p>}
                   {!q.available ? <p class="error">This question's plugin is not available; it is read-only.</p>
                     : <QuestionInput q={q} kind={kinds.get(q.kind)} value={answers[q.name] ?? null} id={`q-${q.name}`}
-                      onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} />}
+                      onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} suggested={s?.json} />}
                   {s && (
                     <p class="suggestion" data-testid={`suggestion-${q.name}`}>
                       Suggested by <b>{s.agent ?? "an unnamed agent"}</b>

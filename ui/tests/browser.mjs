@@ -68,7 +68,7 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
   });
   ws = (await owner(`mutation { createWorkspace(name: "demo") { id } }`)).createWorkspace.id;
-  for (const name of ["alice", "bob", "carol", "dave", "erin", "frank"]) users[name] = await makeUser(name);
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]) users[name] = await makeUser(name);
   ids.sft = await makeDataset("sft", {
     guidelines: "Write a **helpful** and harmless answer.\n\n<img src=x onerror=alert(1)><script>alert(2)</script>",
     fields: [{ name: "prompt", settings: TEXT }],
@@ -135,6 +135,18 @@ before(async () => {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "quality", title: "How good is the prompt?", settings: { rating: { values: [1, 2, 3] } } }],
   }, Array.from({ length: 3 }, (_, i) => ({ externalId: `sk${i}`, fields: { prompt: `Skip prompt ${i}` } })));
+  ids.messages = await makeDataset("messages", {
+    fields: ["prompt", "response-1", "response-2"].map((name) => ({ name, settings: TEXT })),
+    questions: [
+      { name: "tone", title: "What is the tone?", settings: { label: { options: [
+        { value: "calm", text: "Calm" }, { value: "angry", text: "Angry" }] } } },
+      { name: "preference", title: "Which response is better?", settings: { ranking: { options: [
+        { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } },
+    ],
+  }, [{ externalId: "m0", fields: { prompt: "Say hi", "response-1": "Hi!", "response-2": "Go away." },
+    suggestions: [{ question: "tone", value: { label: "calm" }, agent: "tone-model" },
+      { question: "preference", value: { ranking: [{ value: "response-1", rank: 1 }, { value: "response-2", rank: 2 }] },
+        agent: "reward-model-v1" }] }]);
   ids.phishing = await makeDataset("phishing", {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
@@ -206,10 +218,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip", "messages"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 11);
+  assert.equal(await page.locator(".dataset").count(), 12);
   await axe(page, "home");
   await shot(page, "02-home");
 });
@@ -232,7 +244,8 @@ test("workflow 1: write completions (suggestion shown and pre-filled), sanitized
   // The second record has no suggestion: submitting it empty names the question that is missing.
   await page.keyboard.press("Control+Enter");
   await page.getByTestId("invalid-completion").waitFor();
-  assert.match(await page.getByTestId("invalid-completion").innerText(), /required/);
+  assert.match(await page.getByTestId("invalid-completion").innerText(), /needs an answer/);
+  assert.match(await page.getByTestId("notice-error").innerText(), /^“Please write a response”: needs an answer/);
   await page.locator("textarea").fill("Direct preference optimization.");
   assert.equal(await page.getByTestId("invalid-completion").count(), 0);
   await page.getByTestId("save-state").getByText("Draft saved").waitFor();
@@ -515,6 +528,29 @@ test("a skipped record goes to the end of my queue: the next two records are oth
   assert.equal(new Set(seen).size, 2);
   // Nothing else is waiting: now the skipped record, rather than nothing.
   assert.equal(await recordId(page), skipped);
+});
+
+test("the suggested option stays marked after another is picked; a refused answer is named by its question's title", async () => {
+  const page = await signIn(users.gina.key);
+  await openDataset(page, ids.messages);
+  const tone = page.locator('[data-question="tone"]');
+  await tone.getByRole("button", { name: /Angry/ }).click();
+  assert.equal(await tone.getByRole("button", { name: /Angry/ }).getAttribute("aria-pressed"), "true");
+  assert.equal(await tone.locator("button:has(.suggested-mark)").count(), 1);
+  assert.match(await tone.locator("button:has(.suggested-mark)").innerText(), /Calm/);
+  // An incomplete ranking: the service refuses it; the message says which question, in words.
+  await page.locator('li[data-value="response-2"]').focus();
+  await page.keyboard.press("Delete");
+  await page.keyboard.press("Control+Enter");
+  const notice = page.getByTestId("notice-error");
+  await notice.waitFor();
+  const text = await notice.innerText();
+  assert.match(text, /^“Which response is better\?”: every option must be ranked; missing: “Response 2”$/);
+  assert.doesNotMatch(text, /values\[|value\.ranking|'response-2'/);
+  assert.match(await page.getByTestId("invalid-preference").innerText(), /missing: “Response 2”/);
+  assert.match(await page.locator('li[data-value="response-2"]').getAttribute("aria-label"), /not ranked, suggested rank 2/);
+  await axe(page, "messages");
+  await shot(page, "16-messages-and-suggestions");
 });
 
 test("a record with a long code line fits phones, tablets and wide screens: the line scrolls in its block", async () => {
