@@ -376,6 +376,8 @@ test("a stale version shows the conflict and keeps the person's input", async ()
   await page.getByTestId("notice-conflict").waitFor();
   assert.match(await page.getByTestId("notice-conflict").innerText(), /version 2/);
   assert.equal(await page.locator("textarea").inputValue(), "My final answer");
+  // The save state stays true: not "Saving draft…", not "Draft saved".
+  assert.equal(await page.getByTestId("save-state").innerText(), "Not saved on the server — kept on this device");
   await shot(page, "07-conflict");
   await submit(page); // again, now against the current version
   const data = await gql(users.carol.key, `query($id: ID!) { record(id: $id) { responses { version values { json } } } }`, { id: record });
