@@ -206,6 +206,34 @@ async def test_skipping_gives_a_record_back_at_once(gql: GraphQLClient) -> None:
     assert (await second(nxt, {"id": dataset_id}))["nextRecords"] == [held]
 
 
+SKIP = "mutation($r: ID!, $m: Int) { releaseRecord(recordId: $r, skipMinutes: $m) }"
+
+
+async def test_a_skipped_record_goes_to_the_end_of_my_queue_until_the_skip_ends(gql: GraphQLClient) -> None:
+    dataset_id, (ann, bob) = await setup(gql, records=3, min_submitted=2, labelers=2)
+    ids = {e["node"]["externalId"]: e["node"]["id"] for e in
+           (await gql(h.RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]}
+    assert await next_ids(ann, dataset_id) == ["r000"]
+    assert await ann(SKIP, {"r": ids["r000"], "m": 10}) == {"releaseRecord": True}
+    # The skip is ann's alone: bob is offered r000 first, as before.
+    assert await next_ids(bob, dataset_id) == ["r000"]
+    # For ann, not straight back: the others first, one after another as they are answered.
+    assert await next_ids(ann, dataset_id) == ["r001"]
+    await ann(h.SUBMIT, answer(ids["r001"]))
+    assert await next_ids(ann, dataset_id) == ["r002"]
+    await ann(h.SUBMIT, answer(ids["r002"]))
+    # Nothing else is open to ann: the skipped record rather than nothing.
+    assert await next_ids(ann, dataset_id) == ["r000"]
+
+
+@pytest.mark.parametrize("minutes", [0, -1, 1441])
+async def test_a_skip_lasts_a_sane_time(gql: GraphQLClient, minutes: int) -> None:
+    dataset_id, (ann,) = await setup(gql, records=1, min_submitted=1, labelers=1)
+    (held,) = (await ann(NEXT, {"id": dataset_id, "n": 1}))["nextRecords"]
+    error = await ann.error(SKIP, {"r": held["id"], "m": minutes})
+    assert (error["extensions"]["code"], error["extensions"]["path"]) == ("VALIDATION", ["skipMinutes"])
+
+
 async def test_annotators_filter_only_on_their_own_responses(gql: GraphQLClient) -> None:
     dataset_id = await h.sft_dataset(gql)
     await h.add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": "p"}} for i in range(3)])

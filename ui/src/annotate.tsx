@@ -1,7 +1,7 @@
 // The annotation screen: one record at a time from the labeler queue (nextRecords leases it),
 // drafts saved as you go, submit / discard / skip, back and forward through your answers.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import { ApiError, NETWORK, type Api } from "./api";
 import { FieldView } from "./fields";
 import { renderMarkdown } from "./markdown";
 import {
@@ -9,18 +9,55 @@ import {
   RECORD_BY_ID, type RecordData, RELEASE, SUBMIT,
 } from "./ops";
 import { Mine, ProgressBar } from "./progress";
+import { explain } from "./messages";
+import { keep, kept, sent, unsentRecords, type Answers } from "./keep";
 import { QuestionInput } from "./questions";
 
-type Answers = Record<string, unknown>;
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
 const DRAFT_DELAY_MS = 800;
 const FOCUSABLE = "button, textarea, input, select, li[tabindex]";
+const SKIP_MINUTES = 10;
+const KEPT = "your answer is kept on this device";
+/** Codes worth retrying as they are: the request may never have reached the service. */
+const TRANSIENT: Record<string, string> = {
+  [NETWORK]: `Cannot reach the service — ${KEPT}.`,
+  UNAVAILABLE: `The service cannot reach its database right now — ${KEPT}.`,
+  TIMEOUT: `The service did not answer in time — ${KEPT}.`,
+};
+type Notice = { kind: "error" | "conflict" | "info"; text: string; retry?: () => void };
+type SaveState = "" | "saving" | "saved" | "unsaved" | "failed";
+const SAVE_TEXT: Record<SaveState, string> = {
+  "": "", saving: "Saving draft…", saved: "Draft saved", unsaved: "Not saved yet",
+  failed: "Not saved on the server — kept on this device",
+};
+
+/** An error in words (a network failure is already "Cannot reach the service"); writes say more (TRANSIENT). */
+function describe(error: unknown): string {
+  if (!(error instanceof ApiError)) return String(error);
+  return error.errors.map((e) => e.message).join(" · ");
+}
 
 function mine(record: RecordData, meId: string) {
   return record.responses.find((r) => r.user.id === meId) ?? null;
 }
 
-export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
+/** Puts the record in the address, so a reload opens this record again (a draft, not a new one). */
+function remember(datasetId: string, recordId: string | null) {
+  history.replaceState(null, "", `#/d/${datasetId}${recordId ? `/r/${recordId}` : ""}`);
+}
+
+/** The figures of "me" after a response went from one status to another. */
+function moved(mine: MyProgress, from: Status | null, to: Status): MyProgress {
+  const count = (s: Status | null) => (s === "SUBMITTED" ? "submitted" : s === "DRAFT" ? "draft" : s === "DISCARDED" ? "discarded" : null);
+  const next = { ...mine };
+  const before = count(from), after = count(to);
+  if (before) next[before] = Math.max(0, next[before] - 1);
+  if (after) next[after] += 1;
+  if ((from === null || from === "DRAFT") && to !== "DRAFT") next.available = Math.max(0, next.available - 1);
+  return next;
+}
+
+export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: string; recordId?: string }) {
   const [meta, setMeta] = useState<DatasetData | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [myProgress, setMyProgress] = useState<MyProgress | null>(null);
@@ -28,8 +65,8 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   const [done, setDone] = useState(false);
   const [answers, setAnswers] = useState<Answers>({});
   const [responseStatus, setResponseStatus] = useState<Status | null>(null);
-  const [saveState, setSaveState] = useState<"" | "saving" | "saved" | "unsaved">("");
-  const [notice, setNotice] = useState<{ kind: "error" | "conflict" | "info"; text: string } | null>(null);
+  const [saveState, setSaveState] = useState<SaveState>("");
+  const [notice, setNotice] = useState<Notice | null>(null);
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const [busy, setBusyState] = useState(false);
   // A ref as well: a key pressed right after the next record appears must not meet a stale "busy".
@@ -44,6 +81,10 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
   const submitRef = useRef<HTMLButtonElement>(null);
   const answersRef = useRef(answers);
   answersRef.current = answers;
+  const statusRef = useRef(responseStatus);
+  statusRef.current = responseStatus;
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  const latest = useRef((_targetId: string) => Promise.resolve());
 
   const meId = meta?.me.id ?? "";
   const focusQuestion = (index: number) => {
@@ -58,16 +99,24 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     setNotice(null);
     setInvalid({});
     setSaveState("");
+    remember(datasetId, next?.id ?? null);
     if (!next) { setAnswers({}); return; }
     const response = mine(next, me);
     version.current = response?.version ?? 0;
     setResponseStatus(response?.status ?? null);
+    statusRef.current = response?.status ?? null;
     const values: Answers = {};
     if (response) for (const v of response.values) values[v.question] = v.json;
     else for (const s of next.suggestions) values[s.question] = s.json;
-    setAnswers(values);
+    const local = kept(me, next.id);
+    setAnswers(local?.answers ?? values);
+    answersRef.current = local?.answers ?? values;
+    if (local) {
+      setNotice({ kind: "info", text: "Restored what you typed on this device; it is not on the server yet." });
+      scheduleDraft(next.id);
+    }
     requestAnimationFrame(() => focusQuestion(0));
-  }, []);
+  }, [datasetId]);
 
   const nextFromQueue = useCallback(async (me: string) => {
     const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 1 });
@@ -75,6 +124,16 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     setDone(data.nextRecords.length === 0);
     show(data.nextRecords[0] ?? null, me);
   }, [api, datasetId, show]);
+
+  /** The record in the address, else one with unsent input on this device, else the queue's. */
+  async function openFirst(me: string) {
+    const wanted = recordId ?? unsentRecords(me, datasetId)[0]?.recordId;
+    if (wanted) {
+      const data = await api.request<{ record: RecordData | null }>(RECORD_BY_ID, { id: wanted }).catch(() => null);
+      if (data?.record) { setPosition(-1); show(data.record, me); return; }
+    }
+    await nextFromQueue(me);
+  }
 
   useEffect(() => {
     let stop = () => undefined as void;
@@ -84,8 +143,8 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
       setMyProgress(data.dataset.myProgress);
       stop = api.subscribe<{ datasetProgress: Progress }>(LIVE_PROGRESS, { id: datasetId },
         (d) => setProgress(d.datasetProgress));
-      await nextFromQueue(data.me.id);
-    }).catch((e) => setNotice({ kind: "error", text: String(e) }));
+      await openFirst(data.me.id);
+    }).catch((e) => setNotice({ kind: "error", text: describe(e) }));
     return () => stop();
   }, [api, datasetId]);
 
@@ -96,29 +155,38 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
       .map(([question, value]) => ({ question, value: { [kinds.get(question)!]: value } }));
   }
 
-  /** Writes the response; a CONFLICT keeps the person's input and takes the current version. */
-  function write(status: Status, current: Answers): Promise<boolean> {
-    const target = record!;
+  /** Writes the response; a CONFLICT keeps the person's input and takes the current version; a
+   * failure that may pass (network, outage) offers `retry`. The local copy goes once the server has it. */
+  function write(status: Status, current: Answers, retry: () => void, targetId = record!.id): Promise<boolean> {
     const run = async () => {
       try {
         const result = await api.request<{ submitResponse: { version: number; status: Status } }>(SUBMIT, {
-          input: { recordId: target.id, status, values: valuesFor(current), expectedVersion: version.current },
+          input: { recordId: targetId, status, values: valuesFor(current), expectedVersion: version.current },
         });
         version.current = result.submitResponse.version;
+        const from = statusRef.current;
+        statusRef.current = result.submitResponse.status;
         setResponseStatus(result.submitResponse.status);
+        setMyProgress((m) => m && moved(m, from, result.submitResponse.status));
+        sent(meId, targetId, current);
+        setNotice((n) => (n?.retry || n?.kind === "info" ? null : n));
         return true;
       } catch (error) {
-        if (error instanceof ApiError && error.code === "CONFLICT") {
-          const fresh = await api.request<{ record: RecordData }>(RECORD_BY_ID, { id: target.id });
+        if (error instanceof ApiError && TRANSIENT[error.code]) {
+          setNotice({ kind: "error", text: TRANSIENT[error.code], retry });
+        } else if (error instanceof ApiError && error.code === "CONFLICT") {
+          const fresh = await api.request<{ record: RecordData }>(RECORD_BY_ID, { id: targetId });
           const theirs = mine(fresh.record, meId);
           version.current = theirs?.version ?? 0;
           setNotice({ kind: "conflict", text: `Your answer to this record was changed elsewhere (now ${theirs
             ? `a ${theirs.status.toLowerCase()} response, version ${theirs.version}` : "deleted"}). Your input is kept: `
             + "submit again to replace it." });
+        } else if (error instanceof ApiError && error.code === "VALIDATION") {
+          const said = explain(error, meta!.dataset.questions);
+          setNotice({ kind: "error", text: said.summary });
+          setInvalid(said.byQuestion);
         } else {
-          const messages = error instanceof ApiError ? error.errors.map((e) => e.message) : [String(error)];
-          setNotice({ kind: "error", text: messages.join(" · ") });
-          if (error instanceof ApiError && error.code === "VALIDATION") setInvalid(blame(error));
+          setNotice({ kind: "error", text: describe(error) });
         }
         return false;
       }
@@ -128,68 +196,76 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
     return result;
   }
 
-  /** The questions a VALIDATION error names (in its path or its message), with the message. */
-  function blame(error: ApiError): Record<string, string> {
-    const names = meta!.dataset.questions.map((q) => q.name);
-    const found: Record<string, string> = {};
-    for (const e of error.errors) {
-      const path = [...(e.path ?? []), ...((e.extensions?.path as unknown[] | undefined) ?? [])].map(String);
-      for (const name of names) {
-        if (path.includes(name) || e.extensions?.question === name || e.message.includes(`'${name}'`)) found[name] = e.message;
-      }
-    }
-    return found;
-  }
-
   function change(question: string, value: unknown) {
     if (invalid[question]) setInvalid(({ [question]: _, ...rest }) => rest);
     const next = { ...answersRef.current, [question]: value };
+    answersRef.current = next;
     setAnswers(next);
-    if (responseStatus === "SUBMITTED" || responseStatus === "DISCARDED") { setSaveState("unsaved"); return; }
+    keep(meId, datasetId, record!.id, next);
+    scheduleDraft(record!.id);
+  }
+
+  /** A draft save after a pause; an answered record is only marked unsaved (a draft would demote it). */
+  function scheduleDraft(targetId: string) {
     setSaveState("unsaved");
     window.clearTimeout(timer.current);
-    timer.current = window.setTimeout(async () => {
-      setSaveState("saving");
-      if (await write("DRAFT", answersRef.current)) setSaveState("saved");
-    }, DRAFT_DELAY_MS);
+    if (statusRef.current === "SUBMITTED" || statusRef.current === "DISCARDED") return;
+    // The latest render's saveDraft: the one that scheduled it may predate the dataset's layout.
+    timer.current = window.setTimeout(() => void latest.current(targetId), DRAFT_DELAY_MS);
   }
+
+  /** "Draft saved" only when the server has what is on screen; anything else says it is not saved. */
+  async function saveDraft(targetId: string) {
+    const sending = answersRef.current;
+    setSaveState("saving");
+    const ok = await write("DRAFT", sending, () => void latest.current(targetId), targetId);
+    setSaveState(!ok ? "failed" : answersRef.current === sending ? "saved" : "unsaved");
+  }
+
+  latest.current = saveDraft;
 
   async function finish(status: "SUBMITTED" | "DISCARDED") {
     if (!record || busyRef.current) return;
     window.clearTimeout(timer.current);
     setBusy(true);
-    const wasNew = responseStatus !== "SUBMITTED" && responseStatus !== "DISCARDED";
     try {
-      if (!await write(status, answersRef.current)) { setBusy(false); return; }
+      if (!await write(status, answersRef.current, () => void finish(status))) {
+        setSaveState("failed");
+        setBusy(false);
+        return;
+      }
       const answered = record.id;
       setHistory((h) => (h.includes(answered) ? h : [...h, answered]));
-      if (wasNew) {
-        setMyProgress((mine) => mine && { ...mine, available: Math.max(0, mine.available - 1),
-          submitted: mine.submitted + (status === "SUBMITTED" ? 1 : 0),
-          discarded: mine.discarded + (status === "DISCARDED" ? 1 : 0) });
-      }
       // Showing the next record clears "busy" (see the layout effect below).
       if (position >= 0) await go(position + 1); else await nextFromQueue(meId);
     } catch (e) {
-      setNotice({ kind: "error", text: String(e) });
+      setNotice({ kind: "error", text: describe(e) });
       setBusy(false);
     }
   }
 
+  /** Skips the record for SKIP_MINUTES (the server offers it to me last till then); what I typed
+   * on it is saved as a draft first, so skipping never loses it. */
   async function skip() {
     if (!record || busyRef.current || position >= 0) return;
     setBusy(true);
+    window.clearTimeout(timer.current);
     try {
-      window.clearTimeout(timer.current);
-      // Take the following record before giving this one back, so that it is not handed straight back.
-      const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 2 });
-      await api.request(RELEASE, { id: record.id });
-      const other = data.nextRecords.find((r) => r.id !== record.id) ?? null;
-      setDone(other === null);
-      show(other, meId);
-      if (!other) setNotice({ kind: "info", text: "Skipped. No other record is waiting for you right now." });
+      if (kept(meId, record.id) && !await write("DRAFT", answersRef.current, () => void skip())) {
+        setSaveState("failed");
+        setBusy(false);
+        return;
+      }
+      await api.request(RELEASE, { id: record.id, skipMinutes: SKIP_MINUTES });
+      const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 1 });
+      const next = data.nextRecords[0] ?? null;
+      setDone(next === null);
+      show(next, meId);
+      setNotice({ kind: "info", text: next?.id === record.id
+        ? "Skipped, but nothing else is waiting for you: here it is again."
+        : `Skipped: it comes back to you in ${SKIP_MINUTES} minutes, or sooner if nothing else is waiting.` });
     } catch (e) {
-      setNotice({ kind: "error", text: String(e) });
+      setNotice({ kind: "error", text: describe(e) });
       setBusy(false);
     }
   }
@@ -240,6 +316,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
       <div class="heading">
         <h1>{dataset.name}</h1>
         {meta.me.role !== "ANNOTATOR" && <a href={`#/d/${dataset.id}/manage`}>Overview</a>}
+        <a href={`#/d/${dataset.id}/drafts`} data-testid="drafts-link">Drafts ({myProgress?.draft ?? 0})</a>
         {progress && <ProgressBar progress={progress} label="Dataset progress" />}
         {myProgress && <Mine mine={myProgress} />}
       </div>
@@ -249,7 +326,10 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
           <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(dataset.guidelines) }} />
         </details>
       )}
-      {notice && <p class={`notice ${notice.kind}`} role="alert" data-testid={`notice-${notice.kind}`}>{notice.text}</p>}
+      {notice && (
+        <p class={`notice ${notice.kind}`} role="alert" data-testid={`notice-${notice.kind}`}>{notice.text}
+          {notice.retry && <> <button type="button" onClick={notice.retry}>Retry</button></>}</p>
+      )}
       {done && !record && (
         <section class="done"><h2>Nothing left for you here</h2>
           <p>Every record you could answer is answered or held by someone else.</p>
@@ -278,7 +358,7 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
                     {invalid[q.name]}</p>}
                   {!q.available ? <p class="error">This question's plugin is not available; it is read-only.</p>
                     : <QuestionInput q={q} kind={kinds.get(q.kind)} value={answers[q.name] ?? null} id={`q-${q.name}`}
-                      onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} />}
+                      onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} suggested={s?.json} />}
                   {s && (
                     <p class="suggestion" data-testid={`suggestion-${q.name}`}>
                       Suggested by <b>{s.agent ?? "an unnamed agent"}</b>
@@ -291,11 +371,13 @@ export function Annotate({ api, datasetId }: { api: Api; datasetId: string }) {
             <div class="actions">
               <button type="submit" ref={submitRef} disabled={busy} class="primary">Submit <kbd>Ctrl+Enter</kbd></button>
               <button type="button" onClick={() => finish("DISCARDED")} disabled={busy}>Discard <kbd>Alt+D</kbd></button>
-              {!reviewing && <button type="button" onClick={skip} disabled={busy}>Skip <kbd>Alt+S</kbd></button>}
+              {!reviewing && <button type="button" onClick={skip} disabled={busy}
+                title={`Offered to you again after your other records, or in ${SKIP_MINUTES} minutes`}>
+                Skip <kbd>Alt+S</kbd></button>}
               <button type="button" onClick={back} disabled={busy}>Back <kbd>Alt+B</kbd></button>
               {reviewing && <button type="button" onClick={forward} disabled={busy}>Forward <kbd>Alt+N</kbd></button>}
               <span class="save" aria-live="polite" data-testid="save-state">
-                {saveState === "saving" ? "Saving draft…" : saveState === "saved" ? "Draft saved" : saveState === "unsaved" ? "Not saved yet" : ""}
+                {SAVE_TEXT[saveState]}
               </span>
             </div>
           </form>

@@ -46,6 +46,9 @@ export class ApiError extends Error {
 /** The key was rotated or its user deleted: the app sends the person back to sign-in. */
 export type RevokedHandler = (message: string) => void;
 
+/** The code of a request that never reached the service (offline, server down, connection cut). */
+export const NETWORK = "NETWORK";
+const UNREACHABLE = "Cannot reach the service";
 const REVOKED = "Your API key no longer works (it was rotated, or the user was deleted). Sign in with a current key.";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -55,15 +58,7 @@ export class Api {
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch("/graphql", {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/graphql-response+json, application/json;q=0.9",
-          Authorization: `Bearer ${this.key}`,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
+      const response = await this.post(query, variables);
       let body: { data?: T; errors?: GraphQLErrorShape[] } = {};
       try {
         body = await response.json();
@@ -82,6 +77,23 @@ export class Api {
       }
       if (!response.ok) throw new ApiError([], response.status);
       return body.data as T;
+    }
+  }
+
+  /** fetch's TypeError ("Failed to fetch") becomes a typed NETWORK error a screen can put in words. */
+  private async post(query: string, variables: Record<string, unknown>): Promise<Response> {
+    try {
+      return await fetch("/graphql", {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/graphql-response+json, application/json;q=0.9",
+          Authorization: `Bearer ${this.key}`,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch {
+      throw new ApiError([{ message: UNREACHABLE, extensions: { code: NETWORK } }], 0);
     }
   }
 

@@ -24,6 +24,8 @@ export function Home({ api }: { api: Api }) {
                 <div class="title">
                   {d.status === "READY" ? <a href={`#/d/${d.id}`}>{d.name}</a> : <span>{d.name}</span>}
                   {d.status === "DRAFT" && <span class="tag">draft</span>}
+                  {d.status === "READY" && <a class="manage" href={`#/d/${d.id}/drafts`}>
+                    Drafts ({d.myProgress.draft})<span class="sr"> of {d.name}</span></a>}
                   {manager && <a class="manage" href={`#/d/${d.id}/manage`}>Overview<span class="sr"> of {d.name}</span></a>}
                 </div>
                 <ProgressBar progress={d.progress} label={`${d.name} progress`} />

@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api, ApiError, session } from "./api";
 import { Annotate } from "./annotate";
+import { Drafts } from "./drafts";
 import { Home } from "./home";
 import { Manage } from "./manage";
 import { ME, type Me } from "./ops";
@@ -9,13 +10,15 @@ import "./style.css";
 
 function useHashRoute(): string[] {
   const read = () => window.location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
-  const [route, setRoute] = useState(read);
+  const [, setChanges] = useState(0);
   useEffect(() => {
-    const changed = () => setRoute(read());
+    const changed = () => setChanges((n) => n + 1);
     window.addEventListener("hashchange", changed);
     return () => window.removeEventListener("hashchange", changed);
   }, []);
-  return route;
+  // Read at every render: the annotation screen puts its record in the address with
+  // replaceState (no hashchange), and signing in again must reopen that record.
+  return read();
 }
 
 function SignIn({ message, onKey }: { message: string | null; onKey: (key: string, me: Me) => void }) {
@@ -72,7 +75,7 @@ function App() {
     return <SignIn message={message} onKey={(k, m) => { session.set(k); setMessage(null); setMe(m); setKey(k); }} />;
   }
   const signOut = () => { session.clear(); setMessage(null); setKey(null); setMe(null); };
-  const [screen, id, sub] = route;
+  const [screen, id, sub, recordId] = route;
   return (
     <>
       <header class="top">
@@ -81,7 +84,9 @@ function App() {
         <button type="button" class="link" onClick={signOut}>Sign out</button>
       </header>
       {screen === "d" && id && sub === "manage" ? <Manage api={api} datasetId={id} key={`m${id}`} />
-        : screen === "d" && id ? <Annotate api={api} datasetId={id} key={`a${id}`} />
+        : screen === "d" && id && sub === "drafts" ? <Drafts api={api} datasetId={id} me={me} key={`d${id}`} />
+        : screen === "d" && id ? <Annotate api={api} datasetId={id} key={`a${id}`}
+          recordId={sub === "r" ? recordId : undefined} />
           : <Home api={api} />}
     </>
   );

@@ -83,7 +83,7 @@ export type RecordData = Pick<RecordT, "id" | "externalId" | "status" | "myLease
 
 export const NEXT = `mutation Next($id: ID!, $first: Int!) { nextRecords(datasetId: $id, first: $first) { ${RECORD} } }`;
 export const RECORD_BY_ID = `query Record($id: ID!) { record(id: $id) { ${RECORD} } }`;
-export const RELEASE = `mutation Release($id: ID!) { releaseRecord(recordId: $id) }`;
+export const RELEASE = `mutation Release($id: ID!, $skipMinutes: Int) { releaseRecord(recordId: $id, skipMinutes: $skipMinutes) }`;
 export const SUBMIT = `mutation Submit($input: ResponseInput!) { submitResponse(input: $input) { id status version } }`;
 export const ANSWERED = `query Answered($id: ID!, $after: String) {
   records(datasetId: $id, first: 100, after: $after,
@@ -104,3 +104,13 @@ export const AGREEMENT = `query Agreement($id: ID!, $q: String!) {
   agreement(datasetId: $id, question: $q) { question level alpha records pairs }
 }`;
 export type AgreementData = { agreement: Pick<AgreementReport, "question" | "level" | "alpha" | "records" | "pairs"> };
+
+export const DRAFTS = `query Drafts($id: ID!, $after: String) {
+  dataset(id: $id) { id name }
+  myDrafts(datasetId: $id, first: 50, after: $after) {
+    totalCount edges { node { id externalId fields updatedAt } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+export type DraftNode = Pick<RecordT, "id" | "externalId" | "updatedAt"> & { fields: Record<string, unknown> };
+export type DraftsData = { dataset: { id: string; name: string };
+  myDrafts: { totalCount: number; edges: { node: DraftNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };

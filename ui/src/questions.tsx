@@ -13,13 +13,18 @@ export interface QuestionProps {
   onChange: (value: unknown) => void;
   onDone: () => void;
   id: string;
+  /** The suggestion's value, marked on its option(s) whatever the labeler picks. */
+  suggested?: unknown;
 }
 type Option = { value: string; text: string };
 type Rank = { value: string; rank: number };
 
 export const SHORTCUTS = "123456789abcdefghijklmnopqrstuvwxyz";
 
-function Rating({ q, value, onChange, onDone }: QuestionProps) {
+/** The marker of a suggested option: it stays when the labeler picks another. */
+const Suggested = ({ label = "suggested" }: { label?: string }) => <span class="suggested-mark">{label}</span>;
+
+function Rating({ q, value, onChange, onDone, suggested }: QuestionProps) {
   const values = (q.settingsJson.values as number[]) ?? [];
   const onKey = (event: KeyboardEvent) => {
     if (event.ctrlKey || event.metaKey || event.altKey || !/^[0-9]$/.test(event.key)) return;
@@ -34,13 +39,13 @@ function Rating({ q, value, onChange, onDone }: QuestionProps) {
     <div class="choices rating" onKeyDown={onKey}>
       {values.map((v) => (
         <button type="button" key={v} aria-pressed={value === v} class={value === v ? "on" : ""}
-          onClick={() => onChange(value === v ? null : v)}>{v}</button>
+          onClick={() => onChange(value === v ? null : v)}>{v}{suggested === v && <Suggested />}</button>
       ))}
     </div>
   );
 }
 
-function Labels({ q, value, onChange, onDone, multi }: QuestionProps & { multi: boolean }) {
+function Labels({ q, value, onChange, onDone, multi, suggested }: QuestionProps & { multi: boolean }) {
   const options = (q.settingsJson.options as Option[]) ?? [];
   const chosen = multi ? ((value as string[] | null) ?? []) : value;
   const toggle = (o: string) => {
@@ -64,6 +69,7 @@ function Labels({ q, value, onChange, onDone, multi }: QuestionProps & { multi: 
         return (
           <button type="button" key={o.value} aria-pressed={on} class={on ? "on" : ""} onClick={() => toggle(o.value)}>
             {i < SHORTCUTS.length && <kbd aria-hidden="true">{SHORTCUTS[i]}</kbd>} {o.text}
+            {(multi ? Array.isArray(suggested) && suggested.includes(o.value) : suggested === o.value) && <Suggested />}
           </button>
         );
       })}
@@ -73,8 +79,9 @@ function Labels({ q, value, onChange, onDone, multi }: QuestionProps & { multi: 
 
 /** Ranks by drag (reorders 1..N) or by keyboard: a digit gives the focused option that rank
  * (equal ranks are ties), Alt+Up/Down moves it, Up/Down moves the focus. */
-function Ranking({ q, value, onChange, id }: QuestionProps) {
+function Ranking({ q, value, onChange, id, suggested }: QuestionProps) {
   const options = (q.settingsJson.options as Option[]) ?? [];
+  const suggestedRanks = new Map(((suggested as Rank[] | undefined) ?? []).map((r) => [r.value, r.rank]));
   const ranks = new Map(((value as Rank[] | null) ?? []).map((r) => [r.value, r.rank]));
   const order = options.map((o, i) => ({ ...o, i, rank: ranks.get(o.value) }))
     .sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9) || a.i - b.i);
@@ -124,13 +131,15 @@ function Ranking({ q, value, onChange, id }: QuestionProps) {
       <ol ref={list} aria-describedby={`${id}-help`}>
         {order.map((o, index) => (
           <li key={o.value} tabIndex={0} draggable data-value={o.value} class={dragged === o.value ? "dragging" : ""}
-            aria-label={`${o.text}: ${o.rank ? `rank ${o.rank}` : "not ranked"}`}
+            aria-label={`${o.text}: ${o.rank ? `rank ${o.rank}` : "not ranked"}${
+              suggestedRanks.has(o.value) ? `, suggested rank ${suggestedRanks.get(o.value)}` : ""}`}
             onKeyDown={(e) => onKey(e, index, o.value)}
             onDragStart={(e) => { setDragged(o.value); e.dataTransfer?.setData("text/plain", o.value); }}
             onDragOver={(e) => e.preventDefault()}
             onDrop={(e) => { e.preventDefault(); drop(o.value); }}
             onDragEnd={() => setDragged(null)}>
             <span class="rank">{o.rank ?? "–"}</span> {o.text}
+            {suggestedRanks.has(o.value) && <Suggested label={`suggested ${suggestedRanks.get(o.value)}`} />}
           </li>
         ))}
       </ol>

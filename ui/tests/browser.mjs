@@ -68,7 +68,7 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
   });
   ws = (await owner(`mutation { createWorkspace(name: "demo") { id } }`)).createWorkspace.id;
-  for (const name of ["alice", "bob", "carol"]) users[name] = await makeUser(name);
+  for (const name of ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]) users[name] = await makeUser(name);
   ids.sft = await makeDataset("sft", {
     guidelines: "Write a **helpful** and harmless answer.\n\n<img src=x onerror=alert(1)><script>alert(2)</script>",
     fields: [{ name: "prompt", settings: TEXT }],
@@ -127,6 +127,26 @@ before(async () => {
       { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } }],
   }, [{ externalId: "l0", fields: { prompt: "Print a long line", "response-1": "```python\nprint('" + longLine + "')\n```",
     "response-2": "A | table | with | " + "many ".repeat(60) + "cells\n--|--|--|--\n1|2|3|4" } }]);
+  ids.keep = await makeDataset("keep", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "completion", title: "Your answer", settings: { text: {} } }],
+  }, Array.from({ length: 6 }, (_, i) => ({ externalId: `w${i}`, fields: { prompt: `Keep prompt ${i}` } })));
+  ids.skip = await makeDataset("skip", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good is the prompt?", settings: { rating: { values: [1, 2, 3] } } }],
+  }, Array.from({ length: 3 }, (_, i) => ({ externalId: `sk${i}`, fields: { prompt: `Skip prompt ${i}` } })));
+  ids.messages = await makeDataset("messages", {
+    fields: ["prompt", "response-1", "response-2"].map((name) => ({ name, settings: TEXT })),
+    questions: [
+      { name: "tone", title: "What is the tone?", settings: { label: { options: [
+        { value: "calm", text: "Calm" }, { value: "angry", text: "Angry" }] } } },
+      { name: "preference", title: "Which response is better?", settings: { ranking: { options: [
+        { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } },
+    ],
+  }, [{ externalId: "m0", fields: { prompt: "Say hi", "response-1": "Hi!", "response-2": "Go away." },
+    suggestions: [{ question: "tone", value: { label: "calm" }, agent: "tone-model" },
+      { question: "preference", value: { ranking: [{ value: "response-1", rank: 1 }, { value: "response-2", rank: 2 }] },
+        agent: "reward-model-v1" }] }]);
   ids.phishing = await makeDataset("phishing", {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
@@ -142,7 +162,7 @@ async function newPage(viewport = { width: 1366, height: 900 }) {
   page.on("console", (message) => {
     // The sft guidelines carry a planted <img onerror>: DOMPurify's parse of it (in an inert
     // document) is reported by Chromium as a blocked handler. Anything else is a real violation.
-    const planted = page.url().endsWith(ids.sft) && /inline event handler/.test(message.text());
+    const planted = page.url().includes(`/d/${ids.sft}`) && /inline event handler/.test(message.text());
     if (/Content Security Policy/i.test(message.text()) && !planted) cspViolations.push(`${page.url()}: ${message.text()}`);
   });
   page.on("dialog", (dialog) => { dialogs.push(dialog.message()); void dialog.dismiss(); });
@@ -198,10 +218,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip", "messages"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 9);
+  assert.equal(await page.locator(".dataset").count(), 12);
   await axe(page, "home");
   await shot(page, "02-home");
 });
@@ -224,7 +244,8 @@ test("workflow 1: write completions (suggestion shown and pre-filled), sanitized
   // The second record has no suggestion: submitting it empty names the question that is missing.
   await page.keyboard.press("Control+Enter");
   await page.getByTestId("invalid-completion").waitFor();
-  assert.match(await page.getByTestId("invalid-completion").innerText(), /required/);
+  assert.match(await page.getByTestId("invalid-completion").innerText(), /needs an answer/);
+  assert.match(await page.getByTestId("notice-error").innerText(), /^“Please write a response”: needs an answer/);
   await page.locator("textarea").fill("Direct preference optimization.");
   assert.equal(await page.getByTestId("invalid-completion").count(), 0);
   await page.getByTestId("save-state").getByText("Draft saved").waitFor();
@@ -355,6 +376,8 @@ test("a stale version shows the conflict and keeps the person's input", async ()
   await page.getByTestId("notice-conflict").waitFor();
   assert.match(await page.getByTestId("notice-conflict").innerText(), /version 2/);
   assert.equal(await page.locator("textarea").inputValue(), "My final answer");
+  // The save state stays true: not "Saving draft…", not "Draft saved".
+  assert.equal(await page.getByTestId("save-state").innerText(), "Not saved on the server — kept on this device");
   await shot(page, "07-conflict");
   await submit(page); // again, now against the current version
   const data = await gql(users.carol.key, `query($id: ID!) { record(id: $id) { responses { version values { json } } } }`, { id: record });
@@ -412,6 +435,124 @@ test("a rotated key sends the person back to sign-in with a clear message", asyn
   await page.getByLabel("API key").waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem("feedbackql.apiKey")), null);
   await shot(page, "10-revoked");
+});
+
+const myResponse = async (key, record) => (await gql(key,
+  `query($id: ID!) { record(id: $id) { responses { status values { json } } } }`, { id: record })).record.responses[0];
+
+test("reload mid-typing restores the text; after a saved draft the draft record comes back, listed under Drafts", async () => {
+  const page = await signIn(users.dave.key);
+  await openDataset(page, ids.keep);
+  const record = await recordId(page);
+  await page.locator("textarea").fill("Half a thought");
+  await page.reload(); // before the draft save's 0.8 s
+  await page.locator("[data-record]").waitFor();
+  assert.equal(await recordId(page), record);
+  assert.equal(await page.locator("textarea").inputValue(), "Half a thought");
+  await page.getByTestId("save-state").getByText("Draft saved").waitFor();
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+  assert.ok(!stored.includes(users.dave.key), "the API key is never kept in localStorage");
+  assert.ok(!stored.includes("Half a thought"), "the local copy goes once the server has the draft");
+  await page.getByTestId("drafts-link").getByText("Drafts (1)").waitFor();
+  await page.reload();
+  await page.locator("[data-record]").waitFor();
+  assert.equal(await recordId(page), record, "the draft record comes back, not a new one");
+  assert.equal(await page.locator("textarea").inputValue(), "Half a thought");
+  await page.getByTestId("drafts-link").click();
+  await page.locator(`[data-draft="${record}"]`).waitFor();
+  assert.match(await page.getByTestId("draft-total").innerText(), /^1 draft/);
+  await axe(page, "drafts");
+  await shot(page, "12-drafts");
+  await page.locator(`[data-draft="${record}"] a`).click();
+  await page.locator(`[data-record="${record}"]`).waitFor();
+  await page.goto(`${BASE}/#/`);
+  await page.getByRole("link", { name: "Drafts (1) of keep" }).waitFor();
+});
+
+test("the service unreachable mid-submit: said in words with Retry, the text kept, sent once it is back", async () => {
+  const page = await signIn(users.dave.key);
+  await page.goto(`${BASE}/#/d/${ids.keep}`);
+  await page.locator("[data-record]").waitFor();
+  await page.locator("textarea").fill("next");
+  await submit(page); // a fresh record: the queue does not hand out my draft of the previous test
+  const record = await recordId(page);
+  await page.route("**/graphql", (route) => route.abort("internetdisconnected"));
+  await page.locator("textarea").fill("Written while offline");
+  await page.getByTestId("save-state").getByText("Not saved on the server — kept on this device").waitFor();
+  await page.keyboard.press("Control+Enter");
+  const notice = page.getByTestId("notice-error");
+  await notice.getByText("Cannot reach the service — your answer is kept on this device.").waitFor();
+  assert.doesNotMatch(await page.locator("main").innerText(), /Failed to fetch|TypeError|Saving draft/);
+  assert.equal(await page.locator("textarea").inputValue(), "Written while offline");
+  await axe(page, "offline");
+  await shot(page, "13-offline");
+  await page.unroute("**/graphql");
+  await notice.getByRole("button", { name: "Retry" }).click();
+  await nextRecord(page, record);
+  const mineNow = await myResponse(users.dave.key, record);
+  assert.equal(mineNow.status, "SUBMITTED");
+  assert.equal(mineNow.values[0].json, "Written while offline");
+});
+
+test("a key rotated mid-typing: after signing in with the new key the text is back", async () => {
+  const page = await signIn(users.erin.key);
+  await openDataset(page, ids.keep);
+  const record = await recordId(page);
+  await page.locator("textarea").fill("Typed before the rotation");
+  const { rotateApiKey } = await owner(`mutation($id: ID!) { rotateApiKey(userId: $id) { apiKey } }`, { id: users.erin.id });
+  await page.getByText("Your API key no longer works").waitFor({ timeout: 10_000 });
+  await page.getByLabel("API key").fill(rotateApiKey.apiKey);
+  await page.getByLabel("API key").press("Enter");
+  await page.locator(`[data-record="${record}"]`).waitFor();
+  assert.equal(await page.locator("textarea").inputValue(), "Typed before the rotation");
+  await page.getByTestId("save-state").getByText("Draft saved").waitFor();
+  assert.equal((await myResponse(rotateApiKey.apiKey, record)).values[0].json, "Typed before the rotation");
+  await shot(page, "14-after-rotation");
+});
+
+test("a skipped record goes to the end of my queue: the next two records are others, then it comes back", async () => {
+  const page = await signIn(users.frank.key);
+  await openDataset(page, ids.skip);
+  const skipped = await recordId(page);
+  await page.keyboard.press("Alt+KeyS");
+  await nextRecord(page, skipped);
+  await page.getByTestId("notice-info").getByText("it comes back to you in 10 minutes").waitFor();
+  await axe(page, "skipped");
+  await shot(page, "15-skipped");
+  const seen = [];
+  for (let i = 0; i < 2; i++) {
+    const current = await recordId(page);
+    seen.push(current);
+    await page.keyboard.press("2");
+    await submit(page);
+  }
+  assert.ok(!seen.includes(skipped), "the skipped record is not among the next two");
+  assert.equal(new Set(seen).size, 2);
+  // Nothing else is waiting: now the skipped record, rather than nothing.
+  assert.equal(await recordId(page), skipped);
+});
+
+test("the suggested option stays marked after another is picked; a refused answer is named by its question's title", async () => {
+  const page = await signIn(users.gina.key);
+  await openDataset(page, ids.messages);
+  const tone = page.locator('[data-question="tone"]');
+  await tone.getByRole("button", { name: /Angry/ }).click();
+  assert.equal(await tone.getByRole("button", { name: /Angry/ }).getAttribute("aria-pressed"), "true");
+  assert.equal(await tone.locator("button:has(.suggested-mark)").count(), 1);
+  assert.match(await tone.locator("button:has(.suggested-mark)").innerText(), /Calm/);
+  // An incomplete ranking: the service refuses it; the message says which question, in words.
+  await page.locator('li[data-value="response-2"]').focus();
+  await page.keyboard.press("Delete");
+  await page.keyboard.press("Control+Enter");
+  const notice = page.getByTestId("notice-error");
+  await notice.waitFor();
+  const text = await notice.innerText();
+  assert.match(text, /^“Which response is better\?”: every option must be ranked; missing: “Response 2”$/);
+  assert.doesNotMatch(text, /values\[|value\.ranking|'response-2'/);
+  assert.match(await page.getByTestId("invalid-preference").innerText(), /missing: “Response 2”/);
+  assert.match(await page.locator('li[data-value="response-2"]').getAttribute("aria-label"), /not ranked, suggested rank 2/);
+  await axe(page, "messages");
+  await shot(page, "16-messages-and-suggestions");
 });
 
 test("a record with a long code line fits phones, tablets and wide screens: the line scrolls in its block", async () => {

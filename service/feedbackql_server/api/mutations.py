@@ -121,10 +121,11 @@ class Mutation:
         return [Record.of(doc, ctx.kinds, hidden) for doc in docs]
 
     @resolvers.mutation(description=(
-        "Give back your lease on a record (skip it): others may get it from nextRecords at "
-        "once. True when you held one."))
-    async def release_record(self, info: Info, record_id: strawberry.ID) -> bool:
-        return await info.context.session.release_record(record_id)
+        "Give back your lease on a record: others may get it from nextRecords at once. With "
+        "skipMinutes (1-1440) you skip it: nextRecords offers it to you only when nothing else "
+        "is open to you, for that long. True when something changed."))
+    async def release_record(self, info: Info, record_id: strawberry.ID, skip_minutes: int | None = None) -> bool:
+        return await info.context.session.release_record(record_id, skip_minutes)
 
     @resolvers.mutation(description="Delete your response to a record.")
     async def delete_response(self, info: Info, record_id: strawberry.ID) -> strawberry.ID:

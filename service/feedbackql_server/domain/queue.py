@@ -12,6 +12,10 @@ is written under the record's lock, so a stale pool costs a failed attempt, neve
 lease. A labeler the pool has nothing for walks on past it, from where their last walk ended.
 Answers that make a record pending again move ``low`` back to its bucket (``reopen``); a
 revision every ``REWIND_SECONDS`` catches those made through another replica.
+
+A record a labeler skipped (``release`` with ``skip_until``) is offered to that labeler only
+once nothing else is open to them, in the pool or past it, until the skip ends: a skip sends
+it to the end of their queue instead of handing it straight back after the next one.
 """
 
 from __future__ import annotations
@@ -41,10 +45,11 @@ POOL_SIZE = 1000
 MAX_POOLS = 256
 """Datasets whose pools a process keeps (the least recently used go first): each holds up to
 ``POOL_SIZE`` records' state, and a process may see many datasets over its life."""
-LEASE_FIELDS = ("leases", "saturated_until")
+LEASE_FIELDS = ("leases", "saturated_until", "skips")
 """What a lease writes: never the status, which follows answers and ``minSubmitted`` alone."""
 POOL_SECONDS = 5.0
 REWIND_SECONDS = 300.0
+MAX_SKIP_MINUTES = 24 * 60
 
 
 @dataclass
@@ -171,14 +176,23 @@ def _open_to(record: RecordDoc, user_key: str, now: datetime) -> bool:
     return bool(record["saturated_until"] <= now) and not work_state.answered(record, user_key)
 
 
-def _ranked_for(records: list[RecordDoc], user_key: str, now: datetime) -> Iterator[RecordDoc]:
-    """Records the user holds first, then those with room that they have not answered.
+def _ranked_for(records: list[RecordDoc], user_key: str, now: datetime,
+                later: list[RecordDoc] | None = None) -> Iterator[RecordDoc]:
+    """Records the user holds first, then those with room that they have not answered nor
+    skipped; the skipped ones go to ``later`` (offered when nothing else is).
 
     Lazily: a call needs a few records of a pool of a thousand, and ranking the whole pool
     for every call was a sixth of a labeler loop's time."""
     held = [record for record in records if _holds(record, user_key, now)]
     yield from held
-    yield from (record for record in records if _open_to(record, user_key, now) and not _holds(record, user_key, now))
+    for record in records:
+        if not _open_to(record, user_key, now) or _holds(record, user_key, now):
+            continue
+        if work_state.skipped(record, user_key, now):
+            if later is not None:
+                later.append(record)
+            continue
+        yield record
 
 
 async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc, user_id: ObjectId,
@@ -191,31 +205,40 @@ async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc,
     now = datetime.now(UTC)
     until = now + timedelta(seconds=lease_seconds)
     min_submitted = dataset["distribution"]["min_submitted"]
+    later: list[RecordDoc] = []
     pool = await pools.get(storage, dataset)
-    ranked = _ranked_for(pool.records, user_key, now)
+    ranked = _ranked_for(pool.records, user_key, now, later)
     best = next(ranked, None)
     if best is None:
+        later.clear()
         pool = await pools.get(storage, dataset, dry=True)
-        ranked = _ranked_for(pool.records, user_key, now)
+        ranked = _ranked_for(pool.records, user_key, now, later)
     else:
         ranked = itertools.chain([best], ranked)
     leased = await _lease_some(storage, ranked, first, user_key, until, min_submitted)
     if len(leased) < first:
         leased += await _walk_past_pool(storage, pool, dataset, first - len(leased), user_key, until,
-                                        min_submitted)
+                                        min_submitted, later)
+    if len(leased) < first:  # nothing else is open to them: what they skipped, soonest skip first
+        later.sort(key=lambda record: _skip_ends(record, user_key))
+        leased += await _lease_some(storage, later, first - len(leased), user_key, until, min_submitted)
     return leased
 
 
+def _skip_ends(record: RecordDoc, user_key: str) -> datetime:
+    return min(skip["until"] for skip in record.get("skips", []) if skip["user"] == user_key)
+
+
 async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wanted: int, user_key: str,
-                          until: datetime, min_submitted: int) -> list[RecordDoc]:
+                          until: datetime, min_submitted: int, later: list[RecordDoc]) -> list[RecordDoc]:
     """Lease from the buckets after the pool, from where this labeler's last walk ended:
-    for a labeler who has answered everything the pool holds."""
+    for a labeler who has answered everything the pool holds (skipped records go to ``later``)."""
     last = (dataset.get("next_seq", 0) - 1) // BUCKET_SIZE
     number = max(pool.high, pool.walked.get(user_key, 0))
     leased: list[RecordDoc] = []
     while number <= last and len(leased) < wanted:
         found = await storage.queue.pending_in_bucket(dataset["_id"], number)
-        open_records = _ranked_for(found, user_key, datetime.now(UTC))
+        open_records = _ranked_for(found, user_key, datetime.now(UTC), later)
         leased += await _lease_some(storage, open_records, wanted - len(leased), user_key, until, min_submitted)
         if len(leased) < wanted:
             number += 1
@@ -224,16 +247,24 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wan
 
 
 async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: RecordDoc,
-                  user_id: ObjectId) -> bool:
-    """Give the user's lease on the record back (skip): it is open to others at once."""
+                  user_id: ObjectId, skip_minutes: int | None = None) -> bool:
+    """Give the user's lease on the record back: it is open to others at once. With
+    ``skip_minutes``, the user skipped it: it goes to the end of their queue for that long."""
+    if skip_minutes is not None and not 1 <= skip_minutes <= MAX_SKIP_MINUTES:
+        raise Invalid(f"skipMinutes is between 1 and {MAX_SKIP_MINUTES}", ["skipMinutes"])
+    now = datetime.now(UTC)
+    skip_until = now + timedelta(minutes=skip_minutes) if skip_minutes is not None else None
     async with storage.record_locks.hold([record["_id"]]):
         state = await storage.queue.state(record["_id"])
         if state is None:
             return False
         min_submitted = dataset["distribution"]["min_submitted"]
-        changes = work_state.without_lease(state, str(user_id), min_submitted, datetime.now(UTC))
-        if changes is None or await state_writes.write(storage, state, _lease_part(changes), min_submitted) is None:
+        changes = work_state.without_lease(state, str(user_id), min_submitted, now, skip_until)
+        written = None if changes is None else await state_writes.write(storage, state, _lease_part(changes),
+                                                                        min_submitted)
+        if written is None:
             return False
+    pools.observe(dataset["_id"], written)  # the pool's entry carries the skip from now on
     pools.reopen(dataset["_id"], record.get("seq", 0))
     return True
 

@@ -287,9 +287,10 @@ class Session:
                                         first, self.services.limits.lease_seconds)
         return docs, dataset
 
-    async def release_record(self, record_ref: str) -> bool:
+    async def release_record(self, record_ref: str, skip_minutes: int | None = None) -> bool:
         record, dataset = await self.record(record_ref)
-        return await queue.release(self._storage, self.services.queue_pools, dataset, record, self.caller.id)
+        return await queue.release(self._storage, self.services.queue_pools, dataset, record, self.caller.id,
+                                   skip_minutes)
 
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 

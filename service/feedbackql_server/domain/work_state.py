@@ -123,10 +123,25 @@ def with_lease(record: RecordDoc, user_key: str, until: datetime, min_submitted:
 
 
 
-def without_lease(record: RecordDoc, user_key: str, min_submitted: int, now: datetime) -> Doc | None:
-    """The record's state with ``user_key``'s lease given back; None when they hold none."""
+def without_lease(record: RecordDoc, user_key: str, min_submitted: int, now: datetime,
+                  skip_until: datetime | None = None) -> Doc | None:
+    """The record's state with ``user_key``'s lease given back, and with a skip until
+    ``skip_until`` when given; None when there is nothing to change (no lease, no skip)."""
     leases = live_leases(record, now)
     kept = [lease for lease in leases if lease["user"] != user_key]
-    if len(kept) == len(leases):
+    if len(kept) == len(leases) and skip_until is None:
         return None
-    return derived(record.get("submitted_by", []), kept, min_submitted)
+    changes = derived(record.get("submitted_by", []), kept, min_submitted)
+    if skip_until is not None:
+        others = [skip for skip in live_skips(record, now) if skip["user"] != user_key]
+        changes["skips"] = [*others, {"user": user_key, "until": skip_until}]
+    return changes
+
+
+def live_skips(record: RecordDoc, now: datetime) -> list[Lease]:
+    return [skip for skip in record.get("skips", []) if skip["until"] > now]
+
+
+def skipped(record: RecordDoc, user_key: str, now: datetime) -> bool:
+    """Whether the user skipped the record and the skip still runs."""
+    return any(skip["user"] == user_key for skip in live_skips(record, now))

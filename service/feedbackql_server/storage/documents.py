@@ -127,6 +127,8 @@ class RecordDoc(TypedDict, total=False):
     response_versions: dict[str, int]
     submitted_count: int
     leases: list[Lease]
+    skips: list[Lease]
+    """Labelers who skipped the record, until when: the queue offers it to them last till then."""
     saturated_until: datetime
     state_version: int
     counted_min: int

@@ -2,7 +2,8 @@
 
 A record carries, besides its data, ``submitted_by``/``draft_by``/``discarded_by`` (user id
 strings), ``response_versions`` (user -> newest response version applied),
-``submitted_count``, ``status``, ``leases`` ([{user, until}]), ``saturated_until`` (until
+``submitted_count``, ``status``, ``leases`` ([{user, until}]), ``skips`` ([{user, until}]:
+who skipped it, offered to them last until then), ``saturated_until`` (until
 when every answer it still needs is leased out; the epoch when it has room), ``counted_min``
 (the ``minSubmitted`` its status was derived with) and ``state_version``, which every change
 of this state increments.
@@ -33,7 +34,7 @@ from feedbackql_server.storage.documents import RecordDoc
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_FIELDS = ("dataset_id", "seq", "bucket", "status", "counted_min", "submitted_by", "draft_by", "discarded_by",
-                "response_versions", "submitted_count", "leases", "saturated_until",
+                "response_versions", "submitted_count", "leases", "skips", "saturated_until",
                 "state_version")
 QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EPOCH,
                        "state_version": 0}

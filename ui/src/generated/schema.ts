@@ -372,7 +372,7 @@ export type Mutation = {
   nextRecords: Array<Record>;
   /** Freeze fields and questions; records can then be added. */
   publishDataset: Dataset;
-  /** Give back your lease on a record (skip it): others may get it from nextRecords at once. True when you held one. */
+  /** Give back your lease on a record: others may get it from nextRecords at once. With skipMinutes (1-1440) you skip it: nextRecords offers it to you only when nothing else is open to you, for that long. True when something changed. */
   releaseRecord: Scalars['Boolean']['output'];
   removeWorkspaceMember: User;
   /** A new API key (your own; owners: anyone's). The old key stops working at once. */
@@ -464,6 +464,7 @@ export type MutationPublishDatasetArgs = {
 
 export type MutationReleaseRecordArgs = {
   recordId: Scalars['ID']['input'];
+  skipMinutes?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
