@@ -160,12 +160,17 @@ async def test_a_key_past_its_window_names_a_new_request(
     assert (await gql(COUNT, {"id": dataset_id}))["records"]["totalCount"] == 2
 
 
+FILLER = " ".join(f"word{n}" for n in range(300))
+"""About 2.5 KB a record: adding 1,000 of them outlasts the 0.2 s client timeout below however
+fast the machine (with short prompts the answer sometimes came in time, and nothing was lost)."""
+
+
 def test_an_answer_lost_before_a_restart_is_found_after_it(tmp_path: Path, mongodb_uri: str) -> None:
     with service(tmp_path, mongodb_uri) as served, httpx.Client(base_url=served.url, timeout=30) as http:
         owner = {"Authorization": f"Bearer {KEY}"}
         dataset_id = _sft_dataset_over_http(http, owner)
         request = {"query": ADD_RECORDS, "variables": {
-            "id": dataset_id, "records": [{"fields": {"prompt": f"p{i}"}} for i in range(1_000)]}}
+            "id": dataset_id, "records": [{"fields": {"prompt": f"p{i} {FILLER}"}} for i in range(1_000)]}}
         keyed = {**owner, "Idempotency-Key": "lost-then-restarted"}
         with pytest.raises(httpx.ReadTimeout):
             http.post("/graphql", json=request, headers=keyed, timeout=0.2)  # the answer is lost
