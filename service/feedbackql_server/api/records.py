@@ -145,14 +145,16 @@ async def records_page(ctx: Context, dataset_ref: str, where: RecordFilter | Non
     sort = sort or RecordSort()
     order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
                         descending=sort.direction is SortDirection.DESC)
-    keyset = cursors.decode(order, after) if after else None
     criteria = where.criteria() if where is not None else None
+    made_for = cursors.scope("records", dataset_ref, criteria, answered_as)
+    keyset = cursors.decode(order, after, made_for) if after is not None else None
     page = await ctx.session.records(dataset_ref, criteria, order, keyset, first, answered_as)
-    edges = [RecordEdge(cursor=cursors.encode(order, doc), node=Record.of(doc, ctx.kinds, page.hidden_metadata))
-             for doc in page.records]
+    edges = [RecordEdge(cursor=cursors.encode(order, doc, made_for),
+                        node=Record.of(doc, ctx.kinds, page.hidden_metadata)) for doc in page.records]
     return RecordConnection(
         edges=edges,
         page_info=PageInfo(has_next_page=page.has_next, end_cursor=(
-            cursors.position(order, page.resume) if page.resume else edges[-1].cursor if edges else None)),
+            cursors.position(order, page.resume, made_for) if page.resume
+            else edges[-1].cursor if edges else None)),
         count=page.total,
     )

@@ -126,10 +126,11 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
                           first: int, after: str | None, filter: TrainingFilter | None = None
                           ) -> UnifiedAnswerConnection:
     order = RecordOrder()
-    keyset = cursors.decode(order, after) if after else None
     selection = filter.selection() if filter else Selection()
+    made_for = cursors.scope("unifiedAnswers", dataset_id, question, strategy, selection)
+    keyset = cursors.decode(order, after, made_for) if after is not None else None
     unified, has_next = await ctx.session.unified_answers(dataset_id, question, strategy, keyset, first, selection)
-    edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record), node=UnifiedAnswer(
+    edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record, made_for), node=UnifiedAnswer(
         record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
         value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
         submitted=u.submitted)) for u in unified]

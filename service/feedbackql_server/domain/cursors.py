@@ -1,8 +1,15 @@
-"""Opaque, stable page cursors: the sort key and ``_id`` of the last record of a page."""
+"""Opaque, stable page cursors: the sort key and ``_id`` of the last record of a page, and the
+scope they were made for.
+
+The scope is a digest of what the page was a page of (the list, the dataset, the filter); a
+cursor used on another dataset or with another filter or order is refused, instead of silently
+paging that one from a position that means nothing there. A cursor is also refused unless it
+is exactly as this API wrote it (a damaged one used to decode anyway)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,27 +22,42 @@ from feedbackql_server.errors import Invalid
 from feedbackql_server.storage.documents import RecordDoc
 
 
+def scope(*parts: object) -> str:
+    """The digest of what a page is a page of: the list's name, the dataset, the filter (any
+    values with a stable ``repr``)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def _order_tag(order: RecordOrder) -> str:
     return ("u" if order.by_updated else "i") + ("d" if order.descending else "a")
 
 
-def encode(order: RecordOrder, doc: RecordDoc) -> str:
-    payload: dict[str, Any] = {"o": _order_tag(order), "i": str(doc["_id"])}
+def _written(payload: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def encode(order: RecordOrder, doc: RecordDoc, made_for: str) -> str:
+    payload: dict[str, Any] = {"o": _order_tag(order), "c": made_for, "i": str(doc["_id"])}
     if order.by_updated:
         payload["u"] = doc["updated_at"].isoformat()
     else:
         payload["s"] = doc["seq"]
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    return _written(payload)
 
 
-def position(order: RecordOrder, keyset: Keyset) -> str:
+def position(order: RecordOrder, keyset: Keyset, made_for: str) -> str:
     """A cursor for where a page cut short stopped reading (insertion order only)."""
-    return base64.urlsafe_b64encode(json.dumps({"o": _order_tag(order), "s": keyset.seq}).encode()).decode()
+    return _written({"o": _order_tag(order), "c": made_for, "s": keyset.seq})
 
 
-def decode(order: RecordOrder, cursor: str) -> Keyset:
+def decode(order: RecordOrder, cursor: str, made_for: str) -> Keyset:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(payload, dict) or _written(payload) != cursor:
+            raise ValueError("not a cursor as written")
+        if payload.get("c") != made_for:
+            raise Invalid("this cursor was made for another dataset, filter or list; start again without "
+                          "`after`", ["after"])
         if payload["o"] != _order_tag(order):
             raise Invalid("this cursor belongs to another sort order; start again without "
                           "`after`", ["after"])
