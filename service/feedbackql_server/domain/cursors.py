@@ -4,7 +4,8 @@ scope they were made for.
 The scope is a digest of what the page was a page of (the list, the dataset, the filter); a
 cursor used on another dataset or with another filter or order is refused, instead of silently
 paging that one from a position that means nothing there. A cursor is also refused unless it
-is exactly as this API wrote it (a damaged one used to decode anyway)."""
+is exactly as this API wrote it (a damaged one used to decode anyway). Cursors written by
+0.1 carry no scope and are still honoured."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def decode(order: RecordOrder, cursor: str, made_for: str) -> Keyset:
         payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(payload, dict) or _written(payload) != cursor:
             raise ValueError("not a cursor as written")
-        if payload.get("c") != made_for:
+        if "c" in payload and payload["c"] != made_for:  # without one: written by 0.1, still honoured
             raise Invalid("this cursor was made for another dataset, filter or list; start again without "
                           "`after`", ["after"])
         if payload["o"] != _order_tag(order):
