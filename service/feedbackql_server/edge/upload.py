@@ -30,6 +30,7 @@ from feedbackql_server.domain.responses import AnswerSpec
 from feedbackql_server.domain.session import Services, Session
 from feedbackql_server.domain.values import TypedValue
 from feedbackql_server.edge.errors import domain_error_response, error_response
+from feedbackql_server.edge.middleware.request_timeout import lift_deadline
 from feedbackql_server.errors import DomainError, Invalid
 
 RECORD_KEYS = frozenset({"fields", "externalId", "metadata", "suggestions", "responses"})
@@ -55,6 +56,9 @@ async def upload(request: Request) -> Response:
         await session.dataset(ref, manage=True)  # before reading a body the caller may not send
         lines = (await request.body()).splitlines()
         parsed = await asyncio.to_thread(lambda: [_parsed(index, line) for index, line in enumerate(lines)])
+        # From here the upload keeps its own deadline: it starts no batch past it and always
+        # finishes the one it started, so it can say what it did instead of being cut off mid-batch.
+        lift_deadline(request.scope)
         result, lines_done = await _ingest(session, ref, parsed, on_conflict, deadline)
     except DomainError as error:
         return domain_error_response(error)
