@@ -9,9 +9,9 @@ import pytest
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+from feedbackql_server.documents import RecordDoc
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import RecordDoc
 
 
 async def _stale_write_lands(uri: str, database: str, paths: str) -> bool:

@@ -69,6 +69,70 @@ def test_the_api_layer_never_reaches_storage() -> None:
     assert _reaches_storage(SERVER / "api") == []
 
 
+def _module_path(module: str) -> Path | None:
+    base = ROOT / "service" / Path(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.exists():
+            return path
+    return None
+
+
+def defined_in(module: str, name: str, seen: frozenset[str] = frozenset()) -> str:
+    """The server module where ``name``, as imported from ``module``, is defined: re-exports
+    (``from x import name`` in ``module``) are followed to their source."""
+    path = _module_path(module)
+    if path is None or module in seen:
+        return module
+    if _module_path(f"{module}.{name}") is not None:
+        return f"{module}.{name}"
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name and node.module.startswith("feedbackql_server"):
+                    return defined_in(node.module, alias.name, seen | {module})
+    return module
+
+
+def server_names_used(folder: Path) -> Iterator[tuple[str, str, str]]:
+    """(file, module, name) for every server name a module of ``folder`` imports, or reaches
+    as an attribute of a server module it imports (``listing.RecordOrder``)."""
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        modules: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("feedbackql_server"):
+                for alias in node.names:
+                    yield path.name, node.module, alias.name
+                    if _module_path(f"{node.module}.{alias.name}") is not None:
+                        modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                modules.update({alias.asname: alias.name for alias in node.names
+                                if alias.asname and alias.name.startswith("feedbackql_server")})
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                yield path.name, modules[node.value.id], node.attr
+
+
+def _storage_names(folder: Path) -> list[tuple[str, str, str]]:
+    return sorted({(file, f"{module}.{name}", source) for file, module, name in server_names_used(folder)
+                   if (source := defined_in(module, name)).startswith("feedbackql_server.storage")})
+
+
+def test_the_api_layer_names_nothing_storage_defines() -> None:
+    """Not even through a re-export: a type the API needs lives in the domain or in a neutral
+    module (``documents.py``, ``paging.py``) that storage imports too."""
+    assert _storage_names(SERVER / "api") == []
+
+
+def test_the_name_walk_follows_re_exports() -> None:
+    """Guards the test above from passing because it cannot see a re-export."""
+    assert defined_in("feedbackql_server.storage", "Storage").startswith("feedbackql_server.storage.")
+    assert defined_in("feedbackql_server.domain.listing", "MetadataCondition") == "feedbackql_server.storage.records"
+    assert ("session.py", "feedbackql_server.domain.listing.page", "feedbackql_server.domain.listing") in {
+        (file, f"{module}.{name}", defined_in(module, name)) for file, module, name in
+        server_names_used(SERVER / "domain")}
+
+
 def test_the_http_edge_acts_only_through_the_session() -> None:
     """Routes and middleware (``edge/``) reach the domain through ``Session`` (and the
     per-process ``Services`` that opens it), never storage: one path for every caller."""

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.live_sessions import LiveSessions
-from feedbackql_server.domain.documents import UserDoc
+from feedbackql_server.documents import UserDoc
 from feedbackql_server.domain.session import Services, Session
 from feedbackql_server.errors import Unauthenticated
 from feedbackql_server.kinds.registry import KindRegistry

@@ -18,8 +18,8 @@ from feedbackql_server.api.kind_types import KindFamily, KindTypes
 from feedbackql_server.api.records import RecordConnection, records_page
 from feedbackql_server.api.training import VERSION_NOTE
 from feedbackql_server.api.users import Workspace
+from feedbackql_server.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.config import DatasetConfig, KindProblem, read_item
-from feedbackql_server.domain.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.kind_checks import answer_schema
 from feedbackql_server.edge.webui import widget_url
 from feedbackql_server.kinds.registry import RegisteredKind

@@ -21,7 +21,7 @@ from feedbackql_server.api.kind_interfaces import (
     Value,
 )
 from feedbackql_server.api.model_types import Converter, TypeFactory, TypeNameClash
-from feedbackql_server.domain.documents import StoredValue
+from feedbackql_server.documents import StoredValue
 from feedbackql_server.domain.plugin_failures import log_read_failure
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.names import pascal

@@ -17,9 +17,9 @@ from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.responses import Response
+from feedbackql_server.documents import Lease, RecordDoc
 from feedbackql_server.domain import cursors
-from feedbackql_server.domain.documents import Lease, RecordDoc
-from feedbackql_server.domain.listing import RecordOrder
+from feedbackql_server.paging import RecordOrder
 from feedbackql_server.policy import records as policy_records
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from feedbackql_server.api.enums import ResponseStatus
 from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.users import User
-from feedbackql_server.domain.documents import ResponseDoc
+from feedbackql_server.documents import ResponseDoc
 
 
 @strawberry.type

@@ -12,11 +12,12 @@ from feedbackql_server.api.enums import Agreement
 from feedbackql_server.api.inputs import MetadataFilter
 from feedbackql_server.api.records import PageInfo
 from feedbackql_server.domain import cursors
-from feedbackql_server.domain.listing import MetadataCriterion, RecordOrder
+from feedbackql_server.domain.listing import MetadataCriterion
 from feedbackql_server.errors import Invalid
 from feedbackql_server.export import training, typed
 from feedbackql_server.export.selection import Selection
 from feedbackql_server.kinds.registry import RegisteredTask
+from feedbackql_server.paging import RecordOrder
 
 MAX_TRAINING_ROWS = 10_000
 

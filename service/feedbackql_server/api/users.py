@@ -9,7 +9,7 @@ import strawberry
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Info
 from feedbackql_server.api.enums import Role
-from feedbackql_server.domain.documents import UserDoc, WorkspaceDoc
+from feedbackql_server.documents import UserDoc, WorkspaceDoc
 
 if TYPE_CHECKING:
     from feedbackql_server.api.datasets import Dataset

@@ -19,11 +19,11 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.domain.unification import Question
 from feedbackql_server.errors import Invalid
 from feedbackql_server.kinds.base import Agreement
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
 
 Distance = Callable[[Any, Any], float]
 

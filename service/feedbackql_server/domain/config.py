@@ -13,12 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from feedbackql_server.documents import DatasetDoc, DistributionDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.plugin_failures import log_read_failure
 from feedbackql_server.errors import Invalid, PluginUnavailable, invalid_from_pydantic
 from feedbackql_server.kinds.base import Kind
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.safety import check_storable, check_text
-from feedbackql_server.storage.documents import DatasetDoc, DistributionDoc, KindItem, MetadataPropertyDoc
 
 NAME = re.compile(r"^(?=.*[a-z0-9])[a-z0-9_-]+$")
 MAX_NAME, MAX_TITLE, MAX_DESCRIPTION, MAX_GUIDELINES = 200, 500, 1000, 100_000

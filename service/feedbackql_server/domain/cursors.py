@@ -18,9 +18,9 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from feedbackql_server.domain.listing import Keyset, RecordOrder
+from feedbackql_server.documents import RecordDoc
 from feedbackql_server.errors import Invalid
-from feedbackql_server.storage.documents import RecordDoc
+from feedbackql_server.paging import Keyset, RecordOrder
 
 
 def scope(*parts: object) -> str:

@@ -12,12 +12,12 @@ from typing import Any, Literal
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain import config as cfg
 from feedbackql_server.domain import invariants, kind_checks, state_writes, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 
 Doc = dict[str, Any]
 log = logging.getLogger("feedbackql_server.datasets")

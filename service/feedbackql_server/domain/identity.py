@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from feedbackql_server.documents import UserDoc
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import UserDoc
 
 OWNER_USERNAME = "owner"
 KEY_PREFIX = "fql_"

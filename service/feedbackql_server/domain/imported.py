@@ -16,6 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import RESPONSE_STATUSES, DatasetDoc, UserDoc
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.records import RecordSpec
@@ -26,7 +27,6 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy.datasets import visible
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, DatasetDoc, UserDoc
 
 CONCURRENCY = 8
 """Records whose answers are written at once (one record's answers go one after another)."""

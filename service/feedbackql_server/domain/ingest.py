@@ -10,6 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, UserDoc
 from feedbackql_server.domain import imported, invariants, readd, state_writes
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
@@ -20,7 +21,6 @@ from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
 from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, UserDoc
 from feedbackql_server.storage.intents import Finish
 
 Doc = dict[str, Any]

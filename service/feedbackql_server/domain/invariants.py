@@ -26,9 +26,9 @@ from typing import Any, cast
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc
 from feedbackql_server.domain import state_writes, tally, work_state
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 from feedbackql_server.storage.tallies import USERS, WRITES
 
 Doc = dict[str, Any]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from feedbackql_server.documents import KindItem
 from feedbackql_server.domain.config import Path, read_item
 from feedbackql_server.domain.plugin_failures import plugin_failed
 from feedbackql_server.errors import Invalid, all_of, invalid_from_problems
 from feedbackql_server.kinds.base import QuestionKind
 from feedbackql_server.kinds.context import DatasetContext, FieldInfo
 from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
-from feedbackql_server.storage.documents import KindItem
 
 
 def dataset_context(registry: KindRegistry, fields: Sequence[KindItem]) -> DatasetContext:

@@ -17,27 +17,21 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.domain import progress
 from feedbackql_server.errors import Invalid, TooCostly
+from feedbackql_server.paging import Keyset, RecordOrder
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.safety import check_storable
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE, number_of
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
-from feedbackql_server.storage.records import (
-    MAX_BUCKETS_PER_PAGE,
-    Keyset,
-    Matches,
-    MetadataCondition,
-    RecordOrder,
-    RecordQuery,
-)
+from feedbackql_server.storage.records import MAX_BUCKETS_PER_PAGE, Matches, MetadataCondition, RecordQuery
 from feedbackql_server.storage.search_words import search_words
 
 Checked = TypeVar("Checked")
 
-__all__ = ["Keyset", "MetadataCriterion", "RecordCriteria", "RecordOrder", "RecordPage", "page", "query_for"]
+__all__ = ["MetadataCriterion", "RecordCriteria", "RecordPage", "page", "query_for"]
 
 
 @dataclass(frozen=True)

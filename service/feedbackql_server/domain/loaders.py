@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import RecordPlace
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 Doc = dict[str, Any]
 K = TypeVar("K")

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
+from feedbackql_server.documents import UserDoc, WorkspaceDoc
 from feedbackql_server.domain import identity
 from feedbackql_server.domain.config import check_name
 from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.policy import Caller, users, workspaces
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import RESPONSE_STATUSES, DatasetDoc
 from feedbackql_server.domain.datasets import recount
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, DatasetDoc
 
 Doc = dict[str, Any]
 

@@ -32,11 +32,11 @@ from typing import cast
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage.queue import STATE_FIELDS
 
 log = logging.getLogger("feedbackql_server.queue")

@@ -18,9 +18,9 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.domain.records import RecordSpec, content_hash, input_hash
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 
 Doc = dict[str, Any]
 ANSWERED = "answered_record"

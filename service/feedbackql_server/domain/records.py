@@ -12,6 +12,7 @@ from typing import Any
 from bson import ObjectId
 from pydantic import ValidationError
 
+from feedbackql_server.documents import MetadataPropertyDoc
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.plugin_failures import plugin_failed
 from feedbackql_server.domain.responses import AnswerSpec
@@ -28,7 +29,6 @@ from feedbackql_server.size_limits import (
     check_size,
     json_bytes,
 )
-from feedbackql_server.storage.documents import MetadataPropertyDoc
 from feedbackql_server.storage.search_words import words
 
 MAX_EXTERNAL_ID = 1000

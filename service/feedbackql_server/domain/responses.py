@@ -9,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc
 from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.queue import QueuePools
@@ -20,7 +21,6 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc
 
 
 @dataclass(frozen=True)

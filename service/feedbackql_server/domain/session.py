@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.domain import (
     agreement,
     identity,
@@ -44,6 +45,7 @@ from feedbackql_server.export.rows import record_rows
 from feedbackql_server.export.selection import Selection
 from feedbackql_server.ids import parse_id
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.paging import Keyset, RecordOrder
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import datasets as policy_datasets
 from feedbackql_server.policy import records as policy_records
@@ -51,7 +53,6 @@ from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.policy import workspaces as policy_workspaces
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import RecordPlace
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,8 @@ class Session:
         docs = await self._storage.datasets.in_workspaces([workspace["_id"]])
         return [doc for doc in docs if policy_datasets.visible(self.caller, doc)]
 
-    async def records(self, dataset_ref: str, criteria: listing.RecordCriteria | None, order: listing.RecordOrder,
-                      after: listing.Keyset | None, first: int, answered_as: str | None = None) -> listing.RecordPage:
+    async def records(self, dataset_ref: str, criteria: listing.RecordCriteria | None, order: RecordOrder,
+                      after: Keyset | None, first: int, answered_as: str | None = None) -> listing.RecordPage:
         """A page of a dataset's records; with ``answered_as`` (a response status), only those
         the caller has a response of that status to."""
         self._check_page_size(first)
@@ -307,7 +308,7 @@ class Session:
     # Training data (owners and admins) -----------------------------------------------------------
 
     async def unified_answers(self, dataset_ref: str, question: str, strategy: str | None,
-                              after: listing.Keyset | None, first: int, selection: Selection | None = None
+                              after: Keyset | None, first: int, selection: Selection | None = None
                               ) -> tuple[list[unification.UnifiedRecord], bool]:
         self._check_page_size(first)
         dataset = await self.dataset_read_in_bulk(dataset_ref)
@@ -316,7 +317,7 @@ class Session:
         selection = selection or Selection()
         selection.check(asked)
         query = listing.query_for(dataset["_id"], None, self.caller)
-        page = await listing.page(self._storage, dataset, query, listing.RecordOrder(), after, first, frozenset(),
+        page = await listing.page(self._storage, dataset, query, RecordOrder(), after, first, frozenset(),
                                   self.services.limits.max_scan_records)
         unified = await unification.unify_records(self._storage, asked, chosen, page.records)
         kept = [u for u in unified if selection.left_out(u.record, u.answers, asked) is None]

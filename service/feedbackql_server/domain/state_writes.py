@@ -27,11 +27,11 @@ from typing import Any, cast
 
 from bson import ObjectId
 
+from feedbackql_server.documents import RecordDoc
 from feedbackql_server.domain import tally, work_state
 from feedbackql_server.errors import NotFound
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
-from feedbackql_server.storage.documents import RecordDoc
 
 Doc = dict[str, Any]
 ATTEMPTS = 20

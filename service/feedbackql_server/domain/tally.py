@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, answered_by
+from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc, answered_by
 from feedbackql_server.storage.tallies import USERS
 
 Doc = dict[str, Any]

@@ -8,13 +8,13 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc, StoredValue
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.plugin_failures import plugin_failed
 from feedbackql_server.errors import Invalid, PluginFailed
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, StoredValue
 
 
 @dataclass(frozen=True)

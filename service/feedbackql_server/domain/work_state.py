@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, Lease, RecordDoc, ResponseDoc, answered_by
+from feedbackql_server.documents import RESPONSE_STATUSES, Lease, RecordDoc, ResponseDoc, answered_by
 from feedbackql_server.storage.queue import EPOCH
 
 Doc = dict[str, Any]

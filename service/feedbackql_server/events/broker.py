@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bson import ObjectId
 
-from feedbackql_server.storage.documents import ResponseDoc
+from feedbackql_server.documents import ResponseDoc
 
 QUEUE_SIZE = 1000
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
 Doc = dict[str, Any]
 PAGE = 500

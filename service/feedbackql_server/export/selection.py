@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from feedbackql_server.documents import RecordDoc
 from feedbackql_server.domain.listing import MetadataCriterion
 from feedbackql_server.domain.unification import Question
 from feedbackql_server.errors import Invalid
 from feedbackql_server.kinds.base import Agreement
-from feedbackql_server.storage.documents import RecordDoc
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.domain.kind_checks import dataset_context
 from feedbackql_server.domain.unification import Question, answers_of, question_of
 from feedbackql_server.errors import DomainError, Invalid, PluginFailed, invalid_from_problems, invalid_from_pydantic
@@ -26,7 +27,6 @@ from feedbackql_server.kinds.columns import Column, of_json_schema
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.kinds.tasks import TaskOptions, TaskQuestion, TaskRecord, TaskRequest, TrainingTask
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.documents import DatasetDoc
 
 Doc = dict[str, Any]
 log = logging.getLogger("feedbackql_server.plugins")

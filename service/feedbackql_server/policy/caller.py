@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
-from feedbackql_server.storage.documents import UserDoc
+from feedbackql_server.documents import UserDoc
 
 OWNER, ADMIN, ANNOTATOR = "owner", "admin", "annotator"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import Caller
-from feedbackql_server.storage.documents import DatasetDoc
 
 
 def visible(caller: Caller, dataset: DatasetDoc) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.errors import NotFound
 from feedbackql_server.policy import datasets
 from feedbackql_server.policy.caller import Caller
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
 
 def readable(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from feedbackql_server.documents import ResponseDoc
 from feedbackql_server.policy.caller import Caller
-from feedbackql_server.storage.documents import ResponseDoc
 
 
 def sees_all(caller: Caller) -> bool:

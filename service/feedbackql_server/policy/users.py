@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from bson import ObjectId
 
+from feedbackql_server.documents import UserDoc
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import ANNOTATOR, OWNER, Caller
-from feedbackql_server.storage.documents import UserDoc
 
 
 def can_see(caller: Caller, user: UserDoc) -> bool:

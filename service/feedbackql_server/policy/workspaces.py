@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from feedbackql_server.documents import WorkspaceDoc
 from feedbackql_server.errors import Forbidden, NotFound
 from feedbackql_server.policy.caller import Caller
-from feedbackql_server.storage.documents import WorkspaceDoc
 
 
 def readable(caller: Caller, workspace: WorkspaceDoc | None, ref: object) -> WorkspaceDoc:

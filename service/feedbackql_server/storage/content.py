@@ -16,7 +16,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
-from feedbackql_server.storage.documents import RecordDoc
+from feedbackql_server.documents import RecordDoc
 
 Doc = dict[str, Any]
 PACKED = ("fields", "suggestions")

@@ -17,8 +17,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
+from feedbackql_server.documents import DatasetDoc, KindItem
 from feedbackql_server.errors import Conflict, NotFound
-from feedbackql_server.storage.documents import DatasetDoc, KindItem
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
 

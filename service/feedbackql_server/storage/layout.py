@@ -21,9 +21,9 @@ from typing import Any, cast
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import CONTENT, PACKED, pack
-from feedbackql_server.storage.documents import DatasetDoc
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo

@@ -28,8 +28,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
+from feedbackql_server.documents import RecordDoc
 from feedbackql_server.storage.buckets import bucket_key
-from feedbackql_server.storage.documents import RecordDoc
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,12 +13,13 @@ from pymongo import InsertOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.errors import Invalid
+from feedbackql_server.paging import Keyset, RecordOrder
 from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
@@ -72,14 +73,6 @@ class RecordQuery:
         return frozenset(name for name, present in given.items() if present)
 
 
-@dataclass(frozen=True)
-class RecordOrder:
-    """Insertion order (``_id``) or last update, ascending or descending."""
-
-    by_updated: bool = False
-    descending: bool = False
-
-
 @dataclass
 class Inserted:
     """What an unordered insert did: the records written (batch index, id, seq, bucket) and
@@ -95,17 +88,6 @@ EXISTING = ("_id", "ext_key", "content_hash", "input_hash", "seq", "bucket",
             *(f"{status}_by" for status in RESPONSE_STATUSES))
 """What a re-add needs to know about a record it names: whether it is unchanged (its hash)
 and whether it has answers, without reading its content."""
-
-
-@dataclass(frozen=True)
-class Keyset:
-    """Where the previous page ended: the record's ``seq`` (insertion order; None in cursors
-    made before records had one), or the sort value and ``_id`` (update order)."""
-
-    record_id: ObjectId | None
-    """None in a cursor that marks where a page cut short stopped reading (``seq`` then says)."""
-    sort_value: Any = None
-    seq: int | None = None
 
 
 @dataclass

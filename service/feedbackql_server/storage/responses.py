@@ -17,11 +17,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import OperationFailure
 
+from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc, ResponseDoc, StoredValue
 from feedbackql_server.errors import Conflict
 from feedbackql_server.size_limits import RESPONSE_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import RecordPlace
-from feedbackql_server.storage.documents import RESPONSE_STATUSES, RecordDoc, ResponseDoc, StoredValue
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.lookups import find_each
 

@@ -7,8 +7,8 @@ from typing import Any, cast
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.storage.datasets import DatasetRepo
-from feedbackql_server.storage.documents import DatasetDoc, RecordDoc, ResponseDoc, UserDoc, WorkspaceDoc
 from feedbackql_server.storage.idempotency import IdempotencyRepo
 from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
@@ -25,7 +25,7 @@ from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
 class Storage:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
-        # Each collection holds one kind of document (storage/documents.py).
+        # Each collection holds one kind of document (documents.py).
         self.users = UserRepo(cast(AsyncCollection[UserDoc], db["users"]))
         self.workspaces = WorkspaceRepo(cast(AsyncCollection[WorkspaceDoc], db["workspaces"]))
         self.dataset_locks = KeyedLocks()

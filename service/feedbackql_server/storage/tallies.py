@@ -27,7 +27,7 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
-from feedbackql_server.storage.documents import DatasetDoc
+from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.increments import GroupedIncrements
 from feedbackql_server.storage.locks import KeyedLocks

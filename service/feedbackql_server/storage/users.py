@@ -11,8 +11,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
+from feedbackql_server.documents import UserDoc, WorkspaceDoc
 from feedbackql_server.errors import Conflict
-from feedbackql_server.storage.documents import UserDoc, WorkspaceDoc
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.lookups import find_each
 

@@ -1,8 +1,10 @@
 """The stored documents, one ``TypedDict`` per collection: the keys every layer may read.
 
 Storage returns these; the domain and the API read them by these names, so a renamed or
-misspelt key is a type error, not a ``KeyError`` in production. Keys marked ``NotRequired``
-are absent from documents written by older versions or set only later in a document's life.
+misspelt key is a type error, not a ``KeyError`` in production. Keys marked ``NotRequired`` are
+absent from documents written by older versions or set only later in a document's life. They
+live outside ``storage/`` so the layers above the domain name them without reaching storage
+(``tests/test_structure.py``).
 """
 
 from __future__ import annotations
