@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from feedbackql_server.app import create_app
-from feedbackql_server.edge.middleware.rate_limit import ADDRESS_SHARE
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limits import ADDRESS_SHARE
 from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient

@@ -13,8 +13,8 @@ from graphql import parse
 
 from feedbackql_server.api.cost import operation_cost
 from feedbackql_server.api.schema import build_schema
-from feedbackql_server.edge.middleware.rate_limit import TokenBuckets
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limits import TokenBuckets
 from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve

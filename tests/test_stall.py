@@ -18,8 +18,8 @@ from pymongo import AsyncMongoClient, monitoring
 
 from feedbackql_server.app import create_app
 from feedbackql_server.domain import listing
-from feedbackql_server.edge.middleware.rate_limit import RateLimits
 from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.rate_limits import RateLimits
 from feedbackql_server.settings import Settings
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve

@@ -133,6 +133,16 @@ def test_the_name_walk_follows_re_exports() -> None:
         server_names_used(SERVER / "domain")}
 
 
+def test_the_api_layer_never_imports_the_http_edge() -> None:
+    """The edge wraps the API, not the other way round: what both need (the rate limits,
+    whether the database is unreachable, a widget's URL) lives below them both."""
+    edge = [(file, f"{module}.{name}") for file, module, name in server_names_used(SERVER / "api")
+            if defined_in(module, name).startswith("feedbackql_server.edge")]
+    imports = [(path.name, module) for path, module in imported_modules(SERVER / "api")
+               if module.startswith("feedbackql_server.edge")]
+    assert edge + imports == []
+
+
 def test_the_http_edge_acts_only_through_the_session() -> None:
     """Routes and middleware (``edge/``) reach the domain through ``Session`` (and the
     per-process ``Services`` that opens it), never storage: one path for every caller."""

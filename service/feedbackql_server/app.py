@@ -26,12 +26,13 @@ from feedbackql_server.edge.middleware.body_limit import AnonymousBodyLimit, Bod
 from feedbackql_server.edge.middleware.graphql_response_media import GraphQLResponseMedia
 from feedbackql_server.edge.middleware.idempotency import Idempotency
 from feedbackql_server.edge.middleware.outage import DatabaseOutage
-from feedbackql_server.edge.middleware.rate_limit import RateLimit, RateLimits
+from feedbackql_server.edge.middleware.rate_limit import RateLimit
 from feedbackql_server.edge.middleware.request_timeout import RequestTimeout
 from feedbackql_server.edge.upload import upload_routes
 from feedbackql_server.edge.webui import ui_routes
 from feedbackql_server.events import open_broker
 from feedbackql_server.kinds.registry import KindRegistry, load_registry
+from feedbackql_server.rate_limits import RateLimits
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
 

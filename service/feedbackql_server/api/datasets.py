@@ -21,8 +21,7 @@ from feedbackql_server.api.users import Workspace
 from feedbackql_server.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain.config import DatasetConfig, KindProblem, read_item
 from feedbackql_server.domain.kind_checks import answer_schema
-from feedbackql_server.edge.webui import widget_url
-from feedbackql_server.kinds.registry import RegisteredKind
+from feedbackql_server.kinds.registry import RegisteredKind, widget_url
 
 
 @strawberry.type

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from feedbackql_server.edge.middleware.outage import unreachable
+from feedbackql_server.database.errors import unreachable
 from feedbackql_server.errors import DomainError
 
 log = logging.getLogger("feedbackql_server.errors")

@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, SubscribeMessage
 
 from feedbackql_server.api.operation_deadline import is_subscription, timeout_message
-from feedbackql_server.edge.middleware.rate_limit import RateLimits, key_id, retry_seconds
+from feedbackql_server.rate_limits import RateLimits, key_id, retry_seconds
 
 REVOKED = 4403
 REVOKED_REASON = "Forbidden: this API key no longer gives access"
@@ -55,7 +55,7 @@ class LiveSessions:
 class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
     """graphql-transport-ws whose every operation first checks that the key still works and
     takes a token from its key's bucket, the one its HTTP requests take from
-    (``rate_limit.py``); a key has at most ``max_sockets_per_key`` sockets open."""
+    (``rate_limits.py``); a key has at most ``max_sockets_per_key`` sockets open."""
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """A ``null`` payload is a missing key (4403), as an empty one is, not a malformed
@@ -94,7 +94,7 @@ class RevocableTransportWS(BaseGraphQLTransportWSHandler[Any, None]):
 
     async def run_operation(self, operation: Operation[Any, None]) -> None:
         """Queries and mutations have the HTTP request's deadline (``operation_deadline.py``) and
-        count among their key's requests running, charged to its time budget (``rate_limit.py``)."""
+        count among their key's requests running, charged to its time budget (``rate_limits.py``)."""
         settings = self.context.settings
         if is_subscription(operation.query, operation.operation_name, settings.max_tokens):
             await super().run_operation(operation)

@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from feedbackql_server.kinds.registry import KindRegistry, RegisteredKind
+from feedbackql_server.kinds.registry import WIDGET_ROUTE, KindRegistry, RegisteredKind
 
 DIST = Path(__file__).resolve().parent.parent / "webui_dist"
 APP_DIR = DIST / "app"
@@ -29,13 +29,6 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
 MISSING_BUILD = ("<!doctype html><title>FeedbackQL</title><p>The labeling UI is not built: run "
                  "<code>npm ci &amp;&amp; npm run build</code> in <code>ui/</code>. GraphiQL is at "
                  '<a href="/graphql">/graphql</a>.</p>')
-
-
-def widget_url(family: str, entry: RegisteredKind[Any]) -> str | None:
-    """Where the service serves a kind's widget module (the version busts browser caches)."""
-    if entry.kind.widget is None:
-        return None
-    return f"/widgets/{family}/{entry.kind.name}.js?v={entry.version or 0}"
 
 
 def _widget_files(registry: KindRegistry) -> dict[tuple[str, str], Path]:
@@ -77,7 +70,7 @@ def ui_routes(registry: KindRegistry) -> list[BaseRoute]:
 
     return [
         Route("/", index, methods=["GET"]),
-        Route("/widgets/{family}/{name}.js", widget, methods=["GET"]),
+        Route(WIDGET_ROUTE, widget, methods=["GET"]),
         Mount("/ui", app=StaticFiles(directory=APP_DIR / "ui", check_dir=False), name="ui"),
         Mount("/graphiql", app=StaticFiles(directory=GRAPHIQL_DIR, check_dir=False), name="graphiql"),
     ]

@@ -64,6 +64,18 @@ class RegisteredKind(Generic[K]):
     """The kind's widget module, checked to exist at registration (None: it has none)."""
 
 
+WIDGET_ROUTE = "/widgets/{family}/{name}.js"
+"""Where the service serves a kind's widget module (``edge/webui.py``); the API gives clients
+the URL (``widget_url``)."""
+
+
+def widget_url(family: str, entry: RegisteredKind[Any]) -> str | None:
+    """Where the service serves a kind's widget module (the version busts browser caches)."""
+    if entry.kind.widget is None:
+        return None
+    return WIDGET_ROUTE.format(family=family, name=entry.kind.name) + f"?v={entry.version or 0}"
+
+
 @dataclass(frozen=True)
 class RegisteredTask:
     task: type[TrainingTask]

@@ -6,8 +6,9 @@ from pymongo.errors import PyMongoError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from feedbackql_server.database.errors import unreachable
 from feedbackql_server.edge.errors import error_response
-from feedbackql_server.edge.middleware.outage import unavailable, unreachable
+from feedbackql_server.edge.middleware.outage import unavailable
 
 
 class BodyTooLarge(Exception):

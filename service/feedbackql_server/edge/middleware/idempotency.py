@@ -23,10 +23,11 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from feedbackql_server.database.errors import unreachable
 from feedbackql_server.domain.idempotency import Answer, kept, not_kept_error
 from feedbackql_server.domain.session import Services
 from feedbackql_server.edge.errors import domain_error_response
-from feedbackql_server.edge.middleware.outage import unavailable, unreachable
+from feedbackql_server.edge.middleware.outage import unavailable
 from feedbackql_server.errors import DomainError, Invalid
 
 HEADER = "idempotency-key"

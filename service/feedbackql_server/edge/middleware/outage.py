@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from feedbackql_server.database.errors import unreachable
 from feedbackql_server.edge.errors import StartTracker, error_response
-
-FERRETDB_INTERNAL_ERROR = 1
-BACKEND_GONE = ("failed to connect", "connection refused", "broken pipe", "connection reset", "conn closed",
-                "unexpected eof", "unexpected postmaster exit", "sqlstate 08", "sqlstate 57p")
-"""What FerretDB's InternalError says when its PostgreSQL is gone (SQLSTATE class 08 is a
-connection exception, 57P an operator intervention such as a shutdown)."""
-
-
-def unreachable(error: BaseException) -> bool:
-    """Whether ``error`` says the database cannot be reached: the server itself (a network
-    error), or the storage under FerretDB (it answers InternalError naming the lost
-    connection to its PostgreSQL)."""
-    if isinstance(error, ConnectionFailure):
-        return True
-    if isinstance(error, OperationFailure) and error.code == FERRETDB_INTERNAL_ERROR:
-        message = str(error).lower()
-        return any(sign in message for sign in BACKEND_GONE)
-    return False
 
 
 def unavailable() -> JSONResponse:
