@@ -143,6 +143,39 @@ def test_the_api_layer_never_imports_the_http_edge() -> None:
     assert edge + imports == []
 
 
+PER_PROCESS = {"Storage", "KindRegistry", "Broker", "QueuePools", "Limits"}
+"""What ``domain/session.py`` ``Services`` holds, one of each per process."""
+
+
+def _dependencies(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    arguments = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+    return [a.arg for a in arguments if a.annotation is not None and ast.unparse(a.annotation) in PER_PROCESS]
+
+
+def test_no_domain_function_takes_the_services_apart() -> None:
+    """A domain function that needs more than one per-process dependency takes ``Services``,
+    not a positional list of them (``submit_responses(storage, registry, events, pools, ...)``)."""
+    spread = [(path.name, node.name, _dependencies(node)) for path in sorted((SERVER / "domain").glob("*.py"))
+              if path.name != "session.py" for node in ast.walk(ast.parse(path.read_text()))
+              if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and len(_dependencies(node)) > 1]
+    assert spread == []
+
+
+def test_the_session_hands_every_domain_operation_the_services() -> None:
+    """One calling convention: ``module.operation(services, [caller,] arguments)``."""
+    path = SERVER / "domain" / "session.py"
+    tree = ast.parse(path.read_text())
+    domain_modules = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                      and node.module == "feedbackql_server.domain" for alias in node.names}
+    operations = [node.value for node in ast.walk(tree) if isinstance(node, ast.Await)
+                  and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute)
+                  and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id in domain_modules]
+    assert len(operations) > 20, "the walk saw no domain call"
+    other = [ast.unparse(call) for call in operations
+             if not call.args or ast.unparse(call.args[0]) not in ("self.services", "self")]
+    assert other == []
+
+
 def test_the_http_edge_acts_only_through_the_session() -> None:
     """Routes and middleware (``edge/``) reach the domain through ``Session`` (and the
     per-process ``Services`` that opens it), never storage: one path for every caller."""

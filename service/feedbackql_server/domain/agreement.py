@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
@@ -23,7 +23,9 @@ from feedbackql_server.documents import DatasetDoc
 from feedbackql_server.domain.unification import Question
 from feedbackql_server.errors import Invalid
 from feedbackql_server.kinds.base import Agreement
-from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 Distance = Callable[[Any, Any], float]
 
@@ -97,7 +99,8 @@ class AgreementReport:
     annotators: list[AnnotatorFigures]
 
 
-async def agreement(storage: Storage, dataset: DatasetDoc, question: Question) -> AgreementReport:
+async def agreement(services: Services, dataset: DatasetDoc, question: Question) -> AgreementReport:
+    storage = services.storage
     level = question.kind.agreement
     if level is Agreement.NONE:
         raise Invalid(f"{question.kind.name} answers have no agreement measure", ["question"])

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bson import ObjectId
 
@@ -18,6 +18,9 @@ from feedbackql_server.domain import invariants, kind_checks, state_writes, tall
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 Doc = dict[str, Any]
 log = logging.getLogger("feedbackql_server.datasets")
@@ -53,7 +56,8 @@ async def get_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
     return dataset
 
 
-async def create_dataset(storage: Storage, registry: KindRegistry, spec: DatasetSpec) -> DatasetDoc:
+async def create_dataset(services: Services, spec: DatasetSpec) -> DatasetDoc:
+    storage, registry = services.storage, services.registry
     if await storage.workspaces.get(spec.workspace_id) is None:
         raise NotFound(f"workspace {spec.workspace_id} does not exist")
     cfg.check_name(spec.name, ["name"])
@@ -114,27 +118,23 @@ def _metadata_properties(specs: Sequence[cfg.MetadataPropertySpec]) -> list[Meta
     return properties
 
 
-async def add_field(
-    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.FieldSpec
-) -> DatasetDoc:
-    item = cfg.build_field(registry, spec, ["field"])
-    await _check_in_dataset(storage, registry, dataset_id, "field", item)
-    return await _add_item(storage, dataset_id, "fields", item)
+async def add_field(services: Services, dataset_id: ObjectId, spec: cfg.FieldSpec) -> DatasetDoc:
+    item = cfg.build_field(services.registry, spec, ["field"])
+    await _check_in_dataset(services, dataset_id, "field", item)
+    return await _add_item(services.storage, dataset_id, "fields", item)
 
 
-async def add_question(
-    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, spec: cfg.QuestionSpec
-) -> DatasetDoc:
-    item = cfg.build_question(registry, spec, ["question"])
-    await _check_in_dataset(storage, registry, dataset_id, "question", item)
-    return await _add_item(storage, dataset_id, "questions", item)
+async def add_question(services: Services, dataset_id: ObjectId, spec: cfg.QuestionSpec) -> DatasetDoc:
+    item = cfg.build_question(services.registry, spec, ["question"])
+    await _check_in_dataset(services, dataset_id, "question", item)
+    return await _add_item(services.storage, dataset_id, "questions", item)
 
 
-async def _check_in_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId, category: str,
-                            item: KindItem) -> None:
+async def _check_in_dataset(services: Services, dataset_id: ObjectId, category: str, item: KindItem) -> None:
     """The new item's settings checked against the dataset's fields (which only grow, so a
     later change cannot make them wrong)."""
-    dataset = await get_dataset(storage, dataset_id)
+    registry = services.registry
+    dataset = await get_dataset(services.storage, dataset_id)
     fields = [*dataset["fields"], item] if category == "field" else dataset["fields"]
     error = kind_checks.check_item(registry, category, item, kind_checks.dataset_context(registry, fields),
                                    [category])
@@ -165,9 +165,8 @@ async def _add_item(storage: Storage, dataset_id: ObjectId, array: Literal["fiel
     raise Conflict("the dataset is being changed concurrently; try again")
 
 
-async def update_dataset(
-    storage: Storage, registry: KindRegistry, dataset_id: ObjectId, changes: DatasetChanges
-) -> DatasetDoc:
+async def update_dataset(services: Services, dataset_id: ObjectId, changes: DatasetChanges) -> DatasetDoc:
+    storage = services.storage
     dataset = await get_dataset(storage, dataset_id)
     update: Doc = {"updated_at": datetime.now(UTC)}
     if changes.name is not None:
@@ -242,7 +241,8 @@ async def count_uncounted(storage: Storage) -> None:
         await recount(storage, dataset)
 
 
-async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: ObjectId) -> DatasetDoc:
+async def publish_dataset(services: Services, dataset_id: ObjectId) -> DatasetDoc:
+    storage, registry = services.storage, services.registry
     dataset = await get_dataset(storage, dataset_id)
     if dataset["status"] != "draft":
         raise Conflict(f"dataset {dataset['name']!r} is already published")
@@ -260,12 +260,13 @@ async def publish_dataset(storage: Storage, registry: KindRegistry, dataset_id: 
     return updated
 
 
-async def delete_dataset(storage: Storage, dataset_id: ObjectId) -> DatasetDoc:
+async def delete_dataset(services: Services, dataset_id: ObjectId) -> DatasetDoc:
     """Mark the dataset as being deleted, wait for the writes that began before the mark,
     then delete its children and itself. A write that begins after the mark finds it once it
     has written, and undoes its write (``state_writes.update``, ``ingest``): no response or
     record outlives the dataset, and a crash half-way leaves a dataset that can be deleted
     again (children first), never orphans."""
+    storage = services.storage
     dataset = await get_dataset(storage, dataset_id)
     if not await storage.datasets.mark_deleting(dataset_id):
         raise NotFound(f"dataset {dataset_id} does not exist")

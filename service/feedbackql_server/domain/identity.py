@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from feedbackql_server.documents import UserDoc
 from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 OWNER_USERNAME = "owner"
 KEY_PREFIX = "fql_"
@@ -29,11 +33,11 @@ def bearer_key(authorization: str | None) -> str | None:
     return key if scheme.lower() == "bearer" and key else None
 
 
-async def authenticate(storage: Storage, authorization: str | None) -> UserDoc | None:
+async def authenticate(services: Services, authorization: str | None) -> UserDoc | None:
     key = bearer_key(authorization)
     if key is None:
         return None
-    return await storage.users.by_key_hash(hash_key(key))
+    return await services.storage.users.by_key_hash(hash_key(key))
 
 
 async def ensure_owner(storage: Storage, api_key: str) -> UserDoc:

@@ -12,21 +12,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from feedbackql_server.documents import RESPONSE_STATUSES, DatasetDoc, UserDoc
 from feedbackql_server.domain.config import DatasetConfig
-from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.records import RecordSpec
 from feedbackql_server.domain.responses import CheckedResponse, ResponseSpec, announce, check_values, write_response
 from feedbackql_server.errors import Invalid, all_of, within
-from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy.datasets import visible
 from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 CONCURRENCY = 8
 """Records whose answers are written at once (one record's answers go one after another)."""
@@ -106,10 +107,10 @@ def _user(users: dict[str, UserDoc], dataset: DatasetDoc, name: str, path: list[
     return user
 
 
-async def write(storage: Storage, events: Broker, pools: QueuePools, dataset_id: ObjectId,
-                placed: Sequence[PlacedAnswers]) -> int:
+async def write(services: Services, dataset_id: ObjectId, placed: Sequence[PlacedAnswers]) -> int:
     """Write the answers (those a record already holds as they are are left alone, so that
     importing the same file twice changes nothing); how many were written."""
+    storage = services.storage
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one_record(record: PlacedAnswers) -> int:
@@ -121,7 +122,7 @@ async def write(storage: Storage, events: Broker, pools: QueuePools, dataset_id:
                 checked = CheckedResponse(ResponseSpec(record.record_id, answer.status), dataset_id,
                                           answer.values, record.seq, record.bucket)
                 stored, state = await write_response(storage, answer.user_id, checked)
-                await announce(events, pools, checked, stored, state)
+                await announce(services, checked, stored, state)
                 written += 1
         return written
 

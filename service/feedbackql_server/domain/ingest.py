@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
@@ -14,14 +14,15 @@ from feedbackql_server.documents import DatasetDoc, RecordDoc, UserDoc
 from feedbackql_server.domain import imported, invariants, readd, state_writes
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
-from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.readd import OnConflict, Plan
 from feedbackql_server.domain.records import RecordSpec, build_record, input_hash, storable_external_id
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
-from feedbackql_server.events import Broker
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.intents import Finish
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 Doc = dict[str, Any]
 REPLACE_CONCURRENCY = 16
@@ -68,18 +69,12 @@ CHECKS_BETWEEN_YIELDS = 50
 otherwise hold the loop (about 0.2 s per 1,000 records) while every other request waits."""
 
 
-async def add_records(
-    storage: Storage,
-    registry: KindRegistry,
-    dataset_id: ObjectId,
-    specs: Sequence[RecordSpec],
-    max_records: int,
-    *,
-    on_conflict: OnConflict,
-    announce_to: tuple[Broker, QueuePools],
-) -> AddRecordsResult:
+async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[RecordSpec], *,
+                      on_conflict: OnConflict) -> AddRecordsResult:
     """Partial success: good records are written, bad ones reported by their index; then the
-    answers that came with the records written (announced to ``announce_to``)."""
+    answers that came with the records written (announced to this process's queue and the
+    subscribers)."""
+    storage, registry, max_records = services.storage, services.registry, services.limits.max_records_per_call
     if len(specs) > max_records:
         raise Invalid(f"at most {max_records} records per call; split the batch", ["records"])
     dataset = await get_dataset(storage, dataset_id)
@@ -96,7 +91,7 @@ async def add_records(
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
                for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
     if answers:
-        result.responses = await imported.write(storage, *announce_to, dataset_id, answers)
+        result.responses = await imported.write(services, dataset_id, answers)
     result.errors.sort(key=lambda e: e.index)
     return result
 
@@ -230,9 +225,8 @@ async def _replace(storage: Storage, entries: list[tuple[int, RecordDoc, Doc]], 
     return written
 
 
-async def delete_records(
-    storage: Storage, dataset_id: ObjectId, record_ids: Sequence[ObjectId]
-) -> list[ObjectId]:
+async def delete_records(services: Services, dataset_id: ObjectId, record_ids: Sequence[ObjectId]) -> list[ObjectId]:
+    storage = services.storage
     dataset = await get_dataset(storage, dataset_id)
     deleted = await storage.uncancellable.run(_delete_records(storage, dataset, record_ids))
     return [record["_id"] for record in deleted]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.domain import progress
@@ -28,6 +28,9 @@ from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE, number_of
 from feedbackql_server.storage.records import MAX_BUCKETS_PER_PAGE, Matches, MetadataCondition, RecordQuery
 from feedbackql_server.storage.search_words import search_words
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 Checked = TypeVar("Checked")
 
@@ -149,10 +152,11 @@ class ReadBudget:
         self.left += max(0, unused)
 
 
-async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
+async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
                after: Keyset | None, first: int, hidden_metadata: frozenset[str],
-               max_scan_records: int, budget: ReadBudget | None = None) -> RecordPage:
-    sized = Sized(storage, dataset, max_scan_records)
+               budget: ReadBudget | None = None) -> RecordPage:
+    storage = services.storage
+    sized = Sized(storage, dataset, services.limits.max_scan_records)
     if order.by_updated and (query.conditions() or not storage.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
     # Reserved before any lookup: a page past the request's share costs the database nothing.

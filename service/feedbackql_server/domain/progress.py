@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
@@ -12,6 +12,9 @@ from feedbackql_server.domain.datasets import recount
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
 from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 Doc = dict[str, Any]
 
@@ -45,7 +48,8 @@ async def counters(storage: Storage, dataset: DatasetDoc) -> Doc:
     return recounted
 
 
-async def dataset_progress(storage: Storage, dataset: DatasetDoc) -> DatasetProgress:
+async def dataset_progress(services: Services, dataset: DatasetDoc) -> DatasetProgress:
+    storage = services.storage
     counted = await counters(storage, dataset)
     return DatasetProgress(
         dataset_id=dataset["_id"], min_submitted=dataset["distribution"]["min_submitted"],
@@ -55,8 +59,9 @@ async def dataset_progress(storage: Storage, dataset: DatasetDoc) -> DatasetProg
     )
 
 
-async def own_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> AnnotatorProgress:
+async def own_progress(services: Services, caller: Caller, dataset: DatasetDoc) -> AnnotatorProgress:
     """The caller's row of ``annotator_progress``, from the counters alone."""
+    storage = services.storage
     counted = await counters(storage, dataset)
     users = await storage.tallies.of_users(dataset["_id"], str(caller.id))
     return _row(caller.id, counted, users)
@@ -70,8 +75,9 @@ def _row(user_id: ObjectId, counted: Doc, users: dict[str, dict[str, int]]) -> A
     return row
 
 
-async def annotator_progress(storage: Storage, caller: Caller, dataset: DatasetDoc) -> list[AnnotatorProgress]:
+async def annotator_progress(services: Services, caller: Caller, dataset: DatasetDoc) -> list[AnnotatorProgress]:
     """Everyone who answered or may answer the dataset (annotators: only themselves)."""
+    storage = services.storage
     counted = await counters(storage, dataset)
     users = await storage.tallies.of_users(dataset["_id"])
     members = await storage.users.listed([dataset["workspace_id"]])

@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from bson import ObjectId
 
@@ -38,6 +38,9 @@ from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.buckets import BUCKET_SIZE
 from feedbackql_server.storage.queue import STATE_FIELDS
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 log = logging.getLogger("feedbackql_server.queue")
 MAX_NEXT_RECORDS = 100
@@ -195,10 +198,10 @@ def _ranked_for(records: list[RecordDoc], user_key: str, now: datetime,
         yield record
 
 
-async def next_records(storage: Storage, pools: QueuePools, dataset: DatasetDoc, user_id: ObjectId,
-                       first: int, lease_seconds: float) -> list[RecordDoc]:
+async def next_records(services: Services, dataset: DatasetDoc, user_id: ObjectId, first: int) -> list[RecordDoc]:
     """Up to ``first`` records leased to the user: the ones they hold already, then fresh
     ones, closest to completion first among the first pending records."""
+    storage, pools, lease_seconds = services.storage, services.queue_pools, services.limits.lease_seconds
     if not 1 <= first <= MAX_NEXT_RECORDS:
         raise Invalid(f"first is between 1 and {MAX_NEXT_RECORDS}", ["first"])
     user_key = str(user_id)
@@ -246,10 +249,11 @@ async def _walk_past_pool(storage: Storage, pool: Pool, dataset: DatasetDoc, wan
     return leased
 
 
-async def release(storage: Storage, pools: QueuePools, dataset: DatasetDoc, record: RecordDoc,
-                  user_id: ObjectId, skip_minutes: int | None = None) -> bool:
+async def release(services: Services, dataset: DatasetDoc, record: RecordDoc, user_id: ObjectId,
+                  skip_minutes: int | None = None) -> bool:
     """Give the user's lease on the record back: it is open to others at once. With
     ``skip_minutes``, the user skipped it: it goes to the end of their queue for that long."""
+    storage, pools = services.storage, services.queue_pools
     if skip_minutes is not None and not 1 <= skip_minutes <= MAX_SKIP_MINUTES:
         raise Invalid(f"skipMinutes is between 1 and {MAX_SKIP_MINUTES}", ["skipMinutes"])
     now = datetime.now(UTC)

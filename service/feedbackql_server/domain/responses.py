@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
 from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc
 from feedbackql_server.domain import state_writes, work_state
 from feedbackql_server.domain.config import DatasetConfig
-from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.values import TypedValue, check_answer
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound, all_of, within
-from feedbackql_server.events import Broker, ResponseEvent
+from feedbackql_server.events import ResponseEvent
 from feedbackql_server.kinds.context import RecordContext
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,8 @@ class CheckedResponse:
     bucket: str
 
 
-async def check_response(
-    storage: Storage, registry: KindRegistry, caller: Caller, spec: ResponseSpec
-) -> CheckedResponse:
+async def check_response(services: Services, caller: Caller, spec: ResponseSpec) -> CheckedResponse:
+    storage, registry = services.storage, services.registry
     record, dataset = await _record_and_dataset(storage, caller, spec.record_id)
     config = DatasetConfig.of(dataset, registry)
     values = check_values(registry, config, spec, record["fields"])
@@ -156,47 +157,46 @@ def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
     return conflict
 
 
-async def submit_responses(
-    storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools, caller: Caller,
-    specs: Sequence[ResponseSpec], *, batch: bool = True,
-) -> list[ResponseDoc]:
+async def submit_responses(services: Services, caller: Caller, specs: Sequence[ResponseSpec], *,
+                           batch: bool = True) -> list[ResponseDoc]:
     """Check every response first, so that one bad input writes none of them. In a ``batch``
     (``submitResponses``), an error names its input (``inputs[1].values[0]...``)."""
     checked = []
     for index, spec in enumerate(specs):
         try:
-            checked.append(await check_response(storage, registry, caller, spec))
+            checked.append(await check_response(services, caller, spec))
         except DomainError as exc:
             if not batch:
                 raise
             raise within(exc, ["inputs", index]) from None
     written = []
     for response in checked:
-        stored, state = await write_response(storage, caller.id, response)
+        stored, state = await write_response(services.storage, caller.id, response)
         written.append(stored)
-        await announce(events, pools, response, stored, state)
+        await announce(services, response, stored, state)
     return written
 
 
-async def announce(events: Broker, pools: QueuePools, checked: CheckedResponse, stored: ResponseDoc,
+async def announce(services: Services, checked: CheckedResponse, stored: ResponseDoc,
                    state: RecordDoc | None) -> None:
     """Tell this process's queue and the subscribers about a response just written."""
+    pools = services.queue_pools
     if state is not None:
         pools.observe(checked.dataset_id, state)
     if stored["status"] != "submitted":  # the record may be pending again
         pools.reopen(checked.dataset_id, checked.seq)
-    await events.publish(ResponseEvent.of(stored))
+    await services.events.publish(ResponseEvent.of(stored))
 
 
-async def delete_response(storage: Storage, registry: KindRegistry, events: Broker, pools: QueuePools,
-                          caller: Caller, record_id: ObjectId) -> ResponseDoc:
+async def delete_response(services: Services, caller: Caller, record_id: ObjectId) -> ResponseDoc:
+    storage = services.storage
     record, dataset = await _record_and_dataset(storage, caller, record_id)
-    config = DatasetConfig.of(dataset, registry)
+    config = DatasetConfig.of(dataset, services.registry)
     if config.problems:
         refuse_dropping_unreadable(config, await storage.responses.of_user(record_id, caller.id))
     response = await storage.uncancellable.run(_delete_response(storage, caller.id, record_id, dataset["_id"]))
-    pools.reopen(dataset["_id"], record.get("seq", 0))
-    await events.publish(ResponseEvent.of(response))
+    services.queue_pools.reopen(dataset["_id"], record.get("seq", 0))
+    await services.events.publish(ResponseEvent.of(response))
     return response
 
 

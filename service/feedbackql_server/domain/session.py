@@ -76,7 +76,7 @@ class Services:
 
     async def authenticate(self, authorization: str | None) -> UserDoc | None:
         """The user an ``Authorization`` value names, or None."""
-        return await identity.authenticate(self.storage, authorization)
+        return await identity.authenticate(self, authorization)
 
     def session(self, user: UserDoc) -> Session:
         return Session(self, user)
@@ -164,7 +164,7 @@ class Session:
         return [doc for doc in await self.loaders.workspaces.load_many(ids) if doc is not None]
 
     async def visible_users(self) -> list[UserDoc]:
-        return await members.visible_users(self._storage, self.caller)
+        return await members.visible_users(self.services, self.caller)
 
     async def visible_workspaces(self) -> list[WorkspaceDoc]:
         return await self._storage.workspaces.listed(policy_workspaces.visible_ids(self.caller))
@@ -183,24 +183,23 @@ class Session:
         hidden = self.hidden_metadata(dataset)
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
         query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
-        return await listing.page(self._storage, dataset, query, order, after, first, hidden,
-                                  self.services.limits.max_scan_records, self.read_budget)
+        return await listing.page(self.services, dataset, query, order, after, first, hidden, self.read_budget)
 
     # Progress ----------------------------------------------------------------------------
 
     async def dataset_progress(self, dataset: DatasetDoc, *, reread: bool = False) -> progress.DatasetProgress:
         """A visible dataset's progress; ``reread`` for a fresh copy of its counters."""
         current = (await self._storage.datasets.get(dataset["_id"]) or dataset) if reread else dataset
-        return await progress.dataset_progress(self._storage, current)
+        return await progress.dataset_progress(self.services, current)
 
     async def own_progress(self, dataset: DatasetDoc) -> progress.AnnotatorProgress:
-        figures = await progress.own_progress(self._storage, self.caller, dataset)
+        figures = await progress.own_progress(self.services, self.caller, dataset)
         figures.username = self.user["username"]
         return figures
 
     async def annotator_progress(self, dataset_ref: str) -> list[progress.AnnotatorProgress]:
         dataset = await self.dataset(dataset_ref)
-        return await progress.annotator_progress(self._storage, self.caller, dataset)
+        return await progress.annotator_progress(self.services, self.caller, dataset)
 
     def subscribe(self, dataset: DatasetDoc) -> contextlib.AbstractAsyncContextManager[Subscription]:
         return self.services.events.subscribe(dataset["_id"])
@@ -208,57 +207,57 @@ class Session:
     # Workspaces and users (the rules check the caller: domain/members.py) ---------------------
 
     async def create_workspace(self, name: str) -> WorkspaceDoc:
-        return await members.create_workspace(self._storage, self.caller, name)
+        return await members.create_workspace(self.services, self.caller, name)
 
     async def delete_workspace(self, ref: str) -> WorkspaceDoc:
-        return await members.delete_workspace(self._storage, self.caller, parse_id(ref, "workspace"))
+        return await members.delete_workspace(self.services, self.caller, parse_id(ref, "workspace"))
 
     async def create_user(self, username: str, role: str, workspace_refs: Sequence[str]) -> UserWithKey:
         workspace_ids = [parse_id(w, "workspace") for w in workspace_refs]
-        return await members.create_user(self._storage, self.caller, username, role, workspace_ids)
+        return await members.create_user(self.services, self.caller, username, role, workspace_ids)
 
     async def rotate_api_key(self, user_ref: str) -> UserWithKey:
-        return await members.rotate_api_key(self._storage, self.caller, parse_id(user_ref, "user"))
+        return await members.rotate_api_key(self.services, self.caller, parse_id(user_ref, "user"))
 
     async def delete_user(self, ref: str) -> UserDoc:
-        return await members.delete_user(self._storage, self.caller, parse_id(ref, "user"))
+        return await members.delete_user(self.services, self.caller, parse_id(ref, "user"))
 
     async def add_member(self, workspace_ref: str, user_ref: str) -> UserDoc:
-        return await members.add_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
+        return await members.add_member(self.services, self.caller, parse_id(workspace_ref, "workspace"),
                                         parse_id(user_ref, "user"))
 
     async def remove_member(self, workspace_ref: str, user_ref: str) -> UserDoc:
-        return await members.remove_member(self._storage, self.caller, parse_id(workspace_ref, "workspace"),
+        return await members.remove_member(self.services, self.caller, parse_id(workspace_ref, "workspace"),
                                            parse_id(user_ref, "user"))
 
     # Datasets ------------------------------------------------------------------------------
 
     async def create_dataset(self, workspace_ref: str, spec_for: Callable[[ObjectId], DatasetSpec]) -> DatasetDoc:
         workspace = await self.workspace(workspace_ref, manage=True)
-        return await ds.create_dataset(self._storage, self.services.registry, spec_for(workspace["_id"]))
+        return await ds.create_dataset(self.services, spec_for(workspace["_id"]))
 
     async def add_field(self, dataset_ref: str, spec: FieldSpec) -> DatasetDoc:
         dataset = await self.dataset(dataset_ref, manage=True)
-        return await ds.add_field(self._storage, self.services.registry, dataset["_id"], spec)
+        return await ds.add_field(self.services, dataset["_id"], spec)
 
     async def add_question(self, dataset_ref: str, spec: QuestionSpec) -> DatasetDoc:
         dataset = await self.dataset(dataset_ref, manage=True)
-        return await ds.add_question(self._storage, self.services.registry, dataset["_id"], spec)
+        return await ds.add_question(self.services, dataset["_id"], spec)
 
     async def update_dataset(self, ref: str, changes: DatasetChanges) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
-        updated = await ds.update_dataset(self._storage, self.services.registry, dataset["_id"], changes)
+        updated = await ds.update_dataset(self.services, dataset["_id"], changes)
         if changes.min_submitted is not None:
             self.services.queue_pools.rewind(dataset["_id"])
         return updated
 
     async def publish_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
-        return await ds.publish_dataset(self._storage, self.services.registry, dataset["_id"])
+        return await ds.publish_dataset(self.services, dataset["_id"])
 
     async def delete_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
-        deleted = await ds.delete_dataset(self._storage, dataset["_id"])
+        deleted = await ds.delete_dataset(self.services, dataset["_id"])
         self.services.queue_pools.forget(dataset["_id"])
         return deleted
 
@@ -267,15 +266,12 @@ class Session:
     async def add_records(self, dataset_ref: str, specs: Sequence[RecordSpec],
                           on_conflict: OnConflict = OnConflict.REFUSE) -> AddRecordsResult:
         dataset = await self.dataset(dataset_ref, manage=True)
-        services = self.services
-        return await ingest.add_records(self._storage, services.registry, dataset["_id"], specs,
-                                        services.limits.max_records_per_call, on_conflict=on_conflict,
-                                        announce_to=(services.events, services.queue_pools))
+        return await ingest.add_records(self.services, dataset["_id"], specs, on_conflict=on_conflict)
 
     async def delete_records(self, dataset_ref: str, refs: Sequence[str]) -> list[ObjectId]:
         dataset = await self.dataset(dataset_ref, manage=True)
         record_ids = [parse_id(ref, "record") for ref in refs]
-        return await ingest.delete_records(self._storage, dataset["_id"], record_ids)
+        return await ingest.delete_records(self.services, dataset["_id"], record_ids)
 
     async def next_records(self, dataset_ref: str, first: int) -> tuple[list[RecordDoc], DatasetDoc]:
         """Records leased to the caller, and their dataset; none while a required question
@@ -284,26 +280,20 @@ class Session:
         blocked = DatasetConfig.of(dataset, self.services.registry).blocking_problem()
         if blocked is not None:
             raise blocked.unanswerable(dataset["name"])
-        docs = await queue.next_records(self._storage, self.services.queue_pools, dataset, self.caller.id,
-                                        first, self.services.limits.lease_seconds)
+        docs = await queue.next_records(self.services, dataset, self.caller.id, first)
         return docs, dataset
 
     async def release_record(self, record_ref: str, skip_minutes: int | None = None) -> bool:
         record, dataset = await self.record(record_ref)
-        return await queue.release(self._storage, self.services.queue_pools, dataset, record, self.caller.id,
-                                   skip_minutes)
+        return await queue.release(self.services, dataset, record, self.caller.id, skip_minutes)
 
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 
     async def submit_responses(self, specs: Sequence[ResponseSpec], *, batch: bool = True) -> list[ResponseDoc]:
-        services = self.services
-        return await responses.submit_responses(services.storage, services.registry, services.events,
-                                                services.queue_pools, self.caller, specs, batch=batch)
+        return await responses.submit_responses(self.services, self.caller, specs, batch=batch)
 
     async def delete_response(self, record_ref: str) -> ResponseDoc:
-        services = self.services
-        return await responses.delete_response(services.storage, services.registry, services.events,
-                                               services.queue_pools, self.caller, parse_id(record_ref, "record"))
+        return await responses.delete_response(self.services, self.caller, parse_id(record_ref, "record"))
 
     # Training data (owners and admins) -----------------------------------------------------------
 
@@ -317,16 +307,15 @@ class Session:
         selection = selection or Selection()
         selection.check(asked)
         query = listing.query_for(dataset["_id"], None, self.caller)
-        page = await listing.page(self._storage, dataset, query, RecordOrder(), after, first, frozenset(),
-                                  self.services.limits.max_scan_records)
-        unified = await unification.unify_records(self._storage, asked, chosen, page.records)
+        page = await listing.page(self.services, dataset, query, RecordOrder(), after, first, frozenset())
+        unified = await unification.unify_records(self.services, asked, chosen, page.records)
         kept = [u for u in unified if selection.left_out(u.record, u.answers, asked) is None]
         return kept, page.has_next
 
     async def agreement(self, dataset_ref: str, question: str) -> agreement.AgreementReport:
         dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])
-        return await agreement.agreement(self._storage, dataset, asked)
+        return await agreement.agreement(self.services, dataset, asked)
 
     async def record_rows(self, dataset_ref: str) -> tuple[DatasetDoc, AsyncIterator[dict[str, Any]]]:
         """The record export (owners and the workspace's admins): the dataset and its rows, streamed."""

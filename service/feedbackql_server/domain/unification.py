@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
@@ -14,7 +14,9 @@ from feedbackql_server.domain.plugin_failures import plugin_failed
 from feedbackql_server.errors import Invalid, PluginFailed
 from feedbackql_server.kinds.base import QuestionKind, Unified
 from feedbackql_server.kinds.registry import KindRegistry
-from feedbackql_server.storage import Storage
+
+if TYPE_CHECKING:
+    from feedbackql_server.domain.session import Services
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,9 @@ def answers_of(responses: Sequence[ResponseDoc], question: str) -> dict[ObjectId
     return answers
 
 
-async def unify_records(storage: Storage, question: Question, strategy: str,
+async def unify_records(services: Services, question: Question, strategy: str,
                         records: Sequence[RecordDoc]) -> list[UnifiedRecord]:
-    responses = await storage.responses.in_buckets(records, submitted_only=True)
+    responses = await services.storage.responses.in_buckets(records, submitted_only=True)
     answers = answers_of(responses, question.name)
     unified = []
     for record in records:
