@@ -123,8 +123,8 @@ def test_connection_failures_are_retried_then_reported() -> None:
 
 async def test_the_async_client_has_the_same_methods(url: str) -> None:
     async with fb.AsyncClient(url, api_key=OWNER_KEY) as client:
-        dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")],
-                                     questions=[fb.LabelQuestion("topic", labels=["a", "b"])])
+        dataset = fb.FeedbackDataset[fb.AsyncClient](fields=[fb.TextField("prompt")],
+                                                     questions=[fb.LabelQuestion("topic", labels=["a", "b"])])
         await dataset.push(client, name="async", workspace="aio")
         report = await dataset.add_records([fb.Record(fields={"prompt": f"p{i}"}, external_id=str(i),
                                                       suggestions=[fb.Suggestion("topic", "a")])

@@ -7,14 +7,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 from tqdm import tqdm
 
 from feedbackql import operations as ops
 from feedbackql.batches import batches, json_size
-from feedbackql.binding import AnyClient, asynchronous, complete
+from feedbackql.binding import AnyClient, C, Later, asynchronous, complete
 from feedbackql.client import AsyncClient, Client
 from feedbackql.config import (
     Field,
@@ -31,7 +31,14 @@ from feedbackql.records import AddRecordsReport, Record, RecordError, RemoteReco
 from feedbackql.results import SubmittedResponse
 
 
-class FeedbackDataset(DatasetWork):
+class FeedbackDataset(DatasetWork[C]):
+    """A dataset's configuration, and once pushed or pulled, the dataset on the service.
+
+    Its type parameter is the client it is bound to: ``fb.FeedbackDataset(...)`` is typed for
+    ``fb.Client`` (each method returns its result); write ``fb.FeedbackDataset[fb.AsyncClient](...)``
+    for one pushed with an ``AsyncClient`` (each method returns an awaitable). ``pull`` returns
+    the right one for the client it is given."""
+
     def __init__(self, *, fields: Sequence[Field], questions: Sequence[Question], guidelines: str | None = None,
                  metadata_properties: Sequence[MetadataProperty] = (), min_submitted: int = 1,
                  allow_extra_metadata: bool = True) -> None:
@@ -61,17 +68,20 @@ class FeedbackDataset(DatasetWork):
     # Creating and finding -------------------------------------------------------------
 
     @overload
-    def push(self, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    def push(self: FeedbackDataset[Client], client: Client, *, name: str, workspace: str) -> FeedbackDataset[Client]:
+        ...
     @overload
-    def push(self, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
+    def push(self: FeedbackDataset[AsyncClient], client: AsyncClient, *, name: str,
+             workspace: str) -> Later[FeedbackDataset[AsyncClient]]: ...
 
-    def push(self, client: AnyClient, *, name: str, workspace: str) -> Any:
+    def push(self, client: AnyClient, *, name: str, workspace: str
+             ) -> FeedbackDataset[Any] | Later[FeedbackDataset[Any]]:
         """Create (and publish) the dataset in ``workspace``, which is created if missing.
         When a step fails, what this push created is deleted again: a failed push leaves
         nothing behind, and the fixed dataset can be pushed under the same name."""
         return complete(client, self._push(client, name, workspace))
 
-    async def _push(self, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
+    async def _push(self, client: AnyClient, name: str, workspace: str) -> FeedbackDataset[C]:
         aio = asynchronous(client)
         created: list[tuple[str, str]] = []  # (delete operation, id), undone last first on failure
         try:
@@ -98,7 +108,12 @@ class FeedbackDataset(DatasetWork):
                 "distribution": {"minSubmitted": self.min_submitted},
                 "allowExtraMetadata": self.allow_extra_metadata}
 
-    def delete(self) -> Any:
+    @overload
+    def delete(self: FeedbackDataset[Client]) -> None: ...
+    @overload
+    def delete(self: FeedbackDataset[AsyncClient]) -> Later[None]: ...
+
+    def delete(self) -> Later[None] | None:
         """Delete the dataset on the service, with its records and answers (owners and the
         workspace's admins). The object keeps its configuration and can be pushed again."""
         client, dataset_id = self._bound()
@@ -111,18 +126,19 @@ class FeedbackDataset(DatasetWork):
 
     @overload
     @classmethod
-    def pull(cls, client: Client, *, name: str, workspace: str) -> FeedbackDataset: ...
+    def pull(cls, client: Client, *, name: str, workspace: str) -> FeedbackDataset[Client]: ...
     @overload
     @classmethod
-    def pull(cls, client: AsyncClient, *, name: str, workspace: str) -> Coroutine[Any, Any, FeedbackDataset]: ...
+    def pull(cls, client: AsyncClient, *, name: str, workspace: str) -> Later[FeedbackDataset[AsyncClient]]: ...
 
     @classmethod
-    def pull(cls, client: AnyClient, *, name: str, workspace: str) -> Any:
+    def pull(cls, client: AnyClient, *, name: str, workspace: str
+             ) -> FeedbackDataset[Any] | Later[FeedbackDataset[Any]]:
         """The dataset ``name`` of ``workspace``, with its configuration objects in order."""
         return complete(client, cls._pull(client, name, workspace))
 
     @classmethod
-    async def _pull(cls, client: AnyClient, name: str, workspace: str) -> FeedbackDataset:
+    async def _pull(cls, client: AnyClient, name: str, workspace: str) -> FeedbackDataset[Any]:
         aio = asynchronous(client)
         target = await aio.workspace(workspace)
         for data in (await aio.execute(ops.DATASETS, {"ws": target.id}))["datasets"]:
@@ -153,8 +169,18 @@ class FeedbackDataset(DatasetWork):
         that cannot be sent."""
         return record_input(record, {q.name: q for q in self.questions})
 
+    @overload
+    def add_records(self: FeedbackDataset[Client], records: Iterable[Record], *, batch_size: int = 500,
+                    show_progress: bool = True, raise_on_error: bool = False,
+                    on_conflict: str = "refuse") -> AddRecordsReport: ...
+    @overload
+    def add_records(self: FeedbackDataset[AsyncClient], records: Iterable[Record], *, batch_size: int = 500,
+                    show_progress: bool = True, raise_on_error: bool = False,
+                    on_conflict: str = "refuse") -> Later[AddRecordsReport]: ...
+
     def add_records(self, records: Iterable[Record], *, batch_size: int = 500, show_progress: bool = True,
-                    raise_on_error: bool = False, on_conflict: str = "refuse") -> Any:
+                    raise_on_error: bool = False, on_conflict: str = "refuse"
+                    ) -> AddRecordsReport | Later[AddRecordsReport]:
         """Add or update (by external id) records in batches (of ``batch_size`` records, fewer
         when they are large: ``batches``); an ``AddRecordsReport``. A record that cannot be sent
         or is refused is listed in its ``errors`` (with its index and the reason); the others go
@@ -202,9 +228,20 @@ class FeedbackDataset(DatasetWork):
             index = batch[error["index"]][0]
             report.errors.append(RecordError(index, error["code"], error["message"], records[index]))
 
+    @overload
+    def records(self: FeedbackDataset[Client], *, status: str | None = None,
+                response_status: Sequence[str] | None = None, metadata: dict[str, Any] | None = None,
+                external_ids: Sequence[str] | None = None, text: str | None = None,
+                page_size: int = 200) -> Iterator[RemoteRecord]: ...
+    @overload
+    def records(self: FeedbackDataset[AsyncClient], *, status: str | None = None,
+                response_status: Sequence[str] | None = None, metadata: dict[str, Any] | None = None,
+                external_ids: Sequence[str] | None = None, text: str | None = None,
+                page_size: int = 200) -> AsyncIterator[RemoteRecord]: ...
+
     def records(self, *, status: str | None = None, response_status: Sequence[str] | None = None,
                 metadata: dict[str, Any] | None = None, external_ids: Sequence[str] | None = None,
-                text: str | None = None, page_size: int = 200) -> Any:
+                text: str | None = None, page_size: int = 200) -> Iterator[RemoteRecord] | AsyncIterator[RemoteRecord]:
         """Records (``RemoteRecord``) read lazily, a page at a time: an iterator (``Client``) or
         an async iterator (``AsyncClient``). ``metadata`` maps a property to a value, a list of
         values, or a (low, high) tuple; ``external_ids`` finds records by their external ids,
@@ -229,8 +266,15 @@ class FeedbackDataset(DatasetWork):
                 return
             after = page["pageInfo"]["endCursor"]
 
+    @overload
+    def submit(self: FeedbackDataset[Client], record_id: str, values: dict[str, Any], *, status: str = "submitted",
+               expected_version: int | None = None) -> SubmittedResponse: ...
+    @overload
+    def submit(self: FeedbackDataset[AsyncClient], record_id: str, values: dict[str, Any], *,
+               status: str = "submitted", expected_version: int | None = None) -> Later[SubmittedResponse]: ...
+
     def submit(self, record_id: str, values: dict[str, Any], *, status: str = "submitted",
-               expected_version: int | None = None) -> Any:
+               expected_version: int | None = None) -> SubmittedResponse | Later[SubmittedResponse]:
         """Answer a record as the client's user: ``values`` maps question names to answers; a
         ``SubmittedResponse``. With ``expected_version`` (0: no response yet) the answer is
         written only over that version, else ``ConflictError`` with ``current_version``."""
@@ -249,7 +293,12 @@ class FeedbackDataset(DatasetWork):
 
     # Training data --------------------------------------------------------------------
 
-    def export(self, task: str, **options: Any) -> Any:
+    @overload
+    def export(self: FeedbackDataset[Client], task: str, **options: Any) -> list[dict[str, Any]]: ...
+    @overload
+    def export(self: FeedbackDataset[AsyncClient], task: str, **options: Any) -> Later[list[dict[str, Any]]]: ...
+
+    def export(self, task: str, **options: Any) -> list[dict[str, Any]] | Later[list[dict[str, Any]]]:
         """Training rows from the server's export (``sft``, ``reward_modeling``, ``dpo``,
         ``rating_selection``, ``token_classification`` or a task a plugin adds), e.g.
         ``export("dpo", question="preference", best_vs_worst=True)``. Filters (default: every

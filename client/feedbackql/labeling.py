@@ -5,68 +5,111 @@ agreement, progress, deleting records, and downloads streamed to a file. A mixin
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from feedbackql import operations as ops
-from feedbackql.binding import AnyClient, asynchronous, complete
+from feedbackql.binding import AnyClient, C, Later, asynchronous, complete
+from feedbackql.client import AsyncClient, Client
 from feedbackql.records import RemoteRecord
 from feedbackql.results import Agreement, DownloadedFile, Progress, UnifiedAnswer
 
+T = TypeVar("T")
 
-class DatasetWork:
+
+class DatasetWork(Generic[C]):
     def _bound(self) -> tuple[AnyClient, str]:
         raise NotImplementedError
 
-    def _execute(self, query: str, variables: dict[str, Any], result: Any) -> Any:
+    def _execute(self, query: str, variables: dict[str, Any], result: Callable[[Any], T]) -> T | Later[T]:
         """Run ``query`` with the dataset's id as ``$id``; ``result`` shapes the data."""
         client, dataset_id = self._bound()
 
-        async def run() -> Any:
+        async def run() -> T:
             return result(await asynchronous(client).execute(query, {"id": dataset_id, **variables}))
 
         return complete(client, run())
 
     # The queue --------------------------------------------------------------------------
 
-    def next_records(self, first: int = 1) -> Any:
+    @overload
+    def next_records(self: DatasetWork[Client], first: int = 1) -> list[RemoteRecord]: ...
+    @overload
+    def next_records(self: DatasetWork[AsyncClient], first: int = 1) -> Later[list[RemoteRecord]]: ...
+
+    def next_records(self, first: int = 1) -> list[RemoteRecord] | Later[list[RemoteRecord]]:
         """Up to ``first`` pending records the client's user has not answered, leased to them
         (``list[RemoteRecord]``): no one else gets them until they answer, skip or the lease ends."""
         return self._execute(ops.NEXT_RECORDS, {"first": first},
                              lambda data: [RemoteRecord.from_server(r) for r in data["nextRecords"]])
 
-    def release(self, record_id: str) -> Any:
+    @overload
+    def release(self: DatasetWork[Client], record_id: str) -> bool: ...
+    @overload
+    def release(self: DatasetWork[AsyncClient], record_id: str) -> Later[bool]: ...
+
+    def release(self, record_id: str) -> bool | Later[bool]:
         """Skip a record: give the lease back (``True`` when the user held one)."""
         client, _ = self._bound()
         return complete(client, _release(client, record_id))
 
     # Results ----------------------------------------------------------------------------
 
-    def unified_answers(self, question: str, strategy: str | None = None, *, page_size: int = 500) -> Any:
+    @overload
+    def unified_answers(self: DatasetWork[Client], question: str, strategy: str | None = None, *,
+                        page_size: int = 500) -> list[UnifiedAnswer]: ...
+    @overload
+    def unified_answers(self: DatasetWork[AsyncClient], question: str, strategy: str | None = None, *,
+                        page_size: int = 500) -> Later[list[UnifiedAnswer]]: ...
+
+    def unified_answers(self, question: str, strategy: str | None = None, *,
+                        page_size: int = 500) -> list[UnifiedAnswer] | Later[list[UnifiedAnswer]]:
         """Every record's unified answer to ``question`` (``list[UnifiedAnswer]``), with the
         question kind's default strategy unless ``strategy`` names another."""
         client, dataset_id = self._bound()
         return complete(client, _unified(client, dataset_id, question, strategy, page_size))
 
-    def agreement(self, question: str) -> Any:
+    @overload
+    def agreement(self: DatasetWork[Client], question: str) -> Agreement: ...
+    @overload
+    def agreement(self: DatasetWork[AsyncClient], question: str) -> Later[Agreement]: ...
+
+    def agreement(self, question: str) -> Agreement | Later[Agreement]:
         """Inter-annotator agreement on ``question`` (``Agreement``)."""
         return self._execute(ops.AGREEMENT, {"question": question},
                              lambda data: Agreement.from_server(data["agreement"]))
 
-    def progress(self) -> Any:
+    @overload
+    def progress(self: DatasetWork[Client]) -> Progress: ...
+    @overload
+    def progress(self: DatasetWork[AsyncClient]) -> Later[Progress]: ...
+
+    def progress(self) -> Progress | Later[Progress]:
         """Records and responses counted (``Progress``)."""
         return self._execute(ops.PROGRESS, {}, lambda data: Progress.from_server(data["dataset"]["progress"]))
 
-    def delete_records(self, ids: Sequence[str]) -> Any:
+    @overload
+    def delete_records(self: DatasetWork[Client], ids: Sequence[str]) -> int: ...
+    @overload
+    def delete_records(self: DatasetWork[AsyncClient], ids: Sequence[str]) -> Later[int]: ...
+
+    def delete_records(self, ids: Sequence[str]) -> int | Later[int]:
         """Delete records (with their answers) by id; the number deleted (``int``)."""
         return self._execute(ops.DELETE_RECORDS, {"ids": list(ids)},
                              lambda data: int(data["deleteRecords"]["deleted"]))
 
     # Files ------------------------------------------------------------------------------
 
+    @overload
+    def download(self: DatasetWork[Client], path: str | Path, task: str | None = None, *,
+                 file_format: str = "jsonl", **options: Any) -> DownloadedFile: ...
+    @overload
+    def download(self: DatasetWork[AsyncClient], path: str | Path, task: str | None = None, *,
+                 file_format: str = "jsonl", **options: Any) -> Later[DownloadedFile]: ...
+
     def download(self, path: str | Path, task: str | None = None, *, file_format: str = "jsonl",
-                 **options: Any) -> Any:
+                 **options: Any) -> DownloadedFile | Later[DownloadedFile]:
         """Write the record export (or ``task``'s training rows) in ``file_format`` (jsonl, csv,
         parquet) to ``path`` chunk by chunk as it arrives (``DownloadedFile``)."""
         client, dataset_id = self._bound()
