@@ -16,6 +16,7 @@ from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.session import Services
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
+from feedbackql_server.storage.paths import MONGODB
 from tests import helpers as h
 from tests import interleavings as il
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
@@ -77,7 +78,7 @@ async def test_the_compare_and_set_path_keeps_records_in_step_too(
     against the embedded server, under the same flips."""
     app = create_app(settings, builtin_registry)
     async with app.router.lifespan_context(app):
-        app.state.services.storage.queue.compare_and_set = True
+        app.state.services.storage.use(MONGODB)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
             gql = GraphQLClient(http, OWNER_KEY)
             dataset_id, users = await _dataset(gql, 1)

@@ -21,6 +21,7 @@ from feedbackql_server.domain import listing
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.rate_limits import RateLimits
 from feedbackql_server.settings import Settings
+from feedbackql_server.storage.paths import choose
 from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient, serve
 from tests.live import Subscriber, live_server, subscriber
@@ -201,13 +202,11 @@ async def test_my_answered_records_are_read_from_my_responses(
 
 
 async def _sorts_by_index(settings: Settings) -> bool:
-    """Whether the app takes MongoDB's paths, where an index serves an UPDATED_AT sort
-    (``Storage.prepare``): on a MongoDB server, or when forced (FEEDBACKQL_STORAGE_PATHS)."""
-    if settings.storage_paths == "mongodb":
-        return True
+    """Whether the app's paths (``storage/paths.py``, as the app chooses them) have an index
+    serve an UPDATED_AT sort: on a MongoDB server, or when forced (FEEDBACKQL_STORAGE_PATHS)."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
     try:
-        return "ferretdbVersion" not in await client.admin.command("buildInfo")
+        return (await choose(client[settings.database_name], settings.storage_paths)).sorts_by_index
     finally:
         await client.close()
 

@@ -12,6 +12,7 @@ from pymongo import AsyncMongoClient
 from feedbackql_server.documents import RecordDoc
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.paths import FERRETDB, MONGODB, choose
 
 
 async def _stale_write_lands(uri: str, database: str, paths: str) -> bool:
@@ -31,6 +32,19 @@ async def _stale_write_lands(uri: str, database: str, paths: str) -> bool:
 
 async def test_compare_and_set_runs_on_the_embedded_server_when_mongodb_paths_are_forced(mongodb_uri: str) -> None:
     assert not await _stale_write_lands(mongodb_uri, f"fqlpaths_{ObjectId()}", "mongodb")
+
+
+async def test_the_paths_are_chosen_once_and_asked_by_the_storage(mongodb_uri: str) -> None:
+    """``storage/paths.py`` decides: FerretDB's paths on the embedded server (no compare-and-set,
+    so the stale write lands, serialized by the process's locks instead), MongoDB's on MongoDB."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
+    try:
+        chosen = await choose(client["admin"])
+        on_ferretdb = "ferretdbVersion" in await client.admin.command("buildInfo")
+    finally:
+        await client.close()
+    assert chosen is (FERRETDB if on_ferretdb else MONGODB)
+    assert await _stale_write_lands(mongodb_uri, f"fqlpaths_{ObjectId()}", "auto") is on_ferretdb
 
 
 def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -176,6 +176,19 @@ def test_the_session_hands_every_domain_operation_the_services() -> None:
     assert other == []
 
 
+def test_one_place_tells_mongodb_from_ferretdb() -> None:
+    """``storage/paths.py`` asks the server what it is and reads the setting that forces
+    MongoDB's paths (handed over by the start-up, ``app.py``); every other module asks
+    ``storage.paths``."""
+    decides = SERVER / "storage" / "paths.py"
+    asking = sorted((str(path.relative_to(SERVER)), word) for path in SERVER.rglob("*.py") if path != decides
+                    for word in ("buildInfo", "ferretdbVersion", "storage_paths", "compare_and_set =")
+                    if word in path.read_text() and not (word == "storage_paths" and path.name in (
+                        "settings.py", "app.py")))
+    assert asking == []
+    assert "buildInfo" in decides.read_text()
+
+
 def test_the_http_edge_acts_only_through_the_session() -> None:
     """Routes and middleware (``edge/``) reach the domain through ``Session`` (and the
     per-process ``Services`` that opens it), never storage: one path for every caller."""

@@ -2,7 +2,7 @@
 
 The checks and repairs are ``domain/invariants.py``, the code start-up runs after a crash; this
 connects, runs them and prints one line per finding. Repairs go record by record under
-compare-and-set on MongoDB, so a live MongoDB may be checked while replicas serve. The embedded
+compare-and-set on MongoDB (``storage/paths.py``), so a live MongoDB may be checked while replicas serve. The embedded
 FerretDB is serialized by the serving process's locks, so check it while the service is stopped
 (``--data-dir`` starts the database for the check alone).
 """

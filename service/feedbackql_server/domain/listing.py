@@ -157,7 +157,7 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
                budget: ReadBudget | None = None) -> RecordPage:
     storage = services.storage
     sized = Sized(storage, dataset, services.limits.max_scan_records)
-    if order.by_updated and (query.conditions() or not storage.sorts_by_index):
+    if order.by_updated and (query.conditions() or not storage.paths.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
     # Reserved before any lookup: a page past the request's share costs the database nothing.
     walked = bool(query.conditions()) and not order.by_updated and budget is not None

@@ -6,9 +6,9 @@ Two things protect a write, each against a different writer:
 
 - the caller holds the record's in-process lock (``storage.record_locks``): on FerretDB, whose
   updates are unisolated, it is what keeps two writers of this process apart;
-- ``set_state`` is compare-and-set on ``state_version`` on MongoDB: a writer in another
-  replica that wrote in between makes it miss, and the change is computed again from a fresh
-  read.
+- ``set_state`` is compare-and-set on ``state_version`` with MongoDB's paths
+  (``storage/paths.py``): a writer in another replica that wrote in between makes it miss, and
+  the change is computed again from a fresh read.
 
 The state is read first and the dataset after it: a ``minSubmitted`` change is written to the
 dataset before its pass rewrites the records (``domain/datasets.py``), so a writer either reads

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from feedbackql_server.storage.paths import StoragePaths
+
 INDEXES: dict[str, list[IndexModel]] = {
     "users": [
         IndexModel([("username", ASCENDING)], unique=True, name="username_unique"),
@@ -53,14 +55,13 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, object]], *, unique_only: bool = False) -> None:
-    """``unique_only`` on FerretDB: its indexes serve none of its queries (it looks rows up by
-    ``@>``, which the expression indexes of ``database/equality_indexes.py`` serve), so only
-    the constraints are worth their cost on every write."""
+async def ensure_indexes(db: AsyncDatabase[dict[str, object]], paths: StoragePaths) -> None:
+    """The indexes ``paths`` wants: every one, or only the unique ones on FerretDB
+    (``StoragePaths.every_index`` says why)."""
     # One index per command: FerretDB 1.24 panics when a createIndexes command that names
     # several indexes meets them already there (every restart).
     for collection, models in INDEXES.items():
         for model in models:
-            if unique_only and not model.document.get("unique"):
+            if not paths.every_index and not model.document.get("unique"):
                 continue
             await db[collection].create_indexes([model])

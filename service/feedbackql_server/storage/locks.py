@@ -5,9 +5,9 @@ updates of one document can lose one of them (seen in the concurrent-submit test
 per-user response state fell behind its responses; and editing a dataset's guidelines while
 labelers answered wrote back counters read before their increments). On FerretDB these locks
 are what serializes the writes of a document, which is why the embedded database is served by
-one process. MongoDB updates are atomic per document, and there the writes that must not
-interleave are compare-and-set as well (``storage/queue.py``), which several replicas need:
-these locks only order the writers of one process.
+one process. MongoDB updates are atomic per document, and with MongoDB's paths the writes that
+must not interleave are compare-and-set as well (``storage/queue.py``; ``storage/paths.py``
+decides), which several replicas need: these locks only order the writers of one process.
 """
 
 from __future__ import annotations

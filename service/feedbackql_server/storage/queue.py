@@ -10,13 +10,14 @@ of this state increments.
 
 Every change of this state, whoever makes it (an answer, a lease, a change of ``minSubmitted``,
 a repair), is one ``set_state`` of one record, written by ``domain/state_writes.py`` under the
-record's in-process lock. On MongoDB it is also compare-and-set on ``state_version``, so that
-writers in several replicas cannot overwrite each other. FerretDB applies updates as
-unisolated read-modify-writes, so compare-and-set cannot make them atomic there; the lock of
-the one process that serves the embedded database is what does. Never ``update_many`` this
-state: FerretDB performs it as a read-modify-write per document that overwrites concurrent
-answers (a ``minSubmitted`` change under 20 labelers left 69 of 500 records completed with 1 of
-2 answers).
+record's in-process lock. With MongoDB's paths it is also compare-and-set on ``state_version``,
+so that writers in several replicas cannot overwrite each other; with FerretDB's it is not
+(``StoragePaths.compare_and_set`` in ``storage/paths.py`` decides, and says why): FerretDB
+applies updates as unisolated read-modify-writes, which compare-and-set cannot make atomic, and
+the lock of the one process that serves the embedded database is what serializes them. Never
+``update_many`` this state: FerretDB performs it as a read-modify-write per document that
+overwrites concurrent answers (a ``minSubmitted`` change under 20 labelers left 69 of 500
+records completed with 1 of 2 answers).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from feedbackql_server.documents import RecordDoc
 from feedbackql_server.storage.buckets import bucket_key
+from feedbackql_server.storage.paths import MONGODB
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,10 +45,9 @@ QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EP
 class QueueRepo:
     def __init__(self, collection: AsyncCollection[RecordDoc]) -> None:
         self.collection = collection
-        self.compare_and_set = True
-        """False on FerretDB, where a filter on more than ``_id`` reads the whole collection
-        (12 ms against 100 ms per update at 3,000 records): there, one process serializes
-        the writes of a record with its in-process lock, which the writers all hold."""
+        self.paths = MONGODB
+        """Whether state writes are compare-and-set (``StoragePaths.compare_and_set``), set by
+        ``Storage.prepare``."""
 
     async def state(self, record_id: ObjectId) -> RecordDoc | None:
         return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
@@ -55,7 +56,7 @@ class QueueRepo:
         """Write ``changes`` if the record's state is still the one ``record`` was read at."""
         version = record.get("state_version", 0)
         selector: Doc = {"_id": record["_id"]}
-        if self.compare_and_set:
+        if self.paths.compare_and_set:
             selector["state_version"] = version
         result = await self.collection.update_one(selector, {"$set": {**changes, "state_version": version + 1}})
         return result.matched_count == 1
@@ -63,7 +64,7 @@ class QueueRepo:
     async def delete(self, record: RecordDoc) -> bool:
         """Delete the record if its state is still the one ``record`` was read at."""
         selector: Doc = {"_id": record["_id"]}
-        if self.compare_and_set:
+        if self.paths.compare_and_set:
             selector["state_version"] = record.get("state_version", 0)
         result = await self.collection.delete_one(selector)
         return result.deleted_count == 1

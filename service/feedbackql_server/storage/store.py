@@ -14,6 +14,7 @@ from feedbackql_server.storage.indexes import ensure_indexes
 from feedbackql_server.storage.intents import IntentRepo
 from feedbackql_server.storage.layout import migrate
 from feedbackql_server.storage.locks import KeyedLocks, RecordLocks
+from feedbackql_server.storage.paths import MONGODB, Forced, StoragePaths, choose
 from feedbackql_server.storage.queue import QueueRepo
 from feedbackql_server.storage.records import RecordRepo
 from feedbackql_server.storage.responses import ResponseRepo
@@ -40,20 +41,20 @@ class Storage:
         self.intents = IntentRepo(db["intents"])
         self.idempotency = IdempotencyRepo(db["idempotency_keys"])
         self.uncancellable = Uncancellable()
-        self.sorts_by_index = True
-        """False on FerretDB, which sorts in memory after reading every document selected."""
+        self.paths = MONGODB
+        """What differs between MongoDB and FerretDB, chosen by ``prepare`` (``storage/paths.py``)."""
 
-    async def prepare(self, *, paths: str = "auto") -> None:
-        """Indexes, migrations, and which code paths suit the server: MongoDB's (compare-and-set,
-        index-served sorts, every index) unless the server is FerretDB. ``paths="mongodb"`` takes
-        MongoDB's paths whatever the server, so that CI runs them against the embedded FerretDB
-        (``FEEDBACKQL_STORAGE_PATHS``; slower there, and correct)."""
-        build = await self.db.client.admin.command("buildInfo")
-        mongodb_paths = paths == "mongodb" or "ferretdbVersion" not in build
-        await ensure_indexes(self.db, unique_only=not mongodb_paths)
+    async def prepare(self, *, paths: Forced = "auto") -> None:
+        """Which code paths suit the server (``storage/paths.py``; ``paths="mongodb"`` forces
+        MongoDB's), then the indexes they want and the migrations."""
+        self.use(await choose(self.db, paths))
+        await ensure_indexes(self.db, self.paths)
         await migrate(self.db)
-        self.queue.compare_and_set = mongodb_paths
-        self.sorts_by_index = mongodb_paths
+
+    def use(self, paths: StoragePaths) -> None:
+        """Take ``paths`` from now on (at start-up; a test may force MongoDB's)."""
+        self.paths = paths
+        self.queue.paths = paths
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""
