@@ -37,29 +37,31 @@ function errorText(error: unknown): string {
   return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
 }
 
+/** The page, then (only once it is shown, so the two never compete) its count where that is cheap. */
 function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) {
   const [page, setPage] = useState<Page | null>(null);
   const [count, setCount] = useState<Count>(null);
   const [error, setError] = useState<string | null>(null);
   const filter = filterOf(query);
   const key = JSON.stringify([filter, query.sort, query.after]);
+  const [counted, setCounted] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     setError(null);
     api.request<RecordsPageData>(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
       after: query.after || null })
-      .then((d) => live && setPage(d.records), (e) => { if (live) { setPage(null); setError(errorText(e)); } });
+      .then((d) => { if (live) { setPage(d.records); setCounted(JSON.stringify([filter, reload])); } },
+        (e) => { if (live) { setPage(null); setError(errorText(e)); } });
     return () => { live = false; };
   }, [api, datasetId, key, reload]);
-  const countKey = JSON.stringify(filter);
   useEffect(() => {
     let live = true;
     setCount(null);
-    if (!countIsCheap(filter)) return;
+    if (counted === null || !countIsCheap(filter)) return;
     api.request<RecordsCountData>(RECORDS_COUNT, { id: datasetId, filter })
       .then((d) => live && setCount(d.records.totalCount), () => live && setCount("many"));
     return () => { live = false; };
-  }, [api, datasetId, countKey, reload]);
+  }, [api, datasetId, counted]);
   return { page, count, error };
 }
 
