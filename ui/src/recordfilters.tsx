@@ -69,18 +69,18 @@ export function RecordFilters({ datasetId, query, properties }: {
   return (
     <form class="record-filters" onSubmit={apply} role="search" aria-label="Find records">
       <div class="row">
-        <label for="records-text">Search</label>
-        <input id="records-text" type="search" value={draft.text} placeholder="words in the record's text"
-          onInput={(e) => set({ text: (e.target as HTMLInputElement).value })} />
-        <label for="records-status">Status</label>
-        <select id="records-status" value={draft.status}
-          onChange={(e) => set({ status: (e.target as HTMLSelectElement).value as ListQuery["status"] })}>
-          <option value="">Any</option><option value="PENDING">Pending</option><option value="COMPLETED">Completed</option>
-        </select>
-        <label for="records-sort">Order</label>
-        <select id="records-sort" value={draft.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value })}>
-          {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
-        </select>
+        <span class="pair"><label for="records-text">Search</label>
+          <input id="records-text" type="search" value={draft.text} placeholder="words in the record's text"
+            onInput={(e) => set({ text: (e.target as HTMLInputElement).value })} /></span>
+        <span class="pair"><label for="records-status">Status</label>
+          <select id="records-status" value={draft.status}
+            onChange={(e) => set({ status: (e.target as HTMLSelectElement).value as ListQuery["status"] })}>
+            <option value="">Any</option><option value="PENDING">Pending</option><option value="COMPLETED">Completed</option>
+          </select></span>
+        <span class="pair"><label for="records-sort">Order</label>
+          <select id="records-sort" value={draft.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value })}>
+            {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+          </select></span>
       </div>
       <fieldset class="mine-filter">
         <legend>My response</legend>

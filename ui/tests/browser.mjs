@@ -698,6 +698,15 @@ test("records view: search, metadata and status filters, sort, pages forward and
   await page.locator(".workspace .meta code").getByText("rv30", { exact: true }).waitFor();
   await page.getByTestId("records-link").waitFor();
   await page.close();
+  // A phone: the page itself never scrolls sideways; the table scrolls in its own region.
+  const phone = await signIn(hank.key, { width: 390, height: 844 });
+  await phone.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(phone, "rv0", 50);
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0] <= widths[1], `390px: the page scrolls sideways (${widths})`);
+  await axe(phone, "records view at 390 px");
+  await phone.screenshot({ path: new URL("16-records-view-390.png", SHOTS).pathname });
+  await phone.close();
 });
 
 test("bulk labelling: five records by click and shift-click answered once; a conflict keeps its record and the input", async () => {
@@ -707,6 +716,20 @@ test("bulk labelling: five records by click and shift-click answered once; a con
   await page.goto(`${BASE}/#/d/${datasetId}/records`);
   await waitListed(page, "rv0", 50);
   await page.getByLabel("Select rv3", { exact: true }).click();
+  await page.getByLabel("Select rv7", { exact: true }).click({ modifiers: ["Shift"] });
+  await page.getByRole("heading", { name: "Answer 5 selected records at once" }).waitFor();
+  // By keyboard: Space clears a box, Shift+Space a range from it, likewise.
+  await page.getByLabel("Select rv4", { exact: true }).focus();
+  await page.keyboard.press("Space");
+  await page.getByLabel("Select rv6", { exact: true }).focus();
+  await page.keyboard.press("Shift+Space");
+  await page.getByRole("heading", { name: "Answer 2 selected records at once" }).waitFor();
+  await page.getByLabel("Select rv5", { exact: true }).focus();
+  await page.keyboard.press("Space");
+  await page.getByLabel("Select rv7", { exact: true }).focus();
+  await page.keyboard.press("Shift+Space"); // rv7 was ticked: clearing it clears the range
+  await page.getByRole("heading", { name: "Answer 1 selected record at once" }).waitFor();
+  await page.getByLabel("Select rv4", { exact: true }).click();
   await page.getByLabel("Select rv7", { exact: true }).click({ modifiers: ["Shift"] });
   await page.getByRole("heading", { name: "Answer 5 selected records at once" }).waitFor();
   // Nothing answered: refused for all, said with the question's title, the selection kept.
