@@ -10,7 +10,8 @@ import { explain } from "./messages";
 import { type RecordsMetaData, SUBMIT_MANY, type SubmitManyData } from "./ops";
 import { QuestionInput } from "./questions";
 
-export interface Selected { id: string; label: string; version: number }
+/** A selected record, with my answer to it as the list showed it (sent as expectedVersion). */
+export interface Selected { id: string; label: string; version: number; answered: boolean }
 type Outcome = { id: string; label: string; stored: boolean; text: string };
 type Status = "SUBMITTED" | "DRAFT";
 const BATCH = 1000; // submitResponses' limit per call
@@ -34,12 +35,13 @@ function aboutTheAnswers(error: ApiError): boolean {
   return listed.some((e) => e.question) || Boolean(error.errors[0].extensions?.question);
 }
 
-interface Sent { outcomes: Outcome[]; versions: Map<string, number>; formError: ApiError | null }
+type Current = Pick<Selected, "version" | "answered">;
+interface Sent { outcomes: Outcome[]; current: Map<string, Current>; formError: ApiError | null }
 
 /** Sends `items` until each is stored or refused; a failure of the whole call refuses what is left. */
 async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], status: Status,
   values: unknown[]): Promise<Sent> {
-  const outcomes: Outcome[] = [], versions = new Map<string, number>();
+  const outcomes: Outcome[] = [], current = new Map<string, Current>();
   let pending = items;
   const done = (list: Selected[], stored: boolean, text: string) =>
     list.forEach((i) => outcomes.push({ id: i.id, label: i.label, stored, text }));
@@ -48,8 +50,7 @@ async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], statu
     try {
       const data = await api.request<SubmitManyData>(SUBMIT_MANY, { inputs: batch.map((i) =>
         ({ recordId: i.id, status, values, expectedVersion: i.version })) });
-      data.submitResponses.forEach((r, k) => versions.set(batch[k].id, r.version));
-      done(batch, true, `stored (${status.toLowerCase()})`);
+      data.submitResponses.forEach((r, k) => done([batch[k]], true, `stored (${r.status.toLowerCase()})`));
       pending = pending.slice(batch.length);
       continue;
     } catch (error) {
@@ -58,17 +59,19 @@ async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], statu
         const unsure = error instanceof ApiError && [NETWORK, "TIMEOUT", "UNAVAILABLE"].includes(error.code);
         done(pending, false, !(error instanceof ApiError) ? String(error) : aboutTheAnswers(error) ? "not sent: see the answers above"
           : unsure ? "not confirmed (the service could not be reached); send again" : reasonOf(error, meta));
-        return { outcomes, versions, formError: error instanceof ApiError && aboutTheAnswers(error) ? error : null };
+        return { outcomes, current, formError: error instanceof ApiError && aboutTheAnswers(error) ? error : null };
       }
       const written = Number(error.errors[0].extensions?.written ?? 0);
       done(batch.slice(0, written), true, `stored (${status.toLowerCase()})`);
       done([batch[index]], false, reasonOf(error, meta));
-      const current = error.errors[0].extensions?.currentVersion;
-      if (typeof current === "number") versions.set(batch[index].id, current);
+      const now = error.errors[0].extensions?.currentResponse as { status: string; version: number } | null | undefined;
+      if (error.code === "CONFLICT") {
+        current.set(batch[index].id, { version: now?.version ?? 0, answered: Boolean(now && now.status !== "DRAFT") });
+      }
       pending = [...batch.slice(written).filter((i) => i !== batch[index]), ...pending.slice(batch.length)];
     }
   }
-  return { outcomes, versions, formError: null };
+  return { outcomes, current, formError: null };
 }
 
 interface Props {
@@ -100,10 +103,15 @@ export function BulkPanel({ api, meta, selected, onSelect, onStored }: Props) {
     setBusy(true);
     setNotice(null);
     setInvalid({});
-    const result = await sendAll(api, meta, [...selected.values()], status, values());
+    // A draft would replace an answer already given (and reopen its record): those are left alone.
+    const items = [...selected.values()];
+    const kept = status === "DRAFT" ? items.filter((i) => i.answered) : [];
+    const result = await sendAll(api, meta, items.filter((i) => !kept.includes(i)), status, values());
+    result.outcomes.push(...kept.map((i) => ({ id: i.id, label: i.label, stored: false,
+      text: "not saved as a draft: you have answered it, and a draft would replace your answer (submit to change it)" })));
     const next = new Map(selected);
     for (const o of result.outcomes) if (o.stored) next.delete(o.id);
-    for (const [id, version] of result.versions) { const s = next.get(id); if (s) next.set(id, { ...s, version }); }
+    for (const [id, now] of result.current) { const s = next.get(id); if (s) next.set(id, { ...s, ...now }); }
     if (result.formError) {
       const said = explain(result.formError, dataset.questions);
       setInvalid(said.byQuestion);

@@ -160,8 +160,11 @@ function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
   const [anchor, setAnchor] = useState<number | null>(null);
   const fields = meta.dataset.fields.slice(0, SHOWN_FIELDS);
   const meId = meta.me.id;
-  const entry = (r: ListedRecord): Selected => ({ id: r.id, label: r.externalId ?? r.id,
-    version: r.responses.find((x) => x.user.id === meId)?.version ?? 0 });
+  const entry = (r: ListedRecord): Selected => {
+    const mine = r.responses.find((x) => x.user.id === meId);
+    return { id: r.id, label: r.externalId ?? r.id, version: mine?.version ?? 0,
+      answered: mine !== undefined && mine.status !== "DRAFT" };
+  };
   /** A click selects or clears one row; with Shift, every row from the last clicked one alike. */
   const toggle = (index: number, on: boolean, range: boolean) => {
     const next = new Map(selected);

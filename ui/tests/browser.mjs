@@ -752,6 +752,17 @@ test("bulk labelling: five records by click and shift-click answered once; a con
       { question: "quality", json: 4 }, { question: "topic", json: "pets" }]]]);
   }
 
+  // Drafts never replace an answer given: rv3 is left alone, rv20 gets the draft.
+  await page.getByLabel("Select rv3", { exact: true }).check();
+  await page.getByLabel("Select rv20", { exact: true }).check();
+  await page.getByRole("button", { name: "Save as drafts" }).click();
+  await page.getByTestId("bulk-results").getByText("1 stored, 1 not stored.").waitFor();
+  assert.match(await page.locator('.bulk-results li[data-stored="false"]').innerText(),
+    /^rv3: not saved as a draft: you have answered it/);
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="my-status"]')[20]?.textContent === "draft");
+  assert.equal((await gql(ivan.key, MY_ANSWERS, { id: datasetId })).records.edges.length, 5);
+
   // All on this page; meanwhile rv9's answer changes elsewhere (another tab): rv9 is refused as a
   // conflict and stays selected with the answers on screen; the 49 others are stored.
   await page.getByLabel("Select all on this page").check();
