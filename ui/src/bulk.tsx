@@ -57,7 +57,7 @@ async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], statu
       const index = error instanceof ApiError ? error.errors[0]?.extensions?.input as number | undefined : undefined;
       if (!(error instanceof ApiError) || index === undefined || aboutTheAnswers(error)) {
         const unsure = error instanceof ApiError && [NETWORK, "TIMEOUT", "UNAVAILABLE"].includes(error.code);
-        done(pending, false, !(error instanceof ApiError) ? String(error) : aboutTheAnswers(error) ? "not sent: see the answers above"
+        done(pending, false, !(error instanceof ApiError) ? String(error) : aboutTheAnswers(error) ? "not sent: the answers were refused (see the questions)"
           : unsure ? "not confirmed (the service could not be reached); send again" : reasonOf(error, meta));
         return { outcomes, current, formError: error instanceof ApiError && aboutTheAnswers(error) ? error : null };
       }
