@@ -68,6 +68,24 @@ async def test_submit_responses_writes_none_when_one_is_bad(gql: GraphQLClient) 
     assert done["submitResponses"] == [{"status": "SUBMITTED"}] * 2
 
 
+async def test_submit_responses_error_names_its_input_and_what_was_written(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql)
+    await h.add_records(gql, dataset_id, [{"fields": {"prompt": p}} for p in "abc"])
+    ids = await record_ids(gql, dataset_id)
+    bad = {**submitted(ids[1]), "values": [{"question": "completion", "value": {"rating": 1}}]}
+    refused = await gql.error(SUBMIT_MANY, {"inputs": [submitted(ids[0]), bad]})
+    assert (refused["extensions"]["input"], refused["extensions"]["written"]) == (1, 0)
+    await gql(SUBMIT_MANY, {"inputs": [submitted(ids[1])]})  # ids[1] now has version 1
+    stale = [{**submitted(i), "expectedVersion": 0} for i in ids]
+    conflict = await gql.error(SUBMIT_MANY, {"inputs": stale})
+    assert conflict["extensions"]["code"] == "CONFLICT"
+    assert (conflict["extensions"]["input"], conflict["extensions"]["written"]) == (1, 1)
+    assert conflict["extensions"]["currentVersion"] == 1
+    for record_id, answered in zip(ids, [1, 1, 0], strict=True):
+        record = await gql("query($id: ID!) { record(id: $id) { responses { version } } }", {"id": record_id})
+        assert len(record["record"]["responses"]) == answered
+
+
 async def test_nested_relations(gql: GraphQLClient) -> None:
     dataset_id = await h.sft_dataset(gql)
     await h.add_records(gql, dataset_id, [{"fields": {"prompt": "a"}}])

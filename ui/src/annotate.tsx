@@ -317,6 +317,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
         <h1>{dataset.name}</h1>
         {meta.me.role !== "ANNOTATOR" && <a href={`#/d/${dataset.id}/manage`}>Overview</a>}
         <a href={`#/d/${dataset.id}/drafts`} data-testid="drafts-link">Drafts ({myProgress?.draft ?? 0})</a>
+        <a href={`#/d/${dataset.id}/records`} data-testid="records-link">Records</a>
         {progress && <ProgressBar progress={progress} label="Dataset progress" />}
         {myProgress && <Mine mine={myProgress} />}
       </div>

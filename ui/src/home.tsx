@@ -26,6 +26,8 @@ export function Home({ api }: { api: Api }) {
                   {d.status === "DRAFT" && <span class="tag">draft</span>}
                   {d.status === "READY" && <a class="manage" href={`#/d/${d.id}/drafts`}>
                     Drafts ({d.myProgress.draft})<span class="sr"> of {d.name}</span></a>}
+                  {d.status === "READY" && <a class="manage" href={`#/d/${d.id}/records`}>
+                    Records<span class="sr"> of {d.name}</span></a>}
                   {manager && <a class="manage" href={`#/d/${d.id}/manage`}>Overview<span class="sr"> of {d.name}</span></a>}
                 </div>
                 <ProgressBar progress={d.progress} label={`${d.name} progress`} />

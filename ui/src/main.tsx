@@ -6,10 +6,12 @@ import { Drafts } from "./drafts";
 import { Home } from "./home";
 import { Manage } from "./manage";
 import { ME, type Me } from "./ops";
+import { Records } from "./records";
 import "./style.css";
 
 function useHashRoute(): string[] {
-  const read = () => window.location.hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  // The part after "?" is a screen's own state (the records view's filters): not a route segment.
+  const read = () => window.location.hash.replace(/^#\/?/, "").replace(/\?.*$/, "").split("/").filter(Boolean);
   const [, setChanges] = useState(0);
   useEffect(() => {
     const changed = () => setChanges((n) => n + 1);
@@ -84,6 +86,7 @@ function App() {
         <button type="button" class="link" onClick={signOut}>Sign out</button>
       </header>
       {screen === "d" && id && sub === "manage" ? <Manage api={api} datasetId={id} key={`m${id}`} />
+        : screen === "d" && id && sub === "records" ? <Records api={api} datasetId={id} key={`r${id}`} />
         : screen === "d" && id && sub === "drafts" ? <Drafts api={api} datasetId={id} me={me} key={`d${id}`} />
         : screen === "d" && id ? <Annotate api={api} datasetId={id} key={`a${id}`}
           recordId={sub === "r" ? recordId : undefined} />

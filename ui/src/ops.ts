@@ -114,3 +114,52 @@ export const DRAFTS = `query Drafts($id: ID!, $after: String) {
 export type DraftNode = Pick<RecordT, "id" | "externalId" | "updatedAt"> & { fields: Record<string, unknown> };
 export type DraftsData = { dataset: { id: string; name: string };
   myDrafts: { totalCount: number; edges: { node: DraftNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+// The records view (records.tsx) and bulk labelling (bulk.tsx).
+import type { MetadataProperty } from "./generated/schema";
+
+/** What the bulk form needs to show the questions as the labeling view does (the shapes of DATASET). */
+const LAYOUT = "fields { name title kind required settingsJson } questions { name title description required kind settingsJson available }";
+const KINDS = "questionTypes { name settingsSchema valueSchema uiHints widgetUrl agreement strategies }";
+export const RECORDS_META = `query RecordsMeta($id: ID!) {
+  me { id username role }
+  dataset(id: $id) { id name status ${LAYOUT} metadataProperties { name title kind values min max } }
+  ${KINDS}
+}`;
+export type MetadataPropertyT = Pick<MetadataProperty, "name" | "title" | "kind" | "values" | "min" | "max">;
+export type RecordsMetaData = {
+  me: Me;
+  dataset: Pick<Dataset, "id" | "name" | "status"> & {
+    fields: FieldT[]; questions: QuestionT[]; metadataProperties: MetadataPropertyT[];
+  };
+  questionTypes: KindInfo[];
+};
+
+export const RECORDS_PAGE = `query RecordsPage($id: ID!, $filter: RecordFilter, $sort: RecordSort, $first: Int!, $after: String) {
+  records(datasetId: $id, filter: $filter, sort: $sort, first: $first, after: $after) {
+    edges { node { id externalId fields status updatedAt responses { status version user { id } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+export type ListedRecord = Pick<RecordT, "id" | "externalId" | "status" | "updatedAt"> & {
+  fields: Record<string, unknown>;
+  responses: { status: ResponseStatus; version: number; user: { id: string } }[];
+};
+export type RecordsPageData = { records: { edges: { node: ListedRecord }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+/** Asked only for filters whose count the service reads from counters or an index (docs/queries.md). */
+export const RECORDS_COUNT = `query RecordsCount($id: ID!, $filter: RecordFilter) {
+  records(datasetId: $id, filter: $filter, first: 1) { totalCount }
+}`;
+export type RecordsCountData = { records: { totalCount: number } };
+
+export const BY_EXTERNAL_ID = `query ByExternalId($id: ID!, $externalId: String!) {
+  records(datasetId: $id, filter: { externalIds: [$externalId] }, first: 1) { edges { node { id } } }
+}`;
+export type ByExternalIdData = { records: { edges: { node: { id: string } }[] } };
+
+export const SUBMIT_MANY = `mutation SubmitMany($inputs: [ResponseInput!]!) {
+  submitResponses(inputs: $inputs) { id status version }
+}`;
+export type SubmitManyData = { submitResponses: { id: string; status: ResponseStatus; version: number }[] };

@@ -595,6 +595,199 @@ test("record markdown keeps no style, class or raw layout HTML: a planted full-s
   await shot(page, "12-phishing-markdown");
 });
 
+// Issue 24: the records view and bulk labelling.
+const RECORDS_VIEW_SIZE = 120;
+async function recordsDataset(name) {
+  return makeDataset(name, {
+    fields: [{ name: "prompt", settings: TEXT }, { name: "answer", settings: TEXT }],
+    questions: [
+      { name: "quality", title: "How good is the answer?", settings: { rating: { values: [1, 2, 3, 4, 5] } } },
+      { name: "topic", title: "Topic", required: false, settings: { label: { options: [
+        { value: "pets", text: "Pets" }, { value: "other", text: "Something else" }] } } },
+    ],
+    metadataProperties: [{ name: "lang", kind: "TERMS", values: ["en", "fr"] },
+      { name: "length", title: "Length", kind: "INTEGER", min: 0, max: 1000 }],
+  }, Array.from({ length: RECORDS_VIEW_SIZE }, (_, i) => ({
+    externalId: `rv${i}`, metadata: { lang: i % 2 ? "fr" : "en", length: i },
+    fields: { prompt: `Prompt ${i} about ${i % 10 === 0 ? "cats" : "weather"}`,
+      answer: `**Bold** answer ${i} ` + "long text ".repeat(40) },
+  })));
+}
+const listed = (page) => page.locator(".records-table tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.externalId));
+async function waitListed(page, first, count) {
+  await page.waitForFunction(([f, n]) => {
+    const rows = [...document.querySelectorAll(".records-table tbody tr")];
+    return rows.length === n && rows[0]?.dataset.externalId === f;
+  }, [first, count]);
+}
+const MY_ANSWERS = `query($id: ID!) { records(datasetId: $id, first: 200, filter: { myResponseStatus: [SUBMITTED] }) {
+  edges { node { externalId responses { status values { question json } } } } } }`;
+
+test("records view: search, metadata and status filters, sort, pages forward and back, jump by external id", async () => {
+  const datasetId = await recordsDataset("records-view");
+  const hank = await makeUser("hank");
+  const page = await signIn(hank.key);
+  await page.getByRole("link", { name: "Records of records-view" }).click();
+  await waitListed(page, "rv0", 50);
+  await page.getByTestId("records-figures").getByText(/^120 records match\. 50 on this page\./).waitFor();
+  // Field values are one short plain line: no markdown rendered, cut with an ellipsis.
+  const cell = await page.locator(".records-table tbody tr").first().locator("td.cell").nth(1).innerText();
+  assert.match(cell, /^\*\*Bold\*\* answer 0 long text/);
+  assert.ok(cell.length <= 141 && cell.endsWith("…"), cell);
+  await axe(page, "records view");
+  await shot(page, "16-records-view");
+  await page.getByRole("button", { name: "Next page" }).click();
+  await waitListed(page, "rv50", 50);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await waitListed(page, "rv100", 20);
+  assert.equal(await page.getByRole("button", { name: "Next page" }).isDisabled(), true);
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await waitListed(page, "rv50", 50);
+  await page.goBack();
+  await waitListed(page, "rv100", 20);
+  await page.getByRole("button", { name: "First page" }).click();
+  await waitListed(page, "rv0", 50);
+
+  // Search by words, by keyboard: the filters are a form; Enter applies them.
+  await page.getByLabel("Search").fill("CATS prompt");
+  await page.getByLabel("Search").press("Enter");
+  await waitListed(page, "rv0", 12);
+  assert.deepEqual(await listed(page), Array.from({ length: 12 }, (_, i) => `rv${i * 10}`));
+  await page.getByTestId("records-figures").getByText(/^12 records match/).waitFor();
+  assert.match(page.url(), /records\?text=CATS\+prompt/);
+  // A metadata range and a term, with the search cleared; newest first.
+  await page.getByLabel("Search").fill("");
+  await page.locator('[data-meta="lang"]').getByLabel("en").check();
+  await page.getByLabel("Length from").fill("10");
+  await page.getByLabel("Length to").fill("16");
+  await page.getByLabel("Order").selectOption("INSERTED_AT.DESC");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await waitListed(page, "rv16", 4);
+  assert.deepEqual(await listed(page), ["rv16", "rv14", "rv12", "rv10"]);
+  assert.doesNotMatch(await page.getByTestId("records-figures").innerText(), /match/, "no count that reads the dataset");
+  // The address carries the filters: a new tab opens the same list; Back returns to the search.
+  const shared = await signIn(hank.key);
+  await shared.goto(page.url());
+  await waitListed(shared, "rv16", 4);
+  await shared.close();
+  await page.goBack();
+  await waitListed(page, "rv0", 12);
+  assert.equal(await page.getByLabel("Search").inputValue(), "CATS prompt");
+  // Status and "my response": nothing is answered yet.
+  await page.goto(`${BASE}/#/d/${datasetId}/records?status=COMPLETED`);
+  await page.getByText("No records on this page.").waitFor();
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "rv0", 50);
+  await page.getByRole("group", { name: "My response" }).getByLabel("Submitted").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByText("No records on this page.").waitFor();
+  await page.getByTestId("records-figures").getByText(/^0 records match/).waitFor();
+
+  // Jump by external id: unknown, then a record, opened in the labeling view.
+  await page.getByLabel("External id").fill("nope");
+  await page.getByLabel("External id").press("Enter");
+  await page.getByTestId("jump-error").getByText("No record of this dataset has the external id “nope”.").waitFor();
+  await page.getByLabel("External id").fill("rv77");
+  await page.getByRole("button", { name: "Open record" }).click();
+  await page.locator(".workspace .meta code").getByText("rv77", { exact: true }).waitFor();
+  assert.match(await page.locator('[data-field="prompt"]').innerText(), /Prompt 77 about weather/);
+  // And from the list: a record's name opens it.
+  await page.goto(`${BASE}/#/d/${datasetId}/records?text=cats`);
+  await waitListed(page, "rv0", 12);
+  await page.getByRole("link", { name: "rv30", exact: true }).click();
+  await page.locator(".workspace .meta code").getByText("rv30", { exact: true }).waitFor();
+  await page.getByTestId("records-link").waitFor();
+  await page.close();
+  // A phone: the page itself never scrolls sideways; the table scrolls in its own region.
+  const phone = await signIn(hank.key, { width: 390, height: 844 });
+  await phone.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(phone, "rv0", 50);
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(widths[0] <= widths[1], `390px: the page scrolls sideways (${widths})`);
+  await axe(phone, "records view at 390 px");
+  await phone.screenshot({ path: new URL("16-records-view-390.png", SHOTS).pathname });
+  await phone.close();
+});
+
+test("bulk labelling: five records by click and shift-click answered once; a conflict keeps its record and the input", async () => {
+  const datasetId = await recordsDataset("bulk");
+  const ivan = await makeUser("ivan");
+  const page = await signIn(ivan.key);
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "rv0", 50);
+  await page.getByLabel("Select rv3", { exact: true }).click();
+  await page.getByLabel("Select rv7", { exact: true }).click({ modifiers: ["Shift"] });
+  await page.getByRole("heading", { name: "Answer 5 selected records at once" }).waitFor();
+  // By keyboard: Space clears a box, Shift+Space a range from it, likewise.
+  await page.getByLabel("Select rv4", { exact: true }).focus();
+  await page.keyboard.press("Space");
+  await page.getByLabel("Select rv6", { exact: true }).focus();
+  await page.keyboard.press("Shift+Space");
+  await page.getByRole("heading", { name: "Answer 2 selected records at once" }).waitFor();
+  await page.getByLabel("Select rv5", { exact: true }).focus();
+  await page.keyboard.press("Space");
+  await page.getByLabel("Select rv7", { exact: true }).focus();
+  await page.keyboard.press("Shift+Space"); // rv7 was ticked: clearing it clears the range
+  await page.getByRole("heading", { name: "Answer 1 selected record at once" }).waitFor();
+  await page.getByLabel("Select rv4", { exact: true }).click();
+  await page.getByLabel("Select rv7", { exact: true }).click({ modifiers: ["Shift"] });
+  await page.getByRole("heading", { name: "Answer 5 selected records at once" }).waitFor();
+  // Nothing answered: refused for all, said with the question's title, the selection kept.
+  await page.getByRole("button", { name: "Submit for 5" }).click();
+  await page.getByTestId("bulk-notice").getByText("“How good is the answer?”: needs an answer").waitFor();
+  assert.equal(await page.locator('.bulk-results li[data-stored="false"]').count(), 5);
+  const bulk = page.getByTestId("bulk");
+  await bulk.locator('[data-question="quality"]').getByRole("button", { name: "4", exact: true }).click();
+  await bulk.locator('[data-question="topic"]').getByRole("button", { name: /Pets/ }).click();
+  await axe(page, "bulk labelling");
+  await shot(page, "17-bulk-selected");
+  await page.getByRole("button", { name: "Submit for 5" }).click();
+  await page.getByTestId("bulk-results").getByText("5 stored, 0 not stored.").waitFor();
+  await page.getByRole("heading", { name: "Bulk answers" }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="my-status"]')[3]?.textContent === "submitted");
+  const mine = await gql(ivan.key, MY_ANSWERS, { id: datasetId });
+  assert.deepEqual(mine.records.edges.map((e) => e.node.externalId), ["rv3", "rv4", "rv5", "rv6", "rv7"]);
+  for (const { node } of mine.records.edges) {
+    assert.deepEqual(node.responses.map((r) => [r.status, r.values]), [["SUBMITTED", [
+      { question: "quality", json: 4 }, { question: "topic", json: "pets" }]]]);
+  }
+
+  // Drafts never replace an answer given: rv3 is left alone, rv20 gets the draft.
+  await page.getByLabel("Select rv3", { exact: true }).check();
+  await page.getByLabel("Select rv20", { exact: true }).check();
+  await page.getByRole("button", { name: "Save as drafts" }).click();
+  await page.getByTestId("bulk-results").getByText("1 stored, 1 not stored.").waitFor();
+  assert.match(await page.locator('.bulk-results li[data-stored="false"]').innerText(),
+    /^rv3: not saved as a draft: you have answered it/);
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="my-status"]')[20]?.textContent === "draft");
+  assert.equal((await gql(ivan.key, MY_ANSWERS, { id: datasetId })).records.edges.length, 5);
+
+  // All on this page; meanwhile rv9's answer changes elsewhere (another tab): rv9 is refused as a
+  // conflict and stays selected with the answers on screen; the 49 others are stored.
+  await page.getByLabel("Select all on this page").check();
+  await page.getByRole("heading", { name: "Answer 50 selected records at once" }).waitFor();
+  const rv9 = (await gql(ivan.key, `query($id: ID!) { records(datasetId: $id, filter: { externalIds: ["rv9"] }) { edges { node { id } } } }`,
+    { id: datasetId })).records.edges[0].node.id;
+  await gql(ivan.key, `mutation($input: ResponseInput!) { submitResponse(input: $input) { version } }`,
+    { input: { recordId: rv9, status: "DRAFT", values: [{ question: "quality", value: { rating: 1 } }], expectedVersion: 0 } });
+  await bulk.locator('[data-question="quality"]').getByRole("button", { name: "2", exact: true }).click();
+  await page.getByRole("button", { name: "Submit for 50" }).click();
+  await page.getByTestId("bulk-results").getByText("49 stored, 1 not stored.").waitFor();
+  const refused = page.locator('.bulk-results li[data-stored="false"]');
+  assert.match(await refused.innerText(), /^rv9: your answer to it was changed elsewhere meanwhile \(now a draft response\)/);
+  await page.getByRole("heading", { name: "Answer 1 selected record at once" }).waitFor();
+  assert.equal(await bulk.locator('[data-question="quality"] button[aria-pressed="true"]').innerText(), "2");
+  await shot(page, "18-bulk-conflict");
+  await page.getByRole("button", { name: "Submit for 1" }).click();
+  await page.getByTestId("bulk-results").getByText("1 stored, 0 not stored.").waitFor();
+  const final = await gql(ivan.key, MY_ANSWERS, { id: datasetId });
+  assert.equal(final.records.edges.length, 50);
+  const ratings = Object.fromEntries(final.records.edges.map((e) => [e.node.externalId, e.node.responses[0].values[0].json]));
+  assert.deepEqual([ratings.rv3, ratings.rv8, ratings.rv9, ratings.rv49], [2, 2, 2, 2]);
+  await page.close();
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

@@ -33,6 +33,8 @@ from feedbackql_server.domain.responses import AnswerSpec, ResponseSpec
 from feedbackql_server.domain.values import TypedValue
 from feedbackql_server.ids import parse_id
 
+BATCH_DESCRIPTION = ("Several responses (up to 1,000); all are checked before any is written. An error names its "
+                     "input (extensions.input) and how many inputs before it were written (extensions.written).")
 
 def typed_value(value_input: Any) -> TypedValue:
     kind, value = one_of_member(value_input)
@@ -218,7 +220,7 @@ def build_kind_mutation(inputs: KindInputs) -> type:
             (response,) = await mutations.submit_responses(info, [input.spec()], batch=False)
             return response
 
-        @strawberry.mutation(description="Several responses; all are checked before any is written.")
+        @strawberry.mutation(description=BATCH_DESCRIPTION)
         async def submit_responses(self, info: Info, inputs: list[ResponseInput]) -> list[Response]:
             return await mutations.submit_responses(info, [i.spec() for i in inputs])
 

@@ -160,7 +160,9 @@ def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
 async def submit_responses(services: Services, caller: Caller, specs: Sequence[ResponseSpec], *,
                            batch: bool = True) -> list[ResponseDoc]:
     """Check every response first, so that one bad input writes none of them. In a ``batch``
-    (``submitResponses``), an error names its input (``inputs[1].values[0]...``)."""
+    (``submitResponses``), an error names its input (``inputs[1].values[0]...``, and
+    ``extensions.input``) and says how many inputs before it were written (``extensions.written``:
+    a CONFLICT met while writing leaves the earlier ones stored)."""
     checked = []
     for index, spec in enumerate(specs):
         try:
@@ -168,13 +170,26 @@ async def submit_responses(services: Services, caller: Caller, specs: Sequence[R
         except DomainError as exc:
             if not batch:
                 raise
-            raise within(exc, ["inputs", index]) from None
+            raise _about_input(exc, index, written=0) from None
     written = []
-    for response in checked:
-        stored, state = await write_response(services.storage, caller.id, response)
+    for index, response in enumerate(checked):
+        try:
+            stored, state = await write_response(services.storage, caller.id, response)
+        except DomainError as exc:
+            if not batch:
+                raise
+            raise _about_input(exc, index, written=index) from None
         written.append(stored)
         await announce(services, response, stored, state)
     return written
+
+
+def _about_input(error: DomainError, index: int, *, written: int) -> DomainError:
+    """A batch's error located at its input, with the count of inputs written before it, so a
+    client can tell the stored from the refused without reading them back."""
+    located = within(error, ["inputs", index])
+    located.extensions.update(input=index, written=written)
+    return located
 
 
 async def announce(services: Services, checked: CheckedResponse, stored: ResponseDoc,

@@ -379,7 +379,7 @@ export type Mutation = {
   rotateApiKey: UserWithApiKey;
   /** Create or replace your response to a record. */
   submitResponse: Response;
-  /** Several responses; all are checked before any is written. */
+  /** Several responses (up to 1,000); all are checked before any is written. An error names its input (extensions.input) and how many inputs before it were written (extensions.written). */
   submitResponses: Array<Response>;
   updateDataset: Dataset;
 };

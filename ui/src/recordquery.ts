@@ -1,0 +1,80 @@
+// What the records view shows, kept in the address (#/d/<dataset>/records?text=…&status=…): a
+// filtered list can be shared, reloaded and walked back with the browser's Back button. Turned
+// into the API's RecordFilter and RecordSort here, and nowhere else.
+import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/schema";
+
+export type MetaChoice = { values?: string[]; ge?: number; le?: number };
+export interface ListQuery {
+  text: string;
+  status: RecordStatus | "";
+  mine: ResponseStatus[];
+  meta: Record<string, MetaChoice>;
+  sort: string; // "<RecordSortField>.<SortDirection>"
+  after: string;
+}
+
+export const SORTS: { value: string; label: string }[] = [
+  { value: "INSERTED_AT.ASC", label: "Oldest first" },
+  { value: "INSERTED_AT.DESC", label: "Newest first" },
+  { value: "UPDATED_AT.DESC", label: "Recently changed first" },
+  { value: "UPDATED_AT.ASC", label: "Least recently changed first" },
+];
+const DEFAULT_SORT = SORTS[0].value;
+
+/** The query part of the address (after "?" in the hash). */
+export function readQuery(hash: string = window.location.hash): ListQuery {
+  const params = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
+  let meta: Record<string, MetaChoice> = {};
+  try { meta = JSON.parse(params.get("meta") ?? "{}") as Record<string, MetaChoice>; } catch { meta = {}; }
+  return {
+    text: params.get("text") ?? "",
+    status: (params.get("status") ?? "") as ListQuery["status"],
+    mine: (params.get("mine") ?? "").split(",").filter(Boolean) as ResponseStatus[],
+    meta,
+    sort: params.get("sort") ?? DEFAULT_SORT,
+    after: params.get("after") ?? "",
+  };
+}
+
+/** The address of the view with this query; empty parts are left out. */
+export function hrefOf(datasetId: string, query: ListQuery): string {
+  const params = new URLSearchParams();
+  if (query.text.trim()) params.set("text", query.text.trim());
+  if (query.status) params.set("status", query.status);
+  if (query.mine.length) params.set("mine", query.mine.join(","));
+  const meta = Object.fromEntries(Object.entries(query.meta).filter(([, c]) => chosen(c)));
+  if (Object.keys(meta).length) params.set("meta", JSON.stringify(meta));
+  if (query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
+  if (query.after) params.set("after", query.after);
+  const rest = params.toString();
+  return `#/d/${datasetId}/records${rest ? `?${rest}` : ""}`;
+}
+
+const chosen = (c: MetaChoice) => Boolean(c.values?.length) || c.ge !== undefined || c.le !== undefined;
+
+export function filterOf(query: ListQuery): RecordFilter {
+  const metadata: MetadataFilter[] = Object.entries(query.meta).filter(([, c]) => chosen(c))
+    .map(([name, c]) => ({ name, values: c.values?.length ? c.values : null, ge: c.ge ?? null, le: c.le ?? null }));
+  return {
+    text: query.text.trim() || null,
+    status: query.status || null,
+    myResponseStatus: query.mine.length ? query.mine : null,
+    metadata: metadata.length ? metadata : null,
+    externalIds: null,
+    responseStatus: null,
+  };
+}
+
+export function sortOf(query: ListQuery): RecordSort {
+  const [field, direction] = query.sort.split(".");
+  return { field, direction } as RecordSort;
+}
+
+/** Whether the service answers totalCount for this filter from its counters or an index, without
+ * reading the dataset (docs/queries.md, "totalCount"): no filter, status alone, myResponseStatus
+ * alone, or a text search (up to 200 matches; more is refused, and the view says "many"). */
+export function countIsCheap(filter: RecordFilter): boolean {
+  if (filter.text) return true;
+  const used = [filter.status, filter.myResponseStatus, filter.metadata].filter((part) => part !== null);
+  return used.length === 0 || (used.length === 1 && !filter.metadata);
+}

@@ -1,0 +1,214 @@
+// The records view of a dataset (#/d/<dataset>/records?…): search, filters, sort and keyset
+// paging over the public `records` query, jump to a record by external id, open a record in the
+// labeling view, and select records for bulk labelling (bulk.tsx). The filters live in the
+// address (recordquery.ts). No count that reads the dataset is ever asked for (countIsCheap).
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, type Api } from "./api";
+import { BulkPanel, type Selected } from "./bulk";
+import {
+  BY_EXTERNAL_ID, type ByExternalIdData, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE,
+  type RecordsCountData, type RecordsMetaData, type RecordsPageData,
+} from "./ops";
+import { RecordFilters } from "./recordfilters";
+import { countIsCheap, filterOf, hrefOf, readQuery, sortOf, type ListQuery } from "./recordquery";
+
+const PAGE_SIZE = 50;
+const CELL_CHARS = 140;
+const SHOWN_FIELDS = 3;
+const PREVIOUS = "feedbackql.previousPage.";
+
+/** A field value as one short plain line: markdown is not rendered, chats show their turns. */
+export function compact(value: unknown): string {
+  let text: string;
+  if (value === null || value === undefined) text = "";
+  else if (typeof value === "string") text = value;
+  else if (Array.isArray(value)) {
+    text = value.map((t) => (t && typeof t === "object" && "content" in t
+      ? `${(t as { role?: string }).role ?? ""}: ${String((t as { content: unknown }).content)}` : JSON.stringify(t))).join(" · ");
+  } else text = JSON.stringify(value);
+  text = text.replace(/\s+/g, " ").trim();
+  return text.length > CELL_CHARS ? `${text.slice(0, CELL_CHARS)}…` : text;
+}
+
+type Page = RecordsPageData["records"];
+type Count = number | "many" | null;
+
+function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
+}
+
+/** The page, then (only once it is shown, so the two never compete) its count where that is cheap. */
+function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) {
+  const [page, setPage] = useState<Page | null>(null);
+  const [count, setCount] = useState<Count>(null);
+  const [error, setError] = useState<string | null>(null);
+  const filter = filterOf(query);
+  const key = JSON.stringify([filter, query.sort, query.after]);
+  const [counted, setCounted] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    api.request<RecordsPageData>(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
+      after: query.after || null })
+      .then((d) => { if (live) { setPage(d.records); setCounted(JSON.stringify([filter, reload])); } },
+        (e) => { if (live) { setPage(null); setError(errorText(e)); } });
+    return () => { live = false; };
+  }, [api, datasetId, key, reload]);
+  useEffect(() => {
+    let live = true;
+    setCount(null);
+    if (counted === null || !countIsCheap(filter)) return;
+    api.request<RecordsCountData>(RECORDS_COUNT, { id: datasetId, filter })
+      .then((d) => live && setCount(d.records.totalCount), () => live && setCount("many"));
+    return () => { live = false; };
+  }, [api, datasetId, counted]);
+  return { page, count, error };
+}
+
+function JumpTo({ api, datasetId }: { api: Api; datasetId: string }) {
+  const [externalId, setExternalId] = useState("");
+  const [message, setMessage] = useState<string | null>(null);
+  async function jump(event: Event) {
+    event.preventDefault();
+    setMessage(null);
+    try {
+      const data = await api.request<ByExternalIdData>(BY_EXTERNAL_ID, { id: datasetId, externalId: externalId.trim() });
+      const found = data.records.edges[0]?.node;
+      if (found) window.location.hash = `#/d/${datasetId}/r/${found.id}`;
+      else setMessage(`No record of this dataset has the external id “${externalId.trim()}”.`);
+    } catch (e) { setMessage(errorText(e)); }
+  }
+  return (
+    <form class="jump" onSubmit={jump} role="search" aria-label="Jump to a record">
+      <label for="jump-id">External id</label>
+      <input id="jump-id" value={externalId} onInput={(e) => setExternalId((e.target as HTMLInputElement).value)} />
+      <button type="submit" disabled={!externalId.trim()}>Open record</button>
+      {message && <p class="error" role="alert" data-testid="jump-error">{message}</p>}
+    </form>
+  );
+}
+
+function Pager({ datasetId, query, page }: { datasetId: string; query: ListQuery; page: Page }) {
+  const go = (after: string) => { window.location.hash = hrefOf(datasetId, { ...query, after }); };
+  const next = () => {
+    const cursor = page.pageInfo.endCursor!;
+    sessionStorage.setItem(PREVIOUS + cursor, query.after);
+    go(cursor);
+  };
+  const previous = () => go(sessionStorage.getItem(PREVIOUS + query.after) ?? "");
+  return (
+    <nav class="pager" aria-label="Pages">
+      <button type="button" onClick={previous} disabled={!query.after}>Previous page</button>
+      <button type="button" onClick={() => go("")} disabled={!query.after}>First page</button>
+      <button type="button" onClick={next} disabled={!page.pageInfo.hasNextPage || !page.pageInfo.endCursor}>
+        Next page</button>
+    </nav>
+  );
+}
+
+function Figures({ page, count }: { page: Page; count: Count }) {
+  const shown = page.edges.length;
+  return (
+    <p class="figures" data-testid="records-figures" aria-live="polite">
+      {count === null ? "" : count === "many" ? "Many records match. " : `${count} ${count === 1 ? "record matches" : "records match"}. `}
+      {shown === 0 && page.pageInfo.hasNextPage
+        ? "None in this stretch of the dataset (a filtered page reads a bounded part of it): Next page searches on."
+        : `${shown} on this page.`}
+    </p>
+  );
+}
+
+export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
+  const [meta, setMeta] = useState<RecordsMetaData | null>(null);
+  const [metaError, setMetaError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<Map<string, Selected>>(new Map());
+  const [reload, setReload] = useState(0);
+  const query = readQuery();
+  const { page, count, error } = usePage(api, datasetId, query, reload);
+  useEffect(() => {
+    api.request<RecordsMetaData>(RECORDS_META, { id: datasetId }).then(setMeta, (e) => setMetaError(errorText(e)));
+  }, [api, datasetId]);
+  if (metaError) return <main><p class="error" role="alert">{metaError}</p></main>;
+  if (!meta) return <main aria-busy="true"><p>Loading…</p></main>;
+  const { dataset } = meta;
+  return (
+    <main class="records-view">
+      <div class="heading">
+        <h1>Records · {dataset.name}</h1>
+        {dataset.status === "READY" && <a href={`#/d/${datasetId}`}>Label from the queue</a>}
+        <a href={`#/d/${datasetId}/drafts`}>My drafts</a>
+      </div>
+      <RecordFilters datasetId={datasetId} query={query} properties={dataset.metadataProperties} />
+      <JumpTo api={api} datasetId={datasetId} />
+      {error && <p class="error" role="alert" data-testid="records-error">{error}</p>}
+      {page && <Figures page={page} count={count} />}
+      {page && <RecordsTable meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
+      {page && <Pager datasetId={datasetId} query={query} page={page} />}
+      <BulkPanel api={api} meta={meta} selected={selected} onSelect={setSelected} onStored={() => setReload((n) => n + 1)} />
+    </main>
+  );
+}
+
+interface TableProps {
+  meta: RecordsMetaData;
+  rows: ListedRecord[];
+  selected: Map<string, Selected>;
+  onSelect: (next: Map<string, Selected>) => void;
+}
+
+function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
+  const [anchor, setAnchor] = useState<number | null>(null);
+  const fields = meta.dataset.fields.slice(0, SHOWN_FIELDS);
+  const meId = meta.me.id;
+  const entry = (r: ListedRecord): Selected => {
+    const mine = r.responses.find((x) => x.user.id === meId);
+    return { id: r.id, label: r.externalId ?? r.id, version: mine?.version ?? 0,
+      answered: mine !== undefined && mine.status !== "DRAFT" };
+  };
+  /** A click selects or clears one row; with Shift, every row from the last clicked one alike. */
+  const toggle = (index: number, on: boolean, range: boolean) => {
+    const next = new Map(selected);
+    const [from, to] = range && anchor !== null ? [Math.min(anchor, index), Math.max(anchor, index)] : [index, index];
+    for (const r of rows.slice(from, to + 1)) { if (on) next.set(r.id, entry(r)); else next.delete(r.id); }
+    setAnchor(index);
+    onSelect(next);
+  };
+  const onPage = rows.filter((r) => selected.has(r.id)).length;
+  const all = rows.length > 0 && onPage === rows.length;
+  const toggleAll = () => {
+    const next = new Map(selected);
+    for (const r of rows) { if (all) next.delete(r.id); else next.set(r.id, entry(r)); }
+    onSelect(next);
+  };
+  if (rows.length === 0) return <p class="empty">No records on this page.</p>;
+  return (
+    <div class="table-scroll" tabIndex={0} role="region" aria-label="Records">
+      <table class="records-table">
+        <thead><tr>
+          <th scope="col"><input type="checkbox" aria-label="Select all on this page" checked={all}
+            ref={(el) => { if (el) el.indeterminate = onPage > 0 && !all; }} onChange={toggleAll} /></th>
+          <th scope="col">Record</th>
+          {fields.map((f) => <th scope="col" key={f.name}>{f.title}</th>)}
+          <th scope="col">Status</th><th scope="col">My response</th>
+        </tr></thead>
+        <tbody>
+          {rows.map((r, i) => {
+            const mine = r.responses.find((x) => x.user.id === meId);
+            const name = r.externalId ?? `Record ${r.id.slice(-6)}`;
+            return (
+              <tr key={r.id} data-record={r.id} data-external-id={r.externalId ?? undefined}
+                class={selected.has(r.id) ? "selected" : ""}>
+                <td><input type="checkbox" aria-label={`Select ${name}`} checked={selected.has(r.id)}
+                  onClick={(e) => toggle(i, (e.target as HTMLInputElement).checked, e.shiftKey)} /></td>
+                <th scope="row"><a href={`#/d/${meta.dataset.id}/r/${r.id}`}>{name}</a></th>
+                {fields.map((f) => <td key={f.name} class="cell">{compact(r.fields[f.name])}</td>)}
+                <td>{r.status.toLowerCase()}</td>
+                <td data-testid="my-status">{mine ? mine.status.toLowerCase() : "—"}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
