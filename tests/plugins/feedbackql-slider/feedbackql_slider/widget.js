@@ -1,5 +1,5 @@
-// The slider kind's browser widget: a FeedbackQL widget module (contract in the README,
-// "Plugin widgets"). Plain DOM, no framework, no imports.
+// The slider kind's browser widget: a FeedbackQL widget module (props in FeedbackQL's
+// docs/plugins.md, "Widgets"). Plain DOM, no framework, no imports.
 
 export default function mount(host, props) {
   const { question } = props;
