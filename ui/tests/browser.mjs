@@ -227,10 +227,10 @@ test("sign-in screen and a wrong key", async () => {
 
 test("home lists every dataset with its progress and mine", async () => {
   const page = await signIn(users.alice.key);
-  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip", "messages"]) {
+  for (const name of ["sft", "comparison", "prompt-rating", "keyboard", "shared", "conflict", "plugin-kinds", "layout", "phishing", "keep", "skip", "messages", "widgets"]) {
     await page.getByRole("link", { name, exact: true }).waitFor();
   }
-  assert.equal(await page.locator(".dataset").count(), 12);
+  assert.equal(await page.locator(".dataset").count(), 13);
   await axe(page, "home");
   await shot(page, "02-home");
 });
