@@ -16,7 +16,7 @@ import { widgetProblems } from "./widgets";
 
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
 const DRAFT_DELAY_MS = 800;
-const FOCUSABLE = "button, textarea, input, select, li[tabindex]";
+const FOCUSABLE = "button, textarea, input, select, li[tabindex], .widget[data-family=question]";
 const SKIP_MINUTES = 10;
 const KEPT = "your answer is kept on this device";
 /** Codes worth retrying as they are: the request may never have reached the service. */

@@ -48,6 +48,7 @@ export function widgetProblems(): string[] {
 const BASELINE = `:host { display: block; }
 .fql-widget-root { all: initial; display: block; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: #1d2330; overflow-wrap: anywhere; }`;
+const CONTROLS = "button, input, select, textarea, [tabindex]:not([tabindex='-1'])";
 const modules = new Map<string, Promise<{ default: Mount }>>();
 const load = (url: string) => {
   if (!modules.has(url)) modules.set(url, import(/* @vite-ignore */ url));
@@ -55,7 +56,8 @@ const load = (url: string) => {
 };
 
 function freshRoot(outer: HTMLElement): HTMLElement {
-  const shadow = outer.shadowRoot ?? outer.attachShadow({ mode: "open" });
+  // delegatesFocus: focusing the host (the UI moves to the next question) focuses the widget's first control.
+  const shadow = outer.shadowRoot ?? outer.attachShadow({ mode: "open", delegatesFocus: true });
   const style = document.createElement("style");
   style.textContent = BASELINE;
   const root = document.createElement("div");
@@ -97,7 +99,10 @@ export function WidgetHost({ url, props, fallback }: { url: string; props: Hoste
       if (!live || !outer.current) return;
       try {
         if (typeof module.default !== "function") throw new Error("the module has no default export mount(host, props)");
-        handle.current = module.default(freshRoot(outer.current), full()) || null;
+        const waiting = document.activeElement === outer.current; // focused before it could take focus
+        const root = freshRoot(outer.current);
+        handle.current = module.default(root, full()) || null;
+        if (waiting) root.querySelector<HTMLElement>(CONTROLS)?.focus();
       } catch (error) { fail(error); }
     }, (error) => { if (live) fail(error); });
     return () => {
@@ -121,7 +126,7 @@ export function WidgetHost({ url, props, fallback }: { url: string; props: Hoste
   }
   return (
     <div class="widget-host">
-      <div class="widget" ref={outer} data-widget={props.kind} data-family={props.family} />
+      <div class="widget" ref={outer} tabIndex={-1} data-widget={props.kind} data-family={props.family} />
       {problem && <p class="error" role="alert" data-testid={`widget-problem-${props.name}`}>{problem}</p>}
     </div>
   );

@@ -626,6 +626,8 @@ test("plugin widgets: a field through its widget, isolated in a shadow root, the
   // The question widget gets the record's fields; a required slider left unset blocks submit.
   const slider = page.locator('[data-widget="slider"] input[type="range"]');
   await slider.waitFor();
+  // The first question is a widget: the focus goes into it, as it does into a built-in control.
+  await page.waitForFunction(() => document.activeElement?.shadowRoot?.activeElement?.type === "range");
   assert.equal(await page.locator('[data-widget="slider"] .fql-slider').getAttribute("data-fields"), "prompt snippet esoteric");
   await page.getByTestId("widget-problem-confidence").getByText("it is required").waitFor();
   await page.locator('[data-question="quality"]').getByRole("button", { name: "2" }).click();
