@@ -24,7 +24,7 @@ def test_schema_command_prints_the_committed_schema() -> None:
 def test_plugins_command_lists_kinds_with_plugin_and_version() -> None:
     lines = run_cli("plugins").splitlines()
     assert "question ranking          ranking_question 0.1.0" in lines
-    assert any(line.startswith("question slider") and line.endswith("slider 1.3.0") for line in lines)
+    assert any(line.startswith("question slider") and line.endswith("slider 1.4.0") for line in lines)
     assert any(line.startswith("field    chat") for line in lines)
     assert any(line.startswith("task     token_classification span_question") for line in lines)
 

@@ -283,8 +283,8 @@ def test_a_plugin_registered_in_process_gets_its_real_name_and_version_or_none()
 
     registry = load(feedbackql_slider, plugin("bare_plugin", Thumbs))
     slider = registry.questions["slider"]
-    assert (slider.plugin, slider.version) == ("slider", "1.3.0")
-    assert str(slider.source) == "plugin 'slider' (distribution feedbackql-slider 1.3.0)"
+    assert (slider.plugin, slider.version) == ("slider", "1.4.0")
+    assert str(slider.source) == "plugin 'slider' (distribution feedbackql-slider 1.4.0)"
     thumbs = registry.questions["thumbs"]
     assert (thumbs.plugin, thumbs.version) == ("bare_plugin", None)
 

@@ -40,7 +40,7 @@ async def test_plugin_kind_is_listed_and_validated(gql_with_plugins: GraphQLClie
     kinds = await gql("{ questionTypes { name plugin version agreement settingsSchema valueSchema } }")
     slider = next(k for k in kinds["questionTypes"] if k["name"] == "slider")
     assert slider["plugin"] == "slider"
-    assert slider["version"] == "1.3.0"
+    assert slider["version"] == "1.4.0"
     assert slider["valueSchema"] == {"type": "number"}
     assert set(slider["settingsSchema"]["properties"]) == {"min", "max", "step"}
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from feedbackql_server.kinds import hookimpl
+from feedbackql_server.kinds import QuestionKind, hookimpl
 from feedbackql_server.kinds.columns import FLOAT, INTEGER, TEXT, Column
 from feedbackql_server.kinds.registry import PluginError, load_registry
 from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
@@ -113,6 +113,44 @@ def test_a_broken_task_stops_start_up_naming_its_plugin(task: Any, problem: str)
     assert problem in str(raised.value)
 
 
+class LabelsOnly(LabelCounts):
+    name = "labels_only"
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return kind.name in ("label", "multiLabel")
+
+
+class Fussy(LabelCounts):
+    name = "fussy"
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        raise RuntimeError("no idea")
+
+
+TASK_KINDS = "{ trainingTasks { name questionKinds uiOptions } }"
+
+
+async def test_each_task_lists_the_question_kinds_it_accepts(settings: Settings) -> None:
+    """A UI offers a task's download for the questions it can use (issue 23: the UI's buttons were
+    hard-coded per built-in kind, so a plugin's task had none)."""
+    registry = load_registry(builtin_only=True, extra_plugins=[task_plugin(LabelCounts, LabelsOnly)])
+    async with serve(settings, registry) as gql:
+        listed = {t["name"]: t for t in (await gql(TASK_KINDS))["trainingTasks"]}
+    assert {name: listed[name]["questionKinds"] for name in
+            ("sft", "reward_modeling", "dpo", "rating_selection", "token_classification", "labels_only")} == {
+        "sft": ["text"], "reward_modeling": ["ranking"], "dpo": ["ranking"], "rating_selection": ["rating"],
+        "token_classification": ["span"], "labels_only": ["label", "multiLabel"]}
+    assert listed["label_counts"]["questionKinds"] == list(registry.questions)  # the default: every kind
+    assert (listed["rating_selection"]["uiOptions"], listed["sft"]["uiOptions"]) == ({"threshold": 4}, {})
+
+
+def test_a_task_whose_accepts_raises_stops_start_up_naming_it() -> None:
+    with pytest.raises(PluginError, match=r"plugin 'counting'.*'fussy' raised RuntimeError in accepts\(\)"):
+        load_registry(builtin_only=True, extra_plugins=[task_plugin(Fussy)])
+
+
 class Votes(TrainingTask):
     """Declares its types: the count is written as a float everywhere, even from an int."""
 
@@ -122,6 +160,27 @@ class Votes(TrainingTask):
 
     def rows(self, record: TaskRecord) -> Iterable[Row]:
         return [{"external_id": record.external_id, "votes": len(record.answers), "share": 1}] if record.answers else []
+
+
+class TextVotes(Votes):
+    """Accepts text questions only, and leaves the refusal to the core (its __init__ checks nothing)."""
+
+    name = "text_votes"
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return kind.name == "text"
+
+
+async def test_a_question_of_a_kind_the_task_does_not_accept_is_refused(settings: Settings) -> None:
+    async with serve(settings, load_registry(builtin_only=True, extra_plugins=[task_plugin(TextVotes)])) as gql:
+        ws = await h.workspace(gql)
+        dataset = await h.dataset(gql, ws, fields=[{"name": "prompt", "settings": h.TEXT}],
+                                  questions=[{"name": "sentiment", "settings": {"label": {"options": OPTIONS}}}])
+        refused = await gql.error("""query($id: ID!) { trainingData(datasetId: $id, task: "text_votes",
+          options: {question: "sentiment"}) { rows } }""", {"id": dataset["id"]})
+    assert (refused["extensions"]["code"], refused["extensions"]["reason"]) == ("VALIDATION", "unsuitable_question")
+    assert refused["message"] == "question: text_votes takes questions of the kinds ['text']; 'sentiment' is a label question"
 
 
 class Liar(Votes):

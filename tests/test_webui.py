@@ -103,11 +103,15 @@ def test_graphql_response_media_type_gives_spec_status_codes(base_url: str) -> N
 def test_plugin_widgets_are_published_and_served(base_url: str) -> None:
     kinds = post(base_url, {"query": "{ questionTypes { name uiHints widgetUrl } fieldTypes { name widgetUrl } }"})
     by_name = {k["name"]: k for k in kinds.json()["data"]["questionTypes"]}
-    assert by_name["slider"]["widgetUrl"] == "/widgets/question/slider.js?v=1.3.0"
+    assert by_name["slider"]["widgetUrl"] == "/widgets/question/slider.js?v=1.4.0"
     assert by_name["slider"]["uiHints"] == {"keyboard": "arrows"}
     assert by_name["severity"]["widgetUrl"] is None
     assert by_name["rating"] == {"name": "rating", "uiHints": {}, "widgetUrl": None}
-    assert all(f["widgetUrl"] is None for f in kinds.json()["data"]["fieldTypes"])
+    fields = {f["name"]: f["widgetUrl"] for f in kinds.json()["data"]["fieldTypes"]}
+    assert fields.pop("code") == "/widgets/field/code.js?v=1.4.0"  # the slider plugin's field kind
+    assert all(url is None for url in fields.values())
+    field_module = httpx.get(base_url + "/widgets/field/code.js?v=1.4.0")
+    assert (field_module.status_code, "export default function mount" in field_module.text) == (200, True)
 
     module = httpx.get(base_url + by_name["slider"]["widgetUrl"])
     assert module.status_code == 200

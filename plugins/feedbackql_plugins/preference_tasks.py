@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from feedbackql_server.kinds import Agreement, Problem, hookimpl
+from feedbackql_server.kinds import Agreement, Problem, QuestionKind, hookimpl
 from feedbackql_server.kinds.columns import MESSAGES, TEXT, Column
 from feedbackql_server.kinds.tasks import (
     Row,
@@ -34,10 +34,14 @@ class RewardModelingTask(TrainingTask):
     columns = ("prompt", "chosen", "rejected")
     best_vs_worst = False
 
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return kind.agreement is Agreement.RANKING
+
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)
         question = request.question
-        if question.kind.agreement is not Agreement.RANKING:
+        if not self.accepts(question.kind):
             raise Unsuitable(f"{self.name} needs a question whose answers are rankings; "
                              f"{question.name!r} is a {question.kind.name} question")
         self.strategy = question.strategy(request.options.strategy)

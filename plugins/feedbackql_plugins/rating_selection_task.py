@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from feedbackql_server.kinds import Agreement, Problem, hookimpl
+from feedbackql_server.kinds import Agreement, Problem, QuestionKind, hookimpl
 from feedbackql_server.kinds.columns import FLOAT, TEXT, Column
 from feedbackql_server.kinds.tasks import Row, TaskRecord, TaskRequest, TrainingTask, Unsuitable
 
@@ -22,10 +22,16 @@ class RatingSelectionTask(TrainingTask):
     columns = ("id", "external_id", "fields", "rating")
     column_types: ClassVar[Mapping[str, Column]] = {"id": TEXT, "external_id": TEXT, "rating": FLOAT}
 
+    ui_options: ClassVar[Mapping[str, Any]] = {"threshold": 4}
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return kind.agreement in (Agreement.INTERVAL, Agreement.ORDINAL)
+
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)
         question, options = request.question, request.options
-        if question.kind.agreement not in (Agreement.INTERVAL, Agreement.ORDINAL):
+        if not self.accepts(question.kind):
             raise Unsuitable(f"rating_selection needs a question with numeric answers; "
                              f"{question.name!r} is a {question.kind.name} question")
         self.strategy = question.strategy(options.strategy)

@@ -36,10 +36,14 @@ class SftTask(TrainingTask):
     columns = ("prompt", "completion", "messages")
     column_types: ClassVar[Mapping[str, Column]] = {"prompt": TEXT, "completion": TEXT, "messages": MESSAGES}
 
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return writes_free_text(kind)
+
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)
         question = request.question
-        if not writes_free_text(question.kind):
+        if not self.accepts(question.kind):
             raise Unsuitable(f"sft needs a question whose answers are written text (a completion); "
                              f"{question.name!r} is a {question.kind.name} question")
         asked = request.options.strategy

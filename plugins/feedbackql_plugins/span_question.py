@@ -168,10 +168,14 @@ class TokenClassificationTask(TrainingTask):
         "id": TEXT, "external_id": TEXT, "text": TEXT, "tokens": list_of(TEXT), "ner_tags": list_of(TEXT),
         "spans": list_of(struct(start=INTEGER, end=INTEGER, label=TEXT))}
 
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return isinstance(kind, SpanQuestion)
+
     def __init__(self, request: TaskRequest) -> None:
         super().__init__(request)
         question = request.question
-        if not isinstance(question.kind, SpanQuestion):
+        if not self.accepts(question.kind):
             raise Unsuitable(f"token_classification needs a span question; {question.name!r} is a "
                              f"{question.kind.name} question")
         self.strategy = question.strategy(request.options.strategy)

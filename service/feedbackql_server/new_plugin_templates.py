@@ -137,19 +137,26 @@ PART_TESTS = {
 }
 
 WIDGET = '''
-    // The {kind} kind's browser widget: one button per score. FeedbackQL's README ("Plugin
-    // widgets") gives the contract; plain DOM, no imports, no inline script.
+    // The {kind} kind's browser widget: one button per score. FeedbackQL's docs/plugins.md
+    // ("Widgets") gives the props; plain DOM, no imports, no inline script. It lives in a shadow
+    // root of its own: a <style> appended to host styles it alone, and page ids do not resolve.
+
+    const STYLE = `button {{ font: inherit; min-width: 2.2rem; padding: .3rem .6rem; margin-right: .3rem;
+      border: 1px solid #c5cad3; border-radius: 6px; background: #fff; color: #1d2330; cursor: pointer; }}
+    button[aria-checked="true"] {{ background: #1f5fbf; border-color: #1f5fbf; color: #fff; }}`;
 
     export default function mount(host, props) {{
+      const style = document.createElement("style");
+      style.textContent = STYLE;
       const group = document.createElement("div");
       group.setAttribute("role", "radiogroup");
-      group.setAttribute("aria-labelledby", props.labelId);
-      host.append(group);
+      group.setAttribute("aria-label", props.title);
+      host.append(style, group);
       let current = props;
 
       function render() {{
         group.replaceChildren();
-        const most = current.question.settings.most ?? 5;
+        const most = current.settings.most ?? 5;
         for (let score = 1; score <= most; score += 1) {{
           const button = document.createElement("button");
           button.type = "button";
@@ -160,6 +167,8 @@ WIDGET = '''
           button.addEventListener("click", () => current.onChange(current.value === score ? null : score));
           group.append(button);
         }}
+        const missing = current.required && !current.readOnly && current.value === null;
+        current.setValidity(missing ? "Pick a score: this question is required." : null);
       }}
 
       render();
@@ -169,7 +178,7 @@ WIDGET = '''
           render();
         }},
         destroy() {{
-          group.remove();
+          host.replaceChildren();
         }},
       }};
     }}
@@ -270,22 +279,26 @@ FIELD = '''
 '''
 
 FIELD_WIDGET = '''
-    // The {kind} field's browser widget: the snippet, monospaced. FeedbackQL's README ("Plugin
-    // widgets") gives the contract; plain DOM, no imports, no inline script.
+    // The {kind} field's browser widget: the snippet, monospaced. FeedbackQL's docs/plugins.md
+    // ("Widgets") gives the props; plain DOM, no imports, no inline script. Its <style> stays in
+    // the widget's shadow root.
 
     export default function mount(host, props) {{
+      const style = document.createElement("style");
+      style.textContent = "pre {{ font: 14px/1.5 ui-monospace, monospace; overflow-x: auto; margin: 0; }}";
       const pre = document.createElement("pre");
       const code = document.createElement("code");
+      code.setAttribute("aria-label", props.title);
       pre.append(code);
-      host.append(pre);
+      host.append(style, pre);
 
       function render(current) {{
         code.textContent = typeof current.value === "string" ? current.value : "";
-        code.dataset.language = current.field?.settings?.language ?? current.settings?.language ?? "text";
+        code.dataset.language = current.settings.language ?? "text";
       }}
 
       render(props);
-      return {{ update: render, destroy: () => pre.remove() }};
+      return {{ update: render, destroy: () => host.replaceChildren() }};
     }}
 '''
 

@@ -12,10 +12,11 @@ import { Mine, ProgressBar } from "./progress";
 import { explain } from "./messages";
 import { keep, kept, sent, unsentRecords, type Answers } from "./keep";
 import { QuestionInput } from "./questions";
+import { widgetProblems } from "./widgets";
 
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
 const DRAFT_DELAY_MS = 800;
-const FOCUSABLE = "button, textarea, input, select, li[tabindex]";
+const FOCUSABLE = "button, textarea, input, select, li[tabindex], .widget[data-family=question]";
 const SKIP_MINUTES = 10;
 const KEPT = "your answer is kept on this device";
 /** Codes worth retrying as they are: the request may never have reached the service. */
@@ -149,7 +150,8 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   }, [api, datasetId]);
 
   function valuesFor(current: Answers) {
-    const kinds = new Map(meta!.dataset.questions.map((q) => [q.name, q.kind]));
+    // An unavailable question is read-only: its pre-filled suggestion is never sent.
+    const kinds = new Map(meta!.dataset.questions.filter((q) => q.available).map((q) => [q.name, q.kind]));
     return Object.entries(current)
       .filter(([question, value]) => kinds.has(question) && value !== null && value !== undefined)
       .map(([question, value]) => ({ question, value: { [kinds.get(question)!]: value } }));
@@ -226,6 +228,8 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
 
   async function finish(status: "SUBMITTED" | "DISCARDED") {
     if (!record || busyRef.current) return;
+    const blocked = status === "SUBMITTED" ? widgetProblems() : [];
+    if (blocked.length) { setNotice({ kind: "error", text: blocked.join(" · ") }); return; }
     window.clearTimeout(timer.current);
     setBusy(true);
     try {
@@ -309,6 +313,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   if (!meta) return <main aria-busy="true">{notice ? <p class="error" role="alert">{notice.text}</p> : <p>Loading…</p>}</main>;
   const { dataset } = meta;
   const kinds = new Map(meta.questionTypes.map((k) => [k.name, k]));
+  const fieldWidgets = new Map(meta.fieldTypes.map((k) => [k.name, k.widgetUrl]));
   const suggestions = new Map(record?.suggestions.map((s) => [s.question, s]) ?? []);
   const reviewing = position >= 0;
   return (
@@ -343,13 +348,15 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
               {record.externalId && <> · <code>{record.externalId}</code></>}</p>
             {record.readError && <p class="error" role="alert" data-testid="read-error">
               This record could not be read: {record.readError}</p>}
-            {dataset.fields.map((f) => <FieldView key={f.name} field={f} value={record.fields[f.name]} />)}
+            {dataset.fields.map((f) => <FieldView key={f.name} field={f} value={record.fields[f.name]}
+              widgetUrl={fieldWidgets.get(f.kind)} fields={record.fields} />)}
           </div>
           <form class="questions" onSubmit={(e) => { e.preventDefault(); void finish("SUBMITTED"); }}>
             {dataset.questions.map((q, i) => {
               const s = suggestions.get(q.name);
               return (
-                <fieldset key={`${record.id}-${q.name}`} class={invalid[q.name] ? "question invalid" : "question"}
+                <fieldset key={`${record.id}-${q.name}`} disabled={!q.available}
+                  class={`question${invalid[q.name] ? " invalid" : ""}${q.available ? "" : " unavailable"}`}
                   data-question={q.name} aria-invalid={invalid[q.name] ? "true" : undefined}
                   aria-describedby={invalid[q.name] ? `q-${q.name}-error` : undefined}
                   ref={(el) => { questionRefs.current[i] = el; }}>
@@ -357,8 +364,10 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
                   {q.description && <p class="desc">{q.description}</p>}
                   {invalid[q.name] && <p class="error" id={`q-${q.name}-error`} data-testid={`invalid-${q.name}`}>
                     {invalid[q.name]}</p>}
-                  {!q.available ? <p class="error">This question's plugin is not available; it is read-only.</p>
+                  {!q.available ? <p class="note" data-testid={`unavailable-${q.name}`}>This question's plugin ({q.kind}) is
+                    not available: it is read-only and not sent; the other questions can be answered.</p>
                     : <QuestionInput q={q} kind={kinds.get(q.kind)} value={answers[q.name] ?? null} id={`q-${q.name}`}
+                      fields={record.fields}
                       onChange={(v) => change(q.name, v)} onDone={() => focusQuestion(i + 1)} suggested={s?.json} />}
                   {s && (
                     <p class="suggestion" data-testid={`suggestion-${q.name}`}>

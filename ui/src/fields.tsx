@@ -1,7 +1,11 @@
+// A record's field: through its kind's widget when the kind ships one (widgets.tsx), else (or
+// when the widget fails) as text, markdown, a conversation or JSON.
 import { renderMarkdown } from "./markdown";
 import type { FieldT } from "./ops";
+import { WidgetHost } from "./widgets";
 
 type Message = { role?: string; content?: string };
+const NO_CHANGE = () => undefined;
 
 function Markdownish({ text, markdown }: { text: string; markdown: boolean }) {
   return markdown
@@ -9,12 +13,11 @@ function Markdownish({ text, markdown }: { text: string; markdown: boolean }) {
     : <div class="plain">{text}</div>;
 }
 
-export function FieldView({ field, value }: { field: FieldT; value: unknown }) {
+function PlainValue({ field, value }: { field: FieldT; value: unknown }) {
   const markdown = Boolean(field.settingsJson.useMarkdown);
-  let body;
-  if (value === undefined || value === null) body = <p class="empty">(empty)</p>;
-  else if (field.kind === "chat" && Array.isArray(value)) {
-    body = (
+  if (value === undefined || value === null) return <p class="empty">(empty)</p>;
+  if (field.kind === "chat" && Array.isArray(value)) {
+    return (
       <ol class="chat">
         {(value as Message[]).map((m, i) => (
           <li key={i} class={`turn ${m.role ?? ""}`}>
@@ -24,12 +27,27 @@ export function FieldView({ field, value }: { field: FieldT; value: unknown }) {
         ))}
       </ol>
     );
-  } else if (typeof value === "string") body = <Markdownish text={value} markdown={markdown} />;
-  else body = <pre class="plain">{JSON.stringify(value, null, 2)}</pre>;
+  }
+  if (typeof value === "string") return <Markdownish text={value} markdown={markdown} />;
+  return <pre class="plain">{JSON.stringify(value, null, 2)}</pre>;
+}
+
+export function FieldView({ field, value, widgetUrl, fields = {} }: {
+  field: FieldT; value: unknown; widgetUrl?: string | null; fields?: Record<string, unknown>;
+}) {
+  const plain = <PlainValue field={field} value={value} />;
+  const labelId = `field-${field.name}`;
   return (
-    <section class="field" aria-labelledby={`field-${field.name}`} data-field={field.name}>
-      <h3 id={`field-${field.name}`}>{field.title}</h3>
-      {body}
+    <section class="field" aria-labelledby={labelId} data-field={field.name}>
+      <h3 id={labelId}>{field.title}</h3>
+      {widgetUrl ? (
+        <WidgetHost url={widgetUrl} fallback={plain} props={{
+          family: "field", kind: field.kind, name: field.name, title: field.title, description: null,
+          required: field.required, settings: field.settingsJson, fields, value: value ?? null, suggestion: null,
+          readOnly: true, id: `${labelId}-widget`, labelId, onChange: NO_CHANGE,
+          field: { name: field.name, title: field.title, required: field.required, settings: field.settingsJson },
+        }} />
+      ) : plain}
     </section>
   );
 }

@@ -3,14 +3,21 @@ import { useEffect, useState } from "preact/hooks";
 import type { Api } from "./api";
 import {
   AGREEMENT, type AgreementData, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type ManageData, type Progress,
+  TRAINING_TASKS, type TrainingTaskInfo, type TrainingTasksData,
 } from "./ops";
 import { ProgressBar } from "./progress";
 
-const TASKS: Record<string, { task: string; label: string; extra?: string }[]> = {
-  text: [{ task: "sft", label: "SFT" }],
-  ranking: [{ task: "reward_modeling", label: "Reward modeling" }, { task: "dpo", label: "DPO" }],
-  rating: [{ task: "rating_selection", label: "Rating ≥ 4", extra: "&threshold=4" }],
-};
+/** The training downloads a question offers: every installed task that accepts its kind
+ * (trainingTasks.questionKinds), with the options the task gives one-click downloads. */
+function taskDownloads(tasks: TrainingTaskInfo[], question: { name: string; kind: string }) {
+  return tasks.filter((t) => t.questionKinds.includes(question.kind)).map((t) => {
+    const options = new URLSearchParams({ question: question.name });
+    for (const [key, value] of Object.entries(t.uiOptions ?? {})) options.set(key, String(value));
+    const extra = Object.entries(t.uiOptions ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+    return { task: t.name, title: t.description, query: options.toString(),
+      label: `${t.name}${extra ? ` (${extra})` : ""}: ${question.name}` };
+  });
+}
 
 export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   const [meta, setMeta] = useState<DatasetData | null>(null);
@@ -18,6 +25,10 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   const [people, setPeople] = useState<ManageData["annotatorProgress"]>([]);
   const [agreement, setAgreement] = useState<AgreementData["agreement"][]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [tasks, setTasks] = useState<TrainingTaskInfo[]>([]);
+  useEffect(() => {
+    api.request<TrainingTasksData>(TRAINING_TASKS).then((d) => setTasks(d.trainingTasks), (e) => setError(String(e)));
+  }, [api]);
   useEffect(() => {
     let stop = () => undefined as void;
     (async () => {
@@ -84,11 +95,10 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         <div class="downloads">
           <button type="button" onClick={() => download(`${base}/export?format=jsonl`, `${dataset.name}.jsonl`)}>Records (JSONL)</button>
           <button type="button" onClick={() => download(`${base}/export?format=csv`, `${dataset.name}.csv`)}>Records (CSV)</button>
-          {dataset.questions.flatMap((q) => (TASKS[q.kind] ?? []).map((t) => (
-            <button type="button" key={`${q.name}-${t.task}`}
-              onClick={() => download(`${base}/training/${t.task}?question=${encodeURIComponent(q.name)}${t.extra ?? ""}`,
-                `${dataset.name}-${t.task}-${q.name}.jsonl`)}>
-              {t.label}: {q.name}
+          {dataset.questions.filter((q) => q.available).flatMap((q) => taskDownloads(tasks, q).map((t) => (
+            <button type="button" key={`${q.name}-${t.task}`} title={t.title} data-task={t.task}
+              onClick={() => download(`${base}/training/${t.task}?${t.query}`, `${dataset.name}-${t.task}-${q.name}.jsonl`)}>
+              {t.label}
             </button>
           )))}
         </div>

@@ -1,7 +1,7 @@
 // Every operation the UI sends, with the shapes it reads (built from the generated schema types).
 import type {
   AgreementReport, AnnotatorProgress, Dataset, DatasetProgress, Field, Question, QuestionType, Record as RecordT,
-  ResponseStatus, Role, Suggestion, Workspace,
+  ResponseStatus, Role, Suggestion, TrainingTaskType, Workspace,
 } from "./generated/schema";
 
 export type Progress = Pick<DatasetProgress, "total" | "pending" | "completed"> & {
@@ -35,6 +35,7 @@ export const DATASET = `query Dataset($id: ID!) {
     progress { ${PROGRESS} } myProgress { ${MY_PROGRESS} }
   }
   questionTypes { name settingsSchema valueSchema uiHints widgetUrl agreement strategies }
+  fieldTypes { name widgetUrl }
 }`;
 export type FieldT = Pick<Field, "name" | "title" | "kind" | "required"> & { settingsJson: Record<string, unknown> };
 export type QuestionT = Pick<Question, "name" | "title" | "description" | "required" | "kind" | "available"> & {
@@ -49,6 +50,7 @@ export type DatasetData = {
     fields: FieldT[]; questions: QuestionT[]; progress: Progress; myProgress: MyProgress;
   };
   questionTypes: KindInfo[];
+  fieldTypes: { name: string; widgetUrl: string | null }[];
 };
 
 export interface JsonSchema {
@@ -163,3 +165,8 @@ export const SUBMIT_MANY = `mutation SubmitMany($inputs: [ResponseInput!]!) {
   submitResponses(inputs: $inputs) { id status version }
 }`;
 export type SubmitManyData = { submitResponses: { id: string; status: ResponseStatus; version: number }[] };
+export const TRAINING_TASKS = `query TrainingTasks { trainingTasks { name description questionKinds uiOptions } }`;
+export type TrainingTaskInfo = Pick<TrainingTaskType, "name" | "description" | "questionKinds"> & {
+  uiOptions: Record<string, string | number | boolean>;
+};
+export type TrainingTasksData = { trainingTasks: TrainingTaskInfo[] };

@@ -1,10 +1,11 @@
 // One component per built-in question kind, a loader for plugin widgets, and the generated
 // form for a kind the UI does not know. Values are in the kind's JSON form (what goes under
 // the kind's member of ValueInput).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { renderMarkdown } from "./markdown";
 import type { KindInfo, QuestionT } from "./ops";
 import { SchemaForm } from "./schemaform";
+import { WidgetHost } from "./widgets";
 
 export interface QuestionProps {
   q: QuestionT;
@@ -15,6 +16,9 @@ export interface QuestionProps {
   id: string;
   /** The suggestion's value, marked on its option(s) whatever the labeler picks. */
   suggested?: unknown;
+  /** The record's field values by field name (plugin widgets receive them). */
+  fields?: Record<string, unknown>;
+  readOnly?: boolean;
 }
 type Option = { value: string; text: string };
 type Rank = { value: string; rank: number };
@@ -160,30 +164,17 @@ function Text({ q, value, onChange, id }: QuestionProps) {
   );
 }
 
-/** A plugin's own widget module: `export default function mount(host, props)`. */
+/** A plugin's own widget module, hosted by widgets.tsx; the generated form if it fails. */
 function Widget({ url, ...props }: QuestionProps & { url: string }) {
-  const host = useRef<HTMLDivElement>(null);
-  const handle = useRef<{ update?: (p: unknown) => void; destroy?: () => void } | null>(null);
-  const latest = useRef(props);
-  latest.current = props;
-  const [failed, setFailed] = useState<string | null>(null);
-  const widgetProps = () => ({
-    id: props.id, labelId: `${props.id}-label`, question: { name: props.q.name, title: props.q.title, description: props.q.description,
-      required: props.q.required, settings: props.q.settingsJson },
-    value: latest.current.value, readOnly: false,
-    onChange: (v: unknown) => latest.current.onChange(v),
-  });
-  useEffect(() => {
-    let live = true;
-    import(/* @vite-ignore */ url).then((module) => {
-      if (!live || !host.current) return;
-      handle.current = module.default(host.current, widgetProps()) ?? null;
-    }, (error) => setFailed(String(error)));
-    return () => { live = false; handle.current?.destroy?.(); handle.current = null; };
-  }, [url]);
-  useEffect(() => { handle.current?.update?.(widgetProps()); }, [props.value]);
-  if (failed) return <SchemaForm {...props} />;
-  return <div class="widget" ref={host} data-widget={props.q.kind} />;
+  const { q } = props;
+  const question = { name: q.name, title: q.title, description: q.description ?? null, required: q.required, settings: q.settingsJson };
+  return (
+    <WidgetHost url={url} fallback={<SchemaForm {...props} />} props={{
+      family: "question", kind: q.kind, ...question, fields: props.fields ?? {}, value: props.value,
+      suggestion: props.suggested ?? null, readOnly: props.readOnly ?? false, id: props.id, labelId: `${props.id}-label`,
+      onChange: props.onChange, question,
+    }} />
+  );
 }
 
 export function QuestionInput(props: QuestionProps) {

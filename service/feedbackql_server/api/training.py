@@ -104,12 +104,18 @@ class TrainingTaskType:
     plugin: str
     version: str | None = strawberry.field(description=VERSION_NOTE)
     columns: list[str]
+    question_kinds: list[str] = strawberry.field(description=(
+        "The installed question kinds whose questions the task accepts (a UI offers it for those); "
+        "one question may still be refused with reason unsuitable_question (a missing prompt field)."))
+    ui_options: JSON = strawberry.field(description=(
+        "Options a one-click download in a UI passes (e.g. {\"threshold\": 4}); {} when none."))
 
     @classmethod
     def of(cls, entry: RegisteredTask) -> TrainingTaskType:
         task = entry.task
         return cls(name=task.name, description=task.description, plugin=entry.plugin, version=entry.version,
-                   columns=list(task.columns))
+                   columns=list(task.columns), question_kinds=list(entry.question_kinds),
+                   ui_options=cast(JSON, dict(task.ui_options)))
 
 
 @strawberry.type

@@ -98,6 +98,10 @@ def plan(registry: KindRegistry, dataset: DatasetDoc, task: str, options: TaskOp
     except Exception as exc:  # the plugin's own code: named, never an anonymous INTERNAL
         raise PluginFailed(f"training task {task!r} of plugin {entry.plugin} failed to start "
                            f"({type(exc).__name__})", plugin=entry.plugin) from exc
+    if question.kind.name not in entry.question_kinds:  # the task's own __init__ let it through
+        raise Invalid(f"{task} takes questions of the kinds {list(entry.question_kinds)}; {question.name!r} is a "
+                      f"{question.kind.name} question", ["question"], reason="unsuitable_question",
+                      question=question.name)
     rules["filters"] = selection.describe()
     return TrainingExport(made, question, rules, selection, declared)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keyword
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -82,6 +82,8 @@ class RegisteredTask:
     plugin: str
     version: str | None
     source: PluginSource
+    question_kinds: tuple[str, ...] = ()
+    """The installed question kinds the task accepts (``TrainingTask.accepts``), in registration order."""
 
 
 @dataclass
@@ -239,11 +241,12 @@ def load_registry(
     for source, kind_cls in _collect(pm.hook.feedbackql_question_types, QuestionKind, sources):
         _add(registry.questions, "question", source, kind_cls, claims)
     for source, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask, sources):
-        _add_task(registry.tasks, source, task_cls)
+        _add_task(registry.tasks, source, task_cls, registry.questions)
     return registry
 
 
-def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls: Any) -> None:
+def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls: Any,
+              questions: Mapping[str, RegisteredKind[QuestionKind]]) -> None:
     if not (isinstance(task_cls, type) and issubclass(task_cls, TrainingTask)):
         raise PluginError(f"{source}: training task {task_cls!r} is not a subclass of TrainingTask")
     name = getattr(task_cls, "name", None)
@@ -255,7 +258,25 @@ def _add_task(target: dict[str, RegisteredTask], source: PluginSource, task_cls:
     if name in target:
         raise PluginError(f"{source}: training task {name!r} is already registered by {target[name].source}"
                           f"{which_is_new(source, target[name].source)}")
-    target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source)
+    if not isinstance(task_cls.ui_options, Mapping):
+        raise PluginError(f"{source}: training task {name!r} has `ui_options` that are not a mapping of option "
+                          "to value")
+    target[name] = RegisteredTask(task=task_cls, plugin=source.name, version=source.version, source=source,
+                                  question_kinds=_accepted_kinds(source, task_cls, questions))
+
+
+def _accepted_kinds(source: PluginSource, task_cls: type[TrainingTask],
+                    questions: Mapping[str, RegisteredKind[QuestionKind]]) -> tuple[str, ...]:
+    """Asked once at start-up, so a failing ``accepts`` stops it naming the task, not a request."""
+    accepted = []
+    for kind_name, entry in questions.items():
+        try:
+            if task_cls.accepts(entry.kind):
+                accepted.append(kind_name)
+        except Exception as error:
+            raise PluginError(f"{source}: training task {task_cls.name!r} raised {type(error).__name__} in "
+                              f"accepts() for the question kind {kind_name!r}: {error}") from error
+    return tuple(accepted)
 
 
 def _collect(hook: Any, base: type[Any], sources: dict[str, PluginSource]

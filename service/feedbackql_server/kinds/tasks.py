@@ -102,6 +102,16 @@ class TrainingTask:
     """Every column the task can give, in order (listed by ``trainingTasks``)."""
     column_types: ClassVar[Mapping[str, Column]] = {}
     """Declared types by column; a column left out is typed from the first rows."""
+    ui_options: ClassVar[Mapping[str, Any]] = {}
+    """Options a one-click download in a UI passes (``{"threshold": 4}``), listed by
+    ``trainingTasks`` as ``uiOptions``; the API itself takes whatever options the caller gives."""
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        """Whether the task can use questions of this kind: ``trainingTasks`` lists the kinds
+        it accepts (``questionKinds``), so a UI offers it for those questions. Default: every
+        kind (``__init__`` may still refuse one question with ``Unsuitable``)."""
+        return True
 
     def __init__(self, request: TaskRequest) -> None:
         self.request = request

@@ -1017,6 +1017,10 @@ export type TrainingTaskType = {
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
   plugin: Scalars['String']['output'];
+  /** The installed question kinds whose questions the task accepts (a UI offers it for those); one question may still be refused with reason unsuitable_question (a missing prompt field). */
+  questionKinds: Array<Scalars['String']['output']>;
+  /** Options a one-click download in a UI passes (e.g. {"threshold": 4}); {} when none. */
+  uiOptions: Scalars['JSON']['output'];
   /** The version of the plugin's distribution; null for a plugin registered in-process without one. */
   version: Maybe<Scalars['String']['output']>;
 };

@@ -1,15 +1,18 @@
 """A `slider` question kind: a number between `min` and `max`, in `step`s, with its own
-browser widget (``widget.js``); and a `severity` kind without one, which UIs render from its
-JSON Schema."""
+browser widget (``widget.js``); a `severity` kind without one, which UIs render from its
+JSON Schema; a `code` field kind shown monospaced through its widget (``field_widget.js``);
+and a `slider_mean` training task for slider questions."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
-from typing import Any
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from feedbackql_server.kinds import Agreement, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds import Agreement, FieldKind, KindModel, QuestionKind, Unified, hookimpl
+from feedbackql_server.kinds.columns import FLOAT, INTEGER, TEXT, Column
+from feedbackql_server.kinds.tasks import Row, TaskRecord, TrainingTask
 
 
 class SliderQuestionSettings(KindModel):
@@ -78,3 +81,54 @@ class SeverityQuestion(QuestionKind):
 @hookimpl
 def feedbackql_question_types() -> list[type[QuestionKind]]:
     return [SliderQuestion, SeverityQuestion]
+
+
+class CodeFieldSettings(KindModel):
+    """The language of the snippets, shown by the widget."""
+
+    language: str = Field(default="text", pattern=r"^[a-z0-9+#-]{1,30}$", title="Language")
+
+
+class CodeField(FieldKind):
+    name = "code"
+    description = "A code snippet, shown monospaced with its language."
+    settings_model = CodeFieldSettings
+    value_type = str
+    widget = "field_widget.js"
+
+    def validate_value(self, settings: Any, value: Any) -> Any:
+        if not value.strip():
+            raise ValueError("the snippet is empty")
+        return value
+
+    def searchable_text(self, value: Any) -> str:
+        return str(value)
+
+
+@hookimpl
+def feedbackql_field_types() -> list[type[FieldKind]]:
+    return [CodeField]
+
+
+class SliderMean(TrainingTask):
+    """One row per answered record: the mean of its slider answers."""
+
+    name = "slider_mean"
+    description = "Per answered record: the mean of its slider answers and how many there are."
+    columns = ("external_id", "mean", "answers")
+    column_types: ClassVar[Mapping[str, Column]] = {"external_id": TEXT, "mean": FLOAT, "answers": INTEGER}
+
+    @classmethod
+    def accepts(cls, kind: QuestionKind) -> bool:
+        return isinstance(kind, SliderQuestion)
+
+    def rows(self, record: TaskRecord) -> Iterable[Row]:
+        if not record.answers:
+            return []
+        mean = sum(record.answers) / len(record.answers)
+        return [{"external_id": record.external_id, "mean": mean, "answers": len(record.answers)}]
+
+
+@hookimpl
+def feedbackql_training_tasks() -> list[type[TrainingTask]]:
+    return [SliderMean]
