@@ -15,6 +15,8 @@ export interface QuestionProps {
   id: string;
   /** The suggestion's value, marked on its option(s) whatever the labeler picks. */
   suggested?: unknown;
+  /** The record's field values (field name to value), for kinds whose answer depends on them (spans). */
+  fields?: Record<string, unknown>;
 }
 type Option = { value: string; text: string };
 type Rank = { value: string; rank: number };
@@ -154,7 +156,10 @@ function Text({ q, value, onChange, id }: QuestionProps) {
       <textarea id={id} rows={6} value={text} aria-label={q.title}
         onInput={(e) => onChange((e.target as HTMLTextAreaElement).value || null)} />
       {Boolean(q.settingsJson.useMarkdown) && text && (
-        <div class="preview markdown" aria-label="Preview" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+        <section class="answer-preview" aria-labelledby={`${id}-preview`} data-testid="answer-preview">
+          <h4 id={`${id}-preview`}>Preview <span class="hint">of your answer, as markdown</span></h4>
+          <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+        </section>
       )}
     </div>
   );
@@ -170,7 +175,7 @@ function Widget({ url, ...props }: QuestionProps & { url: string }) {
   const widgetProps = () => ({
     id: props.id, labelId: `${props.id}-label`, question: { name: props.q.name, title: props.q.title, description: props.q.description,
       required: props.q.required, settings: props.q.settingsJson },
-    value: latest.current.value, readOnly: false,
+    value: latest.current.value, readOnly: false, fields: latest.current.fields ?? {},
     onChange: (v: unknown) => latest.current.onChange(v),
   });
   useEffect(() => {
@@ -181,7 +186,7 @@ function Widget({ url, ...props }: QuestionProps & { url: string }) {
     }, (error) => setFailed(String(error)));
     return () => { live = false; handle.current?.destroy?.(); handle.current = null; };
   }, [url]);
-  useEffect(() => { handle.current?.update?.(widgetProps()); }, [props.value]);
+  useEffect(() => { handle.current?.update?.(widgetProps()); }, [props.value, props.fields]);
   if (failed) return <SchemaForm {...props} />;
   return <div class="widget" ref={host} data-widget={props.q.kind} />;
 }

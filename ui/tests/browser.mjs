@@ -595,6 +595,81 @@ test("record markdown keeps no style, class or raw layout HTML: a planted full-s
   await shot(page, "12-phishing-markdown");
 });
 
+/** Selects characters [from, to) (UTF-16 offsets) of an element's text by dragging the mouse over them. */
+async function dragSelect(page, selector, from, to) {
+  const box = await page.evaluate(([sel, a, b]) => {
+    const el = document.querySelector(sel);
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const at = (offset) => {
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (offset <= node.data.length) return [node, offset];
+        offset -= node.data.length;
+      }
+      throw new Error("offset beyond the text");
+    };
+    const range = document.createRange();
+    range.setStart(...at(a));
+    walker.currentNode = el;
+    range.setEnd(...at(b));
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    const first = rects[0], last = rects[rects.length - 1];
+    return { x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2 };
+  }, [selector, from, to]);
+  await page.mouse.move(box.x1, box.y1);
+  await page.mouse.down();
+  await page.mouse.move(box.x2, box.y2, { steps: 6 });
+  await page.mouse.up();
+}
+
+test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed by a click; stored offsets are code points", async () => {
+  const text = "Ada Lovelace 👩🏽‍💻 met Grace 𝒢 Hopper in Zürich.";
+  const id = await makeDataset("spans", {
+    fields: [{ name: "text", settings: { text: {} } }],
+    questions: [{ name: "entities", title: "Mark the names", settings: { span: { field: "text",
+      labels: [{ value: "PER", text: "Person" }, { value: "LOC", text: "Place" }] } } }],
+  }, [{ externalId: "sp0", fields: { text } }]);
+  const labeler = await makeUser("spanner");
+  const page = await signIn(labeler.key);
+  await openDataset(page, id);
+  const widget = page.locator('[data-span-widget="entities"]');
+  await widget.locator(".fql-span-text").getByText("Zürich").waitFor();
+  // By mouse: drag over "Ada Lovelace", then click the label.
+  await dragSelect(page, ".fql-span-text", 0, "Ada Lovelace".length);
+  await widget.getByRole("button", { name: /Person/ }).click();
+  // By keyboard: from the start, step over graphemes (the emoji with its skin tone and ZWJ is one)
+  // to "Grace", extend over it with Shift+→, and press the label's key.
+  const graphemes = (s) => [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)].length;
+  await widget.locator(".fql-span-text").focus();
+  await page.keyboard.press("Home");
+  for (let i = 0; i < graphemes(text.slice(0, text.indexOf("Grace"))); i++) await page.keyboard.press("ArrowRight");
+  for (let i = 0; i < graphemes("Grace 𝒢"); i++) await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.press("1");
+  // A third span past the non-BMP letter, by mouse and key; then removed by clicking its highlight.
+  const zurich = text.indexOf("Zürich");
+  await dragSelect(page, ".fql-span-text", zurich, zurich + "Zürich".length);
+  await page.keyboard.press("2");
+  assert.deepEqual(await widget.locator(".fql-span-list li").evaluateAll((items) => items.map((li) => li.dataset.span)),
+    ["0:12:PER", "22:29:PER", "40:46:LOC"], "three spans, in code points");
+  const colours = await widget.locator(".fql-span-text mark").evaluateAll((marks) => marks.map((m) => [m.textContent, m.style.backgroundColor]));
+  assert.equal(colours.length, 3);
+  assert.notEqual(colours[0][1], colours[2][1], "each label has its own colour");
+  assert.equal(colours[0][1], colours[1][1]);
+  await axe(page, "spans");
+  await shot(page, "17-spans");
+  await widget.locator(".fql-span-text mark", { hasText: "Zürich" }).click();
+  await widget.locator(".fql-span-list li").nth(1).waitFor();
+  assert.equal(await widget.locator(".fql-span-list li").count(), 2);
+  const record = await recordId(page);
+  await submit(page);
+  const data = await gql(labeler.key, `query($id: ID!) { record(id: $id) { responses { status values { question json } } } }`, { id: record });
+  const [stored] = data.record.responses[0].values.map((v) => v.json);
+  const points = [...text];
+  const at = (s) => [...text.slice(0, text.indexOf(s))].length;
+  assert.deepEqual(stored, [{ start: 0, end: 12, label: "PER" }, { start: at("Grace"), end: at("Grace") + 7, label: "PER" }]);
+  assert.equal(points.slice(stored[1].start, stored[1].end).join(""), "Grace 𝒢");
+  assert.equal(at("Grace"), text.indexOf("Grace") - 3, "code points: the emoji's 4 points are 7 UTF-16 units");
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);
