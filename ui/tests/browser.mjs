@@ -670,6 +670,73 @@ test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed
   assert.equal(at("Grace"), text.indexOf("Grace") - 3, "code points: the emoji's 4 points are 7 UTF-16 units");
 });
 
+test("long records: the questions stay in view, the guidelines open beside them at any time (Alt+G), a labelled preview", async () => {
+  const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i}: ${"words of a long record ".repeat(6)}`).join("\n\n");
+  const id = await makeDataset("long-record", {
+    guidelines: "Answer **only** from the text.\n\nA *good* answer names its paragraph.",
+    fields: [{ name: "text", settings: TEXT }],
+    questions: [{ name: "summary", title: "Summarize it", settings: { text: { useMarkdown: true } } },
+      { name: "quality", title: "How clear is it?", settings: { rating: { values: [1, 2, 3] } } }],
+  }, [0, 1].map((i) => ({ externalId: `long${i}`, fields: { text: long } })));
+  const labeler = await makeUser("reader");
+  const page = await signIn(labeler.key, { width: 1440, height: 900 });
+  await openDataset(page, id);
+  const guidelines = page.getByTestId("guidelines");
+  await guidelines.waitFor(); // before the first answer they are open beside the record
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const inView = await page.evaluate(() => {
+    const q = document.querySelector(".questions").getBoundingClientRect();
+    const submit = document.querySelector(".actions .primary").getBoundingClientRect();
+    const g = document.querySelector(".guidelines").getBoundingClientRect();
+    return { scrolled: window.scrollY, qTop: q.top, submitBottom: submit.bottom, gTop: g.top, g: g.bottom > 0, height: innerHeight,
+      page: document.documentElement.scrollWidth, width: innerWidth };
+  });
+  assert.ok(inView.scrolled > 2000, `the record is long (${inView.scrolled})`);
+  assert.ok(inView.qTop >= 0 && inView.qTop < 100 && inView.submitBottom <= inView.height, JSON.stringify(inView));
+  assert.ok(inView.gTop >= 0 && inView.gTop < 100, `the guidelines stay in view: ${JSON.stringify(inView)}`);
+  assert.ok(inView.page <= inView.width);
+  await page.getByRole("textbox", { name: "Summarize it" }).fill("Paragraph **one** says it all.");
+  const preview = page.getByTestId("answer-preview");
+  await preview.getByRole("heading", { name: /Preview/ }).waitFor();
+  assert.match(await preview.locator(".markdown").innerHTML(), /<strong>one<\/strong>/);
+  assert.equal(await preview.evaluate((el) => el.closest(".suggestion")), null);
+  // What the labeler sees after scrolling to the end of the record (not the whole page).
+  await page.screenshot({ path: new URL("18-long-record-1440.png", SHOTS).pathname });
+  await page.locator('[data-question="quality"]').getByRole("button", { name: "3" }).click();
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction(() => document.querySelector(".questions textarea")?.value === "");
+  await page.keyboard.press("Alt+G");
+  await guidelines.waitFor({ state: "hidden" });
+  await page.keyboard.press("Alt+G"); // after an answer too, at any time
+  await guidelines.waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "guidelines"); // focus moves into the panel
+  await page.getByRole("button", { name: "Keys" }).click().catch(() => page.locator(".keys summary").click());
+  await page.locator(".keys dl").getByText("guidelines", { exact: true }).waitFor();
+  await axe(page, "long record");
+  await page.close();
+  for (const width of [390, 768]) {
+    const narrow = await signIn(labeler.key, { width, height: 844 });
+    await openDataset(narrow, id);
+    assert.equal(await narrow.getByTestId("guidelines").isVisible(), false, `${width}px: closed until asked for`);
+    const stacked = await narrow.evaluate(() => ({
+      record: document.querySelector(".record").getBoundingClientRect().bottom,
+      questions: document.querySelector(".questions").getBoundingClientRect().top,
+    }));
+    assert.ok(stacked.questions >= stacked.record, `${width}px: questions below the record`);
+    await narrow.getByRole("button", { name: /Guidelines/ }).click();
+    const panel = await narrow.getByTestId("guidelines").evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, right: r.right, page: document.documentElement.scrollWidth };
+    });
+    assert.ok(panel.left >= 0 && panel.right <= width && panel.page <= width, `${width}px: ${JSON.stringify(panel)}`);
+    await narrow.getByTestId("guidelines").getByText("only", { exact: true }).waitFor();
+    await narrow.screenshot({ path: new URL(`18-long-record-${width}.png`, SHOTS).pathname });
+    await narrow.keyboard.press("Escape");
+    await narrow.getByTestId("guidelines").waitFor({ state: "hidden" });
+    await narrow.close();
+  }
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);
