@@ -737,6 +737,75 @@ test("long records: the questions stay in view, the guidelines open beside them 
   }
 });
 
+test("overview: agreement moves live, every labeler's answers per record, the threshold edited, members, a copy published", async () => {
+  const id = await makeDataset("overview", {
+    guidelines: "Rate the prompt.",
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good?", settings: { rating: { values: [1, 2, 3] } } },
+      { name: "topic", settings: { label: { options: [{ value: "code", text: "Programming" }, { value: "other", text: "Other" }] } } }],
+    metadataProperties: [{ name: "source", kind: "TERMS" }],
+  }, ["o0", "o1", "o2"].map((externalId) => ({ externalId, fields: { prompt: `Prompt ${externalId}` }, metadata: { source: "web" } })));
+  const [ann, ben] = [await makeUser("ann"), await makeUser("ben")];
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 10) { edges { node { id externalId } } } }`, { id });
+  const ids = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  const answer = (who, record, rating, topic) => gql(who.key, `mutation($input: ResponseInput!) { submitResponse(input: $input) { id } }`,
+    { input: { recordId: ids[record], status: "SUBMITTED", values: [{ question: "quality", value: { rating } }, { question: "topic", value: { label: topic } }] } });
+  await answer(ann, "o0", 3, "code");
+  await answer(ben, "o0", 1, "code");
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${id}/manage`);
+  const quality = page.locator('[data-agreement="quality"]');
+  await quality.locator("td").nth(2).getByText("1", { exact: true }).waitFor(); // one record with two answers
+  // More answers come in: the agreement row follows without a reload.
+  await answer(ann, "o1", 2, "other");
+  await answer(ben, "o1", 2, "other");
+  await quality.locator("td").nth(2).getByText("2", { exact: true }).waitFor({ timeout: 10_000 });
+  // Who answered what on o0.
+  await page.getByRole("button", { name: "Answers to o0" }).click();
+  const detail = page.getByTestId("record-answers");
+  await detail.locator('tr[data-user="ann"]').getByText("3", { exact: true }).waitFor();
+  assert.match(await detail.locator('tr[data-user="ben"]').innerText(), /ben\s+submitted\s+1\s+code/);
+  assert.match(page.url(), new RegExp(`/manage/r/${ids.o0}$`));
+  // The completion threshold, shown and edited.
+  const threshold = page.getByLabel("A record is complete after");
+  assert.equal(await threshold.inputValue(), "1");
+  await threshold.fill("2");
+  await page.locator(".threshold").getByRole("button", { name: "Save" }).click();
+  await page.locator(".threshold").getByText(/Saved/).waitFor();
+  const after = await owner(`query($id: ID!) { dataset(id: $id) { distribution { minSubmitted } } }`, { id });
+  assert.equal(after.dataset.distribution.minSubmitted, 2);
+  await threshold.fill("0");
+  assert.equal(await threshold.evaluate((el) => el.validity.valid), false, "0 is refused before it is sent");
+  await threshold.fill("2");
+  // Members: a new annotator with a key shown once, removed, and added back.
+  await page.getByLabel("New annotator").fill("newbie");
+  await page.getByLabel("New annotator").press("Enter");
+  const key = (await page.getByTestId("new-key").locator("code").innerText()).trim();
+  assert.equal((await gql(key, `{ me { username } }`)).me.username, "newbie");
+  await page.locator('tr[data-member="newbie"]').waitFor();
+  await axe(page, "overview");
+  await shot(page, "19-overview");
+  await page.getByRole("button", { name: "Remove newbie" }).click();
+  await page.locator('tr[data-member="newbie"]').waitFor({ state: "detached" });
+  await page.getByLabel("Add a user").selectOption({ label: "newbie (annotator)" });
+  await page.locator("form", { has: page.getByLabel("Add a user") }).getByRole("button", { name: "Add" }).click();
+  await page.locator('tr[data-member="newbie"]').waitFor();
+  // A new draft dataset with these settings, then published from its overview.
+  await page.getByLabel("New draft dataset with these settings, named").fill("overview-copy");
+  await page.getByLabel("New draft dataset with these settings, named").press("Enter");
+  await page.getByRole("heading", { name: /overview-copy/ }).waitFor();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByRole("heading", { name: /overview-copy ready/ }).waitFor();
+  const copyId = page.url().match(/#\/d\/([^/]+)\/manage/)[1];
+  const copy = await owner(`query($id: ID!) { dataset(id: $id) { status guidelines questions { name kind settingsJson }
+    metadataProperties { name kind } distribution { minSubmitted } } }`, { id: copyId });
+  assert.equal(copy.dataset.status, "READY");
+  assert.equal(copy.dataset.guidelines, "Rate the prompt.");
+  assert.deepEqual(copy.dataset.questions.map((q) => [q.name, q.kind]), [["quality", "rating"], ["topic", "label"]]);
+  assert.deepEqual(copy.dataset.metadataProperties, [{ name: "source", kind: "TERMS" }]);
+  assert.equal(copy.dataset.distribution.minSubmitted, 2);
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);
