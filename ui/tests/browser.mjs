@@ -411,8 +411,8 @@ test("managers: live overview, annotators, agreement and downloads", async () =>
   const page = await signIn(OWNER);
   await page.goto(`${BASE}/#/d/${ids.keyboard}/manage`);
   await page.getByRole("heading", { name: "Annotators" }).waitFor();
-  await page.getByRole("row", { name: /alice/ }).waitFor();
-  await page.getByRole("row", { name: /quality/ }).waitFor();
+  await page.getByRole("region", { name: "Annotators" }).getByRole("row", { name: /alice/ }).waitFor();
+  await page.getByRole("region", { name: /Agreement/ }).getByRole("row", { name: /quality/ }).waitFor();
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Records (JSONL)" }).click()]);
   assert.equal(file.suggestedFilename(), "keyboard.jsonl");
   await axe(page, "manage");
