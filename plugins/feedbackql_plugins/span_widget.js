@@ -27,6 +27,7 @@ const CSS = `
 .fql-span-list li { display: inline-flex; align-items: center; gap: .3rem; border-radius: 4px; padding: .05rem .1rem .05rem .4rem;
   border-left: 4px solid; background: #f4f5f7; font-size: .9rem; }
 .fql-span-list button { padding: 0 .4rem; line-height: 1.4; }
+.fql-span-suggested li { background: transparent; border: 1px dashed #8d95a3; border-left-width: 4px; border-left-style: solid; color: #5a6272; }
 .fql-span-status { min-height: 1.2em; margin: 0; font-size: .85rem; color: #5a6272; }
 `;
 
@@ -100,6 +101,7 @@ export default function mount(host, props) {
     "aria-multiline": "true", "aria-labelledby": props.labelId, "aria-describedby": helpId,
   });
   const list = element("ul", { class: "fql-span-list", "aria-label": "Marked spans" });
+  const offered = element("ul", { class: "fql-span-list fql-span-suggested", "aria-label": "Suggested spans not marked" });
   const status = element("p", { class: "fql-span-status", "aria-live": "polite", "data-testid": "span-status" });
   const none = element("button", { type: "button" }, "Nothing to mark");
   labels.forEach((label, i) => {
@@ -115,7 +117,7 @@ export default function mount(host, props) {
     toolbar.append(button);
   });
   none.addEventListener("click", () => report([]));
-  root.append(toolbar, help, textEl, list, none, status);
+  root.append(toolbar, help, textEl, list, offered, none, status);
   host.append(root);
 
   function report(next) {
@@ -184,6 +186,29 @@ export default function mount(host, props) {
       return item;
     }));
     none.hidden = current.value !== null && current.value !== undefined || spans.length > 0;
+    renderOffered();
+  }
+
+  /** The suggestion's spans that are not marked now, each with a button to mark it again. */
+  function renderOffered() {
+    const key = (s) => `${s.start}:${s.end}:${s.label}`;
+    const marked = new Set(spans.map(key));
+    const missing = (Array.isArray(current.suggested) ? current.suggested : [])
+      .filter((s) => !marked.has(key(s)) && s.end <= points.length);
+    offered.replaceChildren(...missing.map((span) => {
+      const item = element("li", { "data-suggested": key(span) });
+      item.style.borderLeftColor = colour.get(span.label)?.[1] ?? "#555";
+      const words = `${titles.get(span.label) ?? span.label}: “${slice(span)}”`;
+      item.append(element("span", {}, `suggested ${words}`));
+      const button = element("button", { type: "button", "aria-label": `Mark suggested ${words}` }, "+");
+      button.disabled = Boolean(current.readOnly);
+      button.addEventListener("click", () => {
+        pending = { start: span.start, end: span.end };
+        mark(span.label);
+      });
+      item.append(button);
+      return item;
+    }));
   }
 
   /** The DOM position (text node, UTF-16 offset) of a code point offset in the text. */

@@ -176,6 +176,7 @@ function Widget({ url, ...props }: QuestionProps & { url: string }) {
     id: props.id, labelId: `${props.id}-label`, question: { name: props.q.name, title: props.q.title, description: props.q.description,
       required: props.q.required, settings: props.q.settingsJson },
     value: latest.current.value, readOnly: false, fields: latest.current.fields ?? {},
+    suggested: latest.current.suggested ?? null,
     onChange: (v: unknown) => latest.current.onChange(v),
   });
   useEffect(() => {

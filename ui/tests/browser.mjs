@@ -627,15 +627,21 @@ test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed
     fields: [{ name: "text", settings: { text: {} } }],
     questions: [{ name: "entities", title: "Mark the names", settings: { span: { field: "text",
       labels: [{ value: "PER", text: "Person" }, { value: "LOC", text: "Place" }] } } }],
-  }, [{ externalId: "sp0", fields: { text } }]);
+  }, [{ externalId: "sp0", fields: { text },
+    suggestions: [{ question: "entities", value: { span: [{ start: 4, end: 12, label: "LOC" }] }, agent: "ner-model" }] }]);
   const labeler = await makeUser("spanner");
   const page = await signIn(labeler.key);
   await openDataset(page, id);
   const widget = page.locator('[data-span-widget="entities"]');
   await widget.locator(".fql-span-text").getByText("Zürich").waitFor();
-  // By mouse: drag over "Ada Lovelace", then click the label.
+  // The suggestion comes pre-marked.
+  assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)), ["4:12:LOC"]);
+  // By mouse: drag over "Ada Lovelace", then click the label: it replaces the overlapping suggestion,
+  // which stays offered below.
   await dragSelect(page, ".fql-span-text", 0, "Ada Lovelace".length);
   await widget.getByRole("button", { name: /Person/ }).click();
+  await widget.locator('[data-suggested="4:12:LOC"]').getByText("suggested Place: “Lovelace”").waitFor();
+  assert.match(await widget.getByTestId("span-status").innerText(), /replacing “Lovelace”/);
   // By keyboard: from the start, step over graphemes (the emoji with its skin tone and ZWJ is one)
   // to "Grace", extend over it with Shift+→, and press the label's key.
   const graphemes = (s) => [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)].length;
@@ -648,7 +654,7 @@ test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed
   const zurich = text.indexOf("Zürich");
   await dragSelect(page, ".fql-span-text", zurich, zurich + "Zürich".length);
   await page.keyboard.press("2");
-  assert.deepEqual(await widget.locator(".fql-span-list li").evaluateAll((items) => items.map((li) => li.dataset.span)),
+  assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)),
     ["0:12:PER", "22:29:PER", "40:46:LOC"], "three spans, in code points");
   const colours = await widget.locator(".fql-span-text mark").evaluateAll((marks) => marks.map((m) => [m.textContent, m.style.backgroundColor]));
   assert.equal(colours.length, 3);
@@ -657,8 +663,8 @@ test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed
   await axe(page, "spans");
   await shot(page, "17-spans");
   await widget.locator(".fql-span-text mark", { hasText: "Zürich" }).click();
-  await widget.locator(".fql-span-list li").nth(1).waitFor();
-  assert.equal(await widget.locator(".fql-span-list li").count(), 2);
+  await widget.locator('[data-span="40:46:LOC"]').waitFor({ state: "detached" });
+  assert.equal(await widget.locator(".fql-span-list li[data-span]").count(), 2);
   const record = await recordId(page);
   await submit(page);
   const data = await gql(labeler.key, `query($id: ID!) { record(id: $id) { responses { status values { question json } } } }`, { id: record });
