@@ -66,7 +66,7 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
       {open && <RecordAnswers api={api} recordId={open} fields={fields} questions={questions} version={version}
         onClose={() => show(null)} />}
       <p class="hint">{total} record(s) with answers.</p>
-      <table class="answered">
+      {rows.length > 0 && <table class="answered">
         <thead><tr><th scope="col">Record</th><th scope="col">Status</th><th scope="col">Answers</th><th scope="col"><span class="sr">Open</span></th></tr></thead>
         <tbody>
           {rows.map((r) => (
@@ -78,7 +78,7 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
             </tr>
           ))}
         </tbody>
-      </table>
+      </table>}
       {next && <button type="button" onClick={() => load(next).catch((e) => setError(describe(e)))}>More records</button>}
     </section>
   );

@@ -7,6 +7,7 @@ import {
   AGREEMENT, type AgreementData, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type ManageData, type Progress,
 } from "./ops";
 import { ProgressBar, Threshold } from "./progress";
+import { DraftEditor } from "./draftedit";
 import { CopyDataset, Members, Publish } from "./team";
 
 /** Figures that follow answers are fetched again at most this often while answers come in. */
@@ -80,6 +81,8 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         {dataset.status === "READY" && <a href={`#/d/${dataset.id}`}>Annotate</a>}
       </div>
       {dataset.status === "DRAFT" && <Publish api={api} datasetId={dataset.id} onPublished={() => setLoads((n) => n + 1)} />}
+      {dataset.status === "DRAFT" && <DraftEditor api={api} datasetId={dataset.id} guidelines={dataset.guidelines}
+        fields={dataset.fields} questions={dataset.questions} onChanged={() => setLoads((n) => n + 1)} />}
       <section aria-labelledby="h-progress">
         <h2 id="h-progress">Progress</h2>
         <ProgressBar progress={progress} label="Dataset progress" />
@@ -118,7 +121,7 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         version={answersVersion} />
       <Members api={api} datasetId={dataset.id} />
       <section aria-labelledby="h-copy">
-        <h2 id="h-copy">A new dataset like this one</h2>
+        <h2 id="h-copy">A new dataset</h2>
         <CopyDataset api={api} datasetId={dataset.id} fields={dataset.fields} questions={dataset.questions} />
       </section>
       <section aria-labelledby="h-export">

@@ -38,20 +38,21 @@ type Source = { dataset: { workspace: { id: string }; guidelines: string | null;
   distribution: { minSubmitted: number }; metadataProperties: Record<string, unknown>[] } };
 const CREATE = `mutation Copy($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`;
 
-/** A new draft dataset with this one's guidelines, fields, questions (settings as stored),
- * metadata properties and distribution: the quickest way to a dataset of the same shape. */
+/** A new draft dataset in this one's workspace: empty (built in its own overview), or with this
+ * one's guidelines, fields, questions (settings as stored), metadata properties and distribution. */
 export function CopyDataset({ api, datasetId, fields, questions }: {
   api: Api; datasetId: string; fields: FieldT[]; questions: QuestionT[];
 }) {
   const [name, setName] = useState("");
+  const [same, setSame] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const create = async (event: Event) => {
     event.preventDefault();
     try {
       const { dataset } = await api.request<Source>(SOURCE, { id: datasetId });
-      const input = {
-        workspaceId: dataset.workspace.id, name: name.trim(), guidelines: dataset.guidelines,
-        allowExtraMetadata: dataset.allowExtraMetadata, distribution: dataset.distribution,
+      const empty = { workspaceId: dataset.workspace.id, name: name.trim(), distribution: dataset.distribution };
+      const input = !same ? empty : {
+        ...empty, guidelines: dataset.guidelines, allowExtraMetadata: dataset.allowExtraMetadata,
         metadataProperties: dataset.metadataProperties,
         fields: fields.map((f) => ({ name: f.name, title: f.title, required: f.required, settings: { [f.kind]: f.settingsJson } })),
         questions: questions.map((q) => ({ name: q.name, title: q.title, description: q.description, required: q.required,
@@ -63,8 +64,10 @@ export function CopyDataset({ api, datasetId, fields, questions }: {
   };
   return (
     <form class="inline-form" onSubmit={create}>
-      <label for="copy-name">New draft dataset with these settings, named</label>
+      <label for="copy-name">New draft dataset, named</label>
       <input id="copy-name" value={name} required onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      <label class="gen check"><input type="checkbox" checked={same} onChange={(e) => setSame((e.target as HTMLInputElement).checked)} />
+        with this one's guidelines, fields, questions and metadata properties</label>
       <button type="submit" disabled={!name.trim()}>Create</button>
       {error && <p class="error" role="alert">{error}</p>}
     </form>

@@ -797,8 +797,8 @@ test("overview: agreement moves live, every labeler's answers per record, the th
   await page.locator("form", { has: page.getByLabel("Add a user") }).getByRole("button", { name: "Add" }).click();
   await page.locator('tr[data-member="newbie"]').waitFor();
   // A new draft dataset with these settings, then published from its overview.
-  await page.getByLabel("New draft dataset with these settings, named").fill("overview-copy");
-  await page.getByLabel("New draft dataset with these settings, named").press("Enter");
+  await page.getByLabel("New draft dataset, named").fill("overview-copy");
+  await page.getByLabel("New draft dataset, named").press("Enter");
   await page.getByRole("heading", { name: /overview-copy/ }).waitFor();
   await page.getByRole("button", { name: "Publish" }).click();
   await page.getByRole("heading", { name: /overview-copy ready/ }).waitFor();
@@ -810,6 +810,40 @@ test("overview: agreement moves live, every labeler's answers per record, the th
   assert.deepEqual(copy.dataset.questions.map((q) => [q.name, q.kind]), [["quality", "rating"], ["topic", "label"]]);
   assert.deepEqual(copy.dataset.metadataProperties, [{ name: "source", kind: "TERMS" }]);
   assert.equal(copy.dataset.distribution.minSubmitted, 2);
+  // A dataset built from nothing: an empty draft, a field, a span question (a refused setting is
+  // said in words first), guidelines, published.
+  await page.getByLabel("New draft dataset, named").fill("built-here");
+  await page.getByLabel("with this one's guidelines").uncheck();
+  await page.getByLabel("New draft dataset, named").press("Enter");
+  await page.getByRole("heading", { name: /built-here draft/ }).waitFor();
+  const addField = page.getByTestId("add-field");
+  await addField.getByLabel("Kind").selectOption("text");
+  await addField.getByLabel("Name").fill("text");
+  await addField.getByRole("button", { name: "Add field" }).click();
+  await page.getByRole("region", { name: "Fields and questions" }).getByRole("row", { name: /text field text/ }).waitFor();
+  const addQuestion = page.getByTestId("add-question");
+  await addQuestion.getByLabel("Kind").selectOption("span");
+  assert.match(await addQuestion.locator(".hint").innerText(), /field\*.*labels\*/);
+  await addQuestion.getByLabel("Name").fill("entities");
+  await addQuestion.getByLabel("Title").fill("Mark the names");
+  await addQuestion.getByLabel("Settings (JSON)").fill(JSON.stringify({ field: "nope", labels: [{ value: "PER", text: "Person" }] }));
+  await addQuestion.getByRole("button", { name: "Add question" }).click();
+  assert.match(await addQuestion.locator(".error").innerText(), /no field 'nope'/);
+  await addQuestion.getByLabel("Settings (JSON)").fill(JSON.stringify({ field: "text", labels: [{ value: "PER", text: "Person" }] }));
+  await addQuestion.getByRole("button", { name: "Add question" }).click();
+  await page.getByRole("region", { name: "Fields and questions" }).getByRole("row", { name: /entities question span/ }).waitFor();
+  await page.getByLabel("Guidelines (markdown)").fill("Mark **people**.");
+  await page.getByRole("button", { name: "Save guidelines" }).click();
+  await page.getByText("Saved.", { exact: true }).waitFor();
+  await axe(page, "draft overview");
+  await shot(page, "19-overview-draft");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByRole("heading", { name: /built-here ready/ }).waitFor();
+  const builtId = page.url().match(/#\/d\/([^/]+)\/manage/)[1];
+  const built = await owner(`query($id: ID!) { dataset(id: $id) { status guidelines fields { name kind } questions { name title kind settingsJson } } }`, { id: builtId });
+  assert.deepEqual(built.dataset, { status: "READY", guidelines: "Mark **people**.", fields: [{ name: "text", kind: "text" }],
+    questions: [{ name: "entities", title: "Mark the names", kind: "span",
+      settingsJson: { field: "text", labels: [{ value: "PER", text: "Person" }], allowOverlapping: false } }] });
 });
 
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
