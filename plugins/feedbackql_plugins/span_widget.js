@@ -37,6 +37,7 @@ export function codePoints(text) {
   for (let unit = 0; unit < text.length; unit += text.codePointAt(unit) > 0xffff ? 2 : 1) starts.push(unit);
   const toUnits = (point) => (point < starts.length ? starts[point] : text.length);
   const toPoint = (unit, roundUp) => {
+    if (unit >= text.length) return starts.length; // the end of the text is a boundary too
     let low = 0, high = starts.length;
     while (low < high) { const mid = (low + high) >> 1; if (starts[mid] < unit) low = mid + 1; else high = mid; }
     // low: the first code point starting at or after `unit`; inside a pair, round down or up.
@@ -47,7 +48,7 @@ export function codePoints(text) {
 
 /** Where a label's keyboard steps stop: grapheme clusters (an emoji with its modifiers, a base
  * letter with its combining marks) or words, as code point offsets. */
-function stops(text, granularity, points) {
+export function stops(text, granularity, points) {
   const result = new Set([0, points.length]);
   if (typeof Intl !== "undefined" && Intl.Segmenter) {
     for (const part of new Intl.Segmenter(undefined, { granularity }).segment(text)) {

@@ -621,8 +621,8 @@ async function dragSelect(page, selector, from, to) {
   await page.mouse.up();
 }
 
-test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed by a click; stored offsets are code points", async () => {
-  const text = "Ada Lovelace 👩🏽‍💻 met Grace 𝒢 Hopper in Zürich.";
+test("spans: marked by mouse and by keyboard past an emoji and in right-to-left text, highlighted, removed by a click; stored offsets are code points", async () => {
+  const text = "Ada Lovelace 👩🏽‍💻 met Grace 𝒢 Hopper in Zürich, then שָׁלוֹם.";
   const id = await makeDataset("spans", {
     fields: [{ name: "text", settings: { text: {} } }],
     questions: [{ name: "entities", title: "Mark the names", settings: { span: { field: "text",
@@ -654,25 +654,44 @@ test("spans: marked by mouse and by keyboard past an emoji, highlighted, removed
   const zurich = text.indexOf("Zürich");
   await dragSelect(page, ".fql-span-text", zurich, zurich + "Zürich".length);
   await page.keyboard.press("2");
+  // A right-to-left word with combining marks (4 graphemes, 7 code points), by keyboard from the end.
+  await widget.locator(".fql-span-text").focus();
+  await page.keyboard.press("End");
+  await page.keyboard.press("ArrowLeft");
+  for (let i = 0; i < graphemes("שָׁלוֹם"); i++) await page.keyboard.press("Shift+ArrowLeft");
+  await page.keyboard.press("2");
   assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)),
-    ["0:12:PER", "22:29:PER", "40:46:LOC"], "three spans, in code points");
+    ["0:12:PER", "22:29:PER", "40:46:LOC", "53:60:LOC"], "four spans, in code points");
   const colours = await widget.locator(".fql-span-text mark").evaluateAll((marks) => marks.map((m) => [m.textContent, m.style.backgroundColor]));
-  assert.equal(colours.length, 3);
+  assert.equal(colours.length, 4);
   assert.notEqual(colours[0][1], colours[2][1], "each label has its own colour");
   assert.equal(colours[0][1], colours[1][1]);
   await axe(page, "spans");
   await shot(page, "17-spans");
   await widget.locator(".fql-span-text mark", { hasText: "Zürich" }).click();
   await widget.locator('[data-span="40:46:LOC"]').waitFor({ state: "detached" });
-  assert.equal(await widget.locator(".fql-span-list li[data-span]").count(), 2);
+  assert.equal(await widget.locator(".fql-span-list li[data-span]").count(), 3);
   const record = await recordId(page);
   await submit(page);
   const data = await gql(labeler.key, `query($id: ID!) { record(id: $id) { responses { status values { question json } } } }`, { id: record });
   const [stored] = data.record.responses[0].values.map((v) => v.json);
   const points = [...text];
   const at = (s) => [...text.slice(0, text.indexOf(s))].length;
-  assert.deepEqual(stored, [{ start: 0, end: 12, label: "PER" }, { start: at("Grace"), end: at("Grace") + 7, label: "PER" }]);
+  assert.deepEqual(stored, [{ start: 0, end: 12, label: "PER" }, { start: at("Grace"), end: at("Grace") + 7, label: "PER" },
+    { start: at("שָׁלוֹם"), end: at("שָׁלוֹם") + 7, label: "LOC" }]);
   assert.equal(points.slice(stored[1].start, stored[1].end).join(""), "Grace 𝒢");
+  assert.equal(points.slice(stored[2].start, stored[2].end).join(""), "שָׁלוֹם");
+  // The widget's own conversion, as served: UTF-16 units to code points, a split pair rounded
+  // outward, and the end of the text a boundary like any other.
+  const { questionTypes } = await owner(`{ questionTypes { name widgetUrl } }`);
+  const url = questionTypes.find((k) => k.name === "span").widgetUrl;
+  const mapped = await page.evaluate(async (src) => {
+    const { codePoints } = await import(src);
+    const p = codePoints("a😀b😀");
+    return { length: p.length, down: [0, 1, 2, 3, 4, 5, 6].map((u) => p.toPoint(u, false)),
+      up: [0, 1, 2, 3, 4, 5, 6].map((u) => p.toPoint(u, true)), units: [0, 1, 2, 3, 4].map((c) => p.toUnits(c)) };
+  }, url);
+  assert.deepEqual(mapped, { length: 4, down: [0, 1, 1, 2, 3, 3, 4], up: [0, 1, 2, 2, 3, 4, 4], units: [0, 1, 3, 4, 6] });
   assert.equal(at("Grace"), text.indexOf("Grace") - 3, "code points: the emoji's 4 points are 7 UTF-16 units");
 });
 
