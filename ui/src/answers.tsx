@@ -1,7 +1,8 @@
 // The managers' view of who answered what: records with answers, a page at a time, and one
 // record with every labeler's answer to every question (and the suggestions) side by side.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import type { Api } from "./api";
+import { describeError } from "./progress";
 import { FieldView } from "./fields";
 import type { FieldT, QuestionT } from "./ops";
 
@@ -24,8 +25,6 @@ type Detail = { record: Omit<Row, "responses"> & { fields: Record<string, unknow
   suggestions: { question: string; json: unknown; agent: string | null; score: number | null }[];
   responses: { id: string; status: string; updatedAt: string; user: { id: string; username: string };
     values: { question: string; json: unknown }[] }[] } };
-
-const describe = (e: unknown) => (e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") || e.message : String(e));
 
 /** A value of any kind in a few words: scalars as they are, lists joined, anything else as JSON. */
 export function formatValue(value: unknown): string {
@@ -57,7 +56,7 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
     setNext(data.records.pageInfo.hasNextPage ? data.records.pageInfo.endCursor : null);
   };
   // The first page again whenever answers come in (version moves with live progress).
-  useEffect(() => { load(null).then(() => setError(null), (e) => setError(describe(e))); }, [api, datasetId, version]);
+  useEffect(() => { load(null).then(() => setError(null), (e) => setError(describeError(e))); }, [api, datasetId, version]);
   const show = (id: string | null) => { setOpen(id); putInAddress(datasetId, id); };
   return (
     <section aria-labelledby="h-answers">
@@ -79,7 +78,7 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
           ))}
         </tbody>
       </table>}
-      {next && <button type="button" onClick={() => load(next).catch((e) => setError(describe(e)))}>More records</button>}
+      {next && <button type="button" onClick={() => load(next).catch((e) => setError(describeError(e)))}>More records</button>}
     </section>
   );
 }
@@ -91,7 +90,7 @@ function RecordAnswers({ api, recordId, fields, questions, version, onClose }: {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.request<Detail>(RECORD_ANSWERS, { id: recordId }).then((d) => { setData(d.record); setError(null); },
-      (e) => setError(describe(e)));
+      (e) => setError(describeError(e)));
   }, [api, recordId, version]);
   const suggestions = new Map(data?.suggestions.map((s) => [s.question, s]) ?? []);
   return (

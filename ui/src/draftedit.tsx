@@ -2,10 +2,9 @@
 // installed kind (the kind's settings as JSON, checked by the server, with the kind's settings
 // schema as the guide). Published datasets keep their fields and questions (the API's rule).
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import type { Api } from "./api";
+import { describeError } from "./progress";
 import type { FieldT, JsonSchema, QuestionT } from "./ops";
-
-const describe = (e: unknown) => (e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") || e.message : String(e));
 
 const KINDS = `query Kinds { fieldTypes { name description settingsSchema } questionTypes { name description settingsSchema } }`;
 type Kind = { name: string; description: string; settingsSchema: JsonSchema };
@@ -43,7 +42,7 @@ function AddItem({ api, datasetId, family, kinds, onAdded }: {
         family === "field" ? { id: datasetId, field: item } : { id: datasetId, question: item });
       setName(""); setTitle(""); setSettings("{}"); setError(null);
       onAdded();
-    } catch (e) { setError(describe(e)); }
+    } catch (e) { setError(describeError(e)); }
   };
   return (
     <form class="add-item" onSubmit={add} aria-labelledby={`${id}-title`} data-testid={id}>
@@ -74,12 +73,12 @@ export function DraftEditor({ api, datasetId, guidelines, fields, questions, onC
   const [kinds, setKinds] = useState<Kinds | null>(null);
   const [text, setText] = useState(guidelines ?? "");
   const [state, setState] = useState<{ error?: string; saved?: boolean }>({});
-  useEffect(() => { api.request<Kinds>(KINDS).then(setKinds, (e) => setState({ error: describe(e) })); }, [api]);
+  useEffect(() => { api.request<Kinds>(KINDS).then(setKinds, (e) => setState({ error: describeError(e) })); }, [api]);
   useEffect(() => setText(guidelines ?? ""), [guidelines]);
   const saveGuidelines = async (event: Event) => {
     event.preventDefault();
     try { await api.request(GUIDELINES, { id: datasetId, text }); setState({ saved: true }); onChanged(); }
-    catch (e) { setState({ error: describe(e) }); }
+    catch (e) { setState({ error: describeError(e) }); }
   };
   return (
     <section aria-labelledby="h-draft">

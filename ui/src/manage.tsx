@@ -6,7 +6,7 @@ import { AnsweredRecords } from "./answers";
 import {
   AGREEMENT, type AgreementData, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type ManageData, type Progress,
 } from "./ops";
-import { ProgressBar, Threshold } from "./progress";
+import { describeError, ProgressBar, Threshold } from "./progress";
 import { DraftEditor } from "./draftedit";
 import { CopyDataset, Members, Publish } from "./team";
 
@@ -66,7 +66,7 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         setProgress(d.datasetProgress);
         refresh();
       });
-    })().catch((e) => setError(String(e)));
+    })().catch((e) => setError(describeError(e)));
     return () => stop();
   }, [api, datasetId, loads]);
   if (error) return <main><p class="error" role="alert">{error}</p></main>;

@@ -26,6 +26,10 @@ export function Mine({ mine }: { mine: MyProgress }) {
   );
 }
 
+/** An API error in the service's own words (each error's message), anything else as text. */
+export const describeError = (e: unknown) =>
+  (e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") || e.message : String(e));
+
 const SET_THRESHOLD = `mutation Threshold($id: ID!, $n: Int!) {
   updateDataset(id: $id, input: { distribution: { minSubmitted: $n } }) { id distribution { minSubmitted } }
 }`;
@@ -45,7 +49,7 @@ export function Threshold({ api, datasetId, value, onSaved }: {
       onSaved(data.updateDataset.distribution.minSubmitted);
       setState({ saved: true });
     } catch (e) {
-      setState({ error: e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") : String(e) });
+      setState({ error: describeError(e) });
     }
   };
   return (

@@ -1,10 +1,9 @@
 // The managers' dataset administration: publish a draft, start a new dataset from this one's
 // settings, and the workspace's members (add, remove, or create an annotator with a key).
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import type { Api } from "./api";
+import { describeError } from "./progress";
 import type { FieldT, QuestionT } from "./ops";
-
-const describe = (e: unknown) => (e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") || e.message : String(e));
 
 const PUBLISH = `mutation Publish($id: ID!) { publishDataset(id: $id) { id status } }`;
 
@@ -17,7 +16,7 @@ export function Publish({ api, datasetId, onPublished }: { api: Api; datasetId: 
       await api.request(PUBLISH, { id: datasetId });
       setError(null);
       onPublished();
-    } catch (e) { setError(describe(e)); } finally { setBusy(false); }
+    } catch (e) { setError(describeError(e)); } finally { setBusy(false); }
   };
   return (
     <p class="publish">
@@ -60,7 +59,7 @@ export function CopyDataset({ api, datasetId, fields, questions }: {
       };
       const created = await api.request<{ createDataset: { id: string } }>(CREATE, { input });
       window.location.hash = `#/d/${created.createDataset.id}/manage`;
-    } catch (e) { setError(describe(e)); }
+    } catch (e) { setError(describeError(e)); }
   };
   return (
     <form class="inline-form" onSubmit={create}>
@@ -90,10 +89,10 @@ export function Members({ api, datasetId }: { api: Api; datasetId: string }) {
   const [username, setUsername] = useState("");
   const [created, setCreated] = useState<{ username: string; apiKey: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const load = () => api.request<MembersData>(MEMBERS, { id: datasetId }).then(setData, (e) => setError(describe(e)));
+  const load = () => api.request<MembersData>(MEMBERS, { id: datasetId }).then(setData, (e) => setError(describeError(e)));
   useEffect(() => { void load(); }, [api, datasetId]);
   const act = async (query: string, variables: Record<string, unknown>) => {
-    try { await api.request(query, variables); setError(null); await load(); } catch (e) { setError(describe(e)); }
+    try { await api.request(query, variables); setError(null); await load(); } catch (e) { setError(describeError(e)); }
   };
   if (!data) return error ? <p class="error" role="alert">{error}</p> : null;
   const ws = data.dataset.workspace;
@@ -108,7 +107,7 @@ export function Members({ api, datasetId }: { api: Api; datasetId: string }) {
       setUsername("");
       setError(null);
       await load();
-    } catch (e) { setError(describe(e)); }
+    } catch (e) { setError(describeError(e)); }
   };
   return (
     <section aria-labelledby="h-members">
