@@ -26,6 +26,15 @@ type Detail = { record: Omit<Row, "responses"> & { fields: Record<string, unknow
   responses: { id: string; status: string; updatedAt: string; user: { id: string; username: string };
     values: { question: string; json: unknown }[] }[] } };
 
+/** Every unifiable question's unified answer on one record, in one request (names as variables). */
+function unifiedQuery(count: number): string {
+  const slots = Array.from({ length: count }, (_, i) => i);
+  return `query Unified($id: ID!${slots.map((i) => `, $q${i}: String!`).join("")}) {
+  ${slots.map((i) => `u${i}: unifiedAnswer(recordId: $id, question: $q${i}) { value tie }`).join("\n  ")}
+}`;
+}
+type UnifiedCell = { value: unknown; tie: boolean };
+
 /** A value of any kind in a few words: scalars as they are, lists joined, anything else as JSON. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "—";
@@ -40,8 +49,8 @@ function putInAddress(datasetId: string, recordId: string | null) {
   history.replaceState(null, "", `#/d/${datasetId}/manage${recordId ? `/r/${recordId}` : ""}`);
 }
 
-export function AnsweredRecords({ api, datasetId, fields, questions, version }: {
-  api: Api; datasetId: string; fields: FieldT[]; questions: QuestionT[]; version: number;
+export function AnsweredRecords({ api, datasetId, fields, questions, unifiable, version }: {
+  api: Api; datasetId: string; fields: FieldT[]; questions: QuestionT[]; unifiable: string[]; version: number;
 }) {
   const [rows, setRows] = useState<Row[]>([]);
   const [total, setTotal] = useState(0);
@@ -62,8 +71,8 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
     <section aria-labelledby="h-answers">
       <h2 id="h-answers">Answers by record</h2>
       {error && <p class="error" role="alert">{error}</p>}
-      {open && <RecordAnswers api={api} recordId={open} fields={fields} questions={questions} version={version}
-        onClose={() => show(null)} />}
+      {open && <RecordAnswers api={api} recordId={open} fields={fields} questions={questions} unifiable={unifiable}
+        version={version} onClose={() => show(null)} />}
       <p class="hint">{total} record(s) with answers.</p>
       {rows.length > 0 && <table class="answered">
         <thead><tr><th scope="col">Record</th><th scope="col">Status</th><th scope="col">Answers</th><th scope="col"><span class="sr">Open</span></th></tr></thead>
@@ -83,15 +92,21 @@ export function AnsweredRecords({ api, datasetId, fields, questions, version }: 
   );
 }
 
-function RecordAnswers({ api, recordId, fields, questions, version, onClose }: {
-  api: Api; recordId: string; fields: FieldT[]; questions: QuestionT[]; version: number; onClose: () => void;
+function RecordAnswers({ api, recordId, fields, questions, unifiable, version, onClose }: {
+  api: Api; recordId: string; fields: FieldT[]; questions: QuestionT[]; unifiable: string[]; version: number;
+  onClose: () => void;
 }) {
   const [data, setData] = useState<Detail["record"] | null>(null);
+  const [unified, setUnified] = useState<Map<string, UnifiedCell>>(new Map());
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.request<Detail>(RECORD_ANSWERS, { id: recordId }).then((d) => { setData(d.record); setError(null); },
       (e) => setError(describeError(e)));
-  }, [api, recordId, version]);
+    if (!unifiable.length) return;
+    const names = Object.fromEntries(unifiable.map((q, i) => [`q${i}`, q]));
+    api.request<Record<string, UnifiedCell>>(unifiedQuery(unifiable.length), { id: recordId, ...names })
+      .then((d) => setUnified(new Map(unifiable.map((q, i) => [q, d[`u${i}`]]))), (e) => setError(describeError(e)));
+  }, [api, recordId, version, unifiable.join("\n")]);
   const suggestions = new Map(data?.suggestions.map((s) => [s.question, s]) ?? []);
   return (
     <div class="record-answers" data-testid="record-answers" aria-labelledby="h-record-answers">
@@ -120,6 +135,15 @@ function RecordAnswers({ api, recordId, fields, questions, version, onClose }: {
                     </tr>
                   );
                 })}
+                {unified.size > 0 && (
+                  <tr class="unified-row" data-testid="unified-row">
+                    <th scope="row">unified</th><td>{data.responses.filter((r) => r.status === "SUBMITTED").length} submitted</td>
+                    {questions.map((q) => {
+                      const cell = unified.get(q.name);
+                      return <td key={q.name}>{cell ? `${formatValue(cell.value)}${cell.tie ? " (tie)" : ""}` : "—"}</td>;
+                    })}
+                  </tr>
+                )}
                 {suggestions.size > 0 && (
                   <tr class="suggested-row">
                     <th scope="row">suggestion</th><td />

@@ -118,6 +118,8 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         </table>
       </section>
       <AnsweredRecords api={api} datasetId={dataset.id} fields={dataset.fields} questions={dataset.questions}
+        unifiable={dataset.questions.filter((q) => q.available
+          && meta.questionTypes.find((k) => k.name === q.kind)?.strategies.length).map((q) => q.name)}
         version={answersVersion} />
       <Members api={api} datasetId={dataset.id} />
       <section aria-labelledby="h-copy">

@@ -790,6 +790,8 @@ test("overview: agreement moves live, every labeler's answers per record, the th
   const detail = page.getByTestId("record-answers");
   await detail.locator('tr[data-user="ann"]').getByText("3", { exact: true }).waitFor();
   assert.match(await detail.locator('tr[data-user="ben"]').innerText(), /ben\s+submitted\s+1\s+code/);
+  await detail.getByTestId("unified-row").waitFor(); // unifiedAnswer: the mean rating, the majority label
+  assert.match(await detail.getByTestId("unified-row").innerText(), /unified\s+2 submitted\s+2\s+code/);
   assert.match(page.url(), new RegExp(`/manage/r/${ids.o0}$`));
   // The completion threshold, shown and edited.
   const threshold = page.getByLabel("A record is complete after");
