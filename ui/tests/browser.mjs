@@ -793,6 +793,14 @@ test("overview: agreement moves live, every labeler's answers per record, the th
   await detail.getByTestId("unified-row").waitFor(); // unifiedAnswer: the mean rating, the majority label
   assert.match(await detail.getByTestId("unified-row").innerText(), /unified\s+2 submitted\s+2\s+code/);
   assert.match(page.url(), new RegExp(`/manage/r/${ids.o0}$`));
+  // The overview on a phone: nothing widens the page.
+  const phone = await signIn(OWNER, { width: 360, height: 800 });
+  await phone.goto(`${BASE}/#/d/${id}/manage/r/${ids.o0}`);
+  await phone.getByTestId("record-answers").locator('tr[data-user="ann"]').waitFor();
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  await shot(phone, "19-overview-360");
+  assert.ok(widths[0] <= widths[1], `360px: the overview scrolls sideways (${widths})`);
+  await phone.close();
   // The completion threshold, shown and edited.
   const threshold = page.getByLabel("A record is complete after");
   assert.equal(await threshold.inputValue(), "1");
