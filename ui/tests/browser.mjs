@@ -681,6 +681,14 @@ test("spans: marked by mouse and by keyboard past an emoji and in right-to-left 
     { start: at("שָׁלוֹם"), end: at("שָׁלוֹם") + 7, label: "LOC" }]);
   assert.equal(points.slice(stored[1].start, stored[1].end).join(""), "Grace 𝒢");
   assert.equal(points.slice(stored[2].start, stored[2].end).join(""), "שָׁלוֹם");
+  // On a phone the submitted spans show again on the record's address, and nothing widens the page.
+  const phone = await signIn(labeler.key, { width: 360, height: 800 });
+  await phone.goto(`${BASE}/#/d/${id}/r/${record}`);
+  await phone.locator('[data-span-widget="entities"] .fql-span-text mark').nth(2).waitFor();
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  await shot(phone, "17-spans-360");
+  assert.ok(widths[0] <= widths[1], `360px: the page scrolls sideways (${widths})`);
+  await phone.close();
   // The widget's own conversion, as served: UTF-16 units to code points, a split pair rounded
   // outward, and the end of the text a boundary like any other.
   const { questionTypes } = await owner(`{ questionTypes { name widgetUrl } }`);
