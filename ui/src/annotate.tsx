@@ -14,22 +14,6 @@ import { keep, kept, sent, unsentRecords, type Answers } from "./keep";
 import { QuestionInput } from "./questions";
 
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
-/** Wide enough for the guidelines beside the record and the questions (style.css docks them there). */
-const DOCKED = "(min-width: 1200px)";
-const SHORTCUT_HELP: [string, string][] = [
-  ["Ctrl+Enter", "submit"], ["Alt+D", "discard"], ["Alt+S", "skip"], ["Alt+B / Alt+N", "back / forward"],
-  ["Alt+G", "guidelines"], ["Esc", "close the guidelines"],
-];
-
-/** The screen's keyboard shortcuts (each question says its own keys). */
-function Keys() {
-  return (
-    <details class="keys">
-      <summary>Keys</summary>
-      <dl>{SHORTCUT_HELP.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}</dl>
-    </details>
-  );
-}
 const DRAFT_DELAY_MS = 800;
 const FOCUSABLE = "button, textarea, input, select, li[tabindex]";
 const SKIP_MINUTES = 10;
@@ -46,6 +30,23 @@ const SAVE_TEXT: Record<SaveState, string> = {
   "": "", saving: "Saving draft…", saved: "Draft saved", unsaved: "Not saved yet",
   failed: "Not saved on the server — kept on this device",
 };
+
+/** Wide enough for the guidelines beside the record and the questions (style.css docks them there). */
+const DOCKED = "(min-width: 1200px)";
+const SHORTCUT_HELP: [string, string][] = [
+  ["Ctrl+Enter", "submit"], ["Alt+D", "discard"], ["Alt+S", "skip"], ["Alt+B / Alt+N", "back / forward"],
+  ["Alt+G", "guidelines"], ["Esc", "close the guidelines"],
+];
+
+/** The screen's keyboard shortcuts (each question says its own keys). */
+function Keys() {
+  return (
+    <details class="keys">
+      <summary>Keys</summary>
+      <dl>{SHORTCUT_HELP.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}</dl>
+    </details>
+  );
+}
 
 /** An error in words (a network failure is already "Cannot reach the service"); writes say more (TRANSIENT). */
 function describe(error: unknown): string {
@@ -312,13 +313,13 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     show(data.record, meId);
   }
   const back = () => go((position === -1 ? history.length : position) - 1);
+  const forward = () => (position >= 0 ? go(position + 1) : undefined);
   /** Opens the guidelines panel (focus moves into it) or closes it (focus back to the questions). */
   function toggleGuidelines() {
     const open = !guidelinesOpen;
     setGuidelinesOpen(open);
     requestAnimationFrame(() => (open ? guidelinesRef.current?.focus() : focusQuestion(0)));
   }
-  const forward = () => (position >= 0 ? go(position + 1) : undefined);
 
   // Layout effects run as the new record is committed: the key handler sees it before any
   // key can, and only then is the screen ready for the next Ctrl+Enter.
