@@ -111,6 +111,24 @@ async def test_unknown_questions_and_strategies_are_refused(gql: GraphQLClient, 
     assert (await annotator.error(UNIFIED, {"id": world["dataset"], "q": "rating"}))["extensions"]["code"] == "FORBIDDEN"
 
 
+ONE_UNIFIED = """query($r: ID!, $q: String!, $s: String) { unifiedAnswer(recordId: $r, question: $q, strategy: $s) {
+  recordId externalId value tie disagreement submitted } }"""
+
+
+async def test_one_record_unified_alone_equals_its_row_of_the_list(gql: GraphQLClient, world: dict[str, Any]) -> None:
+    """What the overview shows next to one record's answers: the same figures as unifiedAnswers."""
+    listed = await unified(gql, world["dataset"], "rating", "majority")
+    for external_id, record_id in world["records"].items():
+        one = (await gql(ONE_UNIFIED, {"r": record_id, "q": "rating", "s": "majority"}))["unifiedAnswer"]
+        assert (one["recordId"], one["externalId"]) == (record_id, external_id)
+        assert (one["value"], one["tie"], one["disagreement"], one["submitted"]) == listed[external_id]
+    error = await gql.error(ONE_UNIFIED, {"r": world["records"]["r1"], "q": "rating", "s": "median"})
+    assert (error["extensions"]["code"], error["extensions"]["path"]) == ("VALIDATION", ["strategy"])
+    annotator = world["users"]["u1"]
+    error = await annotator.error(ONE_UNIFIED, {"r": world["records"]["r1"], "q": "rating"})
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
 AGREEMENT = """query($id: ID!, $q: String!) { agreement(datasetId: $id, question: $q) {
   level alpha records pairs annotators { userId answers agreementWithMajority } } }"""
 NAN = math.nan

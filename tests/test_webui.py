@@ -118,6 +118,10 @@ def test_plugin_widgets_are_published_and_served(base_url: str) -> None:
     assert module.headers["content-type"].startswith("text/javascript")
     assert "export default function mount" in module.text
     assert httpx.get(f"{base_url}/widgets/question/severity.js").status_code == 404
+    # The built-in span kind brings its own widget, like any plugin (ui/tests/browser.mjs drives it).
+    span = httpx.get(base_url + by_name["span"]["widgetUrl"])
+    assert span.status_code == 200
+    assert "export default function mount" in span.text
     assert httpx.get(f"{base_url}/widgets/field/slider.js").status_code == 404
 
 

@@ -70,6 +70,7 @@ class SpanQuestion(QuestionKind):
     value_type = Annotated[list[Span], Field(max_length=10_000)]
     agreement = Agreement.NOMINAL
     strategies = ("majority",)
+    widget = "span_widget.js"
 
     def check_settings(self, settings: Any, context: DatasetContext) -> None:
         info = context.fields.get(settings.field)

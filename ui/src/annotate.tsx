@@ -32,6 +32,23 @@ const SAVE_TEXT: Record<SaveState, string> = {
   failed: "Not saved on the server — kept on this device",
 };
 
+/** Wide enough for the guidelines beside the record and the questions (style.css docks them there). */
+const DOCKED = "(min-width: 1200px)";
+const SHORTCUT_HELP: [string, string][] = [
+  ["Ctrl+Enter", "submit"], ["Alt+D", "discard"], ["Alt+S", "skip"], ["Alt+B / Alt+N", "back / forward"],
+  ["Alt+G", "guidelines"], ["Esc", "close the guidelines"],
+];
+
+/** The screen's keyboard shortcuts (each question says its own keys). */
+function Keys() {
+  return (
+    <details class="keys">
+      <summary>Keys</summary>
+      <dl>{SHORTCUT_HELP.map(([key, what]) => <div key={key}><dt><kbd>{key}</kbd></dt><dd>{what}</dd></div>)}</dl>
+    </details>
+  );
+}
+
 /** An error in words (a network failure is already "Cannot reach the service"); writes say more (TRANSIENT). */
 function describe(error: unknown): string {
   if (!(error instanceof ApiError)) return String(error);
@@ -75,6 +92,8 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   const setBusy = (value: boolean) => { busyRef.current = value; setBusyState(value); };
   const [history, setHistory] = useState<string[]>([]);
   const [position, setPosition] = useState(-1); // index in history; -1: the queue's record
+  const [guidelinesOpen, setGuidelinesOpen] = useState(false);
+  const guidelinesRef = useRef<HTMLElement>(null);
   const version = useRef(0);
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const timer = useRef<number | undefined>(undefined);
@@ -142,6 +161,11 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
       setMeta(data);
       setProgress(data.dataset.progress);
       setMyProgress(data.dataset.myProgress);
+      // Before my first answer the guidelines open beside the record where there is room for them.
+      const mine = data.dataset.myProgress;
+      if (data.dataset.guidelines && mine.submitted + mine.draft + mine.discarded === 0 && window.matchMedia(DOCKED).matches) {
+        setGuidelinesOpen(true);
+      }
       stop = api.subscribe<{ datasetProgress: Progress }>(LIVE_PROGRESS, { id: datasetId },
         (d) => setProgress(d.datasetProgress));
       await openFirst(data.me.id);
@@ -294,6 +318,12 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   }
   const back = () => go((position === -1 ? history.length : position) - 1);
   const forward = () => (position >= 0 ? go(position + 1) : undefined);
+  /** Opens the guidelines panel (focus moves into it) or closes it (focus back to the questions). */
+  function toggleGuidelines() {
+    const open = !guidelinesOpen;
+    setGuidelinesOpen(open);
+    requestAnimationFrame(() => (open ? guidelinesRef.current?.focus() : focusQuestion(0)));
+  }
 
   // Layout effects run as the new record is committed: the key handler sees it before any
   // key can, and only then is the screen ready for the next Ctrl+Enter.
@@ -304,6 +334,8 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
       else if (event.altKey && event.code === "KeyS") { event.preventDefault(); void skip(); }
       else if (event.altKey && event.code === "KeyB") { event.preventDefault(); void back(); }
       else if (event.altKey && event.code === "KeyN") { event.preventDefault(); void forward(); }
+      else if (event.altKey && event.code === "KeyG") { event.preventDefault(); toggleGuidelines(); }
+      else if (event.key === "Escape" && guidelinesOpen) { event.preventDefault(); toggleGuidelines(); }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
@@ -325,13 +357,12 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
         <a href={`#/d/${dataset.id}/records`} data-testid="records-link">Records</a>
         {progress && <ProgressBar progress={progress} label="Dataset progress" />}
         {myProgress && <Mine mine={myProgress} />}
+        {dataset.guidelines && (
+          <button type="button" class="guidelines-toggle" aria-expanded={guidelinesOpen} aria-controls="guidelines"
+            onClick={toggleGuidelines}>Guidelines <kbd>Alt+G</kbd></button>
+        )}
+        <Keys />
       </div>
-      {dataset.guidelines && (
-        <details class="guidelines" open={history.length === 0}>
-          <summary>Guidelines</summary>
-          <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(dataset.guidelines) }} />
-        </details>
-      )}
       {notice && (
         <p class={`notice ${notice.kind}`} role="alert" data-testid={`notice-${notice.kind}`}>{notice.text}
           {notice.retry && <> <button type="button" onClick={notice.retry}>Retry</button></>}</p>
@@ -341,6 +372,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
           <p>Every record you could answer is answered or held by someone else.</p>
           <button type="button" onClick={back} disabled={busy}>Review my answers (Alt+B)</button></section>
       )}
+      <div class={guidelinesOpen ? "desk with-guidelines" : "desk"}>
       {record && (
         <div class="workspace" data-record={record.id}>
           <div class="record">
@@ -393,6 +425,17 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
           </form>
         </div>
       )}
+      {dataset.guidelines && (
+        <aside id="guidelines" class="guidelines" hidden={!guidelinesOpen} aria-labelledby="guidelines-title"
+          ref={guidelinesRef} tabIndex={-1} data-testid="guidelines">
+          <div class="guidelines-head">
+            <h2 id="guidelines-title">Guidelines</h2>
+            <button type="button" onClick={toggleGuidelines}>Close <kbd>Esc</kbd></button>
+          </div>
+          <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(dataset.guidelines) }} />
+        </aside>
+      )}
+      </div>
     </main>
   );
 }

@@ -1,11 +1,32 @@
-// Managers' overview: live progress, progress per annotator, agreement per question, downloads.
-import { useEffect, useState } from "preact/hooks";
+// Managers' overview: live progress, progress per annotator, live agreement per question, who
+// answered what, the completion threshold, publishing, members, downloads.
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "./api";
+import { AnsweredRecords } from "./answers";
 import {
   AGREEMENT, type AgreementData, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type ManageData, type Progress,
   TRAINING_TASKS, type TrainingTaskInfo, type TrainingTasksData,
 } from "./ops";
-import { ProgressBar } from "./progress";
+import { describeError, ProgressBar, Threshold } from "./progress";
+import { DraftEditor } from "./draftedit";
+import { CopyDataset, Members, Publish } from "./team";
+
+/** Figures that follow answers are fetched again at most this often while answers come in. */
+const REFRESH_MS = 1000;
+
+/** Calls `run` now, then at most once per `ms` however often it is asked (the last ask is never lost). */
+function useThrottle(run: () => void, ms: number): () => void {
+  const last = useRef(0);
+  const timer = useRef<number | undefined>(undefined);
+  const latest = useRef(run);
+  latest.current = run;
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  return () => {
+    if (timer.current !== undefined) return;
+    const wait = Math.max(0, last.current + ms - Date.now());
+    timer.current = window.setTimeout(() => { timer.current = undefined; last.current = Date.now(); latest.current(); }, wait);
+  };
+}
 
 /** The training downloads a question offers: every installed task that accepts its kind
  * (trainingTasks.questionKinds), with the options the task gives one-click downloads. */
@@ -29,24 +50,36 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   useEffect(() => {
     api.request<TrainingTasksData>(TRAINING_TASKS).then((d) => setTasks(d.trainingTasks), (e) => setError(String(e)));
   }, [api]);
+  const [answersVersion, setAnswersVersion] = useState(0);
+  const [loads, setLoads] = useState(0);
+  const metaRef = useRef(meta);
+  metaRef.current = meta;
+  /** Agreement and the per-annotator figures again: answers came in. */
+  const refresh = useThrottle(() => {
+    const data = metaRef.current;
+    if (!data) return;
+    api.request<ManageData>(MANAGE, { id: datasetId }).then((m) => setPeople(m.annotatorProgress), () => undefined);
+    const levels = new Map(data.questionTypes.map((k) => [k.name, k.agreement]));
+    const measured = data.dataset.questions.filter((q) => q.available && levels.get(q.kind) !== "NONE");
+    Promise.all(measured.map(async (q) => (await api.request<AgreementData>(AGREEMENT, { id: datasetId, q: q.name })).agreement))
+      .then(setAgreement, () => undefined);
+    setAnswersVersion((n) => n + 1);
+  }, REFRESH_MS);
   useEffect(() => {
     let stop = () => undefined as void;
     (async () => {
       const data = await api.request<DatasetData>(DATASET, { id: datasetId });
       setMeta(data);
+      metaRef.current = data;
       setProgress(data.dataset.progress);
+      refresh();
       stop = api.subscribe<{ datasetProgress: Progress }>(LIVE_PROGRESS, { id: datasetId }, (d) => {
         setProgress(d.datasetProgress);
-        api.request<ManageData>(MANAGE, { id: datasetId }).then((m) => setPeople(m.annotatorProgress), () => undefined);
+        refresh();
       });
-      setPeople((await api.request<ManageData>(MANAGE, { id: datasetId })).annotatorProgress);
-      const levels = new Map(data.questionTypes.map((k) => [k.name, k.agreement]));
-      const measured = data.dataset.questions.filter((q) => q.available && levels.get(q.kind) !== "NONE");
-      setAgreement(await Promise.all(measured.map(async (q) =>
-        (await api.request<AgreementData>(AGREEMENT, { id: datasetId, q: q.name })).agreement)));
-    })().catch((e) => setError(String(e)));
+    })().catch((e) => setError(describeError(e)));
     return () => stop();
-  }, [api, datasetId]);
+  }, [api, datasetId, loads]);
   if (error) return <main><p class="error" role="alert">{error}</p></main>;
   if (!meta || !progress) return <main aria-busy="true"><p>Loading…</p></main>;
   const { dataset } = meta;
@@ -58,11 +91,15 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
         <h1>{dataset.name} <span class="tag">{dataset.status.toLowerCase()}</span></h1>
         {dataset.status === "READY" && <a href={`#/d/${dataset.id}`}>Annotate</a>}
       </div>
+      {dataset.status === "DRAFT" && <Publish api={api} datasetId={dataset.id} onPublished={() => setLoads((n) => n + 1)} />}
+      {dataset.status === "DRAFT" && <DraftEditor api={api} datasetId={dataset.id} guidelines={dataset.guidelines}
+        fields={dataset.fields} questions={dataset.questions} onChanged={() => setLoads((n) => n + 1)} />}
       <section aria-labelledby="h-progress">
         <h2 id="h-progress">Progress</h2>
         <ProgressBar progress={progress} label="Dataset progress" />
-        <p>{progress.pending} pending · {progress.responses.draft} drafts · {progress.responses.discarded} discarded
-          · {dataset.distribution.minSubmitted} submitted answer(s) complete a record</p>
+        <p>{progress.pending} pending · {progress.responses.draft} drafts · {progress.responses.discarded} discarded</p>
+        <Threshold api={api} datasetId={dataset.id} value={dataset.distribution.minSubmitted}
+          onSaved={(n) => setMeta({ ...meta, dataset: { ...dataset, distribution: { minSubmitted: n } } })} />
       </section>
       <section aria-labelledby="h-people">
         <h2 id="h-people">Annotators</h2>
@@ -79,16 +116,26 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
       </section>
       <section aria-labelledby="h-agreement">
         <h2 id="h-agreement">Agreement (Krippendorff's alpha)</h2>
+        <p class="hint">Measured again as answers come in.</p>
         <table>
           <thead><tr><th scope="col">Question</th><th scope="col">Level</th><th scope="col">Alpha</th>
             <th scope="col">Records</th><th scope="col">Pairs</th></tr></thead>
           <tbody>
             {agreement.map((a) => (
-              <tr key={a.question}><th scope="row">{a.question}</th><td>{a.level.toLowerCase()}</td>
+              <tr key={a.question} data-agreement={a.question}><th scope="row">{a.question}</th><td>{a.level.toLowerCase()}</td>
                 <td>{a.alpha === null || a.alpha === undefined ? "—" : a.alpha.toFixed(3)}</td><td>{a.records}</td><td>{a.pairs}</td></tr>
             ))}
           </tbody>
         </table>
+      </section>
+      <AnsweredRecords api={api} datasetId={dataset.id} fields={dataset.fields} questions={dataset.questions}
+        unifiable={dataset.questions.filter((q) => q.available
+          && meta.questionTypes.find((k) => k.name === q.kind)?.strategies.length).map((q) => q.name)}
+        version={answersVersion} />
+      <Members api={api} datasetId={dataset.id} />
+      <section aria-labelledby="h-copy">
+        <h2 id="h-copy">A new dataset</h2>
+        <CopyDataset api={api} datasetId={dataset.id} fields={dataset.fields} questions={dataset.questions} />
       </section>
       <section aria-labelledby="h-export">
         <h2 id="h-export">Downloads</h2>

@@ -158,7 +158,10 @@ function Text({ q, value, onChange, id }: QuestionProps) {
       <textarea id={id} rows={6} value={text} aria-label={q.title}
         onInput={(e) => onChange((e.target as HTMLTextAreaElement).value || null)} />
       {Boolean(q.settingsJson.useMarkdown) && text && (
-        <div class="preview markdown" aria-label="Preview" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+        <section class="answer-preview" aria-labelledby={`${id}-preview`} data-testid="answer-preview">
+          <h4 id={`${id}-preview`}>Preview <span class="hint">of your answer, as markdown</span></h4>
+          <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />
+        </section>
       )}
     </div>
   );

@@ -420,8 +420,8 @@ test("managers: live overview, annotators, agreement and downloads", async () =>
   const page = await signIn(OWNER);
   await page.goto(`${BASE}/#/d/${ids.keyboard}/manage`);
   await page.getByRole("heading", { name: "Annotators" }).waitFor();
-  await page.getByRole("row", { name: /alice/ }).waitFor();
-  await page.getByRole("row", { name: /quality/ }).waitFor();
+  await page.getByRole("region", { name: "Annotators" }).getByRole("row", { name: /alice/ }).waitFor();
+  await page.getByRole("region", { name: /Agreement/ }).getByRole("row", { name: /quality/ }).waitFor();
   const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Records (JSONL)" }).click()]);
   assert.equal(file.suggestedFilename(), "keyboard.jsonl");
   await axe(page, "manage");
@@ -878,6 +878,294 @@ test("an unavailable kind (plugin uninstalled) is greyed and never sent: the oth
   const data = await owner(`query($id: ID!) { record(id: $id) { responses { status values { question json } } } }`, { id: record });
   assert.equal(data.record.responses[0].status, "SUBMITTED");
   assert.deepEqual(data.record.responses[0].values, [{ question: "quality", json: 3 }]);
+});
+
+/** Selects characters [from, to) (UTF-16 offsets) of an element's text by dragging the mouse over them. */
+async function dragSelect(page, selector, from, to) {
+  const box = await page.evaluate(([sel, a, b]) => {
+    const el = document.querySelector(sel);
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const at = (offset) => {
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (offset <= node.data.length) return [node, offset];
+        offset -= node.data.length;
+      }
+      throw new Error("offset beyond the text");
+    };
+    const range = document.createRange();
+    range.setStart(...at(a));
+    walker.currentNode = el;
+    range.setEnd(...at(b));
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    const first = rects[0], last = rects[rects.length - 1];
+    return { x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2 };
+  }, [selector, from, to]);
+  await page.mouse.move(box.x1, box.y1);
+  await page.mouse.down();
+  await page.mouse.move(box.x2, box.y2, { steps: 6 });
+  await page.mouse.up();
+}
+
+test("spans: marked by mouse and by keyboard past an emoji and in right-to-left text, highlighted, removed by a click; stored offsets are code points", async () => {
+  const text = "Ada Lovelace 👩🏽‍💻 met Grace 𝒢 Hopper in Zürich, then שָׁלוֹם.";
+  const id = await makeDataset("spans", {
+    fields: [{ name: "text", settings: { text: {} } }],
+    questions: [{ name: "entities", title: "Mark the names", settings: { span: { field: "text",
+      labels: [{ value: "PER", text: "Person" }, { value: "LOC", text: "Place" }] } } }],
+  }, [{ externalId: "sp0", fields: { text },
+    suggestions: [{ question: "entities", value: { span: [{ start: 4, end: 12, label: "LOC" }] }, agent: "ner-model" }] }]);
+  const labeler = await makeUser("spanner");
+  const page = await signIn(labeler.key);
+  await openDataset(page, id);
+  const widget = page.locator('[data-span-widget="entities"]');
+  await widget.locator(".fql-span-text").getByText("Zürich").waitFor();
+  // The suggestion comes pre-marked.
+  assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)), ["4:12:LOC"]);
+  // By mouse: drag over "Ada Lovelace", then click the label: it replaces the overlapping suggestion,
+  // which stays offered below.
+  await dragSelect(page, ".fql-span-text", 0, "Ada Lovelace".length);
+  await widget.getByRole("button", { name: /Person/ }).click();
+  await widget.locator('[data-suggested="4:12:LOC"]').getByText("suggested Place: “Lovelace”").waitFor();
+  assert.match(await widget.getByTestId("span-status").innerText(), /replacing “Lovelace”/);
+  // By keyboard: from the start, step over graphemes (the emoji with its skin tone and ZWJ is one)
+  // to "Grace", extend over it with Shift+→, and press the label's key.
+  const graphemes = (s) => [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(s)].length;
+  await widget.locator(".fql-span-text").focus();
+  await page.keyboard.press("Home");
+  for (let i = 0; i < graphemes(text.slice(0, text.indexOf("Grace"))); i++) await page.keyboard.press("ArrowRight");
+  for (let i = 0; i < graphemes("Grace 𝒢"); i++) await page.keyboard.press("Shift+ArrowRight");
+  await page.keyboard.press("1");
+  // A third span past the non-BMP letter, by mouse and key; then removed by clicking its highlight.
+  const zurich = text.indexOf("Zürich");
+  await dragSelect(page, ".fql-span-text", zurich, zurich + "Zürich".length);
+  await page.keyboard.press("2");
+  // A right-to-left word with combining marks (4 graphemes, 7 code points), by keyboard from the end.
+  await widget.locator(".fql-span-text").focus();
+  await page.keyboard.press("End");
+  await page.keyboard.press("ArrowLeft");
+  for (let i = 0; i < graphemes("שָׁלוֹם"); i++) await page.keyboard.press("Shift+ArrowLeft");
+  await page.keyboard.press("2");
+  assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)),
+    ["0:12:PER", "22:29:PER", "40:46:LOC", "53:60:LOC"], "four spans, in code points");
+  const colours = await widget.locator(".fql-span-text mark").evaluateAll((marks) => marks.map((m) => [m.textContent, m.style.backgroundColor]));
+  assert.equal(colours.length, 4);
+  assert.notEqual(colours[0][1], colours[2][1], "each label has its own colour");
+  assert.equal(colours[0][1], colours[1][1]);
+  await axe(page, "spans");
+  await shot(page, "17-spans");
+  await widget.locator(".fql-span-text mark", { hasText: "Zürich" }).click();
+  await widget.locator('[data-span="40:46:LOC"]').waitFor({ state: "detached" });
+  assert.equal(await widget.locator(".fql-span-list li[data-span]").count(), 3);
+  const record = await recordId(page);
+  await submit(page);
+  const data = await gql(labeler.key, `query($id: ID!) { record(id: $id) { responses { status values { question json } } } }`, { id: record });
+  const [stored] = data.record.responses[0].values.map((v) => v.json);
+  const points = [...text];
+  const at = (s) => [...text.slice(0, text.indexOf(s))].length;
+  assert.deepEqual(stored, [{ start: 0, end: 12, label: "PER" }, { start: at("Grace"), end: at("Grace") + 7, label: "PER" },
+    { start: at("שָׁלוֹם"), end: at("שָׁלוֹם") + 7, label: "LOC" }]);
+  assert.equal(points.slice(stored[1].start, stored[1].end).join(""), "Grace 𝒢");
+  assert.equal(points.slice(stored[2].start, stored[2].end).join(""), "שָׁלוֹם");
+  // On a phone the submitted spans show again on the record's address, and nothing widens the page.
+  const phone = await signIn(labeler.key, { width: 360, height: 800 });
+  await phone.goto(`${BASE}/#/d/${id}/r/${record}`);
+  await phone.locator('[data-span-widget="entities"] .fql-span-text mark').nth(2).waitFor();
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  await shot(phone, "17-spans-360");
+  assert.ok(widths[0] <= widths[1], `360px: the page scrolls sideways (${widths})`);
+  await phone.close();
+  // The widget's own conversion, as served: UTF-16 units to code points, a split pair rounded
+  // outward, and the end of the text a boundary like any other.
+  const { questionTypes } = await owner(`{ questionTypes { name widgetUrl } }`);
+  const url = questionTypes.find((k) => k.name === "span").widgetUrl;
+  const mapped = await page.evaluate(async (src) => {
+    const { codePoints } = await import(src);
+    const p = codePoints("a😀b😀");
+    return { length: p.length, down: [0, 1, 2, 3, 4, 5, 6].map((u) => p.toPoint(u, false)),
+      up: [0, 1, 2, 3, 4, 5, 6].map((u) => p.toPoint(u, true)), units: [0, 1, 2, 3, 4].map((c) => p.toUnits(c)) };
+  }, url);
+  assert.deepEqual(mapped, { length: 4, down: [0, 1, 1, 2, 3, 3, 4], up: [0, 1, 2, 2, 3, 4, 4], units: [0, 1, 3, 4, 6] });
+  assert.equal(at("Grace"), text.indexOf("Grace") - 3, "code points: the emoji's 4 points are 7 UTF-16 units");
+});
+
+test("long records: the questions stay in view, the guidelines open beside them at any time (Alt+G), a labelled preview", async () => {
+  const long = Array.from({ length: 120 }, (_, i) => `Paragraph ${i}: ${"words of a long record ".repeat(6)}`).join("\n\n");
+  const id = await makeDataset("long-record", {
+    guidelines: "Answer **only** from the text.\n\nA *good* answer names its paragraph.",
+    fields: [{ name: "text", settings: TEXT }],
+    questions: [{ name: "summary", title: "Summarize it", settings: { text: { useMarkdown: true } } },
+      { name: "quality", title: "How clear is it?", settings: { rating: { values: [1, 2, 3] } } }],
+  }, [0, 1].map((i) => ({ externalId: `long${i}`, fields: { text: long } })));
+  const labeler = await makeUser("reader");
+  const page = await signIn(labeler.key, { width: 1440, height: 900 });
+  await openDataset(page, id);
+  const guidelines = page.getByTestId("guidelines");
+  await guidelines.waitFor(); // before the first answer they are open beside the record
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const inView = await page.evaluate(() => {
+    const q = document.querySelector(".questions").getBoundingClientRect();
+    const submit = document.querySelector(".actions .primary").getBoundingClientRect();
+    const g = document.querySelector(".guidelines").getBoundingClientRect();
+    return { scrolled: window.scrollY, qTop: q.top, submitBottom: submit.bottom, gTop: g.top, g: g.bottom > 0, height: innerHeight,
+      page: document.documentElement.scrollWidth, width: innerWidth };
+  });
+  assert.ok(inView.scrolled > 2000, `the record is long (${inView.scrolled})`);
+  assert.ok(inView.qTop >= 0 && inView.qTop < 100 && inView.submitBottom <= inView.height, JSON.stringify(inView));
+  assert.ok(inView.gTop >= 0 && inView.gTop < 100, `the guidelines stay in view: ${JSON.stringify(inView)}`);
+  assert.ok(inView.page <= inView.width);
+  await page.getByRole("textbox", { name: "Summarize it" }).fill("Paragraph **one** says it all.");
+  const preview = page.getByTestId("answer-preview");
+  await preview.getByRole("heading", { name: /Preview/ }).waitFor();
+  assert.match(await preview.locator(".markdown").innerHTML(), /<strong>one<\/strong>/);
+  assert.equal(await preview.evaluate((el) => el.closest(".suggestion")), null);
+  // What the labeler sees after scrolling to the end of the record (not the whole page).
+  await page.screenshot({ path: new URL("18-long-record-1440.png", SHOTS).pathname });
+  await page.locator('[data-question="quality"]').getByRole("button", { name: "3" }).click();
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction(() => document.querySelector(".questions textarea")?.value === "");
+  await page.keyboard.press("Alt+G");
+  await guidelines.waitFor({ state: "hidden" });
+  await page.keyboard.press("Alt+G"); // after an answer too, at any time
+  await guidelines.waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "guidelines"); // focus moves into the panel
+  await page.getByRole("button", { name: "Keys" }).click().catch(() => page.locator(".keys summary").click());
+  await page.locator(".keys dl").getByText("guidelines", { exact: true }).waitFor();
+  await axe(page, "long record");
+  await page.close();
+  for (const width of [390, 768]) {
+    const narrow = await signIn(labeler.key, { width, height: 844 });
+    await openDataset(narrow, id);
+    assert.equal(await narrow.getByTestId("guidelines").isVisible(), false, `${width}px: closed until asked for`);
+    const stacked = await narrow.evaluate(() => ({
+      record: document.querySelector(".record").getBoundingClientRect().bottom,
+      questions: document.querySelector(".questions").getBoundingClientRect().top,
+    }));
+    assert.ok(stacked.questions >= stacked.record, `${width}px: questions below the record`);
+    await narrow.getByRole("button", { name: /Guidelines/ }).click();
+    const panel = await narrow.getByTestId("guidelines").evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, right: r.right, page: document.documentElement.scrollWidth };
+    });
+    assert.ok(panel.left >= 0 && panel.right <= width && panel.page <= width, `${width}px: ${JSON.stringify(panel)}`);
+    await narrow.getByTestId("guidelines").getByText("only", { exact: true }).waitFor();
+    await narrow.screenshot({ path: new URL(`18-long-record-${width}.png`, SHOTS).pathname });
+    await narrow.keyboard.press("Escape");
+    await narrow.getByTestId("guidelines").waitFor({ state: "hidden" });
+    await narrow.close();
+  }
+});
+
+test("overview: agreement moves live, every labeler's answers per record, the threshold edited, members, a copy published", async () => {
+  const id = await makeDataset("overview", {
+    guidelines: "Rate the prompt.",
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good?", settings: { rating: { values: [1, 2, 3] } } },
+      { name: "topic", settings: { label: { options: [{ value: "code", text: "Programming" }, { value: "other", text: "Other" }] } } }],
+    metadataProperties: [{ name: "source", kind: "TERMS" }],
+  }, ["o0", "o1", "o2"].map((externalId) => ({ externalId, fields: { prompt: `Prompt ${externalId}` }, metadata: { source: "web" } })));
+  const [ann, ben] = [await makeUser("ann"), await makeUser("ben")];
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 10) { edges { node { id externalId } } } }`, { id });
+  const ids = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  const answer = (who, record, rating, topic) => gql(who.key, `mutation($input: ResponseInput!) { submitResponse(input: $input) { id } }`,
+    { input: { recordId: ids[record], status: "SUBMITTED", values: [{ question: "quality", value: { rating } }, { question: "topic", value: { label: topic } }] } });
+  await answer(ann, "o0", 3, "code");
+  await answer(ben, "o0", 1, "code");
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${id}/manage`);
+  const quality = page.locator('[data-agreement="quality"]');
+  await quality.locator("td").nth(2).getByText("1", { exact: true }).waitFor(); // one record with two answers
+  // More answers come in: the agreement row follows without a reload.
+  await answer(ann, "o1", 2, "other");
+  await answer(ben, "o1", 2, "other");
+  await quality.locator("td").nth(2).getByText("2", { exact: true }).waitFor({ timeout: 10_000 });
+  // Who answered what on o0.
+  await page.getByRole("button", { name: "Answers to o0" }).click();
+  const detail = page.getByTestId("record-answers");
+  await detail.locator('tr[data-user="ann"]').getByText("3", { exact: true }).waitFor();
+  assert.match(await detail.locator('tr[data-user="ben"]').innerText(), /ben\s+submitted\s+1\s+code/);
+  await detail.getByTestId("unified-row").waitFor(); // unifiedAnswer: the mean rating, the majority label
+  assert.match(await detail.getByTestId("unified-row").innerText(), /unified\s+2 submitted\s+2\s+code/);
+  assert.match(page.url(), new RegExp(`/manage/r/${ids.o0}$`));
+  // The overview on a phone: nothing widens the page.
+  const phone = await signIn(OWNER, { width: 360, height: 800 });
+  await phone.goto(`${BASE}/#/d/${id}/manage/r/${ids.o0}`);
+  await phone.getByTestId("record-answers").locator('tr[data-user="ann"]').waitFor();
+  const widths = await phone.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  await shot(phone, "19-overview-360");
+  assert.ok(widths[0] <= widths[1], `360px: the overview scrolls sideways (${widths})`);
+  await phone.close();
+  // The completion threshold, shown and edited.
+  const threshold = page.getByLabel("A record is complete after");
+  assert.equal(await threshold.inputValue(), "1");
+  await threshold.fill("2");
+  await page.locator(".threshold").getByRole("button", { name: "Save" }).click();
+  await page.locator(".threshold").getByText(/Saved/).waitFor();
+  const after = await owner(`query($id: ID!) { dataset(id: $id) { distribution { minSubmitted } } }`, { id });
+  assert.equal(after.dataset.distribution.minSubmitted, 2);
+  await threshold.fill("0");
+  assert.equal(await threshold.evaluate((el) => el.validity.valid), false, "0 is refused before it is sent");
+  await threshold.fill("2");
+  // Members: a new annotator with a key shown once, removed, and added back.
+  await page.getByLabel("New annotator").fill("newbie");
+  await page.getByLabel("New annotator").press("Enter");
+  const key = (await page.getByTestId("new-key").locator("code").innerText()).trim();
+  assert.equal((await gql(key, `{ me { username } }`)).me.username, "newbie");
+  await page.locator('tr[data-member="newbie"]').waitFor();
+  await axe(page, "overview");
+  await shot(page, "19-overview");
+  await page.getByRole("button", { name: "Remove newbie" }).click();
+  await page.locator('tr[data-member="newbie"]').waitFor({ state: "detached" });
+  await page.getByLabel("Add a user").selectOption({ label: "newbie (annotator)" });
+  await page.locator("form", { has: page.getByLabel("Add a user") }).getByRole("button", { name: "Add" }).click();
+  await page.locator('tr[data-member="newbie"]').waitFor();
+  // A new draft dataset with these settings, then published from its overview.
+  await page.getByLabel("New draft dataset, named").fill("overview-copy");
+  await page.getByLabel("New draft dataset, named").press("Enter");
+  await page.getByRole("heading", { name: /overview-copy/ }).waitFor();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByRole("heading", { name: /overview-copy ready/ }).waitFor();
+  const copyId = page.url().match(/#\/d\/([^/]+)\/manage/)[1];
+  const copy = await owner(`query($id: ID!) { dataset(id: $id) { status guidelines questions { name kind settingsJson }
+    metadataProperties { name kind } distribution { minSubmitted } } }`, { id: copyId });
+  assert.equal(copy.dataset.status, "READY");
+  assert.equal(copy.dataset.guidelines, "Rate the prompt.");
+  assert.deepEqual(copy.dataset.questions.map((q) => [q.name, q.kind]), [["quality", "rating"], ["topic", "label"]]);
+  assert.deepEqual(copy.dataset.metadataProperties, [{ name: "source", kind: "TERMS" }]);
+  assert.equal(copy.dataset.distribution.minSubmitted, 2);
+  // A dataset built from nothing: an empty draft, a field, a span question (a refused setting is
+  // said in words first), guidelines, published.
+  await page.getByLabel("New draft dataset, named").fill("built-here");
+  await page.getByLabel("with this one's guidelines").uncheck();
+  await page.getByLabel("New draft dataset, named").press("Enter");
+  await page.getByRole("heading", { name: /built-here draft/ }).waitFor();
+  const addField = page.getByTestId("add-field");
+  await addField.getByLabel("Kind").selectOption("text");
+  await addField.getByLabel("Name").fill("text");
+  await addField.getByRole("button", { name: "Add field" }).click();
+  await page.getByRole("region", { name: "Fields and questions" }).getByRole("row", { name: /text field text/ }).waitFor();
+  const addQuestion = page.getByTestId("add-question");
+  await addQuestion.getByLabel("Kind").selectOption("span");
+  assert.match(await addQuestion.locator(".hint").innerText(), /field\*.*labels\*/);
+  await addQuestion.getByLabel("Name").fill("entities");
+  await addQuestion.getByLabel("Title").fill("Mark the names");
+  await addQuestion.getByLabel("Settings (JSON)").fill(JSON.stringify({ field: "nope", labels: [{ value: "PER", text: "Person" }] }));
+  await addQuestion.getByRole("button", { name: "Add question" }).click();
+  assert.match(await addQuestion.locator(".error").innerText(), /no field 'nope'/);
+  await addQuestion.getByLabel("Settings (JSON)").fill(JSON.stringify({ field: "text", labels: [{ value: "PER", text: "Person" }] }));
+  await addQuestion.getByRole("button", { name: "Add question" }).click();
+  await page.getByRole("region", { name: "Fields and questions" }).getByRole("row", { name: /entities question span/ }).waitFor();
+  await page.getByLabel("Guidelines (markdown)").fill("Mark **people**.");
+  await page.getByRole("button", { name: "Save guidelines" }).click();
+  await page.getByText("Saved.", { exact: true }).waitFor();
+  await axe(page, "draft overview");
+  await shot(page, "19-overview-draft");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await page.getByRole("heading", { name: /built-here ready/ }).waitFor();
+  const builtId = page.url().match(/#\/d\/([^/]+)\/manage/)[1];
+  const built = await owner(`query($id: ID!) { dataset(id: $id) { status guidelines fields { name kind } questions { name title kind settingsJson } } }`, { id: builtId });
+  assert.deepEqual(built.dataset, { status: "READY", guidelines: "Mark **people**.", fields: [{ name: "text", kind: "text" }],
+    questions: [{ name: "entities", title: "Mark the names", kind: "span",
+      settingsJson: { field: "text", labels: [{ value: "PER", text: "Person" }], allowOverlapping: false } }] });
 });
 
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {

@@ -70,6 +70,13 @@ class Query:
         than ``first``): the same records a training export with that filter uses."""
         return await training.unified_answers(info.context, dataset_id, question, strategy, first, after, filter)
 
+    @resolvers.field(description="One record's submitted answers to a question combined by a "
+                                  "strategy of its kind (owners and admins).")
+    async def unified_answer(self, info: Info, record_id: strawberry.ID, question: str,
+                             strategy: str | None = None) -> training.UnifiedAnswer:
+        unified = await info.context.session.unified_answer(record_id, question, strategy)
+        return training.unified_answer_of(unified)
+
     @resolvers.field(description="Krippendorff's alpha for a question (owners and admins).")
     async def agreement(self, info: Info, dataset_id: strawberry.ID, question: str) -> training.AgreementReport:
         return await training.agreement_report(info.context, dataset_id, question)

@@ -13,6 +13,7 @@ from feedbackql_server.api.inputs import MetadataFilter
 from feedbackql_server.api.records import PageInfo
 from feedbackql_server.domain import cursors
 from feedbackql_server.domain.listing import MetadataCriterion
+from feedbackql_server.domain.unification import UnifiedRecord
 from feedbackql_server.errors import Invalid
 from feedbackql_server.export import training, typed
 from feedbackql_server.export.selection import Selection
@@ -129,6 +130,13 @@ class TrainingData:
     truncated: bool = strawberry.field(description="More rows exist: use the HTTP export.")
 
 
+def unified_answer_of(unified: UnifiedRecord) -> UnifiedAnswer:
+    record = unified.record
+    return UnifiedAnswer(record_id=strawberry.ID(str(record["_id"])), external_id=record.get("external_id"),
+                         value=unified.unified.value, tie=unified.unified.tie,
+                         disagreement=unified.unified.disagreement, submitted=unified.submitted)
+
+
 async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy: str | None,
                           first: int, after: str | None, filter: TrainingFilter | None = None
                           ) -> UnifiedAnswerConnection:
@@ -137,10 +145,8 @@ async def unified_answers(ctx: Context, dataset_id: str, question: str, strategy
     made_for = cursors.scope("unifiedAnswers", dataset_id, question, strategy, selection)
     keyset = cursors.decode(order, after, made_for) if after is not None else None
     unified, has_next = await ctx.session.unified_answers(dataset_id, question, strategy, keyset, first, selection)
-    edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record, made_for), node=UnifiedAnswer(
-        record_id=strawberry.ID(str(u.record["_id"])), external_id=u.record.get("external_id"),
-        value=u.unified.value, tie=u.unified.tie, disagreement=u.unified.disagreement,
-        submitted=u.submitted)) for u in unified]
+    edges = [UnifiedAnswerEdge(cursor=cursors.encode(order, u.record, made_for), node=unified_answer_of(u))
+             for u in unified]
     return UnifiedAnswerConnection(edges=edges, page_info=PageInfo(
         has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
 

@@ -312,6 +312,16 @@ class Session:
         kept = [u for u in unified if selection.left_out(u.record, u.answers, asked) is None]
         return kept, page.has_next
 
+    async def unified_answer(self, record_ref: str, question: str, strategy: str | None
+                             ) -> unification.UnifiedRecord:
+        """One record's submitted answers to a question, unified (managers only)."""
+        record, dataset = await self.record(record_ref)
+        policy_datasets.manageable(self.caller, dataset, str(dataset["_id"]), policy_datasets.READ_IN_BULK)
+        asked = unification.question_of(self.services.registry, dataset, question, ["question"])
+        chosen = unification.check_strategy(asked, strategy, ["strategy"])
+        [unified] = await unification.unify_records(self.services, asked, chosen, [record])
+        return unified
+
     async def agreement(self, dataset_ref: str, question: str) -> agreement.AgreementReport:
         dataset = await self.dataset_read_in_bulk(dataset_ref)
         asked = unification.question_of(self.services.registry, dataset, question, ["question"])

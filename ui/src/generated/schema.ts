@@ -521,6 +521,8 @@ export type Query = {
   /** Training rows for small pulls; the HTTP export streams any size. */
   trainingData: TrainingData;
   trainingTasks: Array<TrainingTaskType>;
+  /** One record's submitted answers to a question combined by a strategy of its kind (owners and admins). */
+  unifiedAnswer: UnifiedAnswer;
   /** Each record's submitted answers to a question combined by a strategy of its kind (owners and admins). */
   unifiedAnswers: UnifiedAnswerConnection;
   /** Owners: every user; admins: members of their workspaces. */
@@ -583,6 +585,13 @@ export type QueryTrainingDataArgs = {
   first?: Scalars['Int']['input'];
   options?: InputMaybe<TrainingOptionsInput>;
   task: Scalars['String']['input'];
+};
+
+
+export type QueryUnifiedAnswerArgs = {
+  question: Scalars['String']['input'];
+  recordId: Scalars['ID']['input'];
+  strategy?: InputMaybe<Scalars['String']['input']>;
 };
 
 

@@ -1,0 +1,162 @@
+// The managers' view of who answered what: records with answers, a page at a time, and one
+// record with every labeler's answer to every question (and the suggestions) side by side.
+import { useEffect, useState } from "preact/hooks";
+import type { Api } from "./api";
+import { describeError } from "./progress";
+import { FieldView } from "./fields";
+import type { FieldT, QuestionT } from "./ops";
+
+const ANSWERED_RECORDS = `query AnsweredRecords($id: ID!, $after: String) {
+  records(datasetId: $id, first: 20, after: $after, filter: { responseStatus: [SUBMITTED, DRAFT, DISCARDED] }) {
+    totalCount edges { node { id externalId status responses { status } } } pageInfo { hasNextPage endCursor }
+  }
+}`;
+type Row = { id: string; externalId: string | null; status: string; responses: { status: string }[] };
+type Page = { records: { totalCount: number; edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+const RECORD_ANSWERS = `query RecordAnswers($id: ID!) {
+  record(id: $id) {
+    id externalId status fields
+    suggestions { question json agent score }
+    responses { id status updatedAt user { id username } values { question json } }
+  }
+}`;
+type Detail = { record: Omit<Row, "responses"> & { fields: Record<string, unknown>;
+  suggestions: { question: string; json: unknown; agent: string | null; score: number | null }[];
+  responses: { id: string; status: string; updatedAt: string; user: { id: string; username: string };
+    values: { question: string; json: unknown }[] }[] } };
+
+/** Every unifiable question's unified answer on one record, in one request (names as variables). */
+function unifiedQuery(count: number): string {
+  const slots = Array.from({ length: count }, (_, i) => i);
+  return `query Unified($id: ID!${slots.map((i) => `, $q${i}: String!`).join("")}) {
+  ${slots.map((i) => `u${i}: unifiedAnswer(recordId: $id, question: $q${i}) { value tie }`).join("\n  ")}
+}`;
+}
+type UnifiedCell = { value: unknown; tie: boolean };
+
+/** A value of any kind in a few words: scalars as they are, lists joined, anything else as JSON. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "object") return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) return value.map(String).join(", ");
+  return JSON.stringify(value);
+}
+
+/** Where the overview keeps the open record: #/d/<dataset>/manage/r/<record>. */
+const recordInAddress = () => /\/manage\/r\/([^/]+)$/.exec(window.location.hash)?.[1] ?? null;
+function putInAddress(datasetId: string, recordId: string | null) {
+  history.replaceState(null, "", `#/d/${datasetId}/manage${recordId ? `/r/${recordId}` : ""}`);
+}
+
+export function AnsweredRecords({ api, datasetId, fields, questions, unifiable, version }: {
+  api: Api; datasetId: string; fields: FieldT[]; questions: QuestionT[]; unifiable: string[]; version: number;
+}) {
+  const [rows, setRows] = useState<Row[]>([]);
+  const [total, setTotal] = useState(0);
+  const [next, setNext] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(recordInAddress());
+  const [error, setError] = useState<string | null>(null);
+  const load = async (after: string | null) => {
+    const data = await api.request<Page>(ANSWERED_RECORDS, { id: datasetId, after });
+    const page = data.records.edges.map((e) => e.node);
+    setRows((old) => (after ? [...old, ...page] : page));
+    setTotal(data.records.totalCount);
+    setNext(data.records.pageInfo.hasNextPage ? data.records.pageInfo.endCursor : null);
+  };
+  // The first page again whenever answers come in (version moves with live progress).
+  useEffect(() => { load(null).then(() => setError(null), (e) => setError(describeError(e))); }, [api, datasetId, version]);
+  const show = (id: string | null) => { setOpen(id); putInAddress(datasetId, id); };
+  return (
+    <section aria-labelledby="h-answers">
+      <h2 id="h-answers">Answers by record</h2>
+      {error && <p class="error" role="alert">{error}</p>}
+      {open && <RecordAnswers api={api} recordId={open} fields={fields} questions={questions} unifiable={unifiable}
+        version={version} onClose={() => show(null)} />}
+      <p class="hint">{total} record(s) with answers.</p>
+      {rows.length > 0 && <table class="answered">
+        <thead><tr><th scope="col">Record</th><th scope="col">Status</th><th scope="col">Answers</th><th scope="col"><span class="sr">Open</span></th></tr></thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} class={r.id === open ? "open" : ""}>
+              <th scope="row">{r.externalId ? <code>{r.externalId}</code> : r.id}</th>
+              <td>{r.status.toLowerCase()}</td>
+              <td>{["SUBMITTED", "DRAFT", "DISCARDED"].map((s) => `${r.responses.filter((x) => x.status === s).length} ${s.toLowerCase()}`).join(" · ")}</td>
+              <td><button type="button" onClick={() => show(r.id)}>Answers<span class="sr"> to {r.externalId ?? r.id}</span></button></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>}
+      {next && <button type="button" onClick={() => load(next).catch((e) => setError(describeError(e)))}>More records</button>}
+    </section>
+  );
+}
+
+function RecordAnswers({ api, recordId, fields, questions, unifiable, version, onClose }: {
+  api: Api; recordId: string; fields: FieldT[]; questions: QuestionT[]; unifiable: string[]; version: number;
+  onClose: () => void;
+}) {
+  const [data, setData] = useState<Detail["record"] | null>(null);
+  const [unified, setUnified] = useState<Map<string, UnifiedCell>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api.request<Detail>(RECORD_ANSWERS, { id: recordId }).then((d) => { setData(d.record); setError(null); },
+      (e) => setError(describeError(e)));
+    if (!unifiable.length) return;
+    const names = Object.fromEntries(unifiable.map((q, i) => [`q${i}`, q]));
+    api.request<Record<string, UnifiedCell>>(unifiedQuery(unifiable.length), { id: recordId, ...names })
+      .then((d) => setUnified(new Map(unifiable.map((q, i) => [q, d[`u${i}`]]))), (e) => setError(describeError(e)));
+  }, [api, recordId, version, unifiable.join("\n")]);
+  const suggestions = new Map(data?.suggestions.map((s) => [s.question, s]) ?? []);
+  return (
+    <div class="record-answers" data-testid="record-answers" aria-labelledby="h-record-answers">
+      <div class="guidelines-head">
+        <h3 id="h-record-answers">Record {data?.externalId ? <code>{data.externalId}</code> : recordId}
+          {data && <span class="tag">{data.status.toLowerCase()}</span>}</h3>
+        <button type="button" onClick={onClose}>Close</button>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {data && (
+        <>
+          <details class="record-fields"><summary>Fields</summary>
+            {fields.map((f) => <FieldView key={f.name} field={f} value={data.fields[f.name]} />)}</details>
+          <div class="table-scroll">
+            <table>
+              <thead><tr><th scope="col">Labeler</th><th scope="col">Status</th>
+                {questions.map((q) => <th scope="col" key={q.name}>{q.title}</th>)}</tr></thead>
+              <tbody>
+                {data.responses.map((r) => {
+                  const values = new Map(r.values.map((v) => [v.question, v.json]));
+                  return (
+                    <tr key={r.id} data-user={r.user.username}>
+                      <th scope="row">{r.user.username}</th>
+                      <td>{r.status.toLowerCase()}</td>
+                      {questions.map((q) => <td key={q.name}>{formatValue(values.get(q.name))}</td>)}
+                    </tr>
+                  );
+                })}
+                {unified.size > 0 && (
+                  <tr class="unified-row" data-testid="unified-row">
+                    <th scope="row">unified</th><td>{data.responses.filter((r) => r.status === "SUBMITTED").length} submitted</td>
+                    {questions.map((q) => {
+                      const cell = unified.get(q.name);
+                      return <td key={q.name}>{cell ? `${formatValue(cell.value)}${cell.tie ? " (tie)" : ""}` : "—"}</td>;
+                    })}
+                  </tr>
+                )}
+                {suggestions.size > 0 && (
+                  <tr class="suggested-row">
+                    <th scope="row">suggestion</th><td />
+                    {questions.map((q) => <td key={q.name}>{suggestions.has(q.name)
+                      ? `${formatValue(suggestions.get(q.name)!.json)} (${suggestions.get(q.name)!.agent ?? "unnamed agent"})` : "—"}</td>)}
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+          {data.responses.length === 0 && <p>No answers yet.</p>}
+        </>
+      )}
+    </div>
+  );
+}
