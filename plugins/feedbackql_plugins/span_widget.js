@@ -109,7 +109,7 @@ export default function mount(host, props) {
     + "Click a marked span to remove it.");
   const textEl = element("div", {
     class: "fql-span-text", id: props.id, tabindex: "0", role: "textbox", "aria-readonly": "true",
-    "aria-multiline": "true", "aria-labelledby": props.labelId, "aria-describedby": helpId,
+    "aria-multiline": "true", "aria-label": props.title ?? props.question.title, "aria-describedby": helpId,
   });
   const list = element("ul", { class: "fql-span-list", "aria-label": "Marked spans" });
   const offered = element("ul", { class: "fql-span-list fql-span-suggested", "aria-label": "Suggested spans not marked" });

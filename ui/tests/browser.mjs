@@ -882,8 +882,8 @@ test("an unavailable kind (plugin uninstalled) is greyed and never sent: the oth
 
 /** Selects characters [from, to) (UTF-16 offsets) of an element's text by dragging the mouse over them. */
 async function dragSelect(page, selector, from, to) {
-  const box = await page.evaluate(([sel, a, b]) => {
-    const el = document.querySelector(sel);
+  // A locator reaches into the widget's shadow root; document.querySelector would not.
+  const box = await page.locator(selector).evaluate((el, [a, b]) => {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     const at = (offset) => {
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -899,7 +899,7 @@ async function dragSelect(page, selector, from, to) {
     const rects = [...range.getClientRects()].filter((r) => r.width > 0);
     const first = rects[0], last = rects[rects.length - 1];
     return { x1: first.left + 1, y1: first.top + first.height / 2, x2: last.right - 1, y2: last.top + last.height / 2 };
-  }, [selector, from, to]);
+  }, [from, to]);
   await page.mouse.move(box.x1, box.y1);
   await page.mouse.down();
   await page.mouse.move(box.x2, box.y2, { steps: 6 });
