@@ -46,6 +46,7 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   const [people, setPeople] = useState<ManageData["annotatorProgress"]>([]);
   const [agreement, setAgreement] = useState<AgreementData["agreement"][]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
   const [tasks, setTasks] = useState<TrainingTaskInfo[]>([]);
   useEffect(() => {
     api.request<TrainingTasksData>(TRAINING_TASKS).then((d) => setTasks(d.trainingTasks), (e) => setError(String(e)));
@@ -83,7 +84,19 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   if (error) return <main><p class="error" role="alert">{error}</p></main>;
   if (!meta || !progress) return <main aria-busy="true"><p>Loading…</p></main>;
   const { dataset } = meta;
-  const download = (path: string, name: string) => api.download(path, name).catch((e) => setError(String(e)));
+  if (meta.me.role === "ANNOTATOR") {
+    // The service refuses every overview call to an annotator; say so instead of showing controls that fail.
+    return (
+      <main class="manage">
+        <h1>{dataset.name}</h1>
+        <p class="error" role="alert" data-testid="overview-refused">The overview is for the workspace's owners and admins.</p>
+        {dataset.status === "READY" && <p><a href={`#/d/${dataset.id}`}>Annotate this dataset</a></p>}
+      </main>
+    );
+  }
+  // A refused or failed download is said next to the buttons; the overview stays.
+  const download = (path: string, name: string) => api.download(path, name).then(() => setDownloadError(null),
+    (e) => setDownloadError(describeError(e)));
   const base = `/datasets/${encodeURIComponent(dataset.id)}`;
   return (
     <main class="manage">
@@ -149,6 +162,7 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
             </button>
           )))}
         </div>
+        {downloadError && <p class="error" role="alert" data-testid="download-error">{downloadError}</p>}
       </section>
     </main>
   );

@@ -126,7 +126,7 @@ before(async () => {
     questions: [{ name: "preference", settings: { ranking: { options: [
       { value: "response-1", text: "Response 1" }, { value: "response-2", text: "Response 2" }] } } }],
   }, [{ externalId: "l0", fields: { prompt: "Print a long line", "response-1": "```python\nprint('" + longLine + "')\n```",
-    "response-2": "A | table | with | " + "many ".repeat(60) + "cells\n--|--|--|--\n1|2|3|4" } }]);
+    "response-2": "A | table | with | " + "many ".repeat(60) + "cells\n--|--|--|--\n1|2|3|4\n\nSee https://example.com/" + "a".repeat(300) } }]);
   ids.keep = await makeDataset("keep", {
     fields: [{ name: "prompt", settings: TEXT }],
     questions: [{ name: "completion", title: "Your answer", settings: { text: {} } }],
@@ -564,7 +564,7 @@ test("the suggested option stays marked after another is picked; a refused answe
   await shot(page, "16-messages-and-suggestions");
 });
 
-test("a record with a long code line fits phones, tablets and wide screens: the line scrolls in its block", async () => {
+test("a record with a long code line and a long link fits phones, tablets and wide screens: the line scrolls in its block, the link wraps", async () => {
   for (const width of [360, 390, 768, 1440]) {
     const page = await signIn(users.carol.key, { width, height: 900 });
     await openDataset(page, ids.layout);
@@ -1166,6 +1166,14 @@ test("overview: agreement moves live, every labeler's answers per record, the th
   assert.deepEqual(built.dataset, { status: "READY", guidelines: "Mark **people**.", fields: [{ name: "text", kind: "text" }],
     questions: [{ name: "entities", title: "Mark the names", kind: "span",
       settingsJson: { field: "text", labels: [{ value: "PER", text: "Person" }], allowOverlapping: false } }] });
+});
+
+test("an annotator who opens the overview by its address is told it is for owners and admins, with no controls", async () => {
+  const page = await signIn(users.carol.key);
+  await page.goto(`${BASE}/#/d/${ids.sft}/manage`);
+  await page.getByTestId("overview-refused").getByText("for the workspace's owners and admins").waitFor();
+  assert.equal(await page.locator(".manage button, .manage input").count(), 0);
+  await page.close();
 });
 
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
