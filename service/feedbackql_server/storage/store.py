@@ -20,6 +20,7 @@ from feedbackql_server.storage.responses import ResponseRepo
 from feedbackql_server.storage.tallies import TallyRepo
 from feedbackql_server.storage.uncancellable import Uncancellable
 from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
+from feedbackql_server.storage.vectors import VectorRepo
 
 
 class Storage:
@@ -39,6 +40,7 @@ class Storage:
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.idempotency = IdempotencyRepo(db["idempotency_keys"])
+        self.vectors = VectorRepo(db)
         self.uncancellable = Uncancellable()
         self.sorts_by_index = True
         """False on FerretDB, which sorts in memory after reading every document selected."""
@@ -52,6 +54,7 @@ class Storage:
         mongodb_paths = paths == "mongodb" or "ferretdbVersion" not in build
         await ensure_indexes(self.db, unique_only=not mongodb_paths)
         await migrate(self.db)
+        await self.vectors.prepare(every_index=mongodb_paths)
         self.queue.compare_and_set = mongodb_paths
         self.sorts_by_index = mongodb_paths
 
