@@ -13,7 +13,7 @@ import numpy as np
 from pymongo import AsyncMongoClient
 
 from feedbackql_server.settings import Settings
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, serve
 from tests.helpers import ADD_RECORDS, SUBMIT, add_records, new_user, sft_dataset, workspace_of
 
 ADD_SPACE = """mutation($id: ID!, $space: VectorSpaceInput!) {
@@ -251,3 +251,51 @@ async def test_concurrent_vector_updates_while_searching(gql: GraphQLClient) -> 
 
 
 __all__ = ["ADD_RECORDS"]
+
+
+async def _search_until_approximate(gql: GraphQLClient, dataset_id: str, vector: list[float]) -> dict[str, Any]:
+    """The approximate index is built in the background: searches answer exactly meanwhile."""
+    for _ in range(200):
+        found = await _similar(gql, dataset_id, {"vector": vector}, 10)
+        if not found["exact"]:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("the approximate index was never used")
+
+
+async def test_the_approximate_index_is_saved_and_rebuilt_when_missing_or_damaged(
+        settings: Settings, builtin_registry: Any, tmp_path: Any) -> None:
+    folder = tmp_path / "vectors"
+    settings = settings.model_copy(update={"vector_index_dir": folder, "vector_approximate_min": 50})
+    rng = np.random.default_rng(11)
+    vectors = {f"r{i}": rng.normal(size=16).astype(np.float32) for i in range(200)}
+    query = [float(x) for x in rng.normal(size=16)]
+    expected = [key for key, _ in _cosine_ranking(vectors, np.asarray(query), set(vectors))[:10]]
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await _with_space(gql, 16)
+        await add_records(gql, dataset_id, [{"externalId": k, "fields": {"prompt": k},
+                                             "vectors": {"emb": [float(x) for x in v]}} for k, v in vectors.items()])
+        found = await _search_until_approximate(gql, dataset_id, query)
+        assert len(set(expected) & {i["record"]["externalId"] for i in found["items"]}) >= 9
+    (saved,) = list(folder.iterdir())
+    assert sorted(path.name for path in saved.iterdir()) == ["ids.bin", "index", "meta.json", "rows.npy"]
+    async with serve(settings, builtin_registry) as gql:  # restarted: the saved index answers at once
+        first = await _similar(gql, dataset_id, {"vector": query}, 10)
+        assert first["exact"] is False
+        assert first["searched"] == 200
+        filtered = await _similar(gql, dataset_id, {"vector": query}, 3, {"externalIds": ["r1", "r2", "r3"]})
+        assert sorted(i["record"]["externalId"] for i in filtered["items"]) == ["r1", "r2", "r3"]
+    (saved / "index").write_bytes((saved / "index").read_bytes()[:1000])  # a save cut short
+    async with serve(settings, builtin_registry) as gql:
+        first = await _similar(gql, dataset_id, {"vector": query}, 10)
+        assert first["exact"] is True  # read again from the database, the index being rebuilt
+        assert [i["record"]["externalId"] for i in first["items"]] == expected
+        await _search_until_approximate(gql, dataset_id, query)
+    for path in saved.iterdir():
+        path.unlink()
+    async with serve(settings, builtin_registry) as gql:
+        first = await _similar(gql, dataset_id, {"vector": query}, 10)
+        assert first["exact"] is True
+        assert [i["record"]["externalId"] for i in first["items"]] == expected
+        filtered = await _similar(gql, dataset_id, {"vector": query}, 3, {"externalIds": ["r1", "r2", "r3"]})
+        assert sorted(i["record"]["externalId"] for i in filtered["items"]) == ["r1", "r2", "r3"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from bson import ObjectId
 
-from feedbackql_server.domain.vector_index import Matrix, Positions, SpaceIndex
+from feedbackql_server.domain.vector_index import Matrix, Positions, SpaceIndex, normalized
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.documents import RecordDoc
 from feedbackql_server.storage.records import RecordQuery
@@ -40,7 +40,7 @@ class SimilarResult:
     """Vectors in the space when searched."""
 
 
-def _scores_for_output(index: SpaceIndex, similarities: Matrix) -> Matrix:
+def _shown(index: SpaceIndex, similarities: Matrix) -> Matrix:
     """L2 spaces report the distance (smaller is nearer); the others their similarity."""
     return -similarities if index.space.metric == "l2" else similarities
 
@@ -60,44 +60,78 @@ def ranked(similarities: Matrix, most_similar: bool, exclude: int | None, limit:
     return np.asarray(order[:total], dtype=np.int64)
 
 
+class Candidates:
+    """Positions in search order, a growing prefix at a time: exactly ranked, or as the
+    approximate index proposes them (re-ranked by their exact scores)."""
+
+    def __init__(self, index: SpaceIndex, vector: Matrix, most_similar: bool, excluded: int | None) -> None:
+        self.index = index
+        self.vector = vector
+        self.most_similar = most_similar
+        self.excluded = excluded
+        self.approximate = index.approximate if most_similar and index.building is None else None
+        self.similarities = None if self.approximate is not None else index.similarities(vector)
+
+    @property
+    def exact(self) -> bool:
+        return self.approximate is None
+
+    def first(self, count: int) -> Positions:
+        if self.similarities is not None:
+            return ranked(self.similarities, self.most_similar, self.excluded, count)
+        assert self.approximate is not None
+        query = normalized(self.vector) if self.index.space.metric == "cosine" else self.vector
+        keys = self.approximate.search(query, count + 1)
+        keys = keys[(keys != (self.excluded if self.excluded is not None else -1)) & (keys < len(self.index.ids))]
+        order = np.argsort(-self.index.similarities(self.vector, keys), kind="stable")
+        return np.asarray(keys[order][:count], dtype=np.int64)
+
+
 async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector: Matrix, first: int,
                  most_similar: bool, exclude: ObjectId | None) -> SimilarResult:
-    similarities = index.similarities(vector)
     excluded = index.position.get(exclude) if exclude is not None else None
-    shown = _scores_for_output(index, similarities)
+    candidates = Candidates(index, vector, most_similar, excluded)
+    available = len(index.ids) - (excluded is not None)
     found: list[Scored] = []
-    walked = 0
-    batch = max(FIRST_BATCH, first * 2)
-    order = ranked(similarities, most_similar, excluded, min(len(similarities), MAX_WALKED))
-    while len(found) < first and walked < len(order):
-        positions = order[walked:walked + batch]
-        walked += len(positions)
-        found += await _matching(storage, index, query, positions, shown)
-        batch = min(MAX_BATCH, batch * 2)
-    if len(found) < first and walked < len(similarities) - (excluded is not None):
-        found = await _among_matches(storage, index, query, similarities, shown, most_similar, excluded, first)
-    return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+    walked: set[int] = set()
+    wanted = max(FIRST_BATCH, first * 2)
+    while len(found) < first and len(walked) < available:
+        order = candidates.first(min(wanted, MAX_WALKED, available))
+        fresh = np.asarray([at for at in order.tolist() if at not in walked], dtype=np.int64)
+        walked.update(fresh.tolist())
+        found += await _matching(storage, index, query, fresh, vector)
+        if wanted >= MAX_WALKED or fresh.size == 0:
+            break
+        wanted = min(MAX_WALKED, wanted * 2)
+    if len(found) < first and len(walked) < available:
+        found = await _among_matches(storage, index, query, vector, most_similar, excluded, first)
+        return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+    found.sort(key=lambda item: -item.score if (most_similar != (index.space.metric == "l2")) else item.score)
+    return SimilarResult(found[:first], exact=candidates.exact, candidates=len(index.ids))
 
 
 async def _matching(storage: Storage, index: SpaceIndex, query: RecordQuery, positions: Positions,
-                    shown: Matrix) -> list[Scored]:
-    ids = [index.ids[int(at)] for at in positions]
-    records = await storage.records.among(query, ids)
-    return [Scored(record, float(shown[index.position[record["_id"]]])) for record in records]
+                    vector: Matrix) -> list[Scored]:
+    if positions.size == 0:
+        return []
+    scores = _shown(index, index.similarities(vector, positions))
+    by_id = {index.ids[at]: float(score) for at, score in zip(positions.tolist(), scores.tolist(), strict=True)}
+    records = await storage.records.among(query, list(by_id))
+    return [Scored(record, by_id[record["_id"]]) for record in records]
 
 
-async def _among_matches(storage: Storage, index: SpaceIndex, query: RecordQuery, similarities: Matrix,
-                         shown: Matrix, most_similar: bool, excluded: int | None, first: int) -> list[Scored]:
+async def _among_matches(storage: Storage, index: SpaceIndex, query: RecordQuery, vector: Matrix,
+                         most_similar: bool, excluded: int | None, first: int) -> list[Scored]:
     """Few records match: read which do, rank those alone."""
     matching = await storage.records.matching_ids(query)
     positions = np.array([at for record_id, at in index.position.items() if record_id in matching and at != excluded],
                          dtype=np.int64)
     if positions.size == 0:
         return []
-    order = positions[ranked(similarities[positions], most_similar, None)]
+    order = positions[ranked(index.similarities(vector, positions), most_similar, None)]
     found: list[Scored] = []
     for start in range(0, len(order), MAX_BATCH):
-        found += await _matching(storage, index, query, order[start:start + MAX_BATCH], shown)
+        found += await _matching(storage, index, query, order[start:start + MAX_BATCH], vector)
         if len(found) >= first:
             break
     return found
