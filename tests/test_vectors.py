@@ -299,3 +299,18 @@ async def test_the_approximate_index_is_saved_and_rebuilt_when_missing_or_damage
         assert [i["record"]["externalId"] for i in first["items"]] == expected
         filtered = await _similar(gql, dataset_id, {"vector": query}, 3, {"externalIds": ["r1", "r2", "r3"]})
         assert sorted(i["record"]["externalId"] for i in filtered["items"]) == ["r1", "r2", "r3"]
+
+
+async def test_json_lines_uploads_carry_vectors(gql: GraphQLClient) -> None:
+    dataset_id = await _with_space(gql, 2)
+    lines = [{"externalId": "a", "fields": {"prompt": "a"}, "vectors": {"emb": [1, 0]}},
+             {"externalId": "b", "fields": {"prompt": "b"}, "vectors": {"emb": [0, 1, 2]}},
+             {"externalId": "c", "fields": {"prompt": "c"}, "vectors": {"emb": [0.9, 0.1]}}]
+    body = b"\n".join(json.dumps(line).encode() for line in lines)
+    response = await gql.http.post(f"/datasets/{dataset_id}/records", content=body, headers={
+        "Content-Type": "application/x-ndjson", "Authorization": f"Bearer {gql.api_key}"})
+    report = response.json()
+    assert report["created"] == 2
+    assert [(e["index"], e["code"]) for e in report["errors"]] == [(1, "VALIDATION")]
+    found = await _similar(gql, dataset_id, {"vector": [1, 0]}, 5)
+    assert [i["record"]["externalId"] for i in found["items"]] == ["a", "c"]
