@@ -145,6 +145,8 @@ OPERATIONS: dict[str, Operation] = {
     "vectorSpaces": op("query($id: ID!) { vectorSpaces(datasetId: $id) { name } }", id=ref("dA", "dB")),
     "similarRecords": op('query($id: ID!) { similarRecords(datasetId: $id, space: "emb", near: {vector: [1, 0]}) '
                          "{ items { score record { id } } } }", id=ref("dA", "dB")),
+    "nearDuplicates": op('query($id: ID!) { nearDuplicates(datasetId: $id, space: "emb", threshold: 0.5) '
+                         "{ pairs { score } } }", id=ref("dA", "dB")),
     "addVectorSpace": op("mutation($id: ID!, $n: String!) { addVectorSpace(datasetId: $id, space: {name: $n, "
                          "dimension: 3}) { name } }", id=ref("dA", "dB"), n=fresh_name("s")),
     "removeVectorSpace": op('mutation($id: ID!) { removeVectorSpace(datasetId: $id, name: "emb") { name } }',
@@ -204,6 +206,7 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "deleteRecords": ADMINS_MANAGE,
     "vectorSpaces": MEMBERS_READ,
     "similarRecords": MEMBERS_READ,
+    "nearDuplicates": ADMINS_MANAGE,
     "addVectorSpace": ADMINS_MANAGE,
     "removeVectorSpace": ADMINS_MANAGE,
     "setRecordVectors": ADMINS_MANAGE,

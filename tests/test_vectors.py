@@ -314,3 +314,54 @@ async def test_json_lines_uploads_carry_vectors(gql: GraphQLClient) -> None:
     assert [(e["index"], e["code"]) for e in report["errors"]] == [(1, "VALIDATION")]
     found = await _similar(gql, dataset_id, {"vector": [1, 0]}, 5)
     assert [i["record"]["externalId"] for i in found["items"]] == ["a", "c"]
+
+
+NEXT_NEAR = """mutation($id: ID!, $near: ID!, $first: Int!) {
+  nextRecords(datasetId: $id, first: $first, near: $near) { id externalId myLeaseExpiresAt } }"""
+NEAR_DUPLICATES = """query($id: ID!, $threshold: Float!, $first: Int!, $after: String) {
+  nearDuplicates(datasetId: $id, space: "emb", threshold: $threshold, first: $first, after: $after) {
+    exact hasNextPage endCursor pairs { score first { externalId } second { externalId } } } }"""
+
+
+async def test_next_records_near_a_record_hands_out_its_nearest_pending_ones(gql: GraphQLClient) -> None:
+    dataset_id = await _with_space(gql, 2, "L2")
+    await add_records(gql, dataset_id, [{"externalId": f"p{i}", "fields": {"prompt": f"p{i}"},
+                                         "vectors": {"emb": [float(i), 0.0]}} for i in range(10)])
+    ids = await _ids(gql, dataset_id)
+    workspace_id = await workspace_of(gql, dataset_id)
+    labeler = await new_user(gql, "labeler", workspaces=[workspace_id])
+    other = await new_user(gql, "other", workspaces=[workspace_id])
+    await labeler(SUBMIT, {"input": {"recordId": ids["p6"], "status": "SUBMITTED",
+                                     "values": [{"question": "completion", "value": {"text": "done"}}]}})
+    given = (await labeler(NEXT_NEAR, {"id": dataset_id, "near": ids["p6"], "first": 2}))["nextRecords"]
+    assert sorted(r["externalId"] for r in given) == ["p5", "p7"]
+    assert all(r["myLeaseExpiresAt"] for r in given)
+    # Leased: the next labeler near the same record gets the next nearest ones.
+    theirs = (await other(NEXT_NEAR, {"id": dataset_id, "near": ids["p6"], "first": 2}))["nextRecords"]
+    assert {r["externalId"] for r in theirs} & {"p5", "p7"} == set()
+    assert {r["externalId"] for r in theirs} <= {"p4", "p8", "p6"}
+
+
+async def test_near_duplicates_come_once_a_page_at_a_time(gql: GraphQLClient) -> None:
+    dataset_id = await _with_space(gql, 3)
+    base = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    records = []
+    for i, vector in enumerate(base):
+        records.append({"externalId": f"o{i}", "fields": {"prompt": f"o{i}"}, "vectors": {"emb": vector}})
+        records.append({"externalId": f"d{i}", "fields": {"prompt": f"d{i}"},
+                        "vectors": {"emb": [x + 0.01 for x in vector]}})
+    await add_records(gql, dataset_id, records)
+    pairs: list[tuple[str, str]] = []
+    after = None
+    for _ in range(10):
+        page = (await gql(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.99, "first": 1,
+                                            "after": after}))["nearDuplicates"]
+        assert page["exact"] is True
+        pairs += [(p["first"]["externalId"], p["second"]["externalId"]) for p in page["pairs"]]
+        assert all(p["score"] >= 0.99 for p in page["pairs"])
+        if not page["hasNextPage"]:
+            break
+        after = page["endCursor"]
+    assert sorted(pairs) == [("o0", "d0"), ("o1", "d1"), ("o2", "d2")]
+    bad = await gql.error(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.9, "first": 1, "after": "junk"})
+    assert bad["extensions"]["code"] == "VALIDATION"

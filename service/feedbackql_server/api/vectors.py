@@ -75,6 +75,21 @@ class SimilarRecords:
     searched: int = strawberry.field(description="Vectors in the space when it was searched.")
 
 
+@strawberry.type
+class NearDuplicatePair:
+    first: Record
+    second: Record
+    score: float
+
+
+@strawberry.type(description="A page of near-duplicate pairs; it may hold fewer than asked and still have a next page.")
+class NearDuplicates:
+    pairs: list[NearDuplicatePair]
+    has_next_page: bool
+    end_cursor: str | None
+    exact: bool
+
+
 @strawberry.type(description="What setRecordVectors did; refused entries are listed by index.")
 class SetVectorsPayload:
     updated: int
@@ -110,6 +125,19 @@ class VectorQuery:
             items=[SimilarRecord(record=Record.of(item.record, ctx.kinds, hidden), score=item.score)
                    for item in result.items],
             exact=result.exact, searched=result.candidates)
+
+    @resolvers.field(description=(
+        "Pairs of records whose similarity is at least `threshold` (for L2 spaces: whose distance is at most "
+        "`threshold`), each pair once, a page at a time. Owners and admins."))
+    async def near_duplicates(self, info: Info, dataset_id: strawberry.ID, space: str, threshold: float,
+                              first: int = 50, after: str | None = None) -> NearDuplicates:
+        ctx = info.context
+        found, hidden = await ctx.session.vectors.near_duplicates(dataset_id, space, threshold, first, after)
+        return NearDuplicates(
+            pairs=[NearDuplicatePair(first=Record.of(p.first, ctx.kinds, hidden),
+                                     second=Record.of(p.second, ctx.kinds, hidden), score=p.score)
+                   for p in found.pairs],
+            has_next_page=found.has_next, end_cursor=found.end_cursor, exact=found.exact)
 
 
 @strawberry.type

@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from feedbackql_server.domain import listing, similar
+from feedbackql_server.domain import listing, near_duplicates, queue, similar
 from feedbackql_server.domain import vectors as domain_vectors
 from feedbackql_server.domain.vector_index import VectorIndexes
 from feedbackql_server.errors import DomainError, Invalid
 from feedbackql_server.ids import parse_id
-from feedbackql_server.storage.documents import DatasetDoc
+from feedbackql_server.storage.documents import DatasetDoc, RecordDoc
 
 if TYPE_CHECKING:
     from feedbackql_server.domain.session import Session
 
 MAX_VECTORS_PER_CALL = 1_000
+CANDIDATES_PER_LEASE = 5
+"""Nearest pending records looked at per record wanted: some are leased or answered already."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,37 @@ class VectorSession:
         query = listing.query_for(dataset["_id"], ask.criteria, self.session.caller, hidden)
         result = await similar.search(self.storage, index, query, vector, ask.first, ask.most_similar, exclude)
         return result, hidden
+
+    async def next_near(self, dataset_ref: str, space: str | None, near_ref: str,
+                        first: int) -> tuple[list[RecordDoc], DatasetDoc]:
+        """``nextRecords`` near a record: the pending records nearest it that are open to the
+        caller, leased as usual; the rest of ``first`` from the usual queue."""
+        if not 1 <= first <= queue.MAX_NEXT_RECORDS:
+            raise Invalid(f"first is between 1 and {queue.MAX_NEXT_RECORDS}", ["first"])
+        dataset, spaces = await self.spaces(dataset_ref)
+        if space is None and len(spaces) != 1:
+            raise Invalid("name the vector space to search near the record in (space)", ["space"])
+        ask = SimilarQuery(dataset_ref, space or spaces[0].name, Near(record_id=near_ref),
+                           first=min(self.session.services.limits.max_page_size, first * CANDIDATES_PER_LEASE),
+                           criteria=listing.RecordCriteria(status="pending"))
+        found, _ = await self.similar(ask)
+        limits = self.session.services.limits
+        leased = await queue.lease_candidates(self.storage, dataset, [item.record for item in found.items], first,
+                                              self.session.caller.id, limits.lease_seconds)
+        if len(leased) < first:
+            more, _ = await self.session.next_records(dataset_ref, first - len(leased))
+            leased += [doc for doc in more if all(doc["_id"] != had["_id"] for had in leased)]
+        return leased, dataset
+
+    async def near_duplicates(self, dataset_ref: str, space_name: str, threshold: float, first: int,
+                              after: str | None) -> tuple[near_duplicates.PairPage, frozenset[str]]:
+        """Pairs of records at least ``threshold`` similar (managers: cleaning a dataset)."""
+        self.session._check_page_size(first)
+        dataset = await self.session.dataset(dataset_ref, manage=True)
+        space = domain_vectors.space_named(dataset, space_name)
+        index = await self.indexes.ready(self.storage, dataset["_id"], space)
+        found = await near_duplicates.page(self.storage, index, threshold, first, after)
+        return found, self.session.hidden_metadata(dataset)
 
     async def _near(self, dataset: DatasetDoc, space: domain_vectors.VectorSpace, index: Any,
                     near: Near) -> tuple[Any, Any]:

@@ -31,7 +31,8 @@ CORE_TYPE_NAMES: frozenset[str] = frozenset({
     "TrainingTaskType",
     "UnavailableKindSettings", "UnavailableValue", "UnifiedAnswer", "UnifiedAnswerConnection",
     "UnifiedAnswerEdge", "UpdateDatasetInput", "User", "UserWithApiKey", "Value", "ValueInput", "Workspace",
-    "NearInput", "RecordVectorsInput", "SetVectorsPayload", "SimilarRecord", "SimilarRecords", "SimilarityOrder",
+    "NearDuplicatePair", "NearDuplicates", "NearInput", "RecordVectorsInput", "SetVectorsPayload",
+    "SimilarRecord", "SimilarRecords", "SimilarityOrder",
     "VectorMetric", "VectorSpace", "VectorSpaceInput",
 })
 """Type names of the schema that no kind provides (a test keeps this list equal to the schema).
