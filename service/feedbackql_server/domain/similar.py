@@ -64,39 +64,54 @@ class Candidates:
     """Positions in search order, a growing prefix at a time: exactly ranked, or as the
     approximate index proposes them (re-ranked by their exact scores)."""
 
-    def __init__(self, index: SpaceIndex, vector: Matrix, most_similar: bool, excluded: int | None) -> None:
+    def __init__(self, storage: Storage, index: SpaceIndex, vector: Matrix, most_similar: bool,
+                 excluded: int | None) -> None:
+        self.storage = storage
         self.index = index
         self.vector = vector
         self.most_similar = most_similar
         self.excluded = excluded
+        self.in_database = (most_similar and storage.vectors.search.enabled
+                            and len(index.ids) >= index.options.min_approximate)
         self.approximate = index.approximate if most_similar and index.building is None else None
-        self.similarities = None if self.approximate is not None else index.similarities(vector)
+        self.similarities = None if self.approximate is not None or self.in_database else index.similarities(vector)
 
     @property
     def exact(self) -> bool:
-        return self.approximate is None
+        return self.similarities is not None
 
-    def first(self, count: int) -> Positions:
+    async def first(self, count: int) -> Positions:
         if self.similarities is not None:
             return ranked(self.similarities, self.most_similar, self.excluded, count)
-        assert self.approximate is not None
         query = normalized(self.vector) if self.index.space.metric == "cosine" else self.vector
-        keys = self.approximate.search(query, count + 1)
+        if self.in_database:
+            keys = await self._from_database(query, count + 1)
+        else:
+            assert self.approximate is not None
+            keys = self.approximate.search(query, count + 1)
         keys = keys[(keys != (self.excluded if self.excluded is not None else -1)) & (keys < len(self.index.ids))]
         order = np.argsort(-self.index.similarities(self.vector, keys), kind="stable")
         return np.asarray(keys[order][:count], dtype=np.int64)
+
+    async def _from_database(self, query: Matrix, count: int) -> Positions:
+        """MongoDB's ``$vectorSearch`` (``storage/vector_search.py``), as positions here."""
+        space, search = self.index.space, self.storage.vectors.search
+        await search.ensure_index(space.key, space.dimension, space.metric)
+        assert self.index.dataset_id is not None
+        found = await search.nearest(self.index.dataset_id, space.key, [float(x) for x in query], count)
+        return np.asarray([self.index.position[i] for i in found if i in self.index.position], dtype=np.int64)
 
 
 async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector: Matrix, first: int,
                  most_similar: bool, exclude: ObjectId | None) -> SimilarResult:
     excluded = index.position.get(exclude) if exclude is not None else None
-    candidates = Candidates(index, vector, most_similar, excluded)
+    candidates = Candidates(storage, index, vector, most_similar, excluded)
     available = len(index.ids) - (excluded is not None)
     found: list[Scored] = []
     walked: set[int] = set()
     wanted = max(FIRST_BATCH, first * 2)
     while len(found) < first and len(walked) < available:
-        order = candidates.first(min(wanted, MAX_WALKED, available))
+        order = await candidates.first(min(wanted, MAX_WALKED, available))
         fresh = np.asarray([at for at in order.tolist() if at not in walked], dtype=np.int64)
         walked.update(fresh.tolist())
         found += await _matching(storage, index, query, fresh, vector)

@@ -55,6 +55,7 @@ class IndexOptions:
 class SpaceIndex:
     space: VectorSpace
     options: IndexOptions = field(default_factory=IndexOptions)
+    dataset_id: ObjectId | None = None
     ids: list[ObjectId] = field(default_factory=list)
     position: dict[ObjectId, int] = field(default_factory=dict)
     matrix: Matrix = field(init=False)
@@ -141,16 +142,16 @@ class SpaceIndex:
             scores = -np.linalg.norm(rows - query, axis=1)
         return np.asarray(scores, dtype=np.float32)
 
-    def maintain(self, dataset_id: ObjectId) -> None:
-        """Start building the approximate index when the space has grown enough, and saving
-        when due, in the background."""
+    def maintain(self, dataset_id: ObjectId, *, build: bool) -> None:
+        """Start building the approximate index (``build``: the database has no vector search
+        of its own) when the space has grown enough, and saving when due, in the background."""
         if self.chores is None or self.chores.done():
-            self.chores = asyncio.create_task(self._chores(dataset_id))
+            self.chores = asyncio.create_task(self._chores(dataset_id, build))
 
-    async def _chores(self, dataset_id: ObjectId) -> None:
+    async def _chores(self, dataset_id: ObjectId, build: bool) -> None:
         options = self.options
         try:
-            if (options.approximate is not None and self.approximate is None and self.building is None
+            if (build and options.approximate is not None and self.approximate is None and self.building is None
                     and len(self.ids) >= options.min_approximate):
                 await self._build(options.approximate)
                 self.unsaved = True
@@ -196,11 +197,11 @@ class VectorIndexes:
         if index is None:
             index = self._spaces.setdefault((dataset_id, space.key), self._made(dataset_id, space))
         await index.catch_up(storage, dataset_id)
-        index.maintain(dataset_id)
+        index.maintain(dataset_id, build=not storage.vectors.search.enabled)
         return index
 
     def _made(self, dataset_id: ObjectId, space: VectorSpace) -> SpaceIndex:
-        index = SpaceIndex(space, self.options)
+        index = SpaceIndex(space, self.options, dataset_id)
         if self.options.folder is not None:
             folder = vector_files.folder_of(self.options.folder, dataset_id, space)
             saved = vector_files.load(folder, space, self.options.approximate)

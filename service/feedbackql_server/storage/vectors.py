@@ -22,12 +22,16 @@ from typing import Any
 from bson import Binary, ObjectId
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from feedbackql_server.size_limits import READ_BUDGET_BYTES
 from feedbackql_server.storage.bounded import find_all
+from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
+from feedbackql_server.storage.locks import KeyedLocks
+from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
 
 Doc = dict[str, Any]
-COLLECTION = "record_vectors"
+DUPLICATE_KEY = 11000
 SEQUENCES = "vector_seqs"
 
 
@@ -38,6 +42,11 @@ class StoredVector:
     seq: int
 
 
+def _duplicate_key(error: Doc) -> bool:
+    """A bulk write's error for a unique key (FerretDB may quote its backend instead of 11000)."""
+    return error.get("code") == DUPLICATE_KEY or any(sign in str(error.get("errmsg", "")) for sign in BACKEND_SIGNS)
+
+
 def vector_id(record_id: ObjectId, space_key: str) -> str:
     return f"{record_id}:{space_key}"
 
@@ -46,12 +55,18 @@ class VectorRepo:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.vectors = db[COLLECTION]
         self.sequences = db[SEQUENCES]
+        self.search = MongoVectorSearch(db)
+        self.reserving = KeyedLocks()
+        """Serializes this process's sequence reservations: ``$inc`` is an unisolated
+        read-modify-write on FerretDB (``shared/DESIGN.md``), and two writers must never take
+        the same numbers; on MongoDB the update is atomic across replicas as well."""
 
     async def prepare(self, *, every_index: bool) -> None:
         """The index a catch-up read uses on MongoDB (FerretDB reads the dataset's documents
         of the space whatever the index: ``shared/DESIGN.md``)."""
         if every_index:
             await self.vectors.create_index([("dataset_id", 1), ("space", 1), ("seq", 1)])
+            await self.search.detect()
 
     async def version(self, dataset_id: ObjectId) -> int:
         """The dataset's vector sequence: the number the last write took (0: none)."""
@@ -64,19 +79,40 @@ class VectorRepo:
         sequence number the last one took."""
         if not entries:
             return await self.version(dataset_id)
-        reserved = await self.sequences.find_one_and_update(
-            {"_id": dataset_id}, {"$inc": {"seq": len(entries)}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
-        last = int(reserved["seq"]) if reserved else 0
+        last = await self._reserve(dataset_id, len(entries))
         first = last - len(entries) + 1
         now = datetime.now(UTC)
-        await self.vectors.bulk_write([
+        operations = [
             UpdateOne({"_id": vector_id(record_id, space_key)},
                       {"$set": {"dataset_id": dataset_id, "space": space_key, "record_id": record_id,
-                                "v": Binary(values), "seq": first + offset, "updated_at": now}},
+                                "v": Binary(values), "seq": first + offset, "updated_at": now,
+                                **({field_of(space_key): as_vector(values)} if self.search.enabled else {})}},
                       upsert=True)
-            for offset, (record_id, values) in enumerate(entries)], ordered=False)
+            for offset, (record_id, values) in enumerate(entries)]
+        try:
+            await self.vectors.bulk_write(operations, ordered=False)
+        except BulkWriteError as exc:
+            # Two upserts of a new (record, space) at once: one inserted, the other's insert
+            # met its key; written again, it is an update.
+            if not all(_duplicate_key(e) for e in exc.details.get("writeErrors", [])):
+                raise
+            await self.vectors.bulk_write([operations[e["index"]] for e in exc.details["writeErrors"]],
+                                          ordered=False)
         return last
+
+    async def _reserve(self, dataset_id: ObjectId, count: int) -> int:
+        """The last of ``count`` new sequence numbers of the dataset."""
+        async with self.reserving.hold(dataset_id):
+            for attempt in (1, 2):
+                try:
+                    reserved = await self.sequences.find_one_and_update(
+                        {"_id": dataset_id}, {"$inc": {"seq": count}}, upsert=True,
+                        return_document=ReturnDocument.AFTER)
+                    return int(reserved["seq"]) if reserved else 0
+                except OperationFailure as exc:  # the first reservation, by two replicas at once
+                    if attempt == 2 or not is_duplicate_key(exc):
+                        raise
+        raise AssertionError("unreachable")
 
     async def since(self, dataset_id: ObjectId, space_key: str, after_seq: int,
                     dimension: int) -> list[StoredVector]:
