@@ -80,6 +80,10 @@ class Candidates:
     def exact(self) -> bool:
         return self.similarities is not None
 
+    def go_exact(self) -> None:
+        self.in_database, self.approximate = False, None
+        self.similarities = self.index.similarities(self.vector)
+
     async def first(self, count: int) -> Positions:
         if self.similarities is not None:
             return ranked(self.similarities, self.most_similar, self.excluded, count)
@@ -111,6 +115,11 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
     walked: set[int] = set()
     wanted = max(FIRST_BATCH, first * 2)
     while len(found) < first and len(walked) < available:
+        if walked and not candidates.exact:
+            # The filter keeps few of the records near the query: the approximate neighbourhood
+            # would miss matches further out, so rank exactly (a heavily filtered search).
+            candidates.go_exact()
+            found, walked = [], set()
         order = await candidates.first(min(wanted, MAX_WALKED, available))
         fresh = np.asarray([at for at in order.tolist() if at not in walked], dtype=np.int64)
         walked.update(fresh.tolist())
