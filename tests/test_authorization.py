@@ -28,7 +28,7 @@ from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.live import live_server, subscriber
 
-COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses")
+COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses", "record_vectors", "vector_seqs")
 OK, FORBIDDEN, NOT_FOUND = "ok", "FORBIDDEN", "NOT_FOUND"
 ROLES = ("owner", "admin", "annotator")
 SCOPES = ("same", "other")
@@ -144,6 +144,18 @@ OPERATIONS: dict[str, Operation] = {
     "agreement": op('query($id: ID!) { agreement(datasetId: $id, question: "rating") { alpha } }', id=ref("dA", "dB")),
     "trainingData": op('query($id: ID!) { trainingData(datasetId: $id, task: "sft", options: {question: "completion"}) { rows } }',
                        id=ref("dA", "dB")),
+    "vectorSpaces": op("query($id: ID!) { vectorSpaces(datasetId: $id) { name } }", id=ref("dA", "dB")),
+    "similarRecords": op('query($id: ID!) { similarRecords(datasetId: $id, space: "emb", near: {vector: [1, 0]}) '
+                         "{ items { score record { id } } } }", id=ref("dA", "dB")),
+    "nearDuplicates": op('query($id: ID!) { nearDuplicates(datasetId: $id, space: "emb", threshold: 0.5) '
+                         "{ pairs { score } } }", id=ref("dA", "dB")),
+    "addVectorSpace": op("mutation($id: ID!, $n: String!) { addVectorSpace(datasetId: $id, space: {name: $n, "
+                         "dimension: 3}) { name } }", id=ref("dA", "dB"), n=fresh_name("s")),
+    "removeVectorSpace": op('mutation($id: ID!) { removeVectorSpace(datasetId: $id, name: "emb") { name } }',
+                            id=ref("dA", "dB")),
+    "setRecordVectors": op("mutation($id: ID!, $r: ID!) { setRecordVectors(datasetId: $id, records: "
+                           "[{recordId: $r, vectors: {emb: [0, 1]}}]) { updated } }",
+                           id=ref("dA", "dB"), r=ref("rA", "rB")),
 }
 
 # Expected outcome per role, as (same workspace, other workspace).
@@ -195,6 +207,12 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "deleteDataset": ADMINS_MANAGE,
     "addRecords": ADMINS_MANAGE,
     "deleteRecords": ADMINS_MANAGE,
+    "vectorSpaces": MEMBERS_READ,
+    "similarRecords": MEMBERS_READ,
+    "nearDuplicates": ADMINS_MANAGE,
+    "addVectorSpace": ADMINS_MANAGE,
+    "removeVectorSpace": ADMINS_MANAGE,
+    "setRecordVectors": ADMINS_MANAGE,
 }
 CALLERS = {"owner": "owner", "admin": "adminA", "annotator": "annA"}
 
@@ -248,6 +266,10 @@ async def build_world(owner: GraphQLClient) -> World:
                                                     "metadata": {"source": "web", "cost": 3}}])
         page = await owner(h.RECORDS, {"id": dataset["id"], "first": 1})
         world.ids[f"r{side}"] = page["records"]["edges"][0]["node"]["id"]
+        await owner("mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: \"emb\", dimension: 2}) "
+                    "{ name } }", {"id": dataset["id"]})
+        await owner("mutation($id: ID!, $r: ID!) { setRecordVectors(datasetId: $id, records: [{recordId: $r, "
+                    "vectors: {emb: [1, 0]}}]) { updated } }", {"id": dataset["id"], "r": world[f"r{side}"]})
     answers = {"owner": ["rA", "rB"], "adminA": ["rA"], "annA": ["rA"], "annA2": ["rA"], "annB": ["rB"]}
     for username, records in answers.items():
         for record in records:

@@ -32,7 +32,8 @@ def test_plugins_command_lists_kinds_with_plugin_and_version() -> None:
 def test_every_hook_is_documented_and_implemented_by_a_builtin() -> None:
     specs = [name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
              if name.startswith("feedbackql_")]
-    assert specs == ["feedbackql_field_types", "feedbackql_question_types", "feedbackql_training_tasks"]
+    assert specs == ["feedbackql_field_types", "feedbackql_question_types", "feedbackql_training_tasks",
+                     "feedbackql_vector_indexes"]
     pm, _ = get_plugin_manager(builtin_only=True)
     for name in specs:
         assert inspect.getdoc(getattr(hookspecs, name)), f"{name} has no docstring"

@@ -29,11 +29,11 @@ def service_url(settings: Settings, builtin_registry: KindRegistry, monkeypatch:
         yield url
 
 
-def test_the_readme_has_the_three_workflows() -> None:
-    assert len(sdk_examples()) == 3
+def test_the_readme_has_the_three_workflows_and_find_similar() -> None:
+    assert len(sdk_examples()) == 4
 
 
-@pytest.mark.parametrize("index", range(3), ids=["sft", "comparison", "prompt-rating"])
+@pytest.mark.parametrize("index", range(4), ids=["sft", "comparison", "prompt-rating", "find-similar"])
 def test_readme_example_runs(service_url: str, index: int) -> None:
     namespace: dict[str, object] = {"__name__": "readme_example"}
     exec(compile(sdk_examples()[index], f"README.md example {index + 1}", "exec"), namespace)

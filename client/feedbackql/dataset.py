@@ -13,6 +13,7 @@ from typing import Any, overload
 from tqdm import tqdm
 
 from feedbackql import operations as ops
+from feedbackql import vectors
 from feedbackql.batches import batches, json_size
 from feedbackql.binding import AnyClient, C, Later, asynchronous, complete
 from feedbackql.client import AsyncClient, Client
@@ -290,6 +291,38 @@ class FeedbackDataset(DatasetWork[C]):
         if expected_version is not None:
             answer["expectedVersion"] = expected_version
         return complete(client, _submit(client, answer))
+
+    # Vectors ---------------------------------------------------------------------------
+
+    def add_vector_space(self, name: str, dimension: int, metric: str = "cosine") -> Any:
+        """Declare a vector space (``cosine``, ``dot`` or ``l2``); published datasets too."""
+        client, dataset_id = self._bound()
+        return complete(client, vectors.add_space(client, dataset_id, name, dimension, metric))
+
+    def remove_vector_space(self, name: str) -> Any:
+        client, dataset_id = self._bound()
+        return complete(client, vectors.remove_space(client, dataset_id, name))
+
+    def set_vectors(self, by_record: dict[str, dict[str, Any]]) -> Any:
+        """Set vectors of existing records (record id -> space -> vector), fields and answers
+        untouched; the refused ones as (record id, reason)."""
+        client, dataset_id = self._bound()
+        return complete(client, vectors.set_vectors(client, dataset_id, by_record))
+
+    def similar(self, space: str, *, record_id: str | None = None, vector: Sequence[float] | None = None,
+                first: int = 10, status: str | None = None, metadata: dict[str, Any] | None = None,
+                text: str | None = None, least: bool = False) -> Any:
+        """The records nearest a record or a vector (``SimilarRecord``: record and score), the
+        filter applied before the top ``first`` is chosen."""
+        client, dataset_id = self._bound()
+        if (record_id is None) == (vector is None):
+            raise ValidationError("give record_id or vector", ["near"])
+        near = {"recordId": record_id} if record_id is not None else {
+            "vector": vectors.vector_list(vector or [], ["vector"])}
+        filter_ = _record_filter(status, None, metadata)
+        if text is not None:
+            filter_["text"] = text
+        return complete(client, vectors.similar(client, dataset_id, space, near, first, filter_ or None, least))
 
     # Training data --------------------------------------------------------------------
 

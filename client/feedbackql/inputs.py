@@ -12,6 +12,7 @@ from feedbackql.config import Question
 from feedbackql.errors import ValidationError
 from feedbackql.records import Record, Response, Suggestion
 from feedbackql.values import MISSING, plain, plain_mapping
+from feedbackql.vectors import vectors_input
 
 
 def record_input(record: Record, questions: Mapping[str, Question]) -> dict[str, Any]:
@@ -27,6 +28,8 @@ def record_input(record: Record, questions: Mapping[str, Question]) -> dict[str,
     if record.responses:
         data["responses"] = [_response_input(response, questions, ["responses", index])
                              for index, response in enumerate(record.responses)]
+    if record.vectors:
+        data["vectors"] = vectors_input(record.vectors)
     return data
 
 

@@ -32,6 +32,8 @@ class Record:
     suggestions: list[Suggestion] = field(default_factory=list)
     external_id: str | None = None
     responses: list[Response] = field(default_factory=list)
+    vectors: dict[str, Any] = field(default_factory=dict)
+    """Vector space name -> a sequence of numbers (``add_vector_space`` first)."""
 
 
 @dataclass

@@ -20,6 +20,7 @@ from feedbackql_server.api.schema import build_schema
 from feedbackql_server.domain import datasets, identity, invariants
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.session import Limits, Services
+from feedbackql_server.domain.vector_index import IndexOptions, VectorIndexes
 from feedbackql_server.edge.exports import export_routes
 from feedbackql_server.edge.graphql_app import GraphQLApp
 from feedbackql_server.edge.middleware.body_limit import AnonymousBodyLimit, BodySizeLimit
@@ -69,11 +70,15 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
         app.state.queue_pools = QueuePools()
         app.state.services = Services(storage, registry, app.state.events, app.state.queue_pools, Limits(
             max_page_size=settings.max_page_size, max_records_per_call=settings.max_records_per_call,
-            lease_seconds=settings.lease_seconds, max_scan_records=settings.max_scan_records))
+            lease_seconds=settings.lease_seconds, max_scan_records=settings.max_scan_records),
+            vector_indexes=VectorIndexes(IndexOptions(
+                folder=settings.vector_index_dir, min_approximate=settings.vector_approximate_min,
+                approximate=registry.vector_indexes[0] if registry.vector_indexes else None)))
         app.state.sessions = LiveSessions()
         try:
             yield
         finally:
+            await app.state.services.vector_indexes.save_all()
             await app.state.events.close()
             await storage.close()
             await client.close()

@@ -311,7 +311,8 @@ def _serve(host: str, port: int, data_dir: Path, plugins_dir: Path | None) -> in
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _exit_quietly)
     with _database(settings, data_dir) as uri:
-        settings = settings.model_copy(update={"mongodb_uri": uri})
+        settings = settings.model_copy(update={
+            "mongodb_uri": uri, "vector_index_dir": settings.vector_index_dir or data_dir / "vectors"})
         app = create_app(settings, registry)
         logging.getLogger("feedbackql_server").info("serving on http://%s:%d/graphql", host, port)
         uvicorn.run(app, host=host, port=port, log_level="info", ws="websockets-sansio",

@@ -63,6 +63,16 @@ class DistributionDoc(TypedDict):
     min_submitted: int
 
 
+class VectorSpaceDoc(TypedDict):
+    """A named vector space of a dataset (``domain/vectors.py``); ``key`` names its stored
+    vectors, so a space removed and added again under its name starts empty."""
+
+    name: str
+    dimension: int
+    metric: str
+    key: str
+
+
 class DatasetDoc(TypedDict):
     _id: NotRequired[ObjectId]
     workspace_id: ObjectId
@@ -81,6 +91,8 @@ class DatasetDoc(TypedDict):
     tally: NotRequired[dict[str, Any]]
     deleting: NotRequired[bool]
     """Set while the dataset is being deleted: its records and responses take no more writes."""
+    vector_spaces: NotRequired[list[VectorSpaceDoc]]
+    vector_revision: NotRequired[int]
 
 
 class StoredValue(TypedDict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -66,6 +67,11 @@ class Settings(BaseSettings):
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")
     rate_limit_burst: int = Field(default=200, ge=1)
 
+    vector_index_dir: Path | None = Field(
+        default=None, description="Where vector spaces and their approximate indexes are saved (`feedbackql "
+                                  "serve`: DATA_DIR/vectors); unset: nowhere, rebuilt from the database.")
+    vector_approximate_min: int = Field(
+        default=20_000, ge=0, description="Vectors a space holds before it gets an approximate index.")
     storage_paths: Literal["auto", "mongodb"] = Field(
         default="auto", description="auto: the code paths that suit the server (FerretDB's or MongoDB's); "
         "mongodb: MongoDB's paths whatever the server, which CI uses to run them on the embedded FerretDB.")

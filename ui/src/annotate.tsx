@@ -13,6 +13,7 @@ import { explain } from "./messages";
 import { keep, kept, sent, unsentRecords, type Answers } from "./keep";
 import { QuestionInput } from "./questions";
 import { widgetProblems } from "./widgets";
+import { FindSimilar } from "./similar";
 
 type Status = "SUBMITTED" | "DRAFT" | "DISCARDED";
 const DRAFT_DELAY_MS = 800;
@@ -144,6 +145,12 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     setDone(data.nextRecords.length === 0);
     show(data.nextRecords[0] ?? null, me);
   }, [api, datasetId, show]);
+
+  /** A record picked from "find similar": shown in place, and put in the address. */
+  async function openRecord(id: string) {
+    const data = await api.request<{ record: RecordData | null }>(RECORD_BY_ID, { id }).catch(() => null);
+    if (data?.record) { setPosition(-1); show(data.record, meId); }
+  }
 
   /** The record in the address, else one with unsent input on this device, else the queue's. */
   async function openFirst(me: string) {
@@ -382,6 +389,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
               This record could not be read: {record.readError}</p>}
             {dataset.fields.map((f) => <FieldView key={f.name} field={f} value={record.fields[f.name]}
               widgetUrl={fieldWidgets.get(f.kind)} fields={record.fields} />)}
+            <FindSimilar api={api} datasetId={dataset.id} recordId={record.id} onOpen={(id) => void openRecord(id)} />
           </div>
           <form class="questions" onSubmit={(e) => { e.preventDefault(); void finish("SUBMITTED"); }}>
             {dataset.questions.map((q, i) => {

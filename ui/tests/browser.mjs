@@ -1176,6 +1176,32 @@ test("an annotator who opens the overview by its address is told it is for owner
   await page.close();
 });
 
+test("find similar lists the nearest records with scores, and opens one in place", async () => {
+  const id = await makeDataset("similar", {
+    fields: [{ name: "prompt", settings: TEXT }], questions: [{ name: "completion", settings: { text: {} } }],
+  }, ["pasta al dente", "python lists", "more pasta", "tax forms"].map((p, i) => ({ externalId: `s${i}`, fields: { prompt: p } })));
+  await owner(`mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "toy", dimension: 2}) { name } }`, { id });
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id) { edges { node { id externalId } } } }`, { id });
+  const byExternal = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  const vectors = { s0: [1, 0], s1: [0, 1], s2: [0.9, 0.2], s3: [-1, 0.1] };
+  await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
+    { id, r: Object.entries(vectors).map(([k, v]) => ({ recordId: byExternal[k], vectors: { toy: v } })) });
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${id}/r/${byExternal.s0}`);
+  await page.locator(`[data-record="${byExternal.s0}"]`).waitFor();
+  await page.getByRole("button", { name: "Find similar" }).click();
+  const items = page.locator(".similar-list li");
+  await items.first().waitFor();
+  assert.deepEqual(await items.evaluateAll((els) => els.map((el) => el.getAttribute("data-record"))),
+    [byExternal.s2, byExternal.s1, byExternal.s3]);
+  assert.match(await items.first().innerText(), /more pasta\s*0\.976/);
+  await axe(page, "find-similar");
+  await shot(page, "20-find-similar");
+  await items.first().getByRole("link").click();
+  await page.locator(`.workspace[data-record="${byExternal.s2}"]`).waitFor();
+  assert.match(await page.locator(".record").innerText(), /more pasta/);
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

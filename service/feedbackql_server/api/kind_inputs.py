@@ -147,6 +147,8 @@ def _record_input(kinds: KindTypes) -> type:
         suggestions: list[SuggestionInput] = strawberry.field(default_factory=list, description=(
             "A re-add replaces the suggestions of the questions it names and keeps the others."))
         responses: list[RecordResponseInput] = strawberry.field(default_factory=list)
+        vectors: JSON | None = strawberry.field(default=None, description=(
+            "Space name -> list of numbers, one per vector space of the dataset (see addVectorSpace)."))
 
         def spec(self) -> RecordSpec:
             return RecordSpec(
@@ -158,6 +160,7 @@ def _record_input(kinds: KindTypes) -> type:
                     user=r.user, status=r.status.value,
                     values=tuple(AnswerSpec(question=v.question, value=typed_value(v.value)) for v in r.values))
                     for r in self.responses),
+                vectors=self.vectors,
             )
 
     return RecordInput

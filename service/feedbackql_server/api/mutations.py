@@ -113,10 +113,13 @@ class Mutation:
     @resolvers.mutation(description=(
         "Up to `first` pending records you have not answered, leased to you: nobody else "
         "gets a record beyond the answers it still needs until you submit, discard or the "
-        "lease ends. Records you hold already come first."))
-    async def next_records(self, info: Info, dataset_id: strawberry.ID, first: int = 1) -> list[Record]:
+        "lease ends. Records you hold already come first. With `near` (a record id), the pending "
+        "records nearest that record in the vector `space` come first (docs/vectors.md)."))
+    async def next_records(self, info: Info, dataset_id: strawberry.ID, first: int = 1,
+                           near: strawberry.ID | None = None, space: str | None = None) -> list[Record]:
         ctx = info.context
-        docs, dataset = await ctx.session.next_records(dataset_id, first)
+        docs, dataset = await (ctx.session.vectors.next_near(dataset_id, space, near, first) if near is not None
+                               else ctx.session.next_records(dataset_id, first))
         hidden = ctx.session.hidden_metadata(dataset)
         return [Record.of(doc, ctx.kinds, hidden) for doc in docs]
 

@@ -34,6 +34,7 @@ from feedbackql_server.api.mutations import Mutation
 from feedbackql_server.api.queries import Query
 from feedbackql_server.api.subscriptions import Subscription
 from feedbackql_server.api.variable_limits import VariableListLimiter
+from feedbackql_server.api.vectors import VectorMutation, VectorQuery
 from feedbackql_server.kinds.plugin_dir import plugin_modules
 from feedbackql_server.kinds.registry import KindRegistry, PluginError, load_registry
 from feedbackql_server.settings import Settings
@@ -87,7 +88,7 @@ def build_schema(registry: KindRegistry, settings: Settings | None = None) -> Fe
     except TypeNameClash as exc:
         raise PluginError(str(exc)) from exc
     # Kind-dependent mutations first: the order the schema has always printed them in.
-    mutation = merge_types("Mutation", (build_kind_mutation(build_kind_inputs(kinds)), Mutation))
+    mutation = merge_types("Mutation", (build_kind_mutation(build_kind_inputs(kinds)), Mutation, VectorMutation))
     try:
         return _schema(settings, kinds, mutation)
     except DuplicatedTypeName as exc:  # the registry checks names up front; this is the backstop
@@ -117,7 +118,8 @@ def _schema(settings: Settings, kinds: KindTypes, mutation: type) -> FeedbackSch
     extensions.append(lambda: ValidationCache(maxsize=cache_size))
     extensions.append(IntegerLiteralLimiter)  # after validation: it replaces what validation found
     config = StrawberryConfig(disable_field_suggestions=not settings.field_suggestions_enabled)
-    schema = FeedbackSchema(query=Query, mutation=mutation, subscription=Subscription,
+    query = merge_types("Query", (Query, VectorQuery))
+    schema = FeedbackSchema(query=query, mutation=mutation, subscription=Subscription,
                             extensions=extensions, config=config, types=kinds.object_types)
     schema.kinds = kinds
     return schema

@@ -274,6 +274,7 @@ async def delete_dataset(services: Services, dataset_id: ObjectId) -> DatasetDoc
     await storage.responses.delete_dataset(dataset_id)
     await storage.records.delete_dataset(dataset_id)
     await storage.tallies.delete_dataset(dataset_id)
+    await storage.vectors.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)
     return dataset
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 
 from feedbackql_server.documents import DatasetDoc, RecordDoc, UserDoc
-from feedbackql_server.domain import imported, invariants, readd, state_writes
+from feedbackql_server.domain import imported, invariants, readd, state_writes, vectors
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.domain.readd import OnConflict, Plan
@@ -62,6 +62,7 @@ class Checked:
 
     docs: list[tuple[int, Doc]]
     answers: dict[int, list[imported.ImportedAnswer]]
+    vectors: dict[int, dict[str, bytes]] = field(default_factory=dict)
 
 
 CHECKS_BETWEEN_YIELDS = 50
@@ -83,11 +84,13 @@ async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[
     users = await imported.users_named(storage, specs)
     external_ids = [s.external_id for s in specs if s.external_id and storable_external_id(s.external_id)]
     existing = await readd.lookup(storage, dataset_id, external_ids, probe=True)
-    sent_before = readd.sent_before(specs, existing or {})
+    sent_before = {i: r for i, r in readd.sent_before(specs, existing or {}).items() if specs[i].vectors is None}
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users,
                                      sent_before)
     result.unchanged = len(sent_before)
     placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result, existing)
+    await vectors.write_vectors(storage, dataset_id, {record_id: checked.vectors[index]
+                                                      for index, record_id, *_ in placed if index in checked.vectors})
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
                for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
     if answers:
@@ -135,6 +138,8 @@ async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: Datas
         try:
             doc = build_record(registry, config, dataset["_id"], spec)
             doc["input_hash"] = input_hash(spec)
+            if spec.vectors is not None:
+                checked.vectors[index] = vectors.checked_vectors(dataset, spec.vectors)
             external = doc.get("external_id")
             if external is not None:
                 if external in seen_external:

@@ -228,6 +228,15 @@ async def next_records(services: Services, dataset: DatasetDoc, user_id: ObjectI
     return leased
 
 
+async def lease_candidates(storage: Storage, dataset: DatasetDoc, candidates: Iterable[RecordDoc], first: int,
+                           user_id: ObjectId, lease_seconds: float) -> list[RecordDoc]:
+    """Up to ``first`` of ``candidates`` (whole records, in the caller's order) leased to the
+    user, through the same checks and writes as ``next_records``."""
+    until = datetime.now(UTC) + timedelta(seconds=lease_seconds)
+    return await _lease_some(storage, candidates, first, str(user_id), until,
+                             dataset["distribution"]["min_submitted"])
+
+
 def _skip_ends(record: RecordDoc, user_key: str) -> datetime:
     return min(skip["until"] for skip in record.get("skips", []) if skip["user"] == user_key)
 

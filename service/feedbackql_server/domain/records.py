@@ -62,6 +62,8 @@ class RecordSpec:
     suggestions: Sequence[SuggestionSpec] = field(default_factory=tuple)
     """A re-add replaces the suggestions of the questions it names and keeps the others."""
     responses: Sequence[ImportedResponseSpec] = field(default_factory=tuple)
+    vectors: Any = None
+    """Space name -> list of numbers (``domain/vectors.py``); stored apart from the record."""
 
 
 def build_record(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bson import ObjectId
@@ -38,6 +38,8 @@ from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.readd import OnConflict
 from feedbackql_server.domain.records import RecordSpec
 from feedbackql_server.domain.responses import ResponseSpec
+from feedbackql_server.domain.vector_index import VectorIndexes
+from feedbackql_server.domain.vector_session import VectorSession
 from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
 from feedbackql_server.events import Broker, Subscription
 from feedbackql_server.export import training
@@ -73,6 +75,8 @@ class Services:
     events: Broker
     queue_pools: QueuePools
     limits: Limits
+    vector_indexes: VectorIndexes = field(default_factory=VectorIndexes)
+    """This process's copies of the datasets' vector spaces (``domain/vector_index.py``)."""
 
     async def authenticate(self, authorization: str | None) -> UserDoc | None:
         """The user an ``Authorization`` value names, or None."""
@@ -103,6 +107,11 @@ class Session:
     def idempotent_requests(self) -> IdempotentRequests:
         """The caller's ``Idempotency-Key`` claims and kept answers."""
         return IdempotentRequests(self.services.storage, self.user["_id"])
+
+    @property
+    def vectors(self) -> VectorSession:
+        """Vector spaces, record vectors and ``similarRecords`` (``domain/vector_session.py``)."""
+        return VectorSession(self, self.services.vector_indexes)
 
     @property
     def _storage(self) -> Storage:

@@ -33,7 +33,7 @@ from feedbackql_server.edge.errors import domain_error_response, error_response
 from feedbackql_server.edge.middleware.request_timeout import lift_deadline
 from feedbackql_server.errors import DomainError, Invalid
 
-RECORD_KEYS = frozenset({"fields", "externalId", "metadata", "suggestions", "responses"})
+RECORD_KEYS = frozenset({"fields", "externalId", "metadata", "suggestions", "responses", "vectors"})
 SUGGESTION_KEYS = frozenset({"question", "value", "score", "agent"})
 RESPONSE_KEYS = frozenset({"user", "status", "values"})
 Parsed = RecordSpec | RecordError
@@ -138,7 +138,8 @@ def _record(data: Any) -> RecordSpec:
     suggestions, responses = _list(data, "suggestions"), _list(data, "responses")
     return RecordSpec(fields=data["fields"], external_id=external, metadata=data.get("metadata"),
                       suggestions=tuple(_suggestion(s, ["suggestions", i]) for i, s in enumerate(suggestions)),
-                      responses=tuple(_response(r, ["responses", i]) for i, r in enumerate(responses)))
+                      responses=tuple(_response(r, ["responses", i]) for i, r in enumerate(responses)),
+                      vectors=data.get("vectors"))
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:

@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from feedbackql_server.kinds.base import FieldKind, QuestionKind
     from feedbackql_server.kinds.tasks import TrainingTask
+    from feedbackql_server.kinds.vector_indexes import ApproximateIndex
 
 PROJECT = "feedbackql"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -35,4 +36,11 @@ def feedbackql_field_types() -> Sequence[type[FieldKind]]:
 def feedbackql_training_tasks() -> Sequence[type[TrainingTask]]:
     """Return the training tasks (subclasses of ``TrainingTask``) this plugin adds; each is
     served at ``/datasets/{id}/training/{name}`` and by ``trainingData(task: name)``."""
+    raise NotImplementedError
+
+
+@hookspec
+def feedbackql_vector_indexes() -> Sequence[type[ApproximateIndex]]:
+    """Return approximate vector indexes (subclasses of ``ApproximateIndex``); the service uses
+    the first one registered for large vector spaces (``docs/vectors.md``)."""
     raise NotImplementedError

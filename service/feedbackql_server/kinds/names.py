@@ -31,6 +31,9 @@ CORE_TYPE_NAMES: frozenset[str] = frozenset({
     "TrainingTaskType",
     "UnavailableKindSettings", "UnavailableValue", "UnifiedAnswer", "UnifiedAnswerConnection",
     "UnifiedAnswerEdge", "UpdateDatasetInput", "User", "UserWithApiKey", "Value", "ValueInput", "Workspace",
+    "NearDuplicatePair", "NearDuplicates", "NearInput", "RecordVectorsInput", "SetVectorsPayload",
+    "SimilarRecord", "SimilarRecords", "SimilarityOrder",
+    "VectorMetric", "VectorSpace", "VectorSpaceInput",
 })
 """Type names of the schema that no kind provides (a test keeps this list equal to the schema).
 Names GraphQL itself reserves start with ``__``, which no kind name or model name can."""

@@ -25,6 +25,7 @@ from feedbackql.moved import MovedAPIWarning
 from feedbackql_server.kinds import assets, hook_checks, hookspecs, model_checks, names
 from feedbackql_server.kinds.base import Agreement, FieldKind, Kind, QuestionKind
 from feedbackql_server.kinds.tasks import TrainingTask
+from feedbackql_server.kinds.vector_indexes import ApproximateIndex
 
 BUILTIN_DISTRIBUTION = "feedbackql-server"
 IN_PROCESS = "in-process"
@@ -94,6 +95,8 @@ class KindRegistry:
     fields: dict[str, RegisteredKind[FieldKind]] = field(default_factory=dict)
     questions: dict[str, RegisteredKind[QuestionKind]] = field(default_factory=dict)
     tasks: dict[str, RegisteredTask] = field(default_factory=dict)
+    vector_indexes: list[type[ApproximateIndex]] = field(default_factory=list)
+    """Approximate vector indexes, in registration order (the service uses the first)."""
 
     def field_kind(self, name: str) -> FieldKind | None:
         entry = self.fields.get(name)
@@ -242,6 +245,10 @@ def load_registry(
         _add(registry.questions, "question", source, kind_cls, claims)
     for source, task_cls in _collect(pm.hook.feedbackql_training_tasks, TrainingTask, sources):
         _add_task(registry.tasks, source, task_cls, registry.questions)
+    for source, index_cls in _collect(pm.hook.feedbackql_vector_indexes, ApproximateIndex, sources):
+        if not (isinstance(index_cls, type) and issubclass(index_cls, ApproximateIndex)):
+            raise PluginError(f"{source}: vector index {index_cls!r} is not a subclass of ApproximateIndex")
+        registry.vector_indexes.append(index_cls)
     return registry
 
 

@@ -217,6 +217,18 @@ class RecordRepo:
     async def by_ids(self, ids: Sequence[ObjectId]) -> list[RecordDoc]:
         return [unpack(doc) for doc in await find_each(self.collection, "_id", ids, projection=HIDDEN)]
 
+    async def among(self, query: RecordQuery, ids: Sequence[ObjectId]) -> list[RecordDoc]:
+        """The records of ``ids`` that match ``query``, in the order of ``ids``: one equality
+        lookup each, the conditions checked by the database as in a page."""
+        found = await find_each(self.collection, "_id", ids, also=_query(query), projection=HIDDEN,
+                                batch_size=RECORD_BATCH)
+        return [unpack(doc) for doc in found]
+
+    async def matching_ids(self, query: RecordQuery) -> set[ObjectId]:
+        """The ids of every record that matches ``query``: a read of the dataset's matches
+        (its whole records on FerretDB, which filters after reading)."""
+        return {doc["_id"] for doc in await self.collection.find(_query(query), {"_id": 1}).to_list()}
+
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
                    seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion

@@ -21,6 +21,7 @@ from feedbackql_server.storage.responses import ResponseRepo
 from feedbackql_server.storage.tallies import TallyRepo
 from feedbackql_server.storage.uncancellable import Uncancellable
 from feedbackql_server.storage.users import UserRepo, WorkspaceRepo
+from feedbackql_server.storage.vectors import VectorRepo
 
 
 class Storage:
@@ -40,6 +41,7 @@ class Storage:
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])
         self.idempotency = IdempotencyRepo(db["idempotency_keys"])
+        self.vectors = VectorRepo(db)
         self.uncancellable = Uncancellable()
         self.paths = MONGODB
         """What differs between MongoDB and FerretDB, chosen by ``prepare`` (``storage/paths.py``)."""
@@ -50,6 +52,7 @@ class Storage:
         self.use(await choose(self.db, paths))
         await ensure_indexes(self.db, self.paths)
         await migrate(self.db)
+        await self.vectors.prepare(every_index=self.paths.every_index)
 
     def use(self, paths: StoragePaths) -> None:
         """Take ``paths`` from now on (at start-up; a test may force MongoDB's)."""

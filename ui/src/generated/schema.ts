@@ -353,6 +353,8 @@ export type Mutation = {
   addQuestion: Dataset;
   /** Add or update (by externalId) up to 1,000 records, with their responses if any. A re-add that changes the fields of a record that has responses is refused for that record unless onConflict says otherwise. */
   addRecords: AddRecordsPayload;
+  /** Add a vector space to a dataset (draft or published). */
+  addVectorSpace: Array<VectorSpace>;
   addWorkspaceMember: User;
   createDataset: Dataset;
   /** Create a user; the API key is returned only here. */
@@ -368,15 +370,19 @@ export type Mutation = {
   deleteUser: Scalars['ID']['output'];
   /** Owners only; refused while the workspace holds datasets. */
   deleteWorkspace: Scalars['ID']['output'];
-  /** Up to `first` pending records you have not answered, leased to you: nobody else gets a record beyond the answers it still needs until you submit, discard or the lease ends. Records you hold already come first. */
+  /** Up to `first` pending records you have not answered, leased to you: nobody else gets a record beyond the answers it still needs until you submit, discard or the lease ends. Records you hold already come first. With `near` (a record id), the pending records nearest that record in the vector `space` come first (docs/vectors.md). */
   nextRecords: Array<Record>;
   /** Freeze fields and questions; records can then be added. */
   publishDataset: Dataset;
   /** Give back your lease on a record: others may get it from nextRecords at once. With skipMinutes (1-1440) you skip it: nextRecords offers it to you only when nothing else is open to you, for that long. True when something changed. */
   releaseRecord: Scalars['Boolean']['output'];
+  /** Remove a vector space and every vector records have in it. */
+  removeVectorSpace: Array<VectorSpace>;
   removeWorkspaceMember: User;
   /** A new API key (your own; owners: anyone's). The old key stops working at once. */
   rotateApiKey: UserWithApiKey;
+  /** Set records' vectors (up to 1,000 records) without touching their fields or answers; an entry with a wrong dimension, NaN or infinity is refused alone. */
+  setRecordVectors: SetVectorsPayload;
   /** Create or replace your response to a record. */
   submitResponse: Response;
   /** Several responses (up to 1,000); all are checked before any is written. An error names its input (extensions.input) and how many inputs before it were written (extensions.written). */
@@ -401,6 +407,12 @@ export type MutationAddRecordsArgs = {
   datasetId: Scalars['ID']['input'];
   onConflict?: RecordConflictPolicy;
   records: Array<RecordInput>;
+};
+
+
+export type MutationAddVectorSpaceArgs = {
+  datasetId: Scalars['ID']['input'];
+  space: VectorSpaceInput;
 };
 
 
@@ -454,6 +466,8 @@ export type MutationDeleteWorkspaceArgs = {
 export type MutationNextRecordsArgs = {
   datasetId: Scalars['ID']['input'];
   first?: Scalars['Int']['input'];
+  near?: InputMaybe<Scalars['ID']['input']>;
+  space?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -468,6 +482,12 @@ export type MutationReleaseRecordArgs = {
 };
 
 
+export type MutationRemoveVectorSpaceArgs = {
+  datasetId: Scalars['ID']['input'];
+  name: Scalars['String']['input'];
+};
+
+
 export type MutationRemoveWorkspaceMemberArgs = {
   userId: Scalars['ID']['input'];
   workspaceId: Scalars['ID']['input'];
@@ -476,6 +496,12 @@ export type MutationRemoveWorkspaceMemberArgs = {
 
 export type MutationRotateApiKeyArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetRecordVectorsArgs = {
+  datasetId: Scalars['ID']['input'];
+  records: Array<RecordVectorsInput>;
 };
 
 
@@ -493,6 +519,27 @@ export type MutationUpdateDatasetArgs = {
   id: Scalars['ID']['input'];
   input: UpdateDatasetInput;
 };
+
+export type NearDuplicatePair = {
+  __typename?: 'NearDuplicatePair';
+  first: Record;
+  score: Scalars['Float']['output'];
+  second: Record;
+};
+
+/** A page of near-duplicate pairs; it may hold fewer than asked and still have a next page. */
+export type NearDuplicates = {
+  __typename?: 'NearDuplicates';
+  endCursor: Maybe<Scalars['String']['output']>;
+  exact: Scalars['Boolean']['output'];
+  hasNextPage: Scalars['Boolean']['output'];
+  pairs: Array<NearDuplicatePair>;
+};
+
+/** Search near a record's own vector in the space, or near a vector. */
+export type NearInput =
+  { recordId: Scalars['ID']['input']; vector?: never; }
+  |  { recordId?: never; vector: Array<Scalars['Float']['input']>; };
 
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -514,10 +561,14 @@ export type Query = {
   me: User;
   /** Records you saved as drafts, a page at a time. */
   myDrafts: RecordConnection;
+  /** Pairs of records whose similarity is at least `threshold` (for L2 spaces: whose distance is at most `threshold`), each pair once, a page at a time. Owners and admins. */
+  nearDuplicates: NearDuplicates;
   questionTypes: Array<QuestionType>;
   record: Record;
   /** Records of a dataset, a page at a time (first <= 1000). */
   records: RecordConnection;
+  /** Records nearest a record or a vector in a space; the filter applies before the top-`first` is chosen, so `first` results come back whenever that many records match. */
+  similarRecords: SimilarRecords;
   /** Training rows for small pulls; the HTTP export streams any size. */
   trainingData: TrainingData;
   trainingTasks: Array<TrainingTaskType>;
@@ -527,6 +578,7 @@ export type Query = {
   unifiedAnswers: UnifiedAnswerConnection;
   /** Owners: every user; admins: members of their workspaces. */
   users: Array<User>;
+  vectorSpaces: Array<VectorSpace>;
   /** The workspaces you belong to (owners: all). */
   workspaces: Array<Workspace>;
 };
@@ -565,6 +617,15 @@ export type QueryMyDraftsArgs = {
 };
 
 
+export type QueryNearDuplicatesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  datasetId: Scalars['ID']['input'];
+  first?: Scalars['Int']['input'];
+  space: Scalars['String']['input'];
+  threshold: Scalars['Float']['input'];
+};
+
+
 export type QueryRecordArgs = {
   id: Scalars['ID']['input'];
 };
@@ -576,6 +637,16 @@ export type QueryRecordsArgs = {
   filter?: InputMaybe<RecordFilter>;
   first?: Scalars['Int']['input'];
   sort?: InputMaybe<RecordSort>;
+};
+
+
+export type QuerySimilarRecordsArgs = {
+  datasetId: Scalars['ID']['input'];
+  filter?: InputMaybe<RecordFilter>;
+  first?: Scalars['Int']['input'];
+  near: NearInput;
+  order?: SimilarityOrder;
+  space: Scalars['String']['input'];
 };
 
 
@@ -602,6 +673,11 @@ export type QueryUnifiedAnswersArgs = {
   first?: Scalars['Int']['input'];
   question: Scalars['String']['input'];
   strategy?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryVectorSpacesArgs = {
+  datasetId: Scalars['ID']['input'];
 };
 
 export type Question = {
@@ -783,6 +859,8 @@ export type RecordInput = {
   responses: Array<RecordResponseInput>;
   /** A re-add replaces the suggestions of the questions it names and keeps the others. */
   suggestions: Array<SuggestionInput>;
+  /** Space name -> list of numbers, one per vector space of the dataset (see addVectorSpace). */
+  vectors: InputMaybe<Scalars['JSON']['input']>;
 };
 
 /** An answer that comes with its record (a migration, a re-imported export): checked and counted like any answer. Owners and admins only, like adding records. */
@@ -810,6 +888,12 @@ export type RecordSortField =
 export type RecordStatus =
   | 'COMPLETED'
   | 'PENDING';
+
+export type RecordVectorsInput = {
+  recordId: Scalars['ID']['input'];
+  /** Space name -> list of numbers; other spaces are kept. */
+  vectors: Scalars['JSON']['input'];
+};
 
 export type Response = {
   __typename?: 'Response';
@@ -873,6 +957,34 @@ export type Role =
   | 'ADMIN'
   | 'ANNOTATOR'
   | 'OWNER';
+
+/** What setRecordVectors did; refused entries are listed by index. */
+export type SetVectorsPayload = {
+  __typename?: 'SetVectorsPayload';
+  errors: Array<RecordError>;
+  refused: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
+export type SimilarRecord = {
+  __typename?: 'SimilarRecord';
+  record: Record;
+  /** Cosine similarity or dot product (higher is nearer), or the L2 distance (lower is nearer). */
+  score: Scalars['Float']['output'];
+};
+
+export type SimilarRecords = {
+  __typename?: 'SimilarRecords';
+  /** True when every vector was compared; false for an approximate index. */
+  exact: Scalars['Boolean']['output'];
+  items: Array<SimilarRecord>;
+  /** Vectors in the space when it was searched. */
+  searched: Scalars['Int']['output'];
+};
+
+export type SimilarityOrder =
+  | 'LEAST_SIMILAR'
+  | 'MOST_SIMILAR';
 
 export type SortDirection =
   | 'ASC'
@@ -1114,6 +1226,26 @@ export type ValueInput =
   |  { label?: never; multiLabel?: never; ranking?: never; rating: Scalars['Int']['input']; span?: never; text?: never; }
   |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span: Array<SpanInput>; text?: never; }
   |  { label?: never; multiLabel?: never; ranking?: never; rating?: never; span?: never; text: Scalars['String']['input']; };
+
+/** How a space compares vectors. */
+export type VectorMetric =
+  | 'COSINE'
+  | 'DOT'
+  | 'L2';
+
+/** A named vector space of a dataset: records carry one vector of this dimension in it. */
+export type VectorSpace = {
+  __typename?: 'VectorSpace';
+  dimension: Scalars['Int']['output'];
+  metric: VectorMetric;
+  name: Scalars['String']['output'];
+};
+
+export type VectorSpaceInput = {
+  dimension: Scalars['Int']['input'];
+  metric: VectorMetric;
+  name: Scalars['String']['input'];
+};
 
 export type Workspace = {
   __typename?: 'Workspace';

@@ -1,0 +1,62 @@
+"""The built-in approximate vector index: usearch's HNSW graph.
+
+Why usearch: one self-contained wheel (no BLAS, no compiler, no GPU stack as faiss brings), an
+index that saves to and loads from one file, removal and replacement of keys (hnswlib only
+marks deletions), half-precision storage (``f16``: the index stays within the memory budget of
+``docs/vectors.md``), and releases every few weeks under the Unum Cloud organisation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from usearch.index import Index
+
+from feedbackql_server.kinds import hookimpl
+from feedbackql_server.kinds.vector_indexes import ApproximateIndex, Keys, Rows
+
+METRICS = {"cosine": "ip", "dot": "ip", "l2": "l2sq"}
+"""Cosine rows come normalized, so an inner product ranks them."""
+
+
+class UsearchIndex(ApproximateIndex):
+    name: ClassVar[str] = "usearch"
+
+    def __init__(self, dimension: int, metric: str) -> None:
+        super().__init__(dimension, metric)
+        self.index = Index(ndim=dimension, metric=METRICS[metric], dtype="f16",
+                           connectivity=16, expansion_add=128, expansion_search=96)
+
+    def add(self, keys: Keys, rows: Rows) -> None:
+        present = np.asarray([key for key in keys.tolist() if self.index.contains(key)], dtype=np.int64)
+        if present.size:
+            self.index.remove(present)
+        if keys.size:
+            self.index.add(keys.astype(np.uint64), rows)
+
+    def search(self, query: Rows, count: int) -> Keys:
+        if len(self.index) == 0:
+            return np.zeros(0, dtype=np.int64)
+        matches = self.index.search(query, min(count, len(self.index)))
+        return np.asarray(matches.keys, dtype=np.int64)
+
+    def save(self, path: Path) -> None:
+        self.index.save(str(path))
+
+    def load(self, path: Path) -> None:
+        self.index.load(str(path))
+        if self.index.ndim != self.dimension:
+            raise ValueError(f"saved index has dimension {self.index.ndim}, not {self.dimension}")
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def memory_bytes(self) -> int:
+        return int(self.index.memory_usage)
+
+
+@hookimpl
+def feedbackql_vector_indexes() -> list[type[ApproximateIndex]]:
+    return [UsearchIndex]

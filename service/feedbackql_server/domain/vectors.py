@@ -1,0 +1,155 @@
+"""Vector spaces of a dataset and the vectors records carry in them.
+
+A dataset names its spaces (dimension, metric); spaces can be added and removed at any time,
+published datasets included, since they change no field, question or answer. A vector is
+checked up front — its space exists, it has the space's dimension, every value is a finite
+number — and refused as ``VALIDATION`` for its record alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+
+from feedbackql_server.documents import DatasetDoc, VectorSpaceDoc
+from feedbackql_server.domain.datasets import get_dataset
+from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
+from feedbackql_server.storage import Storage
+
+METRICS = ("cosine", "dot", "l2")
+MAX_DIMENSION = 4096
+"""16 KB of float32 per vector: within a record's share of a wire message many times over."""
+MAX_SPACES = 10
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class VectorSpace:
+    name: str
+    dimension: int
+    metric: str
+    key: str
+
+    @classmethod
+    def of(cls, doc: VectorSpaceDoc) -> VectorSpace:
+        return cls(doc["name"], doc["dimension"], doc["metric"], doc["key"])
+
+
+def spaces_of(dataset: DatasetDoc) -> list[VectorSpace]:
+    return [VectorSpace.of(doc) for doc in dataset.get("vector_spaces", [])]
+
+
+def space_named(dataset: DatasetDoc, name: str, path: Sequence[str | int] = ("space",)) -> VectorSpace:
+    for space in spaces_of(dataset):
+        if space.name == name:
+            return space
+    known = ", ".join(repr(s.name) for s in spaces_of(dataset)) or "none yet: add one with addVectorSpace"
+    raise Invalid(f"dataset {dataset['name']!r} has no vector space {name!r} (its spaces: {known})", path)
+
+
+def as_float32(space: VectorSpace, raw: Any, path: Sequence[str | int]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """``raw`` as the space's float32 vector, or ``Invalid`` saying what is wrong with it."""
+    if not isinstance(raw, list) or any(isinstance(x, bool) or not isinstance(x, int | float) for x in raw):
+        raise Invalid(f"a vector of space {space.name!r} is a list of {space.dimension} numbers", path)
+    if len(raw) != space.dimension:
+        raise Invalid(f"space {space.name!r} has dimension {space.dimension}; this vector has {len(raw)} values",
+                      path, reason="dimension")
+    bad = next((i for i, x in enumerate(raw) if not math.isfinite(x) or abs(x) > 3.4e38), None)
+    if bad is not None:
+        raise Invalid(f"vector values are finite float32 numbers; value {bad} is {raw[bad]!r}",
+                      [*path, bad], reason="not_finite")
+    vector = np.asarray(raw, dtype=np.float32)
+    if space.metric == "cosine" and not np.any(vector):
+        raise Invalid("a cosine space takes no all-zero vector (it has no direction)", path, reason="zero")
+    return vector
+
+
+def checked_vectors(dataset: DatasetDoc, raw: Any, path: Sequence[str | int] = ("vectors",)) -> dict[str, bytes]:
+    """A record's vectors (space name -> list of numbers) as stored bytes by space key."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise Invalid("vectors is an object: space name -> list of numbers", path)
+    found: dict[str, bytes] = {}
+    errors: list[Invalid] = []
+    for name, values in raw.items():
+        try:
+            space = space_named(dataset, str(name), [*path, str(name)])
+            found[space.key] = as_float32(space, values, [*path, str(name)]).tobytes()
+        except Invalid as error:
+            errors.append(error)
+    if errors:
+        raise all_of(errors)
+    return found
+
+
+@dataclass(frozen=True)
+class SpaceSpec:
+    name: str
+    dimension: int
+    metric: str = "cosine"
+
+
+def _checked_spec(dataset: DatasetDoc, spec: SpaceSpec) -> None:
+    if not NAME.match(spec.name):
+        raise Invalid("a space name is 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'",
+                      ["space", "name"])
+    if not 1 <= spec.dimension <= MAX_DIMENSION:
+        raise Invalid(f"dimension is between 1 and {MAX_DIMENSION}", ["space", "dimension"])
+    if spec.metric not in METRICS:
+        raise Invalid(f"metric is one of {', '.join(METRICS)}", ["space", "metric"])
+    names = [s.name for s in spaces_of(dataset)]
+    if spec.name in names:
+        raise Conflict(f"dataset {dataset['name']!r} has a vector space {spec.name!r} already; remove it first")
+    if len(names) >= MAX_SPACES:
+        raise Invalid(f"a dataset has at most {MAX_SPACES} vector spaces", ["space"])
+
+
+async def add_space(storage: Storage, dataset_id: ObjectId, spec: SpaceSpec) -> DatasetDoc:
+    dataset = await get_dataset(storage, dataset_id)
+    _checked_spec(dataset, spec)
+    doc = VectorSpaceDoc(name=spec.name, dimension=spec.dimension, metric=spec.metric, key=str(ObjectId()))
+    return await _set_spaces(storage, dataset, [*dataset.get("vector_spaces", []), doc])
+
+
+async def remove_space(storage: Storage, dataset_id: ObjectId, name: str) -> DatasetDoc:
+    """The space goes at once; its stored vectors are deleted after (a search can no longer
+    name them, and a space added again under the name has a new key)."""
+    dataset = await get_dataset(storage, dataset_id)
+    space = space_named(dataset, name, ["name"])
+    kept = [doc for doc in dataset.get("vector_spaces", []) if doc["key"] != space.key]
+    updated = await _set_spaces(storage, dataset, kept)
+    await storage.vectors.delete_space(dataset_id, space.key)
+    return updated
+
+
+async def _set_spaces(storage: Storage, dataset: DatasetDoc, spaces: list[VectorSpaceDoc]) -> DatasetDoc:
+    """Compare-and-set on ``vector_revision``: two admins changing spaces at once do not
+    lose one change."""
+    revision = dataset.get("vector_revision")
+    when: dict[str, Any] = {"vector_revision": revision} if revision is not None else {
+        "vector_revision": {"$exists": False}}
+    updated = await storage.datasets.update(dataset["_id"], {"vector_spaces": spaces,
+                                                             "vector_revision": (revision or 0) + 1}, when=when)
+    if updated is None:
+        if await storage.datasets.get(dataset["_id"]) is None:
+            raise NotFound(f"dataset {dataset['_id']} does not exist")
+        raise Conflict("the dataset's vector spaces changed meanwhile; read them again and retry")
+    return updated
+
+
+async def write_vectors(storage: Storage, dataset_id: ObjectId,
+                        by_record: Mapping[ObjectId, Mapping[str, bytes]]) -> None:
+    """Store checked vectors (record -> space key -> bytes), one write per space."""
+    per_space: dict[str, list[tuple[ObjectId, bytes]]] = {}
+    for record_id, vectors in by_record.items():
+        for key, values in vectors.items():
+            per_space.setdefault(key, []).append((record_id, values))
+    for key, entries in per_space.items():
+        await storage.vectors.write(dataset_id, key, entries)

@@ -1,0 +1,137 @@
+"""Record vectors: one document per (record, vector space), apart from the record.
+
+Apart, so that a records page never carries embeddings (384 float32 are 1.5 KB a record, a
+bucket read would double) and a vector can change without touching the record. Each write
+takes numbers from the dataset's vector sequence (``vector_seqs``); a search compares the
+sequence with what its in-process index has seen and reads only the documents written since
+(``domain/vector_index.py``), so a replica follows the writes of every other replica of the
+same database, and writes made straight into the database that take a number the same way.
+
+A vector is stored as the little-endian float32 bytes of its values (``Binary``): a quarter of
+a BSON array of doubles, one field for FerretDB to decode, and no NaN/Infinity can be stored
+(they are refused before: ``domain/vectors.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import Binary, ObjectId
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, OperationFailure
+
+from feedbackql_server.size_limits import READ_BUDGET_BYTES
+from feedbackql_server.storage.bounded import find_all
+from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
+from feedbackql_server.storage.locks import KeyedLocks
+from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
+
+Doc = dict[str, Any]
+DUPLICATE_KEY = 11000
+SEQUENCES = "vector_seqs"
+
+
+@dataclass(frozen=True)
+class StoredVector:
+    record_id: ObjectId
+    values: bytes
+    seq: int
+
+
+def _duplicate_key(error: Doc) -> bool:
+    """A bulk write's error for a unique key (FerretDB may quote its backend instead of 11000)."""
+    return error.get("code") == DUPLICATE_KEY or any(sign in str(error.get("errmsg", "")) for sign in BACKEND_SIGNS)
+
+
+def vector_id(record_id: ObjectId, space_key: str) -> str:
+    return f"{record_id}:{space_key}"
+
+
+class VectorRepo:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.vectors = db[COLLECTION]
+        self.sequences = db[SEQUENCES]
+        self.search = MongoVectorSearch(db)
+        self.reserving = KeyedLocks()
+        """Serializes this process's sequence reservations: ``$inc`` is an unisolated
+        read-modify-write on FerretDB (``shared/DESIGN.md``), and two writers must never take
+        the same numbers; on MongoDB the update is atomic across replicas as well."""
+
+    async def prepare(self, *, every_index: bool) -> None:
+        """The index a catch-up read uses on MongoDB (FerretDB reads the dataset's documents
+        of the space whatever the index: ``shared/DESIGN.md``)."""
+        if every_index:
+            await self.vectors.create_index([("dataset_id", 1), ("space", 1), ("seq", 1)])
+            await self.search.detect()
+
+    async def version(self, dataset_id: ObjectId) -> int:
+        """The dataset's vector sequence: the number the last write took (0: none)."""
+        doc = await self.sequences.find_one({"_id": dataset_id})
+        return int(doc["seq"]) if doc else 0
+
+    async def write(self, dataset_id: ObjectId, space_key: str,
+                    entries: Sequence[tuple[ObjectId, bytes]]) -> int:
+        """Set the vectors of ``entries`` (record id, float32 bytes) in one space; the
+        sequence number the last one took."""
+        if not entries:
+            return await self.version(dataset_id)
+        last = await self._reserve(dataset_id, len(entries))
+        first = last - len(entries) + 1
+        now = datetime.now(UTC)
+        operations = [
+            UpdateOne({"_id": vector_id(record_id, space_key)},
+                      {"$set": {"dataset_id": dataset_id, "space": space_key, "record_id": record_id,
+                                "v": Binary(values), "seq": first + offset, "updated_at": now,
+                                **({field_of(space_key): as_vector(values)} if self.search.enabled else {})}},
+                      upsert=True)
+            for offset, (record_id, values) in enumerate(entries)]
+        try:
+            await self.vectors.bulk_write(operations, ordered=False)
+        except BulkWriteError as exc:
+            # Two upserts of a new (record, space) at once: one inserted, the other's insert
+            # met its key; written again, it is an update.
+            if not all(_duplicate_key(e) for e in exc.details.get("writeErrors", [])):
+                raise
+            await self.vectors.bulk_write([operations[e["index"]] for e in exc.details["writeErrors"]],
+                                          ordered=False)
+        return last
+
+    async def _reserve(self, dataset_id: ObjectId, count: int) -> int:
+        """The last of ``count`` new sequence numbers of the dataset."""
+        async with self.reserving.hold(dataset_id):
+            for attempt in (1, 2):
+                try:
+                    reserved = await self.sequences.find_one_and_update(
+                        {"_id": dataset_id}, {"$inc": {"seq": count}}, upsert=True,
+                        return_document=ReturnDocument.AFTER)
+                    return int(reserved["seq"]) if reserved else 0
+                except OperationFailure as exc:  # the first reservation, by two replicas at once
+                    if attempt == 2 or not is_duplicate_key(exc):
+                        raise
+        raise AssertionError("unreachable")
+
+    async def since(self, dataset_id: ObjectId, space_key: str, after_seq: int,
+                    dimension: int) -> list[StoredVector]:
+        """The space's vectors written after ``after_seq`` (all for 0), in batches that fit a
+        wire message."""
+        selector: Doc = {"dataset_id": dataset_id, "space": space_key}
+        if after_seq:
+            selector["seq"] = {"$gt": after_seq}
+        batch = max(1, READ_BUDGET_BYTES // (dimension * 4 + 200))
+        docs = await find_all(self.vectors, selector, {"record_id": 1, "v": 1, "seq": 1}, batch_size=batch)
+        return [StoredVector(doc["record_id"], bytes(doc["v"]), int(doc["seq"])) for doc in docs]
+
+    async def of_record(self, record_id: ObjectId, space_key: str) -> bytes | None:
+        doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
+        return bytes(doc["v"]) if doc else None
+
+    async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
+        await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
+
+    async def delete_dataset(self, dataset_id: ObjectId) -> None:
+        await self.vectors.delete_many({"dataset_id": dataset_id})
+        await self.sequences.delete_one({"_id": dataset_id})

@@ -1,0 +1,49 @@
+"""The SDK's vector calls against a live server: records with embeddings, vectors set later,
+find similar with a filter, and values refused before the network."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytest
+
+import feedbackql as fb
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
+from tests.conftest import OWNER_KEY
+from tests.live import live_server
+
+
+@pytest.fixture
+def client(settings: Settings, builtin_registry: KindRegistry) -> Iterator[fb.Client]:
+    with live_server(create_app(settings, builtin_registry)) as url, fb.Client(url, api_key=OWNER_KEY) as sdk:
+        yield sdk
+
+
+def test_records_with_embeddings_then_find_similar(client: fb.Client) -> None:
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")],
+                                 metadata_properties=[fb.MetadataProperty("lang")])
+    dataset.push(client, name="vectors", workspace="sdk")
+    dataset.add_vector_space("emb", 3)
+    angles = [i * 0.3 for i in range(8)]
+    report = dataset.add_records([
+        fb.Record(fields={"prompt": f"p{i}"}, external_id=f"r{i}", metadata={"lang": "en" if i % 2 else "fr"},
+                  vectors={"emb": (math.cos(a), math.sin(a), 0.0)}) for i, a in enumerate(angles)],
+        show_progress=False)
+    assert report.created == 8
+    nearest = dataset.similar("emb", vector=[1, 0, 0], first=3)
+    assert [item.record.external_id for item in nearest] == ["r0", "r1", "r2"]
+    english = dataset.similar("emb", vector=[1, 0, 0], first=2, metadata={"lang": "en"})
+    assert [item.record.external_id for item in english] == ["r1", "r3"]
+    ids = {record.external_id: record.id for record in dataset.records()}
+    assert dataset.set_vectors({ids["r7"]: {"emb": [1, 0, 0]}, ids["r6"]: {"emb": [1, 2]}}) == [
+        (ids["r6"], "vectors.emb: space 'emb' has dimension 3; this vector has 2 values")]
+    around = dataset.similar("emb", record_id=ids["r0"], first=1)
+    assert around[0].record.external_id == "r7"
+    assert around[0].score == pytest.approx(1.0)
+    refused = dataset.add_records([fb.Record(fields={"prompt": "x"}, vectors={"emb": [float("nan"), 0, 0]})],
+                                  show_progress=False)
+    assert refused.created == 0
+    assert "finite" in refused.errors[0].message
