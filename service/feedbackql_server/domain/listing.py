@@ -13,11 +13,14 @@ update-time sort the database cannot serve from an index, is read only in datase
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+import contextlib
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from feedbackql_server.domain import progress
+from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.errors import Invalid, TooCostly
 from feedbackql_server.policy import Caller
 from feedbackql_server.policy import responses as policy_responses
@@ -84,6 +87,8 @@ MAX_BUCKETS_PER_REQUEST = 60
 """Buckets all the filtered pages of one request read together (``ReadBudget``)."""
 MAX_COUNTED_BUCKETS = 200
 """Buckets a count reads one by one, when an index named them but not how many match."""
+SORTED_PAGE_READS = 20
+"""Bucket reads a page sorted by update time is charged (a sorted query, not bucket reads)."""
 
 
 def query_for(dataset_id: Any, criteria: RecordCriteria | None, caller: Caller,
@@ -136,42 +141,79 @@ def _metadata_conditions(criteria: Sequence[MetadataCriterion],
 
 class ReadBudget:
     """Buckets the filtered pages of one request may read together: thirty aliased pages
-    must not read thirty times a page's share (``MAX_BUCKETS_PER_REQUEST``)."""
+    must not read thirty times a page's share (``MAX_BUCKETS_PER_REQUEST``). With ``quotas``,
+    every page and count also draws on the caller's share across requests and connections
+    (``read_quota.py``), one listing request of theirs at a time."""
 
-    def __init__(self, buckets: int | None = None) -> None:
+    def __init__(self, buckets: int | None = None, quotas: ReadQuotas | None = None, user: str = "") -> None:
         self.left = MAX_BUCKETS_PER_REQUEST if buckets is None else buckets
+        self.quotas = quotas
+        self.user = user
+
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        """While this request reads, another listing request of the caller waits."""
+        if self.quotas is None:
+            yield
+            return
+        async with self.quotas.one_at_a_time(self.user, self):
+            yield
 
     def reserve(self) -> int:
-        """A page's share, or what is left of the request's (0: nothing)."""
+        """A filtered page's share: what is left of the request's (none: refused) and of the
+        caller's."""
         reserved = min(MAX_BUCKETS_PER_PAGE, self.left)
-        self.left -= reserved
         if reserved == 0:
             raise TooCostly(f"this request's filtered pages have read {MAX_BUCKETS_PER_REQUEST} buckets of "
                             f"{BUCKET_SIZE} records already; ask for fewer filtered pages per request",
                             reason="request_budget", limit=MAX_BUCKETS_PER_REQUEST)
+        if self.quotas is not None:
+            reserved = self.quotas.take(self.user, reserved)
+        self.left -= reserved
         return reserved
 
     def refund(self, unused: int) -> None:
         self.left += max(0, unused)
+        self.charge(-max(0, unused))
+
+    def check(self) -> None:
+        """``RATE_LIMITED`` at once when the caller has no read left (before anything is read)."""
+        if self.quotas is not None:
+            self.quotas.check(self.user)
+
+    def admit(self) -> None:
+        """Before an unfiltered read: the caller must have a bucket's worth left (what it
+        reads is paid afterwards, with ``charge``)."""
+        self.check()
+
+    def charge(self, buckets: int) -> None:
+        if self.quotas is not None:
+            self.quotas.charge(self.user, buckets)
 
 
 async def page(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
                after: Keyset | None, first: int, hidden_metadata: frozenset[str],
                max_scan_records: int, budget: ReadBudget | None = None) -> RecordPage:
     sized = Sized(storage, dataset, max_scan_records)
+    budget = budget or ReadBudget()
     if order.by_updated and (query.conditions() or not storage.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
-    # Reserved before any lookup: a page past the request's share costs the database nothing.
-    walked = bool(query.conditions()) and not order.by_updated and budget is not None
-    reserved = budget.reserve() if walked and budget is not None else MAX_BUCKETS_PER_PAGE
-    matches = await _narrowing(storage, query)
-    if matches is not None:
-        query = replace(query, within=matches.buckets, words=matches.words or query.words)
-    read = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), reserved)
-    if walked and budget is not None:
-        budget.refund(reserved - read.reads)
+    async with budget.reading():
+        # Reserved before any lookup: a page past the request's share costs the database nothing.
+        walked = bool(query.conditions()) and not order.by_updated
+        reserved = budget.reserve() if walked else MAX_BUCKETS_PER_PAGE
+        if not walked:
+            budget.admit()
+        matches = await _narrowing(storage, query)
+        if matches is not None:
+            query = replace(query, within=matches.buckets, words=matches.words or query.words)
+        read = await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), reserved)
+        if walked:
+            budget.refund(reserved - read.reads)
+        else:
+            budget.charge(SORTED_PAGE_READS if order.by_updated else read.reads)
     return RecordPage(read.records, read.has_next, hidden_metadata,
-                      lambda: _total(sized, query, matches), read.resume)
+                      lambda: _total(sized, query, matches, budget), read.resume)
 
 
 class Sized:
@@ -207,7 +249,7 @@ async def _narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
     return Matches(len(buckets) if only_mine else -1, frozenset(number_of(bucket) for bucket in buckets))
 
 
-async def _total(sized: Sized, query: RecordQuery, matches: Matches | None) -> int:
+async def _total(sized: Sized, query: RecordQuery, matches: Matches | None, budget: ReadBudget) -> int:
     """From the counters or the index lookup when they tell; else a count, which reads the
     whole dataset on FerretDB, in small datasets only."""
     if matches is not None and matches.count >= 0:
@@ -225,7 +267,13 @@ async def _total(sized: Sized, query: RecordQuery, matches: Matches | None) -> i
     if matches is None or len(matches.buckets) > MAX_COUNTED_BUCKETS:
         await sized.check("counting the records this filter matches",
                           "leave totalCount out, or filter by ids, words or your own responses")
-    return await sized.storage.records.count(query)
+    async with budget.reading():
+        budget.admit()
+        counted = await sized.storage.records.count(query)
+        read = len(query.within) if query.within is not None else \
+            math.ceil((await sized.counters())["records"] / BUCKET_SIZE)
+        budget.charge(read)
+    return counted
 
 
 async def _answered_by(sized: Sized, answered_as: tuple[tuple[str, ...], str]) -> int:
