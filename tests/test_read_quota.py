@@ -69,26 +69,30 @@ async def test_a_keys_reads_share_one_budget_across_its_sockets(
     assert page["records"]["pageInfo"]["hasNextPage"] is True
 
 
-async def test_one_listing_request_of_a_key_at_a_time() -> None:
-    """A second request of the same key waits for the first one's reads, and is refused when
-    they outlast the wait; the aliases of one request share the slot; other keys never wait."""
+async def test_one_read_of_a_key_at_a_time() -> None:
+    """Another request of the same key waits for the running read, and is refused (and told to
+    wait) when it outlasts the wait; the aliases of one request take turns; other keys never wait."""
     quotas = ReadQuotas(per_second=10, burst=100, wait_seconds=0.2)
     first, second = object(), object()
     async with quotas.one_at_a_time("a", first):
-        async with quotas.one_at_a_time("a", first), quotas.one_at_a_time("b", second):
-            pass  # an alias of the same request, and another key: no wait
+        async with quotas.one_at_a_time("b", second):
+            pass  # another key: no wait
         with pytest.raises(RateLimited) as refused:
-            await quotas.one_at_a_time("a", second).__aenter__()
+            await quotas.acquire("a", second)
+        assert quotas.cooling("a") > 0  # told to retry after 1 s: refused at the door until then
     assert refused.value.extensions["retryAfter"] == 1
 
-    async def hold() -> None:
-        async with quotas.one_at_a_time("a", first):
-            await asyncio.sleep(0.05)
+    order: list[str] = []
 
-    holding = asyncio.ensure_future(hold())
-    await asyncio.sleep(0)
-    async with quotas.one_at_a_time("a", second):  # waits for the first to finish
-        assert holding.done()
+    async def read(owner: object, name: str) -> None:
+        async with quotas.one_at_a_time("c", owner):
+            order.append(f"{name} starts")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} ends")
+
+    await asyncio.gather(read(first, "alias 1"), read(first, "alias 2"), read(second, "other request"))
+    assert order == ["alias 1 starts", "alias 1 ends", "alias 2 starts", "alias 2 ends",
+                     "other request starts", "other request ends"]
 
 
 def test_a_key_that_spent_its_reads_waits_for_them_to_refill() -> None:

@@ -8,9 +8,10 @@ still read its buckets first, and the database's two cores were the annotator's.
 
 So each user has, across all their connections:
 
-- one listing request at a time: the pages and counts of another request of theirs wait (up to
+- one read at a time (a page's lookups, or a count): another request's reads wait (up to
   ``WAIT_SECONDS``) for it to finish, then get ``RATE_LIMITED``; the aliases of one request
-  share it;
+  take turns. A read runs to its end even when its request is cancelled (a cancelled read costs
+  the database a new connection), and holds the slot until then;
 - a budget of bucket reads (``BUCKET_SIZE`` records each) that refills at ``per_second`` up to
   ``burst``: a filtered page gets the buckets left (and may come back short, with
   ``hasNextPage``), an unfiltered page is charged what it read, and a user whose budget is spent
@@ -49,7 +50,6 @@ class _Budget:
 @dataclass
 class _Holder:
     owner: object
-    count: int = 0
     released: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -66,26 +66,37 @@ class ReadQuotas:
         self.holders: dict[str, _Holder] = {}
         self.refused_until: OrderedDict[str, float] = OrderedDict()
 
-    @contextlib.asynccontextmanager
-    async def one_at_a_time(self, user: str, owner: object) -> AsyncIterator[None]:
-        """Hold the user's listing slot for ``owner`` (a request: its aliases share it)."""
+    async def acquire(self, user: str, owner: object) -> None:
+        """Take the user's read slot for ``owner`` (a request). Another request's reads are
+        waited for up to ``wait_seconds``, then ``RATE_LIMITED``; the request's own (its other
+        aliases) for as long as they take: one read of a key runs at a time."""
         deadline = self.clock() + self.wait_seconds
-        while (holder := self.holders.get(user)) is not None and holder.owner is not owner:
+        while (holder := self.holders.get(user)) is not None:
+            if holder.owner is owner:
+                await holder.released.wait()
+                continue
             try:
                 async with asyncio.timeout(max(0.0, deadline - self.clock())):
                     await holder.released.wait()
             except TimeoutError:
+                self._refuse_until(user, self.wait_seconds)
                 raise RateLimited.after("another request of this API key is reading records; send one listing "
-                                  "request at a time", self.wait_seconds) from None
-        holder = self.holders.setdefault(user, _Holder(owner))
-        holder.count += 1
+                                        "request at a time", self.wait_seconds) from None
+        self.holders[user] = _Holder(owner)
+
+    def release(self, user: str) -> None:
+        holder = self.holders.pop(user, None)
+        if holder is not None:
+            holder.released.set()
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, user: str, owner: object) -> AsyncIterator[None]:
+        """The user's read slot, for ``owner``, for the duration of the context."""
+        await self.acquire(user, owner)
         try:
             yield
         finally:
-            holder.count -= 1
-            if holder.count == 0:
-                del self.holders[user]
-                holder.released.set()
+            self.release(user)
 
     def take(self, user: str, wanted: int) -> int:
         """Up to ``wanted`` bucket reads (at least one); ``RATE_LIMITED`` when not one is left."""
@@ -118,10 +129,7 @@ class ReadQuotas:
     def _check(self, user: str, budget: _Budget) -> None:
         if budget.tokens < 1:
             wait = (1 - budget.tokens) / self.per_second
-            self.refused_until[user] = self.clock() + wait
-            self.refused_until.move_to_end(user)
-            if len(self.refused_until) > MAX_USERS:
-                self.refused_until.popitem(last=False)
+            self._refuse_until(user, wait)
             raise RateLimited.after(f"this API key has read its share of records ({self.burst * 100} at once, "
                                     f"{self.per_second * 100:g} a second); ask again later, or use the export "
                                     "to read a whole dataset", wait)
@@ -132,6 +140,12 @@ class ReadQuotas:
         if self.per_second > 0:
             budget = self._refilled(user)
             budget.tokens = min(float(self.burst), budget.tokens - buckets)
+
+    def _refuse_until(self, user: str, wait: float) -> None:
+        self.refused_until[user] = self.clock() + wait
+        self.refused_until.move_to_end(user)
+        if len(self.refused_until) > MAX_USERS:
+            self.refused_until.popitem(last=False)
 
     def _refilled(self, user: str) -> _Budget:
         now = self.clock()
