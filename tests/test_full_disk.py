@@ -1,6 +1,7 @@
 """Issue 20: a full disk under labelers. `feedbackql serve` runs with its data folder (embedded
 PostgreSQL and FerretDB) on a small tmpfs; 20 labelers submit over HTTP; the disk is filled with
-``fallocate``, then freed. While it is full every failure is a typed error (``extensions.code``);
+``fallocate``, then freed. While it is full every failure is ``UNAVAILABLE`` (it was a masked
+``INTERNAL``), or ``TIMEOUT``;
 afterwards ``/healthz`` is 200 again without a restart, the labelers finish, and every
 acknowledged answer is present exactly once, with records and counters in step.
 
@@ -90,7 +91,7 @@ async def test_labelers_through_a_full_disk(tmp_path: Path) -> None:
         counts = check_in_step(uri, served.env["FEEDBACKQL_DATABASE_NAME"], dataset_id, labelers.acknowledged)
     codes = {failure.code for failure in api.failures}
     assert while_full > 0, "filling the disk was not noticed"
-    assert codes <= {"UNAVAILABLE", "TIMEOUT", "INTERNAL"}, codes
+    assert codes <= {"UNAVAILABLE", "TIMEOUT"}, codes  # a full disk is a wait, not an INTERNAL error
     assert counts["responses"] == RECORDS * MIN_SUBMITTED
     print(f"full disk: {counts}, failures while full {while_full}, codes {sorted(codes)}")
 
