@@ -129,8 +129,8 @@ async def prepare(http: httpx.AsyncClient, size: int) -> tuple[str, str, str]:
         if start <= size // 2 < start + 1000:
             batch[size // 2 - start]["fields"]["prompt"] = "zzzzqqq is rare"
         data(await patient(http, ADD, {"id": dataset_id, "r": batch}))
-    ws = data(await call(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
-    keys = [data(await call(http, CREATE_USER, {"input": {"username": name, "role": "ANNOTATOR",
+    ws = data(await patient(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
+    keys = [data(await patient(http, CREATE_USER, {"input": {"username": name, "role": "ANNOTATOR",
                                                          "workspaceIds": [ws]}}))["createUser"]["apiKey"]
             for name in ("labeler", "attacker")]
     return dataset_id, keys[0], keys[1]
