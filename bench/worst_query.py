@@ -50,6 +50,11 @@ WORST = "query($id: ID!) { " + " ".join(
     f'metadata: [{{name: "length", ge: {1000 + i}}}]}}) {{ totalCount edges {{ node {{ id }} }} }}'
     for i in range(30)) + " }"
 """A common word and a metadata range that matches nothing, 30 times, each with totalCount."""
+ALLOWED_WORST = "query($id: ID!) { " + " ".join(
+    f'a{i}: records(datasetId: $id, first: 100, filter: {{text: "answer", '
+    f'metadata: [{{name: "length", ge: {1000 + i}}}]}}) {{ edges {{ node {{ id }} }} }}'
+    for i in range(3)) + " }"
+"""The most reading a request may do: three filtered pages (the request's 60 buckets) that find nothing."""
 SHAPES: dict[str, tuple[dict[str, Any], bool]] = {
     # name: (variables besides id, with totalCount)
     "plain page (first 100)": ({"first": 100}, False),
@@ -94,6 +99,17 @@ async def call(http: httpx.AsyncClient, query: str, variables: dict[str, Any], k
     return body
 
 
+async def patient(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """As ``call``, waiting as told while ``RATE_LIMITED`` (ingesting 100,000 records spends the
+    owner's time budget)."""
+    while True:
+        body = await call(http, query, variables)
+        errors = body.get("errors") or []
+        if not errors or errors[0]["extensions"].get("code") != "RATE_LIMITED":
+            return body
+        await asyncio.sleep(errors[0]["extensions"].get("retryAfter", 1))
+
+
 def data(body: dict[str, Any]) -> Any:
     if body.get("errors"):
         raise RuntimeError(body["errors"])
@@ -112,9 +128,9 @@ async def prepare(http: httpx.AsyncClient, size: int) -> tuple[str, str, str]:
         batch = [record(i) for i in range(start, min(size, start + 1000))]
         if start <= size // 2 < start + 1000:
             batch[size // 2 - start]["fields"]["prompt"] = "zzzzqqq is rare"
-        data(await call(http, ADD, {"id": dataset_id, "r": batch}))
-    ws = data(await call(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
-    keys = [data(await call(http, CREATE_USER, {"input": {"username": name, "role": "ANNOTATOR",
+        data(await patient(http, ADD, {"id": dataset_id, "r": batch}))
+    ws = data(await patient(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
+    keys = [data(await patient(http, CREATE_USER, {"input": {"username": name, "role": "ANNOTATOR",
                                                          "workspaceIds": [ws]}}))["createUser"]["apiKey"]
             for name in ("labeler", "attacker")]
     return dataset_id, keys[0], keys[1]
@@ -126,8 +142,12 @@ async def shapes(http: httpx.AsyncClient, dataset_id: str) -> None:
         query = RECORDS % ("totalCount" if counted else "")
         times, outcome = [], "ok"
         for _ in range(SAMPLES):
-            start = time.perf_counter()
-            body = await call(http, query, {"id": dataset_id, **variables})
+            while True:  # the owner's share of reads is spent: wait as told, untimed
+                start = time.perf_counter()
+                body = await call(http, query, {"id": dataset_id, **variables})
+                if (body.get("errors") or [{}])[0].get("extensions", {}).get("code") != "RATE_LIMITED":
+                    break
+                await asyncio.sleep(body["errors"][0]["extensions"]["retryAfter"])
             times.append(time.perf_counter() - start)
             if body.get("errors"):
                 outcome = "refused: " + body["errors"][0]["extensions"].get("code", "?")
@@ -138,7 +158,9 @@ async def shapes(http: httpx.AsyncClient, dataset_id: str) -> None:
 
 async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, seconds: float,
                        failures: dict[str, int]) -> list[float]:
-    """Loop latencies; a loop that fails (e.g. ``TIMEOUT``) counts in ``failures`` by code."""
+    """Loop latencies; a loop that fails (e.g. ``TIMEOUT``) counts in ``failures`` by code. A
+    labeler with no think time can outrun its key's rate limit (50 requests a second): told
+    ``RATE_LIMITED``, it waits ``retryAfter``, and that loop is not timed."""
     latencies: list[float] = []
     ends = time.perf_counter() + seconds
     while time.perf_counter() < ends:
@@ -150,22 +172,26 @@ async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, secon
                 "values": [{"question": "preference", "value": RANKING}]}}, key)
         elif not body.get("errors"):
             break
-        latencies.append(time.perf_counter() - start)
         if body.get("errors"):
             code = body["errors"][0]["extensions"].get("code", "?")
             failures[code] = failures.get(code, 0) + 1
+            if code == "RATE_LIMITED":  # faster than a key may go: wait as told, as the UI and SDK do
+                await asyncio.sleep(body["errors"][0]["extensions"].get("retryAfter", 1))
+                continue
+        latencies.append(time.perf_counter() - start)
     return latencies
 
 
-async def attack(url: str, dataset_id: str, key: str, stop: asyncio.Event, outcomes: dict[str, int]) -> None:
-    """The worst query, back to back, over one WebSocket."""
+async def attack(url: str, dataset_id: str, key: str, stop: asyncio.Event, outcomes: dict[str, int],
+                 query: str) -> None:
+    """``query``, back to back, over one WebSocket."""
     async with connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}))
         await ws.recv()
         while not stop.is_set():
             operation = uuid.uuid4().hex
             await ws.send(json.dumps({"id": operation, "type": "subscribe",
-                                      "payload": {"query": WORST, "variables": {"id": dataset_id}}}))
+                                      "payload": {"query": query, "variables": {"id": dataset_id}}}))
             while True:
                 message = json.loads(await ws.recv())
                 if message["type"] == "next":
@@ -181,33 +207,51 @@ async def attack(url: str, dataset_id: str, key: str, stop: asyncio.Event, outco
                     break
 
 
+async def attacked_loop(url: str, http: httpx.AsyncClient, dataset_id: str, keys: tuple[str, str],
+                        query: str) -> tuple[list[float], dict[str, int], dict[str, int]]:
+    """The labeler loop while the attacker sends ``query`` back to back over two WebSockets."""
+    labeler, attacker = keys
+    failed: dict[str, int] = {}
+    stop, outcomes = asyncio.Event(), {}  # type: ignore[var-annotated]
+    attackers = [asyncio.ensure_future(attack(url, dataset_id, attacker, stop, outcomes, query)) for _ in range(2)]
+    await asyncio.sleep(1)
+    latencies = await labeler_loop(http, dataset_id, labeler, LOOP_SECONDS, failed)
+    stop.set()
+    for task in attackers:
+        task.cancel()
+    await asyncio.gather(*attackers, return_exceptions=True)
+    return latencies, failed, outcomes
+
+
+def report(name: str, latencies: list[float], failed: dict[str, int], outcomes: dict[str, int] | None = None) -> None:
+    sent = f"; worst queries: {outcomes}" if outcomes is not None else ""
+    print(f"labeler loop {name:27} p50 {1000 * statistics.median(latencies):.1f} ms, "
+          f"p95 {1000 * p(latencies, 0.95):.1f} ms ({len(latencies)} loops, failed: {failed}){sent}")
+
+
 async def main(size: int) -> None:
     with database_uri() as uri:
         # The default limits, rate limits included: the attack is measured as it would meet them.
         settings = Settings(mongodb_uri=uri, database_name=f"bench_{uuid.uuid4().hex[:8]}", owner_api_key=KEY)
-        with served(settings) as url:
+        # Ingest, and what each query costs, without rate limits: the per-key read quota would cut
+        # pages short, and ingesting 100,000 records spends the owner's time budget (minutes of waits).
+        with served(settings.model_copy(update={"rate_limit_per_second": 0})) as url:
             async with httpx.AsyncClient(base_url=url, timeout=120, headers={"Authorization": f"Bearer {KEY}"}) as http:
                 started = time.perf_counter()
                 dataset_id, labeler, attacker = await prepare(http, size)
                 print(f"{size} records ingested in {time.perf_counter() - started:.0f} s")
                 await shapes(http, dataset_id)
+        with served(settings) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=120, headers={"Authorization": f"Bearer {KEY}"}) as http:
                 failed_alone: dict[str, int] = {}
-                failed_attacked: dict[str, int] = {}
                 alone = await labeler_loop(http, dataset_id, labeler, LOOP_SECONDS, failed_alone)
-                stop, outcomes = asyncio.Event(), {}  # type: ignore[var-annotated]
-                attackers = [asyncio.ensure_future(attack(url, dataset_id, attacker, stop, outcomes)) for _ in range(2)]
-                await asyncio.sleep(1)
-                attacked = await labeler_loop(http, dataset_id, labeler, LOOP_SECONDS, failed_attacked)
-                stop.set()
-                for task in attackers:
-                    task.cancel()
-                await asyncio.gather(*attackers, return_exceptions=True)
-    print(f"labeler loop alone:        p50 {1000 * statistics.median(alone):.1f} ms, "
-          f"p95 {1000 * p(alone, 0.95):.1f} ms ({len(alone)} loops, failed: {failed_alone})")
-    print(f"labeler loop under attack: p50 {1000 * statistics.median(attacked):.1f} ms, "
-          f"p95 {1000 * p(attacked, 0.95):.1f} ms ({len(attacked)} loops, failed: {failed_attacked}); "
-          f"worst queries: {outcomes}")
-    print(f"p95 under attack / alone: {p(attacked, 0.95) / p(alone, 0.95):.2f} (target <= 1.5)")
+                worst = await attacked_loop(url, http, dataset_id, (labeler, attacker), WORST)
+                allowed = await attacked_loop(url, http, dataset_id, (labeler, attacker), ALLOWED_WORST)
+    report("alone:", alone, failed_alone)
+    report("under the 30-alias query:", *worst)
+    report("under 3 filtered pages:", *allowed)
+    for name, (latencies, _, _) in (("30-alias query", worst), ("3 filtered pages", allowed)):
+        print(f"p95 under attack ({name}) / alone: {p(latencies, 0.95) / p(alone, 0.95):.2f} (target <= 1.5)")
 
 
 if __name__ == "__main__":

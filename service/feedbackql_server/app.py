@@ -19,6 +19,7 @@ from feedbackql_server.api.live_sessions import LiveSessions
 from feedbackql_server.api.schema import build_schema
 from feedbackql_server.domain import datasets, identity, invariants
 from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.domain.session import Limits, Services
 from feedbackql_server.domain.vector_index import IndexOptions, VectorIndexes
 from feedbackql_server.edge.exports import export_routes
@@ -73,7 +74,8 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
             lease_seconds=settings.lease_seconds, max_scan_records=settings.max_scan_records),
             vector_indexes=VectorIndexes(IndexOptions(
                 folder=settings.vector_index_dir, min_approximate=settings.vector_approximate_min,
-                approximate=registry.vector_indexes[0] if registry.vector_indexes else None)))
+                approximate=registry.vector_indexes[0] if registry.vector_indexes else None)),
+            read_quotas=getattr(app.state, "read_quotas", None))
         app.state.sessions = LiveSessions()
         try:
             yield
@@ -118,8 +120,10 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)
     app.state.request_timeout_seconds = settings.request_timeout_seconds  # uploads stop in time
     if settings.rate_limit_per_second > 0:
+        app.state.read_quotas = ReadQuotas(settings.read_buckets_per_second, settings.read_buckets_burst)
         app.state.rate_limits = RateLimits(settings.rate_limit_per_second, settings.rate_limit_burst,
-                                           settings.max_requests_in_flight_per_key)
+                                           settings.max_requests_in_flight_per_key,
+                                           cooling=app.state.read_quotas.cooling)
         app.add_middleware(RateLimit, limits=app.state.rate_limits, exempt=frozenset({"/healthz"}))
     app.add_middleware(AnonymousBodyLimit, max_bytes=ANONYMOUS_MAX_BYTES)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

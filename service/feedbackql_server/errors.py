@@ -8,6 +8,7 @@ fails the same test.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple, overload
 
@@ -79,6 +80,17 @@ class TooCostly(DomainError):
     """A query that would read too much for what the database can serve from an index."""
 
     code = "QUERY_TOO_COSTLY"
+
+
+class RateLimited(DomainError):
+    """The caller asked for more than its share; ``retryAfter``: whole seconds to wait."""
+
+    code = "RATE_LIMITED"
+
+    @classmethod
+    def after(cls, message: str, wait_seconds: float) -> RateLimited:
+        seconds = max(1, math.ceil(wait_seconds))
+        return cls(f"{message}; retry after {seconds} s", retryAfter=seconds)
 
 
 class PluginUnavailable(DomainError):

@@ -11,14 +11,13 @@ operations running at once: slow queries cannot pile up behind one key."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from feedbackql_server.domain.identity import bearer_key
+from feedbackql_server.domain.identity import bearer_key, hash_key, quota_id
 
 ADDRESS_SHARE = 4
 """An address may send as much as this many keys."""
@@ -85,19 +84,22 @@ class RateLimits:
     budget charged every request and refilled at two seconds per second)."""
 
     def __init__(self, rate: float, burst: int, max_in_flight: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 cooling: Callable[[str], float] = lambda key: 0.0) -> None:
         self.keys = TokenBuckets(rate, burst)
         self.addresses = TokenBuckets(rate * ADDRESS_SHARE, burst * ADDRESS_SHARE)
         self.max_in_flight = max_in_flight
         self.in_flight: Counter[str] = Counter()
         self.busy = TokenBuckets(BUSY_RATE, BUSY_BURST_SECONDS, clock=clock)
         self.clock = clock
+        self.cooling = cooling
+        """Seconds a key was told to wait that are not over yet (``domain/read_quota.py``)."""
 
     def take(self, address: str | None, key: str | None) -> float:
         """0 when the address (if given) and the key (if any) each had a token, else the wait."""
         wait = self.addresses.take(f"addr:{address or 'unknown'}") if address is not None else 0.0
         if wait == 0 and key is not None:
-            wait = self.keys.take(key)
+            wait = self.cooling(key) or self.keys.take(key)
         return wait
 
     @contextlib.contextmanager
@@ -131,4 +133,4 @@ def retry_seconds(wait: float) -> int:
 def key_id(authorization: str | None) -> str | None:
     """The bucket name of the API key in an ``Authorization`` value (its hash, never the key)."""
     key = bearer_key(authorization or "")
-    return None if key is None else "key:" + hashlib.sha256(key.encode()).hexdigest()
+    return None if key is None else quota_id(hash_key(key))

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     max_requests_in_flight_per_key: int = Field(
         default=8, ge=1, description="Requests and WebSocket operations of one API key running at once "
                                      "(with rate limiting on); more get RATE_LIMITED.")
+    read_buckets_per_second: float = Field(
+        default=5.0, ge=0, description="Buckets of 100 records one API key's record pages and counts may "
+                                        "read per second, across its connections (with rate limiting on; "
+                                        "0: no limit); more get RATE_LIMITED.")
+    read_buckets_burst: int = Field(
+        default=60, ge=1, description="Buckets of 100 records one API key may read at once before "
+                                       "read_buckets_per_second applies.")
     document_cache_size: int = Field(default=512, ge=1)
     rate_limit_per_second: float = Field(
         default=50.0, ge=0, description="Sustained requests per API key (0: no limit).")

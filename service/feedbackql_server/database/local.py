@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +23,12 @@ from feedbackql_server.database.lock import data_dir_lock
 from feedbackql_server.database.postgres import postgres_server
 from feedbackql_server.database.private import data_dir as private_data_dir
 from feedbackql_server.database.private import database_account, private_dir, socket_dir
-from feedbackql_server.database.processes import running_with, terminate
+from feedbackql_server.database.processes import running_with, tcp_listening_ports, terminate
 
-STARTUP_SECONDS = 30
 log = logging.getLogger("feedbackql_server.database")
+MONGOD_SOCKET = "mongod.sock"
+MONGOD_PORT = 27017
+"""Only names mongod's second socket (``mongodb-27017.sock``): no TCP port is opened."""
 LEGACY_LOG = "server.log"
 """Where earlier versions wrote FerretDB's output, world-readable: made private at start."""
 
@@ -107,45 +106,36 @@ def accepts(path: Path) -> bool:
 
 @contextlib.contextmanager
 def _mongod(mongod: str, data_dir: Path) -> Iterator[str]:
-    folder = private_dir(data_dir / "mongod")
-    port = free_port()
-    with running([mongod, "--dbpath", str(folder), "--bind_ip", "127.0.0.1", "--port", str(port)], port, data_dir):
-        yield local_uri(port)
+    """``mongod`` as a supervised child on a Unix socket in the private run folder, as FerretDB
+    is. Should it listen on TCP all the same (without authentication, any local user would own
+    it), it is stopped and the start refused."""
+    run, logs = private_dir(data_dir / "run"), private_dir(data_dir / "logs")
+    records = Records(run / "children.json")
+    records.stop_leftovers()
+    sock = socket_dir(run / "mongod") / MONGOD_SOCKET
+    command = mongod_command(mongod, private_dir(data_dir / "mongod"), sock)
+    spec = ChildSpec("mongod", command, logs / "mongod.log", ready=lambda pid: accepts(sock),
+                     prepare=lambda: sock.unlink(missing_ok=True))
+    with supervised(spec, records) as child:
+        refuse_tcp(mongod, child.process.pid if child.process is not None else None)
+        yield socket_uri(sock)
 
 
-def local_uri(port: int) -> str:
-    return f"mongodb://127.0.0.1:{port}/?directConnection=true"
+def mongod_command(binary: str, dbpath: Path, sock: Path) -> list[str]:
+    """``mongod`` on the Unix socket ``sock`` only. ``--bind_ip`` given a socket path and no
+    address opens no TCP listener; the socket mongod opens besides (``mongodb-PORT.sock``, in
+    /tmp by default) goes into the same private folder (``--unixSocketPrefix``); both of mode
+    0700 (``--filePermissions``)."""
+    return [binary, "--dbpath", str(dbpath), "--bind_ip", str(sock), "--unixSocketPrefix", str(sock.parent),
+            "--filePermissions", "0700", "--port", str(MONGOD_PORT)]
 
 
-@contextlib.contextmanager
-def running(command: list[str], port: int, data_dir: Path) -> Iterator[None]:
-    """Run a server process on ``port`` for the duration of the context (its output in
-    ``data_dir/server.log``)."""
-    log_file = os.fdopen(os.open(data_dir / LEGACY_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
-    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_port(process, port, data_dir)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log_file.close()
-
-
-def _wait_for_port(process: subprocess.Popen[bytes], port: int, data_dir: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise DatabaseUnavailable(
-                f"the database server exited at start (code {process.returncode}); "
-                f"see {data_dir / 'server.log'}"
-            )
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    process.kill()
-    raise DatabaseUnavailable(f"the database server did not listen within {STARTUP_SECONDS}s")
+def refuse_tcp(mongod: str, pid: int | None) -> None:
+    """``DatabaseUnavailable`` when the process listens on TCP, with what to do instead."""
+    ports = tcp_listening_ports(pid) if pid is not None else []
+    if ports:
+        raise DatabaseUnavailable(
+            f"{mongod} (found on PATH) listens on TCP port {', '.join(map(str, ports))} although told to use "
+            "a Unix socket only; without authentication any local user could read and change its data, so "
+            "it was stopped. Set MONGODB_URI to a MongoDB server with authentication, or take mongod off "
+            "PATH to use the embedded FerretDB")

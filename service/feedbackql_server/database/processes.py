@@ -65,3 +65,28 @@ def running_with(argument: str) -> list[Identity]:
             if process is not None and argument in process.cmdline:
                 found.append(process)
     return found
+
+
+TCP_TABLES = ("net/tcp", "net/tcp6")
+LISTEN = "0A"
+"""The state of a listening socket in ``/proc/net/tcp``."""
+
+
+def tcp_listening_ports(pid: int) -> list[int]:
+    """The TCP ports process ``pid`` listens on (its sockets' inodes, found in ``/proc/net/tcp``
+    and ``tcp6``); empty when it has none, or is gone."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in (PROC / str(pid) / "fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+    ports = []
+    for table in TCP_TABLES:
+        with contextlib.suppress(OSError):
+            for line in (PROC / str(pid) / table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == LISTEN and fields[9] in inodes:
+                    ports.append(int(fields[1].rpartition(":")[2], 16))
+    return sorted(set(ports))

@@ -20,6 +20,11 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+def quota_id(key_hash: str) -> str:
+    """How rate limits and read quotas name the API key of this hash (never the key itself)."""
+    return "key:" + key_hash
+
+
 def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 

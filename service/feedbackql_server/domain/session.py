@@ -35,6 +35,7 @@ from feedbackql_server.domain.ingest import AddRecordsResult
 from feedbackql_server.domain.loaders import Loaders
 from feedbackql_server.domain.members import UserWithKey
 from feedbackql_server.domain.queue import QueuePools
+from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.domain.readd import OnConflict
 from feedbackql_server.domain.records import RecordSpec
 from feedbackql_server.domain.responses import ResponseSpec
@@ -77,6 +78,8 @@ class Services:
     limits: Limits
     vector_indexes: VectorIndexes = field(default_factory=VectorIndexes)
     """This process's copies of the datasets' vector spaces (``domain/vector_index.py``)."""
+    read_quotas: ReadQuotas | None = None
+    """Each caller's share of listing reads across requests (None: unlimited)."""
 
     async def authenticate(self, authorization: str | None) -> UserDoc | None:
         """The user an ``Authorization`` value names, or None."""
@@ -102,7 +105,8 @@ class Session:
         self.user = user
         self.caller = Caller.of(user)
         self.loaders = Loaders.of(services.storage)
-        self.read_budget = listing.ReadBudget()
+        self.read_budget = listing.ReadBudget(quotas=services.read_quotas,
+                                              user=identity.quota_id(user["api_key_hash"]))
 
     def idempotent_requests(self) -> IdempotentRequests:
         """The caller's ``Idempotency-Key`` claims and kept answers."""
@@ -188,6 +192,7 @@ class Session:
         """A page of a dataset's records; with ``answered_as`` (a response status), only those
         the caller has a response of that status to."""
         self._check_page_size(first)
+        self.read_budget.check()
         dataset = await self.dataset(dataset_ref)
         hidden = self.hidden_metadata(dataset)
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None

@@ -12,6 +12,7 @@ this moment, so a recount that finds none of a dataset knows no write of it is i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,11 +26,15 @@ from feedbackql_server.errors import DomainError
 Doc = dict[str, Any]
 Finish = Callable[[ObjectId], Awaitable[object]]
 log = logging.getLogger("feedbackql_server.intents")
+FIRST_RETRY_SECONDS, LAST_RETRY_SECONDS = 1.0, 30.0
 
 
 class IntentRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
+        self.retrying: set[asyncio.Task[None]] = set()
+        """Intents a failure left open, closed (their writes finished first) as soon as the
+        database takes writes again: a full disk freed left four open until a restart."""
 
     async def begin(self, record_id: ObjectId | None, dataset_id: ObjectId | None = None) -> ObjectId:
         """Before writes of a record's responses and state (``record_id``) and of the dataset's
@@ -61,11 +66,39 @@ class IntentRepo:
         except Exception:
             if await _finished(finish, intent):
                 await self.end(intent)
+            else:
+                self._close_later(intent, finish)
             raise
         await self.end(intent)
 
     async def end(self, intent_id: ObjectId) -> None:
-        await self.collection.delete_one({"_id": intent_id})
+        """Remove the intent; if the database refuses now, again later until it is gone."""
+        try:
+            await self.collection.delete_one({"_id": intent_id})
+        except Exception:
+            self._close_later(intent_id, None)
+            raise
+
+    def _close_later(self, intent: ObjectId, finish: Finish | None) -> None:
+        task = asyncio.ensure_future(self._close_when_possible(intent, finish))
+        self.retrying.add(task)
+        task.add_done_callback(self.retrying.discard)
+
+    async def _close_when_possible(self, intent: ObjectId, finish: Finish | None) -> None:
+        pause = FIRST_RETRY_SECONDS
+        while True:
+            await asyncio.sleep(pause)
+            with contextlib.suppress(Exception):
+                if finish is not None:
+                    await finish(intent)
+                await self.collection.delete_one({"_id": intent})
+                return
+            pause = min(pause * 2, LAST_RETRY_SECONDS)
+
+    def close(self) -> None:
+        """Stop retrying: what is still open is finished by the next start-up."""
+        for task in self.retrying:
+            task.cancel()
 
     async def left_over(self) -> list[Doc]:
         return await self.collection.find({}).to_list()

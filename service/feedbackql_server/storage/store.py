@@ -62,6 +62,7 @@ class Storage:
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""
         await self.uncancellable.drain()
+        self.intents.close()
 
     async def ping(self) -> bool:
         try:
