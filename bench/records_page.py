@@ -106,7 +106,7 @@ async def sorted_page(client: Any, dataset_id: str, sort: dict[str, Any] | None)
 async def sorts(size: int) -> None:
     with database_uri() as uri:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-        async with service(uri) as (client, settings):
+        async with service(uri, request_timeout_seconds=600, rate_limit_per_second=0) as (client, settings):
             small = await sortable_dataset(client, settings.max_scan_records, "small")
             large = await sortable_dataset(client, size, "large")
             for dataset_id, records in ((small, settings.max_scan_records), (large, size)):
