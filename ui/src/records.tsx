@@ -153,7 +153,7 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
       {page && (page.pageInfo.hasNextPage || page.edges.length > 0) && (
         <SelectMatching key={JSON.stringify([filterOf(query), query.sort])} api={api} datasetId={datasetId} query={query} count={count} meId={meta.me.id}
           selected={selected} onSelect={setSelected} />)}
-      {page && <RecordsTable meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
+      {page && <RecordsTable sort={query.sort} meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
       {page && <Pager datasetId={datasetId} query={query} page={page} />}
       <BulkPanel api={api} meta={meta} selected={selected} onSelect={setSelected} onStored={() => setReload((n) => n + 1)} />
     </main>
@@ -208,13 +208,31 @@ function SelectMatching({ api, datasetId, query, count, meId, selected, onSelect
 }
 
 interface TableProps {
+  sort: string;
   meta: RecordsMetaData;
   rows: ListedRecord[];
   selected: Map<string, Selected>;
   onSelect: (next: Map<string, Selected>) => void;
 }
 
-function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
+/** The column of the value the list is sorted by (a metadata property, a suggestion score), if any. */
+function sortColumn(meta: RecordsMetaData, sort: string): { title: string; value: (r: ListedRecord) => string } | null {
+  const [field, , ...rest] = sort.split(".");
+  const name = rest.join(".");
+  if (field === "METADATA") {
+    const title = meta.dataset.metadataProperties.find((p) => p.name === name)?.title ?? name;
+    return { title, value: (r) => compact(r.metadata?.[name] ?? "—") };
+  }
+  if (field === "SUGGESTION_SCORE") {
+    const title = meta.dataset.questions.find((q) => q.name === name)?.title ?? name;
+    return { title: `Suggestion score: ${title}`,
+      value: (r) => String(r.suggestions.find((x) => x.question === name)?.score ?? "—") };
+  }
+  return null;
+}
+
+function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
+  const sorted = sortColumn(meta, sort);
   const [anchor, setAnchor] = useState<number | null>(null);
   const fields = meta.dataset.fields.slice(0, SHOWN_FIELDS);
   const meId = meta.me.id;
@@ -242,6 +260,7 @@ function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
           <th scope="col"><input type="checkbox" aria-label="Select all on this page" checked={all}
             ref={(el) => { if (el) el.indeterminate = onPage > 0 && !all; }} onChange={toggleAll} /></th>
           <th scope="col">Record</th>
+          {sorted && <th scope="col" data-testid="sort-column">{sorted.title}</th>}
           {fields.map((f) => <th scope="col" key={f.name}>{f.title}</th>)}
           <th scope="col">Status</th><th scope="col">My response</th>
         </tr></thead>
@@ -255,6 +274,7 @@ function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
                 <td><input type="checkbox" aria-label={`Select ${name}`} checked={selected.has(r.id)}
                   onClick={(e) => toggle(i, (e.target as HTMLInputElement).checked, e.shiftKey)} /></td>
                 <th scope="row"><a href={`#/d/${meta.dataset.id}/r/${r.id}`}>{name}</a></th>
+                {sorted && <td data-testid="sort-value">{sorted.value(r)}</td>}
                 {fields.map((f) => <td key={f.name} class="cell">{compact(r.fields[f.name])}</td>)}
                 <td>{r.status.toLowerCase()}</td>
                 <td data-testid="my-status">{mine ? mine.status.toLowerCase() : "—"}</td>

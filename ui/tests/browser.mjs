@@ -897,6 +897,9 @@ test("records view: sort by a metadata value and a suggestion score; select all 
   await page.getByRole("button", { name: "Apply" }).click();
   await waitListed(page, "ba259", 50);
   assert.deepEqual((await listed(page)).slice(0, 3), ["ba259", "ba258", "ba257"]);
+  // The value sorted by is shown in a column of its own.
+  assert.equal(await page.getByTestId("sort-column").innerText(), "Length");
+  assert.deepEqual((await page.getByTestId("sort-value").allInnerTexts()).slice(0, 3), ["259", "258", "257"]);
   await page.getByRole("button", { name: "Next page" }).click();
   await waitListed(page, "ba209", 50);
   await page.getByLabel("Order").selectOption({ label: "Suggestion score of “How good is the answer?”: highest first" });
@@ -904,6 +907,8 @@ test("records view: sort by a metadata value and a suggestion score; select all 
   const byScore = Array.from({ length: 260 }, (_, i) => i).sort((a, b) => ((b * 37) % 260) - ((a * 37) % 260) || b - a);
   await waitListed(page, `ba${byScore[0]}`, 50);
   assert.deepEqual((await listed(page)).slice(0, 5), byScore.slice(0, 5).map((i) => `ba${i}`));
+  assert.equal(await page.getByTestId("sort-column").innerText(), "Suggestion score: How good is the answer?");
+  assert.equal(await page.getByTestId("sort-value").first().innerText(), String(((byScore[0] * 37) % 260) / 260));
   await shot(page, "19-records-sorted-by-score");
 
   // Select every record a metadata range matches (200, over several pages), answer, reload: all kept.
