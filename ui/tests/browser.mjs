@@ -942,6 +942,26 @@ test("records view: sort by a metadata value and a suggestion score; select all 
   await page.close();
 });
 
+test("select all matching stops at one bulk call's 1,000 records and says so", async () => {
+  const { createDataset } = await owner(`mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+    { input: { workspaceId: ws, name: "bulk-many", fields: [{ name: "prompt", settings: TEXT }],
+      questions: [{ name: "quality", settings: { rating: { values: [1, 2, 3] } } }] } });
+  await owner(`mutation($id: ID!) { publishDataset(id: $id) { id } }`, { id: createDataset.id });
+  for (const [from, to] of [[0, 1000], [1000, 1001]]) {
+    await owner(`mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }`,
+      { id: createDataset.id, r: Array.from({ length: to - from }, (_, k) => ({ externalId: `bm${from + k}`, fields: { prompt: `P ${from + k}` } })) });
+  }
+  const page = await signIn((await makeUser("kim")).key);
+  await page.goto(`${BASE}/#/d/${createDataset.id}/records`);
+  await waitListed(page, "bm0", 50);
+  const matching = page.getByTestId("select-matching");
+  await matching.getByText("One bulk answer sends at most 1000 records; answer these, then select again.").waitFor();
+  await page.getByRole("button", { name: "Select the first 1000 of the 1001 matching records" }).click();
+  await matching.getByText("Selected 1000 matching records: more match, but one bulk answer sends at most 1000.").waitFor();
+  await page.getByRole("heading", { name: "Answer 1000 selected records at once" }).waitFor();
+  await page.close();
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);
