@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from bson import ObjectId
+from pymongo import AsyncMongoClient
 
+from feedbackql_server.kinds.registry import KindRegistry
+from feedbackql_server.settings import Settings
 from tests import helpers as h
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, serve
 
 SCORES = [0.5, None, 0.25, 0.9, None, 0.25, 0.1]
 NUMBERS = [3, 1, None, 7, 1, -2, 5]
@@ -32,12 +36,13 @@ async def _every_page(gql: GraphQLClient, dataset_id: str, sort: dict[str, Any])
     """The external ids of every record, two to a page, following the cursors."""
     seen: list[str] = []
     after = None
-    while True:
+    for _ in range(20):  # bounded: cursors that disagree with the stored order would page forever
         page = (await gql(h.RECORDS, {"id": dataset_id, "first": 2, "after": after, "sort": sort}))["records"]
         seen.extend(edge["node"]["externalId"] for edge in page["edges"])
         if not page["pageInfo"]["hasNextPage"]:
             return seen
         after = page["pageInfo"]["endCursor"]
+    raise AssertionError(f"still paging after 20 pages: {seen}")
 
 
 def _expected(values: list[Any], descending: bool) -> list[str]:
@@ -91,3 +96,19 @@ async def test_a_hidden_metadata_property_sorts_as_one_that_does_not_exist(gql: 
     error = await labeler.error(h.RECORDS, {"id": dataset_id, "first": 2,
                                             "sort": {"field": "METADATA", "name": "secret"}})
     assert "no metadata property 'secret'" in error["message"], error
+
+
+async def test_records_written_before_scores_were_kept_are_given_them_at_start(
+        settings: Settings, builtin_registry: KindRegistry) -> None:
+    """Layout 6 keeps each record's scores beside its packed content; records written before it
+    get theirs at the next start, so that a sort by score places them by their score."""
+    by_score = {"field": "SUGGESTION_SCORE", "name": "completion", "direction": "DESC"}
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await _sortable(gql)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    db = client[settings.database_name]
+    await db["records"].update_many({"dataset_id": ObjectId(dataset_id)}, {"$unset": {"suggestion_scores": ""}})
+    await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 5}})
+    async with serve(settings, builtin_registry) as gql:
+        assert await _every_page(gql, dataset_id, by_score) == _expected(SCORES, descending=True)
+    await client.close()
