@@ -41,7 +41,8 @@ ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, reco
 # The document the view sends (ui/src/ops.ts RECORDS_PAGE), so that both sides do the same work.
 RECORDS_PAGE = """query RecordsPage($id: ID!, $filter: RecordFilter, $sort: RecordSort, $first: Int!, $after: String) {
   records(datasetId: $id, filter: $filter, sort: $sort, first: $first, after: $after) {
-    edges { node { id externalId fields status updatedAt responses { status version user { id } } } }
+    edges { node { id externalId fields metadata suggestions { question score } status updatedAt
+      responses { status version user { id } } } }
     pageInfo { hasNextPage endCursor }
   }
 }"""

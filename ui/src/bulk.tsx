@@ -4,8 +4,9 @@
 // record gets its own result: the refused one is set aside and the rest sent again. Answers about
 // the form itself (a required question left empty) refuse them all and are shown on the form.
 // The selection keeps every record that was not stored; the answers stay on screen.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, NETWORK, type Api } from "./api";
+import { forgetBulk, keepBulk, keptBulk } from "./bulkkeep";
 import { explain } from "./messages";
 import { type RecordsMetaData, SUBMIT_MANY, type SubmitManyData } from "./ops";
 import { QuestionInput } from "./questions";
@@ -14,7 +15,9 @@ import { QuestionInput } from "./questions";
 export interface Selected { id: string; label: string; version: number; answered: boolean }
 type Outcome = { id: string; label: string; stored: boolean; text: string };
 type Status = "SUBMITTED" | "DRAFT";
-const BATCH = 1000; // submitResponses' limit per call
+/** submitResponses' limit per call (the server's maxRecordsPerCall default): also the most
+ * "select all matching" selects, so that one bulk answer is one call. */
+export const BATCH = 1000;
 
 function reasonOf(error: ApiError, meta: RecordsMetaData): string {
   const first = error.errors[0];
@@ -83,7 +86,12 @@ interface Props {
 }
 
 export function BulkPanel({ api, meta, selected, onSelect, onStored }: Props) {
-  const [answers, setAnswers] = useState<Record<string, unknown>>({});
+  const [answers, setAnswers] = useState<Record<string, unknown>>(() => keptBulk(meta.me.id, meta.dataset.id)?.answers ?? {});
+  const allStored = useRef<string | null>(null); // the answers every selected record has: nothing left to keep
+  useEffect(() => {
+    if (selected.size === 0 && allStored.current === JSON.stringify(answers)) forgetBulk(meta.me.id, meta.dataset.id);
+    else keepBulk(meta.me.id, meta.dataset.id, answers, selected.values());
+  }, [answers, selected]);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const [notice, setNotice] = useState<string | null>(null);
@@ -120,6 +128,7 @@ export function BulkPanel({ api, meta, selected, onSelect, onStored }: Props) {
     const stored = result.outcomes.filter((o) => o.stored).length;
     setOutcomes([...result.outcomes.filter((o) => !o.stored), ...result.outcomes.filter((o) => o.stored)]);
     setBusy(false);
+    allStored.current = next.size === 0 ? JSON.stringify(answers) : null;
     onSelect(next);
     if (stored) onStored();
   }

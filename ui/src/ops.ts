@@ -139,12 +139,15 @@ export type RecordsMetaData = {
 
 export const RECORDS_PAGE = `query RecordsPage($id: ID!, $filter: RecordFilter, $sort: RecordSort, $first: Int!, $after: String) {
   records(datasetId: $id, filter: $filter, sort: $sort, first: $first, after: $after) {
-    edges { node { id externalId fields status updatedAt responses { status version user { id } } } }
+    edges { node { id externalId fields metadata suggestions { question score } status updatedAt
+      responses { status version user { id } } } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
 export type ListedRecord = Pick<RecordT, "id" | "externalId" | "status" | "updatedAt"> & {
   fields: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
+  suggestions: { question: string; score: number | null }[];
   responses: { status: ResponseStatus; version: number; user: { id: string } }[];
 };
 export type RecordsPageData = { records: { edges: { node: ListedRecord }[];

@@ -2,7 +2,7 @@
 // says them (so Back returns to the previous filter and a copied link opens the same list).
 import { useEffect, useState } from "preact/hooks";
 import type { MetadataPropertyT } from "./ops";
-import { hrefOf, SORTS, type ListQuery, type MetaChoice } from "./recordquery";
+import { hrefOf, type ListQuery, type MetaChoice } from "./recordquery";
 import type { ResponseStatus } from "./generated/schema";
 
 const MINE: { value: ResponseStatus; label: string }[] = [
@@ -53,8 +53,8 @@ function MetaInput({ property, choice, onChange }: {
   );
 }
 
-export function RecordFilters({ datasetId, query, properties }: {
-  datasetId: string; query: ListQuery; properties: MetadataPropertyT[];
+export function RecordFilters({ datasetId, query, properties, sorts }: {
+  datasetId: string; query: ListQuery; properties: MetadataPropertyT[]; sorts: { value: string; label: string }[];
 }) {
   const [draft, setDraft] = useState<ListQuery>(query);
   const applied = JSON.stringify({ ...query, after: "" });
@@ -79,7 +79,7 @@ export function RecordFilters({ datasetId, query, properties }: {
           </select></span>
         <span class="pair"><label for="records-sort">Order</label>
           <select id="records-sort" value={draft.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value })}>
-            {SORTS.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
+            {sorts.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
           </select></span>
       </div>
       <fieldset class="mine-filter">

@@ -9,7 +9,7 @@ export interface ListQuery {
   status: RecordStatus | "";
   mine: ResponseStatus[];
   meta: Record<string, MetaChoice>;
-  sort: string; // "<RecordSortField>.<SortDirection>"
+  sort: string; // "<RecordSortField>.<SortDirection>", then ".<name>" for METADATA and SUGGESTION_SCORE
   after: string;
 }
 
@@ -20,6 +20,22 @@ export const SORTS: { value: string; label: string }[] = [
   { value: "UPDATED_AT.ASC", label: "Least recently changed first" },
 ];
 const DEFAULT_SORT = SORTS[0].value;
+
+/** Every order the dataset offers: the fixed ones, then by each metadata property and each
+ * question's suggestion score, both ways (served up to the server's maxScanRecords records;
+ * beyond, the API's QUERY_TOO_COSTLY message is shown). */
+export function sortChoices(properties: { name: string; title: string; kind: string }[],
+  questions: { name: string; title: string }[]): { value: string; label: string }[] {
+  const byValue = (field: string, name: string, title: string, numeric: boolean) => [
+    { value: `${field}.ASC.${name}`, label: `${title}: ${numeric ? "lowest" : "A–Z"} first` },
+    { value: `${field}.DESC.${name}`, label: `${title}: ${numeric ? "highest" : "Z–A"} first` },
+  ];
+  return [
+    ...SORTS,
+    ...properties.flatMap((p) => byValue("METADATA", p.name, p.title, p.kind !== "TERMS")),
+    ...questions.flatMap((q) => byValue("SUGGESTION_SCORE", q.name, `Suggestion score of “${q.title}”`, true)),
+  ];
+}
 
 /** The query part of the address (after "?" in the hash). */
 export function readQuery(hash: string = window.location.hash): ListQuery {
@@ -66,8 +82,8 @@ export function filterOf(query: ListQuery): RecordFilter {
 }
 
 export function sortOf(query: ListQuery): RecordSort {
-  const [field, direction] = query.sort.split(".");
-  return { field, direction } as RecordSort;
+  const [field, direction, ...name] = query.sort.split(".");
+  return { field, direction, name: name.length ? name.join(".") : null } as RecordSort;
 }
 
 /** Whether the service answers totalCount for this filter from its counters or an index, without

@@ -4,18 +4,20 @@
 // address (recordquery.ts). No count that reads the dataset is ever asked for (countIsCheap).
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Api } from "./api";
-import { BulkPanel, type Selected } from "./bulk";
+import { BATCH, BulkPanel, type Selected } from "./bulk";
+import { keptBulk } from "./bulkkeep";
 import {
   BY_EXTERNAL_ID, type ByExternalIdData, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE,
   type RecordsCountData, type RecordsMetaData, type RecordsPageData,
 } from "./ops";
 import { RecordFilters } from "./recordfilters";
-import { countIsCheap, filterOf, hrefOf, readQuery, sortOf, type ListQuery } from "./recordquery";
+import { countIsCheap, filterOf, hrefOf, readQuery, sortChoices, sortOf, type ListQuery } from "./recordquery";
 
 const PAGE_SIZE = 50;
 const CELL_CHARS = 140;
 const SHOWN_FIELDS = 3;
 const PREVIOUS = "feedbackql.previousPage.";
+const SELECT_PAGE_SIZE = 200;
 
 /** A field value as one short plain line: markdown is not rendered, chats show their turns. */
 export function compact(value: unknown): string {
@@ -126,7 +128,12 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   const query = readQuery();
   const { page, count, error } = usePage(api, datasetId, query, reload);
   useEffect(() => {
-    api.request<RecordsMetaData>(RECORDS_META, { id: datasetId }).then(setMeta, (e) => setMetaError(errorText(e)));
+    api.request<RecordsMetaData>(RECORDS_META, { id: datasetId }).then((m) => {
+      setMeta(m);
+      // The bulk form's selection as it was left (bulkkeep.ts): a reload loses no work.
+      const kept = keptBulk(m.me.id, datasetId)?.selected ?? [];
+      if (kept.length) setSelected(new Map(kept.map((s) => [s.id, s])));
+    }, (e) => setMetaError(errorText(e)));
   }, [api, datasetId]);
   if (metaError) return <main><p class="error" role="alert">{metaError}</p></main>;
   if (!meta) return <main aria-busy="true"><p>Loading…</p></main>;
@@ -138,33 +145,98 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
         {dataset.status === "READY" && <a href={`#/d/${datasetId}`}>Label from the queue</a>}
         <a href={`#/d/${datasetId}/drafts`}>My drafts</a>
       </div>
-      <RecordFilters datasetId={datasetId} query={query} properties={dataset.metadataProperties} />
+      <RecordFilters datasetId={datasetId} query={query} properties={dataset.metadataProperties}
+        sorts={sortChoices(dataset.metadataProperties, dataset.questions)} />
       <JumpTo api={api} datasetId={datasetId} />
       {error && <p class="error" role="alert" data-testid="records-error">{error}</p>}
       {page && <Figures page={page} count={count} />}
-      {page && <RecordsTable meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
+      {page && (page.pageInfo.hasNextPage || page.edges.length > 0) && (
+        <SelectMatching key={JSON.stringify([filterOf(query), query.sort])} api={api} datasetId={datasetId} query={query} count={count} meId={meta.me.id}
+          selected={selected} onSelect={setSelected} />)}
+      {page && <RecordsTable sort={query.sort} meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
       {page && <Pager datasetId={datasetId} query={query} page={page} />}
       <BulkPanel api={api} meta={meta} selected={selected} onSelect={setSelected} onStored={() => setReload((n) => n + 1)} />
     </main>
   );
 }
 
+/** A listed record as a selection entry, with my answer's version as the list showed it. */
+function selectedOf(r: ListedRecord, meId: string): Selected {
+  const mine = r.responses.find((x) => x.user.id === meId);
+  return { id: r.id, label: r.externalId ?? r.id, version: mine?.version ?? 0,
+    answered: mine !== undefined && mine.status !== "DRAFT" };
+}
+
+/** Selects every record the filter matches, in the list's order, up to BATCH (one bulk call),
+ * reading the same pages the list reads (short filtered pages included) until it has them. */
+function SelectMatching({ api, datasetId, query, count, meId, selected, onSelect }: {
+  api: Api; datasetId: string; query: ListQuery; count: Count; meId: string;
+  selected: Map<string, Selected>; onSelect: (next: Map<string, Selected>) => void;
+}) {
+  const [state, setState] = useState<{ busy: boolean; found: number; more: boolean; error: string | null } | null>(null);
+  const larger = typeof count === "number" && count > BATCH;
+  async function selectAll() {
+    const next = new Map(selected);
+    let after: string | null = null, found = 0, more = true;
+    setState({ busy: true, found, more, error: null });
+    try {
+      while (more && found < BATCH) {
+        const data: RecordsPageData = await api.request<RecordsPageData>(RECORDS_PAGE, { id: datasetId,
+          filter: filterOf(query), sort: sortOf(query), first: Math.min(SELECT_PAGE_SIZE, BATCH - found), after });
+        for (const { node } of data.records.edges) { next.set(node.id, selectedOf(node, meId)); found += 1; }
+        more = data.records.pageInfo.hasNextPage;
+        after = data.records.pageInfo.endCursor;
+        setState({ busy: true, found, more, error: null });
+      }
+      setState({ busy: false, found, more, error: null });
+    } catch (e) { setState({ busy: false, found, more, error: errorText(e) }); return; }
+    onSelect(next);
+  }
+  const label = typeof count === "number"
+    ? larger ? `Select the first ${BATCH} of the ${count} matching records` : `Select all ${count} matching records`
+    : `Select all records matching this filter (up to ${BATCH})`;
+  return (
+    <div class="select-matching" data-testid="select-matching">
+      <button type="button" onClick={() => void selectAll()} disabled={state?.busy}>{label}</button>
+      {larger && <span> One bulk answer sends at most {BATCH} records; answer these, then select again.</span>}
+      <span aria-live="polite">{state?.busy ? ` Selecting… ${state.found} found.` : state && !state.error
+        ? ` Selected ${state.found} matching ${state.found === 1 ? "record" : "records"}${state.more
+          ? `: more match, but one bulk answer sends at most ${BATCH}.` : "."}` : ""}</span>
+      {state?.error && <p class="error" role="alert">{state.error}</p>}
+    </div>
+  );
+}
+
 interface TableProps {
+  sort: string;
   meta: RecordsMetaData;
   rows: ListedRecord[];
   selected: Map<string, Selected>;
   onSelect: (next: Map<string, Selected>) => void;
 }
 
-function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
+/** The column of the value the list is sorted by (a metadata property, a suggestion score), if any. */
+function sortColumn(meta: RecordsMetaData, sort: string): { title: string; value: (r: ListedRecord) => string } | null {
+  const [field, , ...rest] = sort.split(".");
+  const name = rest.join(".");
+  if (field === "METADATA") {
+    const title = meta.dataset.metadataProperties.find((p) => p.name === name)?.title ?? name;
+    return { title, value: (r) => compact(r.metadata?.[name] ?? "—") };
+  }
+  if (field === "SUGGESTION_SCORE") {
+    const title = meta.dataset.questions.find((q) => q.name === name)?.title ?? name;
+    return { title: `Suggestion score: ${title}`,
+      value: (r) => String(r.suggestions.find((x) => x.question === name)?.score ?? "—") };
+  }
+  return null;
+}
+
+function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
+  const sorted = sortColumn(meta, sort);
   const [anchor, setAnchor] = useState<number | null>(null);
   const fields = meta.dataset.fields.slice(0, SHOWN_FIELDS);
   const meId = meta.me.id;
-  const entry = (r: ListedRecord): Selected => {
-    const mine = r.responses.find((x) => x.user.id === meId);
-    return { id: r.id, label: r.externalId ?? r.id, version: mine?.version ?? 0,
-      answered: mine !== undefined && mine.status !== "DRAFT" };
-  };
+  const entry = (r: ListedRecord): Selected => selectedOf(r, meId);
   /** A click selects or clears one row; with Shift, every row from the last clicked one alike. */
   const toggle = (index: number, on: boolean, range: boolean) => {
     const next = new Map(selected);
@@ -188,6 +260,7 @@ function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
           <th scope="col"><input type="checkbox" aria-label="Select all on this page" checked={all}
             ref={(el) => { if (el) el.indeterminate = onPage > 0 && !all; }} onChange={toggleAll} /></th>
           <th scope="col">Record</th>
+          {sorted && <th scope="col" data-testid="sort-column">{sorted.title}</th>}
           {fields.map((f) => <th scope="col" key={f.name}>{f.title}</th>)}
           <th scope="col">Status</th><th scope="col">My response</th>
         </tr></thead>
@@ -201,6 +274,7 @@ function RecordsTable({ meta, rows, selected, onSelect }: TableProps) {
                 <td><input type="checkbox" aria-label={`Select ${name}`} checked={selected.has(r.id)}
                   onClick={(e) => toggle(i, (e.target as HTMLInputElement).checked, e.shiftKey)} /></td>
                 <th scope="row"><a href={`#/d/${meta.dataset.id}/r/${r.id}`}>{name}</a></th>
+                {sorted && <td data-testid="sort-value">{sorted.value(r)}</td>}
                 {fields.map((f) => <td key={f.name} class="cell">{compact(r.fields[f.name])}</td>)}
                 <td>{r.status.toLowerCase()}</td>
                 <td data-testid="my-status">{mine ? mine.status.toLowerCase() : "—"}</td>

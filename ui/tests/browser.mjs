@@ -1202,6 +1202,88 @@ test("find similar lists the nearest records with scores, and opens one in place
   assert.match(await page.locator(".record").innerText(), /more pasta/);
 });
 
+test("records view: sort by a metadata value and a suggestion score; select all 200 matching, reload, bulk-label exactly those", async () => {
+  const datasetId = await makeDataset("bulk-all", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good is the answer?", settings: { rating: { values: [1, 2, 3, 4, 5] } } }],
+    metadataProperties: [{ name: "length", title: "Length", kind: "INTEGER", min: 0, max: 1000 }],
+  }, Array.from({ length: 260 }, (_, i) => ({
+    externalId: `ba${i}`, metadata: { length: i }, fields: { prompt: `Prompt ${i}` },
+    suggestions: [{ question: "quality", value: { rating: 3 }, score: ((i * 37) % 260) / 260 }],
+  })));
+  const jill = await makeUser("jill");
+  const page = await signIn(jill.key);
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "ba0", 50);
+  await page.getByLabel("Order").selectOption({ label: "Length: highest first" });
+  await page.getByRole("button", { name: "Apply" }).click();
+  await waitListed(page, "ba259", 50);
+  assert.deepEqual((await listed(page)).slice(0, 3), ["ba259", "ba258", "ba257"]);
+  // The value sorted by is shown in a column of its own.
+  assert.equal(await page.getByTestId("sort-column").innerText(), "Length");
+  assert.deepEqual((await page.getByTestId("sort-value").allInnerTexts()).slice(0, 3), ["259", "258", "257"]);
+  await page.getByRole("button", { name: "Next page" }).click();
+  await waitListed(page, "ba209", 50);
+  await page.getByLabel("Order").selectOption({ label: "Suggestion score of “How good is the answer?”: highest first" });
+  await page.getByRole("button", { name: "Apply" }).click();
+  const byScore = Array.from({ length: 260 }, (_, i) => i).sort((a, b) => ((b * 37) % 260) - ((a * 37) % 260) || b - a);
+  await waitListed(page, `ba${byScore[0]}`, 50);
+  assert.deepEqual((await listed(page)).slice(0, 5), byScore.slice(0, 5).map((i) => `ba${i}`));
+  assert.equal(await page.getByTestId("sort-column").innerText(), "Suggestion score: How good is the answer?");
+  assert.equal(await page.getByTestId("sort-value").first().innerText(), String(((byScore[0] * 37) % 260) / 260));
+  await shot(page, "19-records-sorted-by-score");
+
+  // Select every record a metadata range matches (200, over several pages), answer, reload: all kept.
+  await page.getByLabel("Order").selectOption("INSERTED_AT.ASC");
+  await page.getByLabel("Length from").fill("30");
+  await page.getByLabel("Length to").fill("229");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await waitListed(page, "ba30", 50);
+  await page.getByRole("button", { name: "Select all records matching this filter (up to 1000)" }).click();
+  await page.getByTestId("select-matching").getByText("Selected 200 matching records.").waitFor();
+  await page.getByRole("heading", { name: "Answer 200 selected records at once" }).waitFor();
+  const bulk = page.getByTestId("bulk");
+  await bulk.locator('[data-question="quality"]').getByRole("button", { name: "5", exact: true }).click();
+  await axe(page, "select all matching");
+  await shot(page, "20-bulk-all-matching");
+  await page.reload();
+  await page.getByRole("heading", { name: "Answer 200 selected records at once" }).waitFor();
+  assert.equal(await bulk.locator('[data-question="quality"] button[aria-pressed="true"]').innerText(), "5");
+  await page.getByRole("button", { name: "Submit for 200" }).click();
+  await page.getByTestId("bulk-results").getByText("200 stored, 0 not stored.", { exact: true }).waitFor({ timeout: 60_000 });
+  const mine = await gql(jill.key, `query($id: ID!) { records(datasetId: $id, first: 1000, filter: { myResponseStatus: [SUBMITTED, DRAFT, DISCARDED] }) {
+    edges { node { externalId responses { status values { question json } } } } } }`, { id: datasetId });
+  assert.deepEqual(mine.records.edges.map((e) => e.node.externalId), Array.from({ length: 200 }, (_, i) => `ba${i + 30}`));
+  for (const { node } of mine.records.edges) {
+    assert.deepEqual(node.responses.map((r) => [r.status, r.values]), [["SUBMITTED", [{ question: "quality", json: 5 }]]]);
+  }
+  // Everything stored: nothing is kept for a later reload.
+  await page.reload();
+  await waitListed(page, "ba30", 50);
+  assert.equal(await page.getByTestId("bulk").count(), 0);
+  await page.close();
+});
+
+test("select all matching stops at one bulk call's 1,000 records and says so", async () => {
+  const { createDataset } = await owner(`mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+    { input: { workspaceId: ws, name: "bulk-many", fields: [{ name: "prompt", settings: TEXT }],
+      questions: [{ name: "quality", settings: { rating: { values: [1, 2, 3] } } }] } });
+  await owner(`mutation($id: ID!) { publishDataset(id: $id) { id } }`, { id: createDataset.id });
+  for (const [from, to] of [[0, 1000], [1000, 1001]]) {
+    await owner(`mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }`,
+      { id: createDataset.id, r: Array.from({ length: to - from }, (_, k) => ({ externalId: `bm${from + k}`, fields: { prompt: `P ${from + k}` } })) });
+  }
+  const page = await signIn((await makeUser("kim")).key);
+  await page.goto(`${BASE}/#/d/${createDataset.id}/records`);
+  await waitListed(page, "bm0", 50);
+  const matching = page.getByTestId("select-matching");
+  await matching.getByText("One bulk answer sends at most 1000 records; answer these, then select again.").waitFor();
+  await page.getByRole("button", { name: "Select the first 1000 of the 1001 matching records" }).click();
+  await matching.getByText("Selected 1000 matching records: more match, but one bulk answer sends at most 1000.").waitFor();
+  await page.getByRole("heading", { name: "Answer 1000 selected records at once" }).waitFor();
+  await page.close();
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

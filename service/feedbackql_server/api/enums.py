@@ -57,6 +57,11 @@ class MetadataPropertyKind(enum.Enum):
 class RecordSortField(enum.Enum):
     INSERTED_AT = "inserted_at"
     UPDATED_AT = "updated_at"
+    METADATA = strawberry.enum_value("metadata", description=(
+        "The value of the metadata property named by `name`; records without one first (ASC) or last (DESC)."))
+    SUGGESTION_SCORE = strawberry.enum_value("suggestion_score", description=(
+        "The score of the suggestion for the question named by `name`; records without one first (ASC) "
+        "or last (DESC)."))
 
 
 @strawberry.enum

@@ -16,6 +16,8 @@ from feedbackql_server.api.enums import (
 )
 from feedbackql_server.domain import config as cfg
 from feedbackql_server.domain.listing import MetadataCriterion, RecordCriteria
+from feedbackql_server.errors import Invalid
+from feedbackql_server.paging import RecordOrder
 
 
 @strawberry.input
@@ -99,3 +101,20 @@ class RecordFilter:
 class RecordSort:
     field: RecordSortField = RecordSortField.INSERTED_AT
     direction: SortDirection = SortDirection.ASC
+    name: str | None = strawberry.field(default=None, description=(
+        "METADATA: the metadata property; SUGGESTION_SCORE: the question. Sorting by either reads every "
+        "record the filter selects, so it is refused (QUERY_TOO_COSTLY) in datasets larger than the "
+        "server's maxScanRecords (docs/queries.md)."))
+
+    def order(self) -> RecordOrder:
+        """The order asked for; a ``name`` goes with METADATA and SUGGESTION_SCORE only."""
+        by_name = self.field in (RecordSortField.METADATA, RecordSortField.SUGGESTION_SCORE)
+        if by_name and not self.name:
+            raise Invalid(f"sorting by {self.field.name} needs the `name` of what to sort by", ["sort", "name"])
+        if not by_name and self.name is not None:
+            raise Invalid(f"`name` goes with METADATA and SUGGESTION_SCORE, not {self.field.name}",
+                          ["sort", "name"])
+        return RecordOrder(by_updated=self.field is RecordSortField.UPDATED_AT,
+                           descending=self.direction is SortDirection.DESC,
+                           metadata=self.name if self.field is RecordSortField.METADATA else None,
+                           score_of=self.name if self.field is RecordSortField.SUGGESTION_SCORE else None)

@@ -12,14 +12,13 @@ from strawberry.scalars import JSON
 
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Context, Info
-from feedbackql_server.api.enums import RecordSortField, RecordStatus, SortDirection
+from feedbackql_server.api.enums import RecordStatus
 from feedbackql_server.api.inputs import RecordFilter, RecordSort
 from feedbackql_server.api.kind_interfaces import Value
 from feedbackql_server.api.kind_types import KindTypes
 from feedbackql_server.api.responses import Response
 from feedbackql_server.documents import Lease, RecordDoc
 from feedbackql_server.domain import cursors
-from feedbackql_server.paging import RecordOrder
 from feedbackql_server.policy import records as policy_records
 
 if TYPE_CHECKING:
@@ -143,8 +142,7 @@ async def records_page(ctx: Context, dataset_ref: str, where: RecordFilter | Non
     """A page of the dataset's records; with ``answered_as`` (a response status), only the
     records the caller has a response of that status to."""
     sort = sort or RecordSort()
-    order = RecordOrder(by_updated=sort.field is RecordSortField.UPDATED_AT,
-                        descending=sort.direction is SortDirection.DESC)
+    order = sort.order()
     criteria = where.criteria() if where is not None else None
     made_for = cursors.scope("records", dataset_ref, criteria, answered_as)
     keyset = cursors.decode(order, after, made_for) if after is not None else None

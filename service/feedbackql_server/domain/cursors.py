@@ -30,7 +30,12 @@ def scope(*parts: object) -> str:
 
 
 def _order_tag(order: RecordOrder) -> str:
-    return ("u" if order.by_updated else "i") + ("d" if order.descending else "a")
+    direction = "d" if order.descending else "a"
+    if order.metadata is not None:
+        return f"m{direction}:{order.metadata}"
+    if order.score_of is not None:
+        return f"s{direction}:{order.score_of}"
+    return ("u" if order.by_updated else "i") + direction
 
 
 def _written(payload: dict[str, Any]) -> str:
@@ -39,7 +44,9 @@ def _written(payload: dict[str, Any]) -> str:
 
 def encode(order: RecordOrder, doc: RecordDoc, made_for: str) -> str:
     payload: dict[str, Any] = {"o": _order_tag(order), "c": made_for, "i": str(doc["_id"])}
-    if order.by_updated:
+    if order.by_value:
+        payload["v"] = order.value_of(doc)
+    elif order.by_updated:
         payload["u"] = doc["updated_at"].isoformat()
     else:
         payload["s"] = doc["seq"]
@@ -49,6 +56,15 @@ def encode(order: RecordOrder, doc: RecordDoc, made_for: str) -> str:
 def position(order: RecordOrder, keyset: Keyset, made_for: str) -> str:
     """A cursor for where a page cut short stopped reading (insertion order only)."""
     return _written({"o": _order_tag(order), "c": made_for, "s": keyset.seq})
+
+
+def _sort_value(order: RecordOrder, payload: dict[str, Any]) -> Any:
+    if order.by_value:
+        value = payload["v"]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float | str)):
+            raise ValueError("a cursor's sort value is a number, a text or null")
+        return value
+    return datetime.fromisoformat(payload["u"]) if order.by_updated else None
 
 
 def decode(order: RecordOrder, cursor: str, made_for: str) -> Keyset:
@@ -62,7 +78,7 @@ def decode(order: RecordOrder, cursor: str, made_for: str) -> Keyset:
         if payload["o"] != _order_tag(order):
             raise Invalid("this cursor belongs to another sort order; start again without "
                           "`after`", ["after"])
-        sort_value = datetime.fromisoformat(payload["u"]) if order.by_updated else None
+        sort_value = _sort_value(order, payload)
         seq = payload.get("s")
         if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
             raise ValueError("a cursor's position is a natural number")

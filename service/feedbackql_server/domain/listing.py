@@ -5,9 +5,10 @@ No page and no ``totalCount`` may cost a read of the whole dataset (issue 20: a 
 filter is first narrowed by an index where one applies — a word of a text search, external
 ids, the caller's own responses — to the buckets that hold matches; a filtered page then reads
 at most ``MAX_BUCKETS_PER_PAGE`` buckets (and may come back short, with ``hasNextPage``).
-Counts come from the counters or from the narrowing; what neither can answer, and an
-update-time sort the database cannot serve from an index, is read only in datasets of at most
-``max_scan_records`` records and refused as ``QUERY_TOO_COSTLY`` in larger ones
+Counts come from the counters or from the narrowing; what neither can answer, an update-time
+sort the database cannot serve from an index, and a sort by metadata or a suggestion score
+(which no index serves), is read only in datasets of at most ``max_scan_records`` records and
+refused as ``QUERY_TOO_COSTLY`` in larger ones
 (``docs/queries.md``).
 """
 
@@ -210,7 +211,12 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
     storage = services.storage
     sized = Sized(storage, dataset, services.limits.max_scan_records)
     budget = budget or ReadBudget()
-    if order.by_updated and (query.conditions() or not storage.paths.sorts_by_index):
+    if order.by_value:
+        _check_sortable(dataset, order, hidden_metadata)
+        # No index serves it on either server: MongoDB would need one per metadata property and
+        # question (a collection holds at most 64), FerretDB sorts in memory anyway.
+        await sized.check("sorting by metadata or a suggestion score", "sort by INSERTED_AT")
+    elif order.by_updated and (query.conditions() or not storage.paths.sorts_by_index):
         await sized.check("sorting by update time", "sort by INSERTED_AT, or filter by ids or words")
     # Reserved before any lookup, and before waiting for the caller's read slot: a page past
     # the request's share costs the database nothing, and refuses the request at once.
@@ -245,6 +251,21 @@ async def _read(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     return matches, await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), max_reads)
+
+
+def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:
+    """The metadata property or question sorted by is the dataset's (a metadata property hidden
+    from the caller is answered as one that does not exist)."""
+    if order.metadata is not None:
+        names = {p["name"] for p in dataset.get("metadata_properties", [])} - hidden_metadata
+        if order.metadata not in names:
+            raise Invalid(f"this dataset has no metadata property {order.metadata!r}; one of "
+                          f"{sorted(names)}", ["sort", "name"])
+    if order.score_of is not None:
+        questions = [q["name"] for q in dataset.get("questions", [])]
+        if order.score_of not in questions:
+            raise Invalid(f"this dataset has no question {order.score_of!r}; one of {questions}",
+                          ["sort", "name"])
 
 
 class Sized:

@@ -6,7 +6,9 @@ the time of reading a bucket of 100 records (72 → 35 ms, measured here), and o
 side they are most of a record's BSON. Nothing queries inside them (text search uses
 ``search_tokens``; metadata, which filters do look into, stays a document), so they are kept
 packed, and unpacked here on every read. The values are JSON already (``safety.check_storable``
-admits nothing else), so the string round-trips them exactly.
+admits nothing else), so the string round-trips them exactly. The suggestions' scores are also
+kept beside it, as ``suggestion_scores`` (``{question: score}``), for the pages sorted by a
+score (``paging.RecordOrder``); reads leave them out (``storage/records.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from feedbackql_server.documents import RecordDoc
+from feedbackql_server.paging import SCORES
 
 Doc = dict[str, Any]
 PACKED = ("fields", "suggestions")
@@ -31,7 +34,14 @@ def pack(doc: Mapping[str, Any]) -> Doc:
     content = {key: doc[key] for key in PACKED}
     stored = {key: value for key, value in doc.items() if key not in PACKED}
     stored[CONTENT] = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    stored[SCORES] = scores_of(doc["suggestions"])
     return stored
+
+
+def scores_of(suggestions: list[Any]) -> Doc:
+    """The numeric scores of ``suggestions``, by question."""
+    return {s["question"]: s["score"] for s in suggestions
+            if isinstance(s.get("score"), int | float) and not isinstance(s.get("score"), bool)}
 
 
 def unpack(stored: Mapping[str, object]) -> RecordDoc:
@@ -41,6 +51,7 @@ def unpack(stored: Mapping[str, object]) -> RecordDoc:
     without fields and suggestions, saying so in ``read_error``: one such record must not make
     every page and export of its dataset fail."""
     doc = dict(stored)
+    doc.pop(SCORES, None)
     packed = doc.pop(CONTENT, None)
     if isinstance(packed, str):
         content = _content(packed)

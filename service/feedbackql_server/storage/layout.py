@@ -6,7 +6,8 @@ the queue's fields (``queue.py``) came before it and are filled in on the way. V
 keeps a record's fields and suggestions packed in one string (``content.py``). Version 4 moves
 each labeler's progress counters out of the dataset document (``tallies.py``). Version 5 replaces each record's
 ``search_text`` by the distinct words text search looks records up by, ``search_tokens``
-(``search_words.py``). (Progress
+(``search_words.py``). Version 6 keeps the suggestions' scores beside the packed content,
+``suggestion_scores``, for the pages sorted by a score (``content.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -22,14 +23,15 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.documents import DatasetDoc
+from feedbackql_server.paging import SCORES
 from feedbackql_server.storage.buckets import placed, walk
-from feedbackql_server.storage.content import CONTENT, PACKED, pack
+from feedbackql_server.storage.content import CONTENT, PACKED, pack, scores_of, unpack
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -62,6 +64,9 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
         if version < 5:
             indexed = await _index_words(db, dataset["_id"], next_seq)
             log.info("indexed the words of %d records of dataset %s", indexed, dataset["_id"])
+        if version < 6:
+            scored = await _keep_scores(db, dataset["_id"], next_seq)
+            log.info("kept the suggestion scores of %d records of dataset %s", scored, dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 
@@ -118,3 +123,23 @@ async def _index_words(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -
         await asyncio.gather(*(index_one(record) for record in old))
         indexed += len(old)
     return indexed
+
+
+async def _keep_scores(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -> int:
+    """Give records written before layout 6 their ``suggestion_scores``, a bucket at a time
+    (a sort by score would otherwise place them among the records without one, while their
+    cursors carry their score)."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def keep_one(record: Doc) -> None:
+        scores = scores_of(unpack(record).get("suggestions", []))
+        async with gate:
+            await db["records"].update_one({"_id": record["_id"], SCORES: {"$exists": False}},
+                                           {"$set": {SCORES: scores}})
+
+    kept = 0
+    async for records in walk(db["records"], dataset_id, next_seq, projection={"seq": 1, CONTENT: 1, SCORES: 1}):
+        old = [record for record in records if SCORES not in record and isinstance(record.get(CONTENT), str)]
+        await asyncio.gather(*(keep_one(record) for record in old))
+        kept += len(old)
+    return kept

@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.errors import Invalid
-from feedbackql_server.paging import Keyset, RecordOrder
+from feedbackql_server.paging import SCORES, Keyset, RecordOrder
 from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
@@ -31,8 +31,8 @@ DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
 WORDS = "search_tokens"
-HIDDEN = {WORDS: 0, "search_text": 0}
-"""What reads leave out: the words only text search looks at."""
+HIDDEN = {WORDS: 0, "search_text": 0, SCORES: 0}
+"""What reads leave out: the words only text search looks at, the scores only sorts look at."""
 COMMON_WORD_SECONDS = 600.0
 COMMON_WORDS = 10_000
 MAX_LEADS = 3
@@ -263,9 +263,10 @@ class RecordRepo:
                    seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
-        grow with the dataset; ordered by update time it is a sorted query (the whole dataset
-        on FerretDB: ``domain/listing.py`` decides when that is allowed)."""
-        if not order.by_updated:
+        grow with the dataset; in any other order it is a sorted query (the whole dataset on
+        FerretDB, and for metadata and scores on MongoDB too: ``domain/listing.py`` decides
+        when that is allowed)."""
+        if order.sort_path is None:
             return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads))
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
@@ -276,7 +277,7 @@ class RecordRepo:
         conditions = [_query(query)]
         if after is not None:
             conditions.append(_after(order, after))
-        sort = [("updated_at", direction)] if order.by_updated else []
+        sort = [(order.sort_path, direction)] if order.sort_path else []
         docs = await find_all(self.collection, {"$and": conditions}, HIDDEN, batch_size=RECORD_BATCH,
                               sort=[*sort, ("_id", direction)], limit=limit)
         return [unpack(doc) for doc in docs]
@@ -476,11 +477,14 @@ def _metadata_condition(condition: MetadataCondition) -> Doc:
 
 def _after(order: RecordOrder, after: Keyset) -> Doc:
     op = "$lt" if order.descending else "$gt"
-    if not order.by_updated:
+    path = order.sort_path
+    if path is None:
         return {"_id": {op: after.record_id}}
-    return {
-        "$or": [
-            {"updated_at": {op: after.sort_value}},
-            {"updated_at": after.sort_value, "_id": {op: after.record_id}},
-        ]
-    }
+    tie = {path: after.sort_value, "_id": {op: after.record_id}}
+    if not order.by_value:
+        return {"$or": [{path: {op: after.sort_value}}, tie]}
+    # Records without the value (missing or null) sort first ascending, last descending.
+    if after.sort_value is None:
+        return {"$or": [tie, {path: {"$ne": None}}]} if not order.descending else tie
+    later = [{path: {op: after.sort_value}}, tie]
+    return {"$or": [*later, {path: None}] if order.descending else later}

@@ -879,10 +879,16 @@ export type RecordResponseValueInput = {
 export type RecordSort = {
   direction: SortDirection;
   field: RecordSortField;
+  /** METADATA: the metadata property; SUGGESTION_SCORE: the question. Sorting by either reads every record the filter selects, so it is refused (QUERY_TOO_COSTLY) in datasets larger than the server's maxScanRecords (docs/queries.md). */
+  name: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RecordSortField =
   | 'INSERTED_AT'
+  /** The value of the metadata property named by `name`; records without one first (ASC) or last (DESC). */
+  | 'METADATA'
+  /** The score of the suggestion for the question named by `name`; records without one first (ASC) or last (DESC). */
+  | 'SUGGESTION_SCORE'
   | 'UPDATED_AT';
 
 export type RecordStatus =
