@@ -37,11 +37,20 @@ export function sortChoices(properties: { name: string; title: string; kind: str
   ];
 }
 
+/** The metadata choices of an address's `meta` parameter: an object of objects, anything else
+ * (not JSON, `null`, a number, an entry that is not an object) left out rather than trusted. */
+function metaChoices(raw: string | null): Record<string, MetaChoice> {
+  let parsed: unknown;
+  try { parsed = JSON.parse(raw ?? "{}"); } catch { return {}; }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed).filter(([, c]) => typeof c === "object" && c !== null && !Array.isArray(c))
+    .map(([name, c]) => [name, c as MetaChoice]));
+}
+
 /** The query part of the address (after "?" in the hash). */
 export function readQuery(hash: string = window.location.hash): ListQuery {
   const params = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
-  let meta: Record<string, MetaChoice> = {};
-  try { meta = JSON.parse(params.get("meta") ?? "{}") as Record<string, MetaChoice>; } catch { meta = {}; }
+  const meta = metaChoices(params.get("meta"));
   return {
     text: params.get("text") ?? "",
     status: (params.get("status") ?? "") as ListQuery["status"],

@@ -233,16 +233,18 @@ function sortColumn(meta: RecordsMetaData, sort: string): { title: string; value
 
 function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
   const sorted = sortColumn(meta, sort);
-  const [anchor, setAnchor] = useState<number | null>(null);
+  // The last clicked record, by id: a Shift-click on another page (whose rows are others) selects one row.
+  const [anchor, setAnchor] = useState<string | null>(null);
   const fields = meta.dataset.fields.slice(0, SHOWN_FIELDS);
   const meId = meta.me.id;
   const entry = (r: ListedRecord): Selected => selectedOf(r, meId);
   /** A click selects or clears one row; with Shift, every row from the last clicked one alike. */
   const toggle = (index: number, on: boolean, range: boolean) => {
     const next = new Map(selected);
-    const [from, to] = range && anchor !== null ? [Math.min(anchor, index), Math.max(anchor, index)] : [index, index];
+    const at = anchor === null ? -1 : rows.findIndex((r) => r.id === anchor);
+    const [from, to] = range && at >= 0 ? [Math.min(at, index), Math.max(at, index)] : [index, index];
     for (const r of rows.slice(from, to + 1)) { if (on) next.set(r.id, entry(r)); else next.delete(r.id); }
-    setAnchor(index);
+    setAnchor(rows[index]?.id ?? null);
     onSelect(next);
   };
   const onPage = rows.filter((r) => selected.has(r.id)).length;

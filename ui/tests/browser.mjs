@@ -718,6 +718,26 @@ test("records view: search, metadata and status filters, sort, pages forward and
   await phone.close();
 });
 
+test("a Shift-click on another page selects that row alone; a malformed meta in the address is left out", async () => {
+  const datasetId = await recordsDataset("shift-pages");
+  const page = await signIn((await makeUser("ulla")).key);
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "rv0", 50);
+  await page.getByLabel("Select rv0", { exact: true }).click();
+  await page.getByLabel("Select rv4", { exact: true }).click({ modifiers: ["Shift"] });
+  await page.getByLabel("Select rv10", { exact: true }).click();
+  await page.getByRole("heading", { name: "Answer 6 selected records at once" }).waitFor();
+  await page.getByRole("button", { name: "Next page" }).click();
+  await waitListed(page, "rv50", 50);
+  await page.getByLabel("Select rv52", { exact: true }).click({ modifiers: ["Shift"] });
+  await page.getByRole("heading", { name: "Answer 7 selected records at once" }).waitFor();
+  for (const bad of ["null", "42", "%5B%5D", encodeURIComponent('{"lang":null}')]) {
+    await page.goto(`${BASE}/#/d/${datasetId}/records?meta=${bad}`);
+    await waitListed(page, "rv0", 50);
+  }
+  await page.close();
+});
+
 test("bulk labelling: five records by click and shift-click answered once; a conflict keeps its record and the input", async () => {
   const datasetId = await recordsDataset("bulk");
   const ivan = await makeUser("ivan");
