@@ -171,8 +171,13 @@ def check_in_step(uri: str, database: str, dataset_id: str,
         assert record["status"] == ("completed" if len(submitted) >= MIN_SUBMITTED else "pending")
         assert len(submitted) <= MIN_SUBMITTED, "over-annotated"
     counters = {name: value for name, value in dataset["tally"].items() if name != "writes"}  # counts writes
-    assert _without_zeros({**counters, "users": user_tallies}) == \
-        _without_zeros({"users": {}, **tally.recount(records, MIN_SUBMITTED)})
+    stored = _without_zeros({**counters, "users": user_tallies})
+    recounted = _without_zeros({"users": {}, **tally.recount(records, MIN_SUBMITTED)})
+    wrong_users = {user: (stored.get("users", {}).get(user), recounted.get("users", {}).get(user))
+                   for user in {*stored.get("users", {}), *recounted.get("users", {})}
+                   if stored.get("users", {}).get(user) != recounted.get("users", {}).get(user)}
+    assert stored == recounted, f"counters (stored, recounted) differ: users {wrong_users}; " \
+        f"dataset {({k: v for k, v in stored.items() if k != 'users'}, {k: v for k, v in recounted.items() if k != 'users'})}"
     assert intents == 0
     return {"records": len(records), "responses": len(responses), "acknowledged": len(acknowledged)}
 

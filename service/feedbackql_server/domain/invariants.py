@@ -247,7 +247,8 @@ async def recount_quietly(storage: Storage, dataset_id: ObjectId, intent: Object
     """Bring the dataset's counters in step with its records after a failed write (whose
     ``intent`` is still there); ``RuntimeError`` when they could not be."""
     report = Report()
-    await _check_counters(storage, dataset_id, report, repair=True, ignoring=frozenset([intent]))
+    ignoring = frozenset([intent]) | storage.intents.stranded()
+    await _check_counters(storage, dataset_id, report, repair=True, ignoring=ignoring)
     if report.unrepaired:
         raise RuntimeError(report.unrepaired[0].what)
 

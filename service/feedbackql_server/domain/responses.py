@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 
 from feedbackql_server.documents import DatasetDoc, RecordDoc, ResponseDoc
-from feedbackql_server.domain import state_writes, work_state
+from feedbackql_server.domain import invariants, state_writes, work_state
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.values import TypedValue, check_answer
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound, all_of, within
@@ -20,6 +20,7 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.policy import Caller, records
 from feedbackql_server.size_limits import MAX_ANSWER_BYTES, check_size, json_bytes
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.intents import Finish
 
 if TYPE_CHECKING:
     from feedbackql_server.domain.session import Services
@@ -127,7 +128,7 @@ async def _write_response(storage: Storage, user_id: ObjectId,
                           checked: CheckedResponse) -> tuple[ResponseDoc, RecordDoc | None]:
     spec = checked.spec
     async with storage.record_locks.hold([spec.record_id]), storage.intents.writing(
-            spec.record_id, checked.dataset_id, finish=lambda _intent: state_writes.rebuild(storage, spec.record_id)):
+            spec.record_id, checked.dataset_id, finish=_in_step(storage, spec.record_id, checked.dataset_id)):
         try:
             response = await storage.responses.write(
                 record_id=spec.record_id,
@@ -143,6 +144,17 @@ async def _write_response(storage: Storage, user_id: ObjectId,
             raise with_current(conflict, current) from None
         state = await _sync_record(storage, spec.record_id, user_id, response)
     return response, state
+
+
+def _in_step(storage: Storage, record_id: ObjectId, dataset_id: ObjectId) -> Finish:
+    """After a write failed mid-way: the record's state from its responses, then the dataset's
+    counters from a recount. The state and the counters are separate writes (the labeler's
+    counters another document still), and a full disk let some through and not others: a
+    labeler's ``submitted`` stayed one short while the record and the dataset were in step."""
+    async def finish(intent: ObjectId) -> None:
+        await state_writes.rebuild(storage, record_id)
+        await invariants.recount_quietly(storage, dataset_id, intent)
+    return finish
 
 
 def with_current(conflict: Conflict, current: ResponseDoc | None) -> Conflict:
@@ -218,7 +230,7 @@ async def delete_response(services: Services, caller: Caller, record_id: ObjectI
 async def _delete_response(storage: Storage, user_id: ObjectId, record_id: ObjectId,
                            dataset_id: ObjectId) -> ResponseDoc:
     async with storage.record_locks.hold([record_id]), storage.intents.writing(
-            record_id, dataset_id, finish=lambda _intent: state_writes.rebuild(storage, record_id)):
+            record_id, dataset_id, finish=_in_step(storage, record_id, dataset_id)):
         response = await storage.responses.mark_deleted(record_id, user_id)
         if response is None:
             raise NotFound(f"you have no response to record {record_id}")

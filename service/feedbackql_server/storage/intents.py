@@ -33,6 +33,7 @@ class IntentRepo:
     def __init__(self, collection: AsyncCollection[Doc]) -> None:
         self.collection = collection
         self.retrying: set[asyncio.Task[None]] = set()
+        self._stranded: set[ObjectId] = set()
         """Intents a failure left open, closed (their writes finished first) as soon as the
         database takes writes again: a full disk freed left four open until a restart."""
 
@@ -82,7 +83,15 @@ class IntentRepo:
     def _close_later(self, intent: ObjectId, finish: Finish | None) -> None:
         task = asyncio.ensure_future(self._close_when_possible(intent, finish))
         self.retrying.add(task)
+        self._stranded.add(intent)
         task.add_done_callback(self.retrying.discard)
+        task.add_done_callback(lambda _task: self._stranded.discard(intent))
+
+    def stranded(self) -> frozenset[ObjectId]:
+        """This process's intents whose writes failed and ended, waiting to be finished: no
+        write in flight holds them, so a recount need not wait for them (each waited for the
+        others, and none was ever finished while the disk had been full)."""
+        return frozenset(self._stranded)
 
     async def _close_when_possible(self, intent: ObjectId, finish: Finish | None) -> None:
         pause = FIRST_RETRY_SECONDS
