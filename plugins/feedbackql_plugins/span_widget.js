@@ -139,8 +139,12 @@ export default function mount(host, props) {
 
   function mark(label) {
     if (current.readOnly) return;
-    if (!pending) { status.textContent = "Select some text first, then choose its label."; return; }
-    const span = { start: pending.start, end: pending.end, label };
+    // The keyboard's selection stands in when the document's is gone: the text is drawn anew when
+    // the page hands the widget new props, and that can fall between Shift+arrows and the label key.
+    const chosen = pending ?? (anchor !== caret && scope.activeElement === textEl
+      ? trimmed(Math.min(anchor, caret), Math.max(anchor, caret)) : null);
+    if (!chosen) { status.textContent = "Select some text first, then choose its label."; return; }
+    const span = { start: chosen.start, end: chosen.end, label };
     const same = (s) => s.start === span.start && s.end === span.end;
     const overlapping = (s) => s.start < span.end && span.start < s.end;
     let kept = spans.filter((s) => !(same(s) && s.label === label));
@@ -150,6 +154,7 @@ export default function mount(host, props) {
       kept = kept.filter((s) => !overlapping(s));
     }
     pending = null;
+    anchor = caret = span.end;
     selectionOf(scope)?.removeAllRanges();
     report([...kept, span]);
     status.textContent = `Marked “${slice(span)}” as ${titles.get(label) ?? label}`
@@ -248,8 +253,12 @@ export default function mount(host, props) {
     if (!selection || selection.rangeCount === 0) return null;
     const range = selection.getRangeAt(0);
     if (!textEl.contains(range.startContainer) || !textEl.contains(range.endContainer)) return null;
-    let start = points.toPoint(unitsBefore(range.startContainer, range.startOffset), false);
-    let end = points.toPoint(unitsBefore(range.endContainer, range.endOffset), true);
+    return trimmed(points.toPoint(unitsBefore(range.startContainer, range.startOffset), false),
+      points.toPoint(unitsBefore(range.endContainer, range.endOffset), true));
+  }
+
+  /** [start, end) in code points without its edge spaces; null when nothing is left. */
+  function trimmed(start, end) {
     while (start < end && /\s/.test(text.slice(points.toUnits(start), points.toUnits(start + 1)))) start++;
     while (end > start && /\s/.test(text.slice(points.toUnits(end - 1), points.toUnits(end)))) end--;
     return end > start ? { start, end } : null;

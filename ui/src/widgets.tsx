@@ -83,7 +83,13 @@ export function WidgetHost({ url, props, fallback }: { url: string; props: Hoste
   };
   const full = (): WidgetProps => ({
     ...latest.current,
-    onChange: (value) => latest.current.onChange(value),
+    onChange: (value) => {
+      // What the widget reported is the value from now on, before the page renders it: an update
+      // still pending from an earlier render would otherwise hand the widget its older value (a
+      // span marked between two renders disappeared, and was not sent).
+      latest.current = { ...latest.current, value };
+      latest.current.onChange(value);
+    },
     setValidity: report,
   });
   const fail = (error: unknown) => {

@@ -966,7 +966,8 @@ test("spans: marked by mouse and by keyboard past an emoji and in right-to-left 
   for (let i = 0; i < graphemes("שָׁלוֹם"); i++) await page.keyboard.press("Shift+ArrowLeft");
   await page.keyboard.press("2");
   assert.deepEqual(await widget.locator(".fql-span-list li[data-span]").evaluateAll((items) => items.map((li) => li.dataset.span)),
-    ["0:12:PER", "22:29:PER", "40:46:LOC", "53:60:LOC"], "four spans, in code points");
+    ["0:12:PER", "22:29:PER", "40:46:LOC", "53:60:LOC"],
+    `four spans, in code points (the widget said: ${await widget.getByTestId("span-status").innerText()})`);
   const colours = await widget.locator(".fql-span-text mark").evaluateAll((marks) => marks.map((m) => [m.textContent, m.style.backgroundColor]));
   assert.equal(colours.length, 4);
   assert.notEqual(colours[0][1], colours[2][1], "each label has its own colour");
