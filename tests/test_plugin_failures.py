@@ -83,15 +83,20 @@ def assert_named_and_logged(error: dict[str, Any], caplog: pytest.LogCaptureFixt
     assert logged[0].exc_info is not None, "with its traceback"
 
 
+async def _create_broken(gql: Any, ws: str, caplog: pytest.LogCaptureFixture) -> Any:
+    """The error of creating a dataset with the flaky plugin's question, its log captured."""
+    spec = {"workspaceId": ws, "name": "broken", "fields": [{"name": "prompt", "settings": h.TEXT}],
+            "questions": QUESTIONS}
+    with caplog.at_level(logging.ERROR, logger="feedbackql_server.plugins"):
+        return await gql.error(h.CREATE_DATASET, {"input": spec})
+
+
 async def test_a_failing_migrate_settings_refuses_create_dataset(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with server(settings, flaky_plugin("1.0", fail_in="migrate_settings")) as gql:
         ws = await h.workspace(gql)
-        spec = {"workspaceId": ws, "name": "broken", "fields": [{"name": "prompt", "settings": h.TEXT}],
-                "questions": QUESTIONS}
-        with caplog.at_level(logging.ERROR, logger="feedbackql_server.plugins"):
-            error = await gql.error(h.CREATE_DATASET, {"input": spec})
+        error = await _create_broken(gql, ws, caplog)
         assert_named_and_logged(error, caplog, "1.0")
         assert error["extensions"]["path"] == ["questions", 1, "settings"]
         assert (await gql(DATASETS, {"ws": ws}))["datasets"] == []
@@ -116,10 +121,7 @@ async def test_a_failing_check_settings_is_named_with_a_request_id(
 ) -> None:
     async with server(settings, flaky_plugin("1.0", fail_in="check_settings")) as gql:
         ws = await h.workspace(gql)
-        spec = {"workspaceId": ws, "name": "broken", "fields": [{"name": "prompt", "settings": h.TEXT}],
-                "questions": QUESTIONS}
-        with caplog.at_level(logging.ERROR, logger="feedbackql_server.plugins"):
-            error = await gql.error(h.CREATE_DATASET, {"input": spec})
+        error = await _create_broken(gql, ws, caplog)
         assert_named_and_logged(error, caplog, "1.0")
 
 
