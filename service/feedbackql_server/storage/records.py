@@ -364,10 +364,29 @@ class RecordRepo:
         seq: int = doc["seq"]
         return seq
 
-    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
-        """Every record of the dataset in insertion order, a bucket at a time."""
-        async for docs in walk(self.collection, dataset_id, seq_end, projection=HIDDEN, read_ahead=True):
+    async def stream(self, dataset_id: ObjectId, seq_end: int, *,
+                     with_words: bool = False) -> AsyncIterator[list[RecordDoc]]:
+        """Every record of the dataset in insertion order, a bucket at a time (with their
+        search words when ``with_words``)."""
+        projection = {key: 0 for key in HIDDEN if not (with_words and key == WORDS)}
+        async for docs in walk(self.collection, dataset_id, seq_end, projection=projection, read_ahead=True):
             yield [unpack(doc) for doc in docs]
+
+    async def set_words(self, record_id: ObjectId, content_hash: str | None, words: list[str]) -> bool:
+        """Replace a record's search words, unless its content changed meanwhile (another
+        writer then indexed it from its new content)."""
+        result = await self.collection.update_one({"_id": record_id, "content_hash": content_hash},
+                                                  {"$set": {WORDS: words}})
+        return result.matched_count == 1
+
+    async def words_version(self) -> int:
+        """The ``search_words.WORDS_VERSION`` the stored words were read with (1: before it existed)."""
+        doc = await self.collection.database["meta"].find_one({"_id": "search_words"})
+        return int(doc["version"]) if doc else 1
+
+    async def set_words_version(self, version: int) -> None:
+        await self.collection.database["meta"].update_one(
+            {"_id": "search_words"}, {"$set": {"version": version}}, upsert=True)
 
     async def count(self, query: RecordQuery) -> int:
         """Matches of ``query``: in the buckets of ``query.within`` (each an equality lookup)
