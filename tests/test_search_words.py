@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
-WORDS_VERSION = 2
+from feedbackql_server.storage.search_words import WORDS_VERSION
 from tests import helpers as h
 from tests.conftest import GraphQLClient, serve
 

@@ -114,8 +114,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         ],
         lifespan=lifespan,
     )
-    # Added last runs first: refuse oversized bodies, then over-eager clients, then time out,
-    # then answer a retried Idempotency-Key, then turn an unreachable database into UNAVAILABLE.
+    # Added last runs first: CORS, then status codes for graphql-response+json, then refuse
+    # oversized bodies (any, then anonymous ones), then over-eager clients, then time out, then
+    # answer a retried Idempotency-Key, then turn an unreachable database into UNAVAILABLE.
     app.add_middleware(DatabaseOutage)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)

@@ -1,8 +1,10 @@
 """One home for "who may do what": a caller's session with the service.
 
-Every operation the API offers is a method of ``Session``; each loads what it names through
-the policy (``NOT_FOUND`` for what the caller may not see, ``FORBIDDEN`` for what they see but
-may not change) before the domain's rules run. The API layer calls only these methods; it
+Every operation the API offers is a method of ``Session``; each applies the policy
+(``NOT_FOUND`` for what the caller may not see, ``FORBIDDEN`` for what they see but may not
+change): most load what they name through it here, before the domain's rules run; answers
+(``submit_responses``) pass straight to ``domain/responses.py``, which checks each record it
+reads against the policy itself (`check_response`). The API layer calls only these methods; it
 never reaches storage.
 """
 

@@ -1,4 +1,5 @@
-"""Records: bulk upserts, filtered pages with keyset cursors, per-user response state."""
+"""Records' content: bulk inserts and content replacement, lookups by id and external id, filtered
+pages with keyset cursors, text search by word, counts. (Their work state is ``queue.py``'s.)"""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
-from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
@@ -140,10 +140,9 @@ class CommonWords:
 
 
 class RecordRepo:
-    def __init__(self, collection: AsyncCollection[Doc], locks: RecordLocks) -> None:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
         """``collection`` holds records as stored (``content.pack``); every read unpacks them."""
         self.collection = collection
-        self.locks = locks
         self.common_words = CommonWords()
 
     async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str], *,
@@ -397,21 +396,6 @@ class RecordRepo:
         keys = [bucket_key(query.dataset_id, number) for number in sorted(query.within)]
         docs = await find_each(self.collection, "bucket", keys, also=where, projection={"_id": 1})
         return len(docs)
-
-    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[RecordDoc]:
-        """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
-        ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
-        found_docs = await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
-        states = [unpack(doc) for doc in found_docs if doc["dataset_id"] == dataset_id]
-        found = [doc["_id"] for doc in states]
-        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
-
-        async def delete_one(record_id: ObjectId) -> None:
-            async with gate:
-                await self.collection.delete_one({"_id": record_id})
-
-        await asyncio.gather(*(delete_one(record_id) for record_id in found))
-        return states
 
     async def states(self, dataset_id: ObjectId) -> list[RecordDoc]:
         """The status and answer lists of every record of the dataset (reads it whole)."""
