@@ -201,8 +201,9 @@ def _interrupted(report: transfer.ImportReport, path: Path) -> str:
     said = f"interrupted: the service took {path} up to line/row {report.answered_through} (counted above)"
     if report.sending is not None:
         first, last = report.sending
-        said += (f"; lines/rows {first}-{last} were on their way and may or may not have gone in"
-                 " (re-import with an external id column to add them without duplicates)")
+        said += f"; lines/rows {first}-{last} were on their way and may or may not have gone in"
+        said += (" (re-import with an external id column to add them without duplicates)" if report.sending_unkeyed
+                 else " (import the file again: rows already in are recognised by their external id)")
     return said
 
 
