@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, BinaryIO
 
 import platformdirs
 
@@ -153,10 +153,24 @@ def _export(args: argparse.Namespace) -> int:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
                             file_format=args.format, options=options)
         else:
-            with args.output.open("wb") as output:
+            with _written(args.output) as output:
                 transfer.export(client, args.dataset, output, task=args.task, file_format=args.format,
                                 options=options)
     return 0
+
+
+@contextlib.contextmanager
+def _written(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for writing under a temporary name, renamed into place once the export is
+    whole: a refused or failed export leaves no file (it left an empty one) and does not replace
+    an earlier file of that name."""
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with partial.open("wb") as output:
+            yield output
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _import(args: argparse.Namespace) -> int:
