@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from feedbackql_server.api.live_sessions import LiveSessions
 from feedbackql_server.api.schema import build_schema
-from feedbackql_server.domain import datasets, identity, invariants, search_index
+from feedbackql_server.domain import dataset_memory, datasets, identity, invariants, search_index
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.domain.session import Limits, Services
@@ -76,6 +76,7 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
                 folder=settings.vector_index_dir, min_approximate=settings.vector_approximate_min,
                 approximate=registry.vector_indexes[0] if registry.vector_indexes else None)),
             read_quotas=getattr(app.state, "read_quotas", None))
+        await dataset_memory.sweep(app.state.services)
         app.state.sessions = LiveSessions()
         await search_index.reindex_search_words(app.state.services)
         try:

@@ -1,7 +1,7 @@
 // What the records view shows, kept in the address (#/d/<dataset>/records?text=…&status=…): a
 // filtered list can be shared, reloaded and walked back with the browser's Back button. Turned
 // into the API's RecordFilter and RecordSort here, and nowhere else.
-import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/schema";
+import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/graphql";
 
 export type MetaChoice = { values?: string[]; ge?: number; le?: number };
 export interface ListQuery {

@@ -132,6 +132,12 @@ class CommonWords:
             return False
         return until is not None
 
+    async def forget(self, dataset_id: ObjectId) -> None:
+        """The dataset is deleted: its words go (their entries would otherwise wait to be pushed
+        out by other datasets' words)."""
+        for key in [key for key in self.until if key[0] == dataset_id]:
+            del self.until[key]
+
     def remember(self, key: tuple[ObjectId, str]) -> None:
         self.until[key] = time.monotonic() + self.seconds
         self.until.move_to_end(key)
