@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ async def test_export_writes_records_and_training_rows(
     assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
                      "--option", "min_submitted=2", "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 1
     assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!"}]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["records.jsonl", "sft.parquet"]
+    assert sorted(os.listdir(tmp_path)) == ["records.jsonl", "sft.parquet"]
 
 
 async def test_hugging_face_datasets_folders_go_out_and_come_back(
