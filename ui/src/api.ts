@@ -43,6 +43,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What to show for a failed request: the service's messages, or the failure itself. */
+export function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
+}
+
 /** The key was rotated or its user deleted: the app sends the person back to sign-in. */
 export type RevokedHandler = (message: string) => void;
 

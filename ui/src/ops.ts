@@ -118,7 +118,7 @@ export type DraftsData = { dataset: { id: string; name: string };
   myDrafts: { totalCount: number; edges: { node: DraftNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
 
 // The records view (records.tsx) and bulk labelling (bulk.tsx).
-import type { MetadataProperty } from "./generated/schema";
+import type { MetadataProperty, VectorSpace } from "./generated/schema";
 
 /** What the bulk form needs to show the questions as the labeling view does (the shapes of DATASET). */
 const LAYOUT = "fields { name title kind required settingsJson } questions { name title description required kind settingsJson available }";
@@ -126,6 +126,7 @@ const KINDS = "questionTypes { name settingsSchema valueSchema uiHints widgetUrl
 export const RECORDS_META = `query RecordsMeta($id: ID!) {
   me { id username role }
   dataset(id: $id) { id name status ${LAYOUT} metadataProperties { name title kind values min max } }
+  vectorSpaces(datasetId: $id) { name metric }
   ${KINDS}
 }`;
 export type MetadataPropertyT = Pick<MetadataProperty, "name" | "title" | "kind" | "values" | "min" | "max">;
@@ -134,13 +135,18 @@ export type RecordsMetaData = {
   dataset: Pick<Dataset, "id" | "name" | "status"> & {
     fields: FieldT[]; questions: QuestionT[]; metadataProperties: MetadataPropertyT[];
   };
+  vectorSpaces: VectorSpaceT[];
   questionTypes: KindInfo[];
 };
+export type VectorSpaceT = Pick<VectorSpace, "name" | "metric">;
+
+/** A record as the records view lists it (the records page and the similar records alike). */
+const LISTED = `id externalId fields metadata suggestions { question score } status updatedAt
+      responses { status version user { id } }`;
 
 export const RECORDS_PAGE = `query RecordsPage($id: ID!, $filter: RecordFilter, $sort: RecordSort, $first: Int!, $after: String) {
   records(datasetId: $id, filter: $filter, sort: $sort, first: $first, after: $after) {
-    edges { node { id externalId fields metadata suggestions { question score } status updatedAt
-      responses { status version user { id } } } }
+    edges { node { ${LISTED} } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -152,6 +158,16 @@ export type ListedRecord = Pick<RecordT, "id" | "externalId" | "status" | "updat
 };
 export type RecordsPageData = { records: { edges: { node: ListedRecord }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+
+/** The records view's similar mode (similarlist.tsx): the filter applies before the top `first`. */
+export const SIMILAR_PAGE = `query SimilarPage($id: ID!, $space: String!, $near: ID!, $first: Int!, $filter: RecordFilter) {
+  similarRecords(datasetId: $id, space: $space, near: { recordId: $near }, first: $first, filter: $filter) {
+    exact searched items { score record { ${LISTED} } } }
+}`;
+export type SimilarHit = { score: number; record: ListedRecord };
+export type SimilarPageData = { similarRecords: { exact: boolean; searched: number; items: SimilarHit[] } };
+export const NEAR_RECORD = `query NearRecord($near: ID!) { record(id: $near) { id externalId fields } }`;
+export type NearRecordData = { record: { id: string; externalId: string | null; fields: Record<string, unknown> } };
 
 /** Asked only for filters whose count the service reads from counters or an index (docs/queries.md). */
 export const RECORDS_COUNT = `query RecordsCount($id: ID!, $filter: RecordFilter) {

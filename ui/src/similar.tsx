@@ -1,8 +1,10 @@
 // "Find similar": the records nearest the one on screen in one of the dataset's vector spaces
 // (similarRecords), each with its score and openable in place. Shown only when the dataset has
-// a vector space and the record a vector in it.
+// a vector space and the record a vector in it. "Open in records view" lists more of them there,
+// ready for bulk labelling (similarlist.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import { errorText, type Api } from "./api";
+import { hrefOf, listOf } from "./recordquery";
 
 const SPACES = `query VectorSpaces($id: ID!) { vectorSpaces(datasetId: $id) { name metric } }`;
 const SIMILAR = `query Similar($id: ID!, $space: String!, $record: ID!, $first: Int!) {
@@ -47,7 +49,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
       setHits(data.similarRecords.items);
     } catch (e) {
       setHits(null);
-      setError(e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -61,6 +63,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
             {spaces.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
           </select></label>
         )}
+        <a href={hrefOf(datasetId, listOf(recordId, space))} data-testid="similar-in-records">Open in records view</a>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {hits && hits.length === 0 && <p>No other record has a vector in this space.</p>}
