@@ -1394,7 +1394,6 @@ test("records view: find similar from a row, scores in order, a filter applied b
     .records.edges[0].node.id;
   await page.goto(`${BASE}/#/d/${datasetId}/records?near=${secret}`);
   const refused = await page.getByTestId("similar-error").innerText();
-  console.log(`refused: ${refused}`);
   assert.ok(refused.length > 0);
   assert.doesNotMatch(refused, /secret/);
   assert.equal(await page.locator(".records-table").count(), 0);
