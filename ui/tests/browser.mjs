@@ -1307,7 +1307,8 @@ test("select all matching stops at one bulk call's 1,000 records and says so", a
 
 // Issue 25: find similar in the records view, filters applied before the top-k, then bulk-labelled.
 test("records view: find similar from a row, scores in order, a filter applied before the top 10, all of them bulk-labelled", async () => {
-  // sv<i> lies at i × 3 degrees: the records nearest sv0 are sv1, sv2, … with cosine cos(3k°).
+  // In "toy" sv<i> lies at i × 3 degrees: the records nearest sv0 are sv1, sv2, … with cosine cos(3k°);
+  // in "other" at (7i mod 30) × 3 degrees: nearest sv0 are sv13, sv26, sv9.
   const SIZE = 30;
   const datasetId = await makeDataset("similar-bulk", {
     fields: [{ name: "prompt", settings: TEXT }],
@@ -1324,25 +1325,36 @@ test("records view: find similar from a row, scores in order, a filter applied b
   const angle = (i) => (i * 3 * Math.PI) / 180;
   await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
     { id: datasetId, r: Array.from({ length: SIZE }, (_, i) => ({ recordId: idOf[`sv${i}`],
-      vectors: { toy: [Math.cos(angle(i)), Math.sin(angle(i))], other: [1, i + 1] } })) });
+      vectors: { toy: [Math.cos(angle(i)), Math.sin(angle(i))], other: [Math.cos(angle((i * 7) % SIZE)), Math.sin(angle((i * 7) % SIZE))] } })) });
   const cosines = (ks) => ks.map((k) => Math.cos(angle(k)).toFixed(3));
   const scores = (page) => page.getByTestId("similar-score").allInnerTexts();
   const vic = await makeUser("vic");
   const page = await signIn(vic.key);
   await page.goto(`${BASE}/#/d/${datasetId}/records`);
   await waitListed(page, "sv0", SIZE);
-  await page.getByRole("checkbox", { name: "Select sv4" }).check();
-  await page.getByRole("button", { name: "Find similar to sv4" }).waitFor();
+  // One selected record: "Find similar to" it, in the space picked ("other" ranks sv13, sv26, sv9 first).
+  assert.equal(await page.getByLabel("Find similar in").inputValue(), "toy");
+  await page.getByRole("checkbox", { name: "Select sv0" }).check();
+  await page.getByLabel("Find similar in").selectOption("other");
   await axe(page, "records view with find similar");
   await shot(page, "21-records-find-similar");
-  await page.getByRole("checkbox", { name: "Select sv4" }).uncheck();
-  // Several spaces: a picker, the first by default; a row's "Similar" is a link a keyboard reaches.
-  assert.equal(await page.getByLabel("Find similar in").inputValue(), "toy");
-  await page.getByRole("link", { name: "Find similar to sv0", exact: true }).focus();
-  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Find similar to sv0" }).click();
+  await waitListed(page, "sv13", SIZE - 1);
+  assert.deepEqual((await listed(page)).slice(0, 3), ["sv13", "sv26", "sv9"]);
+  assert.match(page.url(), /space=other/);
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  // The banner's picker: the same record in "toy", every row in order with its score.
+  await page.getByLabel("Vector space").selectOption("toy");
   await waitListed(page, "sv1", SIZE - 1);
   assert.deepEqual(await listed(page), Array.from({ length: SIZE - 1 }, (_, k) => `sv${k + 1}`));
   assert.deepEqual(await scores(page), cosines(Array.from({ length: SIZE - 1 }, (_, k) => k + 1)));
+  // A row's "Similar" is a link the keyboard reaches; Back returns to the list before.
+  await page.getByRole("link", { name: "Find similar to sv29", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await waitListed(page, "sv28", SIZE - 1);
+  await page.getByTestId("similar-banner").getByRole("heading", { name: "Similar to sv29" }).waitFor();
+  await page.goBack();
+  await waitListed(page, "sv1", SIZE - 1);
   await page.getByTestId("similar-banner").getByRole("heading", { name: "Similar to sv0" }).waitFor();
   assert.match(page.url(), new RegExp(`near=${idOf.sv0}`));
   // The top 10, then a filter: still 10, every one matching (filtered before the top 10 is chosen).
