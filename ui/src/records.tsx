@@ -142,7 +142,11 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   const spaces = meta.vectorSpaces;
   const searchIn = query.near ? spaceOf(query, spaces) : space || spaces[0]?.name || "";
   const findSimilar = spaces.length ? (r: ListedRecord) => similarHref(datasetId, query, r.id, searchIn) : null;
-  const hits = similar.list?.hits;
+  // Each mode shows only its own list: neither the other's stale one in the render before its effect.
+  const hits = query.near ? similar.list?.hits : undefined;
+  const shownPage = query.near ? null : page;
+  const scores = hits && { metric: spaces.find((s) => s.name === searchIn)?.metric,
+    of: new Map(hits.map((h) => [h.record.id, h.score])) };
   return (
     <main class="records-view">
       <div class="heading">
@@ -158,17 +162,17 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
       {!query.near && <SimilarTools datasetId={datasetId} query={query} meta={meta} space={searchIn} onSpace={setSpace}
         selected={selected} />}
       {error && <p class="error" role="alert" data-testid="records-error">{error}</p>}
-      {similar.list && <SelectSimilar list={similar.list} entry={(h) => selectedOf(h.record, meta.me.id)}
+      {hits && similar.list && <SelectSimilar list={similar.list} entry={(h) => selectedOf(h.record, meta.me.id)}
         selected={selected} onSelect={setSelected} />}
       {hits && <RecordsTable sort="" meta={meta} rows={hits.map((h) => h.record)} selected={selected} onSelect={setSelected}
-        findSimilar={findSimilar} scores={{ metric: spaces.find((s) => s.name === searchIn)?.metric, of: new Map(hits.map((h) => [h.record.id, h.score])) }} />}
-      {page && <Figures page={page} count={count} />}
-      {page && (page.pageInfo.hasNextPage || page.edges.length > 0) && (
+        findSimilar={findSimilar} scores={scores} />}
+      {shownPage && <Figures page={shownPage} count={count} />}
+      {shownPage && (shownPage.pageInfo.hasNextPage || shownPage.edges.length > 0) && (
         <SelectMatching key={JSON.stringify([filterOf(query), query.sort])} api={api} datasetId={datasetId} query={query} count={count} meId={meta.me.id}
           selected={selected} onSelect={setSelected} />)}
-      {page && <RecordsTable sort={query.sort} meta={meta} rows={page.edges.map((e) => e.node)} selected={selected}
+      {shownPage && <RecordsTable sort={query.sort} meta={meta} rows={shownPage.edges.map((e) => e.node)} selected={selected}
         onSelect={setSelected} findSimilar={findSimilar} />}
-      {page && <Pager datasetId={datasetId} query={query} page={page} />}
+      {shownPage && <Pager datasetId={datasetId} query={query} page={shownPage} />}
       <BulkPanel api={api} meta={meta} selected={selected} onSelect={setSelected} onStored={() => setReload((n) => n + 1)} />
     </main>
   );
