@@ -47,7 +47,7 @@ async def main() -> None:
                 assert len(data["records"]["edges"]) == PAGE
 
             async def raw_find_and_encode() -> None:
-                docs = await collection.find({"dataset_id": ObjectId(dataset_id)}, {"search_text": 0}) \
+                docs = await collection.find({"dataset_id": ObjectId(dataset_id)}, {"search_tokens": 0}) \
                     .sort("_id", 1).limit(PAGE).to_list()
                 assert len(docs) == PAGE
                 json.dumps(docs, default=str)

@@ -4,6 +4,10 @@ import, against a real server over HTTP."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,3 +81,31 @@ def test_ctrl_c_during_an_import_says_what_went_in(served: tuple[str, fb.Client,
     assert "Traceback" not in captured.err
     (summary,) = client.datasets()
     assert summary.total == 1_000
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_ctrl_c_while_a_batch_is_on_its_way_leaves_no_noise(served: tuple[str, fb.Client, str], tmp_path: Path,
+                                                            keyed: bool) -> None:
+    """A real Ctrl-C (SIGINT to the command) while a batch is on its way: the interrupted call
+    is cancelled before the client closes (it printed "Task was destroyed but it is pending!"),
+    and the advice fits the file (a file with external ids is simply imported again)."""
+    url, client, dataset_id = served
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps({"prompt": "p" * 2_000, **({"external_id": f"e{i}"} if keyed else {})})
+                              + "\n" for i in range(30_000)))
+    command = subprocess.Popen([sys.executable, "-m", "feedbackql_server", "import", dataset_id, str(source),
+                                "--url", url, "--api-key", OWNER_KEY],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while client.datasets()[0].total == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the next batch of rows of 2 kB is on its way most of the time
+    command.send_signal(signal.SIGINT)
+    _, err = command.communicate(timeout=60)
+    assert command.returncode == 130, err
+    assert "interrupted: the service took" in err
+    assert "Task was destroyed" not in err, err
+    assert "Traceback" not in err, err
+    if "were on their way" in err:
+        advice = "import the file again" if keyed else "re-import with an external id column"
+        assert advice in err, err

@@ -13,7 +13,6 @@ from bson import ObjectId
 
 from feedbackql_server.app import create_app
 from feedbackql_server.domain.queue import QueuePools
-from feedbackql_server.domain.session import Services
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage.paths import MONGODB
@@ -186,30 +185,6 @@ async def test_a_conflict_leaves_no_intent_and_a_clean_restart_repairs_nothing(
         async with serve(settings, builtin_registry):
             pass
     assert not [r for r in caplog.records if "crash" in r.getMessage()]
-
-
-async def test_deleted_datasets_leave_no_pool_or_lock_behind(settings: Settings, builtin_registry: KindRegistry) -> None:
-    app = create_app(settings, builtin_registry)
-    async with app.router.lifespan_context(app):
-        services: Services = app.state.services
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            gql = GraphQLClient(http, OWNER_KEY)
-            workspace = await h.workspace(gql)
-            for number in range(3):
-                dataset_id = (await h.dataset(gql, workspace, name=f"d{number}",
-                                              fields=[{"name": "prompt", "settings": h.TEXT}],
-                                              questions=[{"name": "completion", "settings": {"text": {}}}]))["id"]
-                await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}} for i in range(20)])
-                leased = (await gql(il.NEXT, {"id": dataset_id, "n": 5}))["nextRecords"]
-                for record in leased:
-                    await gql(h.SUBMIT, il.answer(record["id"]))
-                assert ObjectId(dataset_id) in services.queue_pools.pools
-                await gql(il.DELETE_DATASET, {"id": dataset_id})
-                assert ObjectId(dataset_id) not in services.queue_pools.pools
-        assert services.queue_pools.pools == {}
-        assert len(services.storage.dataset_locks) == 0
-        assert len(services.storage.tallies._user_locks) == 0
 
 
 def test_the_pools_are_bounded() -> None:

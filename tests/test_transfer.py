@@ -104,6 +104,16 @@ async def test_export_writes_records_and_training_rows(
                      "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 0
     assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!"}]  # no all-null messages
     assert await cli("export", dataset, "--task", "sft", "--url", url, "--api-key", "wrong") == 1
+    # A refused export (a wrong key, a filter that leaves nothing) leaves no file behind, and
+    # does not replace the one there.
+    refused = tmp_path / "refused.parquet"
+    assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
+                     "-o", str(refused), "--url", url, "--api-key", "wrong") == 1
+    assert not refused.exists()
+    assert await cli("export", dataset, "--task", "sft", "--format", "parquet", "--option", "question=completion",
+                     "--option", "min_submitted=2", "-o", str(sft), "--url", url, "--api-key", OWNER_KEY) == 1
+    assert pq.read_table(sft).to_pylist() == [{"prompt": "Say hi", "completion": "Hi!"}]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["records.jsonl", "sft.parquet"]
 
 
 async def test_hugging_face_datasets_folders_go_out_and_come_back(

@@ -185,7 +185,7 @@ class Client:
 
     def close(self) -> None:
         if self._loop.is_running():
-            self.run(self.aio.close())
+            self.run(_close(self.aio))
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._loop.close()
@@ -195,6 +195,17 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def _close(aio: AsyncClient) -> None:
+    """Close ``aio`` after cancelling what still runs on its loop: a call interrupted by Ctrl-C
+    goes on in the loop's thread, and closing the loop under it printed "Task was destroyed but
+    it is pending!"."""
+    running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    await aio.close()
 
 
 async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes:

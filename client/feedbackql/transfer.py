@@ -77,6 +77,8 @@ class ImportReport:
     sending: tuple[int, int] | None = None
     """The lines of the batch on its way when the import was interrupted (None: none was):
     the service may or may not have taken it."""
+    sending_unkeyed: bool = False
+    """Whether some record of that batch had no external id (so a re-import would add it again)."""
     interrupted: bool = False
 
 
@@ -294,6 +296,7 @@ def _records(path: Path, given: Mapping, dataset: dict[str, Any], kinds: dict[st
 def _send_batch(client: Client, dataset_id: str, batch: list[tuple[int, dict[str, Any]]],
                 report: ImportReport) -> None:
     report.sending = (batch[0][0], batch[-1][0])
+    report.sending_unkeyed = any("externalId" not in record for _number, record in batch)
     _send(client, dataset_id, batch, report)
     report.sending = None
     report.answered_through = batch[-1][0]

@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from feedbackql_server.api.live_sessions import LiveSessions
 from feedbackql_server.api.schema import build_schema
-from feedbackql_server.domain import datasets, identity, invariants
+from feedbackql_server.domain import dataset_memory, datasets, identity, invariants, search_index
 from feedbackql_server.domain.queue import QueuePools
 from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.domain.session import Limits, Services
@@ -76,7 +76,9 @@ def _lifespan(settings: Settings, registry: KindRegistry) -> Callable[[Starlette
                 folder=settings.vector_index_dir, min_approximate=settings.vector_approximate_min,
                 approximate=registry.vector_indexes[0] if registry.vector_indexes else None)),
             read_quotas=getattr(app.state, "read_quotas", None))
+        await dataset_memory.sweep(app.state.services)
         app.state.sessions = LiveSessions()
+        await search_index.reindex_search_words(app.state.services)
         try:
             yield
         finally:
@@ -113,8 +115,9 @@ def create_app(settings: Settings | None = None, registry: KindRegistry | None =
         ],
         lifespan=lifespan,
     )
-    # Added last runs first: refuse oversized bodies, then over-eager clients, then time out,
-    # then answer a retried Idempotency-Key, then turn an unreachable database into UNAVAILABLE.
+    # Added last runs first: CORS, then status codes for graphql-response+json, then refuse
+    # oversized bodies (any, then anonymous ones), then over-eager clients, then time out, then
+    # answer a retried Idempotency-Key, then turn an unreachable database into UNAVAILABLE.
     app.add_middleware(DatabaseOutage)
     app.add_middleware(Idempotency)
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout_seconds)

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, BinaryIO
 
 import platformdirs
 
@@ -153,10 +153,24 @@ def _export(args: argparse.Namespace) -> int:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
                             file_format=args.format, options=options)
         else:
-            with args.output.open("wb") as output:
+            with _written(args.output) as output:
                 transfer.export(client, args.dataset, output, task=args.task, file_format=args.format,
                                 options=options)
     return 0
+
+
+@contextlib.contextmanager
+def _written(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for writing under a temporary name, renamed into place once the export is
+    whole: a refused or failed export leaves no file (it left an empty one) and does not replace
+    an earlier file of that name."""
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with partial.open("wb") as output:
+            yield output
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -201,8 +215,9 @@ def _interrupted(report: transfer.ImportReport, path: Path) -> str:
     said = f"interrupted: the service took {path} up to line/row {report.answered_through} (counted above)"
     if report.sending is not None:
         first, last = report.sending
-        said += (f"; lines/rows {first}-{last} were on their way and may or may not have gone in"
-                 " (re-import with an external id column to add them without duplicates)")
+        said += f"; lines/rows {first}-{last} were on their way and may or may not have gone in"
+        said += (" (re-import with an external id column to add them without duplicates)" if report.sending_unkeyed
+                 else " (import the file again: rows already in are recognised by their external id)")
     return said
 
 

@@ -1,11 +1,12 @@
 // The annotation screen: one record at a time from the labeler queue (nextRecords leases it),
 // drafts saved as you go, submit / discard / skip, back and forward through your answers.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { ApiError, NETWORK, type Api } from "./api";
+import { ApiError, byKind, NETWORK, type Api } from "./api";
+import type { ValueInput } from "./generated/graphql";
 import { FieldView } from "./fields";
 import { renderMarkdown } from "./markdown";
 import {
-  ANSWERED, type AnsweredData, DATASET, type DatasetData, LIVE_PROGRESS, type MyProgress, NEXT, type Progress,
+  ANSWERED, DATASET, type DatasetData, LIVE_PROGRESS, type MyProgress, NEXT, type Progress,
   RECORD_BY_ID, type RecordData, RELEASE, SUBMIT,
 } from "./ops";
 import { Mine, ProgressBar } from "./progress";
@@ -140,7 +141,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   }, [datasetId]);
 
   const nextFromQueue = useCallback(async (me: string) => {
-    const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 1 });
+    const data = await api.request(NEXT, { id: datasetId, first: 1 });
     setPosition(-1);
     setDone(data.nextRecords.length === 0);
     show(data.nextRecords[0] ?? null, me);
@@ -148,7 +149,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
 
   /** A record picked from "find similar": shown in place, and put in the address. */
   async function openRecord(id: string) {
-    const data = await api.request<{ record: RecordData | null }>(RECORD_BY_ID, { id }).catch(() => null);
+    const data = await api.request(RECORD_BY_ID, { id }).catch(() => null);
     if (data?.record) { setPosition(-1); show(data.record, meId); }
   }
 
@@ -156,7 +157,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   async function openFirst(me: string) {
     const wanted = recordId ?? unsentRecords(me, datasetId)[0]?.recordId;
     if (wanted) {
-      const data = await api.request<{ record: RecordData | null }>(RECORD_BY_ID, { id: wanted }).catch(() => null);
+      const data = await api.request(RECORD_BY_ID, { id: wanted }).catch(() => null);
       if (data?.record) { setPosition(-1); show(data.record, me); return; }
     }
     await nextFromQueue(me);
@@ -164,7 +165,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
 
   useEffect(() => {
     let stop = () => undefined as void;
-    api.request<DatasetData>(DATASET, { id: datasetId }).then(async (data) => {
+    api.request(DATASET, { id: datasetId }).then(async (data) => {
       setMeta(data);
       setProgress(data.dataset.progress);
       setMyProgress(data.dataset.myProgress);
@@ -173,7 +174,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
       if (data.dataset.guidelines && mine.submitted + mine.draft + mine.discarded === 0 && window.matchMedia(DOCKED).matches) {
         setGuidelinesOpen(true);
       }
-      stop = api.subscribe<{ datasetProgress: Progress }>(LIVE_PROGRESS, { id: datasetId },
+      stop = api.subscribe(LIVE_PROGRESS, { id: datasetId },
         (d) => setProgress(d.datasetProgress));
       await openFirst(data.me.id);
     }).catch((e) => setNotice({ kind: "error", text: describe(e) }));
@@ -185,7 +186,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     const kinds = new Map(meta!.dataset.questions.filter((q) => q.available).map((q) => [q.name, q.kind]));
     return Object.entries(current)
       .filter(([question, value]) => kinds.has(question) && value !== null && value !== undefined)
-      .map(([question, value]) => ({ question, value: { [kinds.get(question)!]: value } }));
+      .map(([question, value]) => ({ question, value: byKind<ValueInput>(kinds.get(question)!, value) }));
   }
 
   /** Writes the response; a CONFLICT keeps the person's input and takes the current version; a
@@ -193,7 +194,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
   function write(status: Status, current: Answers, retry: () => void, targetId = record!.id): Promise<boolean> {
     const run = async () => {
       try {
-        const result = await api.request<{ submitResponse: { version: number; status: Status } }>(SUBMIT, {
+        const result = await api.request(SUBMIT, {
           input: { recordId: targetId, status, values: valuesFor(current), expectedVersion: version.current },
         });
         version.current = result.submitResponse.version;
@@ -208,7 +209,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
         if (error instanceof ApiError && TRANSIENT[error.code]) {
           setNotice({ kind: "error", text: TRANSIENT[error.code], retry });
         } else if (error instanceof ApiError && error.code === "CONFLICT") {
-          const fresh = await api.request<{ record: RecordData }>(RECORD_BY_ID, { id: targetId });
+          const fresh = await api.request(RECORD_BY_ID, { id: targetId });
           const theirs = mine(fresh.record, meId);
           version.current = theirs?.version ?? 0;
           setNotice({ kind: "conflict", text: `Your answer to this record was changed elsewhere (now ${theirs
@@ -292,7 +293,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
         return;
       }
       await api.request(RELEASE, { id: record.id, skipMinutes: SKIP_MINUTES });
-      const data = await api.request<{ nextRecords: RecordData[] }>(NEXT, { id: datasetId, first: 1 });
+      const data = await api.request(NEXT, { id: datasetId, first: 1 });
       const next = data.nextRecords[0] ?? null;
       setDone(next === null);
       show(next, meId);
@@ -310,7 +311,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
     let list = history;
     if (index < 0) {
       // Older answers than this tab's: ask the server for the records I answered.
-      const data = await api.request<AnsweredData>(ANSWERED, { id: datasetId });
+      const data = await api.request(ANSWERED, { id: datasetId });
       const ids = data.records.edges.map((e) => e.node.id).filter((id) => !list.includes(id));
       list = [...ids, ...list];
       setHistory(list);
@@ -318,7 +319,7 @@ export function Annotate({ api, datasetId, recordId }: { api: Api; datasetId: st
       if (index < 0) return;
     }
     if (index >= list.length) { await nextFromQueue(meId); return; }
-    const data = await api.request<{ record: RecordData }>(RECORD_BY_ID, { id: list[index] });
+    const data = await api.request(RECORD_BY_ID, { id: list[index] });
     setPosition(index);
     setDone(false);
     show(data.record, meId);

@@ -1,39 +1,41 @@
 // The managers' view of who answered what: records with answers, a page at a time, and one
 // record with every labeler's answer to every question (and the suggestions) side by side.
 import { useEffect, useState } from "preact/hooks";
-import type { Api } from "./api";
+import { operation, type Api, type Operation } from "./api";
+import type * as G from "./generated/graphql";
 import { describeError } from "./progress";
 import { FieldView } from "./fields";
 import type { FieldT, QuestionT } from "./ops";
 
-const ANSWERED_RECORDS = `query AnsweredRecords($id: ID!, $after: String) {
+const ANSWERED_RECORDS = operation<G.AnsweredRecordsQuery, G.AnsweredRecordsQueryVariables>(
+  /* GraphQL */ `query AnsweredRecords($id: ID!, $after: String) {
   records(datasetId: $id, first: 20, after: $after, filter: { responseStatus: [SUBMITTED, DRAFT, DISCARDED] }) {
     edges { node { id externalId status responses { status } } } pageInfo { hasNextPage endCursor }
   }
-}`;
-type Row = { id: string; externalId: string | null; status: string; responses: { status: string }[] };
-type Page = { records: { edges: { node: Row }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+}`);
+type Row = G.AnsweredRecordsQuery["records"]["edges"][number]["node"];
 
-const RECORD_ANSWERS = `query RecordAnswers($id: ID!) {
+const RECORD_ANSWERS = operation<G.RecordAnswersQuery, G.RecordAnswersQueryVariables>(
+  /* GraphQL */ `query RecordAnswers($id: ID!) {
   record(id: $id) {
     id externalId status fields
     suggestions { question json agent score }
     responses { id status updatedAt user { id username } values { question json } }
   }
-}`;
-type Detail = { record: Omit<Row, "responses"> & { fields: Record<string, unknown>;
-  suggestions: { question: string; json: unknown; agent: string | null; score: number | null }[];
-  responses: { id: string; status: string; updatedAt: string; user: { id: string; username: string };
-    values: { question: string; json: unknown }[] }[] } };
+}`);
 
-/** Every unifiable question's unified answer on one record, in one request (names as variables). */
-function unifiedQuery(count: number): string {
+const UNIFIED_CELL = /* GraphQL */ `fragment UnifiedCell on UnifiedAnswer { value tie }`;
+type UnifiedCell = G.UnifiedCellFragment;
+/** Every unifiable question's unified answer on one record, in one request (names as variables).
+ * The one operation built at run time (one alias per question): what it asks of each is the typed
+ * fragment UnifiedCell (tests/test_ui_operations.py allows it by name). */
+function unifiedQuery(count: number): Operation<Record<string, UnifiedCell>, Record<string, string>> {
   const slots = Array.from({ length: count }, (_, i) => i);
-  return `query Unified($id: ID!${slots.map((i) => `, $q${i}: String!`).join("")}) {
-  ${slots.map((i) => `u${i}: unifiedAnswer(recordId: $id, question: $q${i}) { value tie }`).join("\n  ")}
-}`;
+  return operation(`query Unified($id: ID!${slots.map((i) => `, $q${i}: String!`).join("")}) {
+  ${slots.map((i) => `u${i}: unifiedAnswer(recordId: $id, question: $q${i}) { ...UnifiedCell }`).join("\n  ")}
 }
-type UnifiedCell = { value: unknown; tie: boolean };
+${UNIFIED_CELL}`);
+}
 
 /** A value of any kind in a few words: scalars as they are, lists joined, anything else as JSON. */
 export function formatValue(value: unknown): string {
@@ -57,7 +59,7 @@ export function AnsweredRecords({ api, datasetId, fields, questions, unifiable, 
   const [open, setOpen] = useState<string | null>(recordInAddress());
   const [error, setError] = useState<string | null>(null);
   const load = async (after: string | null) => {
-    const data = await api.request<Page>(ANSWERED_RECORDS, { id: datasetId, after });
+    const data = await api.request(ANSWERED_RECORDS, { id: datasetId, after });
     const page = data.records.edges.map((e) => e.node);
     setRows((old) => (after ? [...old, ...page] : page));
     setNext(data.records.pageInfo.hasNextPage ? data.records.pageInfo.endCursor : null);
@@ -95,15 +97,15 @@ function RecordAnswers({ api, recordId, fields, questions, unifiable, version, o
   api: Api; recordId: string; fields: FieldT[]; questions: QuestionT[]; unifiable: string[]; version: number;
   onClose: () => void;
 }) {
-  const [data, setData] = useState<Detail["record"] | null>(null);
+  const [data, setData] = useState<G.RecordAnswersQuery["record"] | null>(null);
   const [unified, setUnified] = useState<Map<string, UnifiedCell>>(new Map());
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api.request<Detail>(RECORD_ANSWERS, { id: recordId }).then((d) => { setData(d.record); setError(null); },
+    api.request(RECORD_ANSWERS, { id: recordId }).then((d) => { setData(d.record); setError(null); },
       (e) => setError(describeError(e)));
     if (!unifiable.length) return;
     const names = Object.fromEntries(unifiable.map((q, i) => [`q${i}`, q]));
-    api.request<Record<string, UnifiedCell>>(unifiedQuery(unifiable.length), { id: recordId, ...names })
+    api.request(unifiedQuery(unifiable.length), { id: recordId, ...names })
       .then((d) => setUnified(new Map(unifiable.map((q, i) => [q, d[`u${i}`]]))), (e) => setError(describeError(e)));
   }, [api, recordId, version, unifiable.join("\n")]);
   const suggestions = new Map(data?.suggestions.map((s) => [s.question, s]) ?? []);

@@ -48,6 +48,26 @@ export function errorText(error: unknown): string {
   return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
 }
 
+/** An operation's text, carrying the result and variable types graphql-codegen generated for it
+ * (src/generated/graphql.ts): `request` and `subscribe` take only these, so a variable, or a field
+ * read from the result, that the operation does not have fails tsc. */
+export type Operation<Result, Variables> = string & { readonly __types: (variables: Variables) => Result };
+
+/** Types an operation string; the text is a `/* GraphQL *\/` template literal, which codegen reads. */
+export function operation<Result, Variables>(text: string): Operation<Result, Variables> {
+  return text as Operation<Result, Variables>;
+}
+
+/** A `@oneOf` input keyed by a kind's name (a `ValueInput`, a field's or question's settings).
+ * Which kinds exist is known only at run time (plugins add them), not from the committed schema,
+ * which has the built-in ones: the service checks the key and the value. */
+export function byKind<Input>(kind: string, value: unknown): Input {
+  return { [kind]: value } as Input;
+}
+
+/** The variables argument: optional when the operation has none. */
+type VariablesOf<V> = {} extends V ? [variables?: V] : [variables: V];
+
 /** The key was rotated or its user deleted: the app sends the person back to sign-in. */
 export type RevokedHandler = (message: string) => void;
 
@@ -61,7 +81,8 @@ export class Api {
   private ws: Client | null = null;
   constructor(private readonly key: string, private readonly onRevoked: RevokedHandler) {}
 
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async request<T, V>(query: Operation<T, V>, ...args: VariablesOf<V>): Promise<T> {
+    const variables = args[0] ?? {};
     for (let attempt = 0; ; attempt++) {
       const response = await this.post(query, variables);
       let body: { data?: T; errors?: GraphQLErrorShape[] } = {};
@@ -86,7 +107,7 @@ export class Api {
   }
 
   /** fetch's TypeError ("Failed to fetch") becomes a typed NETWORK error a screen can put in words. */
-  private async post(query: string, variables: Record<string, unknown>): Promise<Response> {
+  private async post(query: string, variables: unknown): Promise<Response> {
     try {
       return await fetch("/graphql", {
         method: "POST",
@@ -103,7 +124,7 @@ export class Api {
   }
 
   /** Subscribe to an operation; returns the function that stops it. */
-  subscribe<T>(query: string, variables: Record<string, unknown>, next: (data: T) => void): () => void {
+  subscribe<T, V extends Record<string, unknown>>(query: Operation<T, V>, variables: V, next: (data: T) => void): () => void {
     if (!this.ws) {
       const url = new URL("/graphql", window.location.href);
       url.protocol = url.protocol === "https:" ? "wss:" : "ws:";

@@ -5,10 +5,11 @@
 // the form itself (a required question left empty) refuse them all and are shown on the form.
 // The selection keeps every record that was not stored; the answers stay on screen.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, NETWORK, type Api } from "./api";
+import { ApiError, byKind, NETWORK, type Api } from "./api";
 import { forgetBulk, keepBulk, keptBulk } from "./bulkkeep";
 import { explain } from "./messages";
-import { type RecordsMetaData, SUBMIT_MANY, type SubmitManyData } from "./ops";
+import { type RecordsMetaData, SUBMIT_MANY } from "./ops";
+import type { ResponseValueInput, ValueInput } from "./generated/graphql";
 import { QuestionInput } from "./questions";
 
 /** A selected record, with my answer to it as the list showed it (sent as expectedVersion). */
@@ -43,7 +44,7 @@ interface Sent { outcomes: Outcome[]; current: Map<string, Current>; formError: 
 
 /** Sends `items` until each is stored or refused; a failure of the whole call refuses what is left. */
 async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], status: Status,
-  values: unknown[]): Promise<Sent> {
+  values: ResponseValueInput[]): Promise<Sent> {
   const outcomes: Outcome[] = [], current = new Map<string, Current>();
   let pending = items;
   const done = (list: Selected[], stored: boolean, text: string) =>
@@ -51,7 +52,7 @@ async function sendAll(api: Api, meta: RecordsMetaData, items: Selected[], statu
   while (pending.length) {
     const batch = pending.slice(0, BATCH);
     try {
-      const data = await api.request<SubmitManyData>(SUBMIT_MANY, { inputs: batch.map((i) =>
+      const data = await api.request(SUBMIT_MANY, { inputs: batch.map((i) =>
         ({ recordId: i.id, status, values, expectedVersion: i.version })) });
       data.submitResponses.forEach((r, k) => done([batch[k]], true, `stored (${r.status.toLowerCase()})`));
       pending = pending.slice(batch.length);
@@ -99,7 +100,7 @@ export function BulkPanel({ api, meta, selected, onSelect, onStored }: Props) {
   const { dataset } = meta;
   const kinds = new Map(meta.questionTypes.map((k) => [k.name, k]));
   const values = () => dataset.questions.filter((q) => answers[q.name] !== null && answers[q.name] !== undefined)
-    .map((q) => ({ question: q.name, value: { [q.kind]: answers[q.name] } }));
+    .map((q) => ({ question: q.name, value: byKind<ValueInput>(q.kind, answers[q.name]) }));
 
   /** An answer changed: its question's refusal no longer applies (as in the labeling view). */
   function change(question: string, value: unknown) {

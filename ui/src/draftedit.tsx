@@ -2,16 +2,20 @@
 // installed kind (the kind's settings as JSON, checked by the server, with the kind's settings
 // schema as the guide). Published datasets keep their fields and questions (the API's rule).
 import { useEffect, useState } from "preact/hooks";
-import type { Api } from "./api";
+import { byKind, operation, type Api } from "./api";
+import type * as G from "./generated/graphql";
 import { describeError } from "./progress";
 import type { FieldT, JsonSchema, QuestionT } from "./ops";
 
-const KINDS = `query Kinds { fieldTypes { name description settingsSchema } questionTypes { name description settingsSchema } }`;
-type Kind = { name: string; description: string; settingsSchema: JsonSchema };
-type Kinds = { fieldTypes: Kind[]; questionTypes: Kind[] };
-const ADD_FIELD = `mutation AddField($id: ID!, $field: FieldInput!) { addField(datasetId: $id, field: $field) { id } }`;
-const ADD_QUESTION = `mutation AddQuestion($id: ID!, $question: QuestionInput!) { addQuestion(datasetId: $id, question: $question) { id } }`;
-const GUIDELINES = `mutation Guidelines($id: ID!, $text: String!) { updateDataset(id: $id, input: { guidelines: $text }) { id } }`;
+const KINDS = operation<G.KindsQuery, G.KindsQueryVariables>(
+  /* GraphQL */ `query Kinds { fieldTypes { name description settingsSchema } questionTypes { name description settingsSchema } }`);
+type Kind = Omit<G.KindsQuery["fieldTypes"][number], "settingsSchema"> & { settingsSchema: JsonSchema };
+const ADD_FIELD = operation<G.AddFieldMutation, G.AddFieldMutationVariables>(
+  /* GraphQL */ `mutation AddField($id: ID!, $field: FieldInput!) { addField(datasetId: $id, field: $field) { id } }`);
+const ADD_QUESTION = operation<G.AddQuestionMutation, G.AddQuestionMutationVariables>(
+  /* GraphQL */ `mutation AddQuestion($id: ID!, $question: QuestionInput!) { addQuestion(datasetId: $id, question: $question) { id } }`);
+const GUIDELINES = operation<G.GuidelinesMutation, G.GuidelinesMutationVariables>(
+  /* GraphQL */ `mutation Guidelines($id: ID!, $text: String!) { updateDataset(id: $id, input: { guidelines: $text }) { id } }`);
 
 /** The settings a kind takes, in a line: "options* (Options), allowOverlapping (Allow overlapping spans)". */
 function settingsHint(schema: JsonSchema): string {
@@ -36,10 +40,13 @@ function AddItem({ api, datasetId, family, kinds, onAdded }: {
     event.preventDefault();
     let parsed: unknown;
     try { parsed = JSON.parse(settings || "{}"); } catch { setError("The settings are not valid JSON."); return; }
-    const item = { name: name.trim(), title: title.trim() || null, required, settings: { [kind]: parsed } };
+    const item = { name: name.trim(), title: title.trim() || null, required };
     try {
-      await api.request(family === "field" ? ADD_FIELD : ADD_QUESTION,
-        family === "field" ? { id: datasetId, field: item } : { id: datasetId, question: item });
+      if (family === "field") {
+        await api.request(ADD_FIELD, { id: datasetId, field: { ...item, settings: byKind<G.FieldSettingsInput>(kind, parsed) } });
+      } else {
+        await api.request(ADD_QUESTION, { id: datasetId, question: { ...item, settings: byKind<G.QuestionSettingsInput>(kind, parsed) } });
+      }
       setName(""); setTitle(""); setSettings("{}"); setError(null);
       onAdded();
     } catch (e) { setError(describeError(e)); }
@@ -70,10 +77,10 @@ function AddItem({ api, datasetId, family, kinds, onAdded }: {
 export function DraftEditor({ api, datasetId, guidelines, fields, questions, onChanged }: {
   api: Api; datasetId: string; guidelines: string | null; fields: FieldT[]; questions: QuestionT[]; onChanged: () => void;
 }) {
-  const [kinds, setKinds] = useState<Kinds | null>(null);
+  const [kinds, setKinds] = useState<G.KindsQuery | null>(null);
   const [text, setText] = useState(guidelines ?? "");
   const [state, setState] = useState<{ error?: string; saved?: boolean }>({});
-  useEffect(() => { api.request<Kinds>(KINDS).then(setKinds, (e) => setState({ error: describeError(e) })); }, [api]);
+  useEffect(() => { api.request(KINDS).then(setKinds, (e) => setState({ error: describeError(e) })); }, [api]);
   useEffect(() => setText(guidelines ?? ""), [guidelines]);
   const saveGuidelines = async (event: Event) => {
     event.preventDefault();

@@ -3,7 +3,8 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Api } from "./api";
 import { unsentRecords } from "./keep";
-import { DRAFTS, type DraftNode, type DraftsData, type Me } from "./ops";
+import { DRAFTS, type DraftNode, type Me } from "./ops";
+import type * as G from "./generated/graphql";
 
 const PREVIEW_CHARS = 120;
 
@@ -15,9 +16,9 @@ function preview(node: DraftNode): string {
 }
 
 export function Drafts({ api, datasetId, me }: { api: Api; datasetId: string; me: Me | null }) {
-  const [data, setData] = useState<DraftsData | null>(null);
+  const [data, setData] = useState<G.DraftsQuery | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { api.request<DraftsData>(DRAFTS, { id: datasetId }).then(setData, (e) => setError(String(e))); },
+  useEffect(() => { api.request(DRAFTS, { id: datasetId }).then(setData, (e) => setError(String(e))); },
     [api, datasetId]);
   if (error) return <main><p class="error" role="alert">{error}</p></main>;
   if (!data) return <main aria-busy="true"><p>Loading…</p></main>;

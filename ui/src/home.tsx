@@ -1,12 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Api } from "./api";
-import { HOME, type HomeData } from "./ops";
+import { HOME } from "./ops";
+import type * as G from "./generated/graphql";
 import { Mine, ProgressBar } from "./progress";
 
 export function Home({ api }: { api: Api }) {
-  const [data, setData] = useState<HomeData | null>(null);
+  const [data, setData] = useState<G.HomeQuery | null>(null);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { api.request<HomeData>(HOME).then(setData, (e) => setError(String(e))); }, [api]);
+  useEffect(() => { api.request(HOME).then(setData, (e) => setError(String(e))); }, [api]);
   if (error) return <main><p class="error" role="alert">{error}</p></main>;
   if (!data) return <main aria-busy="true"><p>Loading…</p></main>;
   const manager = data.me.role !== "ANNOTATOR";

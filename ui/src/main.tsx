@@ -33,7 +33,7 @@ function SignIn({ message, onKey }: { message: string | null; onKey: (key: strin
     setError(null);
     try {
       const api = new Api(key.trim(), () => undefined);
-      const data = await api.request<{ me: Me }>(ME);
+      const data = await api.request(ME);
       onKey(key.trim(), data.me);
     } catch (e) {
       setError(e instanceof ApiError && e.code === "UNAUTHENTICATED" ? "That API key is not valid." : String(e));
@@ -70,7 +70,7 @@ function App() {
   }) : null, [key]);
   useEffect(() => () => api?.close(), [api]);
   useEffect(() => {
-    if (api && !me) api.request<{ me: Me }>(ME).then((d) => setMe(d.me)).catch(() => undefined);
+    if (api && !me) api.request(ME).then((d) => setMe(d.me)).catch(() => undefined);
   }, [api, me]);
 
   if (!api || !key) {

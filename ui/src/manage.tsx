@@ -4,9 +4,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "./api";
 import { AnsweredRecords } from "./answers";
 import {
-  AGREEMENT, type AgreementData, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type ManageData, type Progress,
-  TRAINING_TASKS, type TrainingTaskInfo, type TrainingTasksData,
+  AGREEMENT, DATASET, type DatasetData, LIVE_PROGRESS, MANAGE, type Progress, TRAINING_TASKS, type TrainingTaskInfo,
 } from "./ops";
+import type * as G from "./generated/graphql";
 import { describeError, ProgressBar, Threshold } from "./progress";
 import { DraftEditor } from "./draftedit";
 import { CopyDataset, Members, Publish } from "./team";
@@ -43,13 +43,13 @@ function taskDownloads(tasks: TrainingTaskInfo[], question: { name: string; kind
 export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   const [meta, setMeta] = useState<DatasetData | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
-  const [people, setPeople] = useState<ManageData["annotatorProgress"]>([]);
-  const [agreement, setAgreement] = useState<AgreementData["agreement"][]>([]);
+  const [people, setPeople] = useState<G.ManageQuery["annotatorProgress"]>([]);
+  const [agreement, setAgreement] = useState<G.AgreementQuery["agreement"][]>([]);
   const [error, setError] = useState<string | null>(null);
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const [tasks, setTasks] = useState<TrainingTaskInfo[]>([]);
   useEffect(() => {
-    api.request<TrainingTasksData>(TRAINING_TASKS).then((d) => setTasks(d.trainingTasks), (e) => setError(String(e)));
+    api.request(TRAINING_TASKS).then((d) => setTasks(d.trainingTasks), (e) => setError(String(e)));
   }, [api]);
   const [answersVersion, setAnswersVersion] = useState(0);
   const [loads, setLoads] = useState(0);
@@ -59,22 +59,22 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
   const refresh = useThrottle(() => {
     const data = metaRef.current;
     if (!data) return;
-    api.request<ManageData>(MANAGE, { id: datasetId }).then((m) => setPeople(m.annotatorProgress), () => undefined);
+    api.request(MANAGE, { id: datasetId }).then((m) => setPeople(m.annotatorProgress), () => undefined);
     const levels = new Map(data.questionTypes.map((k) => [k.name, k.agreement]));
     const measured = data.dataset.questions.filter((q) => q.available && levels.get(q.kind) !== "NONE");
-    Promise.all(measured.map(async (q) => (await api.request<AgreementData>(AGREEMENT, { id: datasetId, q: q.name })).agreement))
+    Promise.all(measured.map(async (q) => (await api.request(AGREEMENT, { id: datasetId, q: q.name })).agreement))
       .then(setAgreement, () => undefined);
     setAnswersVersion((n) => n + 1);
   }, REFRESH_MS);
   useEffect(() => {
     let stop = () => undefined as void;
     (async () => {
-      const data = await api.request<DatasetData>(DATASET, { id: datasetId });
+      const data = await api.request(DATASET, { id: datasetId });
       setMeta(data);
       metaRef.current = data;
       setProgress(data.dataset.progress);
       refresh();
-      stop = api.subscribe<{ datasetProgress: Progress }>(LIVE_PROGRESS, { id: datasetId }, (d) => {
+      stop = api.subscribe(LIVE_PROGRESS, { id: datasetId }, (d) => {
         setProgress(d.datasetProgress);
         refresh();
       });

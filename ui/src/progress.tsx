@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import { operation, ApiError, type Api } from "./api";
+import type * as G from "./generated/graphql";
 import type { MyProgress, Progress } from "./ops";
 
 export function ProgressBar({ progress, label }: { progress: Progress; label: string }) {
@@ -30,9 +31,10 @@ export function Mine({ mine }: { mine: MyProgress }) {
 export const describeError = (e: unknown) =>
   (e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") || e.message : String(e));
 
-const SET_THRESHOLD = `mutation Threshold($id: ID!, $n: Int!) {
+const SET_THRESHOLD = operation<G.ThresholdMutation, G.ThresholdMutationVariables>(
+  /* GraphQL */ `mutation Threshold($id: ID!, $n: Int!) {
   updateDataset(id: $id, input: { distribution: { minSubmitted: $n } }) { id distribution { minSubmitted } }
-}`;
+}`);
 
 /** The completion threshold (distribution.minSubmitted), shown and editable by managers. */
 export function Threshold({ api, datasetId, value, onSaved }: {
@@ -44,7 +46,7 @@ export function Threshold({ api, datasetId, value, onSaved }: {
   const save = async (event: Event) => {
     event.preventDefault();
     try {
-      const data = await api.request<{ updateDataset: { distribution: { minSubmitted: number } } }>(
+      const data = await api.request(
         SET_THRESHOLD, { id: datasetId, n: Number(draft) });
       onSaved(data.updateDataset.distribution.minSubmitted);
       setState({ saved: true });

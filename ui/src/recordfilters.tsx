@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { MetadataPropertyT } from "./ops";
 import { hrefOf, listOf, type ListQuery, type MetaChoice } from "./recordquery";
-import type { ResponseStatus } from "./generated/schema";
+import type { ResponseStatus } from "./generated/graphql";
 
 const MINE: { value: ResponseStatus; label: string }[] = [
   { value: "SUBMITTED", label: "Submitted" }, { value: "DRAFT", label: "Draft" }, { value: "DISCARDED", label: "Discarded" },

@@ -2,7 +2,7 @@
 // filtered list can be shared, reloaded and walked back with the browser's Back button. Turned
 // into the API's RecordFilter and RecordSort here, and nowhere else. `near` (with `space` and
 // `top`) switches the list to the records most similar to that one (similarlist.tsx).
-import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/schema";
+import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/graphql";
 
 export type MetaChoice = { values?: string[]; ge?: number; le?: number };
 export interface ListQuery {

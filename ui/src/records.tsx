@@ -8,9 +8,9 @@ import { errorText, type Api } from "./api";
 import { BATCH, BulkPanel, type Selected } from "./bulk";
 import { keptBulk } from "./bulkkeep";
 import {
-  BY_EXTERNAL_ID, type ByExternalIdData, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE,
-  type RecordsCountData, type RecordsMetaData, type RecordsPageData, type VectorSpaceT,
+  BY_EXTERNAL_ID, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE, type RecordsMetaData, type VectorSpaceT,
 } from "./ops";
+import type * as G from "./generated/graphql";
 import { RecordFilters } from "./recordfilters";
 import { countIsCheap, filterOf, hrefOf, readQuery, sortChoices, sortOf, type ListQuery } from "./recordquery";
 import { SelectSimilar, SimilarBanner, similarHref, SimilarTools, spaceOf, useSimilar } from "./similarlist";
@@ -34,7 +34,7 @@ export function compact(value: unknown): string {
   return text.length > CELL_CHARS ? `${text.slice(0, CELL_CHARS)}…` : text;
 }
 
-type Page = RecordsPageData["records"];
+type Page = G.RecordsPageQuery["records"];
 type Count = number | "many" | null;
 
 /** The page, then (only once it is shown, so the two never compete) its count where that is cheap. */
@@ -49,7 +49,7 @@ function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) 
     let live = true;
     setError(null);
     if (query.near) { setPage(null); setCounted(null); return; } // the similar list instead
-    api.request<RecordsPageData>(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
+    api.request(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
       after: query.after || null })
       .then((d) => { if (live) { setPage(d.records); setCounted(JSON.stringify([filter, reload])); } },
         (e) => { if (live) { setPage(null); setError(errorText(e)); } });
@@ -59,7 +59,7 @@ function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) 
     let live = true;
     setCount(null);
     if (counted === null || !countIsCheap(filter)) return;
-    api.request<RecordsCountData>(RECORDS_COUNT, { id: datasetId, filter })
+    api.request(RECORDS_COUNT, { id: datasetId, filter })
       .then((d) => live && setCount(d.records.totalCount), () => live && setCount("many"));
     return () => { live = false; };
   }, [api, datasetId, counted]);
@@ -73,7 +73,7 @@ function JumpTo({ api, datasetId }: { api: Api; datasetId: string }) {
     event.preventDefault();
     setMessage(null);
     try {
-      const data = await api.request<ByExternalIdData>(BY_EXTERNAL_ID, { id: datasetId, externalId: externalId.trim() });
+      const data = await api.request(BY_EXTERNAL_ID, { id: datasetId, externalId: externalId.trim() });
       const found = data.records.edges[0]?.node;
       if (found) window.location.hash = `#/d/${datasetId}/r/${found.id}`;
       else setMessage(`No record of this dataset has the external id “${externalId.trim()}”.`);
@@ -129,7 +129,7 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   const similar = useSimilar(api, datasetId, query, meta?.vectorSpaces ?? null, reload);
   const [space, setSpace] = useState("");
   useEffect(() => {
-    api.request<RecordsMetaData>(RECORDS_META, { id: datasetId }).then((m) => {
+    api.request(RECORDS_META, { id: datasetId }).then((m) => {
       setMeta(m);
       // The bulk form's selection as it was left (bulkkeep.ts): a reload loses no work.
       const kept = keptBulk(m.me.id, datasetId)?.selected ?? [];
@@ -199,7 +199,7 @@ function SelectMatching({ api, datasetId, query, count, meId, selected, onSelect
     setState({ busy: true, found, more, error: null });
     try {
       while (more && found < BATCH) {
-        const data: RecordsPageData = await api.request<RecordsPageData>(RECORDS_PAGE, { id: datasetId,
+        const data: G.RecordsPageQuery = await api.request(RECORDS_PAGE, { id: datasetId,
           filter: filterOf(query), sort: sortOf(query), first: Math.min(SELECT_PAGE_SIZE, BATCH - found), after });
         for (const { node } of data.records.edges) { next.set(node.id, selectedOf(node, meId)); found += 1; }
         more = data.records.pageInfo.hasNextPage;

@@ -3,17 +3,20 @@
 // a vector space and the record a vector in it. "Open in records view" lists more of them there,
 // ready for bulk labelling (similarlist.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { errorText, type Api } from "./api";
+import { errorText, operation, type Api } from "./api";
+import type * as G from "./generated/graphql";
 import { hrefOf, listOf } from "./recordquery";
 
-const SPACES = `query VectorSpaces($id: ID!) { vectorSpaces(datasetId: $id) { name metric } }`;
-const SIMILAR = `query Similar($id: ID!, $space: String!, $record: ID!, $first: Int!) {
+const SPACES = operation<G.VectorSpacesQuery, G.VectorSpacesQueryVariables>(
+  /* GraphQL */ `query VectorSpaces($id: ID!) { vectorSpaces(datasetId: $id) { name metric } }`);
+const SIMILAR = operation<G.SimilarQuery, G.SimilarQueryVariables>(
+  /* GraphQL */ `query Similar($id: ID!, $space: String!, $record: ID!, $first: Int!) {
   similarRecords(datasetId: $id, space: $space, near: { recordId: $record }, first: $first) {
-    exact items { score record { id externalId status fields } } } }`;
+    exact items { score record { id externalId status fields } } } }`);
 const SHOWN = 10;
 
-type Space = { name: string; metric: "COSINE" | "DOT" | "L2" };
-type Hit = { score: number; record: { id: string; externalId: string | null; status: string; fields: Record<string, unknown> } };
+type Space = G.VectorSpacesQuery["vectorSpaces"][number];
+type Hit = G.SimilarQuery["similarRecords"]["items"][number];
 
 /** The first text of a record's fields, cut short: enough to tell records apart in a list. */
 function preview(fields: Record<string, unknown>): string {
@@ -32,7 +35,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api.request<{ vectorSpaces: Space[] }>(SPACES, { id: datasetId })
+    api.request(SPACES, { id: datasetId })
       .then((d) => { setSpaces(d.vectorSpaces); setSpace(d.vectorSpaces[0]?.name ?? ""); })
       .catch(() => setSpaces([]));
   }, [api, datasetId]);
@@ -44,7 +47,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
     setBusy(true);
     setError(null);
     try {
-      const data = await api.request<{ similarRecords: { items: Hit[] } }>(SIMILAR,
+      const data = await api.request(SIMILAR,
         { id: datasetId, space, record: recordId, first: SHOWN });
       setHits(data.similarRecords.items);
     } catch (e) {

@@ -6,8 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { errorText, type Api } from "./api";
 import type { Selected } from "./bulk";
 import {
-  NEAR_RECORD, type NearRecordData, type RecordsMetaData, SIMILAR_PAGE, type SimilarHit, type SimilarPageData,
-  type VectorSpaceT,
+  NEAR_RECORD, type RecordsMetaData, SIMILAR_PAGE, type SimilarHit, type VectorSpaceT,
 } from "./ops";
 import { filterOf, hrefOf, type ListQuery, SIMILAR_DEFAULT, SIMILAR_SIZES } from "./recordquery";
 
@@ -36,7 +35,7 @@ export function useSimilar(api: Api, datasetId: string, query: ListQuery, spaces
     setError(null);
     if (!query.near || spaces === null) return;
     if (!space) { setError("This dataset has no vector space: there is nothing to find similar records in."); return; }
-    api.request<SimilarPageData>(SIMILAR_PAGE, { id: datasetId, space, near: query.near, first: query.top, filter })
+    api.request(SIMILAR_PAGE, { id: datasetId, space, near: query.near, first: query.top, filter })
       .then((d) => live && setList({ hits: d.similarRecords.items, exact: d.similarRecords.exact,
         searched: d.similarRecords.searched }), (e) => live && setError(errorText(e)));
     return () => { live = false; };
@@ -51,7 +50,7 @@ function useNearName(api: Api, near: string): string {
     let live = true;
     setName(`record ${near.slice(-6)}`);
     if (!near) return;
-    api.request<NearRecordData>(NEAR_RECORD, { near }).then(({ record }) => {
+    api.request(NEAR_RECORD, { near }).then(({ record }) => {
       const text = Object.values(record.fields).find((v) => typeof v === "string") as string | undefined;
       const flat = (text ?? "").replace(/\s+/g, " ").trim();
       if (live) setName(record.externalId ?? (flat.length > 60 ? `${flat.slice(0, 59)}…` : flat || `record ${near.slice(-6)}`));

@@ -1,11 +1,13 @@
 // The managers' dataset administration: publish a draft, start a new dataset from this one's
 // settings, and the workspace's members (add, remove, or create an annotator with a key).
 import { useEffect, useState } from "preact/hooks";
-import type { Api } from "./api";
+import { byKind, operation, type Api } from "./api";
+import type * as G from "./generated/graphql";
 import { describeError } from "./progress";
 import type { FieldT, QuestionT } from "./ops";
 
-const PUBLISH = `mutation Publish($id: ID!) { publishDataset(id: $id) { id status } }`;
+const PUBLISH = operation<G.PublishMutation, G.PublishMutationVariables>(
+  /* GraphQL */ `mutation Publish($id: ID!) { publishDataset(id: $id) { id status } }`);
 
 export function Publish({ api, datasetId, onPublished }: { api: Api; datasetId: string; onPublished: () => void }) {
   const [error, setError] = useState<string | null>(null);
@@ -27,15 +29,14 @@ export function Publish({ api, datasetId, onPublished }: { api: Api; datasetId: 
   );
 }
 
-const SOURCE = `query Source($id: ID!) {
+const SOURCE = operation<G.SourceQuery, G.SourceQueryVariables>(/* GraphQL */ `query Source($id: ID!) {
   dataset(id: $id) {
     workspace { id } guidelines allowExtraMetadata distribution { minSubmitted }
     metadataProperties { name title kind values min max visibleForAnnotators }
   }
-}`;
-type Source = { dataset: { workspace: { id: string }; guidelines: string | null; allowExtraMetadata: boolean;
-  distribution: { minSubmitted: number }; metadataProperties: Record<string, unknown>[] } };
-const CREATE = `mutation Copy($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`;
+}`);
+const CREATE = operation<G.CopyMutation, G.CopyMutationVariables>(
+  /* GraphQL */ `mutation Copy($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`);
 
 /** A new draft dataset in this one's workspace: empty (built in its own overview), or with this
  * one's guidelines, fields, questions (settings as stored), metadata properties and distribution. */
@@ -48,16 +49,17 @@ export function CopyDataset({ api, datasetId, fields, questions }: {
   const create = async (event: Event) => {
     event.preventDefault();
     try {
-      const { dataset } = await api.request<Source>(SOURCE, { id: datasetId });
+      const { dataset } = await api.request(SOURCE, { id: datasetId });
       const empty = { workspaceId: dataset.workspace.id, name: name.trim(), distribution: dataset.distribution };
       const input = !same ? empty : {
         ...empty, guidelines: dataset.guidelines, allowExtraMetadata: dataset.allowExtraMetadata,
         metadataProperties: dataset.metadataProperties,
-        fields: fields.map((f) => ({ name: f.name, title: f.title, required: f.required, settings: { [f.kind]: f.settingsJson } })),
+        fields: fields.map((f) => ({ name: f.name, title: f.title, required: f.required,
+          settings: byKind<G.FieldSettingsInput>(f.kind, f.settingsJson) })),
         questions: questions.map((q) => ({ name: q.name, title: q.title, description: q.description, required: q.required,
-          settings: { [q.kind]: q.settingsJson } })),
+          settings: byKind<G.QuestionSettingsInput>(q.kind, q.settingsJson) })),
       };
-      const created = await api.request<{ createDataset: { id: string } }>(CREATE, { input });
+      const created = await api.request(CREATE, { input });
       window.location.hash = `#/d/${created.createDataset.id}/manage`;
     } catch (e) { setError(describeError(e)); }
   };
@@ -73,26 +75,27 @@ export function CopyDataset({ api, datasetId, fields, questions }: {
   );
 }
 
-const MEMBERS = `query Members($id: ID!) {
+const MEMBERS = operation<G.MembersQuery, G.MembersQueryVariables>(/* GraphQL */ `query Members($id: ID!) {
   dataset(id: $id) { workspace { id name } }
   users { id username role workspaces { id } }
-}`;
-type UserRow = { id: string; username: string; role: string; workspaces: { id: string }[] };
-type MembersData = { dataset: { workspace: { id: string; name: string } }; users: UserRow[] };
-const ADD = `mutation Add($ws: ID!, $user: ID!) { addWorkspaceMember(workspaceId: $ws, userId: $user) { id } }`;
-const REMOVE = `mutation Remove($ws: ID!, $user: ID!) { removeWorkspaceMember(workspaceId: $ws, userId: $user) { id } }`;
-const NEW_USER = `mutation NewUser($input: CreateUserInput!) { createUser(input: $input) { user { id username } apiKey } }`;
+}`);
+const ADD = operation<G.AddMutation, G.AddMutationVariables>(
+  /* GraphQL */ `mutation Add($ws: ID!, $user: ID!) { addWorkspaceMember(workspaceId: $ws, userId: $user) { id } }`);
+const REMOVE = operation<G.RemoveMutation, G.RemoveMutationVariables>(
+  /* GraphQL */ `mutation Remove($ws: ID!, $user: ID!) { removeWorkspaceMember(workspaceId: $ws, userId: $user) { id } }`);
+const NEW_USER = operation<G.NewUserMutation, G.NewUserMutationVariables>(
+  /* GraphQL */ `mutation NewUser($input: CreateUserInput!) { createUser(input: $input) { user { id username } apiKey } }`);
 
 export function Members({ api, datasetId }: { api: Api; datasetId: string }) {
-  const [data, setData] = useState<MembersData | null>(null);
+  const [data, setData] = useState<G.MembersQuery | null>(null);
   const [pick, setPick] = useState("");
   const [username, setUsername] = useState("");
   const [created, setCreated] = useState<{ username: string; apiKey: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const load = () => api.request<MembersData>(MEMBERS, { id: datasetId }).then(setData, (e) => setError(describeError(e)));
+  const load = () => api.request(MEMBERS, { id: datasetId }).then(setData, (e) => setError(describeError(e)));
   useEffect(() => { void load(); }, [api, datasetId]);
-  const act = async (query: string, variables: Record<string, unknown>) => {
-    try { await api.request(query, variables); setError(null); await load(); } catch (e) { setError(describeError(e)); }
+  const act = async (change: () => Promise<unknown>) => {
+    try { await change(); setError(null); await load(); } catch (e) { setError(describeError(e)); }
   };
   if (!data) return error ? <p class="error" role="alert">{error}</p> : null;
   const ws = data.dataset.workspace;
@@ -101,7 +104,7 @@ export function Members({ api, datasetId }: { api: Api; datasetId: string }) {
   const createUser = async (event: Event) => {
     event.preventDefault();
     try {
-      const result = await api.request<{ createUser: { user: { username: string }; apiKey: string } }>(NEW_USER,
+      const result = await api.request(NEW_USER,
         { input: { username: username.trim(), role: "ANNOTATOR", workspaceIds: [ws.id] } });
       setCreated({ username: result.createUser.user.username, apiKey: result.createUser.apiKey });
       setUsername("");
@@ -118,13 +121,13 @@ export function Members({ api, datasetId }: { api: Api; datasetId: string }) {
         <tbody>
           {members.map((u) => (
             <tr key={u.id} data-member={u.username}><th scope="row">{u.username}</th><td>{u.role.toLowerCase()}</td>
-              <td><button type="button" onClick={() => act(REMOVE, { ws: ws.id, user: u.id })}>
+              <td><button type="button" onClick={() => act(() => api.request(REMOVE, { ws: ws.id, user: u.id }))}>
                 Remove<span class="sr"> {u.username}</span></button></td></tr>
           ))}
         </tbody>
       </table>
       {others.length > 0 && (
-        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); if (pick) void act(ADD, { ws: ws.id, user: pick }); }}>
+        <form class="inline-form" onSubmit={(e) => { e.preventDefault(); if (pick) void act(() => api.request(ADD, { ws: ws.id, user: pick })); }}>
           <label for="add-member">Add a user</label>
           <select id="add-member" value={pick} onChange={(e) => setPick((e.target as HTMLSelectElement).value)}>
             <option value="">Choose…</option>

@@ -14,7 +14,7 @@ from bson import ObjectId
 
 from feedbackql_server.documents import DatasetDoc, KindItem, MetadataPropertyDoc
 from feedbackql_server.domain import config as cfg
-from feedbackql_server.domain import invariants, kind_checks, state_writes, tally
+from feedbackql_server.domain import dataset_memory, invariants, kind_checks, state_writes, tally
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.storage import Storage
@@ -276,6 +276,7 @@ async def delete_dataset(services: Services, dataset_id: ObjectId) -> DatasetDoc
     await storage.tallies.delete_dataset(dataset_id)
     await storage.vectors.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)
+    await dataset_memory.forget(services, dataset_id)
     return dataset
 
 

@@ -98,7 +98,7 @@ class QueuePools:
         if entry is not None:
             entry.update(state)
 
-    def forget(self, dataset_id: ObjectId) -> None:
+    async def forget(self, dataset_id: ObjectId) -> None:
         """The dataset is deleted: its pool goes."""
         self.pools.pop(dataset_id, None)
 

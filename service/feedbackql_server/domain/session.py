@@ -1,8 +1,10 @@
 """One home for "who may do what": a caller's session with the service.
 
-Every operation the API offers is a method of ``Session``; each loads what it names through
-the policy (``NOT_FOUND`` for what the caller may not see, ``FORBIDDEN`` for what they see but
-may not change) before the domain's rules run. The API layer calls only these methods; it
+Every operation the API offers is a method of ``Session``; each applies the policy
+(``NOT_FOUND`` for what the caller may not see, ``FORBIDDEN`` for what they see but may not
+change): most load what they name through it here, before the domain's rules run; answers
+(``submit_responses``) pass straight to ``domain/responses.py``, which checks each record it
+reads against the policy itself (`check_response`). The API layer calls only these methods; it
 never reaches storage.
 """
 
@@ -42,7 +44,7 @@ from feedbackql_server.domain.responses import ResponseSpec
 from feedbackql_server.domain.vector_index import VectorIndexes
 from feedbackql_server.domain.vector_session import VectorSession
 from feedbackql_server.errors import Invalid, NotFound, Unauthenticated
-from feedbackql_server.events import Broker, Subscription
+from feedbackql_server.events import Broker, Subscription, SubscriptionEnded
 from feedbackql_server.export import training
 from feedbackql_server.export.rows import record_rows
 from feedbackql_server.export.selection import Selection
@@ -215,8 +217,14 @@ class Session:
         dataset = await self.dataset(dataset_ref)
         return await progress.annotator_progress(self.services, self.caller, dataset)
 
-    def subscribe(self, dataset: DatasetDoc) -> contextlib.AbstractAsyncContextManager[Subscription]:
-        return self.services.events.subscribe(dataset["_id"])
+    @contextlib.asynccontextmanager
+    async def subscribe(self, dataset: DatasetDoc) -> AsyncIterator[Subscription]:
+        """The dataset's events; its deletion ends them with ``NOT_FOUND``."""
+        try:
+            async with self.services.events.subscribe(dataset["_id"]) as events:
+                yield events
+        except SubscriptionEnded:
+            raise NotFound(f"dataset {dataset['_id']} was deleted") from None
 
     # Workspaces and users (the rules check the caller: domain/members.py) ---------------------
 
@@ -271,9 +279,7 @@ class Session:
 
     async def delete_dataset(self, ref: str) -> DatasetDoc:
         dataset = await self.dataset(ref, manage=True)
-        deleted = await ds.delete_dataset(self.services, dataset["_id"])
-        self.services.queue_pools.forget(dataset["_id"])
-        return deleted
+        return await ds.delete_dataset(self.services, dataset["_id"])
 
     # Records and the work queue --------------------------------------------------------------
 

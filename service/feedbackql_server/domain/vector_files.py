@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,19 @@ class SavedSpace:
 
 def folder_of(root: Path, dataset_id: ObjectId, space: VectorSpace) -> Path:
     return root / f"{dataset_id}-{space.key}"
+
+
+def remove(root: Path, dataset_id: ObjectId, space_key: str | None = None) -> None:
+    """The saved copies of a dataset's spaces (or of one of them): the dataset or space is gone."""
+    pattern = f"{dataset_id}-{space_key}" if space_key is not None else f"{dataset_id}-*"
+    for folder in root.glob(pattern):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def saved_datasets(root: Path) -> set[ObjectId]:
+    """The datasets with a saved space in ``root``."""
+    names = (path.name.partition("-")[0] for path in root.glob("*-*")) if root.is_dir() else ()
+    return {ObjectId(name) for name in names if ObjectId.is_valid(name)}
 
 
 def _write(path: Path, write: Any) -> int:

@@ -10,6 +10,12 @@ stops moving. Scores are computed with numpy over the whole space (exact): at 10
 that is one matrix-vector product of ~10 ms. Spaces of at least ``min_approximate`` vectors
 also get an approximate index (the first one plugins register) built in a worker thread; the
 copy and the index are saved in the data folder (``vector_files.py``).
+
+A process holds at most ``MAX_SPACES`` spaces, the least recently searched put away first (saved
+when they have changes; read back from the saved copy when asked again). A deleted dataset's or
+space's copies go at once, from memory and from the folder (``forget``); saved copies of datasets
+that no longer exist (deleted through another replica, or by a deletion a crash cut short) go at
+start-up (``sweep``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,8 @@ from feedbackql_server.storage.vectors import StoredVector
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 Positions = np.ndarray[Any, np.dtype[np.int64]]
 SAVE_EVERY_SECONDS = 30.0
+MAX_SPACES = 64
+"""Spaces one process holds in memory (each is its rows: 100,000 x 384 is 150 MB)."""
 log = logging.getLogger("feedbackql_server.vectors")
 
 
@@ -71,6 +80,8 @@ class SpaceIndex:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     chores: asyncio.Task[None] | None = None
     """Building the approximate index and saving, in the background (searches go on exactly)."""
+    forgotten: bool = False
+    """Its dataset or space was deleted: it is never saved again."""
 
     def __post_init__(self) -> None:
         self.matrix = np.zeros((0, self.space.dimension), dtype=np.float32)
@@ -179,23 +190,37 @@ class SpaceIndex:
 
     async def save(self, folder: Path) -> None:
         async with self.lock:
+            if self.forgotten:
+                return
             saved = vector_files.SavedSpace(list(self.ids), self.matrix, self.seen, self.approximate)
             await asyncio.to_thread(vector_files.save, folder, self.space, saved)
             self.saved_at, self.unsaved = time.monotonic(), False
+
+    async def forget(self) -> None:
+        """Never saved again; a save under way (in its thread) has ended when this returns."""
+        self.forgotten = True
+        async with self.lock:
+            pass
 
 
 class VectorIndexes:
     """Every space's index of this process, made on first use (from the saved copy when it
     is there and sound, else from the database)."""
 
-    def __init__(self, options: IndexOptions | None = None) -> None:
+    def __init__(self, options: IndexOptions | None = None, limit: int = MAX_SPACES) -> None:
         self.options = options or IndexOptions()
-        self._spaces: dict[tuple[ObjectId, str], SpaceIndex] = {}
+        self.limit = limit
+        self.spaces: OrderedDict[tuple[ObjectId, str], SpaceIndex] = OrderedDict()
+        """By (dataset, space key), the least recently searched first."""
+        self._putting_away: set[asyncio.Task[None]] = set()
 
     async def ready(self, storage: Storage, dataset_id: ObjectId, space: VectorSpace) -> SpaceIndex:
-        index = self._spaces.get((dataset_id, space.key))
+        key = (dataset_id, space.key)
+        index = self.spaces.get(key)
         if index is None:
-            index = self._spaces.setdefault((dataset_id, space.key), self._made(dataset_id, space))
+            index = self.spaces.setdefault(key, self._made(dataset_id, space))
+            self._bound()
+        self.spaces.move_to_end(key)
         await index.catch_up(storage, dataset_id)
         index.maintain(dataset_id, build=not storage.vectors.search.enabled)
         return index
@@ -209,11 +234,39 @@ class VectorIndexes:
                 index.restore(saved)
         return index
 
+    def _bound(self) -> None:
+        """Put the least recently searched spaces away, saving those with changes."""
+        while len(self.spaces) > self.limit:
+            (dataset_id, _), index = self.spaces.popitem(last=False)
+            if self.options.folder is not None and index.unsaved:
+                saving = asyncio.create_task(index.save(vector_files.folder_of(self.options.folder, dataset_id,
+                                                                                index.space)))
+                self._putting_away.add(saving)
+                saving.add_done_callback(self._putting_away.discard)
+
+    async def forget(self, dataset_id: ObjectId, space_keys: Iterable[str] | None = None) -> None:
+        """A deleted dataset's spaces (or the ``space_keys`` removed from it): out of memory, and
+        their saved copies out of the folder."""
+        keys = None if space_keys is None else set(space_keys)
+        for key in [key for key in self.spaces if key[0] == dataset_id and (keys is None or key[1] in keys)]:
+            await self.spaces.pop(key).forget()
+        await asyncio.gather(*self._putting_away, return_exceptions=True)
+        folder = self.options.folder
+        if folder is not None:
+            for space_key in [None] if keys is None else keys:
+                await asyncio.to_thread(vector_files.remove, folder, dataset_id, space_key)
+
+    async def sweep(self, existing: set[ObjectId]) -> None:
+        """At start-up: the saved copies of datasets that no longer exist."""
+        if self.options.folder is not None:
+            for dataset_id in vector_files.saved_datasets(self.options.folder) - existing:
+                await self.forget(dataset_id)
+
     async def save_all(self) -> None:
         """At shutdown: every space with changes not yet saved."""
         if self.options.folder is None:
             return
-        for (dataset_id, _), index in list(self._spaces.items()):
+        for (dataset_id, _), index in list(self.spaces.items()):
             if index.chores is not None:
                 await asyncio.gather(index.chores, return_exceptions=True)
             if index.unsaved:

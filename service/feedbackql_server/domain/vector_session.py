@@ -65,8 +65,12 @@ class VectorSession:
         return await domain_vectors.add_space(self.storage, dataset["_id"], spec)
 
     async def remove_space(self, dataset_ref: str, name: str) -> DatasetDoc:
+        """The space, its vectors, and this process's copy of it (in memory and saved)."""
         dataset = await self.session.dataset(dataset_ref, manage=True)
-        return await domain_vectors.remove_space(self.storage, dataset["_id"], name)
+        removed = {space.key for space in domain_vectors.spaces_of(dataset)}
+        updated = await domain_vectors.remove_space(self.storage, dataset["_id"], name)
+        await self.indexes.forget(dataset["_id"], removed - {space.key for space in domain_vectors.spaces_of(updated)})
+        return updated
 
     async def set_vectors(self, dataset_ref: str, entries: Sequence[RecordVectors]) -> list[tuple[int, DomainError]]:
         """Set records' vectors without touching their fields or answers; the entries refused,

@@ -33,27 +33,44 @@ class ResponseEvent:
                    version=response["version"], at=response["updated_at"])
 
 
+class SubscriptionEnded(Exception):
+    """The subscription's dataset was deleted: no event will come."""
+
+
 class Subscription:
     """Events of one dataset for one subscriber. A subscriber that falls more than
     ``QUEUE_SIZE`` events behind loses the oldest ones and is told so by ``lagged``."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[ResponseEvent] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[ResponseEvent | None] = asyncio.Queue(QUEUE_SIZE)
         self.lagged = False
+        self.ended = False
 
-    def put(self, event: ResponseEvent) -> None:
+    def put(self, event: ResponseEvent | None) -> None:
         if self.queue.full():
             self.queue.get_nowait()
             self.lagged = True
         self.queue.put_nowait(event)
 
+    def end(self) -> None:
+        """No event will come: the waiting ``get`` (and every later one) raises ``SubscriptionEnded``."""
+        self.ended = True
+        self.put(None)
+
     async def get(self) -> ResponseEvent:
-        return await self.queue.get()
+        event = await self.queue.get()
+        if event is None or self.ended:
+            raise SubscriptionEnded
+        return event
 
     def drain(self) -> list[ResponseEvent]:
         events = []
         while not self.queue.empty():
-            events.append(self.queue.get_nowait())
+            event = self.queue.get_nowait()
+            if event is not None:
+                events.append(event)
+        if self.ended:
+            raise SubscriptionEnded
         return events
 
 
@@ -63,6 +80,9 @@ class Broker(Protocol):
 
     def subscribe(self, dataset_id: ObjectId) -> contextlib.AbstractAsyncContextManager[Subscription]:
         """Events of the dataset from now on, for as long as the context is open."""
+
+    async def forget(self, dataset_id: ObjectId) -> None:
+        """The dataset is deleted: its subscriptions end (``SubscriptionEnded``)."""
 
     async def close(self) -> None: ...
 
@@ -82,9 +102,15 @@ class InProcessBroker:
         try:
             yield subscription
         finally:
-            self.subscribers[dataset_id].discard(subscription)
-            if not self.subscribers[dataset_id]:
-                del self.subscribers[dataset_id]
+            left = self.subscribers.get(dataset_id)
+            if left is not None:
+                left.discard(subscription)
+                if not left:
+                    del self.subscribers[dataset_id]
+
+    async def forget(self, dataset_id: ObjectId) -> None:
+        for subscription in self.subscribers.pop(dataset_id, ()):
+            subscription.end()
 
     async def close(self) -> None:
         self.subscribers.clear()

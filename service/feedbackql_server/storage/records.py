@@ -1,4 +1,5 @@
-"""Records: bulk upserts, filtered pages with keyset cursors, per-user response state."""
+"""Records' content: bulk inserts and content replacement, lookups by id and external id, filtered
+pages with keyset cursors, text search by word, counts. (Their work state is ``queue.py``'s.)"""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
-from feedbackql_server.storage.locks import RecordLocks
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
@@ -132,6 +132,12 @@ class CommonWords:
             return False
         return until is not None
 
+    async def forget(self, dataset_id: ObjectId) -> None:
+        """The dataset is deleted: its words go (their entries would otherwise wait to be pushed
+        out by other datasets' words)."""
+        for key in [key for key in self.until if key[0] == dataset_id]:
+            del self.until[key]
+
     def remember(self, key: tuple[ObjectId, str]) -> None:
         self.until[key] = time.monotonic() + self.seconds
         self.until.move_to_end(key)
@@ -140,10 +146,9 @@ class CommonWords:
 
 
 class RecordRepo:
-    def __init__(self, collection: AsyncCollection[Doc], locks: RecordLocks) -> None:
+    def __init__(self, collection: AsyncCollection[Doc]) -> None:
         """``collection`` holds records as stored (``content.pack``); every read unpacks them."""
         self.collection = collection
-        self.locks = locks
         self.common_words = CommonWords()
 
     async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str], *,
@@ -364,10 +369,29 @@ class RecordRepo:
         seq: int = doc["seq"]
         return seq
 
-    async def stream(self, dataset_id: ObjectId, seq_end: int) -> AsyncIterator[list[RecordDoc]]:
-        """Every record of the dataset in insertion order, a bucket at a time."""
-        async for docs in walk(self.collection, dataset_id, seq_end, projection=HIDDEN, read_ahead=True):
+    async def stream(self, dataset_id: ObjectId, seq_end: int, *,
+                     with_words: bool = False) -> AsyncIterator[list[RecordDoc]]:
+        """Every record of the dataset in insertion order, a bucket at a time (with their
+        search words when ``with_words``)."""
+        projection = {key: 0 for key in HIDDEN if not (with_words and key == WORDS)}
+        async for docs in walk(self.collection, dataset_id, seq_end, projection=projection, read_ahead=True):
             yield [unpack(doc) for doc in docs]
+
+    async def set_words(self, record_id: ObjectId, content_hash: str | None, words: list[str]) -> bool:
+        """Replace a record's search words, unless its content changed meanwhile (another
+        writer then indexed it from its new content)."""
+        result = await self.collection.update_one({"_id": record_id, "content_hash": content_hash},
+                                                  {"$set": {WORDS: words}})
+        return result.matched_count == 1
+
+    async def words_version(self) -> int:
+        """The ``search_words.WORDS_VERSION`` the stored words were read with (1: before it existed)."""
+        doc = await self.collection.database["meta"].find_one({"_id": "search_words"})
+        return int(doc["version"]) if doc else 1
+
+    async def set_words_version(self, version: int) -> None:
+        await self.collection.database["meta"].update_one(
+            {"_id": "search_words"}, {"$set": {"version": version}}, upsert=True)
 
     async def count(self, query: RecordQuery) -> int:
         """Matches of ``query``: in the buckets of ``query.within`` (each an equality lookup)
@@ -378,21 +402,6 @@ class RecordRepo:
         keys = [bucket_key(query.dataset_id, number) for number in sorted(query.within)]
         docs = await find_each(self.collection, "bucket", keys, also=where, projection={"_id": 1})
         return len(docs)
-
-    async def delete(self, dataset_id: ObjectId, ids: Sequence[ObjectId]) -> list[RecordDoc]:
-        """Delete the records of the dataset among ``ids`` (one ``_id`` command each: a
-        ``$in`` reads the whole collection on FerretDB); the state of those deleted."""
-        found_docs = await find_each(self.collection, "_id", ids, projection=dict.fromkeys(STATE, 1))
-        states = [unpack(doc) for doc in found_docs if doc["dataset_id"] == dataset_id]
-        found = [doc["_id"] for doc in states]
-        gate = asyncio.Semaphore(UPDATE_CONCURRENCY)
-
-        async def delete_one(record_id: ObjectId) -> None:
-            async with gate:
-                await self.collection.delete_one({"_id": record_id})
-
-        await asyncio.gather(*(delete_one(record_id) for record_id in found))
-        return states
 
     async def states(self, dataset_id: ObjectId) -> list[RecordDoc]:
         """The status and answer lists of every record of the dataset (reads it whole)."""

@@ -1,7 +1,8 @@
 """Responses: one document per (record, user), versioned for optimistic concurrency.
 
 A deleted response keeps its document with status ``deleted`` so that its version keeps
-growing; the record's per-user state is guarded by that version (see ``RecordRepo``).
+growing; the record's work state remembers the version of each labeler's response it reflects
+(``response_versions``, ``domain/work_state.py``), so a write about an older version is ignored.
 """
 
 from __future__ import annotations

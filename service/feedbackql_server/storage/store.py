@@ -36,7 +36,7 @@ class Storage:
         self.tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"],
                                  self.dataset_locks)
         self.record_locks = RecordLocks()
-        self.records = RecordRepo(db["records"], self.record_locks)
+        self.records = RecordRepo(db["records"])
         self.queue = QueueRepo(cast(AsyncCollection[RecordDoc], db["records"]))
         self.responses = ResponseRepo(cast(AsyncCollection[ResponseDoc], db["responses"]))
         self.intents = IntentRepo(db["intents"])

@@ -1,4 +1,7 @@
-"""Writes that must finish once started, even when the request that began them is cancelled."""
+"""Work that must finish once started, even when the request that began it is cancelled: writes
+(a response and its record's state), reads whose cancellation would cost the database more than
+finishing them (``domain/listing.py``), and keyed requests whose answer is kept
+(``domain/idempotency.py``)."""
 
 from __future__ import annotations
 

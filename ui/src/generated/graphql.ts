@@ -15,12 +15,11 @@ export type Scalars = {
   /** Date with time (isoformat) */
   DateTime: { input: string; output: string; }
   /** The `JSON` scalar type represents JSON values as specified by [ECMA-404](https://ecma-international.org/wp-content/uploads/ECMA-404_2nd_edition_december_2017.pdf). */
-  JSON: { input: unknown; output: unknown; }
+  JSON: { input: unknown; output: any; }
 };
 
 /** What addRecords did; every record given is counted once. */
 export type AddRecordsPayload = {
-  __typename?: 'AddRecordsPayload';
   created: Scalars['Int']['output'];
   errors: Array<RecordError>;
   /** Records not written; each has an entry in errors. */
@@ -40,7 +39,6 @@ export type AgreementLevel =
   | 'RANKING';
 
 export type AgreementReport = {
-  __typename?: 'AgreementReport';
   /** Krippendorff's alpha; null when undefined. */
   alpha: Maybe<Scalars['Float']['output']>;
   annotators: Array<AnnotatorAgreement>;
@@ -53,7 +51,6 @@ export type AgreementReport = {
 };
 
 export type AnnotatorAgreement = {
-  __typename?: 'AnnotatorAgreement';
   /** Share of this labeler's coded answers equal to the majority of their record (records without a majority are left out). */
   agreementWithMajority: Maybe<Scalars['Float']['output']>;
   answers: Scalars['Int']['output'];
@@ -61,7 +58,6 @@ export type AnnotatorAgreement = {
 };
 
 export type AnnotatorProgress = {
-  __typename?: 'AnnotatorProgress';
   /** Pending records this user has not answered yet. */
   available: Scalars['Int']['output'];
   discarded: Scalars['Int']['output'];
@@ -73,36 +69,34 @@ export type AnnotatorProgress = {
 
 /** How a chat field is shown. */
 export type ChatFieldSettings = FieldSettings & {
-  __typename?: 'ChatFieldSettings';
   kind: Scalars['String']['output'];
   useMarkdown: Scalars['Boolean']['output'];
 };
 
 /** How a chat field is shown. */
 export type ChatFieldSettingsInput = {
-  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+  useMarkdown?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type CreateDatasetInput = {
-  allowExtraMetadata: Scalars['Boolean']['input'];
-  distribution: InputMaybe<DistributionInput>;
-  fields: Array<FieldInput>;
-  guidelines: InputMaybe<Scalars['String']['input']>;
-  metadataProperties: Array<MetadataPropertyInput>;
+  allowExtraMetadata?: Scalars['Boolean']['input'];
+  distribution?: InputMaybe<DistributionInput>;
+  fields?: Array<FieldInput>;
+  guidelines?: InputMaybe<Scalars['String']['input']>;
+  metadataProperties?: Array<MetadataPropertyInput>;
   name: Scalars['String']['input'];
-  questions: Array<QuestionInput>;
+  questions?: Array<QuestionInput>;
   workspaceId: Scalars['ID']['input'];
 };
 
 export type CreateUserInput = {
   role: Role;
   username: Scalars['String']['input'];
-  workspaceIds: Array<Scalars['ID']['input']>;
+  workspaceIds?: Array<Scalars['ID']['input']>;
 };
 
 /** An HTML template; `{{ name }}` is replaced by the record's value `name` (escaped). */
 export type CustomFieldSettings = FieldSettings & {
-  __typename?: 'CustomFieldSettings';
   kind: Scalars['String']['output'];
   template: Scalars['String']['output'];
 };
@@ -113,7 +107,6 @@ export type CustomFieldSettingsInput = {
 };
 
 export type Dataset = {
-  __typename?: 'Dataset';
   allowExtraMetadata: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   distribution: Distribution;
@@ -147,7 +140,6 @@ export type DatasetRecordsArgs = {
 
 /** A field or question of the dataset that cannot be used now, and why. */
 export type DatasetProblem = {
-  __typename?: 'DatasetProblem';
   /** True for a required question: no one can answer the records, so nextRecords hands out none (PLUGIN_UNAVAILABLE) until its kind is available again. */
   blocksLabeling: Scalars['Boolean']['output'];
   /** `field` or `question`. */
@@ -164,7 +156,6 @@ export type DatasetProblem = {
 };
 
 export type DatasetProgress = {
-  __typename?: 'DatasetProgress';
   completed: Scalars['Int']['output'];
   datasetId: Scalars['ID']['output'];
   minSubmitted: Scalars['Int']['output'];
@@ -180,13 +171,11 @@ export type DatasetStatus =
   | 'READY';
 
 export type DeleteRecordsPayload = {
-  __typename?: 'DeleteRecordsPayload';
   deleted: Scalars['Int']['output'];
   ids: Array<Scalars['ID']['output']>;
 };
 
 export type Distribution = {
-  __typename?: 'Distribution';
   minSubmitted: Scalars['Int']['output'];
 };
 
@@ -195,7 +184,6 @@ export type DistributionInput = {
 };
 
 export type Field = {
-  __typename?: 'Field';
   /** False when the kind's plugin is not installed or cannot read the stored settings. */
   available: Scalars['Boolean']['output'];
   kind: Scalars['String']['output'];
@@ -209,9 +197,9 @@ export type Field = {
 
 export type FieldInput = {
   name: Scalars['String']['input'];
-  required: Scalars['Boolean']['input'];
+  required?: Scalars['Boolean']['input'];
   settings: FieldSettingsInput;
-  title: InputMaybe<Scalars['String']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A field's settings: one implementation per installed field kind. */
@@ -229,7 +217,6 @@ export type FieldSettingsInput =
 
 /** An installed field kind. */
 export type FieldType = {
-  __typename?: 'FieldType';
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
   plugin: Scalars['String']['output'];
@@ -245,19 +232,17 @@ export type FieldType = {
 
 /** This kind has no settings. */
 export type ImageFieldSettings = FieldSettings & {
-  __typename?: 'ImageFieldSettings';
   kind: Scalars['String']['output'];
 };
 
 /** This kind has no settings. */
 export type ImageFieldSettingsInput = {
   /** Leave out (send `{}`): this kind has no settings. */
-  empty: InputMaybe<Scalars['Boolean']['input']>;
+  empty?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** One choice of a label, multi-label or ranking question. */
 export type LabelOption = {
-  __typename?: 'LabelOption';
   /** What labelers see. */
   text: Scalars['String']['output'];
   /** What is stored when this option is chosen. */
@@ -274,7 +259,6 @@ export type LabelOptionInput = {
 
 /** 2 to 500 options with unique values. */
 export type LabelQuestionSettings = QuestionSettings & {
-  __typename?: 'LabelQuestionSettings';
   kind: Scalars['String']['output'];
   options: Array<LabelOption>;
 };
@@ -286,21 +270,19 @@ export type LabelQuestionSettingsInput = {
 
 /** An answer to a label question. */
 export type LabelValue = Value & {
-  __typename?: 'LabelValue';
   kind: Scalars['String']['output'];
   label: Scalars['String']['output'];
 };
 
 /** Metadata `name` is one of `values` and/or within [ge, le]. */
 export type MetadataFilter = {
-  ge: InputMaybe<Scalars['Float']['input']>;
-  le: InputMaybe<Scalars['Float']['input']>;
+  ge?: InputMaybe<Scalars['Float']['input']>;
+  le?: InputMaybe<Scalars['Float']['input']>;
   name: Scalars['String']['input'];
-  values: InputMaybe<Array<Scalars['JSON']['input']>>;
+  values?: InputMaybe<Array<Scalars['JSON']['input']>>;
 };
 
 export type MetadataProperty = {
-  __typename?: 'MetadataProperty';
   kind: MetadataPropertyKind;
   max: Maybe<Scalars['Float']['output']>;
   min: Maybe<Scalars['Float']['output']>;
@@ -312,13 +294,13 @@ export type MetadataProperty = {
 
 export type MetadataPropertyInput = {
   kind: MetadataPropertyKind;
-  max: InputMaybe<Scalars['Float']['input']>;
-  min: InputMaybe<Scalars['Float']['input']>;
+  max?: InputMaybe<Scalars['Float']['input']>;
+  min?: InputMaybe<Scalars['Float']['input']>;
   name: Scalars['String']['input'];
-  title: InputMaybe<Scalars['String']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
   /** TERMS only: the allowed terms (any when omitted). */
-  values: InputMaybe<Array<Scalars['String']['input']>>;
-  visibleForAnnotators: Scalars['Boolean']['input'];
+  values?: InputMaybe<Array<Scalars['String']['input']>>;
+  visibleForAnnotators?: Scalars['Boolean']['input'];
 };
 
 export type MetadataPropertyKind =
@@ -328,7 +310,6 @@ export type MetadataPropertyKind =
 
 /** 2 to 500 options with unique values. */
 export type MultiLabelQuestionSettings = QuestionSettings & {
-  __typename?: 'MultiLabelQuestionSettings';
   kind: Scalars['String']['output'];
   options: Array<LabelOption>;
 };
@@ -340,13 +321,11 @@ export type MultiLabelQuestionSettingsInput = {
 
 /** An answer to a multiLabel question. */
 export type MultiLabelValue = Value & {
-  __typename?: 'MultiLabelValue';
   kind: Scalars['String']['output'];
   multiLabel: Array<Scalars['String']['output']>;
 };
 
 export type Mutation = {
-  __typename?: 'Mutation';
   /** Add a field to a draft dataset. */
   addField: Dataset;
   /** Add a question to a draft dataset. */
@@ -521,7 +500,6 @@ export type MutationUpdateDatasetArgs = {
 };
 
 export type NearDuplicatePair = {
-  __typename?: 'NearDuplicatePair';
   first: Record;
   score: Scalars['Float']['output'];
   second: Record;
@@ -529,7 +507,6 @@ export type NearDuplicatePair = {
 
 /** A page of near-duplicate pairs; it may hold fewer than asked and still have a next page. */
 export type NearDuplicates = {
-  __typename?: 'NearDuplicates';
   endCursor: Maybe<Scalars['String']['output']>;
   exact: Scalars['Boolean']['output'];
   hasNextPage: Scalars['Boolean']['output'];
@@ -542,13 +519,11 @@ export type NearInput =
   |  { recordId?: never; vector: Array<Scalars['Float']['input']>; };
 
 export type PageInfo = {
-  __typename?: 'PageInfo';
   endCursor: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type Query = {
-  __typename?: 'Query';
   /** Krippendorff's alpha for a question (owners and admins). */
   agreement: AgreementReport;
   /** Per labeler; annotators see only themselves. */
@@ -681,7 +656,6 @@ export type QueryVectorSpacesArgs = {
 };
 
 export type Question = {
-  __typename?: 'Question';
   /** A JSON Schema of this question's answers (the ValueInput member of its kind), with its settings applied: e.g. an enum of its options. Null when the kind is unavailable. */
   answerSchema: Maybe<Scalars['JSON']['output']>;
   /** False when the kind's plugin is not installed or cannot read the stored settings: it is then read-only, and answers to it are kept. */
@@ -697,11 +671,11 @@ export type Question = {
 };
 
 export type QuestionInput = {
-  description: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
-  required: Scalars['Boolean']['input'];
+  required?: Scalars['Boolean']['input'];
   settings: QuestionSettingsInput;
-  title: InputMaybe<Scalars['String']['input']>;
+  title?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A question's settings: one implementation per installed question kind. */
@@ -721,7 +695,6 @@ export type QuestionSettingsInput =
 
 /** An installed question kind. */
 export type QuestionType = {
-  __typename?: 'QuestionType';
   agreement: AgreementLevel;
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
@@ -739,7 +712,6 @@ export type QuestionType = {
 
 /** The rank given to one option; equal ranks are ties. */
 export type Rank = {
-  __typename?: 'Rank';
   rank: Scalars['Int']['output'];
   value: Scalars['String']['output'];
 };
@@ -752,7 +724,6 @@ export type RankInput = {
 
 /** 2 to 50 options to rank. */
 export type RankingQuestionSettings = QuestionSettings & {
-  __typename?: 'RankingQuestionSettings';
   kind: Scalars['String']['output'];
   options: Array<LabelOption>;
 };
@@ -764,14 +735,12 @@ export type RankingQuestionSettingsInput = {
 
 /** An answer to a ranking question. */
 export type RankingValue = Value & {
-  __typename?: 'RankingValue';
   kind: Scalars['String']['output'];
   ranking: Array<Rank>;
 };
 
 /** The allowed ratings: 2 to 11 unique integers between 0 and 10. */
 export type RatingQuestionSettings = QuestionSettings & {
-  __typename?: 'RatingQuestionSettings';
   kind: Scalars['String']['output'];
   /** The ratings a labeler may give. */
   values: Array<Scalars['Int']['output']>;
@@ -785,13 +754,11 @@ export type RatingQuestionSettingsInput = {
 
 /** An answer to a rating question. */
 export type RatingValue = Value & {
-  __typename?: 'RatingValue';
   kind: Scalars['String']['output'];
   rating: Scalars['Int']['output'];
 };
 
 export type Record = {
-  __typename?: 'Record';
   createdAt: Scalars['DateTime']['output'];
   dataset: Dataset;
   externalId: Maybe<Scalars['String']['output']>;
@@ -816,7 +783,6 @@ export type RecordConflictPolicy =
   | 'REFUSE';
 
 export type RecordConnection = {
-  __typename?: 'RecordConnection';
   edges: Array<RecordEdge>;
   pageInfo: PageInfo;
   /** Records matching the filter, over all pages. */
@@ -824,14 +790,12 @@ export type RecordConnection = {
 };
 
 export type RecordEdge = {
-  __typename?: 'RecordEdge';
   cursor: Scalars['String']['output'];
   node: Record;
 };
 
 /** A record that could not be added, by its index in the batch. */
 export type RecordError = {
-  __typename?: 'RecordError';
   code: Scalars['String']['output'];
   index: Scalars['Int']['output'];
   message: Scalars['String']['output'];
@@ -840,27 +804,27 @@ export type RecordError = {
 };
 
 export type RecordFilter = {
-  externalIds: InputMaybe<Array<Scalars['String']['input']>>;
-  metadata: InputMaybe<Array<MetadataFilter>>;
+  externalIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  metadata?: InputMaybe<Array<MetadataFilter>>;
   /** Records you have a response of one of these statuses to. */
-  myResponseStatus: InputMaybe<Array<ResponseStatus>>;
+  myResponseStatus?: InputMaybe<Array<ResponseStatus>>;
   /** Records having a response of one of these statuses by anyone (for annotators: by themselves, as myResponseStatus). */
-  responseStatus: InputMaybe<Array<ResponseStatus>>;
-  status: InputMaybe<RecordStatus>;
+  responseStatus?: InputMaybe<Array<ResponseStatus>>;
+  status?: InputMaybe<RecordStatus>;
   /** Words the record's field texts all contain: whole words, any case, any order (docs/queries.md). */
-  text: InputMaybe<Scalars['String']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RecordInput = {
-  externalId: InputMaybe<Scalars['String']['input']>;
+  externalId?: InputMaybe<Scalars['String']['input']>;
   fields: Scalars['JSON']['input'];
   /** Replaces a re-added record's metadata; null keeps it. */
-  metadata: InputMaybe<Scalars['JSON']['input']>;
-  responses: Array<RecordResponseInput>;
+  metadata?: InputMaybe<Scalars['JSON']['input']>;
+  responses?: Array<RecordResponseInput>;
   /** A re-add replaces the suggestions of the questions it names and keeps the others. */
-  suggestions: Array<SuggestionInput>;
+  suggestions?: Array<SuggestionInput>;
   /** Space name -> list of numbers, one per vector space of the dataset (see addVectorSpace). */
-  vectors: InputMaybe<Scalars['JSON']['input']>;
+  vectors?: InputMaybe<Scalars['JSON']['input']>;
 };
 
 /** An answer that comes with its record (a migration, a re-imported export): checked and counted like any answer. Owners and admins only, like adding records. */
@@ -868,7 +832,7 @@ export type RecordResponseInput = {
   status: ResponseStatus;
   /** The username of an existing user who can see the dataset. */
   user: Scalars['String']['input'];
-  values: Array<RecordResponseValueInput>;
+  values?: Array<RecordResponseValueInput>;
 };
 
 export type RecordResponseValueInput = {
@@ -877,10 +841,10 @@ export type RecordResponseValueInput = {
 };
 
 export type RecordSort = {
-  direction: SortDirection;
-  field: RecordSortField;
+  direction?: SortDirection;
+  field?: RecordSortField;
   /** METADATA: the metadata property; SUGGESTION_SCORE: the question. Sorting by either reads every record the filter selects, so it is refused (QUERY_TOO_COSTLY) in datasets larger than the server's maxScanRecords (docs/queries.md). */
-  name: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RecordSortField =
@@ -902,7 +866,6 @@ export type RecordVectorsInput = {
 };
 
 export type Response = {
-  __typename?: 'Response';
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   status: ResponseStatus;
@@ -914,7 +877,6 @@ export type Response = {
 
 /** A response was written or deleted. */
 export type ResponseChange = {
-  __typename?: 'ResponseChange';
   at: Scalars['DateTime']['output'];
   datasetId: Scalars['ID']['output'];
   deleted: Scalars['Boolean']['output'];
@@ -927,7 +889,6 @@ export type ResponseChange = {
 
 /** Live responses by status. */
 export type ResponseCounts = {
-  __typename?: 'ResponseCounts';
   discarded: Scalars['Int']['output'];
   draft: Scalars['Int']['output'];
   submitted: Scalars['Int']['output'];
@@ -935,10 +896,10 @@ export type ResponseCounts = {
 
 export type ResponseInput = {
   /** Optimistic concurrency: the version you read (0: no response yet). */
-  expectedVersion: InputMaybe<Scalars['Int']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
   recordId: Scalars['ID']['input'];
   status: ResponseStatus;
-  values: Array<ResponseValueInput>;
+  values?: Array<ResponseValueInput>;
 };
 
 export type ResponseStatus =
@@ -947,7 +908,6 @@ export type ResponseStatus =
   | 'SUBMITTED';
 
 export type ResponseValue = {
-  __typename?: 'ResponseValue';
   /** The value as stored: for clients that do not know the kind. */
   json: Scalars['JSON']['output'];
   question: Scalars['String']['output'];
@@ -966,21 +926,18 @@ export type Role =
 
 /** What setRecordVectors did; refused entries are listed by index. */
 export type SetVectorsPayload = {
-  __typename?: 'SetVectorsPayload';
   errors: Array<RecordError>;
   refused: Scalars['Int']['output'];
   updated: Scalars['Int']['output'];
 };
 
 export type SimilarRecord = {
-  __typename?: 'SimilarRecord';
   record: Record;
   /** Cosine similarity or dot product (higher is nearer), or the L2 distance (lower is nearer). */
   score: Scalars['Float']['output'];
 };
 
 export type SimilarRecords = {
-  __typename?: 'SimilarRecords';
   /** True when every vector was compared; false for an approximate index. */
   exact: Scalars['Boolean']['output'];
   items: Array<SimilarRecord>;
@@ -998,7 +955,6 @@ export type SortDirection =
 
 /** A labeled stretch of the text: characters from start (inclusive) to end (exclusive). */
 export type Span = {
-  __typename?: 'Span';
   end: Scalars['Int']['output'];
   label: Scalars['String']['output'];
   start: Scalars['Int']['output'];
@@ -1013,7 +969,6 @@ export type SpanInput = {
 
 /** Which text field is marked, and with which labels. */
 export type SpanQuestionSettings = QuestionSettings & {
-  __typename?: 'SpanQuestionSettings';
   allowOverlapping: Scalars['Boolean']['output'];
   /** The name of the text field whose spans are marked. */
   field: Scalars['String']['output'];
@@ -1023,7 +978,7 @@ export type SpanQuestionSettings = QuestionSettings & {
 
 /** Which text field is marked, and with which labels. */
 export type SpanQuestionSettingsInput = {
-  allowOverlapping: InputMaybe<Scalars['Boolean']['input']>;
+  allowOverlapping?: InputMaybe<Scalars['Boolean']['input']>;
   /** The name of the text field whose spans are marked. */
   field: Scalars['String']['input'];
   labels: Array<LabelOptionInput>;
@@ -1031,13 +986,11 @@ export type SpanQuestionSettingsInput = {
 
 /** An answer to a span question. */
 export type SpanValue = Value & {
-  __typename?: 'SpanValue';
   kind: Scalars['String']['output'];
   span: Array<Span>;
 };
 
 export type Subscription = {
-  __typename?: 'Subscription';
   /** A progress snapshot now, then a new one whenever responses change (at most one per FEEDBACKQL_PROGRESS_INTERVAL_SECONDS). */
   datasetProgress: DatasetProgress;
   /** Responses written or deleted; annotators get only their own. */
@@ -1055,7 +1008,6 @@ export type SubscriptionResponseChangesArgs = {
 };
 
 export type Suggestion = {
-  __typename?: 'Suggestion';
   agent: Maybe<Scalars['String']['output']>;
   /** The value as stored: for clients that do not know the kind. */
   json: Scalars['JSON']['output'];
@@ -1065,45 +1017,41 @@ export type Suggestion = {
 };
 
 export type SuggestionInput = {
-  agent: InputMaybe<Scalars['String']['input']>;
+  agent?: InputMaybe<Scalars['String']['input']>;
   question: Scalars['String']['input'];
-  score: InputMaybe<Scalars['Float']['input']>;
+  score?: InputMaybe<Scalars['Float']['input']>;
   value: ValueInput;
 };
 
 /** How a text field is shown. */
 export type TextFieldSettings = FieldSettings & {
-  __typename?: 'TextFieldSettings';
   kind: Scalars['String']['output'];
   useMarkdown: Scalars['Boolean']['output'];
 };
 
 /** How a text field is shown. */
 export type TextFieldSettingsInput = {
-  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+  useMarkdown?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** How the answer box renders its text. */
 export type TextQuestionSettings = QuestionSettings & {
-  __typename?: 'TextQuestionSettings';
   kind: Scalars['String']['output'];
   useMarkdown: Scalars['Boolean']['output'];
 };
 
 /** How the answer box renders its text. */
 export type TextQuestionSettingsInput = {
-  useMarkdown: InputMaybe<Scalars['Boolean']['input']>;
+  useMarkdown?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** An answer to a text question. */
 export type TextValue = Value & {
-  __typename?: 'TextValue';
   kind: Scalars['String']['output'];
   text: Scalars['String']['output'];
 };
 
 export type TrainingData = {
-  __typename?: 'TrainingData';
   /** Records read, rows given, ties, and records left out by the filter or the task's rules; over the whole dataset unless truncated. */
   counts: Scalars['JSON']['output'];
   rows: Array<Scalars['JSON']['output']>;
@@ -1117,29 +1065,28 @@ export type TrainingData = {
 /** Which records training data is made from. Defaults keep every record. */
 export type TrainingFilter = {
   /** Only completed records. */
-  completedOnly: Scalars['Boolean']['input'];
+  completedOnly?: Scalars['Boolean']['input'];
   /** Every filter holds (values and/or ge/le). */
-  metadata: InputMaybe<Array<MetadataFilter>>;
+  metadata?: InputMaybe<Array<MetadataFilter>>;
   /** At least this share (0 to 1) of agreeing pairs of answers on the record; records with fewer than two answers are left out. Refused for kinds without agreement. */
-  minAgreement: InputMaybe<Scalars['Float']['input']>;
+  minAgreement?: InputMaybe<Scalars['Float']['input']>;
   /** At least this many submitted answers to the question. */
-  minSubmitted: InputMaybe<Scalars['Int']['input']>;
+  minSubmitted?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type TrainingOptionsInput = {
-  bestVsWorst: Scalars['Boolean']['input'];
-  field: InputMaybe<Scalars['String']['input']>;
+  bestVsWorst?: Scalars['Boolean']['input'];
+  field?: InputMaybe<Scalars['String']['input']>;
   /** Preference tasks on a chat prompt: TRL's implicit-prompt form, chosen and rejected each the whole conversation, no prompt column. */
-  implicitPrompt: Scalars['Boolean']['input'];
-  question: InputMaybe<Scalars['String']['input']>;
-  strategy: InputMaybe<Scalars['String']['input']>;
-  threshold: InputMaybe<Scalars['Float']['input']>;
-  topK: InputMaybe<Scalars['Int']['input']>;
+  implicitPrompt?: Scalars['Boolean']['input'];
+  question?: InputMaybe<Scalars['String']['input']>;
+  strategy?: InputMaybe<Scalars['String']['input']>;
+  threshold?: InputMaybe<Scalars['Float']['input']>;
+  topK?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** An installed training task (GET /datasets/{id}/training/{name}, trainingData). */
 export type TrainingTaskType = {
-  __typename?: 'TrainingTaskType';
   columns: Array<Scalars['String']['output']>;
   description: Scalars['String']['output'];
   name: Scalars['String']['output'];
@@ -1154,7 +1101,6 @@ export type TrainingTaskType = {
 
 /** Settings of a kind this server cannot use now (its plugin is not installed, or cannot read them); `settingsJson` has them as stored. */
 export type UnavailableKindSettings = FieldSettings & QuestionSettings & {
-  __typename?: 'UnavailableKindSettings';
   /** The field kind these settings belong to. */
   kind: Scalars['String']['output'];
   reason: Scalars['String']['output'];
@@ -1162,14 +1108,12 @@ export type UnavailableKindSettings = FieldSettings & QuestionSettings & {
 
 /** A value of a kind this server cannot read now; `json` has it as stored. */
 export type UnavailableValue = Value & {
-  __typename?: 'UnavailableValue';
   /** The question kind of this value. */
   kind: Scalars['String']['output'];
   reason: Scalars['String']['output'];
 };
 
 export type UnifiedAnswer = {
-  __typename?: 'UnifiedAnswer';
   disagreement: Scalars['Boolean']['output'];
   externalId: Maybe<Scalars['String']['output']>;
   recordId: Scalars['ID']['output'];
@@ -1182,27 +1126,24 @@ export type UnifiedAnswer = {
 };
 
 export type UnifiedAnswerConnection = {
-  __typename?: 'UnifiedAnswerConnection';
   edges: Array<UnifiedAnswerEdge>;
   pageInfo: PageInfo;
 };
 
 export type UnifiedAnswerEdge = {
-  __typename?: 'UnifiedAnswerEdge';
   cursor: Scalars['String']['output'];
   node: UnifiedAnswer;
 };
 
 export type UpdateDatasetInput = {
-  allowExtraMetadata: InputMaybe<Scalars['Boolean']['input']>;
-  distribution: InputMaybe<DistributionInput>;
-  guidelines: InputMaybe<Scalars['String']['input']>;
-  metadataProperties: InputMaybe<Array<MetadataPropertyInput>>;
-  name: InputMaybe<Scalars['String']['input']>;
+  allowExtraMetadata?: InputMaybe<Scalars['Boolean']['input']>;
+  distribution?: InputMaybe<DistributionInput>;
+  guidelines?: InputMaybe<Scalars['String']['input']>;
+  metadataProperties?: InputMaybe<Array<MetadataPropertyInput>>;
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type User = {
-  __typename?: 'User';
   id: Scalars['ID']['output'];
   role: Role;
   username: Scalars['String']['output'];
@@ -1212,7 +1153,6 @@ export type User = {
 
 /** A user with a new API key, shown only this once. */
 export type UserWithApiKey = {
-  __typename?: 'UserWithApiKey';
   /** Shown once; only its hash is stored. */
   apiKey: Scalars['String']['output'];
   user: User;
@@ -1241,7 +1181,6 @@ export type VectorMetric =
 
 /** A named vector space of a dataset: records carry one vector of this dimension in it. */
 export type VectorSpace = {
-  __typename?: 'VectorSpace';
   dimension: Scalars['Int']['output'];
   metric: VectorMetric;
   name: Scalars['String']['output'];
@@ -1249,13 +1188,299 @@ export type VectorSpace = {
 
 export type VectorSpaceInput = {
   dimension: Scalars['Int']['input'];
-  metric: VectorMetric;
+  metric?: VectorMetric;
   name: Scalars['String']['input'];
 };
 
 export type Workspace = {
-  __typename?: 'Workspace';
   datasets: Array<Dataset>;
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
 };
+
+export type AnsweredRecordsQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type AnsweredRecordsQuery = { records: { edges: Array<{ node: { id: string, externalId: string | null, status: RecordStatus, responses: Array<{ status: ResponseStatus }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type RecordAnswersQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RecordAnswersQuery = { record: { id: string, externalId: string | null, status: RecordStatus, fields: any, suggestions: Array<{ question: string, json: any, agent: string | null, score: number | null }>, responses: Array<{ id: string, status: ResponseStatus, updatedAt: string, user: { id: string, username: string }, values: Array<{ question: string, json: any }> }> } };
+
+export type UnifiedCellFragment = { value: any | null, tie: boolean };
+
+export type KindsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type KindsQuery = { fieldTypes: Array<{ name: string, description: string, settingsSchema: any }>, questionTypes: Array<{ name: string, description: string, settingsSchema: any }> };
+
+export type AddFieldMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  field: FieldInput;
+}>;
+
+
+export type AddFieldMutation = { addField: { id: string } };
+
+export type AddQuestionMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  question: QuestionInput;
+}>;
+
+
+export type AddQuestionMutation = { addQuestion: { id: string } };
+
+export type GuidelinesMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
+}>;
+
+
+export type GuidelinesMutation = { updateDataset: { id: string } };
+
+export type ProgressFragment = { total: number, pending: number, completed: number, responses: { submitted: number, draft: number, discarded: number } };
+
+export type MyProgressFragment = { submitted: number, draft: number, discarded: number, available: number };
+
+export type MeFieldsFragment = { id: string, username: string, role: Role };
+
+export type HomeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type HomeQuery = { me: { id: string, username: string, role: Role }, workspaces: Array<{ id: string, name: string, datasets: Array<{ id: string, name: string, status: DatasetStatus, progress: { total: number, pending: number, completed: number, responses: { submitted: number, draft: number, discarded: number } }, myProgress: { submitted: number, draft: number, discarded: number, available: number } }> }> };
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { me: { id: string, username: string, role: Role } };
+
+export type FieldLayoutFragment = { name: string, title: string, kind: string, required: boolean, settingsJson: any };
+
+export type QuestionLayoutFragment = { name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean };
+
+export type KindInfoFragment = { name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> };
+
+export type DatasetQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type DatasetQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, guidelines: string | null, status: DatasetStatus, distribution: { minSubmitted: number }, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, progress: { total: number, pending: number, completed: number, responses: { submitted: number, draft: number, discarded: number } }, myProgress: { submitted: number, draft: number, discarded: number, available: number } }, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }>, fieldTypes: Array<{ name: string, widgetUrl: string | null }> };
+
+export type RecordDataFragment = { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, myLeaseExpiresAt: string | null, readError: string | null, suggestions: Array<{ question: string, json: any, score: number | null, agent: string | null }>, responses: Array<{ id: string, status: ResponseStatus, version: number, user: { id: string }, values: Array<{ question: string, json: any }> }> };
+
+export type NextMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  first: Scalars['Int']['input'];
+}>;
+
+
+export type NextMutation = { nextRecords: Array<{ id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, myLeaseExpiresAt: string | null, readError: string | null, suggestions: Array<{ question: string, json: any, score: number | null, agent: string | null }>, responses: Array<{ id: string, status: ResponseStatus, version: number, user: { id: string }, values: Array<{ question: string, json: any }> }> }> };
+
+export type RecordQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RecordQuery = { record: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, myLeaseExpiresAt: string | null, readError: string | null, suggestions: Array<{ question: string, json: any, score: number | null, agent: string | null }>, responses: Array<{ id: string, status: ResponseStatus, version: number, user: { id: string }, values: Array<{ question: string, json: any }> }> } };
+
+export type ReleaseMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  skipMinutes?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type ReleaseMutation = { releaseRecord: boolean };
+
+export type SubmitMutationVariables = Exact<{
+  input: ResponseInput;
+}>;
+
+
+export type SubmitMutation = { submitResponse: { id: string, status: ResponseStatus, version: number } };
+
+export type AnsweredQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type AnsweredQuery = { records: { edges: Array<{ node: { id: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LiveSubscriptionVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type LiveSubscription = { datasetProgress: { total: number, pending: number, completed: number, responses: { submitted: number, draft: number, discarded: number } } };
+
+export type ManageQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type ManageQuery = { annotatorProgress: Array<{ userId: string, username: string, submitted: number, draft: number, discarded: number, available: number }> };
+
+export type AgreementQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  q: Scalars['String']['input'];
+}>;
+
+
+export type AgreementQuery = { agreement: { question: string, level: AgreementLevel, alpha: number | null, records: number, pairs: number } };
+
+export type DraftsQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type DraftsQuery = { dataset: { id: string, name: string }, myDrafts: { totalCount: number, edges: Array<{ node: { id: string, externalId: string | null, fields: any, updatedAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type RecordsMetaQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type RecordsMetaQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, status: DatasetStatus, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null }> }, vectorSpaces: Array<{ name: string, metric: VectorMetric }>, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }> };
+
+export type ListedRecordFragment = { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> };
+
+export type RecordsPageQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  filter?: InputMaybe<RecordFilter>;
+  sort?: InputMaybe<RecordSort>;
+  first: Scalars['Int']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type RecordsPageQuery = { records: { edges: Array<{ node: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type SimilarPageQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  space: Scalars['String']['input'];
+  near: Scalars['ID']['input'];
+  first: Scalars['Int']['input'];
+  filter?: InputMaybe<RecordFilter>;
+}>;
+
+
+export type SimilarPageQuery = { similarRecords: { exact: boolean, searched: number, items: Array<{ score: number, record: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }> } };
+
+export type NearRecordQueryVariables = Exact<{
+  near: Scalars['ID']['input'];
+}>;
+
+
+export type NearRecordQuery = { record: { id: string, externalId: string | null, fields: any } };
+
+export type RecordsCountQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  filter?: InputMaybe<RecordFilter>;
+}>;
+
+
+export type RecordsCountQuery = { records: { totalCount: number } };
+
+export type ByExternalIdQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  externalId: Scalars['String']['input'];
+}>;
+
+
+export type ByExternalIdQuery = { records: { edges: Array<{ node: { id: string } }> } };
+
+export type SubmitManyMutationVariables = Exact<{
+  inputs: Array<ResponseInput> | ResponseInput;
+}>;
+
+
+export type SubmitManyMutation = { submitResponses: Array<{ id: string, status: ResponseStatus, version: number }> };
+
+export type TrainingTasksQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TrainingTasksQuery = { trainingTasks: Array<{ name: string, description: string, questionKinds: Array<string>, uiOptions: any }> };
+
+export type ThresholdMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  n: Scalars['Int']['input'];
+}>;
+
+
+export type ThresholdMutation = { updateDataset: { id: string, distribution: { minSubmitted: number } } };
+
+export type VectorSpacesQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type VectorSpacesQuery = { vectorSpaces: Array<{ name: string, metric: VectorMetric }> };
+
+export type SimilarQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  space: Scalars['String']['input'];
+  record: Scalars['ID']['input'];
+  first: Scalars['Int']['input'];
+}>;
+
+
+export type SimilarQuery = { similarRecords: { exact: boolean, items: Array<{ score: number, record: { id: string, externalId: string | null, status: RecordStatus, fields: any } }> } };
+
+export type PublishMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type PublishMutation = { publishDataset: { id: string, status: DatasetStatus } };
+
+export type SourceQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type SourceQuery = { dataset: { guidelines: string | null, allowExtraMetadata: boolean, workspace: { id: string }, distribution: { minSubmitted: number }, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null, visibleForAnnotators: boolean }> } };
+
+export type CopyMutationVariables = Exact<{
+  input: CreateDatasetInput;
+}>;
+
+
+export type CopyMutation = { createDataset: { id: string } };
+
+export type MembersQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MembersQuery = { dataset: { workspace: { id: string, name: string } }, users: Array<{ id: string, username: string, role: Role, workspaces: Array<{ id: string }> }> };
+
+export type AddMutationVariables = Exact<{
+  ws: Scalars['ID']['input'];
+  user: Scalars['ID']['input'];
+}>;
+
+
+export type AddMutation = { addWorkspaceMember: { id: string } };
+
+export type RemoveMutationVariables = Exact<{
+  ws: Scalars['ID']['input'];
+  user: Scalars['ID']['input'];
+}>;
+
+
+export type RemoveMutation = { removeWorkspaceMember: { id: string } };
+
+export type NewUserMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type NewUserMutation = { createUser: { apiKey: string, user: { id: string, username: string } } };
