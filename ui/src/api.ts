@@ -43,6 +43,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What to show for a failed request: the service's messages, or the failure itself. */
+export function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
+}
+
 /** An operation's text, carrying the result and variable types graphql-codegen generated for it
  * (src/generated/graphql.ts): `request` and `subscribe` take only these, so a variable, or a field
  * read from the result, that the operation does not have fails tsc. */

@@ -138,24 +138,45 @@ export const RECORDS_META = operation<G.RecordsMetaQuery, G.RecordsMetaQueryVari
     id name status fields { ...FieldLayout } questions { ...QuestionLayout }
     metadataProperties { name title kind values min max }
   }
+  vectorSpaces(datasetId: $id) { name metric }
   questionTypes { ...KindInfo }
 }
 ${ME_FIELDS} ${LAYOUT} ${KINDS}`);
 export type RecordsMetaData = G.RecordsMetaQuery;
 export type MetadataPropertyT = G.RecordsMetaQuery["dataset"]["metadataProperties"][number];
+export type VectorSpaceT = G.RecordsMetaQuery["vectorSpaces"][number];
+
+/** A record as the records view lists it (the records page and the similar records alike). */
+const LISTED = /* GraphQL */ `fragment ListedRecord on Record {
+  id externalId fields metadata suggestions { question score } status updatedAt
+  responses { status version user { id } }
+}`;
 
 export const RECORDS_PAGE = operation<G.RecordsPageQuery, G.RecordsPageQueryVariables>(/* GraphQL */ `query RecordsPage(
   $id: ID!, $filter: RecordFilter, $sort: RecordSort, $first: Int!, $after: String
 ) {
   records(datasetId: $id, filter: $filter, sort: $sort, first: $first, after: $after) {
-    edges { node { id externalId fields metadata suggestions { question score } status updatedAt
-      responses { status version user { id } } } }
+    edges { node { ...ListedRecord } }
     pageInfo { hasNextPage endCursor }
   }
-}`);
-export type ListedRecord = Shaped<G.RecordsPageQuery["records"]["edges"][number]["node"], {
+}
+${LISTED}`);
+export type ListedRecord = Shaped<G.ListedRecordFragment, {
   fields: Record<string, unknown>; metadata: Record<string, unknown> | null;
 }>;
+
+/** The records view's similar mode (similarlist.tsx): the filter applies before the top `first`. */
+export const SIMILAR_PAGE = operation<G.SimilarPageQuery, G.SimilarPageQueryVariables>(/* GraphQL */ `query SimilarPage(
+  $id: ID!, $space: String!, $near: ID!, $first: Int!, $filter: RecordFilter
+) {
+  similarRecords(datasetId: $id, space: $space, near: { recordId: $near }, first: $first, filter: $filter) {
+    exact searched items { score record { ...ListedRecord } }
+  }
+}
+${LISTED}`);
+export type SimilarHit = G.SimilarPageQuery["similarRecords"]["items"][number];
+export const NEAR_RECORD = operation<G.NearRecordQuery, G.NearRecordQueryVariables>(
+  /* GraphQL */ `query NearRecord($near: ID!) { record(id: $near) { id externalId fields } }`);
 
 /** Asked only for filters whose count the service reads from counters or an index (docs/queries.md). */
 export const RECORDS_COUNT = operation<G.RecordsCountQuery, G.RecordsCountQueryVariables>(

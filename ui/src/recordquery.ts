@@ -1,6 +1,7 @@
 // What the records view shows, kept in the address (#/d/<dataset>/records?text=…&status=…): a
 // filtered list can be shared, reloaded and walked back with the browser's Back button. Turned
-// into the API's RecordFilter and RecordSort here, and nowhere else.
+// into the API's RecordFilter and RecordSort here, and nowhere else. `near` (with `space` and
+// `top`) switches the list to the records most similar to that one (similarlist.tsx).
 import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/graphql";
 
 export type MetaChoice = { values?: string[]; ge?: number; le?: number };
@@ -11,7 +12,14 @@ export interface ListQuery {
   meta: Record<string, MetaChoice>;
   sort: string; // "<RecordSortField>.<SortDirection>", then ".<name>" for METADATA and SUGGESTION_SCORE
   after: string;
+  near: string; // a record id: the list is the records most similar to it
+  space: string; // the vector space searched ("" = the dataset's first)
+  top: number; // how many similar records are listed
 }
+
+/** How many similar records the list can show. */
+export const SIMILAR_SIZES = [10, 20, 50, 100, 200, 500];
+export const SIMILAR_DEFAULT = 50;
 
 export const SORTS: { value: string; label: string }[] = [
   { value: "INSERTED_AT.ASC", label: "Oldest first" },
@@ -47,6 +55,11 @@ function metaChoices(raw: string | null): Record<string, MetaChoice> {
     .map(([name, c]) => [name, c as MetaChoice]));
 }
 
+function topOf(raw: string | null): number {
+  const top = Number(raw);
+  return SIMILAR_SIZES.includes(top) ? top : SIMILAR_DEFAULT;
+}
+
 /** The query part of the address (after "?" in the hash). */
 export function readQuery(hash: string = window.location.hash): ListQuery {
   const params = new URLSearchParams(hash.includes("?") ? hash.slice(hash.indexOf("?") + 1) : "");
@@ -58,6 +71,9 @@ export function readQuery(hash: string = window.location.hash): ListQuery {
     meta,
     sort: params.get("sort") ?? DEFAULT_SORT,
     after: params.get("after") ?? "",
+    near: params.get("near") ?? "",
+    space: params.get("space") ?? "",
+    top: topOf(params.get("top")),
   };
 }
 
@@ -71,11 +87,19 @@ export function hrefOf(datasetId: string, query: ListQuery): string {
   if (Object.keys(meta).length) params.set("meta", JSON.stringify(meta));
   if (query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
   if (query.after) params.set("after", query.after);
+  if (query.near) params.set("near", query.near);
+  if (query.near && query.space) params.set("space", query.space);
+  if (query.near && query.top !== SIMILAR_DEFAULT) params.set("top", String(query.top));
   const rest = params.toString();
   return `#/d/${datasetId}/records${rest ? `?${rest}` : ""}`;
 }
 
 const chosen = (c: MetaChoice) => Boolean(c.values?.length) || c.ge !== undefined || c.le !== undefined;
+
+/** The plain list (no filter, first page) or, with `near`, the records most similar to it. */
+export function listOf(near = "", space = ""): ListQuery {
+  return { text: "", status: "", mine: [], meta: {}, sort: DEFAULT_SORT, after: "", near, space, top: SIMILAR_DEFAULT };
+}
 
 export function filterOf(query: ListQuery): RecordFilter {
   const metadata: MetadataFilter[] = Object.entries(query.meta).filter(([, c]) => chosen(c))

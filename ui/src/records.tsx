@@ -2,16 +2,18 @@
 // paging over the public `records` query, jump to a record by external id, open a record in the
 // labeling view, and select records for bulk labelling (bulk.tsx). The filters live in the
 // address (recordquery.ts). No count that reads the dataset is ever asked for (countIsCheap).
+// With `near` in the address the list is the records most similar to one (similarlist.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, type Api } from "./api";
+import { errorText, type Api } from "./api";
 import { BATCH, BulkPanel, type Selected } from "./bulk";
 import { keptBulk } from "./bulkkeep";
 import {
-  BY_EXTERNAL_ID, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE, type RecordsMetaData,
+  BY_EXTERNAL_ID, type ListedRecord, RECORDS_COUNT, RECORDS_META, RECORDS_PAGE, type RecordsMetaData, type VectorSpaceT,
 } from "./ops";
 import type * as G from "./generated/graphql";
 import { RecordFilters } from "./recordfilters";
 import { countIsCheap, filterOf, hrefOf, readQuery, sortChoices, sortOf, type ListQuery } from "./recordquery";
+import { SelectSimilar, SimilarBanner, similarHref, SimilarTools, spaceOf, useSimilar } from "./similarlist";
 
 const PAGE_SIZE = 50;
 const CELL_CHARS = 140;
@@ -35,21 +37,18 @@ export function compact(value: unknown): string {
 type Page = G.RecordsPageQuery["records"];
 type Count = number | "many" | null;
 
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.errors.map((e) => e.message).join(" · ") : String(error);
-}
-
 /** The page, then (only once it is shown, so the two never compete) its count where that is cheap. */
 function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) {
   const [page, setPage] = useState<Page | null>(null);
   const [count, setCount] = useState<Count>(null);
   const [error, setError] = useState<string | null>(null);
   const filter = filterOf(query);
-  const key = JSON.stringify([filter, query.sort, query.after]);
+  const key = JSON.stringify([filter, query.sort, query.after, query.near]);
   const [counted, setCounted] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     setError(null);
+    if (query.near) { setPage(null); setCounted(null); return; } // the similar list instead
     api.request(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
       after: query.after || null })
       .then((d) => { if (live) { setPage(d.records); setCounted(JSON.stringify([filter, reload])); } },
@@ -127,6 +126,8 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   const [reload, setReload] = useState(0);
   const query = readQuery();
   const { page, count, error } = usePage(api, datasetId, query, reload);
+  const similar = useSimilar(api, datasetId, query, meta?.vectorSpaces ?? null, reload);
+  const [space, setSpace] = useState("");
   useEffect(() => {
     api.request(RECORDS_META, { id: datasetId }).then((m) => {
       setMeta(m);
@@ -138,6 +139,14 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   if (metaError) return <main><p class="error" role="alert">{metaError}</p></main>;
   if (!meta) return <main aria-busy="true"><p>Loading…</p></main>;
   const { dataset } = meta;
+  const spaces = meta.vectorSpaces;
+  const searchIn = query.near ? spaceOf(query, spaces) : space || spaces[0]?.name || "";
+  const findSimilar = spaces.length ? (r: ListedRecord) => similarHref(datasetId, query, r.id, searchIn) : null;
+  // Each mode shows only its own list: neither the other's stale one in the render before its effect.
+  const hits = query.near ? similar.list?.hits : undefined;
+  const shownPage = query.near ? null : page;
+  const scores = hits && { metric: spaces.find((s) => s.name === searchIn)?.metric,
+    of: new Map(hits.map((h) => [h.record.id, h.score])) };
   return (
     <main class="records-view">
       <div class="heading">
@@ -145,16 +154,25 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
         {dataset.status === "READY" && <a href={`#/d/${datasetId}`}>Label from the queue</a>}
         <a href={`#/d/${datasetId}/drafts`}>My drafts</a>
       </div>
+      {query.near && <SimilarBanner api={api} datasetId={datasetId} query={query} spaces={spaces} list={similar.list}
+        error={similar.error} />}
       <RecordFilters datasetId={datasetId} query={query} properties={dataset.metadataProperties}
         sorts={sortChoices(dataset.metadataProperties, dataset.questions)} />
       <JumpTo api={api} datasetId={datasetId} />
+      {!query.near && <SimilarTools datasetId={datasetId} query={query} meta={meta} space={searchIn} onSpace={setSpace}
+        selected={selected} />}
       {error && <p class="error" role="alert" data-testid="records-error">{error}</p>}
-      {page && <Figures page={page} count={count} />}
-      {page && (page.pageInfo.hasNextPage || page.edges.length > 0) && (
+      {hits && similar.list && <SelectSimilar list={similar.list} entry={(h) => selectedOf(h.record, meta.me.id)}
+        selected={selected} onSelect={setSelected} />}
+      {hits && <RecordsTable sort="" meta={meta} rows={hits.map((h) => h.record)} selected={selected} onSelect={setSelected}
+        findSimilar={findSimilar} scores={scores} />}
+      {shownPage && <Figures page={shownPage} count={count} />}
+      {shownPage && (shownPage.pageInfo.hasNextPage || shownPage.edges.length > 0) && (
         <SelectMatching key={JSON.stringify([filterOf(query), query.sort])} api={api} datasetId={datasetId} query={query} count={count} meId={meta.me.id}
           selected={selected} onSelect={setSelected} />)}
-      {page && <RecordsTable sort={query.sort} meta={meta} rows={page.edges.map((e) => e.node)} selected={selected} onSelect={setSelected} />}
-      {page && <Pager datasetId={datasetId} query={query} page={page} />}
+      {shownPage && <RecordsTable sort={query.sort} meta={meta} rows={shownPage.edges.map((e) => e.node)} selected={selected}
+        onSelect={setSelected} findSimilar={findSimilar} />}
+      {shownPage && <Pager datasetId={datasetId} query={query} page={shownPage} />}
       <BulkPanel api={api} meta={meta} selected={selected} onSelect={setSelected} onStored={() => setReload((n) => n + 1)} />
     </main>
   );
@@ -213,6 +231,10 @@ interface TableProps {
   rows: ListedRecord[];
   selected: Map<string, Selected>;
   onSelect: (next: Map<string, Selected>) => void;
+  /** The address of the records similar to a row; null when the dataset has no vector space. */
+  findSimilar: ((r: ListedRecord) => string) | null;
+  /** In the similar list: each row's score, and what it measures. */
+  scores?: { metric: VectorSpaceT["metric"] | undefined; of: Map<string, number> };
 }
 
 /** The column of the value the list is sorted by (a metadata property, a suggestion score), if any. */
@@ -231,7 +253,7 @@ function sortColumn(meta: RecordsMetaData, sort: string): { title: string; value
   return null;
 }
 
-function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
+function RecordsTable({ meta, rows, selected, onSelect, sort, findSimilar, scores }: TableProps) {
   const sorted = sortColumn(meta, sort);
   // The last clicked record, by id: a Shift-click on another page (whose rows are others) selects one row.
   const [anchor, setAnchor] = useState<string | null>(null);
@@ -254,7 +276,8 @@ function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
     for (const r of rows) { if (all) next.delete(r.id); else next.set(r.id, entry(r)); }
     onSelect(next);
   };
-  if (rows.length === 0) return <p class="empty">No records on this page.</p>;
+  if (rows.length === 0) return <p class="empty">{scores ? "No record matches the filters with a vector in this space." : "No records on this page."}</p>;
+  const scoreTitle = scores?.metric === "L2" ? "Distance (lower is nearer)" : "Similarity";
   return (
     <div class="table-scroll" tabIndex={0} role="region" aria-label="Records">
       <table class="records-table">
@@ -262,6 +285,7 @@ function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
           <th scope="col"><input type="checkbox" aria-label="Select all on this page" checked={all}
             ref={(el) => { if (el) el.indeterminate = onPage > 0 && !all; }} onChange={toggleAll} /></th>
           <th scope="col">Record</th>
+          {scores && <th scope="col" class="score-col">{scoreTitle}</th>}
           {sorted && <th scope="col" data-testid="sort-column">{sorted.title}</th>}
           {fields.map((f) => <th scope="col" key={f.name}>{f.title}</th>)}
           <th scope="col">Status</th><th scope="col">My response</th>
@@ -275,7 +299,10 @@ function RecordsTable({ meta, rows, selected, onSelect, sort }: TableProps) {
                 class={selected.has(r.id) ? "selected" : ""}>
                 <td><input type="checkbox" aria-label={`Select ${name}`} checked={selected.has(r.id)}
                   onClick={(e) => toggle(i, (e.target as HTMLInputElement).checked, e.shiftKey)} /></td>
-                <th scope="row"><a href={`#/d/${meta.dataset.id}/r/${r.id}`}>{name}</a></th>
+                <th scope="row"><a href={`#/d/${meta.dataset.id}/r/${r.id}`}>{name}</a>
+                  {findSimilar && <a class="similar-link" href={findSimilar(r)} aria-label={`Find similar to ${name}`}
+                    data-testid="row-similar">Similar</a>}</th>
+                {scores && <td class="score-col" data-testid="similar-score">{scores.of.get(r.id)?.toFixed(3)}</td>}
                 {sorted && <td data-testid="sort-value">{sorted.value(r)}</td>}
                 {fields.map((f) => <td key={f.name} class="cell">{compact(r.fields[f.name])}</td>)}
                 <td>{r.status.toLowerCase()}</td>

@@ -1,9 +1,11 @@
 // "Find similar": the records nearest the one on screen in one of the dataset's vector spaces
 // (similarRecords), each with its score and openable in place. Shown only when the dataset has
-// a vector space and the record a vector in it.
+// a vector space and the record a vector in it. "Open in records view" lists more of them there,
+// ready for bulk labelling (similarlist.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { operation, ApiError, type Api } from "./api";
+import { errorText, operation, type Api } from "./api";
 import type * as G from "./generated/graphql";
+import { hrefOf, listOf } from "./recordquery";
 
 const SPACES = operation<G.VectorSpacesQuery, G.VectorSpacesQueryVariables>(
   /* GraphQL */ `query VectorSpaces($id: ID!) { vectorSpaces(datasetId: $id) { name metric } }`);
@@ -50,7 +52,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
       setHits(data.similarRecords.items);
     } catch (e) {
       setHits(null);
-      setError(e instanceof ApiError ? e.errors.map((x) => x.message).join(" · ") : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -64,6 +66,7 @@ export function FindSimilar({ api, datasetId, recordId, onOpen }: {
             {spaces.map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
           </select></label>
         )}
+        <a href={hrefOf(datasetId, listOf(recordId, space))} data-testid="similar-in-records">Open in records view</a>
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {hits && hits.length === 0 && <p>No other record has a vector in this space.</p>}

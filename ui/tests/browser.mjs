@@ -1306,6 +1306,123 @@ test("select all matching stops at one bulk call's 1,000 records and says so", a
   await page.close();
 });
 
+// Issue 25: find similar in the records view, filters applied before the top-k, then bulk-labelled.
+test("records view: find similar from a row, scores in order, a filter applied before the top 10, all of them bulk-labelled", async () => {
+  // In "toy" sv<i> lies at i × 3 degrees: the records nearest sv0 are sv1, sv2, … with cosine cos(3k°);
+  // in "other" at (7i mod 30) × 3 degrees: nearest sv0 are sv13, sv26, sv9.
+  const SIZE = 30;
+  const datasetId = await makeDataset("similar-bulk", {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good is the answer?", settings: { rating: { values: [1, 2, 3, 4, 5] } } }],
+    metadataProperties: [{ name: "lang", kind: "TERMS", values: ["en", "fr"] }],
+  }, Array.from({ length: SIZE }, (_, i) => ({ externalId: `sv${i}`, metadata: { lang: i % 2 ? "fr" : "en" },
+    fields: { prompt: `Prompt ${i} about ${"something rather long to fill the cell ".repeat(3)}` } })));
+  for (const space of ["toy", "other"]) {
+    await owner(`mutation($id: ID!, $s: String!) { addVectorSpace(datasetId: $id, space: {name: $s, dimension: 2}) { name } }`,
+      { id: datasetId, s: space });
+  }
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id externalId } } } }`, { id: datasetId });
+  const idOf = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  const angle = (i) => (i * 3 * Math.PI) / 180;
+  await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
+    { id: datasetId, r: Array.from({ length: SIZE }, (_, i) => ({ recordId: idOf[`sv${i}`],
+      vectors: { toy: [Math.cos(angle(i)), Math.sin(angle(i))], other: [Math.cos(angle((i * 7) % SIZE)), Math.sin(angle((i * 7) % SIZE))] } })) });
+  const cosines = (ks) => ks.map((k) => Math.cos(angle(k)).toFixed(3));
+  const scores = (page) => page.getByTestId("similar-score").allInnerTexts();
+  const vic = await makeUser("vic");
+  const page = await signIn(vic.key);
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "sv0", SIZE);
+  // One selected record: "Find similar to" it, in the space picked ("other" ranks sv13, sv26, sv9 first).
+  assert.equal(await page.getByLabel("Find similar in").inputValue(), "toy");
+  await page.getByRole("checkbox", { name: "Select sv0" }).check();
+  await page.getByLabel("Find similar in").selectOption("other");
+  await axe(page, "records view with find similar");
+  await shot(page, "21-records-find-similar");
+  await page.getByRole("button", { name: "Find similar to sv0" }).click();
+  await waitListed(page, "sv13", SIZE - 1);
+  assert.deepEqual((await listed(page)).slice(0, 3), ["sv13", "sv26", "sv9"]);
+  assert.match(page.url(), /space=other/);
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  // The banner's picker: the same record in "toy", every row in order with its score.
+  await page.getByLabel("Vector space").selectOption("toy");
+  await waitListed(page, "sv1", SIZE - 1);
+  assert.deepEqual(await listed(page), Array.from({ length: SIZE - 1 }, (_, k) => `sv${k + 1}`));
+  assert.deepEqual(await scores(page), cosines(Array.from({ length: SIZE - 1 }, (_, k) => k + 1)));
+  // A row's "Similar" is a link the keyboard reaches; Back returns to the list before.
+  await page.getByRole("link", { name: "Find similar to sv29", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await waitListed(page, "sv28", SIZE - 1);
+  await page.getByTestId("similar-banner").getByRole("heading", { name: "Similar to sv29" }).waitFor();
+  await page.goBack();
+  await waitListed(page, "sv1", SIZE - 1);
+  await page.getByTestId("similar-banner").getByRole("heading", { name: "Similar to sv0" }).waitFor();
+  assert.match(page.url(), new RegExp(`near=${idOf.sv0}`));
+  // The top 10, then a filter: still 10, every one matching (filtered before the top 10 is chosen).
+  await page.getByLabel("Show").selectOption({ label: "the 10 most similar" });
+  await waitListed(page, "sv1", 10);
+  await page.getByTestId("similar-figures").getByText("10 most similar records in “toy”", { exact: false }).waitFor();
+  await page.locator('[data-meta="lang"]').getByLabel("fr").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  const odd = Array.from({ length: 10 }, (_, k) => 2 * k + 1);
+  await page.waitForFunction(() => document.querySelectorAll(".records-table tbody tr")[1]?.dataset.externalId === "sv3");
+  assert.deepEqual(await listed(page), odd.map((k) => `sv${k}`));
+  assert.deepEqual(await scores(page), cosines(odd));
+  // A reload keeps all of it: the address carries the record, the space, the top and the filter.
+  await page.reload();
+  await waitListed(page, "sv1", 10);
+  assert.deepEqual(await listed(page), odd.map((k) => `sv${k}`));
+  assert.equal(await page.getByLabel("Show").inputValue(), "10");
+  await shot(page, "21-records-similar");
+  for (const width of [390, 1366]) {
+    await page.setViewportSize({ width, height: 900 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `wider than ${width} px`);
+    if (width === 390) await shot(page, "21-records-similar-phone");
+  }
+  await page.getByRole("button", { name: "Select all 10 similar records" }).click();
+  await page.getByRole("heading", { name: "Answer 10 selected records at once" }).waitFor();
+  await page.getByTestId("bulk").locator('[data-question="quality"]').getByRole("button", { name: "4", exact: true }).click();
+  await axe(page, "similar records view");
+  await shot(page, "22-records-similar-bulk");
+  await page.getByRole("button", { name: "Submit for 10" }).click();
+  await page.getByTestId("bulk-results").getByText("10 stored, 0 not stored.", { exact: true }).waitFor();
+  const mine = await gql(vic.key, `query($id: ID!) { records(datasetId: $id, first: 100, filter: { myResponseStatus: [SUBMITTED, DRAFT, DISCARDED] }) {
+    edges { node { externalId responses { status values { question json } } } } } }`, { id: datasetId });
+  assert.deepEqual(mine.records.edges.map((e) => e.node.externalId).sort(), odd.map((k) => `sv${k}`).sort());
+  for (const { node } of mine.records.edges) {
+    assert.deepEqual(node.responses.map((r) => [r.status, r.values]), [["SUBMITTED", [{ question: "quality", json: 4 }]]]);
+  }
+  // Back to the plain list, filters kept.
+  await page.getByTestId("similar-back").click();
+  await waitListed(page, "sv1", SIZE / 2);
+  assert.doesNotMatch(page.url(), /near=/);
+  // A record the annotator may not see (another workspace's): the API's message, the view still there.
+  const { createWorkspace } = await owner(`mutation { createWorkspace(name: "similar-elsewhere") { id } }`);
+  const { createDataset: hidden } = await owner(`mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }`,
+    { input: { workspaceId: createWorkspace.id, name: "similar-hidden", fields: [{ name: "prompt", settings: TEXT }],
+      questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }] } });
+  await owner(`mutation($id: ID!) { publishDataset(id: $id) { id } }`, { id: hidden.id });
+  await owner(`mutation($id: ID!) { addRecords(datasetId: $id, records: [{fields: {prompt: "secret"}}]) { created } }`, { id: hidden.id });
+  const secret = (await owner(`query($id: ID!) { records(datasetId: $id) { edges { node { id } } } }`, { id: hidden.id }))
+    .records.edges[0].node.id;
+  await page.goto(`${BASE}/#/d/${datasetId}/records?near=${secret}`);
+  const refused = await page.getByTestId("similar-error").innerText();
+  assert.ok(refused.length > 0);
+  assert.doesNotMatch(refused, /secret/);
+  assert.equal(await page.locator(".records-table").count(), 0);
+  await page.getByRole("heading", { name: "Records · similar-bulk" }).waitFor();
+  await shot(page, "23-records-similar-refused");
+  await page.close();
+  // From the labeling page's Find similar panel: the same list in the records view.
+  const ownerPage = await signIn(OWNER);
+  await ownerPage.goto(`${BASE}/#/d/${datasetId}/r/${idOf.sv0}`);
+  await ownerPage.locator(`[data-record="${idOf.sv0}"]`).waitFor();
+  await ownerPage.getByRole("link", { name: "Open in records view" }).click();
+  await waitListed(ownerPage, "sv1", SIZE - 1);
+  assert.match(ownerPage.url(), new RegExp(`records\\?near=${idOf.sv0}&space=toy`));
+  await ownerPage.close();
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

@@ -1348,7 +1348,9 @@ export type RecordsMetaQueryVariables = Exact<{
 }>;
 
 
-export type RecordsMetaQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, status: DatasetStatus, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null }> }, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }> };
+export type RecordsMetaQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, status: DatasetStatus, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null }> }, vectorSpaces: Array<{ name: string, metric: VectorMetric }>, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }> };
+
+export type ListedRecordFragment = { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> };
 
 export type RecordsPageQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -1360,6 +1362,24 @@ export type RecordsPageQueryVariables = Exact<{
 
 
 export type RecordsPageQuery = { records: { edges: Array<{ node: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type SimilarPageQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  space: Scalars['String']['input'];
+  near: Scalars['ID']['input'];
+  first: Scalars['Int']['input'];
+  filter?: InputMaybe<RecordFilter>;
+}>;
+
+
+export type SimilarPageQuery = { similarRecords: { exact: boolean, searched: number, items: Array<{ score: number, record: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }> } };
+
+export type NearRecordQueryVariables = Exact<{
+  near: Scalars['ID']['input'];
+}>;
+
+
+export type NearRecordQuery = { record: { id: string, externalId: string | null, fields: any } };
 
 export type RecordsCountQueryVariables = Exact<{
   id: Scalars['ID']['input'];
