@@ -141,13 +141,10 @@ def _export(args: argparse.Namespace) -> int:
                 raise TransferError("--format datasets writes a folder: give --output")
             transfer.hugging_face()  # fail before downloading when the extra is missing
             buffer = io.BytesIO()
-            if args.task:  # typed columns: the folder gets the export's own Arrow schema
-                transfer.export(client, args.dataset, buffer, task=args.task, file_format="parquet", options=options)
-                count = transfer.save_parquet_as_datasets_folder(buffer.getvalue(), args.output)
-            else:
-                transfer.export(client, args.dataset, buffer, file_format="jsonl", options=options)
-                rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
-                count = transfer.save_datasets_folder(rows, args.output)
+            # Typed columns: the folder gets the Parquet export's own Arrow schema (a record
+            # export's vectors stay fixed-size float32 lists, its free-shaped columns JSON text).
+            transfer.export(client, args.dataset, buffer, task=args.task, file_format="parquet", options=options)
+            count = transfer.save_parquet_as_datasets_folder(buffer.getvalue(), args.output)
             print(f"{count} rows in {args.output}", file=sys.stderr)
         elif args.output is None:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,

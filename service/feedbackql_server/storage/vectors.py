@@ -30,6 +30,7 @@ from feedbackql_server.size_limits import READ_BUDGET_BYTES
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
+from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
 
 Doc = dict[str, Any]
@@ -95,10 +96,12 @@ class VectorRepo:
         the same numbers; on MongoDB the update is atomic across replicas as well."""
 
     async def prepare(self, *, every_index: bool) -> None:
-        """The index a catch-up read uses on MongoDB (FerretDB reads the dataset's documents
-        of the space whatever the index: ``shared/DESIGN.md``)."""
+        """The indexes a catch-up read and an export use on MongoDB (FerretDB reads the
+        dataset's documents of the space whatever the index: ``shared/DESIGN.md``; a GIN index
+        serves its lookups by ``record_id``: ``database/equality_indexes.py``)."""
         if every_index:
             await self.vectors.create_index([("dataset_id", 1), ("space", 1), ("seq", 1)])
+            await self.vectors.create_index([("record_id", 1)])  # an export's page (of_records)
             await self.search.detect()
 
     async def version(self, dataset_id: ObjectId) -> Sequenced:
@@ -169,6 +172,15 @@ class VectorRepo:
         batch = max(1, READ_BUDGET_BYTES // (dimension * 4 + 200))
         docs = await find_all(self.vectors, selector, {"record_id": 1, "v": 1, "seq": 1}, batch_size=batch)
         return [StoredVector(doc["record_id"], bytes(doc["v"]), int(doc["seq"])) for doc in docs]
+
+    async def of_records(self, record_ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, bytes]]:
+        """The vectors of ``record_ids``, by record and space key: one indexed lookup per
+        record (``lookups.py``), so a page of an export costs the same at any size."""
+        found: dict[ObjectId, dict[str, bytes]] = {}
+        projection = {"record_id": 1, "space": 1, "v": 1}
+        for doc in await find_each(self.vectors, "record_id", record_ids, projection=projection):
+            found.setdefault(doc["record_id"], {})[doc["space"]] = bytes(doc["v"])
+        return found
 
     async def of_record(self, record_id: ObjectId, space_key: str) -> bytes | None:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
