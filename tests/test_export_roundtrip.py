@@ -18,7 +18,7 @@ from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.test_transfer import cli, served  # noqa: F401  (the fixture)
 
 OPTIONS = [{"value": "a", "text": "A"}, {"value": "b", "text": "B"}, {"value": "c", "text": "C"}]
-SETTINGS = {
+SETTINGS: dict[str, Any] = {
     "fields": [{"name": "prompt", "settings": h.TEXT}, {"name": "context", "required": False, "settings": h.TEXT}],
     "questions": [
         {"name": "quality", "settings": {"rating": {"values": [1, 2, 3, 4, 5]}}},
@@ -100,7 +100,10 @@ def _vector_types(path: Path) -> dict[str, Any]:
     if path.is_dir():
         import datasets
 
-        vectors = datasets.load_from_disk(str(path)).data.schema.field("vectors").type
+        loaded = datasets.load_from_disk(str(path))
+        assert loaded.features["vectors"] == {space: datasets.List(datasets.Value("float32"), length=dimension)
+                                              for space, dimension in SPACES.items()}
+        vectors = loaded.data.schema.field("vectors").type
     else:
         vectors = pq.read_table(path).schema.field("vectors").type
     return {vectors.field(i).name: vectors.field(i).type for i in range(vectors.num_fields)}

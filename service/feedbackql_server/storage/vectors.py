@@ -36,7 +36,7 @@ from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearc
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 SEQUENCES = "vector_seqs"
-PENDING_EXPIRY = timedelta(minutes=10)
+PENDING_EXPIRY = timedelta(minutes=2)
 """A reservation still pending after this is a writer that died: readers stop waiting for it."""
 
 
