@@ -43,6 +43,17 @@ async def service_export(storage: Any, dataset: dict[str, Any]) -> tuple[int, in
     return rows, size
 
 
+async def timed_export(storage: Any, dataset: Any) -> tuple[int, float]:
+    started = time.perf_counter()
+    rows, _ = await service_export(storage, dataset)
+    return rows, time.perf_counter() - started
+
+
+def peak_ratio(peaks: dict[int, int]) -> str:
+    small, large = SIZES[0], SIZES[-1]
+    return f"peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}"
+
+
 async def raw_export(collection: Any, dataset_id: ObjectId) -> tuple[int, int]:
     rows = size = 0
     async for stored in collection.find({"dataset_id": dataset_id}).sort("_id", 1).batch_size(500):
@@ -73,9 +84,7 @@ async def main() -> None:
                 for start in range(0, size, 1000):
                     await gql(client, ADD, {"id": dataset_id, "r": [record(i) for i in range(start, start + 1000)]})
                 dataset = await storage.datasets.get(ObjectId(dataset_id))
-                started = time.perf_counter()
-                rows, _ = await service_export(storage, dataset)
-                service_seconds = time.perf_counter() - started
+                rows, service_seconds = await timed_export(storage, dataset)
                 started = time.perf_counter()
                 raw_rows, _ = await raw_export(mongo[settings.database_name]["records"], dataset["_id"])
                 raw_seconds = time.perf_counter() - started
@@ -84,8 +93,7 @@ async def main() -> None:
                 print(f"{size:>7} records: service {rows / service_seconds:8.0f} rows/s, raw cursor + json "
                       f"{raw_rows / raw_seconds:8.0f} rows/s, ratio {raw_seconds / service_seconds:.2f}; "
                       f"peak memory {peaks[size] / 2**20:.1f} MiB")
-            small, large = SIZES[0], SIZES[-1]
-            print(f"peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}")
+            print(peak_ratio(peaks))
             if VECTORS:
                 await with_vectors(client, storage)
         await mongo.close()
@@ -106,18 +114,14 @@ async def with_vectors(client: Any, storage: Any) -> None:
                 {**r, "vectors": {"emb": rng.normal(size=VECTORS).astype(np.float32).tolist()}} for r in batch]})
         seconds = {}
         for name, dataset_id in (("plain", plain), ("vectors", embedded)):
-            dataset = await storage.datasets.get(ObjectId(dataset_id))
-            started = time.perf_counter()
-            rows, _ = await service_export(storage, dataset)
-            seconds[name] = time.perf_counter() - started
+            rows, seconds[name] = await timed_export(storage, await storage.datasets.get(ObjectId(dataset_id)))
             assert rows == size
         dataset = await storage.datasets.get(ObjectId(embedded))
         peaks[size] = await peak_memory(lambda: service_export(storage, dataset))  # noqa: B023
         print(f"{size:>7} records: without vectors {size / seconds['plain']:8.0f} rows/s, with {VECTORS}-dimension "
               f"vectors {size / seconds['vectors']:8.0f} rows/s, ratio {seconds['plain'] / seconds['vectors']:.2f}; "
               f"peak memory with vectors {peaks[size] / 2**20:.1f} MiB")
-    small, large = SIZES[0], SIZES[-1]
-    print(f"with vectors, peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}")
+    print(f"with vectors, {peak_ratio(peaks)}")
 
 
 if __name__ == "__main__":
