@@ -64,6 +64,7 @@ class Mapping:
     metadata: list[str] = field(default_factory=list)
     external_id: str | None = None
     suggestions: dict[str, str] = field(default_factory=dict)  # question -> column
+    vectors: dict[str, str] = field(default_factory=dict)  # vector space -> column
 
 
 @dataclass
@@ -189,6 +190,7 @@ def default_mapping(dataset: dict[str, Any], columns: Sequence[str], given: Mapp
         metadata=given.metadata or [p["name"] for p in dataset["metadataProperties"] if p["name"] in columns],
         external_id=given.external_id or ("external_id" if "external_id" in columns else None),
         suggestions=given.suggestions,
+        vectors=given.vectors,
     )
 
 
@@ -203,6 +205,10 @@ def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, s
                    for question, column in mapping.suggestions.items() if row.get(column) not in (None, "")]
     if suggestions:
         record["suggestions"] = suggestions
+    vectors = {space: vector_list(_number_or_text(row[column]), ["vectors", space])
+               for space, column in mapping.vectors.items() if row.get(column) not in (None, "")}
+    if vectors:
+        record["vectors"] = vectors
     return record
 
 

@@ -130,6 +130,8 @@ def _transfer_commands(commands: Any) -> None:
                           help="default: columns named like the dataset's metadata properties")
     imported.add_argument("--external-id", metavar="COLUMN", help="default: the external_id column")
     imported.add_argument("--suggestion", action="append", default=[], metavar="QUESTION=COLUMN")
+    imported.add_argument("--vector", action="append", default=[], metavar="SPACE=COLUMN",
+                          help="a column of embeddings (lists of numbers) for a vector space of the dataset")
     _connection_options(imported)
 
 
@@ -163,7 +165,8 @@ def _import(args: argparse.Namespace) -> int:
         raise TransferError("give the dataset id and the file to import")
     mapping = transfer.Mapping(fields=_pairs(args.field, "--field"), metadata=args.metadata,
                                external_id=args.external_id,
-                               suggestions=_pairs(args.suggestion, "--suggestion"))
+                               suggestions=_pairs(args.suggestion, "--suggestion"),
+                               vectors=_pairs(args.vector, "--vector"))
     with transfer.connect(args.url, args.api_key) as client:
         report = transfer.import_file(client, args.dataset, args.file, mapping)
     return _print_report(args.file, report)
