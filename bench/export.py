@@ -4,6 +4,10 @@ same JSON encoding, on the same server in one run, and the pipeline's peak Pytho
 
     .venv-test/bin/python -m bench.export            # 10k and 100k records
     EXPORT_SIZES=2000,20000 .venv-test/bin/python -m bench.export   # quicker
+
+``EXPORT_VECTORS=384`` also exports a copy of each dataset whose records carry a vector of that
+dimension, side by side with the plain one: rows/s with vectors over rows/s without, and the
+peak memory with vectors (a page's vectors at a time, whatever the size).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 import tracemalloc
 from typing import Any
 
+import numpy as np
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
@@ -25,6 +30,9 @@ from feedbackql_server.storage.content import unpack
 
 ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
 SIZES = [int(n) for n in os.environ.get("EXPORT_SIZES", "10000,100000").split(",")]
+VECTORS = int(os.environ.get("EXPORT_VECTORS", "0"))
+SPACE = """mutation($id: ID!, $d: Int!) { addVectorSpace(datasetId: $id, space: {name: "emb", dimension: $d}) {
+  name } }"""
 
 
 async def service_export(storage: Any, dataset: dict[str, Any]) -> tuple[int, int]:
@@ -33,6 +41,17 @@ async def service_export(storage: Any, dataset: dict[str, Any]) -> tuple[int, in
         size += len(chunk)
         rows += chunk.count(b"\n")
     return rows, size
+
+
+async def timed_export(storage: Any, dataset: Any) -> tuple[int, float]:
+    started = time.perf_counter()
+    rows, _ = await service_export(storage, dataset)
+    return rows, time.perf_counter() - started
+
+
+def peak_ratio(peaks: dict[int, int]) -> str:
+    small, large = SIZES[0], SIZES[-1]
+    return f"peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}"
 
 
 async def raw_export(collection: Any, dataset_id: ObjectId) -> tuple[int, int]:
@@ -57,7 +76,7 @@ async def peak_memory(action: Any) -> int:
 async def main() -> None:
     with database_uri() as uri:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
-        async with service(uri, request_timeout_seconds=600) as (client, settings):
+        async with service(uri, request_timeout_seconds=600, rate_limit_per_second=0) as (client, settings):
             storage = client._transport.app.state.storage  # type: ignore[attr-defined]
             peaks = {}
             for size in SIZES:
@@ -65,9 +84,7 @@ async def main() -> None:
                 for start in range(0, size, 1000):
                     await gql(client, ADD, {"id": dataset_id, "r": [record(i) for i in range(start, start + 1000)]})
                 dataset = await storage.datasets.get(ObjectId(dataset_id))
-                started = time.perf_counter()
-                rows, _ = await service_export(storage, dataset)
-                service_seconds = time.perf_counter() - started
+                rows, service_seconds = await timed_export(storage, dataset)
                 started = time.perf_counter()
                 raw_rows, _ = await raw_export(mongo[settings.database_name]["records"], dataset["_id"])
                 raw_seconds = time.perf_counter() - started
@@ -76,9 +93,35 @@ async def main() -> None:
                 print(f"{size:>7} records: service {rows / service_seconds:8.0f} rows/s, raw cursor + json "
                       f"{raw_rows / raw_seconds:8.0f} rows/s, ratio {raw_seconds / service_seconds:.2f}; "
                       f"peak memory {peaks[size] / 2**20:.1f} MiB")
-            small, large = SIZES[0], SIZES[-1]
-            print(f"peak memory at {large} / at {small}: {peaks[large] / peaks[small]:.2f}")
+            print(peak_ratio(peaks))
+            if VECTORS:
+                await with_vectors(client, storage)
         await mongo.close()
+
+
+async def with_vectors(client: Any, storage: Any) -> None:
+    """Each size twice, with and without a vector per record, exported one after the other."""
+    rng = np.random.default_rng(1)
+    peaks = {}
+    for size in SIZES:
+        plain = await comparison_dataset(client, workspace=f"export-{size}-plain")
+        embedded = await comparison_dataset(client, workspace=f"export-{size}-vectors")
+        await gql(client, SPACE, {"id": embedded, "d": VECTORS})
+        for start in range(0, size, 1000):
+            batch = [record(i) for i in range(start, start + 1000)]
+            await gql(client, ADD, {"id": plain, "r": batch})
+            await gql(client, ADD, {"id": embedded, "r": [
+                {**r, "vectors": {"emb": rng.normal(size=VECTORS).astype(np.float32).tolist()}} for r in batch]})
+        seconds = {}
+        for name, dataset_id in (("plain", plain), ("vectors", embedded)):
+            rows, seconds[name] = await timed_export(storage, await storage.datasets.get(ObjectId(dataset_id)))
+            assert rows == size
+        dataset = await storage.datasets.get(ObjectId(embedded))
+        peaks[size] = await peak_memory(lambda: service_export(storage, dataset))  # noqa: B023
+        print(f"{size:>7} records: without vectors {size / seconds['plain']:8.0f} rows/s, with {VECTORS}-dimension "
+              f"vectors {size / seconds['vectors']:8.0f} rows/s, ratio {seconds['plain'] / seconds['vectors']:.2f}; "
+              f"peak memory with vectors {peaks[size] / 2**20:.1f} MiB")
+    print(f"with vectors, {peak_ratio(peaks)}")
 
 
 if __name__ == "__main__":

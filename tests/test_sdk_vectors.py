@@ -47,3 +47,24 @@ def test_records_with_embeddings_then_find_similar(client: fb.Client) -> None:
                                   show_progress=False)
     assert refused.created == 0
     assert "finite" in refused.errors[0].message
+
+
+def test_records_from_frames_take_their_embeddings_from_a_column(client: fb.Client) -> None:
+    import datasets
+    import numpy as np
+    import pandas
+
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
+    dataset.push(client, name="frames", workspace="sdk")
+    dataset.add_vector_space("emb", 2)
+    frame = pandas.DataFrame({"text": ["x", "y", "none"], "key": ["x", "y", "none"],
+                              "embedding": [np.asarray([1.0, 0.0], dtype=np.float32), np.asarray([0.0, 1.0]), np.nan]})
+    table = datasets.Dataset.from_dict({"text": ["z"], "key": ["z"], "embedding": [[0.6, 0.8]]}).cast_column(
+        "embedding", datasets.List(datasets.Value("float32"), length=2))
+    records = [*fb.records_from_pandas(frame, fields={"prompt": "text"}, external_id="key", vectors={"emb": "embedding"}),
+               *fb.records_from_datasets(table, fields={"prompt": "text"}, external_id="key",
+                                         vectors={"emb": "embedding"})]
+    assert [sorted(record.vectors) for record in records] == [["emb"], ["emb"], [], ["emb"]]
+    assert dataset.add_records(records, show_progress=False).created == 4
+    nearest = dataset.similar("emb", vector=[1, 0.1], first=3)
+    assert [item.record.external_id for item in nearest] == ["x", "z", "y"]

@@ -87,6 +87,29 @@ async def test_csv_and_parquet_imports_map_columns(
     assert nodes["1"]["metadata"] == {"origin": "web"}
 
 
+async def test_an_embedding_column_imports_into_a_vector_space(
+    served: tuple[str, GraphQLClient, str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, owner, dataset = served
+    await owner("""mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "emb", dimension: 2}) {
+      name } }""", {"id": dataset})
+    parquet = tmp_path / "embedded.parquet"
+    pq.write_table(pa.table({"external_id": ["v1", "v2", "v3"], "prompt": ["one", "two", "three"],
+                             "embedding": pa.array([[0.1, 0.2], [float("nan"), 1.0], None],
+                                                   type=pa.list_(pa.float32(), 2))}), parquet)
+    capsys.readouterr()
+    assert await cli("import", dataset, str(parquet), "--vector", "emb=embedding",
+                     "--url", url, "--api-key", OWNER_KEY) == 1
+    captured = capsys.readouterr()
+    assert "created 2, updated 0, unchanged 0, refused 1" in captured.out
+    assert f"{parquet}:2: " in captured.err
+    assert "finite" in captured.err
+    exported = tmp_path / "records.jsonl"
+    assert await cli("export", dataset, "-o", str(exported), "--url", url, "--api-key", OWNER_KEY) == 0
+    vectors = {row["external_id"]: row["vectors"] for row in map(json.loads, exported.read_text().splitlines())}
+    assert vectors == {"v1": {"emb": pa.array([0.1, 0.2], type=pa.float32()).to_pylist()}, "v3": {"emb": None}}
+
+
 async def test_export_writes_records_and_training_rows(
     served: tuple[str, GraphQLClient, str], tmp_path: Path,
 ) -> None:

@@ -5,14 +5,21 @@ visibility, vectors changed later, an index that follows writes it did not make.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from bson import Binary, ObjectId
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from feedbackql_server.settings import Settings
+from feedbackql_server.storage.vectors import VectorRepo
 from tests.conftest import GraphQLClient, serve
 from tests.helpers import ADD_RECORDS, SUBMIT, add_records, new_user, sft_dataset, workspace_of
 
@@ -188,32 +195,101 @@ async def test_annotators_see_only_what_they_may(gql: GraphQLClient) -> None:
     assert denied["extensions"]["code"] in ("FORBIDDEN", "NOT_FOUND")
 
 
-async def test_the_index_follows_writes_it_did_not_make(gql: GraphQLClient, settings: Settings) -> None:
-    """Another replica (here: a write straight into the database, taking a sequence number
-    the way every write does) is seen by the next search."""
+@dataclass
+class Straight:
+    """Records ``a`` [1, 0] and ``b`` [0, 1] in a space ``emb``, and the database under the
+    service, for writes made straight into it (as another replica would)."""
+
+    dataset_id: str
+    ids: dict[str, str]
+    db: AsyncDatabase[dict[str, Any]]
+    dataset: ObjectId
+    key: str
+
+    async def take_number(self) -> int:
+        taken = await self.db["vector_seqs"].find_one_and_update({"_id": self.dataset}, {"$inc": {"seq": 1}},
+                                                                 return_document=True)
+        assert taken is not None
+        return int(taken["seq"])
+
+    async def land(self, record: str, vector: list[float], seq: int) -> None:
+        await self.db["record_vectors"].update_one(
+            {"_id": f"{self.ids[record]}:{self.key}"},
+            {"$set": {"v": Binary(np.asarray(vector, dtype=np.float32).tobytes()), "seq": seq}})
+
+
+@contextlib.asynccontextmanager
+async def _straight(gql: GraphQLClient, settings: Settings) -> AsyncIterator[Straight]:
     dataset_id = await _with_space(gql, 2)
     await add_records(gql, dataset_id, [{"externalId": "a", "fields": {"prompt": "a"}, "vectors": {"emb": [1, 0]}},
                                         {"externalId": "b", "fields": {"prompt": "b"}, "vectors": {"emb": [0, 1]}}])
     ids = await _ids(gql, dataset_id)
-    assert (await _similar(gql, dataset_id, {"vector": [1, 0]}, 1))["items"][0]["record"]["externalId"] == "a"
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
     try:
         db = client[settings.database_name]
         dataset_doc = await db["datasets"].find_one({})
         assert dataset_doc is not None
-        key = dataset_doc["vector_spaces"][0]["key"]
-        seq = await db["vector_seqs"].find_one_and_update({"_id": dataset_doc["_id"]}, {"$inc": {"seq": 1}},
-                                                          return_document=True)
-        from bson import Binary, ObjectId
-
-        record_b = ObjectId(ids["b"])
-        await db["record_vectors"].update_one(
-            {"_id": f"{record_b}:{key}"},
-            {"$set": {"v": Binary(np.asarray([1, 0.5], dtype=np.float32).tobytes()), "seq": seq["seq"]}})
+        yield Straight(dataset_id, ids, db, dataset_doc["_id"], dataset_doc["vector_spaces"][0]["key"])
     finally:
         await client.close()
-    moved = await _similar(gql, dataset_id, {"vector": [1, 0.5]}, 2)
-    assert moved["items"][0]["record"]["externalId"] == "b"
+
+
+async def _nearest(gql: GraphQLClient, dataset_id: str) -> list[str]:
+    found = await _similar(gql, dataset_id, {"vector": [1, 0.5]}, 2)
+    return [item["record"]["externalId"] for item in found["items"]]
+
+
+async def test_the_index_follows_writes_it_did_not_make(gql: GraphQLClient, settings: Settings) -> None:
+    """Another replica (here: a write straight into the database, taking a sequence number
+    the way every write does) is seen by the next search."""
+    async with _straight(gql, settings) as straight:
+        assert await _nearest(gql, straight.dataset_id) == ["a", "b"]
+        await straight.land("b", [1, 0.5], await straight.take_number())
+    assert await _nearest(gql, straight.dataset_id) == ["b", "a"]
+
+
+async def test_a_write_in_flight_during_the_first_load_is_not_missed(gql: GraphQLClient, settings: Settings) -> None:
+    """Another replica (the service's own storage code, on the same database) takes its
+    sequence number, then its documents land only after this process's first load of the
+    space read everything: the next search has the vector all the same."""
+    reserved, landing = asyncio.Event(), asyncio.Event()
+
+    class SlowReplica(VectorRepo):
+        async def _land(self, *args: Any) -> None:
+            reserved.set()
+            await landing.wait()
+            await super()._land(*args)
+
+    async with _straight(gql, settings) as straight:
+        dead = {"from": 0, "token": ObjectId(), "at": datetime(2020, 1, 1, tzinfo=UTC)}  # a writer that died
+        await straight.db["vector_seqs"].update_one({"_id": straight.dataset}, {"$push": {"pending": dead}})
+        moved = np.asarray([1, 0.5], dtype=np.float32).tobytes()
+        writing = asyncio.create_task(SlowReplica(straight.db).write(
+            straight.dataset, straight.key, [(ObjectId(straight.ids["b"]), moved)]))
+        await asyncio.wait_for(reserved.wait(), 10)
+        # A later write lands first: the one on its way is not the highest number found.
+        await gql(SET_VECTORS, {"id": straight.dataset_id, "records": [
+            {"recordId": straight.ids["a"], "vectors": {"emb": [1, 0]}}]})
+        assert await _nearest(gql, straight.dataset_id) == ["a", "b"]  # the first load: b is still [0, 1]
+        landing.set()
+        await writing
+        sequence = await straight.db["vector_seqs"].find_one({"_id": straight.dataset})
+        assert sequence is not None
+        assert sequence["pending"] == []  # its own entry and the dead one are gone
+    for _ in range(2):  # no other write moves the sequence: the search after the landing sees it
+        assert await _nearest(gql, straight.dataset_id) == ["b", "a"]
+
+
+async def test_a_direct_write_landing_after_the_first_load_is_not_missed(
+    gql: GraphQLClient, settings: Settings,
+) -> None:
+    """A write straight into the database that only takes its number (no pending entry) and
+    lands after this process's first load of the space: the next search has it."""
+    async with _straight(gql, settings) as straight:
+        taken = await straight.take_number()
+        assert await _nearest(gql, straight.dataset_id) == ["a", "b"]  # the first load, before it lands
+        await straight.land("b", [1, 0.5], taken)
+    assert await _nearest(gql, straight.dataset_id) == ["b", "a"]
 
 
 async def test_concurrent_vector_updates_while_searching(gql: GraphQLClient) -> None:

@@ -10,6 +10,7 @@ record (values.py).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,14 +20,25 @@ Columns = Sequence[str] | Mapping[str, str]
 
 
 def records_from_rows(rows: Iterable[Mapping[str, Any]], *, fields: Columns, metadata: Columns = (),
-                      suggestions: Mapping[str, str] | None = None, external_id: str | None = None) -> list[Record]:
-    """A ``Record`` per row; ``suggestions`` maps a question to the column of its suggested value."""
+                      suggestions: Mapping[str, str] | None = None, external_id: str | None = None,
+                      vectors: Columns = ()) -> list[Record]:
+    """A ``Record`` per row; ``suggestions`` maps a question to the column of its suggested value,
+    ``vectors`` a vector space to the column of its embeddings (a list, a numpy array or a
+    ``datasets`` fixed-size list; a missing one, None or NaN, is left out)."""
     field_columns, metadata_columns, suggested = _named(fields), _named(metadata), dict(suggestions or {})
+    vector_columns = _named(vectors)
     return [Record(fields={name: row.get(column) for name, column in field_columns.items()},
                    metadata={name: row.get(column) for name, column in metadata_columns.items()} or None,
                    suggestions=[Suggestion(question, row.get(column)) for question, column in suggested.items()],
-                   external_id=row.get(external_id) if external_id else None)
+                   external_id=row.get(external_id) if external_id else None,
+                   vectors={space: row[column] for space, column in vector_columns.items()
+                            if not _missing(row.get(column))})
             for row in rows]
+
+
+def _missing(value: Any) -> bool:
+    """None, or the NaN pandas puts where a row has no value."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def records_from_pandas(frame: Any, **columns: Any) -> list[Record]:

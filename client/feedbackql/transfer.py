@@ -17,6 +17,7 @@ from tqdm import tqdm
 from feedbackql.batches import batches, json_size
 from feedbackql.client import Client
 from feedbackql.errors import ValidationError
+from feedbackql.vectors import vector_list
 
 BATCH = 500
 DATASET = """query($id: ID!) { dataset(id: $id) { fields { name kind } questions { name kind }
@@ -63,6 +64,7 @@ class Mapping:
     metadata: list[str] = field(default_factory=list)
     external_id: str | None = None
     suggestions: dict[str, str] = field(default_factory=dict)  # question -> column
+    vectors: dict[str, str] = field(default_factory=dict)  # vector space -> column
 
 
 @dataclass
@@ -113,13 +115,6 @@ def hugging_face() -> Any:
     except ImportError:
         raise TransferError("datasets folders need: pip install 'feedbackql[datasets]'") from None
     return datasets
-
-
-def save_datasets_folder(rows: Iterator[dict[str, Any]], folder: Path) -> int:
-    """Write rows as a Hugging Face ``datasets`` folder (``save_to_disk``); the row count."""
-    table = hugging_face().Dataset.from_list(list(rows))
-    table.save_to_disk(str(folder))
-    return int(table.num_rows)
 
 
 def save_parquet_as_datasets_folder(parquet: bytes, folder: Path) -> int:
@@ -197,6 +192,7 @@ def default_mapping(dataset: dict[str, Any], columns: Sequence[str], given: Mapp
         metadata=given.metadata or [p["name"] for p in dataset["metadataProperties"] if p["name"] in columns],
         external_id=given.external_id or ("external_id" if "external_id" in columns else None),
         suggestions=given.suggestions,
+        vectors=given.vectors,
     )
 
 
@@ -211,6 +207,10 @@ def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, s
                    for question, column in mapping.suggestions.items() if row.get(column) not in (None, "")]
     if suggestions:
         record["suggestions"] = suggestions
+    vectors = {space: vector_list(_number_or_text(row[column]), ["vectors", space])
+               for space, column in mapping.vectors.items() if row.get(column) not in (None, "")}
+    if vectors:
+        record["vectors"] = vectors
     return record
 
 
@@ -222,7 +222,9 @@ def _is_export(row: dict[str, Any], dataset: dict[str, Any]) -> bool:
 def exported_record(row: dict[str, Any], question_kinds: dict[str, str]) -> dict[str, Any]:
     """A row of the record export (JSONL, Parquet, CSV or a datasets folder) as the
     ``RecordInput`` that makes the same row again: values are typed by their question's kind,
-    responses go in by username; ids, timestamps and the status are the new dataset's own."""
+    responses go in by username, vectors by space name (a value that is not a finite number
+    refuses the row here: JSON cannot carry it); ids, timestamps and the status are the new
+    dataset's own."""
     record: dict[str, Any] = {"fields": _decoded(row.get("fields")) or {},
                               "metadata": _decoded(row.get("metadata")) or {}}
     if row.get("external_id") not in (None, ""):
@@ -236,6 +238,10 @@ def exported_record(row: dict[str, Any], question_kinds: dict[str, str]) -> dict
          "values": [{"question": q, "value": _typed(question_kinds, q, v)}
                     for q, v in (_decoded(r.get("values")) or {}).items() if v is not None]}
         for r in _decoded(row.get("responses")) or []]
+    vectors = {name: vector_list(values, ["vectors", name])
+               for name, values in (_decoded(row.get("vectors")) or {}).items() if values is not None}
+    if vectors:
+        record["vectors"] = vectors
     return record
 
 
@@ -287,7 +293,7 @@ def _records(path: Path, given: Mapping, dataset: dict[str, Any], kinds: dict[st
         mapping = mapping or default_mapping(dataset, list(row), given)
         try:
             record = exported_record(row, kinds) if _is_export(row, dataset) else to_record(row, mapping, kinds)
-        except TransferError as exc:
+        except (TransferError, ValidationError) as exc:
             report.errors.append((number, str(exc)))
             continue
         yield number, record

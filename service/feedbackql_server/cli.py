@@ -130,6 +130,8 @@ def _transfer_commands(commands: Any) -> None:
                           help="default: columns named like the dataset's metadata properties")
     imported.add_argument("--external-id", metavar="COLUMN", help="default: the external_id column")
     imported.add_argument("--suggestion", action="append", default=[], metavar="QUESTION=COLUMN")
+    imported.add_argument("--vector", action="append", default=[], metavar="SPACE=COLUMN",
+                          help="a column of embeddings (lists of numbers) for a vector space of the dataset")
     _connection_options(imported)
 
 
@@ -141,13 +143,10 @@ def _export(args: argparse.Namespace) -> int:
                 raise TransferError("--format datasets writes a folder: give --output")
             transfer.hugging_face()  # fail before downloading when the extra is missing
             buffer = io.BytesIO()
-            if args.task:  # typed columns: the folder gets the export's own Arrow schema
-                transfer.export(client, args.dataset, buffer, task=args.task, file_format="parquet", options=options)
-                count = transfer.save_parquet_as_datasets_folder(buffer.getvalue(), args.output)
-            else:
-                transfer.export(client, args.dataset, buffer, file_format="jsonl", options=options)
-                rows = (json.loads(line) for line in buffer.getvalue().splitlines() if line)
-                count = transfer.save_datasets_folder(rows, args.output)
+            # Typed columns: the folder gets the Parquet export's own Arrow schema (a record
+            # export's vectors stay fixed-size float32 lists, its free-shaped columns JSON text).
+            transfer.export(client, args.dataset, buffer, task=args.task, file_format="parquet", options=options)
+            count = transfer.save_parquet_as_datasets_folder(buffer.getvalue(), args.output)
             print(f"{count} rows in {args.output}", file=sys.stderr)
         elif args.output is None:
             transfer.export(client, args.dataset, sys.stdout.buffer, task=args.task,
@@ -180,7 +179,8 @@ def _import(args: argparse.Namespace) -> int:
         raise TransferError("give the dataset id and the file to import")
     mapping = transfer.Mapping(fields=_pairs(args.field, "--field"), metadata=args.metadata,
                                external_id=args.external_id,
-                               suggestions=_pairs(args.suggestion, "--suggestion"))
+                               suggestions=_pairs(args.suggestion, "--suggestion"),
+                               vectors=_pairs(args.vector, "--vector"))
     with transfer.connect(args.url, args.api_key) as client:
         report = transfer.import_file(client, args.dataset, args.file, mapping)
     return _print_report(args.file, report)

@@ -3,10 +3,11 @@
 One ``SpaceIndex`` per (dataset, space key) per process. Before each search it reads the
 dataset's vector sequence (one lookup by ``_id``); when that moved, it reads the vectors written
 since, so a replica follows every other replica's writes (and writes made straight into the
-database that take a sequence number: ``storage/vectors.py``). A write takes its number before
-its documents land, so a read can miss one still in flight: each catch-up therefore reads again
-from the number seen one catch-up before, and a catch-up happens once more after the sequence
-stops moving. Scores are computed with numpy over the whole space (exact): at 100,000 x 384
+database that take a sequence number: ``storage/vectors.py``). A write takes its numbers before
+its documents land and marks them pending until they have; each catch-up, the first load
+included, therefore reads again next time above the lowest number still pending (and above the
+number seen one catch-up before, for direct writes that mark nothing). Scores are computed
+with numpy over the whole space (exact): at 100,000 x 384
 that is one matrix-vector product of ~10 ms. Spaces of at least ``min_approximate`` vectors
 also get an approximate index (the first one plugins register) built in a worker thread; the
 copy and the index are saved in the data folder (``vector_files.py``).
@@ -96,17 +97,20 @@ class SpaceIndex:
 
     async def catch_up(self, storage: Storage, dataset_id: ObjectId) -> None:
         async with self.lock:
-            version = await storage.vectors.version(dataset_id)
-            if version < self.seen:  # the database is behind the saved copy: not this one's
+            sequence = await storage.vectors.version(dataset_id)
+            if sequence.seq < self.seen:  # the database is behind the saved copy: not this one's
                 self.restore(vector_files.SavedSpace([], self.matrix[:0], 0, None))
-            if version == self.seen and self.reread_from == self.seen:
+            if sequence.seq == self.seen and self.reread_from == self.seen:
                 return
             start = self.reread_from
             stored = await storage.vectors.since(dataset_id, self.space.key, start, self.space.dimension)
             self._apply(stored)
-            # A first load reads everything and is not read again (a write in flight during it
-            # shows at the sequence's next move).
-            self.reread_from, self.seen = (self.seen if start else version), version
+            # Read again next time: above what had not settled (writes of this service still
+            # on their way, the first load's included), and for writes made straight into the
+            # database that announce nothing: above the number seen one catch-up before, or
+            # after a first load above the highest number it found.
+            before = self.seen if start else max((s.seq for s in stored), default=0)
+            self.reread_from, self.seen = min(before, sequence.settled), sequence.seq
             self.unsaved = self.unsaved or bool(stored)
 
     def _apply(self, stored: Sequence[StoredVector]) -> None:
@@ -192,7 +196,8 @@ class SpaceIndex:
         async with self.lock:
             if self.forgotten:
                 return
-            saved = vector_files.SavedSpace(list(self.ids), self.matrix, self.seen, self.approximate)
+            # What surely landed: writes still on their way are read again after a restart.
+            saved = vector_files.SavedSpace(list(self.ids), self.matrix, self.reread_from, self.approximate)
             await asyncio.to_thread(vector_files.save, folder, self.space, saved)
             self.saved_at, self.unsaved = time.monotonic(), False
 

@@ -25,13 +25,11 @@ from feedbackql_server.edge.errors import domain_error_response
 from feedbackql_server.edge.middleware.request_timeout import lift_deadline
 from feedbackql_server.errors import DomainError, Invalid
 from feedbackql_server.export import formats, training, typed
+from feedbackql_server.export.rows import record_columns
 from feedbackql_server.export.selection import Selection
 from feedbackql_server.export.spool import Spool
-from feedbackql_server.kinds.columns import JSON, TEXT
 
 Doc = dict[str, Any]
-RECORD_COLUMNS = {"id": TEXT, "external_id": TEXT, "status": TEXT, "fields": JSON, "metadata": JSON,
-                  "suggestions": JSON, "responses": JSON}
 CSV_TYPES = "CSV carries no types: every cell is text, lists and structs are JSON text"
 TRUE = ("1", "true", "yes")
 
@@ -93,7 +91,11 @@ async def _records(session: Session, request: Request) -> Response:
     rules = {"task": "records", "rows": "one per record, in insertion order",
              "responses": "every live response (submitted, draft, discarded) with its user",
              **_csv_rules(chosen, safe)}
-    return _stream(rows, chosen, RECORD_COLUMNS, rules,
+    columns = record_columns(dataset)
+    if "vectors" in columns:
+        rules["vectors"] = {"by space name": typed.describe(dict(columns["vectors"].members)),
+                            "missing": "null where a record has no vector in the space"}
+    return _stream(rows, chosen, columns, rules,
                    filename=f"{dataset['name']}-records", safe=safe)
 
 

@@ -5,13 +5,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 from bson import ObjectId
 
 from feedbackql_server.documents import DatasetDoc, RecordDoc
+from feedbackql_server.domain.vectors import VectorSpace, spaces_of
+from feedbackql_server.kinds.columns import FLOAT32, JSON, TEXT, Column, list_of, struct
 from feedbackql_server.storage import Storage
 
 Doc = dict[str, Any]
 PAGE = 500
+RECORD_COLUMNS = {"id": TEXT, "external_id": TEXT, "status": TEXT, "fields": JSON, "metadata": JSON,
+                  "suggestions": JSON, "responses": JSON}
+
+
+def record_columns(dataset: DatasetDoc) -> dict[str, Column]:
+    """The record export's columns: with vector spaces, ``vectors`` too, a struct with one
+    fixed-size float32 list per space (Argilla's ``datasets`` rows carry a ``vectors`` struct
+    the same way)."""
+    spaces = spaces_of(dataset)
+    if not spaces:
+        return dict(RECORD_COLUMNS)
+    return {**RECORD_COLUMNS, "vectors": struct(**{s.name: list_of(FLOAT32, s.dimension) for s in spaces})}
+
+
+def _vector(stored: bytes | None, space: VectorSpace) -> list[float] | None:
+    if stored is None or len(stored) != 4 * space.dimension:
+        return None
+    values: list[float] = np.frombuffer(stored, dtype="<f4").tolist()
+    return values
 
 
 async def record_pages(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[list[RecordDoc]]:
@@ -43,9 +65,12 @@ class Usernames:
 
 
 async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Doc]:
-    """Every record with fields, metadata, suggestions, status and live responses."""
+    """Every record with fields, metadata, suggestions, status and live responses, and its
+    vectors by space name when the dataset has spaces (read a page at a time, like the rest)."""
     usernames = Usernames(storage)
+    spaces = spaces_of(dataset)
     async for page in record_pages(storage, dataset):
+        vectors = await storage.vectors.of_records([r["_id"] for r in page]) if spaces else {}
         responses = await storage.responses.in_buckets(page)
         names = await usernames.resolve({r["user_id"] for r in responses})
         by_record: dict[ObjectId, list[Doc]] = {}
@@ -57,7 +82,7 @@ async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Do
                 "updated_at": response["updated_at"].isoformat(),
             })
         for record in page:
-            yield {
+            row = {
                 "id": str(record["_id"]), "external_id": record.get("external_id"),
                 "status": record["status"], "fields": record["fields"],
                 "metadata": record.get("metadata") or {},
@@ -65,3 +90,7 @@ async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Do
                                 for s in record.get("suggestions", [])],
                 "responses": by_record.get(record["_id"], []),
             }
+            if spaces:
+                held = vectors.get(record["_id"], {})
+                row["vectors"] = {space.name: _vector(held.get(space.key), space) for space in spaces}
+            yield row

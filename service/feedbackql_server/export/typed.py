@@ -48,9 +48,11 @@ def _value(value: Any, column: Column, path: str) -> Any:
         return value
     if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
         return value
-    if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    if kind in ("float", "float32") and isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value):
         return float(value)
-    if kind == "list" and isinstance(value, list) and column.item is not None:
+    if kind == "list" and isinstance(value, list) and column.item is not None \
+            and column.length in (None, len(value)):
         return [_value(item, column.item, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind == "struct" and isinstance(value, dict):
         return {name: _value(value.get(name), member, f"{path}.{name}") for name, member in column.members}
@@ -77,12 +79,12 @@ def arrow_schema(columns: Mapping[str, Column], metadata: Mapping[str, str]) -> 
 def arrow_type(column: Column) -> Any:
     import pyarrow as pa
 
-    scalars = {"string": pa.string(), "integer": pa.int64(), "float": pa.float64(), "boolean": pa.bool_(),
-               "json": pa.string()}
+    scalars = {"string": pa.string(), "integer": pa.int64(), "float": pa.float64(), "float32": pa.float32(),
+               "boolean": pa.bool_(), "json": pa.string()}
     if column.kind in scalars:
         return scalars[column.kind]
     if column.kind == "list" and column.item is not None:
-        return pa.list_(arrow_type(column.item))
+        return pa.list_(arrow_type(column.item), -1 if column.length is None else column.length)
     return pa.struct([(name, arrow_type(member)) for name, member in column.members])
 
 

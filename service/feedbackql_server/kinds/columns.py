@@ -18,18 +18,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Column:
-    """A column type: ``kind`` is string, integer, float, boolean, list, struct or json."""
+    """A column type: ``kind`` is string, integer, float, float32, boolean, list, struct or json."""
 
     kind: str
     item: Column | None = None
     """The type of a list's items."""
     members: tuple[tuple[str, Column], ...] = ()
     """A struct's members, in order."""
+    length: int | None = None
+    """A list of exactly this many items (Arrow's fixed-size list), e.g. an embedding."""
 
     def describe(self) -> Any:
         """A JSON-able description, for the rules header and ``trainingTasks``."""
         if self.kind == "list" and self.item is not None:
-            return [self.item.describe()]
+            return [self.item.describe()] if self.length is None else [self.item.describe(), self.length]
         if self.kind == "struct":
             return {name: member.describe() for name, member in self.members}
         return self.kind
@@ -38,12 +40,14 @@ class Column:
 TEXT = Column("string")
 INTEGER = Column("integer")
 FLOAT = Column("float")
+FLOAT32 = Column("float32")
+"""A single-precision number: the values of an embedding."""
 BOOLEAN = Column("boolean")
 JSON = Column("json")
 
 
-def list_of(item: Column) -> Column:
-    return Column("list", item=item)
+def list_of(item: Column, length: int | None = None) -> Column:
+    return Column("list", item=item, length=length)
 
 
 def struct(**members: Column) -> Column:

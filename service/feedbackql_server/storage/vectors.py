@@ -6,6 +6,8 @@ takes numbers from the dataset's vector sequence (``vector_seqs``); a search com
 sequence with what its in-process index has seen and reads only the documents written since
 (``domain/vector_index.py``), so a replica follows the writes of every other replica of the
 same database, and writes made straight into the database that take a number the same way.
+Until its documents have landed, a write's numbers are marked pending in the sequence document
+(``_reserve``), so that a reader knows what it may have to read again.
 
 A vector is stored as the little-endian float32 bytes of its values (``Binary``): a quarter of
 a BSON array of doubles, one field for FerretDB to decode, and no NaN/Infinity can be stored
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Binary, ObjectId
@@ -28,11 +30,14 @@ from feedbackql_server.size_limits import READ_BUDGET_BYTES
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
+from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
 
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 SEQUENCES = "vector_seqs"
+PENDING_EXPIRY = timedelta(minutes=2)
+"""A reservation still pending after this is a writer that died: readers stop waiting for it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,35 @@ class StoredVector:
     record_id: ObjectId
     values: bytes
     seq: int
+
+
+@dataclass(frozen=True)
+class Sequenced:
+    """The dataset's vector sequence as a catch-up reads it."""
+
+    seq: int
+    """The number the last reservation took (0: none)."""
+    settled: int
+    """Every number up to this one has landed: numbers above it may belong to writes whose
+    documents are still on their way (the lowest ``from`` of the pending reservations)."""
+
+
+def _settled(doc: Doc | None) -> Sequenced:
+    if doc is None:
+        return Sequenced(0, 0)
+    seq = int(doc["seq"])
+    cutoff = datetime.now(UTC) - PENDING_EXPIRY
+    floors = [int(p["from"]) for p in doc.get("pending", []) if _aware(p["at"]) > cutoff]
+    return Sequenced(seq, min([seq, *floors]))
+
+
+def _expired(doc: Doc | None) -> list[Doc]:
+    cutoff = datetime.now(UTC) - PENDING_EXPIRY
+    return [p for p in (doc or {}).get("pending", []) if _aware(p["at"]) <= cutoff]
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _duplicate_key(error: Doc) -> bool:
@@ -62,25 +96,33 @@ class VectorRepo:
         the same numbers; on MongoDB the update is atomic across replicas as well."""
 
     async def prepare(self, *, every_index: bool) -> None:
-        """The index a catch-up read uses on MongoDB (FerretDB reads the dataset's documents
-        of the space whatever the index: ``shared/DESIGN.md``)."""
+        """The indexes a catch-up read and an export use on MongoDB (FerretDB reads the
+        dataset's documents of the space whatever the index: ``shared/DESIGN.md``; a GIN index
+        serves its lookups by ``record_id``: ``database/equality_indexes.py``)."""
         if every_index:
             await self.vectors.create_index([("dataset_id", 1), ("space", 1), ("seq", 1)])
+            await self.vectors.create_index([("record_id", 1)])  # an export's page (of_records)
             await self.search.detect()
 
-    async def version(self, dataset_id: ObjectId) -> int:
-        """The dataset's vector sequence: the number the last write took (0: none)."""
-        doc = await self.sequences.find_one({"_id": dataset_id})
-        return int(doc["seq"]) if doc else 0
+    async def version(self, dataset_id: ObjectId) -> Sequenced:
+        """The dataset's vector sequence, and up to where every write has landed."""
+        return _settled(await self.sequences.find_one({"_id": dataset_id}))
 
     async def write(self, dataset_id: ObjectId, space_key: str,
                     entries: Sequence[tuple[ObjectId, bytes]]) -> int:
         """Set the vectors of ``entries`` (record id, float32 bytes) in one space; the
         sequence number the last one took."""
         if not entries:
-            return await self.version(dataset_id)
-        last = await self._reserve(dataset_id, len(entries))
-        first = last - len(entries) + 1
+            return (await self.version(dataset_id)).seq
+        last, finished = await self._reserve(dataset_id, len(entries))
+        try:
+            await self._land(dataset_id, space_key, entries, last - len(entries) + 1)
+        finally:  # a writer that dies before this leaves an entry that expires (PENDING_EXPIRY)
+            await self.sequences.update_one({"_id": dataset_id}, {"$pullAll": {"pending": finished}})
+        return last
+
+    async def _land(self, dataset_id: ObjectId, space_key: str, entries: Sequence[tuple[ObjectId, bytes]],
+                    first: int) -> None:
         now = datetime.now(UTC)
         operations = [
             UpdateOne({"_id": vector_id(record_id, space_key)},
@@ -98,17 +140,23 @@ class VectorRepo:
                 raise
             await self.vectors.bulk_write([operations[e["index"]] for e in exc.details["writeErrors"]],
                                           ordered=False)
-        return last
 
-    async def _reserve(self, dataset_id: ObjectId, count: int) -> int:
-        """The last of ``count`` new sequence numbers of the dataset."""
+    async def _reserve(self, dataset_id: ObjectId, count: int) -> tuple[int, list[Doc]]:
+        """The last of ``count`` new sequence numbers of the dataset, and the pending entries
+        to take away once the write has landed: its own and any expired one. Its entry goes in
+        with the numbers, in one update: a catch-up that sees the numbers sees that they may
+        still be on their way (``from``: the sequence before them, read first) and reads above
+        ``from`` again."""
         async with self.reserving.hold(dataset_id):
+            now = datetime.now(UTC)
+            pending = {"from": (await self.version(dataset_id)).seq, "token": ObjectId(),
+                       "at": now.replace(microsecond=now.microsecond // 1000 * 1000)}  # as BSON keeps it
             for attempt in (1, 2):
                 try:
                     reserved = await self.sequences.find_one_and_update(
-                        {"_id": dataset_id}, {"$inc": {"seq": count}}, upsert=True,
+                        {"_id": dataset_id}, {"$inc": {"seq": count}, "$push": {"pending": pending}}, upsert=True,
                         return_document=ReturnDocument.AFTER)
-                    return int(reserved["seq"]) if reserved else 0
+                    return (int(reserved["seq"]) if reserved else 0), [pending, *_expired(reserved)]
                 except OperationFailure as exc:  # the first reservation, by two replicas at once
                     if attempt == 2 or not is_duplicate_key(exc):
                         raise
@@ -124,6 +172,15 @@ class VectorRepo:
         batch = max(1, READ_BUDGET_BYTES // (dimension * 4 + 200))
         docs = await find_all(self.vectors, selector, {"record_id": 1, "v": 1, "seq": 1}, batch_size=batch)
         return [StoredVector(doc["record_id"], bytes(doc["v"]), int(doc["seq"])) for doc in docs]
+
+    async def of_records(self, record_ids: Sequence[ObjectId]) -> dict[ObjectId, dict[str, bytes]]:
+        """The vectors of ``record_ids``, by record and space key: one indexed lookup per
+        record (``lookups.py``), so a page of an export costs the same at any size."""
+        found: dict[ObjectId, dict[str, bytes]] = {}
+        projection = {"record_id": 1, "space": 1, "v": 1}
+        for doc in await find_each(self.vectors, "record_id", record_ids, projection=projection):
+            found.setdefault(doc["record_id"], {})[doc["space"]] = bytes(doc["v"])
+        return found
 
     async def of_record(self, record_id: ObjectId, space_key: str) -> bytes | None:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
