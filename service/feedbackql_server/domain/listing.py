@@ -234,7 +234,7 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
     # (2.6 s of PostgreSQL's CPU in 11 s of bench/worst_query's attack). The read holds the
     # caller's slot until it ends, cancelled or not.
     matches, read = await storage.uncancellable.run(
-        budget.releasing(_read(storage, dataset, query, order, after, first, reserved)))
+        budget.releasing(_read(services, dataset, query, order, after, first, reserved)))
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if walked:
@@ -245,12 +245,14 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
                       lambda: _total(sized, query, matches, budget), read.resume)
 
 
-async def _read(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
+async def _read(services: Services, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
                 after: Keyset | None, first: int, max_reads: int) -> tuple[Matches | None, PageRead]:
+    storage = services.storage
     matches = await _narrowing(storage, query)
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
-    return matches, await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), max_reads)
+    return matches, await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), max_reads,
+                                               before_read=services.labeler_first.turn)
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:
