@@ -7,9 +7,8 @@ database's CPU is shared: an annotator reading its quota of buckets back to back
 page that finds nothing reads 20 of them, each decoded whole by FerretDB) kept one core busy,
 and the labeler loop's p95 went from 437 to 1,755 ms (4.0 x, ``bench/worst_query.py`` at 10,000
 records, beside a control attacker at 1.1 x). So a listing waits before each bucket read until
-no labeler-loop operation is running, but never more than ``wait_seconds`` a bucket (a page is
-slowed, not starved, by a busy queue), and reads no bucket ahead while one runs (a filtered walk
-otherwise had three bucket reads at once).
+no labeler-loop operation is running, but never more than ``wait_seconds`` a bucket: a page is
+slowed, not starved, by a busy queue.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
-WAIT_SECONDS = 0.2
+WAIT_SECONDS = 0.1
 """The longest a listing waits, per bucket read, for labeler-loop operations to end."""
 
 
@@ -43,11 +42,10 @@ class LabelerFirst:
             if self.running == 0:
                 self.idle.set()
 
-    async def turn(self) -> bool:
+    async def turn(self) -> None:
         """Before a listing's bucket read: wait for the running labeler-loop operations, up to
-        ``wait_seconds``; whether the listing may read buckets ahead (not while they run)."""
+        ``wait_seconds``."""
         if self.running:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.wait_seconds):
                     await self.idle.wait()
-        return self.running == 0

@@ -75,11 +75,11 @@ async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
                start: int | None = None, descending: bool = False, where: Doc | None = None,
                projection: Doc | None = None, read_ahead: bool = False,
                only: Collection[int] | None = None, batch_size: int = RECORD_BATCH,
-               before_read: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[tuple[int, list[Doc]]]:
+               before_read: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[tuple[int, list[Doc]]]:
     """As ``walk``, but every bucket read is yielded with its number, empty or not, so that a
     caller can stop after reading so many; ``only``: visit just these bucket numbers;
-    ``before_read`` is awaited before each bucket is taken, and says whether buckets may be read
-    ahead now (they are started only after it)."""
+    ``before_read`` is awaited before each bucket is taken (the buckets read ahead are started
+    only after it)."""
     visited = numbers(seq_end, start, descending)
     wanted = [number for number in visited if only is None or number in only]
     if start is None:
@@ -92,10 +92,11 @@ async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
     ahead: dict[int, asyncio.Future[list[Doc]]] = {}
     try:
         for position, number in enumerate(wanted):
-            ahead_now = read_ahead and (before_read is None or await before_read())
+            if before_read is not None:
+                await before_read()
             running = ahead.pop(position, None)
             docs = await running if running is not None else await read(number)
-            if ahead_now:
+            if read_ahead:
                 for later in range(position + 1, min(position + 1 + READ_AHEAD, len(wanted))):
                     if later not in ahead:
                         ahead[later] = asyncio.ensure_future(read(wanted[later]))

@@ -261,12 +261,12 @@ class RecordRepo:
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
                    seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE,
-                   before_read: Callable[[], Awaitable[bool]] | None = None) -> PageRead:
+                   before_read: Callable[[], Awaitable[None]] | None = None) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; in any other order it is a sorted query (the whole dataset on
         FerretDB, and for metadata and scores on MongoDB too: ``domain/listing.py`` decides
-        when that is allowed). ``before_read`` is awaited before each bucket read (``storage/buckets.py`` ``scan``)."""
+        when that is allowed). ``before_read`` is awaited before each bucket read."""
         if order.sort_path is None:
             return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads),
                                            before_read)
@@ -286,7 +286,7 @@ class RecordRepo:
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
                            first: int, seq_end: int, max_reads: int,
-                           before_read: Callable[[], Awaitable[bool]] | None) -> PageRead:
+                           before_read: Callable[[], Awaitable[None]] | None) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
