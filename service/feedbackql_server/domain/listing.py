@@ -262,8 +262,7 @@ async def _read(services: Services, sized: Sized, counted: bool, query: RecordQu
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if counted and _scans_to_count(query, matches):
         await sized.check_count()
-    return matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0), max_reads,
-                                               before_read=services.labeler_first.turn)
+    return matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0), max_reads)
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:

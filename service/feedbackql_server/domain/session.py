@@ -32,7 +32,6 @@ from feedbackql_server.domain.config import DatasetConfig, FieldSpec, QuestionSp
 from feedbackql_server.domain.datasets import DatasetChanges, DatasetSpec
 from feedbackql_server.domain.idempotency import IdempotentRequests
 from feedbackql_server.domain.ingest import AddRecordsResult
-from feedbackql_server.domain.labeler_first import LabelerFirst
 from feedbackql_server.domain.loaders import Loaders
 from feedbackql_server.domain.members import UserWithKey
 from feedbackql_server.domain.queue import QueuePools
@@ -81,8 +80,6 @@ class Services:
     """This process's copies of the datasets' vector spaces (``domain/vector_index.py``)."""
     read_quotas: ReadQuotas | None = None
     """Each caller's share of listing reads across requests (None: unlimited)."""
-    labeler_first: LabelerFirst = field(default_factory=LabelerFirst)
-    """Listing reads pause while the labeler loop's operations run (``domain/labeler_first.py``)."""
 
     async def authenticate(self, authorization: str | None) -> UserDoc | None:
         """The user an ``Authorization`` value names, or None."""
@@ -299,8 +296,7 @@ class Session:
         blocked = DatasetConfig.of(dataset, self.services.registry).blocking_problem()
         if blocked is not None:
             raise blocked.unanswerable(dataset["name"])
-        with self.services.labeler_first.operation():
-            docs = await queue.next_records(self.services, dataset, self.caller.id, first)
+        docs = await queue.next_records(self.services, dataset, self.caller.id, first)
         return docs, dataset
 
     async def release_record(self, record_ref: str, skip_minutes: int | None = None) -> bool:
@@ -310,8 +306,7 @@ class Session:
     # Responses (the rules check the caller: domain/responses.py) --------------------------------
 
     async def submit_responses(self, specs: Sequence[ResponseSpec], *, batch: bool = True) -> list[ResponseDoc]:
-        with self.services.labeler_first.operation():
-            return await responses.submit_responses(self.services, self.caller, specs, batch=batch)
+        return await responses.submit_responses(self.services, self.caller, specs, batch=batch)
 
     async def delete_response(self, record_ref: str) -> ResponseDoc:
         return await responses.delete_response(self.services, self.caller, parse_id(record_ref, "record"))

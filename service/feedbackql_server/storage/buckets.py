@@ -12,7 +12,7 @@ of a filter selects; MongoDB serves the same lookups from the ``bucket`` index).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine
+from collections.abc import AsyncIterator, Collection, Coroutine
 from typing import Any
 
 from bson import ObjectId
@@ -74,12 +74,10 @@ async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
 async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
                start: int | None = None, descending: bool = False, where: Doc | None = None,
                projection: Doc | None = None, read_ahead: bool = False,
-               only: Collection[int] | None = None, batch_size: int = RECORD_BATCH,
-               before_read: Callable[[], Awaitable[None]] | None = None) -> AsyncIterator[tuple[int, list[Doc]]]:
+               only: Collection[int] | None = None,
+               batch_size: int = RECORD_BATCH) -> AsyncIterator[tuple[int, list[Doc]]]:
     """As ``walk``, but every bucket read is yielded with its number, empty or not, so that a
-    caller can stop after reading so many; ``only``: visit just these bucket numbers;
-    ``before_read`` is awaited before each bucket is taken (the buckets read ahead are started
-    only after it)."""
+    caller can stop after reading so many; ``only``: visit just these bucket numbers."""
     visited = numbers(seq_end, start, descending)
     wanted = [number for number in visited if only is None or number in only]
     if start is None:
@@ -92,8 +90,6 @@ async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
     ahead: dict[int, asyncio.Future[list[Doc]]] = {}
     try:
         for position, number in enumerate(wanted):
-            if before_read is not None:
-                await before_read()
             running = ahead.pop(position, None)
             docs = await running if running is not None else await read(number)
             if read_ahead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -260,16 +260,14 @@ class RecordRepo:
         return {doc["_id"] for doc in await self.collection.find(_query(query), {"_id": 1}).to_list()}
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
-                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE,
-                   before_read: Callable[[], Awaitable[None]] | None = None) -> PageRead:
+                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; in any other order it is a sorted query (the whole dataset on
         FerretDB, and for metadata and scores on MongoDB too: ``domain/listing.py`` decides
-        when that is allowed). ``before_read`` is awaited before each bucket read."""
+        when that is allowed)."""
         if order.sort_path is None:
-            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads),
-                                           before_read)
+            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads))
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
 
@@ -285,8 +283,7 @@ class RecordRepo:
         return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int, max_reads: int,
-                           before_read: Callable[[], Awaitable[None]] | None) -> PageRead:
+                           first: int, seq_end: int, max_reads: int) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
@@ -304,8 +301,7 @@ class RecordRepo:
         page: list[RecordDoc] = []
         reads = 0
         async for number, docs in scan(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
-                                       where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where),
-                                       before_read=before_read):
+                                       where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where)):
             page.extend(unpack(doc) for doc in docs)
             reads += 1
             if len(page) > first:
