@@ -386,8 +386,9 @@ def main(size: int) -> None:
     # Ingest, and what each query costs, without rate limits (the served default): the per-key
     # read quota would cut pages short, and ingesting spends the owner's time budget. The attack
     # meets the default limits, rate limits included.
-    defaults = {name: Settings.model_fields[name].default
-                for name in ("rate_limit_per_second", "read_buckets_per_second")}
+    # FEEDBACKQL_* variables set for this command (e.g. FEEDBACKQL_READ_BUCKETS_PER_SECOND) reach the server.
+    defaults = {"rate_limit_per_second": os.environ.get("FEEDBACKQL_RATE_LIMIT_PER_SECOND")
+                or Settings.model_fields["rate_limit_per_second"].default}
     uri = os.environ.get("MONGODB_URI")
     with tempfile.TemporaryDirectory() as folder:
         database = f"bench_worst_{uuid.uuid4().hex[:8]}"
