@@ -54,13 +54,15 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] |
     return body["data"]
 
 
-async def comparison_dataset(client: httpx.AsyncClient, workspace: str = "bench") -> str:
-    """A published dataset with a prompt, two responses and a ranking question."""
+async def comparison_dataset(client: httpx.AsyncClient, workspace: str = "bench", name: str = "comparison",
+                             metadata: list[dict[str, Any]] | None = None) -> str:
+    """A published dataset with a prompt, two responses and a ranking question (and ``metadata``
+    properties, if given)."""
     create_ws = "mutation($n: String!) { createWorkspace(name: $n) { id } }"
     ws = (await gql(client, create_ws, {"n": workspace}))["createWorkspace"]["id"]
     create = """mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id } }"""
     dataset = (await gql(client, create, {"input": {
-        "workspaceId": ws, "name": "comparison",
+        "workspaceId": ws, "name": name, "metadataProperties": metadata or [],
         "fields": [{"name": "prompt", "settings": TEXT}, {"name": "response-1", "settings": TEXT},
                    {"name": "response-2", "settings": TEXT}],
         "questions": [{"name": "preference", "settings": {"ranking": {"options": [

@@ -1,16 +1,24 @@
 """The queries a caller could use to stall the service (issue 20), on one dataset of SIZE records:
 p50 and p95 of text search (a rare word, a common one, two words), each filter, each sort and
 ``totalCount``, next to a plain page; a query the service refuses (``QUERY_TOO_COSTLY``) is
-reported as refused, with how long the refusal took. Then the labeler loop (nextRecords, then
-submitResponse) alone, and again while an annotator runs the worst query it can write (30
-aliased text searches and filters with totalCount) over WebSockets, back to back: the loop's
-p95 under attack over its p95 alone.
+reported as refused, with how long the refusal took. The sorts no index serves are also timed on a
+small dataset (``SMALL`` records, under ``maxScanRecords``) in the same collection: what they cost
+there is what the collection's size makes them cost.
+
+Then the labeler loop (nextRecords, then submitResponse; one labeler, no think time) in short
+blocks, ``ROUNDS`` rounds of: alone; while an annotator sends the worst query it can write (30
+aliased text searches and filters with totalCount) back to back over two WebSockets; while a
+control "attacker" sends a trivial query (``{ me { id } }``) over two WebSockets at the rate the
+worst attacker managed in the block before; while an annotator sends the most reading a request
+may do (three filtered pages). Interleaving puts the machine's noise on every phase alike; the
+control's ratio is the noise floor to read the others against.
 
     .venv-test/bin/python -m bench.worst_query [SIZE]      (default 100000)
 
 Targets: every query either fast (p95 well under the 30 s request timeout; a page's cost does
 not grow with the dataset) or refused at once; the labeler loop's p95 under attack <= 1.5 x alone.
-The server runs in a thread of this process (uvicorn, real sockets: WebSockets need them).
+The server is `feedbackql serve` in a process of its own (on MONGODB_URI, else its own embedded
+database); each attacker runs in a process of its own too, so no client shares the server's GIL.
 """
 
 from __future__ import annotations
@@ -18,25 +26,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
+import os
 import statistics
 import sys
-import threading
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event
+from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from websockets.asyncio.client import connect
 
-from bench.common import KEY, comparison_dataset, database_uri, record
-from feedbackql_server.app import create_app
-from feedbackql_server.kinds.registry import load_registry
+from bench.common import comparison_dataset, record
 from feedbackql_server.settings import Settings
+from tests.served import KEY, service
 
 SAMPLES = 20
-LOOP_SECONDS = 20.0
+SMALL = 1000
+"""Records of the small dataset the unindexed sorts are timed on (under maxScanRecords)."""
+ROUNDS = 6
+BLOCK_SECONDS = 5.0
+WARM_SECONDS = 0.5
+"""An attacker runs this long before a block's loops are timed."""
+SETTLE_SECONDS = 1.0
+"""Pause after an attack block, so that reads it left running do not count against the next."""
+SOCKETS = 2
 ADD = "mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created } }"
 RECORDS = """query($id: ID!, $f: RecordFilter, $s: RecordSort, $first: Int!) {
   records(datasetId: $id, filter: $f, sort: $s, first: $first) { edges { node { id } } %s } }"""
@@ -45,6 +64,7 @@ WORKSPACE = "query($id: ID!) { dataset(id: $id) { workspace { id } } }"
 NEXT = "mutation($id: ID!) { nextRecords(datasetId: $id, first: 1) { id } }"
 SUBMIT = "mutation($input: ResponseInput!) { submitResponse(input: $input) { id } }"
 RANKING = {"ranking": [{"value": "response-1", "rank": 1}, {"value": "response-2", "rank": 2}]}
+METADATA = [{"name": "length", "kind": "INTEGER"}]
 WORST = "query($id: ID!) { " + " ".join(
     f'a{i}: records(datasetId: $id, first: 100, filter: {{text: "answer", '
     f'metadata: [{{name: "length", ge: {1000 + i}}}]}}) {{ totalCount edges {{ node {{ id }} }} }}'
@@ -55,6 +75,14 @@ ALLOWED_WORST = "query($id: ID!) { " + " ".join(
     f'metadata: [{{name: "length", ge: {1000 + i}}}]}}) {{ edges {{ node {{ id }} }} }}'
     for i in range(3)) + " }"
 """The most reading a request may do: three filtered pages (the request's 60 buckets) that find nothing."""
+TRIVIAL = "query { me { id } }"
+"""The control attacker's query: as cheap as an authenticated operation gets."""
+SORTS: dict[str, dict[str, Any]] = {
+    "sort INSERTED_AT DESC": {"field": "INSERTED_AT", "direction": "DESC"},
+    "sort UPDATED_AT": {"field": "UPDATED_AT"},
+    "sort METADATA length": {"field": "METADATA", "name": "length"},
+    "sort SUGGESTION_SCORE": {"field": "SUGGESTION_SCORE", "name": "preference"},
+}
 SHAPES: dict[str, tuple[dict[str, Any], bool]] = {
     # name: (variables besides id, with totalCount)
     "plain page (first 100)": ({"first": 100}, False),
@@ -70,26 +98,8 @@ SHAPES: dict[str, tuple[dict[str, Any], bool]] = {
     "metadata values (first 100)": ({"first": 100, "f": {"metadata": [{"name": "length", "values": [7]}]}}, False),
     "metadata range + totalCount": ({"first": 100, "f": {"metadata": [{"name": "length", "ge": 99}]}}, True),
     "externalIds (3) + totalCount": ({"first": 100, "f": {"externalIds": ["rec-1", "rec-500", "nope"]}}, True),
-    "sort INSERTED_AT DESC": ({"first": 100, "s": {"field": "INSERTED_AT", "direction": "DESC"}}, False),
-    "sort UPDATED_AT": ({"first": 100, "s": {"field": "UPDATED_AT"}}, False),
+    **{name: ({"first": 100, "s": sort}, False) for name, sort in SORTS.items()},
 }
-
-
-@contextlib.contextmanager
-def served(settings: Settings) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, load_registry(builtin_only=True)), host="127.0.0.1",
-                                           port=0, log_level="warning", ws="websockets-sansio", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
 
 
 async def call(http: httpx.AsyncClient, query: str, variables: dict[str, Any], key: str = KEY) -> dict[str, Any]:
@@ -97,17 +107,6 @@ async def call(http: httpx.AsyncClient, query: str, variables: dict[str, Any], k
                                headers={"Authorization": f"Bearer {key}"})
     body: dict[str, Any] = response.json()
     return body
-
-
-async def patient(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """As ``call``, waiting as told while ``RATE_LIMITED`` (ingesting 100,000 records spends the
-    owner's time budget)."""
-    while True:
-        body = await call(http, query, variables)
-        errors = body.get("errors") or []
-        if not errors or errors[0]["extensions"].get("code") != "RATE_LIMITED":
-            return body
-        await asyncio.sleep(errors[0]["extensions"].get("retryAfter", 1))
 
 
 def data(body: dict[str, Any]) -> Any:
@@ -121,43 +120,56 @@ def p(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def prepare(http: httpx.AsyncClient, size: int) -> tuple[str, str, str]:
-    """The dataset (one record has the rare word), a labeler's key and an attacker's key."""
-    dataset_id = await comparison_dataset(http, workspace="worst")
+async def add_records(http: httpx.AsyncClient, dataset_id: str, size: int, rare: bool) -> None:
     for start in range(0, size, 1000):
         batch = [record(i) for i in range(start, min(size, start + 1000))]
-        if start <= size // 2 < start + 1000:
+        if rare and start <= size // 2 < start + 1000:
             batch[size // 2 - start]["fields"]["prompt"] = "zzzzqqq is rare"
-        data(await patient(http, ADD, {"id": dataset_id, "r": batch}))
-    ws = data(await patient(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
-    keys = [data(await patient(http, CREATE_USER, {"input": {"username": name, "role": "ANNOTATOR",
-                                                         "workspaceIds": [ws]}}))["createUser"]["apiKey"]
-            for name in ("labeler", "attacker")]
-    return dataset_id, keys[0], keys[1]
+        data(await call(http, ADD, {"id": dataset_id, "r": batch}))
 
 
-async def shapes(http: httpx.AsyncClient, dataset_id: str) -> None:
-    print(f"{'query':42} {'p50 ms':>9} {'p95 ms':>9}  outcome")
-    for name, (variables, counted) in SHAPES.items():
-        query = RECORDS % ("totalCount" if counted else "")
-        times, outcome = [], "ok"
-        for _ in range(SAMPLES):
-            while True:  # the owner's share of reads is spent: wait as told, untimed
-                start = time.perf_counter()
-                body = await call(http, query, {"id": dataset_id, **variables})
-                if (body.get("errors") or [{}])[0].get("extensions", {}).get("code") != "RATE_LIMITED":
-                    break
-                await asyncio.sleep(body["errors"][0]["extensions"]["retryAfter"])
-            times.append(time.perf_counter() - start)
-            if body.get("errors"):
-                outcome = "refused: " + body["errors"][0]["extensions"].get("code", "?")
-            elif counted:
-                outcome = f"totalCount {next(iter(body['data'].values()))['totalCount']}"
-        print(f"{name:42} {1000 * statistics.median(times):9.1f} {1000 * p(times, 0.95):9.1f}  {outcome}")
+async def prepare(http: httpx.AsyncClient, size: int) -> tuple[str, str, dict[str, str]]:
+    """The dataset (one record has the rare word), a small one beside it, and annotators' keys by
+    name: the labeler's, and one for each attacker (so that what one is told to wait does not slow
+    another)."""
+    dataset_id = await comparison_dataset(http, workspace="worst", metadata=METADATA)
+    await add_records(http, dataset_id, size, rare=True)
+    small_id = await comparison_dataset(http, workspace="worst-small", name="small", metadata=METADATA)
+    await add_records(http, small_id, SMALL, rare=False)
+    ws = data(await call(http, WORKSPACE, {"id": dataset_id}))["dataset"]["workspace"]["id"]
+    keys = {name: data(await call(http, CREATE_USER, {"input": {"username": f"user-{index}", "role": "ANNOTATOR",
+                                                                "workspaceIds": [ws]}}))["createUser"]["apiKey"]
+            for index, name in enumerate(("labeler", *phases()))}
+    return dataset_id, small_id, keys
+
+
+async def shape(http: httpx.AsyncClient, dataset_id: str, variables: dict[str, Any], counted: bool
+                ) -> tuple[list[float], str]:
+    query = RECORDS % ("totalCount" if counted else "")
+    times, outcome = [], "ok"
+    for _ in range(SAMPLES):
+        start = time.perf_counter()
+        body = await call(http, query, {"id": dataset_id, **variables})
+        times.append(time.perf_counter() - start)
+        if body.get("errors"):
+            outcome = "refused: " + body["errors"][0]["extensions"].get("code", "?")
+        elif counted:
+            outcome = f"totalCount {next(iter(body['data'].values()))['totalCount']}"
+    return times, outcome
+
+
+async def shapes(http: httpx.AsyncClient, dataset_id: str, small_id: str) -> None:
+    print(f"{'query':48} {'p50 ms':>9} {'p95 ms':>9}  outcome")
+    cases = [(name, dataset_id, variables, counted) for name, (variables, counted) in SHAPES.items()]
+    cases += [(f"{name} ({SMALL} records)", small_id, {"first": 100, "s": sort}, False)
+              for name, sort in SORTS.items()]
+    for name, target, variables, counted in cases:
+        times, outcome = await shape(http, target, variables, counted)
+        print(f"{name:48} {1000 * statistics.median(times):9.1f} {1000 * p(times, 0.95):9.1f}  {outcome}")
 
 
 async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, seconds: float,
-                       failures: dict[str, int]) -> list[float]:
+                       failures: Counter[str]) -> list[float]:
     """Loop latencies; a loop that fails (e.g. ``TIMEOUT``) counts in ``failures`` by code. A
     labeler with no think time can outrun its key's rate limit (50 requests a second): told
     ``RATE_LIMITED``, it waits ``retryAfter``, and that loop is not timed."""
@@ -171,10 +183,10 @@ async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, secon
                 "recordId": body["data"]["nextRecords"][0]["id"], "status": "SUBMITTED",
                 "values": [{"question": "preference", "value": RANKING}]}}, key)
         elif not body.get("errors"):
-            break
+            raise RuntimeError("the labeler has labelled every record: use a larger SIZE")
         if body.get("errors"):
             code = body["errors"][0]["extensions"].get("code", "?")
-            failures[code] = failures.get(code, 0) + 1
+            failures[code] += 1
             if code == "RATE_LIMITED":  # faster than a key may go: wait as told, as the UI and SDK do
                 await asyncio.sleep(body["errors"][0]["extensions"].get("retryAfter", 1))
                 continue
@@ -182,77 +194,212 @@ async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, secon
     return latencies
 
 
-async def attack(url: str, dataset_id: str, key: str, stop: asyncio.Event, outcomes: dict[str, int],
-                 query: str) -> None:
-    """``query``, back to back, over one WebSocket."""
-    async with connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+@dataclass
+class Attacker:
+    """What the bench and an attacker process share: switched on for its blocks, paced by
+    ``interval`` (seconds between sends on each socket; 0: back to back), its answers counted."""
+
+    active: Event
+    stop: Event
+    interval: Any  # multiprocessing.Value("d")
+    answered: Any  # multiprocessing.Value("i")
+    block: Any  # multiprocessing.Value("i"): the block its outcomes are counted in
+    results: Any  # multiprocessing.Queue: {block: {code: count}} once stopped
+
+
+async def operation(ws: Any, query: str, dataset_id: str) -> tuple[str, float]:
+    """Sends ``query``; its outcome (``OK`` or the first error's code) and, for a refusal at the
+    door, the seconds it was told to wait."""
+    await ws.send(json.dumps({"id": uuid.uuid4().hex, "type": "subscribe",
+                              "payload": {"query": query, "variables": {"id": dataset_id} if "$id" in query else {}}}))
+    code = "OK"
+    while True:
+        message = json.loads(await ws.recv())
+        if message["type"] == "next":
+            errors = message["payload"].get("errors") or []
+            code = errors[0]["extensions"]["code"] if errors else code
+        elif message["type"] == "error":
+            extensions = message["payload"][0].get("extensions", {})
+            return extensions.get("code", "?"), extensions.get("retryAfter", 1)
+        elif message["type"] == "complete":
+            return code, 0.0
+
+
+async def attack_socket(url: str, dataset_id: str, key: str, query: str, shared: Attacker,
+                        outcomes: dict[int, Counter[str]]) -> None:
+    """``query`` over one WebSocket while the attacker is switched on; told to wait, it waits half
+    a second (less than told: an impatient client)."""
+    async with connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                       max_size=None) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}))
         await ws.recv()
-        while not stop.is_set():
-            operation = uuid.uuid4().hex
-            await ws.send(json.dumps({"id": operation, "type": "subscribe",
-                                      "payload": {"query": query, "variables": {"id": dataset_id}}}))
-            while True:
-                message = json.loads(await ws.recv())
-                if message["type"] == "next":
-                    errors = message["payload"].get("errors") or []
-                    code = errors[0]["extensions"]["code"] if errors else "OK"
-                    outcomes[code] = outcomes.get(code, 0) + 1
-                elif message["type"] == "error":
-                    code = message["payload"][0]["extensions"]["code"]
-                    outcomes[code] = outcomes.get(code, 0) + 1
-                    await asyncio.sleep(0.5)  # as told by RATE_LIMITED's retryAfter, roughly
-                    break
-                elif message["type"] == "complete":
-                    break
+        while not shared.stop.is_set():
+            if not shared.active.is_set():
+                await asyncio.sleep(0.02)
+                continue
+            started = time.monotonic()
+            code, wait = await operation(ws, query, dataset_id)
+            outcomes.setdefault(shared.block.value, Counter())[code] += 1
+            with shared.answered.get_lock():
+                shared.answered.value += 1
+            pause = max(min(wait, 0.5), shared.interval.value - (time.monotonic() - started))
+            if pause > 0:
+                await asyncio.sleep(pause)
 
 
-async def attacked_loop(url: str, http: httpx.AsyncClient, dataset_id: str, keys: tuple[str, str],
-                        query: str) -> tuple[list[float], dict[str, int], dict[str, int]]:
-    """The labeler loop while the attacker sends ``query`` back to back over two WebSockets."""
-    labeler, attacker = keys
-    failed: dict[str, int] = {}
-    stop, outcomes = asyncio.Event(), {}  # type: ignore[var-annotated]
-    attackers = [asyncio.ensure_future(attack(url, dataset_id, attacker, stop, outcomes, query)) for _ in range(2)]
-    await asyncio.sleep(1)
-    latencies = await labeler_loop(http, dataset_id, labeler, LOOP_SECONDS, failed)
-    stop.set()
-    for task in attackers:
-        task.cancel()
-    await asyncio.gather(*attackers, return_exceptions=True)
-    return latencies, failed, outcomes
+def attacker_process(url: str, dataset_id: str, key: str, query: str, shared: Attacker) -> None:
+    outcomes: dict[int, Counter[str]] = {}
+
+    async def run() -> None:
+        await asyncio.gather(*(attack_socket(url, dataset_id, key, query, shared, outcomes) for _ in range(SOCKETS)))
+
+    try:
+        asyncio.run(run())
+    finally:
+        shared.results.put({block: dict(counts) for block, counts in outcomes.items()})
 
 
-def report(name: str, latencies: list[float], failed: dict[str, int], outcomes: dict[str, int] | None = None) -> None:
-    sent = f"; worst queries: {outcomes}" if outcomes is not None else ""
-    print(f"labeler loop {name:27} p50 {1000 * statistics.median(latencies):.1f} ms, "
-          f"p95 {1000 * p(latencies, 0.95):.1f} ms ({len(latencies)} loops, failed: {failed}){sent}")
+@dataclass
+class Phase:
+    query: str | None
+    """What the attacker sends (None: the labeler is alone)."""
+    latencies: list[float] = field(default_factory=list)
+    round_p95: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    """What the attacker was answered, by code."""
+    blocks: list[int] = field(default_factory=list)
+    answered: int = 0
+    seconds: float = 0.0
 
 
-async def main(size: int) -> None:
-    with database_uri() as uri:
-        # The default limits, rate limits included: the attack is measured as it would meet them.
-        settings = Settings(mongodb_uri=uri, database_name=f"bench_{uuid.uuid4().hex[:8]}", owner_api_key=KEY)
-        # Ingest, and what each query costs, without rate limits: the per-key read quota would cut
-        # pages short, and ingesting 100,000 records spends the owner's time budget (minutes of waits).
-        with served(settings.model_copy(update={"rate_limit_per_second": 0})) as url:
-            async with httpx.AsyncClient(base_url=url, timeout=120, headers={"Authorization": f"Bearer {KEY}"}) as http:
-                started = time.perf_counter()
-                dataset_id, labeler, attacker = await prepare(http, size)
-                print(f"{size} records ingested in {time.perf_counter() - started:.0f} s")
-                await shapes(http, dataset_id)
-        with served(settings) as url:
-            async with httpx.AsyncClient(base_url=url, timeout=120, headers={"Authorization": f"Bearer {KEY}"}) as http:
-                failed_alone: dict[str, int] = {}
-                alone = await labeler_loop(http, dataset_id, labeler, LOOP_SECONDS, failed_alone)
-                worst = await attacked_loop(url, http, dataset_id, (labeler, attacker), WORST)
-                allowed = await attacked_loop(url, http, dataset_id, (labeler, attacker), ALLOWED_WORST)
-    report("alone:", alone, failed_alone)
-    report("under the 30-alias query:", *worst)
-    report("under 3 filtered pages:", *allowed)
-    for name, (latencies, _, _) in (("30-alias query", worst), ("3 filtered pages", allowed)):
-        print(f"p95 under attack ({name}) / alone: {p(latencies, 0.95) / p(alone, 0.95):.2f} (target <= 1.5)")
+WORST_PHASE = "30-alias query"
+CONTROL = "control (me { id })"
+
+
+def phases() -> dict[str, Phase]:
+    return {"alone": Phase(None), WORST_PHASE: Phase(WORST), CONTROL: Phase(TRIVIAL),
+            "3 filtered pages": Phase(ALLOWED_WORST)}
+
+
+def start_attackers(url: str, dataset_id: str, keys: dict[str, str], timed: dict[str, Phase]
+                    ) -> dict[str, tuple[Attacker, multiprocessing.process.BaseProcess]]:
+    context = multiprocessing.get_context("spawn")
+    attackers: dict[str, tuple[Attacker, multiprocessing.process.BaseProcess]] = {}
+    for name, phase in timed.items():
+        if phase.query is None:
+            continue
+        shared = Attacker(context.Event(), context.Event(), context.Value("d", 0.0), context.Value("i", 0),
+                          context.Value("i", -1), context.Queue())
+        process = context.Process(target=attacker_process, args=(url, dataset_id, keys[name], phase.query, shared),
+                                  daemon=True)
+        process.start()
+        attackers[name] = (shared, process)
+    return attackers
+
+
+async def block(http: httpx.AsyncClient, dataset_id: str, key: str, phase: Phase, shared: Attacker | None,
+                index: int) -> None:
+    """One block of the labeler loop, with the phase's attacker switched on from WARM_SECONDS
+    before it to its end."""
+    answered = 0
+    if shared is not None:
+        shared.block.value = index
+        answered = shared.answered.value
+        shared.active.set()
+        await asyncio.sleep(WARM_SECONDS)
+    started = time.perf_counter()
+    latencies = await labeler_loop(http, dataset_id, key, BLOCK_SECONDS, phase.failures)
+    elapsed = time.perf_counter() - started
+    if shared is not None:
+        shared.active.clear()
+        phase.answered += shared.answered.value - answered
+        phase.seconds += elapsed + WARM_SECONDS
+        await asyncio.sleep(SETTLE_SECONDS)
+    phase.latencies += latencies
+    phase.round_p95.append(p(latencies, 0.95))
+    phase.blocks.append(index)
+
+
+async def interleaved(url: str, dataset_id: str, keys: dict[str, str]) -> dict[str, Phase]:
+    timed = phases()
+    attackers = start_attackers(url, dataset_id, keys, timed)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            await asyncio.sleep(3)  # the attackers' processes start and open their sockets
+            index = 0
+            for _ in range(ROUNDS):
+                for name, phase in timed.items():
+                    shared = attackers[name][0] if name in attackers else None
+                    if name == CONTROL and shared is not None:  # at the worst attacker's rate so far
+                        worst = timed[WORST_PHASE]
+                        rate = worst.answered / worst.seconds if worst.seconds else 1.0
+                        shared.interval.value = SOCKETS / max(rate, 0.1)
+                    await block(http, dataset_id, keys["labeler"], phase, shared, index)
+                    index += 1
+    finally:
+        for name, (shared, process) in attackers.items():
+            shared.stop.set()
+            with contextlib.suppress(Exception):
+                for counts in shared.results.get(timeout=30).values():
+                    timed[name].outcomes.update(counts)
+            process.join(timeout=10)
+    return timed
+
+
+def report(timed: dict[str, Phase]) -> None:
+    alone = timed["alone"]
+    for name, phase in timed.items():
+        sent = ""
+        if phase.query is not None:
+            rate = phase.answered / phase.seconds if phase.seconds else 0.0
+            sent = f"; attacker {rate:.1f} answers/s: {dict(phase.outcomes)}"
+        print(f"labeler loop, {name:22} p50 {1000 * statistics.median(phase.latencies):6.1f} ms, "
+              f"p95 {1000 * p(phase.latencies, 0.95):6.1f} ms ({len(phase.latencies)} loops in "
+              f"{len(phase.blocks)} blocks, failed: {dict(phase.failures)}){sent}")
+    print("block p95s (ms), round by round:")
+    for name, phase in timed.items():
+        print(f"  {name:22} " + " ".join(f"{1000 * value:6.1f}" for value in phase.round_p95))
+    for name, phase in timed.items():
+        if phase.query is None:
+            continue
+        per_round = [mine / theirs for mine, theirs in zip(phase.round_p95, alone.round_p95, strict=True)]
+        print(f"p95 {name} / alone: {p(phase.latencies, 0.95) / p(alone.latencies, 0.95):.2f} "
+              f"(round by round: median {statistics.median(per_round):.2f}, {min(per_round):.2f}-"
+              f"{max(per_round):.2f}){'  <- noise floor' if name == CONTROL else '  (target <= 1.5)'}")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+async def measure_queries(url: str, size: int) -> tuple[str, dict[str, str]]:
+    async with httpx.AsyncClient(base_url=url, timeout=120, headers={"Authorization": f"Bearer {KEY}"}) as http:
+        started = time.perf_counter()
+        dataset_id, small_id, keys = await prepare(http, size)
+        print(f"{size} records (and {SMALL} beside them) ingested in {time.perf_counter() - started:.0f} s; {load()}")
+        await shapes(http, dataset_id, small_id)
+    return dataset_id, keys
+
+
+def main(size: int) -> None:
+    # Ingest, and what each query costs, without rate limits (the served default): the per-key
+    # read quota would cut pages short, and ingesting spends the owner's time budget. The attack
+    # meets the default limits, rate limits included.
+    # FEEDBACKQL_* variables set for this command (e.g. FEEDBACKQL_READ_BUCKETS_PER_SECOND) reach the server.
+    defaults = {"rate_limit_per_second": os.environ.get("FEEDBACKQL_RATE_LIMIT_PER_SECOND")
+                or Settings.model_fields["rate_limit_per_second"].default}
+    uri = os.environ.get("MONGODB_URI")
+    with tempfile.TemporaryDirectory() as folder:
+        database = f"bench_worst_{uuid.uuid4().hex[:8]}"
+        with service(Path(folder), uri, database_name=database) as served:
+            dataset_id, keys = asyncio.run(measure_queries(served.url, size))
+        with service(Path(folder), uri, database_name=database, **defaults) as served:
+            print(f"labeler loop: {ROUNDS} rounds of {len(phases())} blocks of {BLOCK_SECONDS:g} s; {load()}")
+            timed = asyncio.run(interleaved(served.url, dataset_id, keys))
+            print(f"after the blocks: {load()}")
+    report(timed)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)

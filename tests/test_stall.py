@@ -239,6 +239,29 @@ async def test_counts_and_sorts_no_index_serves_are_refused_in_large_datasets(
         assert len(page["records"]["edges"]) == 2  # the page itself is bounded: only its count is refused
 
 
+async def test_a_count_that_would_be_refused_is_refused_before_the_page_is_read(
+        settings: Settings, builtin_registry: KindRegistry) -> None:
+    """Issue 20: a filtered page with a ``totalCount`` the service refuses read its 20 buckets
+    first, then was refused; a 30-alias query made every request of an attacker read 60 buckets
+    for nothing. The refusal now comes before the page reads a bucket (fragments included)."""
+    listener = ReadsCounter(settings.database_name)
+    monitoring.register(listener)
+    try:
+        async with serve(settings.model_copy(update={"max_scan_records": 100}), builtin_registry) as owner:
+            dataset_id = await _dataset_of(owner, 300, needle_at=7)
+            listener.filters.clear()
+            page = 'records(datasetId: $id, first: 10, filter: {metadata: [{name: "n", ge: 1000}]})'
+            for query in (f"query($id: ID!) {{ {page} {{ totalCount edges {{ node {{ id }} }} }} }}",
+                          f"query($id: ID!) {{ {page} {{ ...counted }} }} "
+                          "fragment counted on RecordConnection { totalCount }",
+                          f"query($id: ID!) {{ {page} {{ ... on RecordConnection {{ totalCount }} }} }}"):
+                error = await owner.error(query, {"id": dataset_id})
+                assert error["extensions"]["code"] == "QUERY_TOO_COSTLY", (query, error)
+            assert [where for _, where in listener.filters if "bucket" in where] == []
+    finally:
+        listener.active = False
+
+
 async def test_a_sparse_filter_answers_short_pages_that_resume(
         gql: GraphQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """A filtered page reads a bounded number of buckets, then says where it stopped."""

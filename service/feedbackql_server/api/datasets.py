@@ -173,7 +173,7 @@ class Dataset:
     @resolvers.field(description="The dataset's records, a page at a time (first <= 1000).")
     async def records(self, info: Info, filter: RecordFilter | None = None, sort: RecordSort | None = None,
                       first: int = 50, after: str | None = None) -> RecordConnection:
-        return await records_page(info.context, self.id, filter, sort, first, after)
+        return await records_page(info, self.id, filter, sort, first, after)
 
     @resolvers.field(description="Its fields and questions that cannot be used now (their plugin is not "
                                  "installed, or cannot read what is stored), and why; empty when all can.")

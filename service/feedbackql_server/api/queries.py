@@ -44,12 +44,12 @@ class Query:
     @resolvers.field(description="Records of a dataset, a page at a time (first <= 1000).")
     async def records(self, info: Info, dataset_id: strawberry.ID, filter: RecordFilter | None = None,
                       sort: RecordSort | None = None, first: int = 50, after: str | None = None) -> RecordConnection:
-        return await records_page(info.context, dataset_id, filter, sort, first, after)
+        return await records_page(info, dataset_id, filter, sort, first, after)
 
     @resolvers.field(description="Records you saved as drafts, a page at a time.")
     async def my_drafts(self, info: Info, dataset_id: strawberry.ID, first: int = 50,
                         after: str | None = None) -> RecordConnection:
-        return await records_page(info.context, dataset_id, None, None, first, after, answered_as="draft")
+        return await records_page(info, dataset_id, None, None, first, after, answered_as="draft")
 
     @strawberry.field
     async def dataset_progress(self, info: Info, dataset_id: strawberry.ID) -> DatasetProgress:

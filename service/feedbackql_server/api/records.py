@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from bson import ObjectId
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Context, Info
@@ -137,16 +138,19 @@ class DeleteRecordsPayload:
     ids: list[strawberry.ID]
 
 
-async def records_page(ctx: Context, dataset_ref: str, where: RecordFilter | None, sort: RecordSort | None,
+async def records_page(info: Info, dataset_ref: str, where: RecordFilter | None, sort: RecordSort | None,
                        first: int, after: str | None, answered_as: str | None = None) -> RecordConnection:
     """A page of the dataset's records; with ``answered_as`` (a response status), only the
-    records the caller has a response of that status to."""
+    records the caller has a response of that status to. When the query asks for
+    ``totalCount``, a count the service would refuse is refused before the page is read."""
+    ctx: Context = info.context
     sort = sort or RecordSort()
     order = sort.order()
     criteria = where.criteria() if where is not None else None
     made_for = cursors.scope("records", dataset_ref, criteria, answered_as)
     keyset = cursors.decode(order, after, made_for) if after is not None else None
-    page = await ctx.session.records(dataset_ref, criteria, order, keyset, first, answered_as)
+    page = await ctx.session.records(dataset_ref, criteria, order, keyset, first, answered_as,
+                                     counted=asks_for(info.selected_fields, "totalCount"))
     edges = [RecordEdge(cursor=cursors.encode(order, doc, made_for),
                         node=Record.of(doc, ctx.kinds, page.hidden_metadata)) for doc in page.records]
     return RecordConnection(
@@ -156,3 +160,14 @@ async def records_page(ctx: Context, dataset_ref: str, where: RecordFilter | Non
             else edges[-1].cursor if edges else None)),
         count=page.total,
     )
+
+
+def asks_for(selections: Sequence[Selection], name: str) -> bool:
+    """Whether the fields selected under ``selections`` (fragments included) hold ``name``."""
+    for selection in selections:
+        for child in selection.selections:
+            if isinstance(child, SelectedField) and child.name == name:
+                return True
+            if not isinstance(child, SelectedField) and asks_for([child], name):
+                return True
+    return False

@@ -207,7 +207,10 @@ class ReadBudget:
 
 async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
                after: Keyset | None, first: int, hidden_metadata: frozenset[str],
-               budget: ReadBudget | None = None) -> RecordPage:
+               budget: ReadBudget | None = None, counted: bool = False) -> RecordPage:
+    """A page; ``counted``: its total will be asked for, so a count the service would refuse
+    is refused before the page reads a bucket (the refusal came after the page's 20 bucket
+    reads, which a 30-alias query with ``totalCount`` made three times a request)."""
     storage = services.storage
     sized = Sized(storage, dataset, services.limits.max_scan_records)
     budget = budget or ReadBudget()
@@ -233,8 +236,12 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
     # its connection, and FerretDB then closes a PostgreSQL backend that must be started again
     # (2.6 s of PostgreSQL's CPU in 11 s of bench/worst_query's attack). The read holds the
     # caller's slot until it ends, cancelled or not.
-    matches, read = await storage.uncancellable.run(
-        budget.releasing(_read(storage, dataset, query, order, after, first, reserved)))
+    try:
+        matches, read = await storage.uncancellable.run(
+            budget.releasing(_read(services, sized, counted, query, order, after, first, reserved)))
+    except TooCostly:
+        budget.refund(reserved if walked else 0)
+        raise
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if walked:
@@ -245,12 +252,17 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
                       lambda: _total(sized, query, matches, budget), read.resume)
 
 
-async def _read(storage: Storage, dataset: DatasetDoc, query: RecordQuery, order: RecordOrder,
+async def _read(services: Services, sized: Sized, counted: bool, query: RecordQuery, order: RecordOrder,
                 after: Keyset | None, first: int, max_reads: int) -> tuple[Matches | None, PageRead]:
+    """The narrowing and the page; if ``counted``, ``QUERY_TOO_COSTLY`` between the two when
+    the page's total could not be counted."""
+    storage = services.storage
     matches = await _narrowing(storage, query)
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
-    return matches, await storage.records.page(query, order, after, first, dataset.get("next_seq", 0), max_reads)
+    if counted and _scans_to_count(query, matches):
+        await sized.check_count()
+    return matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0), max_reads)
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:
@@ -279,6 +291,10 @@ class Sized:
     async def counters(self) -> dict[str, Any]:
         return await progress.counters(self.storage, self.dataset)
 
+    async def check_count(self) -> None:
+        await self.check("counting the records this filter matches",
+                         "leave totalCount out, or filter by ids, words or your own responses")
+
     async def check(self, what: str, instead: str) -> None:
         records: int = (await self.counters())["records"]
         if records > self.max_scan_records:
@@ -301,6 +317,16 @@ async def _narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
     return Matches(len(buckets) if only_mine else -1, frozenset(number_of(bucket) for bucket in buckets))
 
 
+def _scans_to_count(query: RecordQuery, matches: Matches | None) -> bool:
+    """Whether counting ``query``'s matches reads the whole dataset: neither the counters nor the
+    index lookup (``matches``) answer it (``_total``)."""
+    if matches is not None and (matches.count >= 0 or len(matches.buckets) <= MAX_COUNTED_BUCKETS):
+        return False
+    conditions = query.conditions()
+    return not (not conditions or (conditions == {"statuses"} and len(query.statuses) == 1)
+                or (conditions == {"answered_as"} and query.answered_as is not None))
+
+
 async def _total(sized: Sized, query: RecordQuery, matches: Matches | None, budget: ReadBudget) -> int:
     """From the counters or the index lookup when they tell; else a count, which reads the
     whole dataset on FerretDB, in small datasets only."""
@@ -316,9 +342,8 @@ async def _total(sized: Sized, query: RecordQuery, matches: Matches | None, budg
         return counted
     if conditions == {"answered_as"} and query.answered_as is not None:
         return await _answered_by(sized, query.answered_as)
-    if matches is None or len(matches.buckets) > MAX_COUNTED_BUCKETS:
-        await sized.check("counting the records this filter matches",
-                          "leave totalCount out, or filter by ids, words or your own responses")
+    if _scans_to_count(query, matches):
+        await sized.check_count()
     async with budget.reading():
         budget.admit()
         counted = await sized.storage.records.count(query)

@@ -190,16 +190,18 @@ class Session:
         return [doc for doc in docs if policy_datasets.visible(self.caller, doc)]
 
     async def records(self, dataset_ref: str, criteria: listing.RecordCriteria | None, order: RecordOrder,
-                      after: Keyset | None, first: int, answered_as: str | None = None) -> listing.RecordPage:
+                      after: Keyset | None, first: int, answered_as: str | None = None,
+                      counted: bool = False) -> listing.RecordPage:
         """A page of a dataset's records; with ``answered_as`` (a response status), only those
-        the caller has a response of that status to."""
+        the caller has a response of that status to; ``counted``: its total will be asked for."""
         self._check_page_size(first)
         self.read_budget.check()
         dataset = await self.dataset(dataset_ref)
         hidden = self.hidden_metadata(dataset)
         mine = ((answered_as,), str(self.caller.id)) if answered_as else None
         query = listing.query_for(dataset["_id"], criteria, self.caller, hidden, mine)
-        return await listing.page(self.services, dataset, query, order, after, first, hidden, self.read_budget)
+        return await listing.page(self.services, dataset, query, order, after, first, hidden, self.read_budget,
+                                  counted=counted)
 
     # Progress ----------------------------------------------------------------------------
 
