@@ -264,8 +264,15 @@ def _containers_keyed_by_id() -> Iterator[tuple[str, str]]:
                 yield f"{path.stem}.<module>", ast.unparse(node.target)
         for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
             for node in ast.walk(cls):
-                if isinstance(node, ast.AnnAssign) and KEYED_BY_ID.match(ast.unparse(node.annotation)):
+                if (isinstance(node, ast.AnnAssign) and KEYED_BY_ID.match(ast.unparse(node.annotation))
+                        and _kept(cls, node)):
                     yield cls.name, ast.unparse(node.target)
+
+
+def _kept(cls: ast.ClassDef, node: ast.AnnAssign) -> bool:
+    """Whether the annotated name outlives a call: a class-level field or a ``self.`` attribute,
+    not a method's local variable."""
+    return node in cls.body or ast.unparse(node.target).startswith("self.")
 
 
 def test_what_is_kept_per_dataset_is_forgotten_with_it() -> None:
