@@ -65,10 +65,14 @@ async def test_each_vector_is_checked_with_its_record_alone(gql: GraphQLClient) 
         {"externalId": "huge", "fields": {"prompt": "c"}, "vectors": {"emb": [1, 0, 1e39]}},
         {"externalId": "unknown", "fields": {"prompt": "d"}, "vectors": {"other": [1, 0, 0]}},
         {"externalId": "zero", "fields": {"prompt": "e"}, "vectors": {"emb": [0, 0, 0]}},
+        {"externalId": "beyond-any-float", "fields": {"prompt": "f"}, "vectors": {"emb": [10**400, 0, 0]}},
+        {"externalId": "yes", "fields": {"prompt": "g"}, "vectors": {"emb": [True, 1, 1]}},
+        {"externalId": "text", "fields": {"prompt": "h"}, "vectors": {"emb": ["1", 1, 1]}},
     ]
     result = (await gql(ADD_RECORDS_WITH_ERRORS, {"id": dataset_id, "records": records}))["addRecords"]
     assert result["created"] == 1
-    assert [(e["index"], e["code"]) for e in result["errors"]] == [(i, "VALIDATION") for i in range(1, 5)]
+    assert [(e["index"], e["code"]) for e in result["errors"]] == [(i, "VALIDATION") for i in range(1, 8)]
+    assert "finite" in result["errors"][4]["message"]
     assert "dimension 3" in result["errors"][0]["message"]
     assert "finite" in result["errors"][1]["message"]
     assert "no vector space 'other'" in result["errors"][2]["message"]

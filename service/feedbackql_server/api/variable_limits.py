@@ -16,6 +16,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 MAX_DEPTH = 64
+CONTAINERS = {list, dict}
+"""What parsed JSON can hold a list in."""
 
 
 def longest_list(value: Any, depth: int = 0) -> int:
@@ -23,6 +25,8 @@ def longest_list(value: Any, depth: int = 0) -> int:
     if depth > MAX_DEPTH:
         return 0
     if isinstance(value, list):
+        if not CONTAINERS & set(map(type, value)):  # numbers (a vector's 384): no Python loop over them
+            return len(value)
         return max([len(value), *(longest_list(item, depth + 1) for item in value[:100_001])])
     if isinstance(value, dict):
         return max((longest_list(item, depth + 1) for item in value.values()), default=0)

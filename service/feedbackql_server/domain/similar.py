@@ -113,7 +113,9 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
     available = len(index.ids) - (excluded is not None)
     found: list[Scored] = []
     walked: set[int] = set()
-    wanted = max(FIRST_BATCH, first * 2)
+    # Unfiltered, every candidate matches (but records deleted since): read just ``first``,
+    # not a batch that a filter would need (32 lookups where 10 do: a third of the time).
+    wanted = first if not query.conditions() else max(FIRST_BATCH, first * 2)
     while len(found) < first and len(walked) < available:
         if walked and not candidates.exact:
             # The filter keeps few of the records near the query: the approximate neighbourhood

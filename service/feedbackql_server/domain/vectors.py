@@ -55,12 +55,37 @@ def space_named(dataset: DatasetDoc, name: str, path: Sequence[str | int] = ("sp
 
 def as_float32(space: VectorSpace, raw: Any, path: Sequence[str | int]) -> np.ndarray[Any, np.dtype[np.float32]]:
     """``raw`` as the space's float32 vector, or ``Invalid`` saying what is wrong with it."""
+    vector = _plainly_good(space, raw)
+    return vector if vector is not None else _checked_one_by_one(space, raw, path)
+
+
+NUMBERS = {int, float}
+"""The types of JSON numbers (``bool`` is not among them)."""
+
+
+def _plainly_good(space: VectorSpace, raw: Any) -> np.ndarray[Any, np.dtype[np.float32]] | None:
+    """The vector when it is plainly good, checked with numpy at once (value by value in Python
+    was a third of an ingest's checks: 384 values a record); None sends it to the checks that
+    say what is wrong."""
+    if not isinstance(raw, list) or len(raw) != space.dimension or not set(map(type, raw)) <= NUMBERS:
+        return None
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except OverflowError:  # an int beyond any float
+        return None
+    if not np.all(np.abs(values) <= 3.4e38) or (space.metric == "cosine" and not np.any(values)):
+        return None
+    return values.astype(np.float32)
+
+
+def _checked_one_by_one(space: VectorSpace, raw: Any,
+                        path: Sequence[str | int]) -> np.ndarray[Any, np.dtype[np.float32]]:
     if not isinstance(raw, list) or any(isinstance(x, bool) or not isinstance(x, int | float) for x in raw):
         raise Invalid(f"a vector of space {space.name!r} is a list of {space.dimension} numbers", path)
     if len(raw) != space.dimension:
         raise Invalid(f"space {space.name!r} has dimension {space.dimension}; this vector has {len(raw)} values",
                       path, reason="dimension")
-    bad = next((i for i, x in enumerate(raw) if not math.isfinite(x) or abs(x) > 3.4e38), None)
+    bad = next((i for i, x in enumerate(raw) if abs(x) > 3.4e38 or not math.isfinite(x)), None)  # ints first: 10**400
     if bad is not None:
         raise Invalid(f"vector values are finite float32 numbers; value {bad} is {raw[bad]!r}",
                       [*path, bad], reason="not_finite")

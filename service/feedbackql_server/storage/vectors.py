@@ -111,7 +111,12 @@ class VectorRepo:
     async def write(self, dataset_id: ObjectId, space_key: str,
                     entries: Sequence[tuple[ObjectId, bytes]]) -> int:
         """Set the vectors of ``entries`` (record id, float32 bytes) in one space; the
-        sequence number the last one took."""
+        sequence number the last one took.
+
+        Inserted first, one command for all: most vectors are new (an ingest), and FerretDB
+        takes about 20 ms per upsert but a fraction of a millisecond per inserted document
+        (1,000 upserts: 11-27 s, the same 1,000 inserted: 0.3-0.5 s). Those whose document is
+        there already are then updated."""
         if not entries:
             return (await self.version(dataset_id)).seq
         last, finished = await self._reserve(dataset_id, len(entries))
@@ -124,13 +129,22 @@ class VectorRepo:
     async def _land(self, dataset_id: ObjectId, space_key: str, entries: Sequence[tuple[ObjectId, bytes]],
                     first: int) -> None:
         now = datetime.now(UTC)
-        operations = [
-            UpdateOne({"_id": vector_id(record_id, space_key)},
-                      {"$set": {"dataset_id": dataset_id, "space": space_key, "record_id": record_id,
-                                "v": Binary(values), "seq": first + offset, "updated_at": now,
-                                **({field_of(space_key): as_vector(values)} if self.search.enabled else {})}},
-                      upsert=True)
-            for offset, (record_id, values) in enumerate(entries)]
+        docs = [{"_id": vector_id(record_id, space_key), "dataset_id": dataset_id, "space": space_key,
+                 "record_id": record_id, "v": Binary(values), "seq": first + offset, "updated_at": now,
+                 **({field_of(space_key): as_vector(values)} if self.search.enabled else {})}
+                for offset, (record_id, values) in enumerate(entries)]
+        try:
+            await self.vectors.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not all(_duplicate_key(e) for e in errors):
+                raise
+            await self._replace([docs[e["index"]] for e in errors])
+
+    async def _replace(self, docs: Sequence[Doc]) -> None:
+        """Update vector documents that exist (an upsert: one may be deleted meanwhile)."""
+        operations = [UpdateOne({"_id": doc["_id"]}, {"$set": {k: v for k, v in doc.items() if k != "_id"}},
+                                upsert=True) for doc in docs]
         try:
             await self.vectors.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
