@@ -11,15 +11,19 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
-from feedbackql_server.storage.vectors import VectorRepo
+from feedbackql_server.storage.vectors import COLLECTION, VectorRepo
 
 
 class Commands(CommandListener):
+    """The commands sent to the vector documents' collection (the sequence's own updates, which
+    mark numbers pending and then settled, are not counted)."""
+
     def __init__(self) -> None:
         self.names: list[str] = []
 
     def started(self, event: CommandStartedEvent) -> None:
-        self.names.append(event.command_name)
+        if event.command.get(event.command_name) == COLLECTION:
+            self.names.append(event.command_name)
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
