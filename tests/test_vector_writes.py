@@ -11,7 +11,8 @@ from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
-from feedbackql_server.storage.vectors import COLLECTION, VectorRepo
+from feedbackql_server.storage.vector_search import COLLECTION
+from feedbackql_server.storage.vectors import VectorRepo
 
 
 class Commands(CommandListener):
