@@ -170,12 +170,13 @@ async def shapes(http: httpx.AsyncClient, dataset_id: str, small_id: str) -> Non
 
 
 async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, seconds: float,
-                       failures: Counter[str]) -> list[float]:
+                       failures: Counter[str], starts: list[float] | None = None) -> list[float]:
     """Loop latencies; a loop that fails (e.g. ``TIMEOUT``) counts in ``failures`` by code. A
     labeler with no think time can outrun its key's rate limit (50 requests a second): told
     ``RATE_LIMITED``, it waits ``retryAfter``, and that loop is not timed."""
     latencies: list[float] = []
-    ends = time.perf_counter() + seconds
+    began = time.perf_counter()
+    ends = began + seconds
     while time.perf_counter() < ends:
         start = time.perf_counter()
         body = await call(http, NEXT, {"id": dataset_id}, key)
@@ -192,6 +193,8 @@ async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, secon
                 await asyncio.sleep(body["errors"][0]["extensions"].get("retryAfter", 1))
                 continue
         latencies.append(time.perf_counter() - start)
+        if starts is not None:
+            starts.append(start - began)
     return latencies
 
 
@@ -275,6 +278,8 @@ class Phase:
     costs: Counter[str] = field(default_factory=Counter)
     """What the server and its database spent during the phase's blocks (``server_costs.py``)."""
     timed_seconds: float = 0.0
+    starts: list[float] = field(default_factory=list)
+    """When each timed loop started, in seconds from its block's start (its latency: ``latencies``)."""
 
 
 WORST_PHASE = "30-alias query"
@@ -314,7 +319,7 @@ async def block(http: httpx.AsyncClient, dataset_id: str, key: str, phase: Phase
         shared.active.set()
         await asyncio.sleep(WARM_SECONDS)
     started = time.perf_counter()
-    latencies = await labeler_loop(http, dataset_id, key, BLOCK_SECONDS, phase.failures)
+    latencies = await labeler_loop(http, dataset_id, key, BLOCK_SECONDS, phase.failures, phase.starts)
     elapsed = time.perf_counter() - started
     if shared is not None:
         shared.active.clear()
@@ -369,8 +374,24 @@ def _per_second(what: str, value: float) -> str:
     return f"{100 * value:6.1f}%" if what.endswith("CPU s") else f"{value:7.1f}"
 
 
+EARLY_SECONDS = 1.5
+"""Loops that start this soon in a block meet the attacker's burst (its key's quota is full at
+each block's start: the other phases' blocks in between refill it)."""
+
+
+def report_early(timed: dict[str, Phase]) -> None:
+    print(f"loops starting in a block's first {EARLY_SECONDS:g} s (with WARM_SECONDS before) / later: p50 / p95 ms")
+    for name, phase in timed.items():
+        early = [lat for lat, at in zip(phase.latencies, phase.starts, strict=True) if at < EARLY_SECONDS]
+        later = [lat for lat, at in zip(phase.latencies, phase.starts, strict=True) if at >= EARLY_SECONDS]
+        if early and later:
+            print(f"  {name:22} {1000 * statistics.median(early):6.1f} / {1000 * p(early, 0.95):6.1f} ({len(early)}); "
+                  f"{1000 * statistics.median(later):6.1f} / {1000 * p(later, 0.95):6.1f} ({len(later)})")
+
+
 def report(timed: dict[str, Phase]) -> None:
     report_costs(timed)
+    report_early(timed)
     alone = timed["alone"]
     for name, phase in timed.items():
         sent = ""
