@@ -13,6 +13,10 @@ worst attacker managed in the block before; while an annotator sends the most re
 may do (three filtered pages). Interleaving puts the machine's noise on every phase alike; the
 control's ratio is the noise floor to read the others against.
 
+For each phase it also reports, per second of its blocks, what the server asked of the database
+and what the service, FerretDB and PostgreSQL spent (``server_costs.py``), and the loops that start
+in a block's first ``EARLY_SECONDS`` (when an attacker spends its key's burst) apart from the rest.
+
     .venv-test/bin/python -m bench.worst_query [SIZE]      (default 100000)
 
 Targets: every query either fast (p95 well under the 30 s request timeout; a page's cost does
