@@ -74,11 +74,14 @@ async def test_a_keys_reads_share_one_budget_across_its_sockets(
 
 
 class BucketReads(monitoring.CommandListener):
-    """Bucket reads of records (``find`` by ``bucket``) the app sends to the database."""
+    """Bucket reads of records (``find`` by ``bucket``) the app sends to the database, and the
+    reads cut off in flight (the driver then drops their connection: a ``failed`` event)."""
 
     def __init__(self, database: str) -> None:
         self.database = database
         self.sent = 0
+        self.cut_off = 0
+        self.requests: set[int] = set()
         self.active = True
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
@@ -86,12 +89,14 @@ class BucketReads(monitoring.CommandListener):
         if self.active and event.database_name == self.database and event.command_name == "find" \
                 and command.get("find") == "records" and "bucket" in command.get("filter", {}):
             self.sent += 1
+            self.requests.add(event.request_id)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        if event.request_id in self.requests:
+            self.cut_off += 1
 
 
 FIRST_MATCHES = """query($id: ID!) { records(datasetId: $id, first: 5, filter: {metadata: [{name: "n", ge: 0}]}) {
@@ -134,6 +139,7 @@ async def test_a_key_is_charged_every_bucket_read_it_causes(
     assert after_found <= 3, after_found  # the bucket it needed, and at most the two read ahead
     assert after_short == burst, (after_found, after_short)  # what the key had, no more
     assert reads.sent == after_short  # a key with nothing left reads nothing
+    assert reads.cut_off == 0  # reads sent ahead of a full page are finished, not cut off
 
 
 async def test_one_read_of_a_key_at_a_time() -> None:
