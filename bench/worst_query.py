@@ -13,6 +13,10 @@ worst attacker managed in the block before; while an annotator sends the most re
 may do (three filtered pages). Interleaving puts the machine's noise on every phase alike; the
 control's ratio is the noise floor to read the others against.
 
+For each phase it also reports, per second of its blocks, what the server asked of the database
+and what the service, FerretDB and PostgreSQL spent (``server_costs.py``), and the loops that start
+in a block's first ``EARLY_SECONDS`` (when an attacker spends its key's burst) apart from the rest.
+
     .venv-test/bin/python -m bench.worst_query [SIZE]      (default 100000)
 
 Targets: every query either fast (p95 well under the 30 s request timeout; a page's cost does
@@ -43,6 +47,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from bench.common import comparison_dataset, record
+from bench.server_costs import PROBE_FOLDER, ServerCosts
 from feedbackql_server.settings import Settings
 from tests.served import KEY, service
 
@@ -169,12 +174,13 @@ async def shapes(http: httpx.AsyncClient, dataset_id: str, small_id: str) -> Non
 
 
 async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, seconds: float,
-                       failures: Counter[str]) -> list[float]:
+                       failures: Counter[str], starts: list[float] | None = None) -> list[float]:
     """Loop latencies; a loop that fails (e.g. ``TIMEOUT``) counts in ``failures`` by code. A
     labeler with no think time can outrun its key's rate limit (50 requests a second): told
     ``RATE_LIMITED``, it waits ``retryAfter``, and that loop is not timed."""
     latencies: list[float] = []
-    ends = time.perf_counter() + seconds
+    began = time.perf_counter()
+    ends = began + seconds
     while time.perf_counter() < ends:
         start = time.perf_counter()
         body = await call(http, NEXT, {"id": dataset_id}, key)
@@ -191,6 +197,8 @@ async def labeler_loop(http: httpx.AsyncClient, dataset_id: str, key: str, secon
                 await asyncio.sleep(body["errors"][0]["extensions"].get("retryAfter", 1))
                 continue
         latencies.append(time.perf_counter() - start)
+        if starts is not None:
+            starts.append(start - began)
     return latencies
 
 
@@ -271,6 +279,11 @@ class Phase:
     blocks: list[int] = field(default_factory=list)
     answered: int = 0
     seconds: float = 0.0
+    costs: Counter[str] = field(default_factory=Counter)
+    """What the server and its database spent during the phase's blocks (``server_costs.py``)."""
+    timed_seconds: float = 0.0
+    starts: list[float] = field(default_factory=list)
+    """When each timed loop started, in seconds from its block's start (its latency: ``latencies``)."""
 
 
 WORST_PHASE = "30-alias query"
@@ -299,20 +312,24 @@ def start_attackers(url: str, dataset_id: str, keys: dict[str, str], timed: dict
 
 
 async def block(http: httpx.AsyncClient, dataset_id: str, key: str, phase: Phase, shared: Attacker | None,
-                index: int) -> None:
+                index: int, costs: ServerCosts) -> None:
     """One block of the labeler loop, with the phase's attacker switched on from WARM_SECONDS
     before it to its end."""
     answered = 0
+    before, began = costs.snapshot(), time.perf_counter()
     if shared is not None:
         shared.block.value = index
         answered = shared.answered.value
         shared.active.set()
         await asyncio.sleep(WARM_SECONDS)
     started = time.perf_counter()
-    latencies = await labeler_loop(http, dataset_id, key, BLOCK_SECONDS, phase.failures)
+    latencies = await labeler_loop(http, dataset_id, key, BLOCK_SECONDS, phase.failures, phase.starts)
     elapsed = time.perf_counter() - started
     if shared is not None:
         shared.active.clear()
+    phase.costs.update(costs.snapshot() - before)
+    phase.timed_seconds += time.perf_counter() - began
+    if shared is not None:
         phase.answered += shared.answered.value - answered
         phase.seconds += elapsed + WARM_SECONDS
         await asyncio.sleep(SETTLE_SECONDS)
@@ -321,7 +338,7 @@ async def block(http: httpx.AsyncClient, dataset_id: str, key: str, phase: Phase
     phase.blocks.append(index)
 
 
-async def interleaved(url: str, dataset_id: str, keys: dict[str, str]) -> dict[str, Phase]:
+async def interleaved(url: str, dataset_id: str, keys: dict[str, str], costs: ServerCosts) -> dict[str, Phase]:
     timed = phases()
     attackers = start_attackers(url, dataset_id, keys, timed)
     try:
@@ -335,7 +352,7 @@ async def interleaved(url: str, dataset_id: str, keys: dict[str, str]) -> dict[s
                         worst = timed[WORST_PHASE]
                         rate = worst.answered / worst.seconds if worst.seconds else 1.0
                         shared.interval.value = SOCKETS / max(rate, 0.1)
-                    await block(http, dataset_id, keys["labeler"], phase, shared, index)
+                    await block(http, dataset_id, keys["labeler"], phase, shared, index, costs)
                     index += 1
     finally:
         for name, (shared, process) in attackers.items():
@@ -347,7 +364,38 @@ async def interleaved(url: str, dataset_id: str, keys: dict[str, str]) -> dict[s
     return timed
 
 
+def report_costs(timed: dict[str, Phase]) -> None:
+    """Per second of each phase's blocks (attack switched on to off): what the database was asked
+    and what each process spent (CPU % of one core)."""
+    names = sorted({name for phase in timed.values() for name in phase.costs})
+    print("per second of the blocks: " + ", ".join(f"{name}" for name in names))
+    for name, phase in timed.items():
+        seconds = phase.timed_seconds or 1.0
+        print(f"  {name:22} " + "  ".join(_per_second(what, phase.costs[what] / seconds) for what in names))
+
+
+def _per_second(what: str, value: float) -> str:
+    return f"{100 * value:6.1f}%" if what.endswith("CPU s") else f"{value:7.1f}"
+
+
+EARLY_SECONDS = 1.5
+"""Loops that start this soon in a block meet the attacker's burst (its key's quota is full at
+each block's start: the other phases' blocks in between refill it)."""
+
+
+def report_early(timed: dict[str, Phase]) -> None:
+    print(f"loops starting in a block's first {EARLY_SECONDS:g} s (with WARM_SECONDS before) / later: p50 / p95 ms")
+    for name, phase in timed.items():
+        early = [lat for lat, at in zip(phase.latencies, phase.starts, strict=True) if at < EARLY_SECONDS]
+        later = [lat for lat, at in zip(phase.latencies, phase.starts, strict=True) if at >= EARLY_SECONDS]
+        if early and later:
+            print(f"  {name:22} {1000 * statistics.median(early):6.1f} / {1000 * p(early, 0.95):6.1f} ({len(early)}); "
+                  f"{1000 * statistics.median(later):6.1f} / {1000 * p(later, 0.95):6.1f} ({len(later)})")
+
+
 def report(timed: dict[str, Phase]) -> None:
+    report_costs(timed)
+    report_early(timed)
     alone = timed["alone"]
     for name, phase in timed.items():
         sent = ""
@@ -382,6 +430,21 @@ async def measure_queries(url: str, size: int) -> tuple[str, dict[str, str]]:
     return dataset_id, keys
 
 
+@contextlib.contextmanager
+def probed_environment(variables: dict[str, str]) -> Any:
+    """``variables`` set for the server's process (started within), then as they were."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def main(size: int) -> None:
     # Ingest, and what each query costs, without rate limits (the served default): the per-key
     # read quota would cut pages short, and ingesting spends the owner's time budget. The attack
@@ -394,9 +457,16 @@ def main(size: int) -> None:
         database = f"bench_worst_{uuid.uuid4().hex[:8]}"
         with service(Path(folder), uri, database_name=database) as served:
             dataset_id, keys = asyncio.run(measure_queries(served.url, size))
-        with service(Path(folder), uri, database_name=database, **defaults) as served:
+        probe = Path(folder) / "probe.json"
+        probed = {"PYTHONPATH": os.pathsep.join(filter(None, (PROBE_FOLDER, os.environ.get("PYTHONPATH")))),
+                  "FEEDBACKQL_BENCH_PROBE": str(probe)}
+        with probed_environment(probed), service(Path(folder), uri, database_name=database, **defaults) as served:
+            os.environ.pop("FEEDBACKQL_BENCH_PROBE")  # the attackers' processes are not probed
+            assert served.process is not None
+            costs = ServerCosts(served.process.pid, probe)
             print(f"labeler loop: {ROUNDS} rounds of {len(phases())} blocks of {BLOCK_SECONDS:g} s; {load()}")
-            timed = asyncio.run(interleaved(served.url, dataset_id, keys))
+            timed = asyncio.run(interleaved(served.url, dataset_id, keys, costs))
+            costs.close()
             print(f"after the blocks: {load()}")
     report(timed)
 

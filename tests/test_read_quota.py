@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import monitoring
 
 from feedbackql_server.app import create_app
 from feedbackql_server.domain.read_quota import ReadQuotas
@@ -70,6 +71,75 @@ async def test_a_keys_reads_share_one_budget_across_its_sockets(
     assert at_the_door["errors"][0]["extensions"]["code"] == "RATE_LIMITED", at_the_door
     assert len(handed["nextRecords"]) == 1
     assert page["records"]["pageInfo"]["hasNextPage"] is True
+
+
+class BucketReads(monitoring.CommandListener):
+    """Bucket reads of records (``find`` by ``bucket``) the app sends to the database, and the
+    reads cut off in flight (the driver then drops their connection: a ``failed`` event)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.sent = 0
+        self.cut_off = 0
+        self.requests: set[int] = set()
+        self.active = True
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        command = event.command
+        if self.active and event.database_name == self.database and event.command_name == "find" \
+                and command.get("find") == "records" and "bucket" in command.get("filter", {}):
+            self.sent += 1
+            self.requests.add(event.request_id)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        if event.request_id in self.requests:
+            self.cut_off += 1
+
+
+FIRST_MATCHES = """query($id: ID!) { records(datasetId: $id, first: 5, filter: {metadata: [{name: "n", ge: 0}]}) {
+  edges { node { id } } } }"""
+NO_MATCH = FILTERED.replace("ge: 1000", "ge: 1000000")
+
+
+async def test_a_key_is_charged_every_bucket_read_it_causes(
+        settings: Settings, builtin_registry: KindRegistry) -> None:
+    """A filtered page read two buckets ahead of the one it worked on, past what its budget paid
+    for, and was charged only the buckets it looked at: under an annotator's filtered pages the
+    database was sent 22 bucket reads a second where the quota allowed 16, and the reads cut off
+    cost a connection each (``bench/worst_query.py``). Now every bucket read sent is charged, none
+    past the budget: a key's reads never exceed its burst, whatever its pages find."""
+    burst = 12
+    limited = settings.model_copy(update={"rate_limit_per_second": 100.0, "read_buckets_burst": burst,
+                                          "read_buckets_per_second": 0.01})
+    reads = BucketReads(settings.database_name)
+    monitoring.register(reads)
+    try:
+        with live_server(create_app(limited, builtin_registry)) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                owner = GraphQLClient(http, OWNER_KEY)
+                dataset_id = await h.sft_dataset(owner, metadataProperties=[{"name": "n", "kind": "INTEGER"}])
+                for start in range(0, 3000, 500):
+                    await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}, "metadata": {"n": i}}
+                                                            for i in range(start, start + 500)])
+                reader = await h.new_user(owner, "reader", workspaces=[await h.workspace_of(owner, dataset_id)])
+                reads.sent = 0
+                found = await reader(FIRST_MATCHES, {"id": dataset_id})  # its first bucket fills it
+                after_found = reads.sent
+                short = await reader(NO_MATCH, {"id": dataset_id})  # matches nothing: reads what is left
+                after_short = reads.sent
+                refused = await reader.raw(NO_MATCH, {"id": dataset_id})
+    finally:
+        reads.active = False
+    assert len(found["records"]["edges"]) == 5
+    assert short["records"] == {"edges": [], "pageInfo": {"hasNextPage": True}}
+    assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED", refused
+    assert after_found <= 3, after_found  # the bucket it needed, and at most the two read ahead
+    assert after_short == burst, (after_found, after_short)  # what the key had, no more
+    assert reads.sent == after_short  # a key with nothing left reads nothing
+    assert reads.cut_off == 0  # reads sent ahead of a full page are finished, not cut off
 
 
 async def test_one_read_of_a_key_at_a_time() -> None:

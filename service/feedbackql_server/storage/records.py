@@ -4,6 +4,7 @@ pages with keyset cursors, text search by word, counts. (Their work state is ``q
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -21,7 +22,7 @@ from feedbackql_server.errors import Invalid
 from feedbackql_server.paging import SCORES, Keyset, RecordOrder
 from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
-from feedbackql_server.storage.buckets import BUCKET_SIZE, bucket_key, number_of, placed, scan, walk
+from feedbackql_server.storage.buckets import BUCKET_SIZE, Sent, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
@@ -294,8 +295,9 @@ class RecordRepo:
         two); only when every later record was deleted is the next page empty. Filtered, it
         reads on until it finds one more match, visiting only the buckets an index named
         (``query.within``), and reading at most ``max_reads``: a filter that
-        matches little must not read the whole dataset for one page. A page cut short says
-        more may follow and where it stopped (``resume``)."""
+        matches little must not read the whole dataset for one page (nor read ahead past
+        them: its ``reads`` are every bucket read sent, the caller's budget pays for them). A page
+        cut short says more may follow and where it stopped (``resume``)."""
         start = None
         if after is not None:
             seq = after.seq if after.seq is not None else await self._seq_of(after.record_id)
@@ -304,19 +306,22 @@ class RecordRepo:
                 return PageRead([], False)
         where = _conditions(query)
         page: list[RecordDoc] = []
-        reads = 0
-        async for number, docs in scan(self.collection, query.dataset_id, seq_end, start=start, descending=descending,
-                                       where=where, projection=HIDDEN, only=query.within, read_ahead=bool(where)):
-            page.extend(unpack(doc) for doc in docs)
-            reads += 1
-            if len(page) > first:
-                return PageRead(page[:first], True, reads=reads)
-            if len(page) == first and not where:
-                last_seq = page[-1]["seq"]
-                return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1, reads=reads)
-            if where and reads >= max_reads:
-                return self._cut_short(page, number, descending, seq_end, reads)
-        return PageRead(page, False, reads=reads)
+        reads, sent = 0, Sent()
+        async with contextlib.aclosing(scan(
+                self.collection, query.dataset_id, seq_end, start=start, descending=descending, where=where,
+                projection=HIDDEN, only=query.within, read_ahead=bool(where), limit=max_reads if where else None,
+                sent=sent)) as buckets:
+            async for number, docs in buckets:
+                page.extend(unpack(doc) for doc in docs)
+                reads += 1
+                if len(page) > first:
+                    return PageRead(page[:first], True, reads=sent.reads)
+                if len(page) == first and not where:
+                    last_seq = page[-1]["seq"]
+                    return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1, reads=sent.reads)
+                if where and reads >= max_reads:
+                    return self._cut_short(page, number, descending, seq_end, sent.reads)
+        return PageRead(page, False, reads=sent.reads)
 
     @staticmethod
     def _cut_short(page: list[RecordDoc], number: int, descending: bool, seq_end: int, reads: int) -> PageRead:
