@@ -67,7 +67,7 @@ class Settings(BaseSettings):
                                         "read per second, across its connections (with rate limiting on; "
                                         "0: no limit); more get RATE_LIMITED.")
     read_buckets_burst: int = Field(
-        default=60, ge=1, description="Buckets of 100 records one API key may read at once before "
+        default=20, ge=1, description="Buckets of 100 records one API key may read at once before "
                                        "read_buckets_per_second applies.")
     document_cache_size: int = Field(default=512, ge=1)
     rate_limit_per_second: float = Field(
