@@ -14,7 +14,6 @@ from feedbackql_server.documents import DatasetDoc, RecordDoc, UserDoc
 from feedbackql_server.domain import imported, invariants, readd, state_writes, vectors
 from feedbackql_server.domain.config import DatasetConfig
 from feedbackql_server.domain.datasets import get_dataset
-from feedbackql_server.domain.ingest_vectors import insert_with_vectors
 from feedbackql_server.domain.readd import OnConflict, Plan
 from feedbackql_server.domain.records import RecordSpec, build_record, input_hash, storable_external_id
 from feedbackql_server.errors import Conflict, DomainError, Invalid, NotFound
@@ -89,7 +88,7 @@ async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users,
                                      sent_before)
     result.unchanged = len(sent_before)
-    placed = await _sorted_and_written(storage, dataset, specs, checked, on_conflict, result, existing)
+    placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result, existing)
     await vectors.write_vectors(storage, dataset_id, {record_id: checked.vectors[index]
                                                       for index, record_id, *_ in placed if index in checked.vectors})
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
@@ -101,21 +100,18 @@ async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[
 
 
 async def _sorted_and_written(storage: Storage, dataset: DatasetDoc, specs: Sequence[RecordSpec],
-                              checked: Checked, on_conflict: OnConflict, result: AddRecordsResult,
+                              docs: list[tuple[int, Doc]], on_conflict: OnConflict, result: AddRecordsResult,
                               existing: dict[str, RecordDoc] | None) -> list[Placed]:
     """Sort the records against the stored ones (``existing``) and write them; those taken as
-    new that existed after all (``existing`` None: nothing was looked up) are sorted again, once.
-    The vectors of new records are written with them and taken out of ``checked.vectors``."""
+    new that existed after all (``existing`` None: nothing was looked up) are sorted again, once."""
     placed: list[Placed] = []
-    docs = checked.docs
     for first in (True, False):
         if not first:
             existing = await readd.lookup(storage, dataset["_id"], [doc["external_id"] for _, doc in docs],
                                           probe=False)
         batch = await readd.plan(storage, specs, docs, on_conflict, existing)
         result.errors.extend(RecordError(i, "CONFLICT", m, [_answered(m)]) for i, m in batch.refused)
-        written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict,
-                                                                                checked.vectors))
+        written, docs = await storage.uncancellable.run(_write_records(storage, dataset, batch, result, on_conflict))
         placed += written
         if not docs:
             return placed
@@ -163,8 +159,7 @@ async def _checked(registry: KindRegistry, config: DatasetConfig, dataset: Datas
 # between check them (domain/invariants.py); a request timeout does not cut them apart.
 
 async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, result: AddRecordsResult,
-                         on_conflict: OnConflict, vectors: dict[int, dict[str, bytes]],
-                         ) -> tuple[list[Placed], list[tuple[int, Doc]]]:
+                         on_conflict: OnConflict) -> tuple[list[Placed], list[tuple[int, Doc]]]:
     """Write the batch's records; every record it wrote or found unchanged, placed, and the
     documents it took as new whose external id exists."""
     dataset_id = dataset["_id"]
@@ -177,7 +172,7 @@ async def _write_records(storage: Storage, dataset: DatasetDoc, batch: Plan, res
             await _delete_records(storage, dataset, [record["_id"] for _, record, _ in batch.discard], intent=False)
         inserted, taken = await _insert(storage, dataset_id,
                                         [*batch.new, *((i, doc) for i, _, doc in batch.discard)],
-                                        {i for i, _, _ in batch.discard}, result, vectors)
+                                        {i for i, _, _ in batch.discard}, result)
         placed += inserted
         placed += await _replace(storage, batch.replace, on_conflict, result)
         for record_id, digest, sent in batch.rehash:
@@ -193,19 +188,16 @@ async def _undo_if_deleted(storage: Storage, dataset_id: ObjectId) -> None:
     if dataset is None or dataset.get("deleting"):
         await storage.records.delete_dataset(dataset_id)
         await storage.tallies.delete_dataset(dataset_id)
-        await storage.vectors.delete_dataset(dataset_id)  # written with the records
         raise NotFound(f"dataset {dataset_id} was deleted")
 
 
 async def _insert(storage: Storage, dataset_id: ObjectId, docs: list[tuple[int, Doc]], replacing: set[int],
-                  result: AddRecordsResult, vectors: dict[int, dict[str, bytes]],
-                  ) -> tuple[list[Placed], list[tuple[int, Doc]]]:
-    """New records (and answered ones added again, ``replacing``: counted as updated), their
-    vectors written at the same time."""
+                  result: AddRecordsResult) -> tuple[list[Placed], list[tuple[int, Doc]]]:
+    """New records (and answered ones added again, ``replacing``: counted as updated)."""
     if not docs:
         return [], []
     first_seq = await storage.datasets.reserve_seqs(dataset_id, len(docs))
-    inserted = await insert_with_vectors(storage, dataset_id, docs, first_seq, vectors)
+    inserted = await storage.records.insert(docs, first_seq)
     count = len(inserted.records)
     await storage.tallies.add(dataset_id, {"records": count, "pending": count})
     result.updated += sum(index in replacing for index, *_ in inserted.records)

@@ -413,7 +413,7 @@ class RecordRepo:
 
 
 def _new_record(doc: Doc, now: datetime) -> RecordDoc:
-    record_id = doc.get("_id") or ObjectId()  # given: its vectors are written with it (domain/ingest_vectors.py)
+    record_id = ObjectId()
     return cast(RecordDoc, {
         **doc,
         "_id": record_id,

@@ -16,7 +16,6 @@ a BSON array of doubles, one field for FerretDB to decode, and no NaN/Infinity c
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,6 @@ from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearc
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 SEQUENCES = "vector_seqs"
-DELETE_CONCURRENCY = 16
 PENDING_EXPIRY = timedelta(minutes=2)
 """A reservation still pending after this is a writer that died: readers stop waiting for it."""
 
@@ -201,19 +199,6 @@ class VectorRepo:
     async def of_record(self, record_id: ObjectId, space_key: str) -> bytes | None:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
         return bytes(doc["v"]) if doc else None
-
-    async def delete_of_records(self, keys_by_record: dict[ObjectId, list[str]]) -> None:
-        """Delete the vectors of these records in these spaces (by space key): one delete by
-        ``_id`` each (the lookup FerretDB pushes down; a ``$in`` would read the collection), a
-        few at once."""
-        gate = asyncio.Semaphore(DELETE_CONCURRENCY)
-
-        async def delete(vector: str) -> None:
-            async with gate:
-                await self.vectors.delete_one({"_id": vector})
-
-        await asyncio.gather(*(delete(vector_id(record_id, key))
-                               for record_id, keys in keys_by_record.items() for key in keys))
 
     async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
