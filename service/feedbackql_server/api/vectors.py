@@ -58,7 +58,8 @@ class NearInput:
 @strawberry.input
 class RecordVectorsInput:
     record_id: strawberry.ID
-    vectors: JSON = strawberry.field(description="Space name -> list of numbers; other spaces are kept.")
+    vectors: JSON = strawberry.field(description=(
+        "Space name -> list of numbers (or the base64 of little-endian float32 bytes); other spaces are kept."))
 
 
 @strawberry.type

@@ -8,6 +8,8 @@ number — and refused as ``VALIDATION`` for its record alone.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -54,9 +56,35 @@ def space_named(dataset: DatasetDoc, name: str, path: Sequence[str | int] = ("sp
 
 
 def as_float32(space: VectorSpace, raw: Any, path: Sequence[str | int]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """``raw`` as the space's float32 vector, or ``Invalid`` saying what is wrong with it."""
+    """``raw`` (a list of numbers, or the base64 of little-endian float32 bytes) as the space's
+    float32 vector, or ``Invalid`` saying what is wrong with it."""
+    if isinstance(raw, str):
+        return _from_base64(space, raw, path)
     vector = _plainly_good(space, raw)
     return vector if vector is not None else _checked_one_by_one(space, raw, path)
+
+
+def _from_base64(space: VectorSpace, raw: str, path: Sequence[str | int]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """A vector sent as base64: 4 bytes a value instead of about 20 characters of JSON number,
+    encoded and decoded in C (a 384-dimension batch of 1,000 records: 8 MB of JSON numbers,
+    0.2 s to encode in Python and 0.1 s to parse here)."""
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid(f"a vector of space {space.name!r} given as text is the base64 of its little-endian float32 "
+                      "values", path, reason="base64") from None
+    if len(data) != 4 * space.dimension:
+        raise Invalid(f"space {space.name!r} has dimension {space.dimension}; this vector has {len(data) / 4:g} "
+                      f"float32 values ({len(data)} bytes)", path, reason="dimension")
+    vector = np.frombuffer(data, dtype="<f4").astype(np.float32)
+    finite = np.isfinite(vector)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        raise Invalid(f"vector values are finite float32 numbers; value {bad} is {float(vector[bad])!r}",
+                      [*path, bad], reason="not_finite")
+    if space.metric == "cosine" and not np.any(vector):
+        raise Invalid("a cosine space takes no all-zero vector (it has no direction)", path, reason="zero")
+    return vector
 
 
 NUMBERS = {int, float}
