@@ -16,13 +16,14 @@ a BSON array of doubles, one field for FerretDB to decode, and no NaN/Infinity c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Binary, ObjectId
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, OperationFailure
 
@@ -36,6 +37,8 @@ from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearc
 Doc = dict[str, Any]
 DUPLICATE_KEY = 11000
 SEQUENCES = "vector_seqs"
+REPLACE_CONCURRENCY = 16
+"""Vector documents updated at once by one write (each its own command: ``_replace``)."""
 PENDING_EXPIRY = timedelta(minutes=2)
 """A reservation still pending after this is a writer that died: readers stop waiting for it."""
 
@@ -142,18 +145,27 @@ class VectorRepo:
             await self._replace([docs[e["index"]] for e in errors])
 
     async def _replace(self, docs: Sequence[Doc]) -> None:
-        """Update vector documents that exist (an upsert: one may be deleted meanwhile)."""
-        operations = [UpdateOne({"_id": doc["_id"]}, {"$set": {k: v for k, v in doc.items() if k != "_id"}},
-                                upsert=True) for doc in docs]
-        try:
-            await self.vectors.bulk_write(operations, ordered=False)
-        except BulkWriteError as exc:
-            # Two upserts of a new (record, space) at once: one inserted, the other's insert
-            # met its key; written again, it is an update.
-            if not all(_duplicate_key(e) for e in exc.details.get("writeErrors", [])):
-                raise
-            await self.vectors.bulk_write([operations[e["index"]] for e in exc.details["writeErrors"]],
-                                          ordered=False)
+        """Update vector documents that exist (an upsert: one may be deleted meanwhile), one
+        single-statement command each, ``REPLACE_CONCURRENCY`` at a time. Not one ``update``
+        command of many statements: FerretDB 1.24 deadlocks when two such commands touch the same
+        documents (two ``setRecordVectors`` or re-adds of the same records at once), and then
+        answers nothing (``storage/records.py`` ``replace_content`` met the same)."""
+        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+
+        async def replace_one(doc: Doc) -> None:
+            update = {"$set": {k: v for k, v in doc.items() if k != "_id"}}
+            async with gate:
+                for attempt in (1, 2):
+                    try:
+                        await self.vectors.update_one({"_id": doc["_id"]}, update, upsert=True)
+                        return
+                    except OperationFailure as exc:
+                        # Two upserts of a new (record, space) at once: one inserted, the
+                        # other met its key; written again, it is an update.
+                        if attempt == 2 or not is_duplicate_key(exc):
+                            raise
+
+        await asyncio.gather(*(replace_one(doc) for doc in docs))
 
     async def _reserve(self, dataset_id: ObjectId, count: int) -> tuple[int, list[Doc]]:
         """The last of ``count`` new sequence numbers of the dataset, and the pending entries
