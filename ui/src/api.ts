@@ -154,7 +154,13 @@ export class Api {
 
   /** A download that needs the Authorization header (keys never go in URLs). */
   async download(path: string, filename: string): Promise<void> {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${this.key}` } });
+    let response = await fetch(path, { headers: { Authorization: `Bearer ${this.key}` } });
+    // A key told to wait (the page's own reads can spend its turn) is refused everything until
+    // then: wait as told and ask again, as request() does.
+    for (let attempt = 0; response.status === 429 && attempt < 3; attempt++) {
+      await sleep(Number(response.headers.get("Retry-After") ?? 1) * 1000);
+      response = await fetch(path, { headers: { Authorization: `Bearer ${this.key}` } });
+    }
     if (response.status === 401) this.onRevoked(REVOKED);
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
