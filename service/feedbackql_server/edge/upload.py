@@ -90,14 +90,15 @@ async def _ingest(session: Session, ref: str, parsed: list[Parsed | None], on_co
                   deadline: float) -> tuple[AddRecordsResult, int]:
     """Every good line, a batch at a time (errors carry the line's index), while a batch as
     long as the longest so far still fits before ``deadline``; the result, and how many lines
-    (from the first) were handled."""
+    (from the first) were handled. The first batch always runs, so that each resend of a file
+    gets further even when reading it used up the time."""
     good = [(index, p) for index, p in enumerate(parsed) if isinstance(p, RecordSpec)]
     total = AddRecordsResult()
     size = session.services.limits.max_records_per_call
     longest = 0.0
     lines_done = len(parsed)
     for start in range(0, len(good), size):
-        if time.monotonic() + longest > deadline:
+        if start > 0 and time.monotonic() + longest > deadline:
             lines_done = good[start][0]
             break
         began = time.monotonic()
