@@ -39,7 +39,7 @@ def test_records_with_embeddings_then_find_similar(client: fb.Client) -> None:
     assert [item.record.external_id for item in english] == ["r1", "r3"]
     ids = {record.external_id: record.id for record in dataset.records()}
     assert dataset.set_vectors({ids["r7"]: {"emb": [1, 0, 0]}, ids["r6"]: {"emb": [1, 2]}}) == [
-        (ids["r6"], "vectors.emb: space 'emb' has dimension 3; this vector has 2 values")]
+        (ids["r6"], "vectors.emb: space 'emb' has dimension 3; this vector has 2 values (8 bytes of float32, sent as base64)")]
     around = dataset.similar("emb", record_id=ids["r0"], first=1)
     assert around[0].record.external_id == "r7"
     assert around[0].score == pytest.approx(1.0)
@@ -47,6 +47,11 @@ def test_records_with_embeddings_then_find_similar(client: fb.Client) -> None:
                                   show_progress=False)
     assert refused.created == 0
     assert "finite" in refused.errors[0].message
+    beyond_float32 = dataset.add_records([fb.Record(fields={"prompt": "y"}, vectors={"emb": [0, 1e39, 0]})],
+                                         show_progress=False)
+    assert beyond_float32.created == 0
+    assert "float32" in beyond_float32.errors[0].message
+    assert "value 1 is 1e+39" in beyond_float32.errors[0].message
 
 
 def test_records_from_frames_take_their_embeddings_from_a_column(client: fb.Client) -> None:

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from feedbackql.batches import batches, json_size
 from feedbackql.client import Client
 from feedbackql.errors import ValidationError
-from feedbackql.vectors import vector_list
+from feedbackql.vectors import vector_text
 
 BATCH = 500
 DATASET = """query($id: ID!) { dataset(id: $id) { fields { name kind } questions { name kind }
@@ -207,7 +207,7 @@ def to_record(row: dict[str, Any], mapping: Mapping, question_kinds: dict[str, s
                    for question, column in mapping.suggestions.items() if row.get(column) not in (None, "")]
     if suggestions:
         record["suggestions"] = suggestions
-    vectors = {space: vector_list(_number_or_text(row[column]), ["vectors", space])
+    vectors = {space: vector_text(_number_or_text(row[column]), ["vectors", space])
                for space, column in mapping.vectors.items() if row.get(column) not in (None, "")}
     if vectors:
         record["vectors"] = vectors
@@ -238,7 +238,7 @@ def exported_record(row: dict[str, Any], question_kinds: dict[str, str]) -> dict
          "values": [{"question": q, "value": _typed(question_kinds, q, v)}
                     for q, v in (_decoded(r.get("values")) or {}).items() if v is not None]}
         for r in _decoded(row.get("responses")) or []]
-    vectors = {name: vector_list(values, ["vectors", name])
+    vectors = {name: vector_text(values, ["vectors", name])
                for name, values in (_decoded(row.get("vectors")) or {}).items() if values is not None}
     if vectors:
         record["vectors"] = vectors

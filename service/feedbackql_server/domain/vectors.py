@@ -75,7 +75,7 @@ def _from_base64(space: VectorSpace, raw: str, path: Sequence[str | int]) -> np.
                       "values", path, reason="base64") from None
     if len(data) != 4 * space.dimension:
         raise Invalid(f"space {space.name!r} has dimension {space.dimension}; this vector has {len(data) / 4:g} "
-                      f"float32 values ({len(data)} bytes)", path, reason="dimension")
+                      f"values ({len(data)} bytes of float32, sent as base64)", path, reason="dimension")
     vector = np.frombuffer(data, dtype="<f4").astype(np.float32)
     finite = np.isfinite(vector)
     if not finite.all():
