@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { Api, ApiError, session } from "./api";
 import { Annotate } from "./annotate";
 import { Drafts } from "./drafts";
+import { Duplicates } from "./duplicates";
 import { Home } from "./home";
 import { Manage } from "./manage";
 import { ME, type Me } from "./ops";
@@ -87,6 +88,7 @@ function App() {
       </header>
       {screen === "d" && id && sub === "manage" ? <Manage api={api} datasetId={id} key={`m${id}`} />
         : screen === "d" && id && sub === "records" ? <Records api={api} datasetId={id} key={`r${id}`} />
+        : screen === "d" && id && sub === "duplicates" ? <Duplicates api={api} datasetId={id} key={`n${id}`} />
         : screen === "d" && id && sub === "drafts" ? <Drafts api={api} datasetId={id} me={me} key={`d${id}`} />
         : screen === "d" && id ? <Annotate api={api} datasetId={id} key={`a${id}`}
           recordId={sub === "r" ? recordId : undefined} />

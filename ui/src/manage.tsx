@@ -103,6 +103,8 @@ export function Manage({ api, datasetId }: { api: Api; datasetId: string }) {
       <div class="heading">
         <h1>{dataset.name} <span class="tag">{dataset.status.toLowerCase()}</span></h1>
         {dataset.status === "READY" && <a href={`#/d/${dataset.id}`}>Annotate</a>}
+        <a href={`#/d/${dataset.id}/records`}>Records</a>
+        <a href={`#/d/${dataset.id}/duplicates`}>Near-duplicates</a>
       </div>
       {dataset.status === "DRAFT" && <Publish api={api} datasetId={dataset.id} onPublished={() => setLoads((n) => n + 1)} />}
       {dataset.status === "DRAFT" && <DraftEditor api={api} datasetId={dataset.id} guidelines={dataset.guidelines}

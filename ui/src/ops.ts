@@ -138,7 +138,7 @@ export const RECORDS_META = operation<G.RecordsMetaQuery, G.RecordsMetaQueryVari
     id name status fields { ...FieldLayout } questions { ...QuestionLayout }
     metadataProperties { name title kind values min max }
   }
-  vectorSpaces(datasetId: $id) { name metric }
+  vectorSpaces(datasetId: $id) { name dimension metric }
   questionTypes { ...KindInfo }
 }
 ${ME_FIELDS} ${LAYOUT} ${KINDS}`);
@@ -165,11 +165,12 @@ export type ListedRecord = Shaped<G.ListedRecordFragment, {
   fields: Record<string, unknown>; metadata: Record<string, unknown> | null;
 }>;
 
-/** The records view's similar mode (similarlist.tsx): the filter applies before the top `first`. */
+/** The records view's similar mode (similarlist.tsx), near a record or a vector: the filter applies
+ * before the top `first`. */
 export const SIMILAR_PAGE = operation<G.SimilarPageQuery, G.SimilarPageQueryVariables>(/* GraphQL */ `query SimilarPage(
-  $id: ID!, $space: String!, $near: ID!, $first: Int!, $filter: RecordFilter
+  $id: ID!, $space: String!, $near: NearInput!, $first: Int!, $filter: RecordFilter, $order: SimilarityOrder!
 ) {
-  similarRecords(datasetId: $id, space: $space, near: { recordId: $near }, first: $first, filter: $filter) {
+  similarRecords(datasetId: $id, space: $space, near: $near, first: $first, filter: $filter, order: $order) {
     exact searched items { score record { ...ListedRecord } }
   }
 }

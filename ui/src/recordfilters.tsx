@@ -2,7 +2,7 @@
 // says them (so Back returns to the previous filter and a copied link opens the same list).
 import { useEffect, useState } from "preact/hooks";
 import type { MetadataPropertyT } from "./ops";
-import { hrefOf, listOf, type ListQuery, type MetaChoice } from "./recordquery";
+import { hrefOf, isSimilar, listOf, type ListQuery, type MetaChoice } from "./recordquery";
 import type { ResponseStatus } from "./generated/graphql";
 
 const MINE: { value: ResponseStatus; label: string }[] = [
@@ -78,7 +78,7 @@ export function RecordFilters({ datasetId, query, properties, sorts }: {
             <option value="">Any</option><option value="PENDING">Pending</option><option value="COMPLETED">Completed</option>
           </select></span>
         {/* Similar records come in order of similarity: no other order applies. */}
-        {!query.near && <span class="pair"><label for="records-sort">Order</label>
+        {!isSimilar(query) && <span class="pair"><label for="records-sort">Order</label>
           <select id="records-sort" value={draft.sort} onChange={(e) => set({ sort: (e.target as HTMLSelectElement).value })}>
             {sorts.map((s) => <option key={s.value} value={s.value}>{s.label}</option>)}
           </select></span>}
@@ -96,7 +96,8 @@ export function RecordFilters({ datasetId, query, properties, sorts }: {
       ))}
       <div class="row">
         <button type="submit" class="primary">Apply</button>
-        <a href={hrefOf(datasetId, { ...listOf(query.near, query.space), sort: query.sort, top: query.top })}>Clear filters</a>
+        <a href={hrefOf(datasetId, { ...listOf(query.near, query.space), vector: query.vector, sort: query.sort,
+          top: query.top, order: query.order })}>Clear filters</a>
       </div>
     </form>
   );

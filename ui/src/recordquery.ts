@@ -1,8 +1,12 @@
 // What the records view shows, kept in the address (#/d/<dataset>/records?text=…&status=…): a
 // filtered list can be shared, reloaded and walked back with the browser's Back button. Turned
-// into the API's RecordFilter and RecordSort here, and nowhere else. `near` (with `space` and
-// `top`) switches the list to the records most similar to that one (similarlist.tsx).
-import type { MetadataFilter, RecordFilter, RecordSort, RecordStatus, ResponseStatus } from "./generated/graphql";
+// into the API's RecordFilter and RecordSort here, and nowhere else. `near` (a record) or `vector`
+// (with `space`, `top` and `order`) switches the list to the records most similar to it
+// (similarlist.tsx).
+import type {
+  MetadataFilter, NearInput, RecordFilter, RecordSort, RecordStatus, ResponseStatus, SimilarityOrder,
+} from "./generated/graphql";
+import { vectorOfAddress } from "./vectortext";
 
 export type MetaChoice = { values?: string[]; ge?: number; le?: number };
 export interface ListQuery {
@@ -13,11 +17,15 @@ export interface ListQuery {
   sort: string; // "<RecordSortField>.<SortDirection>", then ".<name>" for METADATA and SUGGESTION_SCORE
   after: string;
   near: string; // a record id: the list is the records most similar to it
+  vector: string; // or a vector (base64url of little-endian float32, vectortext.ts): the records nearest it
   space: string; // the vector space searched ("" = the dataset's first)
   top: number; // how many similar records are listed
+  order: SimilarityOrder; // most similar first, or least similar first
 }
 
-/** How many similar records the list can show. */
+/** How many similar records the list can show. similarRecords has no cursor, and its cost (200
+ * per item with the rows' fields: `items` counts 5 per `first`) passes the service's query cost
+ * limit (200,000) a little below 1,000: 500 is the largest round size it always answers. */
 export const SIMILAR_SIZES = [10, 20, 50, 100, 200, 500];
 export const SIMILAR_DEFAULT = 50;
 
@@ -55,6 +63,18 @@ function metaChoices(raw: string | null): Record<string, MetaChoice> {
     .map(([name, c]) => [name, c as MetaChoice]));
 }
 
+/** Whether the list is the similar records (near a record or a vector) rather than the plain list. */
+export function isSimilar(query: ListQuery): boolean {
+  return Boolean(query.near || query.vector);
+}
+
+/** What the similar list searches near, as the API's NearInput; null when the address's vector is unreadable. */
+export function nearOf(query: ListQuery): NearInput | null {
+  if (query.near) return { recordId: query.near };
+  const vector = vectorOfAddress(query.vector);
+  return vector ? { vector } : null;
+}
+
 function topOf(raw: string | null): number {
   const top = Number(raw);
   return SIMILAR_SIZES.includes(top) ? top : SIMILAR_DEFAULT;
@@ -72,8 +92,10 @@ export function readQuery(hash: string = window.location.hash): ListQuery {
     sort: params.get("sort") ?? DEFAULT_SORT,
     after: params.get("after") ?? "",
     near: params.get("near") ?? "",
+    vector: params.get("near") ? "" : params.get("vector") ?? "",
     space: params.get("space") ?? "",
     top: topOf(params.get("top")),
+    order: params.get("order") === "least" ? "LEAST_SIMILAR" : "MOST_SIMILAR",
   };
 }
 
@@ -87,9 +109,12 @@ export function hrefOf(datasetId: string, query: ListQuery): string {
   if (Object.keys(meta).length) params.set("meta", JSON.stringify(meta));
   if (query.sort !== DEFAULT_SORT) params.set("sort", query.sort);
   if (query.after) params.set("after", query.after);
+  const similar = isSimilar(query);
   if (query.near) params.set("near", query.near);
-  if (query.near && query.space) params.set("space", query.space);
-  if (query.near && query.top !== SIMILAR_DEFAULT) params.set("top", String(query.top));
+  else if (query.vector) params.set("vector", query.vector);
+  if (similar && query.space) params.set("space", query.space);
+  if (similar && query.top !== SIMILAR_DEFAULT) params.set("top", String(query.top));
+  if (similar && query.order === "LEAST_SIMILAR") params.set("order", "least");
   const rest = params.toString();
   return `#/d/${datasetId}/records${rest ? `?${rest}` : ""}`;
 }
@@ -98,7 +123,13 @@ const chosen = (c: MetaChoice) => Boolean(c.values?.length) || c.ge !== undefine
 
 /** The plain list (no filter, first page) or, with `near`, the records most similar to it. */
 export function listOf(near = "", space = ""): ListQuery {
-  return { text: "", status: "", mine: [], meta: {}, sort: DEFAULT_SORT, after: "", near, space, top: SIMILAR_DEFAULT };
+  return { text: "", status: "", mine: [], meta: {}, sort: DEFAULT_SORT, after: "", near, vector: "", space,
+    top: SIMILAR_DEFAULT, order: "MOST_SIMILAR" };
+}
+
+/** The plain list with the view's filters kept: the way back from the similar list. */
+export function plainOf(query: ListQuery): ListQuery {
+  return { ...query, after: "", near: "", vector: "", space: "", top: SIMILAR_DEFAULT, order: "MOST_SIMILAR" };
 }
 
 export function filterOf(query: ListQuery): RecordFilter {

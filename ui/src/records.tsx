@@ -2,7 +2,8 @@
 // paging over the public `records` query, jump to a record by external id, open a record in the
 // labeling view, and select records for bulk labelling (bulk.tsx). The filters live in the
 // address (recordquery.ts). No count that reads the dataset is ever asked for (countIsCheap).
-// With `near` in the address the list is the records most similar to one (similarlist.tsx).
+// With `near` (a record) or `vector` in the address the list is the records most similar to it
+// (similarlist.tsx, vectorsearch.tsx).
 import { useEffect, useState } from "preact/hooks";
 import { errorText, type Api } from "./api";
 import { BATCH, BulkPanel, type Selected } from "./bulk";
@@ -12,8 +13,11 @@ import {
 } from "./ops";
 import type * as G from "./generated/graphql";
 import { RecordFilters } from "./recordfilters";
-import { countIsCheap, filterOf, hrefOf, readQuery, sortChoices, sortOf, type ListQuery } from "./recordquery";
+import {
+  countIsCheap, filterOf, hrefOf, isSimilar, readQuery, sortChoices, sortOf, type ListQuery,
+} from "./recordquery";
 import { SelectSimilar, SimilarBanner, similarHref, SimilarTools, spaceOf, useSimilar } from "./similarlist";
+import { VectorSearch } from "./vectorsearch";
 
 const PAGE_SIZE = 50;
 const CELL_CHARS = 140;
@@ -43,12 +47,13 @@ function usePage(api: Api, datasetId: string, query: ListQuery, reload: number) 
   const [count, setCount] = useState<Count>(null);
   const [error, setError] = useState<string | null>(null);
   const filter = filterOf(query);
-  const key = JSON.stringify([filter, query.sort, query.after, query.near]);
+  const similarMode = isSimilar(query);
+  const key = JSON.stringify([filter, query.sort, query.after, similarMode]);
   const [counted, setCounted] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     setError(null);
-    if (query.near) { setPage(null); setCounted(null); return; } // the similar list instead
+    if (similarMode) { setPage(null); setCounted(null); return; } // the similar list instead
     api.request(RECORDS_PAGE, { id: datasetId, filter, sort: sortOf(query), first: PAGE_SIZE,
       after: query.after || null })
       .then((d) => { if (live) { setPage(d.records); setCounted(JSON.stringify([filter, reload])); } },
@@ -140,11 +145,12 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
   if (!meta) return <main aria-busy="true"><p>Loading…</p></main>;
   const { dataset } = meta;
   const spaces = meta.vectorSpaces;
-  const searchIn = query.near ? spaceOf(query, spaces) : space || spaces[0]?.name || "";
+  const similarMode = isSimilar(query);
+  const searchIn = similarMode ? spaceOf(query, spaces) : space || spaces[0]?.name || "";
   const findSimilar = spaces.length ? (r: ListedRecord) => similarHref(datasetId, query, r.id, searchIn) : null;
   // Each mode shows only its own list: neither the other's stale one in the render before its effect.
-  const hits = query.near ? similar.list?.hits : undefined;
-  const shownPage = query.near ? null : page;
+  const hits = similarMode ? similar.list?.hits : undefined;
+  const shownPage = similarMode ? null : page;
   const scores = hits && { metric: spaces.find((s) => s.name === searchIn)?.metric,
     of: new Map(hits.map((h) => [h.record.id, h.score])) };
   return (
@@ -153,14 +159,16 @@ export function Records({ api, datasetId }: { api: Api; datasetId: string }) {
         <h1>Records · {dataset.name}</h1>
         {dataset.status === "READY" && <a href={`#/d/${datasetId}`}>Label from the queue</a>}
         <a href={`#/d/${datasetId}/drafts`}>My drafts</a>
+        {meta.me.role !== "ANNOTATOR" && spaces.length > 0 && <a href={`#/d/${datasetId}/duplicates`}>Near-duplicates</a>}
       </div>
-      {query.near && <SimilarBanner api={api} datasetId={datasetId} query={query} spaces={spaces} list={similar.list}
+      {similarMode && <SimilarBanner api={api} datasetId={datasetId} query={query} spaces={spaces} list={similar.list}
         error={similar.error} />}
       <RecordFilters datasetId={datasetId} query={query} properties={dataset.metadataProperties}
         sorts={sortChoices(dataset.metadataProperties, dataset.questions)} />
       <JumpTo api={api} datasetId={datasetId} />
-      {!query.near && <SimilarTools datasetId={datasetId} query={query} meta={meta} space={searchIn} onSpace={setSpace}
+      {!similarMode && <SimilarTools datasetId={datasetId} query={query} meta={meta} space={searchIn} onSpace={setSpace}
         selected={selected} />}
+      <VectorSearch key={`${query.vector}|${query.space}`} datasetId={datasetId} query={query} spaces={spaces} />
       {error && <p class="error" role="alert" data-testid="records-error">{error}</p>}
       {hits && similar.list && <SelectSimilar list={similar.list} entry={(h) => selectedOf(h.record, meta.me.id)}
         selected={selected} onSelect={setSelected} />}

@@ -1,14 +1,19 @@
-// The records view's similar mode (#/d/<dataset>/records?near=<record>&space=…&top=…): the
-// records most similar to one in a vector space (`similarRecords`), the view's filters applied
-// by the API before the top is chosen, each row with its score, ready for bulk labelling like
-// the plain list. Also the controls that enter it from the plain list.
+// The records view's similar mode (#/d/<dataset>/records?near=<record>&space=…&top=…&order=…, or
+// ?vector=… for a vector typed in: vectorsearch.tsx): the records most (or least) similar to one
+// record or vector in a vector space (`similarRecords`), the view's filters applied by the API
+// before the top is chosen, each row with its score, ready for bulk labelling like the plain
+// list. Also the controls that enter it from the plain list.
 import { useEffect, useState } from "preact/hooks";
 import { errorText, type Api } from "./api";
 import type { Selected } from "./bulk";
 import {
   NEAR_RECORD, type RecordsMetaData, SIMILAR_PAGE, type SimilarHit, type VectorSpaceT,
 } from "./ops";
-import { filterOf, hrefOf, type ListQuery, SIMILAR_DEFAULT, SIMILAR_SIZES } from "./recordquery";
+import {
+  filterOf, hrefOf, isSimilar, type ListQuery, nearOf, plainOf, SIMILAR_SIZES,
+} from "./recordquery";
+import type { SimilarityOrder } from "./generated/graphql";
+import { vectorOfAddress } from "./vectortext";
 
 export interface SimilarList { hits: SimilarHit[]; exact: boolean; searched: number }
 
@@ -19,23 +24,25 @@ export function spaceOf(query: ListQuery, spaces: VectorSpaceT[]): string {
 
 /** The address of the similar list near `recordId`, keeping the view's filters. */
 export function similarHref(datasetId: string, query: ListQuery, recordId: string, space: string): string {
-  return hrefOf(datasetId, { ...query, after: "", near: recordId, space });
+  return hrefOf(datasetId, { ...query, after: "", near: recordId, vector: "", space });
 }
 
-/** The similar records (when the address has `near`), fetched again after a bulk answer (`reload`). */
+/** The similar records (when the address has `near` or `vector`), fetched again after a bulk answer (`reload`). */
 export function useSimilar(api: Api, datasetId: string, query: ListQuery, spaces: VectorSpaceT[] | null, reload: number) {
   const [list, setList] = useState<SimilarList | null>(null);
   const [error, setError] = useState<string | null>(null);
   const filter = filterOf(query);
   const space = spaces ? spaceOf(query, spaces) : "";
-  const key = JSON.stringify([filter, query.near, space, query.top]);
+  const key = JSON.stringify([filter, query.near, query.vector, space, query.top, query.order]);
   useEffect(() => {
     let live = true;
     setList(null);
     setError(null);
-    if (!query.near || spaces === null) return;
+    if (!isSimilar(query) || spaces === null) return;
     if (!space) { setError("This dataset has no vector space: there is nothing to find similar records in."); return; }
-    api.request(SIMILAR_PAGE, { id: datasetId, space, near: query.near, first: query.top, filter })
+    const near = nearOf(query);
+    if (!near) { setError("The vector in this address cannot be read: search near a vector again."); return; }
+    api.request(SIMILAR_PAGE, { id: datasetId, space, near, first: query.top, filter, order: query.order })
       .then((d) => live && setList({ hits: d.similarRecords.items, exact: d.similarRecords.exact,
         searched: d.similarRecords.searched }), (e) => live && setError(errorText(e)));
     return () => { live = false; };
@@ -72,31 +79,49 @@ function SpacePicker({ spaces, value, onChange, label }: {
   );
 }
 
-/** "Similar to <record>": the space and how many, the search's figures, and the way back. */
+const ORDERS: { value: SimilarityOrder; label: string; word: string }[] = [
+  { value: "MOST_SIMILAR", label: "Most similar first", word: "most" },
+  { value: "LEAST_SIMILAR", label: "Least similar first", word: "least" },
+];
+
+/** What the list is near, in the banner's heading: a record (a link to it) or the vector typed in. */
+function NearTitle({ api, datasetId, query, space }: { api: Api; datasetId: string; query: ListQuery; space: string }) {
+  const name = useNearName(api, query.near);
+  if (query.near) return <h2 id="similar-title">Similar to <a href={`#/d/${datasetId}/r/${query.near}`}>{name}</a></h2>;
+  const size = vectorOfAddress(query.vector)?.length;
+  return <h2 id="similar-title">Similar to a vector{size ? ` (${size} values in “${space}”)` : ""}</h2>;
+}
+
+/** "Similar to <record>": the space, the order and how many, the search's figures, and the way back. */
 export function SimilarBanner({ api, datasetId, query, spaces, list, error }: {
   api: Api; datasetId: string; query: ListQuery; spaces: VectorSpaceT[]; list: SimilarList | null; error: string | null;
 }) {
-  const name = useNearName(api, query.near);
   const space = spaceOf(query, spaces);
   const go = (part: Partial<ListQuery>) => { window.location.hash = hrefOf(datasetId, { ...query, after: "", ...part }); };
   const filtered = Object.values(filterOf(query)).some((part) => part !== null);
+  const word = ORDERS.find((o) => o.value === query.order)?.word ?? "most";
   return (
     <section class="similar-banner" aria-labelledby="similar-title" data-testid="similar-banner">
-      <h2 id="similar-title">Similar to <a href={`#/d/${datasetId}/r/${query.near}`}>{name}</a></h2>
+      <NearTitle api={api} datasetId={datasetId} query={query} space={space} />
       <div class="row">
-        <SpacePicker spaces={spaces} value={space} label="Vector space" onChange={(s) => go({ space: s })} />
+        {/* A vector belongs to the space it was typed for: its form (below) changes both. */}
+        {query.near && <SpacePicker spaces={spaces} value={space} label="Vector space" onChange={(s) => go({ space: s })} />}
+        <span class="pair"><label for="similar-order">Order</label>
+          <select id="similar-order" value={query.order}
+            onChange={(e) => go({ order: (e.target as HTMLSelectElement).value as SimilarityOrder })}>
+            {ORDERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          </select></span>
         <span class="pair"><label for="similar-top">Show</label>
           <select id="similar-top" value={String(query.top)} onChange={(e) => go({ top: Number((e.target as HTMLSelectElement).value) })}>
-            {SIMILAR_SIZES.map((n) => <option key={n} value={String(n)}>the {n} most similar</option>)}
+            {SIMILAR_SIZES.map((n) => <option key={n} value={String(n)}>the {n} {word} similar</option>)}
           </select></span>
-        <a href={hrefOf(datasetId, { ...query, after: "", near: "", space: "", top: SIMILAR_DEFAULT })}
-          data-testid="similar-back">Back to the list of records</a>
+        <a href={hrefOf(datasetId, plainOf(query))} data-testid="similar-back">Back to the list of records</a>
       </div>
       {error && <p class="error" role="alert" data-testid="similar-error">{error}</p>}
       {list && (
         <p class="figures" aria-live="polite" data-testid="similar-figures">
-          {list.hits.length} most similar {list.hits.length === 1 ? "record" : "records"} in “{space}”
-          {filtered ? " among those the filters match" : ""}, most similar first
+          {list.hits.length} {word} similar {list.hits.length === 1 ? "record" : "records"} in “{space}”
+          {filtered ? " among those the filters match" : ""}, {word} similar first
           ({list.exact ? "exact" : "approximate"} search of {list.searched} vectors).
         </p>
       )}

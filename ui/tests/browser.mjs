@@ -1307,28 +1307,39 @@ test("select all matching stops at one bulk call's 1,000 records and says so", a
 });
 
 // Issue 25: find similar in the records view, filters applied before the top-k, then bulk-labelled.
+// Records sv0, sv1, … of a dataset with vector spaces: `spaces` maps each space's name to the
+// vector of record i (its dimension is that vector's length).
+async function makeVectorDataset(name, size, spaces, spec = {}, metadataOf = () => undefined) {
+  const datasetId = await makeDataset(name, {
+    fields: [{ name: "prompt", settings: TEXT }],
+    questions: [{ name: "quality", title: "How good is the answer?", settings: { rating: { values: [1, 2, 3, 4, 5] } } }],
+    ...spec,
+  }, Array.from({ length: size }, (_, i) => ({ externalId: `sv${i}`, metadata: metadataOf(i),
+    fields: { prompt: `Prompt ${i} about ${"something rather long to fill the cell ".repeat(3)}` } })));
+  for (const [space, vectorOf] of Object.entries(spaces)) {
+    await owner(`mutation($id: ID!, $s: String!, $d: Int!) { addVectorSpace(datasetId: $id, space: {name: $s, dimension: $d}) { name } }`,
+      { id: datasetId, s: space, d: vectorOf(0).length });
+  }
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 1000) { edges { node { id externalId } } } }`, { id: datasetId });
+  const idOf = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
+    { id: datasetId, r: Array.from({ length: size }, (_, i) => ({ recordId: idOf[`sv${i}`],
+      vectors: Object.fromEntries(Object.entries(spaces).map(([space, vectorOf]) => [space, vectorOf(i)])) })) });
+  return { datasetId, idOf };
+}
+// Record i at i × 3 degrees: the records nearest sv0 are sv1, sv2, … with cosine cos(3k°).
+const angle = (i) => (i * 3 * Math.PI) / 180;
+const onCircle = (i) => [Math.cos(angle(i)), Math.sin(angle(i))];
+const cosines = (ks) => ks.map((k) => Math.cos(angle(k)).toFixed(3));
+const scores = (page) => page.getByTestId("similar-score").allInnerTexts();
+
 test("records view: find similar from a row, scores in order, a filter applied before the top 10, all of them bulk-labelled", async () => {
   // In "toy" sv<i> lies at i × 3 degrees: the records nearest sv0 are sv1, sv2, … with cosine cos(3k°);
   // in "other" at (7i mod 30) × 3 degrees: nearest sv0 are sv13, sv26, sv9.
   const SIZE = 30;
-  const datasetId = await makeDataset("similar-bulk", {
-    fields: [{ name: "prompt", settings: TEXT }],
-    questions: [{ name: "quality", title: "How good is the answer?", settings: { rating: { values: [1, 2, 3, 4, 5] } } }],
-    metadataProperties: [{ name: "lang", kind: "TERMS", values: ["en", "fr"] }],
-  }, Array.from({ length: SIZE }, (_, i) => ({ externalId: `sv${i}`, metadata: { lang: i % 2 ? "fr" : "en" },
-    fields: { prompt: `Prompt ${i} about ${"something rather long to fill the cell ".repeat(3)}` } })));
-  for (const space of ["toy", "other"]) {
-    await owner(`mutation($id: ID!, $s: String!) { addVectorSpace(datasetId: $id, space: {name: $s, dimension: 2}) { name } }`,
-      { id: datasetId, s: space });
-  }
-  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id externalId } } } }`, { id: datasetId });
-  const idOf = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
-  const angle = (i) => (i * 3 * Math.PI) / 180;
-  await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
-    { id: datasetId, r: Array.from({ length: SIZE }, (_, i) => ({ recordId: idOf[`sv${i}`],
-      vectors: { toy: [Math.cos(angle(i)), Math.sin(angle(i))], other: [Math.cos(angle((i * 7) % SIZE)), Math.sin(angle((i * 7) % SIZE))] } })) });
-  const cosines = (ks) => ks.map((k) => Math.cos(angle(k)).toFixed(3));
-  const scores = (page) => page.getByTestId("similar-score").allInnerTexts();
+  const { datasetId, idOf } = await makeVectorDataset("similar-bulk", SIZE,
+    { toy: onCircle, other: (i) => onCircle((i * 7) % SIZE) },
+    { metadataProperties: [{ name: "lang", kind: "TERMS", values: ["en", "fr"] }] }, (i) => ({ lang: i % 2 ? "fr" : "en" }));
   const vic = await makeUser("vic");
   const page = await signIn(vic.key);
   await page.goto(`${BASE}/#/d/${datasetId}/records`);
@@ -1421,6 +1432,175 @@ test("records view: find similar from a row, scores in order, a filter applied b
   await waitListed(ownerPage, "sv1", SIZE - 1);
   assert.match(ownerPage.url(), new RegExp(`records\\?near=${idOf.sv0}&space=toy`));
   await ownerPage.close();
+});
+
+test("records view: the least similar first, kept in the address and walked back", async () => {
+  const SIZE = 12;
+  const { datasetId, idOf } = await makeVectorDataset("similar-order", SIZE, { toy: onCircle });
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${datasetId}/records?near=${idOf.sv0}`);
+  await waitListed(page, "sv1", SIZE - 1);
+  assert.equal(await page.getByLabel("Order").inputValue(), "MOST_SIMILAR");
+  await page.getByLabel("Order").selectOption({ label: "Least similar first" });
+  await waitListed(page, "sv11", SIZE - 1);
+  const farthest = Array.from({ length: SIZE - 1 }, (_, k) => SIZE - 1 - k);
+  assert.deepEqual(await listed(page), farthest.map((k) => `sv${k}`));
+  assert.deepEqual(await scores(page), cosines(farthest));
+  assert.match(page.url(), /order=least/);
+  await page.getByTestId("similar-figures").getByText(`${SIZE - 1} least similar records in “toy”, least similar first`,
+    { exact: false }).waitFor();
+  assert.ok(await page.getByLabel("Show").getByText("the 10 least similar").count());
+  // The top 10 of the least similar: the ten farthest, sv11 … sv2; a reload keeps order and top.
+  await page.getByLabel("Show").selectOption({ label: "the 10 least similar" });
+  await waitListed(page, "sv11", 10);
+  await page.reload();
+  await waitListed(page, "sv11", 10);
+  assert.deepEqual(await listed(page), farthest.slice(0, 10).map((k) => `sv${k}`));
+  assert.equal(await page.getByLabel("Order").inputValue(), "LEAST_SIMILAR");
+  await axe(page, "least similar records");
+  await shot(page, "24-records-least-similar");
+  // Back: the 11 least similar, then the most similar first again.
+  await page.goBack();
+  await waitListed(page, "sv11", SIZE - 1);
+  await page.goBack();
+  await waitListed(page, "sv1", SIZE - 1);
+  assert.doesNotMatch(page.url(), /order=/);
+  await page.close();
+});
+
+test("records view: search near a typed or pasted vector (JSON or base64); a wrong dimension or a non-number is said beside the box", async () => {
+  const SIZE = 12;
+  const { datasetId } = await makeVectorDataset("similar-vector", SIZE,
+    { toy: onCircle, wide: (i) => [...onCircle(i), 0.5] }, { metadataProperties: [{ name: "lang", kind: "TERMS", values: ["en", "fr"] }] },
+    (i) => ({ lang: i % 2 ? "fr" : "en" }));
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${datasetId}/records`);
+  await waitListed(page, "sv0", SIZE);
+  await page.getByText("Search near a vector", { exact: true }).click();
+  const box = page.getByLabel("Vector", { exact: true });
+  const search = page.getByRole("button", { name: "Find similar to this vector" });
+  const error = page.getByTestId("vector-error");
+  assert.equal(await page.getByLabel("Space of the vector").inputValue(), "toy");
+  // Wrong dimension, a value that is not a number, text that is neither JSON nor base64: said, nothing asked.
+  for (const [typed, said] of [
+    ["[1, 0, 0]", "Vectors of “toy” have 2 values; this one has 3."],
+    ['[1, "x"]', 'Value 2 ("x") is not a number.'],
+    ["[1, 0", "This is not a JSON list of numbers: write it as [0.1, 0.2, …]."],
+    ["not a vector!", "This is neither a JSON list of numbers ([0.1, 0.2, …]) nor base64 text."],
+    ["AACAPw==", "Vectors of “toy” have 2 values; this one has 1."],
+    ["[0, 0]", "“toy” compares directions (cosine): an all-zero vector has none."],
+  ]) {
+    await box.fill(typed);
+    await box.press("Tab");
+    await page.keyboard.press("Enter");
+    assert.equal(await error.innerText(), said);
+    assert.equal(await box.getAttribute("aria-invalid"), "true");
+  }
+  assert.doesNotMatch(page.url(), /vector=/);
+  await waitListed(page, "sv0", SIZE);
+  await axe(page, "vector search error");
+  await shot(page, "25-records-vector-error");
+  // A JSON list: straight up (90°) is nearest sv11 (33°); every record is listed, the vector being none of them.
+  await box.fill("[0, 1]");
+  await search.click();
+  await waitListed(page, "sv11", SIZE);
+  assert.deepEqual(await listed(page), Array.from({ length: SIZE }, (_, k) => `sv${SIZE - 1 - k}`));
+  assert.deepEqual(await scores(page), Array.from({ length: SIZE }, (_, k) => Math.cos(angle(30 - (SIZE - 1 - k))).toFixed(3)));
+  await page.getByTestId("similar-banner").getByRole("heading", { name: "Similar to a vector (2 values in “toy”)" }).waitFor();
+  assert.match(page.url(), /vector=[A-Za-z0-9_-]+&space=toy/);
+  // The view's filter applies before the top; a reload keeps the vector, and its box shows it.
+  await page.locator('[data-meta="lang"]').getByLabel("en").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await waitListed(page, "sv10", SIZE / 2);
+  await page.reload();
+  await waitListed(page, "sv10", SIZE / 2);
+  assert.equal(await page.getByLabel("Vector", { exact: true }).inputValue(), "[0,1]");
+  await shot(page, "25-records-vector");
+  // Pasted base64 of little-endian float32 in the other space: the record at 6° (and 0.5) first, with score 1.
+  const pasted = Buffer.from(new Float32Array([...onCircle(2), 0.5]).buffer).toString("base64");
+  await page.getByLabel("Space of the vector").selectOption("wide");
+  await page.getByLabel("Vector", { exact: true }).fill(pasted);
+  await page.getByRole("button", { name: "Find similar to this vector" }).click();
+  await waitListed(page, "sv2", SIZE / 2);
+  assert.equal((await scores(page))[0], "1.000");
+  assert.match(page.url(), /space=wide/);
+  // A mangled vector in a link: the banner says so, nothing breaks.
+  await page.goto(`${BASE}/#/d/${datasetId}/records?vector=%21%21&space=toy`);
+  await page.getByTestId("similar-error").getByText("The vector in this address cannot be read", { exact: false }).waitFor();
+  assert.equal(await page.locator(".records-table").count(), 0);
+  await page.close();
+});
+
+test("near-duplicates: managers pick a space and a threshold, page through pairs by cursor, open a record; none is said; annotators are told", async () => {
+  // dup0 … dup7 lie within 3.5° of each other (every pair at least 0.998 similar): 28 pairs, the first page
+  // of 20 ends after whole rows (7 + 6 + 5 + 4 = 22 pairs), the next holds the last 6. far0 … far3 are 30° apart.
+  const angles = [...Array.from({ length: 8 }, (_, i) => i * 0.5), 30, 60, 90, 120];
+  const names = [...Array.from({ length: 8 }, (_, i) => `dup${i}`), ...Array.from({ length: 4 }, (_, i) => `far${i}`)];
+  const id = await makeDataset("near-duplicates", {
+    fields: [{ name: "prompt", settings: TEXT }], questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
+  }, names.map((name, i) => ({ externalId: name, fields: { prompt: `Text of ${name}: ${"words ".repeat(40)}` } })));
+  await owner(`mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "toy", dimension: 2}) { name } }`, { id });
+  const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id externalId } } } }`, { id });
+  const idOf = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
+  const rad = (deg) => (deg * Math.PI) / 180;
+  await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
+    { id, r: names.map((name, i) => ({ recordId: idOf[name], vectors: { toy: [Math.cos(rad(angles[i])), Math.sin(rad(angles[i]))] } })) });
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${id}/manage`);
+  await page.getByRole("link", { name: "Near-duplicates" }).click();
+  await page.getByRole("heading", { name: "Near-duplicates · near-duplicates" }).waitFor();
+  const threshold = page.getByLabel("At least this similar");
+  assert.equal(await threshold.inputValue(), "0.95");
+  await threshold.fill("abc");
+  await threshold.press("Enter");
+  await page.getByTestId("dup-input-error").getByText("Give the threshold as a number", { exact: false }).waitFor();
+  await threshold.fill("0.99");
+  await threshold.press("Enter");
+  const pairs = page.locator("[data-pair]");
+  const shown = () => pairs.evaluateAll((els) => els.map((el) => el.dataset.pair));
+  await page.getByTestId("dup-figures").getByText("22 pairs at least 0.99 similar on this page", { exact: false }).waitFor();
+  const first = await shown();
+  assert.match(page.url(), /space=toy&threshold=0\.99/);
+  await axe(page, "near-duplicates");
+  await shot(page, "26-near-duplicates");
+  await page.getByRole("button", { name: "Next page" }).click();
+  await page.getByTestId("dup-figures").getByText("6 pairs at least 0.99 similar", { exact: false }).waitFor();
+  const second = await shown();
+  assert.match(page.url(), /after=/);
+  assert.equal(await page.getByRole("button", { name: "Next page" }).isDisabled(), true);
+  const every = [...first, ...second];
+  assert.equal(new Set(every).size, 28);
+  for (const pair of every) assert.match(pair, /^dup\d\|dup\d$/);
+  assert.ok((await page.getByTestId("pair-score").allInnerTexts()).every((t) => Number(t.split(" ")[1]) >= 0.99));
+  await page.getByRole("button", { name: "Previous page" }).click();
+  await page.getByTestId("dup-figures").getByText("22 pairs", { exact: false }).waitFor();
+  assert.deepEqual(await shown(), first);
+  // Each pair: both records' text, briefly, each a link that opens it.
+  const card = pairs.first();
+  const [a, b] = first[0].split("|");
+  assert.match(await card.innerText(), new RegExp(`${a}[\\s\\S]*Text of ${a}[\\s\\S]*${b}[\\s\\S]*Text of ${b}`));
+  await card.getByRole("link", { name: b }).click();
+  await page.locator(`.workspace[data-record="${idOf[b]}"]`).waitFor();
+  // Nothing that close: said in words.
+  await page.goto(`${BASE}/#/d/${id}/duplicates?space=toy&threshold=0.99999`);
+  await page.getByTestId("dup-figures").getByText("No two records in “toy” are at least 0.99999 similar.").waitFor();
+  assert.equal(await pairs.count(), 0);
+  await shot(page, "26-near-duplicates-none");
+  for (const width of [390, 1366]) {
+    await page.goto(`${BASE}/#/d/${id}/duplicates?space=toy&threshold=0.99`);
+    await page.setViewportSize({ width, height: 900 });
+    await pairs.first().waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `wider than ${width} px`);
+    if (width === 390) await shot(page, "26-near-duplicates-phone");
+  }
+  await page.close();
+  // An annotator is told it is for owners and admins, with no form.
+  const wendy = await makeUser("wendy");
+  const theirs = await signIn(wendy.key);
+  await theirs.goto(`${BASE}/#/d/${id}/duplicates?space=toy&threshold=0.99`);
+  await theirs.getByText("Near-duplicates are for the workspace's owners and admins.").waitFor();
+  assert.equal(await theirs.locator("[data-pair], #dup-threshold").count(), 0);
+  await theirs.close();
 });
 
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {

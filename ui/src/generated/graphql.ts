@@ -1244,6 +1244,26 @@ export type GuidelinesMutationVariables = Exact<{
 
 export type GuidelinesMutation = { updateDataset: { id: string } };
 
+export type DuplicatesMetaQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type DuplicatesMetaQuery = { me: { id: string, role: Role }, dataset: { id: string, name: string, fields: Array<{ name: string }> }, vectorSpaces: Array<{ name: string, dimension: number, metric: VectorMetric }> };
+
+export type NearDuplicatesPageQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+  space: Scalars['String']['input'];
+  threshold: Scalars['Float']['input'];
+  first: Scalars['Int']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type NearDuplicatesPageQuery = { nearDuplicates: { exact: boolean, hasNextPage: boolean, endCursor: string | null, pairs: Array<{ score: number, first: { id: string, externalId: string | null, fields: any, status: RecordStatus }, second: { id: string, externalId: string | null, fields: any, status: RecordStatus } }> } };
+
+export type PairRecordFragment = { id: string, externalId: string | null, fields: any, status: RecordStatus };
+
 export type ProgressFragment = { total: number, pending: number, completed: number, responses: { submitted: number, draft: number, discarded: number } };
 
 export type MyProgressFragment = { submitted: number, draft: number, discarded: number, available: number };
@@ -1348,7 +1368,7 @@ export type RecordsMetaQueryVariables = Exact<{
 }>;
 
 
-export type RecordsMetaQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, status: DatasetStatus, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null }> }, vectorSpaces: Array<{ name: string, metric: VectorMetric }>, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }> };
+export type RecordsMetaQuery = { me: { id: string, username: string, role: Role }, dataset: { id: string, name: string, status: DatasetStatus, fields: Array<{ name: string, title: string, kind: string, required: boolean, settingsJson: any }>, questions: Array<{ name: string, title: string, description: string | null, required: boolean, kind: string, settingsJson: any, available: boolean }>, metadataProperties: Array<{ name: string, title: string, kind: MetadataPropertyKind, values: Array<string> | null, min: number | null, max: number | null }> }, vectorSpaces: Array<{ name: string, dimension: number, metric: VectorMetric }>, questionTypes: Array<{ name: string, settingsSchema: any, valueSchema: any, uiHints: any, widgetUrl: string | null, agreement: AgreementLevel, strategies: Array<string> }> };
 
 export type ListedRecordFragment = { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> };
 
@@ -1366,9 +1386,10 @@ export type RecordsPageQuery = { records: { edges: Array<{ node: { id: string, e
 export type SimilarPageQueryVariables = Exact<{
   id: Scalars['ID']['input'];
   space: Scalars['String']['input'];
-  near: Scalars['ID']['input'];
+  near: NearInput;
   first: Scalars['Int']['input'];
   filter?: InputMaybe<RecordFilter>;
+  order: SimilarityOrder;
 }>;
 
 
