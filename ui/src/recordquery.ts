@@ -23,10 +23,9 @@ export interface ListQuery {
   order: SimilarityOrder; // most similar first, or least similar first
 }
 
-/** How many similar records the list can show. similarRecords has no cursor, and its cost (200
- * per item with the rows' fields: `items` counts 5 per `first`) passes the service's query cost
- * limit (200,000) a little below 1,000: 500 is the largest round size it always answers. */
-export const SIMILAR_SIZES = [10, 20, 50, 100, 200, 500];
+/** How many similar records the list can show: up to the API's largest `first` (1,000, its page
+ * size), which is also one bulk answer's most (bulk.tsx BATCH). similarRecords has no cursor. */
+export const SIMILAR_SIZES = [10, 20, 50, 100, 200, 500, 1000];
 export const SIMILAR_DEFAULT = 50;
 
 export const SORTS: { value: string; label: string }[] = [

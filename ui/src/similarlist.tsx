@@ -43,7 +43,8 @@ export function useSimilar(api: Api, datasetId: string, query: ListQuery, spaces
     const near = nearOf(query);
     if (!near) { setError("The vector in this address cannot be read: search near a vector again."); return; }
     api.request(SIMILAR_PAGE, { id: datasetId, space, near, first: query.top, filter, order: query.order })
-      .then((d) => live && setList({ hits: d.similarRecords.items, exact: d.similarRecords.exact,
+      .then((d) => live && setList({ exact: d.similarRecords.exact,
+        hits: d.similarRecords.items.map(({ score, record }) => ({ score, record: { ...record, suggestions: [] } })),
         searched: d.similarRecords.searched }), (e) => live && setError(errorText(e)));
     return () => { live = false; };
   }, [api, datasetId, key, spaces, reload]);

@@ -1603,6 +1603,21 @@ test("near-duplicates: managers pick a space and a threshold, page through pairs
   await theirs.close();
 });
 
+test("records view: more than 500 similar records, up to the API's 1,000, all selected for one bulk answer", async () => {
+  const SIZE = 601;
+  const { datasetId, idOf } = await makeVectorDataset("similar-many", SIZE, { toy: (i) => [Math.cos(i / 1000), Math.sin(i / 1000)] });
+  const page = await signIn(OWNER);
+  await page.goto(`${BASE}/#/d/${datasetId}/records?near=${idOf.sv0}&top=500`);
+  await waitListed(page, "sv1", 500);
+  await page.getByLabel("Show").selectOption({ label: "the 1000 most similar" });
+  await waitListed(page, "sv1", SIZE - 1);
+  assert.deepEqual(await listed(page), Array.from({ length: SIZE - 1 }, (_, k) => `sv${k + 1}`));
+  assert.match(page.url(), /top=1000/);
+  await page.getByRole("button", { name: `Select all ${SIZE - 1} similar records` }).click();
+  await page.getByRole("heading", { name: `Answer ${SIZE - 1} selected records at once` }).waitFor();
+  await page.close();
+});
+
 test("no Content-Security-Policy violations, script errors or requests to other origins; no planted script ran", () => {
   assert.deepEqual(cspViolations, []);
   assert.deepEqual(pageErrors, []);

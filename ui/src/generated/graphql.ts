@@ -1393,7 +1393,9 @@ export type SimilarPageQueryVariables = Exact<{
 }>;
 
 
-export type SimilarPageQuery = { similarRecords: { exact: boolean, searched: number, items: Array<{ score: number, record: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, suggestions: Array<{ question: string, score: number | null }>, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }> } };
+export type SimilarPageQuery = { similarRecords: { exact: boolean, searched: number, items: Array<{ score: number, record: { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> } }> } };
+
+export type SimilarRowFragment = { id: string, externalId: string | null, fields: any, metadata: any, status: RecordStatus, updatedAt: string, responses: Array<{ status: ResponseStatus, version: number, user: { id: string } }> };
 
 export type NearRecordQueryVariables = Exact<{
   near: Scalars['ID']['input'];
