@@ -74,6 +74,12 @@ function ChoiceForm({ datasetId, spaces, choice }: { datasetId: string; spaces: 
   const scale = SCALES[space.metric];
   const [threshold, setThreshold] = useState(choice.threshold || scale.start);
   const [error, setError] = useState<string | null>(null);
+  /** Another space; one of another metric starts from its own threshold (0.95 similar is no distance). */
+  const pick = (name: string) => {
+    const next = spaces.find((s) => s.name === name) ?? spaces[0];
+    if (next.metric !== space.metric) setThreshold(SCALES[next.metric].start);
+    setSpaceName(next.name);
+  };
   function find(event: Event) {
     event.preventDefault();
     if (threshold.trim() === "" || !Number.isFinite(Number(threshold))) {
@@ -87,7 +93,7 @@ function ChoiceForm({ datasetId, spaces, choice }: { datasetId: string; spaces: 
     <form class="record-filters" onSubmit={find} role="search" aria-label="Find near-duplicates" noValidate>
       <div class="row">
         <span class="pair"><label for="dup-space">Vector space</label>
-          <select id="dup-space" value={space.name} onChange={(e) => setSpaceName((e.target as HTMLSelectElement).value)}>
+          <select id="dup-space" value={space.name} onChange={(e) => pick((e.target as HTMLSelectElement).value)}>
             {spaces.map((s) => <option key={s.name} value={s.name}>{s.name} ({s.metric.toLowerCase()})</option>)}
           </select></span>
         <span class="pair"><label for="dup-threshold">{scale.label}</label>

@@ -1539,12 +1539,15 @@ test("near-duplicates: managers pick a space and a threshold, page through pairs
   const id = await makeDataset("near-duplicates", {
     fields: [{ name: "prompt", settings: TEXT }], questions: [{ name: "quality", settings: { rating: { values: [1, 2] } } }],
   }, names.map((name, i) => ({ externalId: name, fields: { prompt: `Text of ${name}: ${"words ".repeat(40)}` } })));
-  await owner(`mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "toy", dimension: 2}) { name } }`, { id });
+  // "dist" holds the same vectors, compared by L2 distance: the dup pairs are at most 0.062 apart, far ones 0.52.
+  await owner(`mutation($id: ID!) { a: addVectorSpace(datasetId: $id, space: {name: "toy", dimension: 2}) { name }
+    b: addVectorSpace(datasetId: $id, space: {name: "dist", dimension: 2, metric: L2}) { name } }`, { id });
   const { records } = await owner(`query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id externalId } } } }`, { id });
   const idOf = Object.fromEntries(records.edges.map((e) => [e.node.externalId, e.node.id]));
   const rad = (deg) => (deg * Math.PI) / 180;
+  const at = (i) => [Math.cos(rad(angles[i])), Math.sin(rad(angles[i]))];
   await owner(`mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }`,
-    { id, r: names.map((name, i) => ({ recordId: idOf[name], vectors: { toy: [Math.cos(rad(angles[i])), Math.sin(rad(angles[i]))] } })) });
+    { id, r: names.map((name, i) => ({ recordId: idOf[name], vectors: { toy: at(i), dist: at(i) } })) });
   const page = await signIn(OWNER);
   await page.goto(`${BASE}/#/d/${id}/manage`);
   await page.getByRole("link", { name: "Near-duplicates" }).click();
@@ -1581,6 +1584,14 @@ test("near-duplicates: managers pick a space and a threshold, page through pairs
   assert.match(await card.innerText(), new RegExp(`${a}[\\s\\S]*Text of ${a}[\\s\\S]*${b}[\\s\\S]*Text of ${b}`));
   await card.getByRole("link", { name: b }).click();
   await page.locator(`.workspace[data-record="${idOf[b]}"]`).waitFor();
+  // An L2 space: a distance, at most this far apart, starting from its own threshold.
+  await page.goto(`${BASE}/#/d/${id}/duplicates`);
+  await page.getByLabel("Vector space").selectOption("dist");
+  assert.equal(await page.getByLabel("At most this far apart").inputValue(), "0.1");
+  await page.getByRole("button", { name: "Find pairs" }).click();
+  await page.getByTestId("dup-figures").getByText("22 pairs at most 0.1 apart on this page", { exact: false }).waitFor();
+  assert.ok((await page.getByTestId("pair-score").allInnerTexts()).every((t) => /^distance 0\.0[0-6]\d$/.test(t)));
+  assert.match(page.url(), /space=dist&threshold=0\.1/);
   // Nothing that close: said in words.
   await page.goto(`${BASE}/#/d/${id}/duplicates?space=toy&threshold=0.99999`);
   await page.getByTestId("dup-figures").getByText("No two records in “toy” are at least 0.99999 similar.").waitFor();
