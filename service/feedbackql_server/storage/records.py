@@ -24,6 +24,14 @@ from feedbackql_server.size_limits import RECORD_BATCH
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, Sent, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
+from feedbackql_server.storage.filter_keys import (
+    METADATA_KEYS,
+    RESPONSE_KEYS,
+    metadata_key,
+    metadata_keys,
+    nothing_key,
+    response_key,
+)
 from feedbackql_server.storage.lookups import find_each
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
@@ -32,8 +40,9 @@ DUPLICATE_KEY = 11000
 UPDATE_CONCURRENCY = 16
 LAYOUT = ("seq", "bucket")
 WORDS = "search_tokens"
-HIDDEN = {WORDS: 0, "search_text": 0, SCORES: 0}
-"""What reads leave out: the words only text search looks at, the scores only sorts look at."""
+HIDDEN = {WORDS: 0, "search_text": 0, SCORES: 0, RESPONSE_KEYS: 0, METADATA_KEYS: 0}
+"""What reads leave out: the words only text search looks at, the scores only sorts look at,
+the keys only filters look at (``filter_keys.py``)."""
 COMMON_WORD_SECONDS = 600.0
 COMMON_WORDS = 10_000
 MAX_LEADS = 3
@@ -228,6 +237,8 @@ class RecordRepo:
         deadlocks on an ``update`` command of a few dozen statements and then answers nothing
         until it is restarted."""
         content = {k: v for k, v in doc.items() if k in CONTENT_KEYS}
+        if "metadata" in content:
+            content[METADATA_KEYS] = metadata_keys(content["metadata"])
         result = await self.collection.update_one(
             {"_id": record_id}, {"$set": {**pack(content), "updated_at": datetime.now(UTC)}})
         return result.matched_count == 1
@@ -426,6 +437,8 @@ def _new_record(doc: Doc, now: datetime) -> RecordDoc:
         "status": "pending",
         **{f"{status}_by": [] for status in RESPONSE_STATUSES},
         "response_versions": {},
+        RESPONSE_KEYS: [],
+        METADATA_KEYS: metadata_keys(doc.get("metadata")),
         **QUEUE_DEFAULTS,
         "created_at": now,
         "updated_at": now,
@@ -455,11 +468,15 @@ def _conditions(query: RecordQuery) -> Doc:
     elif query.statuses:
         conditions.append({"status": {"$in": list(query.statuses)}})
     if query.response_statuses:
+        pushed[RESPONSE_KEYS] = response_key(query.response_statuses)
         conditions.append({"$or": [{f"{s}_by.0": {"$exists": True}} for s in query.response_statuses]})
     if query.external_ids is not None:
         conditions.append({"external_id": {"$in": list(query.external_ids)}})
     for condition in query.metadata:
         conditions.append(_metadata_condition(condition))
+    key = next((key for key in map(_metadata_key, query.metadata) if key is not None), None)
+    if key is not None:
+        pushed[METADATA_KEYS] = key
     if query.answered_as is not None:
         statuses, user_key = query.answered_as
         if len(statuses) == 1:
@@ -472,6 +489,13 @@ def _conditions(query: RecordQuery) -> Doc:
         pushed[WORDS] = query.words[0]
         conditions.extend({WORDS: word} for word in query.words[1:])
     return {**pushed, "$and": conditions} if conditions else pushed
+
+
+def _metadata_key(condition: MetadataCondition) -> str | None:
+    """The key a record matching ``condition`` has, when it needs one value (``filter_keys.py``)."""
+    if condition.values is None or len(condition.values) > 1:
+        return None
+    return metadata_key(condition.name, condition.values[0]) if condition.values else nothing_key(condition.name)
 
 
 def _and(where: Doc, condition: Doc) -> Doc:
