@@ -11,6 +11,12 @@ sample that make them cheap, side by side in one run on one dataset (p50 / p95, 
   *before* skips the sample and probes the word by index, as 0.2 did. A rare word is timed
   both ways too: what the sample adds to a search it does not help.
 
+``migration SIZE`` times instead the start-up that gives SIZE records stored without keys
+theirs (layout 7: one update per record with metadata or answers), against a start-up with
+nothing to do:
+
+    nice .venv-test/bin/python -u -m bench.filtered_pages migration 20000
+
 Each sample runs *before* then *after*, alternately, so that the machine's load falls on both
 alike. The service runs in this process (rate limits off), on a FerretDB started here (or
 ``MONGODB_URI``).
@@ -23,13 +29,17 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
+from pymongo import AsyncMongoClient
 
 from bench.common import comparison_dataset, database_uri, gql, record, service
+from feedbackql_server.app import create_app
+from feedbackql_server.kinds.registry import load_registry
+from feedbackql_server.settings import Settings
 from feedbackql_server.storage import records as stored_records
 from feedbackql_server.storage.filter_keys import METADATA_KEYS, RESPONSE_KEYS
 
@@ -75,12 +85,12 @@ def before(storage: Any) -> Iterator[None]:
     async def never(*_: Any) -> bool:
         return False
 
-    stored_records._conditions = without_keys  # type: ignore[assignment]
+    stored_records._conditions = without_keys
     stored_records.RecordRepo._looks_common = never  # type: ignore[assignment, method-assign]
     try:
         yield
     finally:
-        stored_records._conditions = conditions  # type: ignore[assignment]
+        stored_records._conditions = conditions
         stored_records.RecordRepo._looks_common = looks_common  # type: ignore[method-assign]
 
 
@@ -122,5 +132,35 @@ async def main(size: int) -> None:
     print(f"load average at the end {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
 
 
+async def migration(size: int) -> None:
+    with database_uri() as uri:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+        async with service(uri, request_timeout_seconds=600, rate_limit_per_second=0) as (client, settings):
+            await prepare(client, size)
+            db = mongo[settings.database_name]
+            started = time.perf_counter()
+            async with started_again(settings):
+                unchanged = time.perf_counter() - started
+            await db["records"].update_many({}, {"$unset": {RESPONSE_KEYS: "", METADATA_KEYS: ""}})
+            await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 6}})
+            started = time.perf_counter()
+            async with started_again(settings):
+                migrated = time.perf_counter() - started
+            print(f"{size} records: start-up {unchanged:.1f} s with nothing to do, {migrated:.1f} s giving every "
+                  f"record its keys; load average {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
+        await mongo.close()
+
+
+@asynccontextmanager
+async def started_again(settings: Settings) -> AsyncIterator[None]:
+    """The service started (and stopped) once more on the same database."""
+    app = create_app(settings, load_registry(builtin_only=True))
+    async with app.router.lifespan_context(app):
+        yield
+
+
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000))
+    if sys.argv[1:2] == ["migration"]:
+        asyncio.run(migration(int(sys.argv[2]) if len(sys.argv) > 2 else 20_000))
+    else:
+        asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000))

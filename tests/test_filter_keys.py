@@ -14,7 +14,9 @@ from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage.filter_keys import metadata_keys, response_keys
 from tests import helpers as h
+from tests import interleavings as il
 from tests.conftest import GraphQLClient, serve
+from tests.test_check_command import _check
 from tests.test_record_sort import RECORD_FINDS
 
 ANSWER = [{"question": "completion", "value": {"text": "t"}}]
@@ -118,6 +120,22 @@ async def test_records_written_before_the_keys_are_given_them_at_start(
         await db["records"].update_one({"_id": record["_id"]}, {"$unset": {"response_keys": "", "metadata_keys": ""}})
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 6}})
     await client.close()
+    async with serve(settings, builtin_registry) as gql:
+        await _check_pages(gql, dataset_id)
+    await _stored_keys_agree(settings, dataset_id)
+
+
+async def test_check_reports_and_repairs_response_keys_that_disagree_with_the_answers(
+        settings: Settings, builtin_registry: KindRegistry) -> None:
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id, ids = await _answered_dataset(gql)
+    async with il.raw_database(settings) as db:
+        await db.records.update_one({"_id": ObjectId(ids["r2"])}, {"$set": {"response_keys": []}})
+    found = await _check(settings)
+    assert found.returncode == 1
+    assert "filter keys [], ['discarded', 'submitted+discarded', 'draft+discarded', " in found.stdout, found.stdout
+    repaired = await _check(settings, "--repair")
+    assert repaired.returncode == 0, repaired.stdout
     async with serve(settings, builtin_registry) as gql:
         await _check_pages(gql, dataset_id)
     await _stored_keys_agree(settings, dataset_id)
