@@ -53,6 +53,7 @@ RANKING = {"ranking": [{"value": "response-1", "rank": 1}, {"value": "response-2
 METADATA = [{"name": "length", "kind": "INTEGER"}]
 PAGES: dict[str, dict[str, Any]] = {
     "metadata values (first 100)": {"metadata": [{"name": "length", "values": [7]}]},
+    "metadata values [7, 8, 9] (first 100)": {"metadata": [{"name": "length", "values": [7, 8, 9]}]},
     "responseStatus SUBMITTED (first 100)": {"responseStatus": ["SUBMITTED"]},
 }
 SEARCHES = {"text, common word, first search": "answer", "text, rare word": "zzzzqqq"}
@@ -77,6 +78,7 @@ async def prepare(client: httpx.AsyncClient, size: int) -> str:
 def before(storage: Any) -> Iterator[None]:
     """The service as 0.2 was: no key in a filter, no sample of a word."""
     conditions, looks_common = stored_records._conditions, stored_records.RecordRepo._looks_common
+    bucket_filters = stored_records._bucket_filters
 
     def without_keys(query: stored_records.RecordQuery) -> dict[str, Any]:
         where = conditions(query)
@@ -86,11 +88,13 @@ def before(storage: Any) -> Iterator[None]:
         return False
 
     stored_records._conditions = without_keys
+    stored_records._bucket_filters = without_keys
     stored_records.RecordRepo._looks_common = never  # type: ignore[assignment, method-assign]
     try:
         yield
     finally:
         stored_records._conditions = conditions
+        stored_records._bucket_filters = bucket_filters
         stored_records.RecordRepo._looks_common = looks_common  # type: ignore[method-assign]
 
 

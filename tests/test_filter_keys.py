@@ -22,7 +22,7 @@ from tests.test_record_sort import RECORD_FINDS
 ANSWER = [{"question": "completion", "value": {"text": "t"}}]
 METADATA = [{"name": "source", "kind": "TERMS"}, {"name": "length", "kind": "INTEGER"},
             {"name": "ratio", "kind": "FLOAT"}]
-SOURCES = ["web", "book", "web", "wiki", "book", "web"]
+SOURCES: list[Any] = ["web", "book", "web", "wiki", "book", ["web", "book"]]
 
 
 async def _answered_dataset(gql: GraphQLClient) -> tuple[str, dict[str, str]]:
@@ -69,8 +69,12 @@ async def _check_pages(gql: GraphQLClient, dataset_id: str) -> None:
             found = await _ids(gql, dataset_id, {"responseStatus": [s.upper() for s in statuses]})
             assert found == expected, statuses
     for source in ("web", "book", "wiki"):
-        expected = [f"r{i}" for i, s in enumerate(SOURCES_NOW) if s == source]
+        expected = [f"r{i}" for i, s in enumerate(SOURCES_NOW) if source in (s if isinstance(s, list) else [s])]
         assert await _ids(gql, dataset_id, {"metadata": [{"name": "source", "values": [source]}]}) == expected
+    assert await _ids(gql, dataset_id, {"metadata": [{"name": "source", "values": ["book", "wiki", "web"]}]}) == [
+        f"r{i}" for i in range(len(SOURCES))]  # each once, though r5's terms are "web" and "book"
+    assert await _ids(gql, dataset_id, {"metadata": [{"name": "source", "values": ["book", "wiki"]}]}) == [
+        "r1", "r4", "r5"]
     assert await _ids(gql, dataset_id, {"metadata": [{"name": "length", "values": [4.0]}]}) == ["r4"]
     assert await _ids(gql, dataset_id, {"metadata": [{"name": "ratio", "values": [1]}]}) == ["r2"]
     assert await _ids(gql, dataset_id, {"metadata": [{"name": "ratio", "values": [1.5]}]}) == ["r3"]

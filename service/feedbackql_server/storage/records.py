@@ -50,6 +50,8 @@ SAMPLED_BUCKETS = 4
 """Buckets read to tell a common word before probing it (``RecordRepo._looks_common``)."""
 COMMON_ESTIMATE = 10
 """Words of a search tried, one after another, as the one looked up by index."""
+MAX_KEYED_VALUES = 8
+"""Values of a metadata condition a bucket read looks up one by one, by key (``_bucket_filters``)."""
 MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
@@ -318,7 +320,7 @@ class RecordRepo:
             start = seq - 1 if descending else seq + 1
             if start < 0:
                 return PageRead([], False)
-        where = _conditions(query)
+        where = _bucket_filters(query)
         page: list[RecordDoc] = []
         reads, sent = 0, Sent()
         async with contextlib.aclosing(scan(
@@ -516,6 +518,21 @@ def _conditions(query: RecordQuery) -> Doc:
         pushed[WORDS] = query.words[0]
         conditions.extend({WORDS: word} for word in query.words[1:])
     return {**pushed, "$and": conditions} if conditions else pushed
+
+
+def _bucket_filters(query: RecordQuery) -> Doc | list[Doc]:
+    """What a page's bucket read sends: ``_conditions``, or, for a metadata condition of a few
+    values when no key is pushed down already, one filter per value's key (an ``$in`` is no
+    equality FerretDB hands down; a few lookups that return only matches cost less than one
+    that decodes the whole bucket)."""
+    where = _conditions(query)
+    if METADATA_KEYS in where:
+        return where
+    for condition in query.metadata:
+        keys = [metadata_key(condition.name, value) for value in condition.values or []]
+        if 1 < len(keys) <= MAX_KEYED_VALUES and None not in keys:
+            return [{**where, METADATA_KEYS: key} for key in dict.fromkeys(keys)]
+    return where
 
 
 def _metadata_key(condition: MetadataCondition) -> str | None:
