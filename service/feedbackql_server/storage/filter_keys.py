@@ -15,8 +15,10 @@ buckets at any dataset size: ``bench/worst_query.py``). Each record therefore al
   Written with the metadata, in the same insert or update (``records.insert``,
   ``records.replace_content``).
 
-A filtered page pushes one such key beside the bucket's equality and keeps the condition it
-stands for: the key only narrows what PostgreSQL returns, the condition still decides. A key
+A filtered page pushes one such key beside the bucket's equality (a metadata condition of a
+few values: one lookup per value's key, ``records._bucket_filters``) and keeps the condition it
+stands for: the key only narrows what PostgreSQL returns, the condition still decides. A range
+(``ge``/``le``) has no key: it is no equality. A key
 exists for every record that can match, so nothing is missed; ``feedbackql check`` compares
 ``response_keys`` with the responses, and layout 7 gave records written before their keys.
 """
