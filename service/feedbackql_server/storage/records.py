@@ -46,10 +46,12 @@ the keys only filters look at (``filter_keys.py``)."""
 COMMON_WORD_SECONDS = 600.0
 COMMON_WORDS = 10_000
 MAX_LEADS = 3
+"""Words of a search tried, one after another, as the one looked up by index."""
 SAMPLED_BUCKETS = 4
 """Buckets read to tell a common word before probing it (``RecordRepo._looks_common``)."""
 COMMON_ESTIMATE = 10
-"""Words of a search tried, one after another, as the one looked up by index."""
+"""How many times the index lookup's limit a sampled word's scaled share must make to be
+taken for common without proof (``RecordRepo._looks_common``)."""
 MAX_KEYED_VALUES = 8
 """Values of a metadata condition a bucket read looks up one by one, by key (``_bucket_filters``)."""
 MAX_BUCKETS_PER_PAGE = 20
