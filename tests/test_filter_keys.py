@@ -143,3 +143,21 @@ async def test_check_reports_and_repairs_response_keys_that_disagree_with_the_an
     async with serve(settings, builtin_registry) as gql:
         await _check_pages(gql, dataset_id)
     await _stored_keys_agree(settings, dataset_id)
+
+
+async def test_a_hidden_property_filters_as_one_no_record_has_and_reads_nothing(gql: GraphQLClient) -> None:
+    dataset_id = await h.sft_dataset(gql, metadataProperties=[
+        {"name": "secret", "kind": "TERMS", "visibleForAnnotators": False}])
+    await h.add_records(gql, dataset_id, [{"externalId": "r0", "fields": {"prompt": "p"}, "metadata": {"secret": "x"}}])
+    anna = await h.new_user(gql, "anna", workspaces=[await h.workspace_of(gql, dataset_id)])
+    where = {"metadata": [{"name": "secret", "values": ["x"]}]}
+    assert await _ids(gql, dataset_id, where) == ["r0"]
+    RECORD_FINDS.filters.clear()
+    RECORD_FINDS.recording = True
+    try:
+        assert await _ids(anna, dataset_id, where) == []
+    finally:
+        RECORD_FINDS.recording = False
+    bucket_reads = [where for where in RECORD_FINDS.filters if "bucket" in where]
+    assert bucket_reads
+    assert all(where.get("metadata_keys") == '["secret"]' for where in bucket_reads), bucket_reads
