@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from feedbackql_server.documents import RESPONSE_STATUSES, Lease, RecordDoc, ResponseDoc, answered_by
+from feedbackql_server.storage.filter_keys import RESPONSE_KEYS, response_keys
 from feedbackql_server.storage.queue import EPOCH
 
 Doc = dict[str, Any]
@@ -91,6 +92,8 @@ def differences(record: RecordDoc, expected: Doc, now: datetime) -> list[str]:
         stored, wanted = set(answered_by(record, status)), set(expected[f"{status}_by"])
         if stored != wanted:
             found.append(f"{len(wanted)} {status} response(s), {len(stored)} recorded")
+    if (record.get(RESPONSE_KEYS) or []) != response_keys(expected):
+        found.append(f"filter keys {record.get(RESPONSE_KEYS) or []}, {response_keys(expected)} answered")
     count, minimum = expected["submitted_count"], expected["counted_min"]
     if record.get("status") != expected["status"]:
         found.append(f"{record.get('status')} with {count} of {minimum} submitted answers")

@@ -59,7 +59,7 @@ def numbers(seq_end: int, start: int | None = None, descending: bool = False) ->
 
 
 async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
-               start: int | None = None, descending: bool = False, where: Doc | None = None,
+               start: int | None = None, descending: bool = False, where: Doc | list[Doc] | None = None,
                projection: Doc | None = None, read_ahead: bool = False,
                batch_size: int = RECORD_BATCH) -> AsyncIterator[list[Doc]]:
     """The dataset's records matching ``where``, a bucket at a time, ordered by ``seq`` from
@@ -80,13 +80,15 @@ async def walk(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
 
 
 async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: int, *,
-               start: int | None = None, descending: bool = False, where: Doc | None = None,
+               start: int | None = None, descending: bool = False, where: Doc | list[Doc] | None = None,
                projection: Doc | None = None, read_ahead: bool = False,
                only: Collection[int] | None = None, limit: int | None = None, sent: Sent | None = None,
                batch_size: int = RECORD_BATCH) -> AsyncGenerator[tuple[int, list[Doc]]]:
     """As ``walk``, but every bucket read is yielded with its number, empty or not, so that a
     caller can stop after reading so many; ``only``: visit just these bucket numbers; ``limit``:
     at most this many (read ahead never goes past them); ``sent`` counts the reads sent.
+    ``where`` may be a list of filters: a bucket read is then one lookup per filter, sent
+    together, and the records any of them found (once each).
 
     A read sent ahead is never cancelled when the caller stops early: it is waited for as the
     scan closes (close it, e.g. with ``contextlib.aclosing``). Cancelling a read in flight makes
@@ -99,10 +101,11 @@ async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
         start = visited.start * BUCKET_SIZE if not descending else seq_end - 1
     sent = sent or Sent()
 
+    wheres = where if isinstance(where, list) else [where or {}]
+
     def read(number: int) -> Coroutine[Any, Any, list[Doc]]:
         sent.reads += 1
-        return find_all(collection, {**(where or {}), "bucket": bucket_key(dataset_id, number)}, projection,
-                        batch_size=batch_size)
+        return _read_bucket(collection, bucket_key(dataset_id, number), wheres, projection, batch_size)
 
     ahead: dict[int, asyncio.Future[list[Doc]]] = {}
     try:
@@ -121,6 +124,16 @@ async def scan(collection: AsyncCollection[Doc], dataset_id: ObjectId, seq_end: 
             unwanted.add_done_callback(lambda read: read.cancelled() or read.exception())
         if ahead:
             await asyncio.wait(ahead.values())
+
+
+async def _read_bucket(collection: AsyncCollection[Doc], key: str, wheres: list[Doc], projection: Doc | None,
+                       batch_size: int) -> list[Doc]:
+    """The records of bucket ``key`` that match any of ``wheres``."""
+    if len(wheres) == 1:
+        return await find_all(collection, {**wheres[0], "bucket": key}, projection, batch_size=batch_size)
+    found = await asyncio.gather(*(find_all(collection, {**where, "bucket": key}, projection, batch_size=batch_size)
+                                   for where in wheres))
+    return list({doc["_id"]: doc for docs in found for doc in docs}.values())
 
 
 def number_of(bucket: str) -> int:

@@ -7,7 +7,9 @@ keeps a record's fields and suggestions packed in one string (``content.py``). V
 each labeler's progress counters out of the dataset document (``tallies.py``). Version 5 replaces each record's
 ``search_text`` by the distinct words text search looks records up by, ``search_tokens``
 (``search_words.py``). Version 6 keeps the suggestions' scores beside the packed content,
-``suggestion_scores``, for the pages sorted by a score (``content.py``). (Progress
+``suggestion_scores``, for the pages sorted by a score (``content.py``). Version 7 gives each
+record the keys filters by response status and metadata are pushed down by,
+``response_keys`` and ``metadata_keys`` (``filter_keys.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -22,16 +24,17 @@ from typing import Any, cast
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from feedbackql_server.documents import DatasetDoc
+from feedbackql_server.documents import RESPONSE_STATUSES, DatasetDoc
 from feedbackql_server.paging import SCORES
 from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import CONTENT, PACKED, pack, scores_of, unpack
+from feedbackql_server.storage.filter_keys import METADATA_KEYS, RESPONSE_KEYS, metadata_keys, response_keys
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -67,6 +70,9 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
         if version < 6:
             scored = await _keep_scores(db, dataset["_id"], next_seq)
             log.info("kept the suggestion scores of %d records of dataset %s", scored, dataset["_id"])
+        if version < 7:
+            keyed = await _keep_filter_keys(db, dataset["_id"], next_seq)
+            log.info("gave %d records of dataset %s their filter keys", keyed, dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 
@@ -143,3 +149,31 @@ async def _keep_scores(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -
         await asyncio.gather(*(keep_one(record) for record in old))
         kept += len(old)
     return kept
+
+
+async def _keep_filter_keys(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -> int:
+    """Give records written before layout 7 their ``response_keys`` and ``metadata_keys``, a
+    bucket at a time. A record without responses or metadata needs none (no key is no match).
+    Each write is conditional on the state and content read: a record a newer replica wrote
+    meanwhile has its keys from that write."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def key_one(record: Doc, keys: Doc) -> None:
+        selector = {"_id": record["_id"], "state_version": record.get("state_version", 0)}
+        if "content_hash" in record:
+            selector["content_hash"] = record["content_hash"]
+        async with gate:
+            await db["records"].update_one(selector, {"$set": keys})
+
+    keyed = 0
+    lists = [f"{status}_by" for status in RESPONSE_STATUSES]
+    projection = dict.fromkeys(["seq", "metadata", "state_version", "content_hash", RESPONSE_KEYS, METADATA_KEYS,
+                                *lists], 1)
+    async for records in walk(db["records"], dataset_id, next_seq, projection=projection):
+        wanted = [(record, {RESPONSE_KEYS: response_keys(record), METADATA_KEYS: metadata_keys(record.get("metadata"))})
+                  for record in records]
+        stale = [(record, keys) for record, keys in wanted
+                 if any((record.get(name) or []) != value for name, value in keys.items())]
+        await asyncio.gather(*(key_one(record, keys) for record, keys in stale))
+        keyed += len(stale)
+    return keyed

@@ -29,15 +29,16 @@ from typing import Any
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
-from feedbackql_server.documents import RecordDoc
+from feedbackql_server.documents import RESPONSE_STATUSES, RecordDoc
 from feedbackql_server.storage.buckets import bucket_key
+from feedbackql_server.storage.filter_keys import RESPONSE_KEYS, response_keys
 from feedbackql_server.storage.paths import MONGODB
 
 Doc = dict[str, Any]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STATE_FIELDS = ("dataset_id", "seq", "bucket", "status", "counted_min", "submitted_by", "draft_by", "discarded_by",
                 "response_versions", "submitted_count", "leases", "skips", "saturated_until",
-                "state_version")
+                "state_version", RESPONSE_KEYS)
 QUEUE_DEFAULTS: Doc = {"submitted_count": 0, "leases": [], "saturated_until": EPOCH,
                        "state_version": 0}
 
@@ -53,7 +54,11 @@ class QueueRepo:
         return await self.collection.find_one({"_id": record_id}, dict.fromkeys(STATE_FIELDS, 1))
 
     async def set_state(self, record: RecordDoc, changes: Doc) -> bool:
-        """Write ``changes`` if the record's state is still the one ``record`` was read at."""
+        """Write ``changes`` if the record's state is still the one ``record`` was read at.
+        Changes of who answered carry the record's ``response_keys`` (``filter_keys.py``), in
+        the same update."""
+        if any(f"{status}_by" in changes for status in RESPONSE_STATUSES):
+            changes = {**changes, RESPONSE_KEYS: response_keys({**record, **changes})}
         version = record.get("state_version", 0)
         selector: Doc = {"_id": record["_id"]}
         if self.paths.compare_and_set:
