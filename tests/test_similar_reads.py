@@ -3,6 +3,8 @@ the records it returns; a filtered one reads on until ``first`` match."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -11,7 +13,7 @@ from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 from feedbackql_server.domain import similar
-from feedbackql_server.domain.vector_index import VectorIndexes
+from feedbackql_server.domain.vector_index import SpaceIndex, VectorIndexes
 from feedbackql_server.domain.vectors import spaces_of
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
@@ -36,6 +38,22 @@ class RecordReads(CommandListener):
         pass
 
 
+@contextlib.asynccontextmanager
+async def watched(settings: Settings, dataset_id: str) -> AsyncIterator[tuple[Storage, SpaceIndex, RecordReads]]:
+    """The dataset's space loaded in this process, on a client that counts reads of records."""
+    reads = RecordReads()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri, event_listeners=[reads])
+    try:
+        storage = Storage(client[settings.database_name])
+        dataset = await storage.datasets.get(ObjectId(dataset_id))
+        assert dataset is not None
+        index = await VectorIndexes().ready(storage, dataset["_id"], spaces_of(dataset)[0])
+        reads.count = 0
+        yield storage, index, reads
+    finally:
+        await client.close()
+
+
 async def test_an_unfiltered_search_looks_up_only_the_records_it_returns(gql: GraphQLClient,
                                                                          settings: Settings) -> None:
     dataset_id = await sft_dataset(gql, metadataProperties=[{"name": "group", "kind": "INTEGER"}])
@@ -45,21 +63,35 @@ async def test_an_unfiltered_search_looks_up_only_the_records_it_returns(gql: Gr
     await add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": f"p{i}"},
                                          "metadata": {"group": i % 10}, "vectors": {"emb": vectors[i].tolist()}}
                                         for i in range(100)])
-    reads = RecordReads()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri, event_listeners=[reads])
-    try:
-        storage = Storage(client[settings.database_name])
-        dataset = await storage.datasets.get(ObjectId(dataset_id))
-        assert dataset is not None
-        index = await VectorIndexes().ready(storage, dataset["_id"], spaces_of(dataset)[0])
+    async with watched(settings, dataset_id) as (storage, index, reads):
         query = vectors[0] + 0.01
-        found = await similar.search(storage, index, RecordQuery(dataset["_id"]), query, 10, True, None)
+        found = await similar.search(storage, index, RecordQuery(ObjectId(dataset_id)), query, 10, True, None)
         assert len(found.items) == 10
         assert reads.count == 10
         reads.count = 0
-        group = RecordQuery(dataset["_id"], metadata=[MetadataCondition("group", values=[3])])
+        group = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", values=[3])])
         filtered = await similar.search(storage, index, group, query, 5, True, None)
         assert [item.record["metadata"]["group"] for item in filtered.items] == [3] * 5
         assert reads.count > 10
-    finally:
-        await client.close()
+
+
+async def test_a_search_filtered_by_a_rare_word_reads_its_matches_not_the_candidates(gql: GraphQLClient,
+                                                                                     settings: Settings) -> None:
+    """The word index names the buckets of the few records with the word (as for a records
+    page): they are read and ranked alone, not looked up one candidate at a time."""
+    dataset_id = await sft_dataset(gql)
+    await gql(ADD_SPACE, {"id": dataset_id})
+    vectors = np.random.default_rng(7).normal(size=(100, 4)).astype(np.float32)
+    await add_records(gql, dataset_id, [{"externalId": f"r{i}", "vectors": {"emb": vectors[i].tolist()},
+                                         "fields": {"prompt": f"p{i} zebra" if i % 25 == 3 else f"p{i}"}}
+                                        for i in range(100)])
+    async with watched(settings, dataset_id) as (storage, index, reads):
+        query = vectors[50]
+        with_word = RecordQuery(ObjectId(dataset_id), words=["zebra"])
+        found = await similar.search(storage, index, with_word, query, 3, True, None)
+        having = [3, 28, 53, 78]
+        cosine = vectors[having] @ query / np.linalg.norm(vectors[having], axis=1)
+        assert [item.record["external_id"] for item in found.items] == \
+            [f"r{having[at]}" for at in np.argsort(-cosine)[:3]]
+        assert found.exact
+        assert reads.count <= 3  # the word's probe, then its buckets (one here): not ~32 candidates
