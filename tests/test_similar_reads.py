@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from bson import ObjectId
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 from feedbackql_server.domain import similar
 from feedbackql_server.domain.vector_index import SpaceIndex, VectorIndexes
@@ -20,22 +19,9 @@ from feedbackql_server.storage import Storage
 from feedbackql_server.storage.records import MetadataCondition, RecordQuery
 from tests.conftest import GraphQLClient
 from tests.helpers import add_records, sft_dataset
+from tests.record_reads import RecordReads
 
 ADD_SPACE = """mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "emb", dimension: 4}) { name } }"""
-
-
-class RecordReads(CommandListener):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def started(self, event: CommandStartedEvent) -> None:
-        self.count += event.command_name == "find" and event.command.get("find") == "records"
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
 
 
 @contextlib.asynccontextmanager
