@@ -250,8 +250,8 @@ async def unfiltered(client: Client, raw: RawIndex, domain: DomainSearch, data: 
         print(f"  {name:<27} p50 {times.p(name, 0.5):7.2f} ms  p95 {times.p(name, 0.95):7.2f} ms"
               f"  | {times.p(name, 0.5) / raw_p50:6.1f}x raw index, {times.p(name, 0.5) / domain_p50:5.2f}x domain,"
               f" {times.p(name, 0.5) / record_p50:5.2f}x record(id)")
-    print("  (raw index: the usearch query and the exact re-rank alone; domain search: that, plus the space's"
-          " catch-up read, the dataset read and the 10 records' lookups, in this process)")
+    print("  (raw index: the usearch query and the exact re-rank alone; domain search: that, plus the dataset and"
+          " the space's sequence read together, and the 10 records' lookups, in this process)")
     print(f"  recall@10 against exact search: near vector {statistics.mean(recalls['vector']):.3f}, "
           f"near record {statistics.mean(recalls['record']):.3f}")
 
