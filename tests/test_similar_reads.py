@@ -81,3 +81,7 @@ async def test_a_search_filtered_by_a_rare_word_reads_its_matches_not_the_candid
             [f"r{having[at]}" for at in np.argsort(-cosine)[:3]]
         assert found.exact
         assert reads.count <= 3  # the word's probe, then its buckets (one here): not ~32 candidates
+        best = found.items[0].record["_id"]
+        near_best = await similar.search(storage, index, with_word, index.matrix[index.position[best]], 3, True, best)
+        assert best not in {item.record["_id"] for item in near_best.items}  # the record searched near
+        assert len(near_best.items) == 3

@@ -10,8 +10,8 @@ records match, and the same ones a filter-then-rank would. When the filter keeps
 that ``MAX_WALKED`` candidates hold fewer than ``first`` matches, the matching ids are read once
 and ranked alone (exact either way).
 
-On FerretDB no read is cheaper per candidate than the lookup by ``_id`` (about 1.6 ms each
-under load, 16 at a time): a batch (``$in``) or a read of the dataset's matches reads and
+On FerretDB no read is cheaper per candidate than the lookup by ``_id`` (1.2-1.6 ms each
+on the shared development machine, 16 at a time): a batch (``$in``) or a read of the dataset's matches reads and
 decodes every record of the dataset (4 s at 10,000 records, measured), and a bucket read
 decodes its hundred records.
 """
@@ -158,9 +158,9 @@ def _next_prefix(walked: int, matched: int, first: int) -> int:
     """How far down the ranking to check next: as far as the match rate seen so far says the
     missing matches are (a quarter more), but at most ``MAX_STEP`` further. The lookups run
     ``lookups.CONCURRENCY`` at a time whatever the step, so a short step costs no speed and
-    stops close past the last match needed; doubling the prefix checked about 1,500
-    candidates (up to twice the 1,000 a 1% filter needs), and a rate guessed from the first
-    few candidates overshot by thousands."""
+    stops close past the last match needed. For a 1% filter at 10,000 records: 1,059
+    candidates checked on average (max 1,765), against 1,365 (max 2,048) when the prefix
+    doubled; the rate alone, uncapped, overshot up to 5,000 (``docs/benchmarks.md``)."""
     rate = (matched + 1) / (walked + 1)
     return walked + max(FIRST_BATCH, min(MAX_STEP, math.ceil((first - matched) / rate * 1.25)))
 
