@@ -281,6 +281,24 @@ async def one_percent(client: Client, domain: DomainSearch, data: Corpus, datase
           f" p50 {statistics.median(lookups):.0f} (max {max(lookups)})")
 
 
+async def by_external_ids(client: Client, data: Corpus, dataset: str, queries: list[int], count: int = 100) -> None:
+    """A filter an index narrows (``count`` external ids): its matches are read and ranked alone."""
+    rng = np.random.default_rng(3)
+    times, recalls, wrong = Times(), [], 0
+    for q in queries:
+        chosen = sorted(int(i) for i in rng.choice(len(data.texts), size=count, replace=False))
+        allowed = np.zeros(len(data.texts), dtype=bool)
+        allowed[chosen] = True
+        seconds, found = await client.timed(SIMILAR, {"id": dataset, "near": {"vector": data.vectors[q].tolist()},
+                                                      "filter": {"externalIds": [f"r{i}" for i in chosen]}})
+        times.add("ids", seconds)
+        wrong += sum(not allowed[number] for number in external_numbers(found))
+        recalls.append(recall(exact_top(data.vectors, data.vectors[q], allowed=allowed), external_numbers(found)))
+    print(f"  filter by {count} external ids (an index narrows it): p50 {times.p('ids', 0.5):.1f} ms"
+          f"  p95 {times.p('ids', 0.95):.1f} ms; {wrong} results not matching;"
+          f" recall@10 {statistics.mean(recalls):.3f}")
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -350,6 +368,7 @@ async def measure(served: Service, data: Corpus, args: argparse.Namespace) -> No
             try:
                 await unfiltered(client, raw, domain, data, with_vectors, queries)
                 await one_percent(client, domain, data, with_vectors, queries[:args.filtered])
+                await by_external_ids(client, data, with_vectors, queries[:args.filtered])
             finally:
                 await domain.close()
     print(f"restart (load {load_average()}):")

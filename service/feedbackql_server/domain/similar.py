@@ -19,6 +19,7 @@ decodes its hundred records.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -123,9 +124,14 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
     excluded = index.position.get(exclude) if exclude is not None else None
     if query.conditions():
         narrowed = await listing.narrowing(storage, query)
+        if narrowed is not None and narrowed.ids is not None:
+            # An index read the few matches (a rare word, external ids): rank them alone, then
+            # read the best (checked again: one may have changed since).
+            found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, narrowed.ids)
+            return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
         if narrowed is not None:
-            # An index named where the few matches are (words, external ids, the caller's own
-            # responses): read them all, bucket by bucket, and rank them alone.
+            # An index named the buckets of the matches (the caller's own responses): read
+            # them, bucket by bucket, and rank them alone.
             matches = await storage.records.in_buckets(replace(query, within=narrowed.buckets,
                                                                words=narrowed.words or query.words))
             return SimilarResult(_ranked_records(index, matches, vector, most_similar, excluded)[:first],
@@ -215,14 +221,21 @@ async def _among_matches(storage: Storage, index: SpaceIndex, query: RecordQuery
                          most_similar: bool, excluded: int | None, first: int) -> list[Scored]:
     """Few records match: read which do, rank those alone."""
     matching = await storage.records.matching_ids(query)
-    positions = np.array([at for record_id, at in index.position.items() if record_id in matching and at != excluded],
-                         dtype=np.int64)
+    return await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, matching)
+
+
+async def _ranked_ids(storage: Storage, index: SpaceIndex, query: RecordQuery, vector: Matrix, most_similar: bool,
+                      excluded: int | None, first: int, ids: Collection[ObjectId]) -> list[Scored]:
+    """The best ``first`` of the records ``ids`` that still match, best first: ranked in memory,
+    then read in that order (``first`` lookups, more only for those that stopped matching)."""
+    positions = np.array([at for record_id in ids if (at := index.position.get(record_id)) is not None
+                          and at != excluded], dtype=np.int64)
     if positions.size == 0:
         return []
     order = positions[ranked(index.similarities(vector, positions), most_similar, None)]
     found: list[Scored] = []
-    for start in range(0, len(order), MAX_BATCH):
-        found += await _matching(storage, index, query, order[start:start + MAX_BATCH], vector)
-        if len(found) >= first:
-            break
+    start, step = 0, first
+    while start < len(order) and len(found) < first:
+        found += await _matching(storage, index, query, order[start:start + step], vector)
+        start, step = start + step, min(MAX_BATCH, step * 2)
     return found

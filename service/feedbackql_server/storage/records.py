@@ -113,6 +113,8 @@ class Matches:
     buckets: frozenset[int]
     words: tuple[str, ...] = ()
     """A text search's words, the one looked up by index first."""
+    ids: frozenset[ObjectId] | None = None
+    """The matching records themselves, when the index lookup read them (None: only buckets known)."""
 
 
 class CommonWords:
@@ -342,7 +344,7 @@ class RecordRepo:
     async def matches(self, query: RecordQuery, limit: int) -> Matches | None:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
         few (a word, external ids) and they are at most ``limit``; else None."""
-        projection = {"bucket": 1, "_id": 0}
+        projection = {"bucket": 1}
         words = tuple(query.words)
         docs: list[Doc] | None
         if query.words:
@@ -355,7 +357,8 @@ class RecordRepo:
             return None
         if docs is None or len(docs) > limit:
             return None
-        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words)
+        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words,
+                       frozenset(doc["_id"] for doc in docs))
 
     async def _by_rarest_word(self, query: RecordQuery, limit: int,
                               projection: Doc) -> tuple[list[Doc] | None, tuple[str, ...]]:
