@@ -18,7 +18,7 @@ from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
 from feedbackql_server.storage.records import MetadataCondition, RecordQuery
 from tests.conftest import GraphQLClient
-from tests.helpers import add_records, sft_dataset
+from tests.helpers import SUBMIT, add_records, sft_dataset
 from tests.record_reads import RecordReads
 
 ADD_SPACE = """mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "emb", dimension: 4}) { name } }"""
@@ -86,3 +86,27 @@ async def test_a_search_filtered_by_a_rare_word_reads_its_matches_not_the_candid
         near_best = await similar.search(storage, index, with_word, index.matrix[index.position[best]], 3, True, best)
         assert best not in {item.record["_id"] for item in near_best.items}  # the record searched near
         assert len(near_best.items) == 3
+
+
+async def test_a_search_among_my_answers_reads_them_not_the_candidates(gql: GraphQLClient, settings: Settings) -> None:
+    """The caller's own responses name the records ``myResponseStatus`` can match: ranked alone."""
+    dataset_id = await sft_dataset(gql)
+    await gql(ADD_SPACE, {"id": dataset_id})
+    vectors = np.random.default_rng(9).normal(size=(100, 4)).astype(np.float32)
+    await add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": f"p{i}"},
+                                         "vectors": {"emb": vectors[i].tolist()}} for i in range(100)])
+    page = await gql("query($id: ID!) { records(datasetId: $id, first: 100) { edges { node { id externalId } } } }",
+                     {"id": dataset_id})
+    ids = {edge["node"]["externalId"]: edge["node"]["id"] for edge in page["records"]["edges"]}
+    answered = [5, 40, 77]
+    for number in answered:
+        await gql(SUBMIT, {"input": {"recordId": ids[f"r{number}"], "status": "SUBMITTED",
+                                     "values": [{"question": "completion", "value": {"text": "ok"}}]}})
+    me = (await gql("{ me { id } }"))["me"]["id"]
+    async with watched(settings, dataset_id) as (storage, index, reads):
+        mine = RecordQuery(ObjectId(dataset_id), answered_as=(("submitted",), me))
+        found = await similar.search(storage, index, mine, vectors[0], 2, True, None)
+        cosine = vectors[answered] @ vectors[0] / np.linalg.norm(vectors[answered], axis=1)
+        assert [item.record["external_id"] for item in found.items] == \
+            [f"r{answered[at]}" for at in np.argsort(-cosine)[:2]]
+        assert reads.count <= 2  # the 2 best (the responses are read by user): not ~32 candidates

@@ -257,7 +257,7 @@ async def _read(services: Services, sized: Sized, counted: bool, query: RecordQu
     """The narrowing and the page; if ``counted``, ``QUERY_TOO_COSTLY`` between the two when
     the page's total could not be counted."""
     storage = services.storage
-    matches = await narrowing(storage, query)
+    matches = await _narrowing(storage, query)
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if counted and _scans_to_count(query, matches):
@@ -303,7 +303,7 @@ class Sized:
                 f"{self.max_scan_records}); {instead}", reason="unindexed", limit=self.max_scan_records)
 
 
-async def narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
+async def _narrowing(storage: Storage, query: RecordQuery) -> Matches | None:
     """What an index says about the query's matches (None: nothing, or too many to narrow)."""
     matches = await storage.records.matches(query, MAX_MATCHES)
     if matches is not None or query.answered_as is None:

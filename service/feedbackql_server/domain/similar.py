@@ -1,8 +1,8 @@
 """``similarRecords``: the records nearest a vector, the record filter applied before the top-k.
 
-When an index names where a filter's few matches are (words, external ids, the caller's own
-responses: ``listing.narrowing``, as a records page uses it), those records are read and ranked
-alone. Otherwise candidates are taken in order of similarity and checked against the filter by
+When an index reads the few records a filter can match (a rare word, external ids, the
+caller's own responses: ``_narrowed``, the lookups a records page narrows by), those are ranked
+in memory and the best read. Otherwise candidates are taken in order of similarity and checked against the filter by
 the database (``RecordRepo.among``: one lookup by ``_id`` each, with the filter's conditions),
 a growing prefix at a time, sized by the match rate seen so far, until ``first`` match; each
 candidate is checked once. So a filtered search returns ``first`` results whenever that many
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from bson import ObjectId
@@ -123,19 +123,12 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
                  most_similar: bool, exclude: ObjectId | None) -> SimilarResult:
     excluded = index.position.get(exclude) if exclude is not None else None
     if query.conditions():
-        narrowed = await listing.narrowing(storage, query)
-        if narrowed is not None and narrowed.ids is not None:
-            # An index read the few matches (a rare word, external ids): rank them alone, then
-            # read the best (checked again: one may have changed since).
-            found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, narrowed.ids)
-            return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+        narrowed = await _narrowed(storage, query)
         if narrowed is not None:
-            # An index named the buckets of the matches (the caller's own responses): read
-            # them, bucket by bucket, and rank them alone.
-            matches = await storage.records.in_buckets(replace(query, within=narrowed.buckets,
-                                                               words=narrowed.words or query.words))
-            return SimilarResult(_ranked_records(index, matches, vector, most_similar, excluded)[:first],
-                                 exact=True, candidates=len(index.ids))
+            # An index read the few records that can match (a rare word, external ids, the
+            # caller's own responses): rank them alone, then read the best, checked again.
+            found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, narrowed)
+            return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
     walk = _Walk(storage, index, query, vector, Candidates(storage, index, vector, most_similar, excluded))
     # Unfiltered, every candidate matches (but records deleted since): read just ``first``,
     # not a batch that a filter would need (32 lookups where 10 do: a third of the time).
@@ -193,18 +186,18 @@ class _Walk:
         return [item for at in order if (item := self.checked[at]) is not None], ended
 
 
-def _ranked_records(index: SpaceIndex, records: list[RecordDoc], vector: Matrix, most_similar: bool,
-                    excluded: int | None) -> list[Scored]:
-    """``records`` that have a vector in the space, best first (the record searched near left out)."""
-    by_position = {at: record for record in records
-                   if (at := index.position.get(record["_id"])) is not None and at != excluded}
-    positions = np.asarray(list(by_position), dtype=np.int64)
-    if positions.size == 0:
-        return []
-    similarities = index.similarities(vector, positions)
-    order = ranked(similarities, most_similar, None)
-    shown = _shown(index, similarities)
-    return [Scored(by_position[int(positions[at])], float(shown[at])) for at in order.tolist()]
+async def _narrowed(storage: Storage, query: RecordQuery) -> Collection[ObjectId] | None:
+    """The records that can match ``query`` when an index tells (the lookups a records page
+    narrows by, ``listing._narrowing``), as ids: reading their buckets instead decoded a hundred
+    records per match (100 external ids spread over 63 buckets: 2.4 s, against 0.8 s for the
+    walk of a 1% filter); None when no index narrows it to a few."""
+    matches = await storage.records.matches(query, listing.MAX_MATCHES)
+    if matches is not None:
+        return matches.ids
+    if query.answered_as is None:
+        return None
+    statuses, user = query.answered_as
+    return await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_OWN_RESPONSES)
 
 
 async def _matching(storage: Storage, index: SpaceIndex, query: RecordQuery, positions: Positions,

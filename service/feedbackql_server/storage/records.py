@@ -262,15 +262,6 @@ class RecordRepo:
                                 batch_size=RECORD_BATCH)
         return [unpack(doc) for doc in found]
 
-    async def in_buckets(self, query: RecordQuery) -> list[RecordDoc]:
-        """The matches of ``query`` in its buckets (``query.within``, which an index named):
-        one equality lookup per bucket, the conditions checked by the database."""
-        assert query.within is not None
-        keys = [bucket_key(query.dataset_id, number) for number in sorted(query.within)]
-        found = await find_each(self.collection, "bucket", keys, also=_conditions(query), projection=HIDDEN,
-                                batch_size=RECORD_BATCH)
-        return [unpack(doc) for doc in found]
-
     async def matching_ids(self, query: RecordQuery) -> set[ObjectId]:
         """The ids of every record that matches ``query``: a read of the dataset's matches
         (its whole records on FerretDB, which filters after reading)."""
