@@ -2,18 +2,18 @@
 
 When an index reads the few records a filter can match (a rare word, external ids, the
 caller's own responses: ``_narrowed``, the lookups a records page narrows by), those are ranked
-in memory and the best read. Otherwise candidates are taken in order of similarity and checked against the filter by
-the database (``RecordRepo.among``: one lookup by ``_id`` each, with the filter's conditions),
-a growing prefix at a time, sized by the match rate seen so far, until ``first`` match; each
-candidate is checked once. So a filtered search returns ``first`` results whenever that many
-records match, and the same ones a filter-then-rank would. When the filter keeps so few records
-that ``MAX_WALKED`` candidates hold fewer than ``first`` matches, the matching ids are read once
-and ranked alone (exact either way).
+in memory and the best read. Otherwise candidates are taken in order of similarity and checked
+against the filter by the database (``RecordRepo.among``: one lookup by ``_id`` each, with the
+filter's conditions), a growing prefix at a time (``_next_prefix``), until ``first`` match;
+each candidate is checked once. So a filtered search returns ``first`` results whenever that
+many records match, and the same ones a filter-then-rank would. When the filter keeps so few
+records that ``MAX_WALKED`` candidates hold fewer than ``first`` matches, the matching ids are
+read once and ranked alone (exact either way).
 
-On FerretDB no read is cheaper per candidate than the lookup by ``_id`` (1.2-1.6 ms each
-on the shared development machine, 16 at a time): a batch (``$in``) or a read of the dataset's matches reads and
-decodes every record of the dataset (4 s at 10,000 records, measured), and a bucket read
-decodes its hundred records.
+On FerretDB no read is cheaper per candidate than the lookup by ``_id`` (1.2-1.6 ms each on
+the shared development machine, 16 at a time): a batch (``$in``) or a read of the dataset's
+matches reads and decodes every record of the dataset (4 s at 10,000 records, measured), and a
+bucket read decodes its hundred records.
 """
 
 from __future__ import annotations
