@@ -196,8 +196,10 @@ async def _narrowed(storage: Storage, query: RecordQuery) -> Collection[ObjectId
         return matches.ids
     if query.answered_as is None:
         return None
+    # At most as many as a word or external ids narrow to: reading thousands of responses costs
+    # more than walking the ranking, where a few thousand matches come ten lookups apart.
     statuses, user = query.answered_as
-    return await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_OWN_RESPONSES)
+    return await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_MATCHES)
 
 
 async def _matching(storage: Storage, index: SpaceIndex, query: RecordQuery, positions: Positions,
