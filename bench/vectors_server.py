@@ -28,10 +28,18 @@ from typing import Any
 
 import httpx
 import numpy as np
+from bson import ObjectId
+from pymongo import AsyncMongoClient
 
 from bench.common import database_uri
 from bench.vector_data import DIMENSION, Corpus, Matrix, corpus
 from feedbackql_plugins.usearch_index import UsearchIndex
+from feedbackql_server.domain import similar
+from feedbackql_server.domain.vector_index import IndexOptions, VectorIndexes
+from feedbackql_server.domain.vectors import spaces_of
+from feedbackql_server.storage import Storage
+from feedbackql_server.storage.records import MetadataCondition, RecordQuery
+from tests.record_reads import RecordReads
 from tests.served import KEY, Service, service
 
 BATCH = 1_000
@@ -170,6 +178,35 @@ class RawIndex:
         return keys[np.argsort(-(self.rows[keys] @ query), kind="stable")][:10]
 
 
+class DomainSearch:
+    """The service's own search in this process, without HTTP or GraphQL: a copy of the server's
+    saved space loaded as the server loads it; per search, the dataset and the space's sequence
+    read together (as ``VectorSession.similar`` does), ``VectorIndexes.ready`` and
+    ``similar.search`` (the ranking and the record lookups) on the server's database. What
+    ``similarRecords`` adds to it is the request: the caller's key, GraphQL parsing (384
+    numbers), the policy and serialising the records."""
+
+    def __init__(self, served: Service, folder: Path, approximate_min: int) -> None:
+        self.lookups = RecordReads()
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            served.env["MONGODB_URI"], event_listeners=[self.lookups])
+        self.storage = Storage(self.client[served.env["FEEDBACKQL_DATABASE_NAME"]])
+        shutil.copytree(served.folder / "data" / "vectors", folder)
+        self.indexes = VectorIndexes(IndexOptions(folder=folder, approximate=UsearchIndex,
+                                                  min_approximate=approximate_min))
+
+    async def search(self, dataset: str, vector: Matrix, query: RecordQuery | None = None) -> similar.SimilarResult:
+        found, sequence = await asyncio.gather(self.storage.datasets.get(ObjectId(dataset)),
+                                               self.storage.vectors.version(ObjectId(dataset)))
+        assert found is not None
+        index = await self.indexes.ready(self.storage, found["_id"], spaces_of(found)[0], sequence)
+        return await similar.search(self.storage, index, query or RecordQuery(found["_id"]), vector, 10, True, None,
+                                     found.get("next_seq", 0))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 def external_numbers(found: dict[str, Any]) -> list[int]:
     return [int(item["record"]["externalId"][1:]) for item in found["similarRecords"]["items"]]
 
@@ -184,15 +221,20 @@ def recall(truth: list[int], found: list[int]) -> float:
     return len(set(truth) & set(found)) / len(truth)
 
 
-async def unfiltered(client: Client, raw: RawIndex, data: Corpus, dataset: str, queries: list[int]) -> None:
-    """Per query, side by side: the raw index, ``similarRecords`` near the vector and near the
-    record, and ``record(id)`` of that record."""
+async def unfiltered(client: Client, raw: RawIndex, domain: DomainSearch, data: Corpus, dataset: str,
+                     queries: list[int]) -> None:
+    """Per query, side by side: the raw index, the service's search function in this process,
+    ``similarRecords`` near the vector and near the record, and ``record(id)`` of that record."""
     times, recalls = Times(), {"vector": [], "record": []}
+    await domain.search(dataset, data.vectors[queries[0]])  # loads the space
     for q in queries:
         vector = data.vectors[q]
         start = time.perf_counter()
         raw.top(vector)
         times.add("raw index", time.perf_counter() - start)
+        start = time.perf_counter()
+        await domain.search(dataset, vector)
+        times.add("domain search (no HTTP)", time.perf_counter() - start)
         seconds, found = await client.timed(SIMILAR, {"id": dataset, "near": {"vector": vector.tolist()}})
         times.add("similarRecords near vector", seconds)
         recalls["vector"].append(recall(exact_top(data.vectors, vector), external_numbers(found)))
@@ -204,18 +246,28 @@ async def unfiltered(client: Client, raw: RawIndex, data: Corpus, dataset: str, 
         seconds, _ = await client.timed(RECORD, {"id": own})
         times.add("record(id)", seconds)
     raw_p50, record_p50 = times.p("raw index", 0.5), times.p("record(id)", 0.5)
+    domain_p50 = times.p("domain search (no HTTP)", 0.5)
     for name in times.samples:
         print(f"  {name:<27} p50 {times.p(name, 0.5):7.2f} ms  p95 {times.p(name, 0.95):7.2f} ms"
-              f"  | {times.p(name, 0.5) / raw_p50:6.1f}x raw index, {times.p(name, 0.5) / record_p50:5.2f}x record(id)")
+              f"  | {times.p(name, 0.5) / raw_p50:6.1f}x raw index, {times.p(name, 0.5) / domain_p50:5.2f}x domain,"
+              f" {times.p(name, 0.5) / record_p50:5.2f}x record(id)")
+    print("  (raw index: the usearch query and the exact re-rank alone; domain search: that, plus the dataset and"
+          " the space's sequence read together, and the 10 records' lookups, in this process)")
     print(f"  recall@10 against exact search: near vector {statistics.mean(recalls['vector']):.3f}, "
           f"near record {statistics.mean(recalls['record']):.3f}")
 
 
-async def one_percent(client: Client, data: Corpus, dataset: str, queries: list[int]) -> None:
+async def one_percent(client: Client, domain: DomainSearch, data: Corpus, dataset: str, queries: list[int]) -> None:
     allowed = np.arange(len(data.texts)) % SHARDS == 7
-    times, recalls, short, wrong = Times(), [], 0, 0
+    times, recalls, short, wrong, lookups = Times(), [], 0, 0, []
     for q in queries:
         vector = data.vectors[q]
+        domain.lookups.count = 0
+        start = time.perf_counter()
+        await domain.search(dataset, vector, RecordQuery(ObjectId(dataset), metadata=[
+            MetadataCondition("shard", values=[7])]))
+        times.add("domain", time.perf_counter() - start)
+        lookups.append(domain.lookups.count)
         seconds, found = await client.timed(SIMILAR, {"id": dataset, "near": {"vector": vector.tolist()},
                                                       "filter": {"metadata": [{"name": "shard", "values": [7]}]}})
         times.add("filtered", seconds)
@@ -225,6 +277,26 @@ async def one_percent(client: Client, data: Corpus, dataset: str, queries: list[
         recalls.append(recall(exact_top(data.vectors, vector, allowed=allowed), external_numbers(found)))
     print(f"  filter keeping 1%: p50 {times.p('filtered', 0.5):.1f} ms  p95 {times.p('filtered', 0.95):.1f} ms;"
           f" {len(queries) - short}/{len(queries)} came back with 10 results, {wrong} results not matching;"
+          f" recall@10 {statistics.mean(recalls):.3f}")
+    print(f"  the same in this process (no HTTP): p50 {times.p('domain', 0.5):.1f} ms, record lookups per search"
+          f" p50 {statistics.median(lookups):.0f} (max {max(lookups)})")
+
+
+async def by_external_ids(client: Client, data: Corpus, dataset: str, queries: list[int], count: int = 100) -> None:
+    """A filter an index narrows (``count`` external ids): its matches are read and ranked alone."""
+    rng = np.random.default_rng(3)
+    times, recalls, wrong = Times(), [], 0
+    for q in queries:
+        chosen = sorted(int(i) for i in rng.choice(len(data.texts), size=count, replace=False))
+        allowed = np.zeros(len(data.texts), dtype=bool)
+        allowed[chosen] = True
+        seconds, found = await client.timed(SIMILAR, {"id": dataset, "near": {"vector": data.vectors[q].tolist()},
+                                                      "filter": {"externalIds": [f"r{i}" for i in chosen]}})
+        times.add("ids", seconds)
+        wrong += sum(not allowed[number] for number in external_numbers(found))
+        recalls.append(recall(exact_top(data.vectors, data.vectors[q], allowed=allowed), external_numbers(found)))
+    print(f"  filter by {count} external ids (an index narrows it): p50 {times.p('ids', 0.5):.1f} ms"
+          f"  p95 {times.p('ids', 0.95):.1f} ms; {wrong} results not matching;"
           f" recall@10 {statistics.mean(recalls):.3f}")
 
 
@@ -292,8 +364,14 @@ async def measure(served: Service, data: Corpus, args: argparse.Namespace) -> No
         rng = np.random.default_rng(2)
         queries = [int(q) for q in rng.choice(len(data.texts), size=args.queries, replace=False)]
         print(f"top-10, {args.queries} queries (load {load_average()}):")
-        await unfiltered(client, raw, data, with_vectors, queries)
-        await one_percent(client, data, with_vectors, queries[:args.filtered])
+        with tempfile.TemporaryDirectory() as copy:
+            domain = DomainSearch(served, Path(copy) / "vectors", args.approximate_min)
+            try:
+                await unfiltered(client, raw, domain, data, with_vectors, queries)
+                await one_percent(client, domain, data, with_vectors, queries[:args.filtered])
+                await by_external_ids(client, data, with_vectors, queries[:args.filtered])
+            finally:
+                await domain.close()
     print(f"restart (load {load_average()}):")
     await restarts(served, data, with_vectors, raw)
 

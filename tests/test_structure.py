@@ -251,6 +251,7 @@ KEYED_BY_OTHER_IDS = {
     "Usernames": "one export's user names",
     "Caller": "one request's caller: the workspaces they belong to",
     "IntentRepo": "intents (by their own id) this process could not end, retried until they are",
+    "Matches": "one query's matching record ids, a value returned to its caller: nothing keeps it",
 }
 
 

@@ -37,7 +37,7 @@ from feedbackql_server.domain import vector_files
 from feedbackql_server.domain.vectors import VectorSpace
 from feedbackql_server.kinds.vector_indexes import ApproximateIndex
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.vectors import StoredVector
+from feedbackql_server.storage.vectors import Sequenced, StoredVector
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 Positions = np.ndarray[Any, np.dtype[np.int64]]
@@ -95,7 +95,13 @@ class SpaceIndex:
         self.approximate = saved.approximate
         self.saved_at = time.monotonic()
 
-    async def catch_up(self, storage: Storage, dataset_id: ObjectId) -> None:
+    async def catch_up(self, storage: Storage, dataset_id: ObjectId, read: Sequenced | None = None) -> None:
+        """The vectors written since the last catch-up. ``read``: the space's sequence as read
+        during this request (with the dataset, in one round trip): when it says nothing changed
+        it saves a read; otherwise it is read again here, under the lock (a concurrent catch-up
+        may have gone past it, which must not pass for a database behind this copy)."""
+        if read is not None and read.seq == self.seen and self.reread_from == self.seen:
+            return
         async with self.lock:
             sequence = await storage.vectors.version(dataset_id)
             if sequence.seq < self.seen:  # the database is behind the saved copy: not this one's
@@ -219,14 +225,16 @@ class VectorIndexes:
         """By (dataset, space key), the least recently searched first."""
         self._putting_away: set[asyncio.Task[None]] = set()
 
-    async def ready(self, storage: Storage, dataset_id: ObjectId, space: VectorSpace) -> SpaceIndex:
+    async def ready(self, storage: Storage, dataset_id: ObjectId, space: VectorSpace,
+                    read: Sequenced | None = None) -> SpaceIndex:
+        """The space, caught up with the database (``read``: see ``SpaceIndex.catch_up``)."""
         key = (dataset_id, space.key)
         index = self.spaces.get(key)
         if index is None:
             index = self.spaces.setdefault(key, self._made(dataset_id, space))
             self._bound()
         self.spaces.move_to_end(key)
-        await index.catch_up(storage, dataset_id)
+        await index.catch_up(storage, dataset_id, read)
         index.maintain(dataset_id, build=not storage.vectors.search.enabled)
         return index
 

@@ -5,6 +5,7 @@ sees (published datasets for annotators, hidden metadata blanked from filters an
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,13 +99,18 @@ class VectorSession:
     async def similar(self, ask: SimilarQuery) -> tuple[similar.SimilarResult, frozenset[str]]:
         """The records nearest ``ask.near``, and the metadata the caller may not see."""
         self.session._check_page_size(ask.first)
-        dataset = await self.session.dataset(ask.dataset_ref)
+        # The space's sequence is read with the dataset, not after it: one round trip where two
+        # were (the catch-up needs no other read when nothing changed).
+        dataset_id = parse_id(ask.dataset_ref, "dataset")
+        dataset, sequence = await asyncio.gather(self.session.dataset(ask.dataset_ref),
+                                                 self.storage.vectors.version(dataset_id))
         space = domain_vectors.space_named(dataset, ask.space)
-        index = await self.indexes.ready(self.storage, dataset["_id"], space)
+        index = await self.indexes.ready(self.storage, dataset["_id"], space, sequence)
         vector, exclude = await self._near(dataset, space, index, ask.near)
         hidden = self.session.hidden_metadata(dataset)
         query = listing.query_for(dataset["_id"], ask.criteria, self.session.caller, hidden)
-        result = await similar.search(self.storage, index, query, vector, ask.first, ask.most_similar, exclude)
+        result = await similar.search(self.storage, index, query, vector, ask.first, ask.most_similar, exclude,
+                                      dataset.get("next_seq", 0))
         return result, hidden
 
     async def next_near(self, dataset_ref: str, space: str | None, near_ref: str,

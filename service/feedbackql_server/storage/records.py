@@ -129,6 +129,8 @@ class Matches:
     buckets: frozenset[int]
     words: tuple[str, ...] = ()
     """A text search's words, the one looked up by index first."""
+    ids: frozenset[ObjectId] | None = None
+    """The matching records themselves, when the index lookup read them (None: only buckets known)."""
 
 
 class CommonWords:
@@ -348,11 +350,11 @@ class RecordRepo:
         more = position > 0 if descending else position < seq_end - 1
         return PageRead(page, more, Keyset(record_id=None, seq=position) if more else None, reads)
 
-    async def matches(self, query: RecordQuery, limit: int, seq_end: int = 0) -> Matches | None:
+    async def matches(self, query: RecordQuery, limit: int, seq_end: int) -> Matches | None:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
         few (a word, external ids) and they are at most ``limit``; else None. ``seq_end``: the
         dataset's ``next_seq``, where a word is sampled before it is looked up."""
-        projection = {"bucket": 1, "_id": 0}
+        projection = {"bucket": 1}
         words = tuple(query.words)
         docs: list[Doc] | None
         if query.words:
@@ -365,7 +367,8 @@ class RecordRepo:
             return None
         if docs is None or len(docs) > limit:
             return None
-        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words)
+        return Matches(len(docs), frozenset(number_of(doc["bucket"]) for doc in docs), words,
+                       frozenset(doc["_id"] for doc in docs))
 
     async def _by_rarest_word(self, query: RecordQuery, limit: int, projection: Doc,
                               seq_end: int) -> tuple[list[Doc] | None, tuple[str, ...]]:

@@ -122,6 +122,14 @@ class ResponseRepo:
             return None
         return [doc["bucket"] for doc in docs if "bucket" in doc]
 
+    async def records_of_user(self, dataset_id: ObjectId, user: str, statuses: Sequence[str],
+                              limit: int) -> list[ObjectId] | None:
+        """The records ``user`` (an id string) has a response of one of ``statuses`` to; None
+        when there are more than ``limit``. Read by the user's id, as ``buckets_of_user``."""
+        selector: Doc = {"user_id": ObjectId(user), "dataset_id": dataset_id, "status": {"$in": list(statuses)}}
+        docs = await self.collection.find(selector, {"record_id": 1, "_id": 0}).limit(limit + 1).to_list()
+        return None if len(docs) > limit else [doc["record_id"] for doc in docs]
+
     async def mark_deleted(self, record_id: ObjectId, user_id: ObjectId) -> ResponseDoc | None:
         return await self.collection.find_one_and_update(
             {"record_id": record_id, "user_id": user_id, "status": {"$in": ACTIVE}},
