@@ -1,5 +1,6 @@
 """What a ``similarRecords`` search reads from the database: an unfiltered top-k looks up only
-the records it returns; a filtered one reads on until ``first`` match."""
+the records it returns; one filtered by a key reads the key's matches once; another filtered
+one reads on until ``first`` match."""
 
 from __future__ import annotations
 
@@ -58,7 +59,12 @@ async def test_an_unfiltered_search_looks_up_only_the_records_it_returns(gql: Gr
         group = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", values=[3])])
         filtered = await similar.search(storage, index, group, query, 5, True, None, 100)
         assert [item.record["metadata"]["group"] for item in filtered.items] == [3] * 5
-        assert reads.count > 10
+        assert reads.count == 1 + 5  # the value's key read its 10 matches; then the best 5
+        reads.count = 0
+        ranged = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", ge=3, le=3)])
+        walked = await similar.search(storage, index, ranged, query, 5, True, None, 100)
+        assert [item.record["_id"] for item in walked.items] == [item.record["_id"] for item in filtered.items]
+        assert reads.count > 10  # a range has no key: candidates are checked in similarity order
 
 
 async def test_a_search_filtered_by_a_rare_word_reads_its_matches_not_the_candidates(gql: GraphQLClient,

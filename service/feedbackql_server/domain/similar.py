@@ -1,8 +1,10 @@
 """``similarRecords``: the records nearest a vector, the record filter applied before the top-k.
 
 When an index reads the few records a filter can match (a rare word, external ids, the
-caller's own responses: ``_narrowed``, the lookups a records page narrows by), those are ranked
-in memory and the best read. Otherwise candidates are taken in order of similarity and checked
+caller's own responses: ``_narrowed``, the lookups a records page narrows by), or a key
+PostgreSQL selects by reads up to ``MAX_KEYED_MATCHES`` (a metadata value, response statuses,
+one status: ``storage/filter_keys.py``), those are ranked in memory and the best read.
+Otherwise candidates are taken in order of similarity and checked
 against the filter by the database (``RecordRepo.among``: one lookup by ``_id`` each, with the
 filter's conditions), a growing prefix at a time (``_next_prefix``), until ``first`` match;
 each candidate is checked once. So a filtered search returns ``first`` results whenever that
@@ -10,10 +12,10 @@ many records match, and the same ones a filter-then-rank would. When the filter 
 records that ``MAX_WALKED`` candidates hold fewer than ``first`` matches, the matching ids are
 read once and ranked alone (exact either way).
 
-On FerretDB no read is cheaper per candidate than the lookup by ``_id`` (1.2-1.6 ms each on
-the shared development machine, 16 at a time): a batch (``$in``) or a read of the dataset's
-matches reads and decodes every record of the dataset (4 s at 10,000 records, measured), and a
-bucket read decodes its hundred records.
+Without a key, on FerretDB no read is cheaper per candidate than the lookup by ``_id`` (1.2-1.6
+ms each on the shared development machine, 16 at a time): a batch (``$in``) or a read of the
+dataset's matches reads and decodes every record of the dataset (4 s at 10,000 records,
+measured), and a bucket read decodes its hundred records.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ FIRST_BATCH = 32
 MAX_STEP = 256
 """Candidates a filtered search checks at most in one step, past those checked already."""
 MAX_BATCH = 1_000
+MAX_KEYED_MATCHES = 5_000
+"""Matches of a keyed condition (a metadata value, response statuses) read and ranked in memory;
+past it the matches are dense, and the walk finds ``first`` in a few lookups."""
 
 
 @dataclass(frozen=True)
@@ -195,12 +200,14 @@ async def _narrowed(storage: Storage, query: RecordQuery, seq_end: int) -> Colle
     matches = await storage.records.matches(query, listing.MAX_MATCHES, seq_end)
     if matches is not None:
         return matches.ids
-    if query.answered_as is None:
-        return None
-    # At most as many as a word or external ids narrow to: reading thousands of responses costs
-    # more than walking the ranking, where a few thousand matches come ten lookups apart.
-    statuses, user = query.answered_as
-    return await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_MATCHES)
+    if query.answered_as is not None:
+        # At most as many as a word or external ids narrow to: reading thousands of responses
+        # costs more than walking the ranking, where a few thousand matches come ten lookups apart.
+        statuses, user = query.answered_as
+        mine = await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_MATCHES)
+        if mine is not None:
+            return mine
+    return await storage.records.keyed_ids(query, MAX_KEYED_MATCHES)
 
 
 async def _matching(storage: Storage, index: SpaceIndex, query: RecordQuery, positions: Positions,

@@ -58,6 +58,8 @@ MAX_BUCKETS_PER_PAGE = 20
 """Buckets (of ``BUCKET_SIZE`` records) a filtered page reads at most before it answers with
 what it found (see ``_walked_page``)."""
 CONTENT_KEYS = ("fields", "suggestions", "metadata", "content_hash", "input_hash", WORDS)
+KEYED_CONDITIONS = frozenset({METADATA_KEYS, RESPONSE_KEYS, "status"})
+"""Top-level equalities of ``_conditions`` that select a part of a dataset (``keyed_ids``)."""
 STATE = ("dataset_id", "status", "counted_min", *(f"{status}_by" for status in RESPONSE_STATUSES))
 
 
@@ -279,6 +281,18 @@ class RecordRepo:
         found = await find_each(self.collection, "_id", ids, also=_query(query), projection=HIDDEN,
                                 batch_size=RECORD_BATCH)
         return [unpack(doc) for doc in found]
+
+    async def keyed_ids(self, query: RecordQuery, limit: int) -> set[ObjectId] | None:
+        """The ids of the records matching ``query`` when one of its conditions is a key
+        PostgreSQL selects by (a metadata value, response statuses, one status:
+        ``filter_keys.py``) and at most ``limit`` match; else None. FerretDB then decodes only the
+        key's records: a 1% metadata value of 20,000 records in 61-77 ms, against 3.4-4.2 s for
+        the same condition on ``metadata.<name>``."""
+        where = _query(query)
+        if not KEYED_CONDITIONS.intersection(where):
+            return None
+        docs = await self.collection.find(where, {"_id": 1}).limit(limit + 1).to_list()
+        return None if len(docs) > limit else {doc["_id"] for doc in docs}
 
     async def matching_ids(self, query: RecordQuery) -> set[ObjectId]:
         """The ids of every record that matches ``query``: a read of the dataset's matches
