@@ -20,7 +20,11 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     # (dataset_id) saves nothing over PostgreSQL checking @> row by row.
     # search_tokens: a record's distinct words (storage/search_words.py); a text search looks
     # records up by one word, so that it reads only the records that have it.
-    "records": ("_id", "ext_key", "bucket", "search_tokens"),
+    # metadata_keys: one key per metadata value (storage/filter_keys.py); a similar search
+    # filtered by a value reads that value's records by it (domain/similar.py). Written only
+    # with a record's content, never by an answer. response_keys is not indexed: it is
+    # written with every answer, and most of its keys select most of a dataset.
+    "records": ("_id", "ext_key", "bucket", "search_tokens", "metadata_keys"),
     # user_id: "the records I answered" reads the caller's responses, not the dataset's records.
     "responses": ("record_id", "bucket", "user_id"),
     "datasets": ("_id", "workspace_id"),
