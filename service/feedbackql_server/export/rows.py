@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from feedbackql_server.kinds.columns import FLOAT32, JSON, TEXT, Column, list_of
 from feedbackql_server.storage import Storage
 
 Doc = dict[str, Any]
+Float32s = np.ndarray[Any, np.dtype[np.float32]]
 PAGE = 500
 RECORD_COLUMNS = {"id": TEXT, "external_id": TEXT, "status": TEXT, "fields": JSON, "metadata": JSON,
                   "suggestions": JSON, "responses": JSON}
@@ -29,11 +31,21 @@ def record_columns(dataset: DatasetDoc) -> dict[str, Column]:
     return {**RECORD_COLUMNS, "vectors": struct(**{s.name: list_of(FLOAT32, s.dimension) for s in spaces})}
 
 
-def _vector(stored: bytes | None, space: VectorSpace) -> list[float] | None:
-    if stored is None or len(stored) != 4 * space.dimension:
-        return None
-    values: list[float] = np.frombuffer(stored, dtype="<f4").tolist()
-    return values
+def page_vectors(page: list[RecordDoc], stored: dict[ObjectId, dict[str, bytes]],
+                 spaces: list[VectorSpace]) -> list[dict[str, Float32s | None]]:
+    """Each record's vectors by space name: rows of one float32 matrix per space (decoded
+    from the page's bytes at once, no Python float per value), None where it has none."""
+    by_record: list[dict[str, Float32s | None]] = [{} for _ in page]
+    for space in spaces:
+        size = 4 * space.dimension
+        held = [stored.get(record["_id"], {}).get(space.key) for record in page]
+        present = [i for i, values in enumerate(held) if values is not None and len(values) == size]
+        matrix = np.frombuffer(b"".join(held[i] for i in present), dtype="<f4").reshape(-1, space.dimension)
+        for row in by_record:
+            row[space.name] = None
+        for i, values in zip(present, matrix, strict=True):
+            by_record[i][space.name] = values
+    return by_record
 
 
 async def record_pages(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[list[RecordDoc]]:
@@ -69,9 +81,13 @@ async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Do
     vectors by space name when the dataset has spaces (read a page at a time, like the rest)."""
     usernames = Usernames(storage)
     spaces = spaces_of(dataset)
+    largest = max((space.dimension for space in spaces), default=0)
     async for page in record_pages(storage, dataset):
-        vectors = await storage.vectors.of_records([r["_id"] for r in page]) if spaces else {}
-        responses = await storage.responses.in_buckets(page)
+        buckets = list(dict.fromkeys(record["bucket"] for record in page))
+        stored, responses = await asyncio.gather(
+            storage.vectors.of_buckets(buckets, largest) if spaces else _nothing(),
+            storage.responses.in_buckets(page))
+        vectors = page_vectors(page, stored, spaces) if spaces else []
         names = await usernames.resolve({r["user_id"] for r in responses})
         by_record: dict[ObjectId, list[Doc]] = {}
         for response in responses:
@@ -81,7 +97,7 @@ async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Do
                 "values": {q: v["value"] for q, v in response["values"].items()},
                 "updated_at": response["updated_at"].isoformat(),
             })
-        for record in page:
+        for index, record in enumerate(page):
             row = {
                 "id": str(record["_id"]), "external_id": record.get("external_id"),
                 "status": record["status"], "fields": record["fields"],
@@ -91,6 +107,9 @@ async def record_rows(storage: Storage, dataset: DatasetDoc) -> AsyncIterator[Do
                 "responses": by_record.get(record["_id"], []),
             }
             if spaces:
-                held = vectors.get(record["_id"], {})
-                row["vectors"] = {space.name: _vector(held.get(space.key), space) for space in spaces}
+                row["vectors"] = vectors[index]
             yield row
+
+
+async def _nothing() -> dict[ObjectId, dict[str, bytes]]:
+    return {}
