@@ -38,13 +38,13 @@ def page_vectors(page: list[RecordDoc], stored: dict[ObjectId, dict[str, bytes]]
     by_record: list[dict[str, Float32s | None]] = [{} for _ in page]
     for space in spaces:
         size = 4 * space.dimension
-        held = [stored.get(record["_id"], {}).get(space.key) for record in page]
-        present = [i for i, values in enumerate(held) if values is not None and len(values) == size]
-        matrix = np.frombuffer(b"".join(held[i] for i in present), dtype="<f4").reshape(-1, space.dimension)
+        held = {i: stored_bytes for i, record in enumerate(page)
+                if len(stored_bytes := stored.get(record["_id"], {}).get(space.key) or b"") == size}
+        matrix = np.frombuffer(b"".join(held.values()), dtype="<f4").reshape(-1, space.dimension)
         for row in by_record:
             row[space.name] = None
-        for i, values in zip(present, matrix, strict=True):
-            by_record[i][space.name] = values
+        for i, vector in zip(held, matrix, strict=True):
+            by_record[i][space.name] = vector
     return by_record
 
 
