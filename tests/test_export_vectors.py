@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
@@ -107,3 +108,22 @@ async def test_vectors_stored_before_layout_7_get_their_record_bucket(settings: 
     assert [row["vectors"] for row in rows] == [{"emb": [float(i), 0.5]} for i in range(3)]
     assert len(stored) == 3
     assert all(doc.get("bucket") == buckets[doc["record_id"]] for doc in stored)
+
+
+async def test_parquet_keeps_dictionary_encoding_off_the_vectors(gql: GraphQLClient) -> None:
+    """Embedding values seldom repeat: a dictionary of them costs time and grows the file.
+    The other columns keep theirs."""
+    dataset_id = await _with_space(gql, 8)
+    vectors = np.random.default_rng(4).normal(size=(20, 8)).astype(np.float32)
+    await add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": "same"},
+                                         "vectors": {"emb": vectors[i].tolist()}} for i in range(20)])
+    response = await gql.http.get(f"/datasets/{dataset_id}/export", params={"format": "parquet"},
+                                  headers={"Authorization": f"Bearer {gql.api_key}"})
+    metadata = pq.read_metadata(io.BytesIO(response.content))
+    columns = {metadata.schema.column(i).path: metadata.row_group(0).column(i).encodings
+               for i in range(metadata.num_columns)}
+    assert not any("DICTIONARY" in encoding for encoding in columns["vectors.emb.list.element"])
+    assert any("DICTIONARY" in encoding for encoding in columns["fields"])
+    exported = pq.read_table(io.BytesIO(response.content)).to_pylist()
+    assert {row["external_id"]: _bits(row["vectors"]["emb"]) for row in exported} == {
+        f"r{i}": vectors[i].tobytes() for i in range(20)}
