@@ -109,13 +109,19 @@ def _vector_types(path: Path) -> dict[str, Any]:
     return {vectors.field(i).name: vectors.field(i).type for i in range(vectors.num_fields)}
 
 
+def _float32_bits(vector: list[float] | None) -> bytes | None:
+    """What a reader gets back as float32 (through float64, as ``json`` and pyarrow read)."""
+    return None if vector is None else np.asarray(vector, dtype=np.float64).astype(np.float32).tobytes()
+
+
 def _check_vectors(path: Path, file_format: str) -> None:
     """Each record's vectors are the float32 of what went in, null where it has none."""
     by_external = {row["external_id"]: row["vectors"] for row in _read(path)}
     for i in range(12):
         given = _vectors(i)
-        assert by_external[f"r{i}"] == {space: np.asarray(given[space], dtype=np.float32).tolist()
-                                        if space in given else None for space in SPACES}
+        assert {space: _float32_bits(vector) for space, vector in by_external[f"r{i}"].items()} == {
+            space: _float32_bits(given[space]) if space in given else None for space in SPACES}
+        assert all(isinstance(value, float) for vector in by_external[f"r{i}"].values() for value in vector or [])
     if file_format != "jsonl":
         assert _vector_types(path) == {space: pa.list_(pa.float32(), dimension) for space, dimension in SPACES.items()}
 

@@ -107,7 +107,7 @@ async def test_an_embedding_column_imports_into_a_vector_space(
     exported = tmp_path / "records.jsonl"
     assert await cli("export", dataset, "-o", str(exported), "--url", url, "--api-key", OWNER_KEY) == 0
     vectors = {row["external_id"]: row["vectors"] for row in map(json.loads, exported.read_text().splitlines())}
-    assert vectors == {"v1": {"emb": pa.array([0.1, 0.2], type=pa.float32()).to_pylist()}, "v3": {"emb": None}}
+    assert vectors == {"v1": {"emb": [0.1, 0.2]}, "v3": {"emb": None}}  # the shortest numbers of the float32 values
 
 
 async def test_export_writes_records_and_training_rows(

@@ -44,12 +44,12 @@ async def test_new_vectors_are_inserted_at_once_and_existing_ones_updated(mongod
     try:
         repo = VectorRepo(client[database_name])
         dataset_id, records = ObjectId(), [ObjectId() for _ in range(3)]
-        assert await repo.write(dataset_id, "k1", [(r, _bytes(i, 1)) for i, r in enumerate(records)]) == 3
+        assert await repo.write(dataset_id, "k1", [(r, _bytes(i, 1), "b") for i, r in enumerate(records)]) == 3
         assert "insert" in commands.names
         assert "update" not in commands.names
         commands.names.clear()
         newcomer = ObjectId()
-        assert await repo.write(dataset_id, "k1", [(records[1], _bytes(7, 7)), (newcomer, _bytes(5, 5))]) == 5
+        assert await repo.write(dataset_id, "k1", [(records[1], _bytes(7, 7), "b"), (newcomer, _bytes(5, 5), "b")]) == 5
         assert commands.names.count("update") == 1
         stored = await repo.since(dataset_id, "k1", 0, 2)
         assert {(s.record_id, s.values, s.seq) for s in stored} == {

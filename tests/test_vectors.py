@@ -269,7 +269,7 @@ async def test_a_write_in_flight_during_the_first_load_is_not_missed(gql: GraphQ
         await straight.db["vector_seqs"].update_one({"_id": straight.dataset}, {"$push": {"pending": dead}})
         moved = np.asarray([1, 0.5], dtype=np.float32).tobytes()
         writing = asyncio.create_task(SlowReplica(straight.db).write(
-            straight.dataset, straight.key, [(ObjectId(straight.ids["b"]), moved)]))
+            straight.dataset, straight.key, [(ObjectId(straight.ids["b"]), moved, "bucket")]))
         await asyncio.wait_for(reserved.wait(), 10)
         # A later write lands first: the one on its way is not the highest number found.
         await gql(SET_VECTORS, {"id": straight.dataset_id, "records": [

@@ -34,7 +34,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "intents": ("_id",),
     "user_tallies": ("_id", "dataset_id"),  # a dataset's labelers: a few hundred at most
     "idempotency_keys": ("_id", "key"),  # a key is looked up with its user: the key selects one
-    "record_vectors": ("record_id",),  # an export reads a page's vectors record by record
+    "record_vectors": ("bucket",),  # an export reads a page's vectors a bucket at a time
 }
 
 

@@ -90,7 +90,8 @@ async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[
     result.unchanged = len(sent_before)
     placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result, existing)
     await vectors.write_vectors(storage, dataset_id, {record_id: checked.vectors[index]
-                                                      for index, record_id, *_ in placed if index in checked.vectors})
+                                                      for index, record_id, *_ in placed if index in checked.vectors},
+                                {record_id: bucket for _, record_id, _, bucket, _ in placed})
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
                for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
     if answers:

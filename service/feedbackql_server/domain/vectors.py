@@ -23,6 +23,7 @@ from feedbackql_server.documents import DatasetDoc, VectorSpaceDoc
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.storage import Storage
+from feedbackql_server.storage.vectors import Entry
 
 METRICS = ("cosine", "dot", "l2")
 MAX_DIMENSION = 4096
@@ -197,12 +198,13 @@ async def _set_spaces(storage: Storage, dataset: DatasetDoc, spaces: list[Vector
     return updated
 
 
-async def write_vectors(storage: Storage, dataset_id: ObjectId,
-                        by_record: Mapping[ObjectId, Mapping[str, bytes]]) -> None:
-    """Store checked vectors (record -> space key -> bytes), one write per space."""
-    per_space: dict[str, list[tuple[ObjectId, bytes]]] = {}
+async def write_vectors(storage: Storage, dataset_id: ObjectId, by_record: Mapping[ObjectId, Mapping[str, bytes]],
+                        buckets: Mapping[ObjectId, str]) -> None:
+    """Store checked vectors (record -> space key -> bytes), one write per space; each
+    vector document keeps its record's bucket, which an export reads them by."""
+    per_space: dict[str, list[Entry]] = {}
     for record_id, vectors in by_record.items():
         for key, values in vectors.items():
-            per_space.setdefault(key, []).append((record_id, values))
+            per_space.setdefault(key, []).append((record_id, values, buckets[record_id]))
     for key, entries in per_space.items():
         await storage.vectors.write(dataset_id, key, entries)

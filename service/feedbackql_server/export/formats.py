@@ -14,8 +14,11 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, ClassVar
 
+import numpy as np
+
 from feedbackql_server.errors import Invalid
-from feedbackql_server.export.typed import arrow_schema, flat_json
+from feedbackql_server.export.floats import json_lists, json_numbers
+from feedbackql_server.export.typed import arrow_schema, arrow_table, flat_json
 from feedbackql_server.kinds.columns import Column
 
 ROWS_PER_CHUNK = 500
@@ -90,8 +93,41 @@ def get_format(name: str) -> Format:
     return chosen
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+VECTOR_MARK = "\u0000vector\u0000"
+"""Stands for a vector in a chunk's JSON until every vector of the chunk is formatted at once.
+Stored text never holds NUL (refused on the way in); a chunk whose text holds this mark
+anyway is written value by value."""
+MARK_TEXT = json.dumps(VECTOR_MARK)
+
+
+def _json_texts(values: list[Any]) -> list[str]:
+    """``values`` as JSON text. 1-D float32 numpy arrays (the record export's vectors) become
+    lists of the short numbers that read back to them, formatted for all of them at once
+    (``floats``); other numpy arrays become lists."""
+    vectors: list[Any] = []
+
+    def vector(value: Any) -> Any:
+        if isinstance(value, np.ndarray) and value.dtype == np.float32 and value.ndim == 1:
+            vectors.append(value)
+            return VECTOR_MARK
+        if isinstance(value, np.ndarray):
+            return json_numbers(value) if value.dtype == np.float32 else value.tolist()
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    texts = [json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=vector) for value in values]
+    if not vectors:
+        return texts
+    if sum(text.count(MARK_TEXT) for text in texts) != len(vectors):
+        return [json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_as_list) for value in values]
+    formatted = iter(json_lists(vectors))
+    return ["".join(part if i == 0 else next(formatted) + part for i, part in enumerate(text.split(MARK_TEXT)))
+            for text in texts]
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return json_numbers(value) if value.dtype == np.float32 else value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 async def _chunks(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
@@ -107,16 +143,20 @@ async def _chunks(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[list[dic
 
 async def jsonl(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     async for chunk in _chunks(rows):
-        yield "".join(_json(row) + "\n" for row in chunk).encode()
+        yield "".join(text + "\n" for text in _json_texts(chunk)).encode()
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
+def _flat(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Top-level values as cells: strings as they are, anything else as JSON."""
-    return {key: value if isinstance(value, str) or value is None else _json(value)
-            for key, value in row.items()}
+    cells = [dict(row) for row in chunk]
+    places = [(cell, key) for cell in cells for key, value in cell.items()
+              if not (isinstance(value, str) or value is None)]
+    for (cell, key), text in zip(places, _json_texts([cell[key] for cell, key in places]), strict=True):
+        cell[key] = text
+    return cells
 
 
 def _spreadsheet_safe(cell: Any) -> Any:
@@ -139,7 +179,7 @@ async def csv_rows(rows: AsyncIterator[dict[str, Any]], columns: list[str],
     writer.writeheader()
     guard = _spreadsheet_safe if spreadsheet_safe else _cell
     async for chunk in _chunks(rows):
-        writer.writerows({key: guard(cell) for key, cell in _flat(row).items()} for row in chunk)
+        writer.writerows({key: guard(cell) for key, cell in row.items()} for row in _flat(chunk))
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
@@ -151,20 +191,30 @@ async def parquet(rows: AsyncIterator[dict[str, Any]], columns: Columns, metadat
                   final_metadata: Callable[[], dict[str, str]] | None = None) -> AsyncIterator[bytes]:
     """One row group per chunk, with the columns' declared types (``JSON`` columns as JSON
     text). The footer also gets ``final_metadata()``: figures known only at the end."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = arrow_schema(columns, metadata)
     sink = _Drain()
-    writer = pq.ParquetWriter(sink, schema)
+    writer = pq.ParquetWriter(sink, schema, use_dictionary=_dictionary_columns(schema))
     async for chunk in _chunks(rows):
-        flat = [flat_json(row, columns) for row in chunk]
-        writer.write_table(pa.Table.from_pylist(flat, schema=schema))
+        writer.write_table(arrow_table([flat_json(row, columns) for row in chunk], columns, schema))
         yield sink.take()
     if final_metadata is not None:
         writer.add_key_value_metadata(final_metadata())
     writer.close()
     yield sink.take()
+
+
+def _dictionary_columns(schema: Any) -> list[str]:
+    """Every column but float32 ones (embeddings) gets dictionary encoding: tried on an
+    embedding's values, which seldom repeat, it cost 0.37 s per 10,000 rows of 384 values and
+    left the file 1.6 times larger (it gives up on them, after building the dictionary)."""
+    import pyarrow.parquet as pq
+
+    empty = io.BytesIO()
+    pq.ParquetWriter(empty, schema).close()
+    leaves = pq.read_metadata(io.BytesIO(empty.getvalue())).schema
+    return [leaves.column(i).path for i in range(len(leaves)) if leaves.column(i).physical_type != "FLOAT"]
 
 
 class _Drain(io.RawIOBase):

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from feedbackql_server.kinds.columns import Column, infer
 
 Row = dict[str, Any]
@@ -86,6 +88,37 @@ def arrow_type(column: Column) -> Any:
     if column.kind == "list" and column.item is not None:
         return pa.list_(arrow_type(column.item), -1 if column.length is None else column.length)
     return pa.struct([(name, arrow_type(member)) for name, member in column.members])
+
+
+def arrow_table(rows: list[Row], columns: Mapping[str, Column], schema: Any) -> Any:
+    """The ``pyarrow.Table`` of conformed (``flat_json``) rows, a column at a time."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([arrow_array([row.get(name) for row in rows], column)
+                                 for name, column in columns.items()], schema=schema)
+
+
+def arrow_array(values: list[Any], column: Column) -> Any:
+    """One column's values as an Arrow array. A fixed-size float32 list (an embedding) is
+    built from one numpy buffer, not a Python float per value, and so is a struct of them."""
+    import pyarrow as pa
+
+    nulls = [value is None for value in values]
+    if column.kind == "struct" and any(member.kind in ("list", "struct") for _, member in column.members):
+        members = [arrow_array([None if value is None else value.get(name) for value in values], member)
+                   for name, member in column.members]
+        return pa.StructArray.from_arrays(members, fields=list(arrow_type(column)),
+                                          mask=pa.array(nulls, pa.bool_()))
+    item = column.item
+    if column.kind == "list" and column.length is not None and item is not None and item.kind == "float32" \
+            and all(value is None or isinstance(value, np.ndarray) for value in values):
+        matrix = np.zeros((len(values), column.length), dtype=np.float32)
+        for index, value in enumerate(values):
+            if value is not None:
+                matrix[index] = value
+        return pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), column.length,
+                                                 mask=pa.array(nulls, pa.bool_()))
+    return pa.array(values, type=arrow_type(column))
 
 
 def describe(columns: Mapping[str, Column]) -> dict[str, Any]:

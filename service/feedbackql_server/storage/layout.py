@@ -9,7 +9,9 @@ each labeler's progress counters out of the dataset document (``tallies.py``). V
 (``search_words.py``). Version 6 keeps the suggestions' scores beside the packed content,
 ``suggestion_scores``, for the pages sorted by a score (``content.py``). Version 7 gives each
 record the keys filters by response status and metadata are pushed down by,
-``response_keys`` and ``metadata_keys`` (``filter_keys.py``). (Progress
+``response_keys`` and ``metadata_keys`` (``filter_keys.py``). Version 8 gives each
+vector document its record's ``bucket``, which an export reads a page's vectors by
+(``vectors.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -32,9 +34,10 @@ from feedbackql_server.storage.filter_keys import METADATA_KEYS, RESPONSE_KEYS, 
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo
+from feedbackql_server.storage.vectors import vector_id
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
 
@@ -50,7 +53,7 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
     if version >= LAYOUT_VERSION:
         return
     tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"])
-    async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1, "tally": 1}):
+    async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1, "tally": 1, "vector_spaces": 1}):
         next_seq = dataset.get("next_seq", 0)
         if version < 2:
             next_seq = await _number_records(db, dataset["_id"])
@@ -73,6 +76,9 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
         if version < 7:
             keyed = await _keep_filter_keys(db, dataset["_id"], next_seq)
             log.info("gave %d records of dataset %s their filter keys", keyed, dataset["_id"])
+        if version < 8 and dataset.get("vector_spaces"):
+            moved = await _bucket_vectors(db, dataset["_id"], next_seq, [s["key"] for s in dataset["vector_spaces"]])
+            log.info("gave %d vector documents of dataset %s their bucket", moved, dataset["_id"])
     await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": LAYOUT_VERSION}}, upsert=True)
 
 
@@ -177,3 +183,21 @@ async def _keep_filter_keys(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: i
         await asyncio.gather(*(key_one(record, keys) for record, keys in stale))
         keyed += len(stale)
     return keyed
+
+
+async def _bucket_vectors(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int, space_keys: list[str]) -> int:
+    """Give vector documents written before layout 8 their record's ``bucket``, a bucket of
+    records at a time, one update by ``_id`` each (``update_many`` races with writes on FerretDB)."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def place_one(record: Doc, key: str) -> int:
+        async with gate:
+            result = await db["record_vectors"].update_one(
+                {"_id": vector_id(record["_id"], key), "bucket": {"$exists": False}},
+                {"$set": {"bucket": record["bucket"]}})
+            return result.modified_count
+
+    moved = 0
+    async for records in walk(db["records"], dataset_id, next_seq, projection={"seq": 1, "bucket": 1}):
+        moved += sum(await asyncio.gather(*(place_one(record, key) for record in records for key in space_keys)))
+    return moved
