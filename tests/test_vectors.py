@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage.vectors import VectorRepo
 from tests.conftest import GraphQLClient, serve
-from tests.helpers import ADD_RECORDS, SUBMIT, add_records, new_user, sft_dataset, workspace_of
+from tests.helpers import ADD_RECORDS, RECORDS, SUBMIT, add_records, new_user, sft_dataset, workspace_of
 
 ADD_SPACE = """mutation($id: ID!, $space: VectorSpaceInput!) {
   addVectorSpace(datasetId: $id, space: $space) { name dimension metric } }"""
@@ -445,3 +445,25 @@ async def test_near_duplicates_come_once_a_page_at_a_time(gql: GraphQLClient) ->
     assert sorted(pairs) == [("o0", "d0"), ("o1", "d1"), ("o2", "d2")]
     bad = await gql.error(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.9, "first": 1, "after": "junk"})
     assert bad["extensions"]["code"] == "VALIDATION"
+
+
+async def test_deleted_records_take_their_vectors_with_them(gql: GraphQLClient, settings: Settings) -> None:
+    """A deleted record's embedding does not stay in the database (a search and an export
+    skipped it, but it was kept for good)."""
+    dataset_id = await _with_space(gql, 2)
+    await gql(ADD_SPACE, {"id": dataset_id, "space": {"name": "other", "dimension": 2, "metric": "COSINE"}})
+    await add_records(gql, dataset_id, [{"externalId": f"r{i}", "fields": {"prompt": f"p{i}"},
+                                         "vectors": {"emb": [1, i + 1], "other": [i + 1, 1]}} for i in range(4)])
+    ids = {edge["node"]["externalId"]: edge["node"]["id"]
+           for edge in (await gql(RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]}
+    await gql("mutation($d: ID!, $ids: [ID!]!) { deleteRecords(datasetId: $d, ids: $ids) { deleted } }",
+              {"d": dataset_id, "ids": [ids["r1"], ids["r3"]]})
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    try:
+        stored = await client[settings.database_name]["record_vectors"].find(
+            {"dataset_id": ObjectId(dataset_id)}, {"record_id": 1}).to_list()
+    finally:
+        await client.close()
+    assert sorted(str(doc["record_id"]) for doc in stored) == sorted([ids["r0"]] * 2 + [ids["r2"]] * 2)
+    assert sorted(item["record"]["externalId"] for item in
+                  (await _similar(gql, dataset_id, {"vector": [1, 2]}, 10))["items"]) == ["r0", "r2"]

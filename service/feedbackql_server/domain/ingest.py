@@ -257,7 +257,12 @@ async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Seq
             deleted = await delete_all()
     else:
         deleted = await delete_all()
-    return [record for record in deleted if record is not None]
+    gone = [record for record in deleted if record is not None]
+    # Their vectors go too: an export and a search skip a vector whose record is gone, but a
+    # deleted record's embedding must not stay in the database.
+    await storage.vectors.delete_of_records([record["_id"] for record in gone],
+                                            [space.key for space in vectors.spaces_of(dataset)])
+    return gone
 
 
 def _recount(storage: Storage, dataset_id: ObjectId) -> Finish:

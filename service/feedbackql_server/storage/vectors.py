@@ -218,6 +218,17 @@ class VectorRepo:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
         return bytes(doc["v"]) if doc else None
 
+    async def delete_of_records(self, record_ids: Sequence[ObjectId], space_keys: Sequence[str]) -> None:
+        """Delete the vectors of deleted records: by ``_id``, one command each,
+        ``REPLACE_CONCURRENCY`` at a time (an ``$in`` on FerretDB reads every vector document)."""
+        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+
+        async def delete_one(vector: str) -> None:
+            async with gate:
+                await self.vectors.delete_one({"_id": vector})
+
+        await asyncio.gather(*(delete_one(vector_id(record_id, key)) for record_id in record_ids for key in space_keys))
+
     async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
 
