@@ -1,9 +1,10 @@
 """``similarRecords``: the records nearest a vector, the record filter applied before the top-k.
 
 When an index reads the few records a filter can match (a rare word, external ids, the
-caller's own responses: ``_narrowed``, the lookups a records page narrows by), or a key
-PostgreSQL selects by reads up to ``MAX_KEYED_MATCHES`` (a metadata value, response statuses,
-one status: ``storage/filter_keys.py``), those are ranked in memory and the best read.
+caller's own responses: ``_narrowed``, the lookups a records page narrows by), or, once the
+walk's first steps say few records match (``KEYED_ESTIMATE``), a key PostgreSQL selects by reads
+them (a metadata value, response statuses, one status: ``storage/filter_keys.py``), those are
+ranked in memory and the best read.
 Otherwise candidates are taken in order of similarity and checked
 against the filter by the database (``RecordRepo.among``: one lookup by ``_id`` each, with the
 filter's conditions), a growing prefix at a time (``_next_prefix``), until ``first`` match;
@@ -40,8 +41,14 @@ MAX_STEP = 256
 """Candidates a filtered search checks at most in one step, past those checked already."""
 MAX_BATCH = 1_000
 MAX_KEYED_MATCHES = 5_000
-"""Matches of a keyed condition (a metadata value, response statuses) read and ranked in memory;
-past it the matches are dense, and the walk finds ``first`` in a few lookups."""
+"""Matches of a keyed condition (a metadata value, response statuses) read and ranked in memory."""
+KEYED_ESTIMATE = 3_500
+"""The matches a filter may have, estimated from the walk's first steps, for its key to be read
+instead: on FerretDB reading a key's matches costs about as much per match (each is decoded,
+about 0.3 ms at 100,000 records) as the walk per candidate (a lookup, about 0.4 ms 16 at a time),
+so the read pays when the matches are fewer than the candidates the walk would check (a 1%
+filter of 100,000 records: 1,000 matches, about 1,100 candidates). A dense filter (a status most
+records have) never reads them: its first step finds ``first``."""
 
 
 @dataclass(frozen=True)
@@ -139,11 +146,20 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
     # Unfiltered, every candidate matches (but records deleted since): read just ``first``,
     # not a batch that a filter would need (32 lookups where 10 do: a third of the time).
     length = first if not query.conditions() else max(FIRST_BATCH, first * 2)
+    keyed_tried = False
     while True:
         length = min(length, MAX_WALKED, walk.available)
         found, ended = await walk.prefix(length)
         if len(found) >= first:
             break
+        if not keyed_tried and (len(found) + 1) / (length + 1) * walk.available <= KEYED_ESTIMATE:
+            # Few records match, by the rate seen so far: a key (a metadata value, response
+            # statuses, one status) reads them all at once for less than the walk would cost.
+            keyed_tried = True
+            keyed = await storage.records.keyed_ids(query, MAX_KEYED_MATCHES)
+            if keyed is not None:
+                found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, keyed)
+                return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
         if not walk.candidates.exact:
             # The filter keeps few of the records near the query: the approximate neighbourhood
             # would miss matches further out, so rank exactly (a heavily filtered search); the
@@ -204,10 +220,8 @@ async def _narrowed(storage: Storage, query: RecordQuery, seq_end: int) -> Colle
         # At most as many as a word or external ids narrow to: reading thousands of responses
         # costs more than walking the ranking, where a few thousand matches come ten lookups apart.
         statuses, user = query.answered_as
-        mine = await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_MATCHES)
-        if mine is not None:
-            return mine
-    return await storage.records.keyed_ids(query, MAX_KEYED_MATCHES)
+        return await storage.responses.records_of_user(query.dataset_id, user, statuses, listing.MAX_MATCHES)
+    return None
 
 
 async def _matching(storage: Storage, index: SpaceIndex, query: RecordQuery, positions: Positions,
