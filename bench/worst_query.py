@@ -77,9 +77,12 @@ WORST = "query($id: ID!) { " + " ".join(
 """A common word and a metadata range that matches nothing, 30 times, each with totalCount."""
 ALLOWED_WORST = "query($id: ID!) { " + " ".join(
     f'a{i}: records(datasetId: $id, first: 100, filter: {{text: "answer", '
-    f'metadata: [{{name: "length", ge: {1000 + i}}}]}}) {{ edges {{ node {{ id }} }} }}'
+    f'metadata: [{{name: "length", ge: {50.1 + i / 10}, le: 50.9}}]}}) {{ edges {{ node {{ id }} }} }}'
     for i in range(3)) + " }"
-"""The most reading a request may do: three filtered pages (the request's 60 buckets) that find nothing."""
+"""The most reading a request may do: three filtered pages (the request's 60 buckets) that find
+nothing. Their range is within the records' numbers (``length`` is 0..99, a whole number): one
+beyond them all is known empty without a read (``storage/metadata_bands.py``); this one is one
+band's lookup a bucket (lengths 48..55)."""
 TRIVIAL = "query { me { id } }"
 """The control attacker's query: as cheap as an authenticated operation gets."""
 SORTS: dict[str, dict[str, Any]] = {
@@ -102,6 +105,10 @@ SHAPES: dict[str, tuple[dict[str, Any], bool]] = {
     "responseStatus SUBMITTED + totalCount": ({"first": 100, "f": {"responseStatus": ["SUBMITTED"]}}, True),
     "metadata values (first 100)": ({"first": 100, "f": {"metadata": [{"name": "length", "values": [7]}]}}, False),
     "metadata range + totalCount": ({"first": 100, "f": {"metadata": [{"name": "length", "ge": 99}]}}, True),
+    "metadata range, none within (first 100)": (
+        {"first": 100, "f": {"metadata": [{"name": "length", "ge": 50.1, "le": 50.9}]}}, False),
+    "metadata range beyond all + totalCount": ({"first": 100, "f": {"metadata": [{"name": "length", "ge": 1000}]}},
+                                               True),
     "externalIds (3) + totalCount": ({"first": 100, "f": {"externalIds": ["rec-1", "rec-500", "nope"]}}, True),
     **{name: ({"first": 100, "s": sort}, False) for name, sort in SORTS.items()},
 }

@@ -23,8 +23,10 @@ from tests.live import Subscriber, live_server, subscriber
 from tests.test_stall import ReadsCounter, _dataset_of
 from tests.test_stall import counted as counted  # a fixture
 
-FILTERED = """query($id: ID!) { records(datasetId: $id, first: 10, filter: {metadata: [{name: "n", ge: 1000}]}) {
+FILTERED = """query($id: ID!) { records(datasetId: $id, first: 10, filter: {status: COMPLETED}) {
   edges { node { id } } pageInfo { hasNextPage } } }"""
+"""A filter that matches nothing (no record is complete) and is read a bucket at a time (a range beyond
+every number would be known empty without a read: ``storage/metadata_bands.py``)."""
 SEARCH = "query($id: ID!, $text: String!) { records(datasetId: $id, first: 5, filter: {text: $text}) { edges { node { id } } } }"
 NEXT = "mutation($id: ID!) { nextRecords(datasetId: $id, first: 1) { id } }"
 
@@ -102,7 +104,7 @@ class BucketReads(monitoring.CommandListener):
 
 FIRST_MATCHES = """query($id: ID!) { records(datasetId: $id, first: 5, filter: {metadata: [{name: "n", ge: 0}]}) {
   edges { node { id } } } }"""
-NO_MATCH = FILTERED.replace("ge: 1000", "ge: 1000000")
+NO_MATCH = FILTERED
 
 
 async def test_a_key_is_charged_every_bucket_read_it_causes(

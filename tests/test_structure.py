@@ -242,7 +242,7 @@ def test_type_ignores_stay_rare() -> None:
 
 KEYED_BY_ID = re.compile(r"^(dict|OrderedDict|defaultdict|set|frozenset|Counter|Mapping|MutableMapping"
                          r"|WeakValueDictionary|WeakKeyDictionary)\[(tuple\[)?ObjectId\b")
-FORGET_DATASETS = {"QueuePools", "VectorIndexes", "CommonWords", "InProcessBroker"}
+FORGET_DATASETS = {"QueuePools", "VectorIndexes", "CommonWords", "MetadataBands", "InProcessBroker"}
 """The holders ``domain/dataset_memory.py`` names: each forgets a deleted dataset (``forget``)."""
 KEYED_BY_OTHER_IDS = {
     "Pool": "a pool's records by id: the pool goes with its dataset (QueuePools)",

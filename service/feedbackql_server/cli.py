@@ -32,6 +32,7 @@ from feedbackql_server.kinds.hook_checks import PluginWarning
 from feedbackql_server.kinds.registry import PluginError
 from feedbackql_server.new_plugin import PARTS, ScaffoldError, write_plugin
 from feedbackql_server.settings import Settings
+from feedbackql_server.storage.layout import NewerLayout
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -254,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         print(build_ferretdb())
         return 0
-    except (PluginError, DatabaseUnavailable, TransferError, FeedbackQLError, ScaffoldError) as exc:
+    except (PluginError, DatabaseUnavailable, NewerLayout, TransferError, FeedbackQLError, ScaffoldError) as exc:
         print(f"feedbackql: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

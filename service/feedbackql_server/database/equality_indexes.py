@@ -35,6 +35,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "user_tallies": ("_id", "dataset_id"),  # a dataset's labelers: a few hundred at most
     "idempotency_keys": ("_id", "key"),  # a key is looked up with its user: the key selects one
     "record_vectors": ("bucket",),  # an export reads a page's vectors a bucket at a time
+    "metadata_bands": ("dataset_id",),  # a range filter reads its dataset's bands of one property
 }
 
 

@@ -7,6 +7,7 @@ it lives on unless something drops it. Each holder below says how it forgets a d
 - the queue's pool of candidate records (``domain/queue.py`` ``QueuePools``);
 - the vector spaces' copies, in memory and saved in the data folder (``domain/vector_index.py``);
 - the words found common in a dataset's records (``storage/records.py`` ``CommonWords``);
+- the bands of metadata numbers known to be stored (``storage/metadata_bands.py``);
 - the live subscriptions, which end with ``NOT_FOUND`` (``events/broker.py``).
 
 Each is bounded as well (the least recently used dropped first, or a subscription per socket).
@@ -33,7 +34,7 @@ class ForgetsDatasets(Protocol):
 
 def holders(services: Services) -> tuple[ForgetsDatasets, ...]:
     return (services.queue_pools, services.vector_indexes, services.storage.records.common_words,
-            services.events)
+            services.storage.records.bands, services.events)
 
 
 async def forget(services: Services, dataset_id: ObjectId) -> None:

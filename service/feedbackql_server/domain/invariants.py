@@ -8,6 +8,9 @@ what does not: ``feedbackql check`` and the start-up after a crash run this one 
    counters) of a dataset that does not exist, or that a crash left half deleted.
 3. The counters, the dataset's and each labeler's, equal a recount from the records (which,
    by 1, agree with the responses).
+4. Every record's ``metadata_keys`` are its metadata's, and every band of its numbers is
+   stored (``storage/filter_keys.py``, ``storage/metadata_bands.py``): filtered pages look
+   records up by them, and would miss a record without.
 
 Records are repaired one at a time through ``state_writes.rebuild`` (under the record's lock
 and compare-and-set, so a live service may keep writing). Counters are replaced only from a
@@ -87,6 +90,16 @@ async def check_dataset(storage: Storage, dataset_id: ObjectId, report: Report, 
     report.records += len(states)
     unrepaired = await _check_records(storage, dataset, states, responses, report, repair=repair)
     await _check_counters(storage, dataset_id, report, repair=repair, corrected=unrepaired)
+    await _check_metadata_keys(storage, dataset, report, repair=repair)
+
+
+async def _check_metadata_keys(storage: Storage, dataset: DatasetDoc, report: Report, *, repair: bool) -> None:
+    stale, missing = await storage.records.check_metadata_keys(dataset["_id"], dataset.get("next_seq", 0),
+                                                               repair=repair)
+    if stale:
+        report.add(dataset["_id"], f"{stale} record(s) whose metadata keys are not their metadata's", repair)
+    if missing:
+        report.add(dataset["_id"], f"{missing} band(s) of metadata numbers not stored", repair)
 
 
 async def _check_records(storage: Storage, dataset: DatasetDoc, states: list[RecordDoc],

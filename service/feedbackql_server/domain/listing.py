@@ -237,13 +237,11 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
     # (2.6 s of PostgreSQL's CPU in 11 s of bench/worst_query's attack). The read holds the
     # caller's slot until it ends, cancelled or not.
     try:
-        matches, read = await storage.uncancellable.run(
+        query, matches, read = await storage.uncancellable.run(
             budget.releasing(_read(services, sized, counted, query, order, after, first, reserved)))
     except TooCostly:
         budget.refund(reserved if walked else 0)
         raise
-    if matches is not None:
-        query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if walked:
         budget.refund(reserved - read.reads)
     else:
@@ -253,16 +251,18 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
 
 
 async def _read(services: Services, sized: Sized, counted: bool, query: RecordQuery, order: RecordOrder,
-                after: Keyset | None, first: int, max_reads: int) -> tuple[Matches | None, PageRead]:
-    """The narrowing and the page; if ``counted``, ``QUERY_TOO_COSTLY`` between the two when
-    the page's total could not be counted."""
+                after: Keyset | None, first: int, max_reads: int) -> tuple[RecordQuery, Matches | None, PageRead]:
+    """The query as narrowed (ranges by band, then by what an index says), and the page; if
+    ``counted``, ``QUERY_TOO_COSTLY`` between the two when the page's total could not be counted."""
     storage = services.storage
+    query = await storage.records.banded(query)
     matches = await _narrowing(storage, query, sized.dataset.get("next_seq", 0))
     if matches is not None:
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if counted and _scans_to_count(query, matches):
         await sized.check_count()
-    return matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0), max_reads)
+    return query, matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0),
+                                                      max_reads)
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:

@@ -48,6 +48,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("user_id", ASCENDING), ("dataset_id", ASCENDING)], name="by_user"),
     ],
     "user_tallies": [IndexModel([("dataset_id", ASCENDING)], name="by_dataset")],
+    # The bands of a property's numbers, which a range filter is looked up by (metadata_bands.py).
+    "metadata_bands": [IndexModel([("dataset_id", ASCENDING), ("name", ASCENDING)], name="by_property")],
     # One claim per caller and Idempotency-Key (storage/idempotency.py).
     "idempotency_keys": [
         IndexModel([("user_id", ASCENDING), ("key", ASCENDING)], unique=True, name="key_unique")

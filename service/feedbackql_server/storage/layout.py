@@ -11,7 +11,9 @@ each labeler's progress counters out of the dataset document (``tallies.py``). V
 record the keys filters by response status and metadata are pushed down by,
 ``response_keys`` and ``metadata_keys`` (``filter_keys.py``). Version 8 gives each
 vector document its record's ``bucket``, which an export reads a page's vectors by
-(``vectors.py``). (Progress
+(``vectors.py``). Version 9 adds to ``metadata_keys`` a band key per number, and
+stores which bands each dataset's records have, which ranges are looked up by
+(``metadata_bands.py``). (Progress
 counters of datasets that have none are counted by ``domain/datasets.count_uncounted``.) Run at
 start-up, before anything is served; it reads each dataset once and does nothing further
 once the database is at the current version.
@@ -31,15 +33,21 @@ from feedbackql_server.paging import SCORES
 from feedbackql_server.storage.buckets import placed, walk
 from feedbackql_server.storage.content import CONTENT, PACKED, pack, scores_of, unpack
 from feedbackql_server.storage.filter_keys import METADATA_KEYS, RESPONSE_KEYS, metadata_keys, response_keys
+from feedbackql_server.storage.metadata_bands import MetadataBands
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 from feedbackql_server.storage.search_words import words
 from feedbackql_server.storage.tallies import USERS, TallyRepo
 from feedbackql_server.storage.vectors import vector_id
 
 Doc = dict[str, Any]
-LAYOUT_VERSION = 8
+LAYOUT_VERSION = 9
 CONCURRENCY = 16
 log = logging.getLogger("feedbackql_server.storage")
+
+
+class NewerLayout(RuntimeError):
+    """The database was brought to a layout this version does not know: it would write records
+    without what that layout added (their filter keys, say), which the newer version's reads miss."""
 
 
 async def layout_version(db: AsyncDatabase[Doc]) -> int:
@@ -50,7 +58,11 @@ async def layout_version(db: AsyncDatabase[Doc]) -> int:
 async def migrate(db: AsyncDatabase[Doc]) -> None:
     """Each step is idempotent: a start-up cut short runs them again."""
     version = await layout_version(db)
-    if version >= LAYOUT_VERSION:
+    if version > LAYOUT_VERSION:
+        raise NewerLayout(f"this database was brought to layout {version} by a newer FeedbackQL, and this version "
+                          f"knows layouts up to {LAYOUT_VERSION}: records it wrote would lack what the newer one "
+                          "reads them by; run the newer version (docs/operations.md, \"Upgrading\")")
+    if version == LAYOUT_VERSION:
         return
     tallies = TallyRepo(cast(AsyncCollection[DatasetDoc], db["datasets"]), db["user_tallies"])
     async for dataset in db["datasets"].find({}, {"_id": 1, "next_seq": 1, "tally": 1, "vector_spaces": 1}):
@@ -73,7 +85,7 @@ async def migrate(db: AsyncDatabase[Doc]) -> None:
         if version < 6:
             scored = await _keep_scores(db, dataset["_id"], next_seq)
             log.info("kept the suggestion scores of %d records of dataset %s", scored, dataset["_id"])
-        if version < 7:
+        if version < 9:  # layout 7's keys, with layout 9's bands
             keyed = await _keep_filter_keys(db, dataset["_id"], next_seq)
             log.info("gave %d records of dataset %s their filter keys", keyed, dataset["_id"])
         if version < 8 and dataset.get("vector_spaces"):
@@ -158,11 +170,13 @@ async def _keep_scores(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -
 
 
 async def _keep_filter_keys(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: int) -> int:
-    """Give records written before layout 7 their ``response_keys`` and ``metadata_keys``, a
-    bucket at a time. A record without responses or metadata needs none (no key is no match).
-    Each write is conditional on the state and content read: a record a newer replica wrote
-    meanwhile has its keys from that write."""
+    """Give records written before layout 7 their ``response_keys`` and ``metadata_keys``
+    (and before layout 9 their bands' keys, and the dataset its stored bands), a bucket at a
+    time. A record without responses or metadata needs none (no key is no match). Each write is
+    conditional on the state and content read: a record a newer replica wrote meanwhile has its
+    keys from that write."""
     gate = asyncio.Semaphore(CONCURRENCY)
+    bands = MetadataBands(db["metadata_bands"])
 
     async def key_one(record: Doc, keys: Doc) -> None:
         selector = {"_id": record["_id"], "state_version": record.get("state_version", 0)}
@@ -176,6 +190,7 @@ async def _keep_filter_keys(db: AsyncDatabase[Doc], dataset_id: Any, next_seq: i
     projection = dict.fromkeys(["seq", "metadata", "state_version", "content_hash", RESPONSE_KEYS, METADATA_KEYS,
                                 *lists], 1)
     async for records in walk(db["records"], dataset_id, next_seq, projection=projection):
+        await bands.register(dataset_id, [record.get("metadata") for record in records])
         wanted = [(record, {RESPONSE_KEYS: response_keys(record), METADATA_KEYS: metadata_keys(record.get("metadata"))})
                   for record in records]
         stale = [(record, keys) for record, keys in wanted

@@ -25,14 +25,20 @@ from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.buckets import BUCKET_SIZE, Sent, bucket_key, number_of, placed, scan, walk
 from feedbackql_server.storage.content import pack, unpack
 from feedbackql_server.storage.filter_keys import (
+    LAST_BAND,
     METADATA_KEYS,
     RESPONSE_KEYS,
+    UNORDERED,
+    band_key,
+    band_of,
     metadata_key,
     metadata_keys,
     nothing_key,
+    range_keyable,
     response_key,
 )
 from feedbackql_server.storage.lookups import find_each
+from feedbackql_server.storage.metadata_bands import MetadataBands, bands_of
 from feedbackql_server.storage.queue import QUEUE_DEFAULTS
 
 Doc = dict[str, Any]
@@ -71,6 +77,9 @@ class MetadataCondition:
     values: Sequence[Any] | None = None
     ge: float | None = None
     le: float | None = None
+    keys: tuple[str, ...] | None = None
+    """For a range: the keys of the bands within it that records have (``RecordRepo.banded``);
+    none: nothing matches. None: not looked up, or too many bands."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,7 @@ class RecordRepo:
         """``collection`` holds records as stored (``content.pack``); every read unpacks them."""
         self.collection = collection
         self.common_words = CommonWords()
+        self.bands = MetadataBands(collection.database["metadata_bands"])
 
     async def existing(self, dataset_id: ObjectId, external_ids: Sequence[str], *,
                        probe: bool = False) -> dict[str, RecordDoc] | None:
@@ -230,6 +240,9 @@ class RecordRepo:
         now = datetime.now(UTC)
         stored = [(index, _new_record({**doc, **placed(doc["dataset_id"], first_seq + position)}, now))
                   for position, (index, doc) in enumerate(docs)]
+        for dataset_id in {doc["dataset_id"] for _, doc in docs}:
+            await self.bands.register(dataset_id, [doc.get("metadata") for _, doc in docs
+                                                   if doc["dataset_id"] == dataset_id])
         failures = dict(await self._bulk([InsertOne(pack(doc)) for _, doc in stored]))
         for position, (index, doc) in enumerate(stored):
             if position in failures and failures[position].get("code") == DUPLICATE_KEY and doc.get("external_id"):
@@ -249,6 +262,7 @@ class RecordRepo:
         until it is restarted."""
         content = {k: v for k, v in doc.items() if k in CONTENT_KEYS}
         if "metadata" in content:
+            await self.bands.register(doc["dataset_id"], [content["metadata"]])
             content[METADATA_KEYS] = metadata_keys(content["metadata"])
         result = await self.collection.update_one(
             {"_id": record_id}, {"$set": {**pack(content), "updated_at": datetime.now(UTC)}})
@@ -368,6 +382,8 @@ class RecordRepo:
         """Count and buckets of the records matching ``query`` when an index narrows it to a
         few (a word, external ids) and they are at most ``limit``; else None. ``seq_end``: the
         dataset's ``next_seq``, where a word is sampled before it is looked up."""
+        if any(condition.keys == () for condition in query.metadata):
+            return Matches(0, frozenset(), ids=frozenset())  # a range within no stored band
         projection = {"bucket": 1}
         words = tuple(query.words)
         docs: list[Doc] | None
@@ -474,6 +490,54 @@ class RecordRepo:
 
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.collection.delete_many({"dataset_id": dataset_id})
+        await self.bands.delete_dataset(dataset_id)
+
+    async def check_metadata_keys(self, dataset_id: ObjectId, seq_end: int, *, repair: bool) -> tuple[int, int]:
+        """How many records' ``metadata_keys`` are not their metadata's, and how many bands of
+        their numbers are not stored (``metadata_bands.py``): a page would miss such records.
+        With ``repair``, the bands are stored, then each record's keys set, on condition that
+        its content is still the one read (a write meanwhile sets the keys itself)."""
+        stale, missing = 0, 0
+        stored = await self.bands.stored(dataset_id)
+        projection = {"seq": 1, "metadata": 1, "content_hash": 1, METADATA_KEYS: 1}
+        async for records in walk(self.collection, dataset_id, seq_end, projection=projection):
+            metadata = [record.get("metadata") for record in records]
+            absent = bands_of(metadata) - stored
+            missing += len(absent)
+            stored |= absent
+            if repair and absent:
+                await self.bands.register(dataset_id, metadata)
+            for record in records:
+                keys = metadata_keys(record.get("metadata"))
+                if set(record.get(METADATA_KEYS) or []) == set(keys):
+                    continue
+                stale += 1
+                if repair:
+                    await self.collection.update_one(
+                        {"_id": record["_id"], "content_hash": record.get("content_hash")},
+                        {"$set": {METADATA_KEYS: keys}})
+        return stale, missing
+
+    async def banded(self, query: RecordQuery) -> RecordQuery:
+        """``query`` with each range of a property's numbers resolved to the keys of the bands
+        within it that the dataset's records have (``metadata_bands.py``): none, when nothing
+        can match; left as it is when there are more than ``MAX_KEYED_VALUES`` of them."""
+        resolved = [await self._banded(query.dataset_id, condition) for condition in query.metadata]
+        return replace(query, metadata=resolved) if resolved != list(query.metadata) else query
+
+    async def _banded(self, dataset_id: ObjectId, condition: MetadataCondition) -> MetadataCondition:
+        if condition.values is not None or (condition.ge is None and condition.le is None) \
+                or not range_keyable(condition.name):
+            return condition
+        stored = await self.bands.of_property(dataset_id, condition.name)
+        if UNORDERED in stored:
+            return condition
+        low = band_of(condition.ge) if condition.ge is not None else 0
+        high = band_of(condition.le) if condition.le is not None else LAST_BAND
+        within = sorted(band for band in stored if low <= band <= high)
+        if len(within) > MAX_KEYED_VALUES:
+            return condition
+        return replace(condition, keys=tuple(band_key(condition.name, band) for band in within))
 
 
 def _new_record(doc: Doc, now: datetime) -> RecordDoc:
@@ -548,14 +612,19 @@ def _bucket_filters(query: RecordQuery) -> Doc | list[Doc]:
     if METADATA_KEYS in where:
         return where
     for condition in query.metadata:
-        keys = [metadata_key(condition.name, value) for value in condition.values or []]
+        keys = list(condition.keys) if condition.keys is not None else \
+            [metadata_key(condition.name, value) for value in condition.values or []]
         if 1 < len(keys) <= MAX_KEYED_VALUES and None not in keys:
             return [{**where, METADATA_KEYS: key} for key in dict.fromkeys(keys)]
     return where
 
 
 def _metadata_key(condition: MetadataCondition) -> str | None:
-    """The key a record matching ``condition`` has, when it needs one value (``filter_keys.py``)."""
+    """The key a record matching ``condition`` has, when it needs one value or band (``filter_keys.py``)."""
+    if condition.keys is not None:
+        if not condition.keys:
+            return nothing_key(condition.name)
+        return condition.keys[0] if len(condition.keys) == 1 else None
     if condition.values is None or len(condition.values) > 1:
         return None
     return metadata_key(condition.name, condition.values[0]) if condition.values else nothing_key(condition.name)
