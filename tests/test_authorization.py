@@ -28,7 +28,8 @@ from tests import helpers as h
 from tests.conftest import OWNER_KEY, GraphQLClient
 from tests.live import live_server, subscriber
 
-COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses", "record_vectors", "vector_seqs")
+COLLECTIONS = ("users", "workspaces", "datasets", "records", "responses", "record_vectors", "vector_seqs",
+               "metadata_bands")
 OK, FORBIDDEN, NOT_FOUND = "ok", "FORBIDDEN", "NOT_FOUND"
 ROLES = ("owner", "admin", "annotator")
 SCOPES = ("same", "other")
