@@ -69,9 +69,26 @@ async def test_an_unfiltered_search_looks_up_only_the_records_it_returns(gql: Gr
         assert reads.count == similar.FIRST_BATCH  # every record matches: the key's 100 are not read
         reads.count = 0
         ranged = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", ge=3, le=3)])
-        walked = await similar.search(storage, index, ranged, query, 5, True, None, 100)
-        assert [item.record["_id"] for item in walked.items] == [item.record["_id"] for item in filtered.items]
-        assert reads.count > 10  # a range has no key: candidates are checked in similarity order
+        banded = await similar.search(storage, index, ranged, query, 5, True, None, 100)
+        assert [item.record["_id"] for item in banded.items] == [item.record["_id"] for item in filtered.items]
+        assert reads.count == similar.FIRST_BATCH + 1 + 5  # the range's one band, read as the value's key
+        reads.count = 0
+        several = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", ge=2.5, le=5)])
+        found_several = await similar.search(storage, index, several, query, 5, True, None, 100)
+        within = np.flatnonzero(np.isin(np.arange(100) % 10, [3, 4, 5]))
+        cosine = vectors[within] @ query / np.linalg.norm(vectors[within], axis=1)
+        assert [item.record["external_id"] for item in found_several.items] == \
+            [f"r{within[at]}" for at in np.argsort(-cosine)[:5]]
+        reads.count = 0
+        keyed = await storage.records.keyed_ids(await storage.records.banded(several), 100)
+        assert reads.count == 3  # the bands of 3, of 4 and of 5 (in 2.5..5): one read each, by its key
+        assert keyed is not None
+        assert sorted(r["external_id"] for r in await storage.records.by_ids(list(keyed))) == \
+            sorted(f"r{at}" for at in within.tolist())
+        reads.count = 0
+        beyond = RecordQuery(ObjectId(dataset_id), metadata=[MetadataCondition("group", ge=10)])
+        assert (await similar.search(storage, index, beyond, query, 5, True, None, 100)).items == []
+        assert reads.count == 0  # no record has a group of 10 or more: nothing is read
 
 
 async def test_a_search_filtered_by_a_rare_word_reads_its_matches_not_the_candidates(gql: GraphQLClient,

@@ -3,7 +3,8 @@
 When an index reads the few records a filter can match (a rare word, external ids, the
 caller's own responses: ``_narrowed``, the lookups a records page narrows by), or, once the
 walk's first steps say few records match (``KEYED_ESTIMATE``), a key PostgreSQL selects by reads
-them (a metadata value, response statuses, one status: ``storage/filter_keys.py``), those are
+them (a few metadata values, a range's few bands, response statuses, one status:
+``storage/filter_keys.py``; a range within no band reads nothing), those are
 ranked in memory and the best read.
 Otherwise candidates are taken in order of similarity and checked
 against the filter by the database (``RecordRepo.among``: one lookup by ``_id`` each, with the
@@ -136,6 +137,7 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
     """``seq_end``: the dataset's ``next_seq`` (a word is sampled up to it: ``RecordRepo.matches``)."""
     excluded = index.position.get(exclude) if exclude is not None else None
     if query.conditions():
+        query = await storage.records.banded(query)  # a range as the bands records have in it
         narrowed = await _narrowed(storage, query, seq_end)
         if narrowed is not None:
             # An index read the few records that can match (a rare word, external ids, the
