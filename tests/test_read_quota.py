@@ -187,6 +187,23 @@ def test_a_key_that_spent_its_reads_waits_for_them_to_refill() -> None:
     assert quotas.take("a", 20) == 2
 
 
+def test_a_key_told_to_wait_is_refused_at_the_door_for_all_it_was_told() -> None:
+    """Told ``retryAfter: 1``, a key was let in again as soon as a bucket's worth was back (0.2 s at
+    5 a second): one that ignored the answer got five 30-alias requests a second planned, each
+    29 refusals, and the labeler loop's p95 went to 1.57 x (``bench/worst_query.py``)."""
+    now = [0.0]
+    quotas = ReadQuotas(per_second=5, burst=1, clock=lambda: now[0])
+    assert quotas.take("a", 1) == 1
+    with pytest.raises(RateLimited) as refused:
+        quotas.take("a", 1)
+    assert refused.value.extensions["retryAfter"] == 1
+    now[0] += 0.5  # two buckets' worth is back, but the key was told 1 s
+    assert quotas.cooling("a") == pytest.approx(0.5)
+    now[0] += 0.5
+    assert quotas.cooling("a") == 0
+    assert quotas.take("a", 1) == 1
+
+
 async def test_a_common_word_is_probed_once_not_on_every_page(
         counted: tuple[GraphQLClient, ReadsCounter]) -> None:
     """The probe that tells a word is too common to narrow by reads every record with it on
