@@ -83,6 +83,12 @@ ALLOWED_WORST = "query($id: ID!) { " + " ".join(
 nothing. Their range is within the records' numbers (``length`` is 0..99, a whole number): one
 beyond them all is known empty without a read (``storage/metadata_bands.py``); this one is one
 band's lookup a bucket (lengths 48..55)."""
+UNKEYED_WORST = "query($id: ID!) { " + " ".join(
+    f'a{i}: records(datasetId: $id, first: 100, filter: {{metadata: [{{name: "source", '
+    f'values: [{", ".join(f"{chr(34)}none-{i}-{n}{chr(34)}" for n in range(9))}]}}]}}) {{ edges {{ node {{ id }} }} }}'
+    for i in range(3)) + " }"
+"""Three filtered pages no key serves, that find nothing: nine metadata values (a page looks up
+at most eight by key), so every bucket they read is decoded whole."""
 TRIVIAL = "query { me { id } }"
 """The control attacker's query: as cheap as an authenticated operation gets."""
 SORTS: dict[str, dict[str, Any]] = {
@@ -299,7 +305,7 @@ CONTROL = "control (me { id })"
 
 def phases() -> dict[str, Phase]:
     return {"alone": Phase(None), WORST_PHASE: Phase(WORST), CONTROL: Phase(TRIVIAL),
-            "3 filtered pages": Phase(ALLOWED_WORST)}
+            "3 filtered pages": Phase(ALLOWED_WORST), "3 unkeyed pages": Phase(UNKEYED_WORST)}
 
 
 def start_attackers(url: str, dataset_id: str, keys: dict[str, str], timed: dict[str, Phase]
