@@ -12,6 +12,7 @@ import pytest
 from pymongo import monitoring
 
 from feedbackql_server.app import create_app
+from feedbackql_server.domain import listing
 from feedbackql_server.domain.read_quota import ReadQuotas
 from feedbackql_server.errors import RateLimited
 from feedbackql_server.kinds.registry import KindRegistry
@@ -140,7 +141,8 @@ async def test_a_key_is_charged_every_bucket_read_it_causes(
     assert short["records"] == {"edges": [], "pageInfo": {"hasNextPage": True}}
     assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED", refused
     assert after_found <= 3, after_found  # the bucket it needed, and at most the two read ahead
-    assert after_short == burst, (after_found, after_short)  # what the key had, no more
+    # What the key had, no more (less when its reads took longer than their share: READ_SECONDS).
+    assert after_found < after_short <= burst, (after_found, after_short)
     assert reads.sent == after_short  # a key with nothing left reads nothing
     assert reads.cut_off == 0  # reads sent ahead of a full page are finished, not cut off
 
@@ -185,6 +187,37 @@ def test_a_key_that_spent_its_reads_waits_for_them_to_refill() -> None:
     assert refused.value.extensions["retryAfter"] == 1
     now[0] += 1.0
     assert quotas.take("a", 20) == 2
+
+
+UNKEYED = """query($id: ID!) { records(datasetId: $id, first: 10,
+  filter: {metadata: [{name: "n", values: [-1, -2, -3, -4, -5, -6, -7, -8, -9]}]}) {
+  edges { node { id } } pageInfo { hasNextPage } } }"""
+"""Nine values (no key serves more than eight) that no record has: each bucket read decodes its
+hundred records to find nothing."""
+
+
+async def test_a_page_whose_reads_take_long_stops_and_is_charged_their_time(
+        settings: Settings, builtin_registry: KindRegistry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket read FerretDB decodes whole costs it ~25 ms, one narrowed by a key 1-2 ms, and
+    both were charged one read: an annotator's three unkeyed pages a request took the labeler
+    loop's p95 to 1.48 x, the keyed ones to 1.11 x (``bench/worst_query.py``). A filtered page
+    now stops once its reads took ``READ_SECONDS`` each of its share, and is charged the reads
+    its time is worth. Here a share is made to last no time at all: the page stops after its
+    first bucket (and the two read ahead), short, and the key owes enough to be refused next."""
+    monkeypatch.setattr(listing, "READ_SECONDS", 1e-6)
+    limited = settings.model_copy(update={"rate_limit_per_second": 100.0, "read_buckets_burst": 20,
+                                          "read_buckets_per_second": 1.0})
+    with live_server(create_app(limited, builtin_registry)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            owner = GraphQLClient(http, OWNER_KEY)
+            dataset_id = await h.sft_dataset(owner, metadataProperties=[{"name": "n", "kind": "INTEGER"}])
+            await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}, "metadata": {"n": i}}
+                                                    for i in range(600)])
+            reader = await h.new_user(owner, "reader", workspaces=[await h.workspace_of(owner, dataset_id)])
+            short = await reader(UNKEYED, {"id": dataset_id})
+            refused = await reader.raw(UNKEYED, {"id": dataset_id})
+    assert short["records"] == {"edges": [], "pageInfo": {"hasNextPage": True}}  # 1 bucket of 6 read
+    assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED", refused
 
 
 def test_a_key_told_to_wait_is_refused_at_the_door_for_all_it_was_told() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,6 +87,14 @@ MAX_BUCKETS_PER_REQUEST = 60
 """Buckets all the filtered pages of one request read together (``ReadBudget``)."""
 MAX_COUNTED_BUCKETS = 200
 """Buckets a count reads one by one, when an index named them but not how many match."""
+READ_SECONDS = 0.0125
+"""The time a filtered page's bucket reads may take for each read its budget pays (and are
+charged for, when they take longer): a read narrowed by a key takes 1-2 ms, one that FerretDB
+decodes whole ~25 ms at 100,000 records, twice its share. Three pages a request of nine
+metadata values that match nothing (no key serves more than eight) took the labeler loop's p95
+to 1.48 x (rounds' median 1.61) while pages served by keys took it to 1.11 x
+(``bench/worst_query.py``): by count, a read that decodes a hundred records cost what a keyed
+one did."""
 SORTED_PAGE_READS = 20
 """Bucket reads a page sorted by update time is charged (a sorted query, not bucket reads)."""
 
@@ -186,6 +195,14 @@ class ReadBudget:
         self.left -= reserved
         return reserved
 
+    def settle(self, reserved: int, spent: int) -> None:
+        """A filtered page reserved ``reserved`` reads and is charged ``spent``: the rest is given
+        back, or what it took beyond is owed (``READ_SECONDS``)."""
+        if spent <= reserved:
+            self.refund(reserved - spent)
+        else:
+            self.charge(spent - reserved)
+
     def refund(self, unused: int) -> None:
         self.left += max(0, unused)
         self.charge(-max(0, unused))
@@ -243,7 +260,7 @@ async def page(services: Services, dataset: DatasetDoc, query: RecordQuery, orde
         budget.refund(reserved if walked else 0)
         raise
     if walked:
-        budget.refund(reserved - read.reads)
+        budget.settle(reserved, read.reads)
     else:
         budget.charge(SORTED_PAGE_READS if order.by_updated else read.reads)
     return RecordPage(read.records, read.has_next, hidden_metadata,
@@ -261,8 +278,14 @@ async def _read(services: Services, sized: Sized, counted: bool, query: RecordQu
         query = replace(query, within=matches.buckets, words=matches.words or query.words)
     if counted and _scans_to_count(query, matches):
         await sized.check_count()
-    return query, matches, await storage.records.page(query, order, after, first, sized.dataset.get("next_seq", 0),
-                                                      max_reads)
+    seq_end = sized.dataset.get("next_seq", 0)
+    if not query.conditions() or order.sort_path is not None:
+        return query, matches, await storage.records.page(query, order, after, first, seq_end, max_reads)
+    started = time.monotonic()
+    read = await storage.records.page(query, order, after, first, seq_end, max_reads,
+                                      max_seconds=max_reads * READ_SECONDS)
+    took = math.ceil((time.monotonic() - started) / READ_SECONDS)
+    return query, matches, replace(read, reads=max(read.reads, took))
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:

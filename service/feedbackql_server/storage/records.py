@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -321,14 +322,16 @@ class RecordRepo:
         return {doc["_id"] for doc in await self.collection.find(_query(query), {"_id": 1}).to_list()}
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
-                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE) -> PageRead:
+                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE, max_seconds: float | None = None) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; in any other order it is a sorted query (the whole dataset on
         FerretDB, and for metadata and scores on MongoDB too: ``domain/listing.py`` decides
-        when that is allowed)."""
+        when that is allowed). ``max_seconds``: a filtered page in insertion order also stops
+        once its reads took that long (it says where, as when ``max_reads`` ran out)."""
         if order.sort_path is None:
-            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads))
+            return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads),
+                                           max_seconds)
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
 
@@ -344,7 +347,7 @@ class RecordRepo:
         return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int, max_reads: int) -> PageRead:
+                           first: int, seq_end: int, max_reads: int, max_seconds: float | None) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
@@ -362,6 +365,7 @@ class RecordRepo:
         where = _bucket_filters(query)
         page: list[RecordDoc] = []
         reads, sent = 0, Sent()
+        ends = time.monotonic() + max_seconds if max_seconds is not None else math.inf
         async with contextlib.aclosing(scan(
                 self.collection, query.dataset_id, seq_end, start=start, descending=descending, where=where,
                 projection=HIDDEN, only=query.within, read_ahead=bool(where), limit=max_reads if where else None,
@@ -374,7 +378,7 @@ class RecordRepo:
                 if len(page) == first and not where:
                     last_seq = page[-1]["seq"]
                     return PageRead(page, last_seq > 0 if descending else last_seq < seq_end - 1, reads=sent.reads)
-                if where and reads >= max_reads:
+                if where and (reads >= max_reads or time.monotonic() >= ends):
                     return self._cut_short(page, number, descending, seq_end, sent.reads)
         return PageRead(page, False, reads=sent.reads)
 
