@@ -5,6 +5,8 @@ p95 of 74 ms to 780 ms; the per-request budget did not stop requests sent back t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -43,29 +45,38 @@ async def _result(client: Subscriber, query: str, variables: dict[str, Any]) -> 
     return payload
 
 
+@contextlib.asynccontextmanager
+async def _served_dataset(settings: Settings, builtin_registry: KindRegistry, records: int, *, burst: int,
+                          per_second: float) -> AsyncIterator[tuple[str, str, GraphQLClient, GraphQLClient]]:
+    """A server with these read quotas, a dataset of ``records`` records (metadata ``n``: 0, 1,
+    2 ...); its URL, the dataset's id, the owner and an annotator of its workspace."""
+    limited = settings.model_copy(update={"rate_limit_per_second": 100.0, "read_buckets_burst": burst,
+                                          "read_buckets_per_second": per_second})
+    with live_server(create_app(limited, builtin_registry)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            owner = GraphQLClient(http, OWNER_KEY)
+            dataset_id = await h.sft_dataset(owner, metadataProperties=[{"name": "n", "kind": "INTEGER"}])
+            await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}, "metadata": {"n": i}}
+                                                    for i in range(records)])
+            reader = await h.new_user(owner, "reader", workspaces=[await h.workspace_of(owner, dataset_id)])
+            yield url, dataset_id, owner, reader
+
+
 async def test_a_keys_reads_share_one_budget_across_its_sockets(
         settings: Settings, builtin_registry: KindRegistry) -> None:
     """A filtered page of 500 records (5 buckets) against a key's share of 3 buckets: the first
     socket's page comes back short, the second socket's is refused with ``RATE_LIMITED`` and a
     ``retryAfter`` (and so is anything else the key sends before then), and another key's
     labeler loop and pages are untouched."""
-    limited = settings.model_copy(update={"rate_limit_per_second": 100.0, "read_buckets_burst": 3,
-                                          "read_buckets_per_second": 0.01})
-    with live_server(create_app(limited, builtin_registry)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            owner = GraphQLClient(http, OWNER_KEY)
-            dataset_id = await h.sft_dataset(owner, metadataProperties=[{"name": "n", "kind": "INTEGER"}])
-            await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}, "metadata": {"n": i}}
-                                                    for i in range(500)])
-            workspace_id = await h.workspace_of(owner, dataset_id)
-            reader = await h.new_user(owner, "reader", workspaces=[workspace_id])
-            labeler = await h.new_user(owner, "labeler", workspaces=[workspace_id])
-            async with subscriber(url, reader.api_key) as first, subscriber(url, reader.api_key) as second:
-                short = await _result(first, FILTERED, {"id": dataset_id})
-                refused = await _result(second, FILTERED, {"id": dataset_id})
-                at_the_door = await _result(first, "{ me { username } }", {})
-            handed = await labeler(NEXT, {"id": dataset_id})
-            page = await labeler(FILTERED, {"id": dataset_id})
+    async with _served_dataset(settings, builtin_registry, 500, burst=3, per_second=0.01) as (url, dataset_id, owner,
+                                                                                              reader):
+        labeler = await h.new_user(owner, "labeler", workspaces=[await h.workspace_of(owner, dataset_id)])
+        async with subscriber(url, reader.api_key) as first, subscriber(url, reader.api_key) as second:
+            short = await _result(first, FILTERED, {"id": dataset_id})
+            refused = await _result(second, FILTERED, {"id": dataset_id})
+            at_the_door = await _result(first, "{ me { username } }", {})
+        handed = await labeler(NEXT, {"id": dataset_id})
+        page = await labeler(FILTERED, {"id": dataset_id})
     assert short["data"]["records"] == {"edges": [], "pageInfo": {"hasNextPage": True}}, short
     error = refused["errors"][0]
     assert error["extensions"]["code"] == "RATE_LIMITED", refused
@@ -205,17 +216,10 @@ async def test_a_page_whose_reads_take_long_stops_and_is_charged_their_time(
     its time is worth. Here a share is made to last no time at all: the page stops after its
     first bucket (and the two read ahead), short, and the key owes enough to be refused next."""
     monkeypatch.setattr(listing, "READ_SECONDS", 1e-6)
-    limited = settings.model_copy(update={"rate_limit_per_second": 100.0, "read_buckets_burst": 20,
-                                          "read_buckets_per_second": 1.0})
-    with live_server(create_app(limited, builtin_registry)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            owner = GraphQLClient(http, OWNER_KEY)
-            dataset_id = await h.sft_dataset(owner, metadataProperties=[{"name": "n", "kind": "INTEGER"}])
-            await h.add_records(owner, dataset_id, [{"fields": {"prompt": f"p{i}"}, "metadata": {"n": i}}
-                                                    for i in range(600)])
-            reader = await h.new_user(owner, "reader", workspaces=[await h.workspace_of(owner, dataset_id)])
-            short = await reader(UNKEYED, {"id": dataset_id})
-            refused = await reader.raw(UNKEYED, {"id": dataset_id})
+    async with _served_dataset(settings, builtin_registry, 600, burst=20, per_second=1.0) as (_, dataset_id, _,
+                                                                                              reader):
+        short = await reader(UNKEYED, {"id": dataset_id})
+        refused = await reader.raw(UNKEYED, {"id": dataset_id})
     assert short["records"] == {"edges": [], "pageInfo": {"hasNextPage": True}}  # 1 bucket of 6 read
     assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED", refused
 
