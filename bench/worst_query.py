@@ -10,7 +10,8 @@ blocks, ``ROUNDS`` rounds of: alone; while an annotator sends the worst query it
 aliased text searches and filters with totalCount) back to back over two WebSockets; while a
 control "attacker" sends a trivial query (``{ me { id } }``) over two WebSockets at the rate the
 worst attacker managed in the block before; while an annotator sends the most reading a request
-may do (three filtered pages). Interleaving puts the machine's noise on every phase alike; the
+may do (three filtered pages, by band key); while one sends three pages no key serves (nine
+metadata values). Interleaving puts the machine's noise on every phase alike; the
 control's ratio is the noise floor to read the others against.
 
 For each phase it also reports, per second of its blocks, what the server asked of the database
