@@ -96,6 +96,10 @@ labeler loop's p95 to 1.48 x (rounds' median 1.61) while pages served by keys to
 (``bench/worst_query.py``): by count, a read that decodes a hundred records cost what a keyed
 one did. At 12.5 ms a read the whole-bucket reads still fit their share (1.49 x). A page that
 comes back full pays its reads only: what it decoded it mostly returned."""
+MIN_READ_AHEAD = 12
+"""The share (in reads) below which a filtered page reads one bucket at a time: reading two ahead
+sends three reads at once where a short share pays for one, and three buckets FerretDB decodes
+whole at once take both of the machine's cores from the labeler loop."""
 SORTED_PAGE_READS = 20
 """Bucket reads a page sorted by update time is charged (a sorted query, not bucket reads)."""
 
@@ -284,7 +288,7 @@ async def _read(services: Services, sized: Sized, counted: bool, query: RecordQu
         return query, matches, await storage.records.page(query, order, after, first, seq_end, max_reads)
     started = time.monotonic()
     read = await storage.records.page(query, order, after, first, seq_end, max_reads,
-                                      max_seconds=max_reads * READ_SECONDS)
+                                      max_seconds=max_reads * READ_SECONDS, read_ahead=max_reads >= MIN_READ_AHEAD)
     if len(read.records) == first:  # what it read it returned: a filled page pays its reads
         return query, matches, read
     took = math.ceil((time.monotonic() - started) / READ_SECONDS)

@@ -322,16 +322,18 @@ class RecordRepo:
         return {doc["_id"] for doc in await self.collection.find(_query(query), {"_id": 1}).to_list()}
 
     async def page(self, query: RecordQuery, order: RecordOrder, after: Keyset | None, first: int,
-                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE, max_seconds: float | None = None) -> PageRead:
+                   seq_end: int, max_reads: int = MAX_BUCKETS_PER_PAGE, max_seconds: float | None = None,
+                   read_ahead: bool = True) -> PageRead:
         """Up to ``first`` records after ``after``, and whether more follow. In insertion
         order a page reads buckets (equality lookups) from the cursor on, so its cost does not
         grow with the dataset; in any other order it is a sorted query (the whole dataset on
         FerretDB, and for metadata and scores on MongoDB too: ``domain/listing.py`` decides
         when that is allowed). ``max_seconds``: a filtered page in insertion order also stops
-        once its reads took that long (it says where, as when ``max_reads`` ran out)."""
+        once its reads took that long (it says where, as when ``max_reads`` ran out);
+        ``read_ahead``: whether it reads buckets ahead of the one it works on (``buckets.scan``)."""
         if order.sort_path is None:
             return await self._walked_page(query, order.descending, after, first, seq_end, max(1, max_reads),
-                                           max_seconds)
+                                           max_seconds, read_ahead)
         docs = await self._sorted_page(query, order, after, first + 1)
         return PageRead(docs[:first], len(docs) > first)
 
@@ -347,7 +349,8 @@ class RecordRepo:
         return [unpack(doc) for doc in docs]
 
     async def _walked_page(self, query: RecordQuery, descending: bool, after: Keyset | None,
-                           first: int, seq_end: int, max_reads: int, max_seconds: float | None) -> PageRead:
+                           first: int, seq_end: int, max_reads: int, max_seconds: float | None,
+                           read_ahead: bool) -> PageRead:
         """Unfiltered, a page that ends on a bucket's end says more follow when records were
         numbered past it, without reading the next bucket (a page costs one bucket read, not
         two); only when every later record was deleted is the next page empty. Filtered, it
@@ -368,7 +371,8 @@ class RecordRepo:
         ends = time.monotonic() + max_seconds if max_seconds is not None else math.inf
         async with contextlib.aclosing(scan(
                 self.collection, query.dataset_id, seq_end, start=start, descending=descending, where=where,
-                projection=HIDDEN, only=query.within, read_ahead=bool(where), limit=max_reads if where else None,
+                projection=HIDDEN, only=query.within, read_ahead=read_ahead and bool(where),
+                limit=max_reads if where else None,
                 sent=sent)) as buckets:
             async for number, docs in buckets:
                 page.extend(unpack(doc) for doc in docs)
