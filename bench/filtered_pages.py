@@ -12,8 +12,8 @@ sample that make them cheap, side by side in one run on one dataset (p50 / p95, 
   both ways too: what the sample adds to a search it does not help.
 
 ``migration SIZE`` times instead the start-up that gives SIZE records stored without keys
-theirs (layout 7: one update per record with metadata or answers), against a start-up with
-nothing to do:
+theirs and the dataset its bands (layouts 7 and 9: one update per record with metadata or
+answers), against a start-up with nothing to do:
 
     nice .venv-test/bin/python -u -m bench.filtered_pages migration 20000
 
@@ -146,12 +146,14 @@ async def migration(size: int) -> None:
             async with started_again(settings):
                 unchanged = time.perf_counter() - started
             await db["records"].update_many({}, {"$unset": {RESPONSE_KEYS: "", METADATA_KEYS: ""}})
+            await db["metadata_bands"].delete_many({})
             await db["meta"].update_one({"_id": "layout"}, {"$set": {"version": 6}})
             started = time.perf_counter()
             async with started_again(settings):
                 migrated = time.perf_counter() - started
             print(f"{size} records: start-up {unchanged:.1f} s with nothing to do, {migrated:.1f} s giving every "
-                  f"record its keys; load average {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
+                  f"record its keys and the dataset its bands (layouts 7 and 9); load average "
+                  f"{' '.join(f'{load:.1f}' for load in os.getloadavg())}")
         await mongo.close()
 
 
