@@ -286,13 +286,20 @@ async def _read(services: Services, sized: Sized, counted: bool, query: RecordQu
     seq_end = sized.dataset.get("next_seq", 0)
     if not query.conditions() or order.sort_path is not None:
         return query, matches, await storage.records.page(query, order, after, first, seq_end, max_reads)
+    return query, matches, await _walked_page(storage, query, order, after, first, seq_end, max_reads)
+
+
+async def _walked_page(storage: Storage, query: RecordQuery, order: RecordOrder, after: Keyset | None,
+                       first: int, seq_end: int, max_reads: int) -> PageRead:
+    """A filtered page in insertion order, within its share of reads and of time
+    (``READ_SECONDS``, ``MIN_READ_AHEAD``); a short one is charged its time when that is more."""
     started = time.monotonic()
     read = await storage.records.page(query, order, after, first, seq_end, max_reads,
                                       max_seconds=max_reads * READ_SECONDS, read_ahead=max_reads >= MIN_READ_AHEAD)
     if len(read.records) == first:  # what it read it returned: a filled page pays its reads
-        return query, matches, read
+        return read
     took = math.ceil((time.monotonic() - started) / READ_SECONDS)
-    return query, matches, replace(read, reads=max(read.reads, took))
+    return replace(read, reads=max(read.reads, took))
 
 
 def _check_sortable(dataset: DatasetDoc, order: RecordOrder, hidden_metadata: frozenset[str]) -> None:

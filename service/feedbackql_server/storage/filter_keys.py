@@ -72,8 +72,8 @@ def metadata_keys(metadata: Mapping[str, Any] | None) -> list[str]:
             key = metadata_key(name, item)
             if key is not None:
                 keys[key] = None
-            if _is_number(item) and not math.isnan(item):
-                keys[band_key(name, band_of(item))] = None
+    keys.update(dict.fromkeys(band_key(name, band) for name, band in sorted(number_bands(metadata))
+                              if band != UNORDERED))
     return list(keys)
 
 
