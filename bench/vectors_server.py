@@ -49,6 +49,8 @@ SIMILAR = """query($id: ID!, $near: NearInput!, $filter: RecordFilter) {
   similarRecords(datasetId: $id, space: "emb", near: $near, first: 10, filter: $filter) {
     exact searched items { score record { id externalId metadata } } } }"""
 RECORD = "query($id: ID!) { record(id: $id) { id externalId metadata } }"
+NOTHING = "{ __typename }"
+"""A request that reads nothing: what any GraphQL call over HTTP costs here before its work."""
 BY_EXTERNAL_ID = """query($id: ID!, $ext: [String!]) {
   records(datasetId: $id, first: 1, filter: {externalIds: $ext}) { edges { node { id } } } }"""
 ADD = """mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created refused } }"""
@@ -68,6 +70,18 @@ class Client:
         start = time.perf_counter()
         data = await self.gql(query, variables)
         return time.perf_counter() - start, data
+
+    async def timed_sent(self, query: str, variables: dict[str, Any]) -> tuple[float, float, Any]:
+        """The request's seconds with its client encoding the body and without it (the body
+        encoded first, then sent as bytes), and its data."""
+        start = time.perf_counter()
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        encoded = time.perf_counter()
+        answer = (await self.http.post("/graphql", content=body, headers={"Content-Type": "application/json"})).json()
+        end = time.perf_counter()
+        if answer.get("errors"):
+            raise RuntimeError(answer["errors"])
+        return end - start, end - encoded, answer["data"]
 
 
 @dataclass
@@ -116,11 +130,12 @@ async def make_datasets(client: Client) -> Datasets:
     return Datasets(*made)
 
 
-async def ingest(client: Client, data: Corpus, datasets: Datasets, compared: int) -> dict[str, float]:
+async def ingest(client: Client, data: Corpus, datasets: Datasets, compared: int) -> dict[str, tuple[float, float]]:
     """Records/s into each dataset, batches alternated so that all meet the same load; past
-    ``compared`` records, into the dataset sent lists alone (not timed). A request's time
-    includes its client encoding the body (``json.dumps``, as httpx and the SDK do)."""
-    spent = dict.fromkeys((datasets.lists, datasets.base64, datasets.without), 0.0)
+    ``compared`` records, into the dataset sent lists alone (not timed). Each rate twice: with
+    the request's time including its client encoding the body (``json.dumps``, as httpx and
+    the SDK do), and without it (the service's share)."""
+    spent = {dataset: [0.0, 0.0] for dataset in (datasets.lists, datasets.base64, datasets.without)}
     compared = min(compared, len(data.texts))
     for start in range(0, len(data.texts), BATCH):
         rows = range(start, min(start + BATCH, len(data.texts)))
@@ -132,10 +147,12 @@ async def ingest(client: Client, data: Corpus, datasets: Datasets, compared: int
                    for record, i in zip(plain, rows, strict=True)]
         batches = ((datasets.lists, lists), (datasets.base64, encoded), (datasets.without, plain))
         for dataset, records in batches[:1 if start >= compared else 3]:
-            seconds, added = await client.timed(ADD, {"id": dataset, "r": records})
+            seconds, served, added = await client.timed_sent(ADD, {"id": dataset, "r": records})
             assert added["addRecords"]["created"] == len(records), added
-            spent[dataset] += seconds if start < compared else 0
-    return {dataset: compared / seconds for dataset, seconds in spent.items()}
+            if start < compared:
+                spent[dataset][0] += seconds
+                spent[dataset][1] += served
+    return {dataset: (compared / total, compared / served) for dataset, (total, served) in spent.items()}
 
 
 async def until_approximate(client: Client, dataset: str, data: Corpus, patience: float = 1_800) -> float:
@@ -245,6 +262,8 @@ async def unfiltered(client: Client, raw: RawIndex, domain: DomainSearch, data: 
         recalls["record"].append(recall(truth, external_numbers(near)))
         seconds, _ = await client.timed(RECORD, {"id": own})
         times.add("record(id)", seconds)
+        seconds, _ = await client.timed(NOTHING, {})
+        times.add("{ __typename }", seconds)
     raw_p50, record_p50 = times.p("raw index", 0.5), times.p("record(id)", 0.5)
     domain_p50 = times.p("domain search (no HTTP)", 0.5)
     for name in times.samples:
@@ -252,7 +271,8 @@ async def unfiltered(client: Client, raw: RawIndex, domain: DomainSearch, data: 
               f"  | {times.p(name, 0.5) / raw_p50:6.1f}x raw index, {times.p(name, 0.5) / domain_p50:5.2f}x domain,"
               f" {times.p(name, 0.5) / record_p50:5.2f}x record(id)")
     print("  (raw index: the usearch query and the exact re-rank alone; domain search: that, plus the dataset and"
-          " the space's sequence read together, and the 10 records' lookups, in this process)")
+          " the space's sequence read together, and the 10 records' lookups, in this process;"
+          " { __typename }: a request that reads nothing)")
     print(f"  recall@10 against exact search: near vector {statistics.mean(recalls['vector']):.3f}, "
           f"near record {statistics.mean(recalls['record']):.3f}")
 
@@ -353,11 +373,14 @@ async def measure(served: Service, data: Corpus, args: argparse.Namespace) -> No
         datasets = await make_datasets(client)
         with_vectors = datasets.lists
         rates = await ingest(client, data, datasets, args.ingest_compared)
-        without = rates[datasets.without]
         print(f"ingest of {min(args.ingest_compared, args.records)} records, batches of {BATCH} alternated "
-              f"(load {load_average()}): without vectors {without:.0f} records/s; with 384-dim vectors as lists "
-              f"{rates[datasets.lists]:.0f} records/s (ratio {rates[datasets.lists] / without:.2f}), as base64 "
-              f"{rates[datasets.base64]:.0f} records/s (ratio {rates[datasets.base64] / without:.2f})")
+              f"(load {load_average()}):")
+        for share, label in ((0, "the client's json.dumps included"), (1, "the service's share (body encoded first)")):
+            without = rates[datasets.without][share]
+            lists, encoded = rates[datasets.lists][share], rates[datasets.base64][share]
+            print(f"  {label}: without vectors {without:.0f} records/s; with 384-dim vectors as lists {lists:.0f}"
+                  f" records/s (ratio {lists / without:.2f}), as base64 {encoded:.0f} records/s"
+                  f" (ratio {encoded / without:.2f})")
         built = await until_approximate(client, with_vectors, data)
         print(f"approximate index built {built:.1f} s after the first search (load {load_average()})")
         raw = RawIndex(wait_saved_with_index(served.folder / "data"))
