@@ -42,7 +42,7 @@ CODES: dict[str, Code] = {
     "PLUGIN_ERROR": Code(500, "a kind's own code failed; the details are in the service's log"),
     "INTERNAL": Code(500, "an unexpected failure; extensions.requestId names it in the log"),
     "TIMEOUT": Code(503, "the request took longer than the service allows: retry or ask for less"),
-    "UNAVAILABLE": Code(503, "the database cannot be reached: retry shortly"),
+    "UNAVAILABLE": Code(503, "the database cannot be reached, or live events were dropped: retry shortly"),
 }
 """Every ``extensions.code`` the service sends, with what it means and its HTTP status."""
 
@@ -91,6 +91,12 @@ class RateLimited(DomainError):
     def after(cls, message: str, wait_seconds: float) -> RateLimited:
         seconds = max(1, math.ceil(wait_seconds))
         return cls(f"{message}; retry after {seconds} s", retryAfter=seconds)
+
+
+class Unavailable(DomainError):
+    """Something the answer depends on is out of reach for now; trying again later can work."""
+
+    code = "UNAVAILABLE"
 
 
 class PluginUnavailable(DomainError):

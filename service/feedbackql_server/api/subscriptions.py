@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncGenerator
 
@@ -11,7 +12,8 @@ import strawberry
 from feedbackql_server.api import resolvers
 from feedbackql_server.api.context import Context, Info
 from feedbackql_server.api.distribution import DatasetProgress, ResponseChange
-from feedbackql_server.errors import Unauthenticated
+from feedbackql_server.errors import Unauthenticated, Unavailable
+from feedbackql_server.events import EventsMissed
 
 RECHECK_SECONDS = 1.0
 
@@ -48,13 +50,17 @@ class Subscription:
         async with ctx.session.subscribe(dataset) as events:
             yield DatasetProgress.of(await ctx.session.dataset_progress(dataset))
             while True:
-                await events.get()
+                with contextlib.suppress(EventsMissed):  # a snapshot is read again either way
+                    await events.get()
                 await asyncio.sleep(ctx.settings.progress_interval_seconds)
                 events.drain()  # everything that arrived meanwhile is in the next snapshot
                 await still_allowed()
                 yield DatasetProgress.of(await ctx.session.dataset_progress(dataset, reread=True))
 
-    @resolvers.subscription(description="Responses written or deleted; annotators get only their own.")
+    @resolvers.subscription(description=(
+        "Responses written or deleted; annotators get only their own. Ends with `UNAVAILABLE` when "
+        "events were dropped before you got them (you fell 1,000 events behind, or the database's "
+        "change stream broke for longer than it keeps history): read again, then subscribe again."))
     async def response_changes(
         self, info: Info, dataset_id: strawberry.ID
     ) -> AsyncGenerator[ResponseChange, None]:
@@ -63,7 +69,11 @@ class Subscription:
         still_allowed = AccessCheck(ctx, dataset_id)
         async with ctx.session.subscribe(dataset) as events:
             while True:
-                event = await events.get()
+                try:
+                    event = await events.get()
+                except EventsMissed:
+                    raise Unavailable("response events were dropped before you got them: read what you "
+                                      "show again, then subscribe again") from None
                 await still_allowed()
                 if ctx.session.sees_response_of(event.user_id):
                     yield ResponseChange.of(event)

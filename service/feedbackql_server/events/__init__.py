@@ -5,8 +5,15 @@ come from the database itself, so a change-stream broker is chosen when the serv
 change streams (detected at start-up; FerretDB and standalone MongoDB have none).
 """
 
-from feedbackql_server.events.broker import Broker, InProcessBroker, ResponseEvent, Subscription, SubscriptionEnded
+from feedbackql_server.events.broker import (
+    Broker,
+    EventsMissed,
+    InProcessBroker,
+    ResponseEvent,
+    Subscription,
+    SubscriptionEnded,
+)
 from feedbackql_server.events.change_stream import ChangeStreamBroker, open_broker
 
-__all__ = ["Broker", "ChangeStreamBroker", "InProcessBroker", "ResponseEvent", "Subscription", "SubscriptionEnded",
-           "open_broker"]
+__all__ = ["Broker", "ChangeStreamBroker", "EventsMissed", "InProcessBroker", "ResponseEvent", "Subscription",
+           "SubscriptionEnded", "open_broker"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -37,41 +38,61 @@ class SubscriptionEnded(Exception):
     """The subscription's dataset was deleted: no event will come."""
 
 
+class EventsMissed(Exception):
+    """Events of the dataset were dropped before this subscriber got them: it fell
+    ``QUEUE_SIZE`` events behind, or the database's change stream could not resume where it
+    stopped. What the subscriber shows must be read again."""
+
+
+class Signal(enum.Enum):
+    ENDED = "ended"
+    MISSED = "missed"
+
+
 class Subscription:
-    """Events of one dataset for one subscriber. A subscriber that falls more than
-    ``QUEUE_SIZE`` events behind loses the oldest ones and is told so by ``lagged``."""
+    """Events of one dataset for one subscriber, in order. When some are dropped (a subscriber
+    more than ``QUEUE_SIZE`` behind, a gap in the change stream), the ones still queued are
+    dropped too and ``get`` raises ``EventsMissed`` in their place: a subscriber is never
+    handed a stream with a hole in it as if it were whole."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[ResponseEvent | None] = asyncio.Queue(QUEUE_SIZE)
-        self.lagged = False
+        self.queue: asyncio.Queue[ResponseEvent | Signal] = asyncio.Queue(QUEUE_SIZE)
         self.ended = False
 
-    def put(self, event: ResponseEvent | None) -> None:
+    def put(self, event: ResponseEvent) -> None:
         if self.queue.full():
-            self.queue.get_nowait()
-            self.lagged = True
-        self.queue.put_nowait(event)
+            self.missed()
+        else:
+            self.queue.put_nowait(event)
+
+    def missed(self) -> None:
+        """Events were dropped: the next ``get`` raises ``EventsMissed``."""
+        self._replace_queue(Signal.MISSED)
 
     def end(self) -> None:
         """No event will come: the waiting ``get`` (and every later one) raises ``SubscriptionEnded``."""
         self.ended = True
-        self.put(None)
+        self._replace_queue(Signal.ENDED)
+
+    def _replace_queue(self, signal: Signal) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(signal)
 
     async def get(self) -> ResponseEvent:
         event = await self.queue.get()
-        if event is None or self.ended:
+        if event is Signal.ENDED or self.ended:
             raise SubscriptionEnded
+        if event is Signal.MISSED:
+            raise EventsMissed
         return event
 
-    def drain(self) -> list[ResponseEvent]:
-        events = []
+    def drain(self) -> None:
+        """Drops what is queued (a subscriber that re-reads its state needs none of it)."""
         while not self.queue.empty():
-            event = self.queue.get_nowait()
-            if event is not None:
-                events.append(event)
+            self.queue.get_nowait()
         if self.ended:
             raise SubscriptionEnded
-        return events
 
 
 class Broker(Protocol):
@@ -111,6 +132,12 @@ class InProcessBroker:
     async def forget(self, dataset_id: ObjectId) -> None:
         for subscription in self.subscribers.pop(dataset_id, ()):
             subscription.end()
+
+    def missed_all(self) -> None:
+        """Events of any dataset may have been dropped: every subscriber is told (``EventsMissed``)."""
+        for subscriptions in self.subscribers.values():
+            for subscription in subscriptions:
+                subscription.missed()
 
     async def close(self) -> None:
         self.subscribers.clear()

@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from feedbackql_server.events.broker import Broker, InProcessBroker, ResponseEvent
 
 log = logging.getLogger("feedbackql_server.events")
+
+HISTORY_LOST = frozenset({286, 280})
+"""ChangeStreamHistoryLost and ChangeStreamFatalError: the oplog no longer holds the point a
+stream was to resume from."""
 
 
 class ChangeStreamBroker(InProcessBroker):
@@ -31,16 +37,32 @@ class ChangeStreamBroker(InProcessBroker):
         return None  # the change stream delivers it, to every replica
 
     async def _watch(self) -> None:
+        """Reopens a failed stream where it stopped (its resume token), so that no event is lost
+        while the database was out of reach (PyMongo resumes once by itself; this covers longer
+        outages). When the database no longer has that point, a new stream starts from now and
+        every subscriber is told events were missed."""
+        resume: Mapping[str, Any] | None = None
         while True:
+            stream: AsyncChangeStream[dict[str, Any]] | None = None
             try:
-                async with await self.db["responses"].watch(full_document="updateLookup") as stream:
+                stream = await self.db["responses"].watch(full_document="updateLookup", start_after=resume)
+                async with stream:
                     async for change in stream:
                         document = change.get("fullDocument")
                         if document is not None:
                             await super().publish(ResponseEvent.of(document))
+                        resume = stream.resume_token
             except asyncio.CancelledError:
                 raise
-            except PyMongoError:
+            except PyMongoError as exc:
+                if stream is not None and stream.resume_token is not None:
+                    resume = stream.resume_token
+                if resume is not None and isinstance(exc, OperationFailure) and exc.code in HISTORY_LOST:
+                    log.warning("response change stream cannot resume (%s): starting from now; "
+                                "subscribers are told events were missed", exc.code)
+                    resume = None
+                    self.missed_all()
+                    continue
                 log.exception("response change stream failed; reopening in 1 s")
                 await asyncio.sleep(1)
 

@@ -993,7 +993,7 @@ export type SpanValue = Value & {
 export type Subscription = {
   /** A progress snapshot now, then a new one whenever responses change (at most one per FEEDBACKQL_PROGRESS_INTERVAL_SECONDS). */
   datasetProgress: DatasetProgress;
-  /** Responses written or deleted; annotators get only their own. */
+  /** Responses written or deleted; annotators get only their own. Ends with `UNAVAILABLE` when events were dropped before you got them (you fell 1,000 events behind, or the database's change stream broke for longer than it keeps history): read again, then subscribe again. */
   responseChanges: ResponseChange;
 };
 
