@@ -17,9 +17,10 @@ from tests.conftest import OWNER_KEY
 from tests.live import live_server
 
 RECORDS = 1_000
-FILLER = " ".join(f"word{n}" for n in range(300))
-"""About 2.5 KB a record: enough that adding 1,000 of them outlasts the 0.3 s timeouts below
-however fast the machine (checking, word indexing and writing 2.5 MB)."""
+FILLER = " ".join(f"word{n}" for n in range(600))
+"""About 5 KB a record: enough that adding 1,000 of them outlasts the 0.3 s timeouts below
+however fast the machine (checking, word indexing and writing 5 MB; 2.5 MB took only 1.7 times
+as long as the timeout here)."""
 
 
 class Sent:
