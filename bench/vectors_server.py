@@ -54,6 +54,7 @@ NOTHING = "{ __typename }"
 BY_EXTERNAL_ID = """query($id: ID!, $ext: [String!]) {
   records(datasetId: $id, first: 1, filter: {externalIds: $ext}) { edges { node { id } } } }"""
 ADD = """mutation($id: ID!, $r: [RecordInput!]!) { addRecords(datasetId: $id, records: $r) { created refused } }"""
+SET = """mutation($id: ID!, $r: [RecordVectorsInput!]!) { setRecordVectors(datasetId: $id, records: $r) { updated } }"""
 
 
 @dataclass
@@ -320,6 +321,26 @@ async def by_external_ids(client: Client, data: Corpus, dataset: str, queries: l
           f" recall@10 {statistics.mean(recalls):.3f}")
 
 
+async def after_a_write(client: Client, data: Corpus, dataset: str, queries: list[int]) -> None:
+    """Side by side: a search when no vector changed since the last one, and the first two
+    searches after ``setRecordVectors`` changed one (each catches up with what was written)."""
+    times = Times()
+    for q in queries:
+        near = {"vector": data.vectors[q].tolist()}
+        seconds, _ = await client.timed(SIMILAR, {"id": dataset, "near": near})
+        times.add("quiet", seconds)
+        own = await record_id(client, dataset, q)
+        await client.gql(SET, {"id": dataset, "r": [{"recordId": own, "vectors": {"emb": data.vectors[q].tolist()}}]})
+        for name in ("first after", "second after"):
+            seconds, _ = await client.timed(SIMILAR, {"id": dataset, "near": near})
+            times.add(name, seconds)
+    quiet = times.p("quiet", 0.5)
+    print(f"  after setRecordVectors of one record ({len(queries)} rounds): a quiet search p50 {quiet:.1f} ms;"
+          f" the first search after {times.p('first after', 0.5):.1f} ms"
+          f" ({times.p('first after', 0.5) / quiet:.2f}x), the second {times.p('second after', 0.5):.1f} ms"
+          f" ({times.p('second after', 0.5) / quiet:.2f}x)")
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -393,6 +414,7 @@ async def measure(served: Service, data: Corpus, args: argparse.Namespace) -> No
                 await unfiltered(client, raw, domain, data, with_vectors, queries)
                 await one_percent(client, domain, data, with_vectors, queries[:args.filtered])
                 await by_external_ids(client, data, with_vectors, queries[:args.filtered])
+                await after_a_write(client, data, with_vectors, queries[:args.filtered])
             finally:
                 await domain.close()
     print(f"restart (load {load_average()}):")

@@ -34,7 +34,10 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     "intents": ("_id",),
     "user_tallies": ("_id", "dataset_id"),  # a dataset's labelers: a few hundred at most
     "idempotency_keys": ("_id", "key"),  # a key is looked up with its user: the key selects one
-    "record_vectors": ("bucket",),  # an export reads a page's vectors a bucket at a time
+    # record_vectors: a vector is read, replaced and deleted by its _id (record and space); an
+    # export reads a page's vectors a bucket at a time; a search's catch-up after a few writes
+    # looks their numbers up (storage/vectors.py since).
+    "record_vectors": ("_id", "bucket", "seq"),
     "metadata_bands": ("dataset_id",),  # a range filter reads its dataset's bands of one property
 }
 

@@ -109,7 +109,8 @@ class SpaceIndex:
             if sequence.seq == self.seen and self.reread_from == self.seen:
                 return
             start = self.reread_from
-            stored = await storage.vectors.since(dataset_id, self.space.key, start, self.space.dimension)
+            stored = await storage.vectors.since(dataset_id, self.space.key, start, self.space.dimension,
+                                                 upto=sequence.seq, held=len(self.ids))
             self._apply(stored)
             # Read again next time: above what had not settled (writes of this service still
             # on their way, the first load's included), and for writes made straight into the

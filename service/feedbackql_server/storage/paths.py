@@ -39,10 +39,15 @@ class StoragePaths:
     """Every index of ``storage/indexes.py``; on FerretDB only the unique ones: its indexes
     serve none of its queries (it looks rows up by ``@>``, which the expression indexes of
     ``database/equality_indexes.py`` serve), so the others would only cost every write."""
+    ranges_by_index: bool
+    """An index serves a range (``seq > n``). FerretDB evaluates a range after reading every
+    document the query's equalities select, so a few numbers past a known one are looked up
+    one by one there instead (``storage/vectors.py`` ``since``)."""
 
 
-MONGODB = StoragePaths("mongodb", compare_and_set=True, sorts_by_index=True, every_index=True)
-FERRETDB = StoragePaths("ferretdb", compare_and_set=False, sorts_by_index=False, every_index=False)
+MONGODB = StoragePaths("mongodb", compare_and_set=True, sorts_by_index=True, every_index=True, ranges_by_index=True)
+FERRETDB = StoragePaths("ferretdb", compare_and_set=False, sorts_by_index=False, every_index=False,
+                        ranges_by_index=False)
 
 
 async def choose(db: AsyncDatabase[dict[str, Any]], forced: Forced = "auto") -> StoragePaths:

@@ -58,6 +58,7 @@ class Storage:
         """Take ``paths`` from now on (at start-up; a test may force MongoDB's)."""
         self.paths = paths
         self.queue.paths = paths
+        self.vectors.paths = paths
 
     async def close(self) -> None:
         """Let writes that must finish do so; the caller then closes the client."""

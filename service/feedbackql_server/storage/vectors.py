@@ -32,6 +32,7 @@ from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
 from feedbackql_server.storage.lookups import find_each
+from feedbackql_server.storage.paths import MONGODB
 from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
 
 Doc = dict[str, Any]
@@ -41,6 +42,9 @@ REPLACE_CONCURRENCY = 16
 """Vector documents updated at once by one write (each its own command: ``_replace``)."""
 PENDING_EXPIRY = timedelta(minutes=2)
 """A reservation still pending after this is a writer that died: readers stop waiting for it."""
+MAX_NUMBER_LOOKUPS = 2_000
+"""Past this many numbers, a catch-up on FerretDB reads the dataset's vectors of the space
+whole rather than number by number (``since``)."""
 
 
 Entry = tuple[ObjectId, bytes, str]
@@ -97,15 +101,16 @@ class VectorRepo:
         self.vectors = db[COLLECTION]
         self.sequences = db[SEQUENCES]
         self.search = MongoVectorSearch(db)
+        self.paths = MONGODB
+        """Set by ``Storage.use``: whether an index serves ``since``'s range."""
         self.reserving = KeyedLocks()
         """Serializes this process's sequence reservations: ``$inc`` is an unisolated
         read-modify-write on FerretDB (``shared/DESIGN.md``), and two writers must never take
         the same numbers; on MongoDB the update is atomic across replicas as well."""
 
     async def prepare(self, *, every_index: bool) -> None:
-        """The indexes a catch-up read and an export use on MongoDB (FerretDB reads the
-        dataset's documents of the space whatever the index: ``shared/DESIGN.md``; a GIN index
-        serves its lookups by ``record_id``: ``database/equality_indexes.py``)."""
+        """The indexes a catch-up read and an export use on MongoDB (on FerretDB, GIN indexes
+        serve its lookups by ``_id``, ``bucket`` and ``seq``: ``database/equality_indexes.py``)."""
         if every_index:
             await self.vectors.create_index([("dataset_id", 1), ("space", 1), ("seq", 1)])
             await self.vectors.create_index([("bucket", 1)])  # an export's page (of_buckets)
@@ -190,15 +195,26 @@ class VectorRepo:
                         raise
         raise AssertionError("unreachable")
 
-    async def since(self, dataset_id: ObjectId, space_key: str, after_seq: int,
-                    dimension: int) -> list[StoredVector]:
+    async def since(self, dataset_id: ObjectId, space_key: str, after_seq: int, dimension: int, *,
+                    upto: int | None = None, held: int = 0) -> list[StoredVector]:
         """The space's vectors written after ``after_seq`` (all for 0), in batches that fit a
-        wire message."""
-        selector: Doc = {"dataset_id": dataset_id, "space": space_key}
-        if after_seq:
-            selector["seq"] = {"$gt": after_seq}
+        wire message. ``upto``: the last number the sequence gave; ``held``: the vectors the
+        caller holds. On FerretDB a range is evaluated after reading every vector of the
+        dataset (a second or more at 20,000 vectors, whatever the range), so when few numbers
+        follow ``after_seq`` (a catch-up after some writes: at most ``MAX_NUMBER_LOOKUPS``, and
+        a quarter of what the caller holds) each is looked up by its own indexed equality."""
+        projection = {"record_id": 1, "v": 1, "seq": 1}
         batch = max(1, READ_BUDGET_BYTES // (dimension * 4 + 200))
-        docs = await find_all(self.vectors, selector, {"record_id": 1, "v": 1, "seq": 1}, batch_size=batch)
+        numbers = range(after_seq + 1, (upto or 0) + 1)
+        if after_seq and upto is not None and not self.paths.ranges_by_index \
+                and len(numbers) <= min(MAX_NUMBER_LOOKUPS, max(64, held // 4)):
+            docs = await find_each(self.vectors, "seq", numbers, also={"dataset_id": dataset_id, "space": space_key},
+                                   projection=projection, batch_size=batch)
+        else:
+            selector: Doc = {"dataset_id": dataset_id, "space": space_key}
+            if after_seq:
+                selector["seq"] = {"$gt": after_seq}
+            docs = await find_all(self.vectors, selector, projection, batch_size=batch)
         return [StoredVector(doc["record_id"], bytes(doc["v"]), int(doc["seq"])) for doc in docs]
 
     async def of_buckets(self, buckets: Sequence[str], largest: int) -> dict[ObjectId, dict[str, bytes]]:
