@@ -39,6 +39,7 @@ EQUALITY_KEYS: dict[str, tuple[str, ...]] = {
     # looks their numbers up (storage/vectors.py since).
     "record_vectors": ("_id", "bucket", "seq"),
     "metadata_bands": ("dataset_id",),  # a range filter reads its dataset's bands of one property
+    "vector_seqs": ("_id",),  # a search reads its dataset's vector sequence first
 }
 
 

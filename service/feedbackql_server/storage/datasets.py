@@ -21,6 +21,7 @@ from feedbackql_server.documents import DatasetDoc, KindItem
 from feedbackql_server.errors import Conflict, NotFound
 from feedbackql_server.storage.duplicates import is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
+from feedbackql_server.storage.lookups import find_each
 
 Doc = dict[str, Any]
 """Filters and changes (the documents are ``DatasetDoc``)."""
@@ -62,11 +63,12 @@ class DatasetRepo:
         return await self.collection.find_one({"_id": dataset_id})
 
     async def by_ids(self, ids: list[ObjectId]) -> list[DatasetDoc]:
-        return await self.collection.find({"_id": {"$in": ids}}).to_list()
+        """One indexed lookup per id (``storage/lookups.py``: an ``$in`` reads every dataset on FerretDB)."""
+        return await find_each(self.collection, "_id", ids)
 
     async def in_workspaces(self, workspace_ids: list[ObjectId]) -> list[DatasetDoc]:
-        cursor = self.collection.find({"workspace_id": {"$in": workspace_ids}}).sort("_id", 1)
-        return await cursor.to_list()
+        """Oldest first; one indexed lookup per workspace (an ``$in`` reads every dataset on FerretDB)."""
+        return sorted(await find_each(self.collection, "workspace_id", workspace_ids), key=lambda d: d["_id"])
 
     async def update(self, dataset_id: ObjectId, changes: Doc, *, when: Doc | None = None) -> DatasetDoc | None:
         """Apply ``$set`` changes if the dataset still matches ``when``; the updated document."""

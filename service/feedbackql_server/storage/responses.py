@@ -152,8 +152,10 @@ class ResponseRepo:
         await self.collection.delete_many({"dataset_id": dataset_id})
 
     async def delete_written(self, response: ResponseDoc) -> None:
-        """Undo a write whose record or dataset was deleted meanwhile (this version only)."""
-        await self.collection.delete_one({"_id": response["_id"], "version": response["version"]})
+        """Undo a write whose record or dataset was deleted meanwhile (this version only),
+        selected by its record as well: FerretDB looks responses up by ``record_id`` (indexed)."""
+        await self.collection.delete_one({"record_id": response["record_id"], "_id": response["_id"],
+                                          "version": response["version"]})
 
     async def of_dataset(self, dataset_id: ObjectId) -> list[ResponseDoc]:
         """Every response document of the dataset, deleted ones included (reads it whole)."""

@@ -68,7 +68,8 @@ class UserRepo:
         return await self.collection.find_one({"_id": user_id})
 
     async def by_ids(self, ids: list[ObjectId]) -> list[UserDoc]:
-        return await self.collection.find({"_id": {"$in": ids}}).to_list()
+        """One indexed lookup per id (``storage/lookups.py``: an ``$in`` reads every user on FerretDB)."""
+        return await find_each(self.collection, "_id", ids)
 
     async def listed(self, workspace_ids: list[ObjectId] | None) -> list[UserDoc]:
         """Users that are not deleted; in any of ``workspace_ids`` unless it is None."""
@@ -122,12 +123,13 @@ class WorkspaceRepo:
         return await self.collection.find_one({"_id": workspace_id})
 
     async def by_ids(self, ids: list[ObjectId]) -> list[WorkspaceDoc]:
-        return await self.collection.find({"_id": {"$in": ids}}).to_list()
+        return await find_each(self.collection, "_id", ids)
 
     async def listed(self, ids: list[ObjectId] | None) -> list[WorkspaceDoc]:
         """Workspaces in ``ids``, or all of them when it is None, oldest first."""
-        query: Doc = {} if ids is None else {"_id": {"$in": ids}}
-        return await self.collection.find(query).sort("_id", 1).to_list()
+        if ids is None:
+            return await self.collection.find({}).sort("_id", 1).to_list()
+        return sorted(await find_each(self.collection, "_id", ids), key=lambda w: w["_id"])
 
     async def set_closing(self, workspace_id: ObjectId, closing: bool) -> None:
         """Mark (or unmark) a workspace as being deleted: datasets created meanwhile withdraw."""
