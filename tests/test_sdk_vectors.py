@@ -73,3 +73,19 @@ def test_records_from_frames_take_their_embeddings_from_a_column(client: fb.Clie
     assert dataset.add_records(records, show_progress=False).created == 4
     nearest = dataset.similar("emb", vector=[1, 0.1], first=3)
     assert [item.record.external_id for item in nearest] == ["x", "z", "y"]
+
+
+def test_similar_takes_a_numpy_vector(client: fb.Client) -> None:
+    """A numpy array has no truth value: the SDK raised ``ValueError`` before sending it."""
+    import numpy as np
+
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
+    dataset.push(client, name="numpy-near", workspace="sdk")
+    dataset.add_vector_space("emb", 2)
+    dataset.add_records([fb.Record(fields={"prompt": "a"}, external_id="a", vectors={"emb": [1.0, 0.0]}),
+                         fb.Record(fields={"prompt": "b"}, external_id="b", vectors={"emb": [0.0, 1.0]})],
+                        show_progress=False)
+    nearest = dataset.similar("emb", vector=np.asarray([0.9, 0.1], dtype=np.float32), first=1)
+    assert [item.record.external_id for item in nearest] == ["a"]
+    with pytest.raises(fb.ValidationError, match="at least one value"):
+        dataset.similar("emb", vector=np.zeros(0))

@@ -315,10 +315,15 @@ class FeedbackDataset(DatasetWork[C]):
         """The records nearest a record or a vector (``SimilarRecord``: record and score), the
         filter applied before the top ``first`` is chosen."""
         client, dataset_id = self._bound()
-        if (record_id is None) == (vector is None):
+        near: dict[str, Any]
+        if record_id is not None and vector is None:
+            near = {"recordId": record_id}
+        elif vector is not None and record_id is None:  # a numpy array has no truth value: not `vector or`
+            near = {"vector": vectors.vector_list(vector, ["vector"])}
+            if not near["vector"]:
+                raise ValidationError("a vector has at least one value", ["vector"])
+        else:
             raise ValidationError("give record_id or vector", ["near"])
-        near = {"recordId": record_id} if record_id is not None else {
-            "vector": vectors.vector_list(vector or [], ["vector"])}
         filter_ = _record_filter(status, None, metadata)
         if text is not None:
             filter_["text"] = text

@@ -4,6 +4,11 @@ Why usearch: one self-contained wheel (no BLAS, no compiler, no GPU stack as fai
 index that saves to and loads from one file, removal and replacement of keys (hnswlib only
 marks deletions), half-precision storage (``f16``: the index stays within the memory budget of
 ``docs/vectors.md``), and releases every few weeks under the Unum Cloud organisation.
+
+Half precision only for cosine spaces, whose rows come normalized (every value within ±1, where
+f16 keeps about three digits): dot and L2 rows keep their magnitudes, which f16 cannot hold (its
+largest value is 65,504 and it loses values under 6e-8), so they are stored as f32. With f16, dot
+spaces of values around 1e5 or 1e-6 found a fifth of the exact top 10.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from feedbackql_server.kinds.vector_indexes import ApproximateIndex, Keys, Rows
 
 METRICS = {"cosine": "ip", "dot": "ip", "l2": "l2sq"}
 """Cosine rows come normalized, so an inner product ranks them."""
+STORED_AS = {"cosine": "f16", "dot": "f32", "l2": "f32"}
 
 
 class UsearchIndex(ApproximateIndex):
@@ -29,7 +35,7 @@ class UsearchIndex(ApproximateIndex):
         # Measured on 100,000 TF-IDF + SVD vectors of 384 dimensions (bench/vectors_server.py):
         # connectivity 16 found 0.88 of the exact top 10; 24 (and a wider beam when adding)
         # finds 0.97 at expansion 96, 0.99 at 256, for about 0.04x the raw bytes more in memory.
-        self.index = Index(ndim=dimension, metric=METRICS[metric], dtype="f16",
+        self.index = Index(ndim=dimension, metric=METRICS[metric], dtype=STORED_AS[metric],
                            connectivity=24, expansion_add=200, expansion_search=128)
 
     def add(self, keys: Keys, rows: Rows) -> None:
@@ -52,6 +58,8 @@ class UsearchIndex(ApproximateIndex):
         self.index.load(str(path))
         if self.index.ndim != self.dimension:
             raise ValueError(f"saved index has dimension {self.index.ndim}, not {self.dimension}")
+        if str(self.index.dtype).rsplit(".", 1)[-1].lower() != STORED_AS[self.metric]:  # saved by an older version
+            raise ValueError(f"saved index stores {self.index.dtype}, not {STORED_AS[self.metric]}")
 
     def __len__(self) -> int:
         return len(self.index)

@@ -15,18 +15,24 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from feedbackql_server.domain.vectors import MAX_DIMENSION
+
 MAX_DEPTH = 64
 CONTAINERS = {list, dict}
 """What parsed JSON can hold a list in."""
+NUMBERS = {int, float}
 
 
 def longest_list(value: Any, depth: int = 0) -> int:
-    """The length of the longest list anywhere in ``value`` (JSON data)."""
+    """The length of the longest list anywhere in ``value`` (JSON data). A list of numbers
+    alone up to ``MAX_DIMENSION`` long is one vector (a 1,536-dimension embedding is common)
+    and counts as one item: the batch limits are about records, not a vector's values."""
     if depth > MAX_DEPTH:
         return 0
     if isinstance(value, list):
-        if not CONTAINERS & set(map(type, value)):  # numbers (a vector's 384): no Python loop over them
-            return len(value)
+        types = set(map(type, value))  # numbers (a vector's 384): no Python loop over them
+        if not CONTAINERS & types:
+            return 1 if types <= NUMBERS and len(value) <= MAX_DIMENSION else len(value)
         return max([len(value), *(longest_list(item, depth + 1) for item in value[:100_001])])
     if isinstance(value, dict):
         return max((longest_list(item, depth + 1) for item in value.values()), default=0)

@@ -42,26 +42,30 @@ class PairPage:
     exact: bool
 
 
-def encode(position: int) -> str:
-    return base64.urlsafe_b64encode(f"nd:{position}".encode()).decode()
+def encode(position: int, skip: int = 0) -> str:
+    """Where the next page starts: a row, and how many of its pairs pages before gave."""
+    return base64.urlsafe_b64encode(f"nd:{position}:{skip}".encode()).decode()
 
 
-def decode(cursor: str | None) -> int:
+def decode(cursor: str | None) -> tuple[int, int]:
     if cursor is None:
-        return 0
+        return 0, 0
     try:
-        kind, position = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if kind != "nd" or int(position) < 0:
+        kind, *numbers = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        position, skip = (int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0)
+        if kind != "nd" or len(numbers) > 2 or position < 0 or skip < 0:
             raise ValueError(kind)
-        return int(position)
-    except (ValueError, UnicodeDecodeError):
+        return position, skip
+    except (ValueError, IndexError, UnicodeDecodeError):
         raise Invalid("this cursor was not made by nearDuplicates; start again without after", ["after"]) from None
 
 
 async def page(storage: Storage, index: SpaceIndex, threshold: float, first: int, after: str | None) -> PairPage:
-    """Pairs from the cursor's row on, whole rows at a time, until ``first`` pairs or the
-    page's work is done. ``threshold``: the least similarity, or for L2 the greatest distance."""
-    start = decode(after)
+    """Up to ``first`` pairs from the cursor on, row by row, until the page's work is done; a
+    row with more pairs than the page has room for goes on in the next page (a row of a
+    thousand copies gives a thousand pairs). ``threshold``: the least similarity, or for L2 the
+    greatest distance."""
+    start, skip = decode(after)
     total = len(index.ids)
     exact = index.approximate is None or index.building is not None
     rows = max(1, min(MAX_ROWS_PER_PAGE, WORK_PER_PAGE // max(1, total)))
@@ -69,11 +73,17 @@ async def page(storage: Storage, index: SpaceIndex, threshold: float, first: int
     found: list[tuple[int, int, float]] = []
     position = start
     while position < total and len(found) < first and position - start < rows:
-        found += _exact_pairs(index, position, least) if exact else _approximate_pairs(index, position, least)
-        position += 1
+        of_row = _exact_pairs(index, position, least) if exact else _approximate_pairs(index, position, least)
+        of_row = of_row[skip:]
+        if len(of_row) > first - len(found):
+            skip += first - len(found)
+            found += of_row[:first - len(found)]
+            break
+        found += of_row
+        position, skip = position + 1, 0
     pairs = await _with_records(storage, index, found)
     has_next = position < total
-    return PairPage(pairs, has_next, encode(position) if has_next else None, exact)
+    return PairPage(pairs, has_next, encode(position, skip) if has_next else None, exact)
 
 
 def _shown(index: SpaceIndex, score: float) -> float:

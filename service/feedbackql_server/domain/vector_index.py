@@ -47,9 +47,13 @@ MAX_SPACES = 64
 log = logging.getLogger("feedbackql_server.vectors")
 
 
-def normalized(rows: Matrix) -> Matrix:
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
+def normalized(rows: np.ndarray[Any, Any]) -> Matrix:
+    """Unit rows (an all-zero row stays zero), scaled by their largest value first: in float32
+    the norm of ``[1e-40, ...]`` underflows to 0 and that of ``[3e38, ...]`` overflows."""
+    largest = np.max(np.abs(rows), axis=-1, keepdims=True)
+    scaled = rows / np.where(largest == 0, 1, largest)
+    norms = np.linalg.norm(scaled, axis=-1, keepdims=True)
+    return (scaled / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -152,17 +156,21 @@ class SpaceIndex:
         at = self.position.get(record_id)
         return None if at is None else self.matrix[at]
 
-    def similarities(self, query: Matrix, positions: Positions | None = None) -> Matrix:
-        """Higher is more similar: cosine, dot product, or minus the L2 distance; of every row,
-        or of ``positions`` only."""
-        rows = self.matrix if positions is None else self.matrix[positions]
-        if self.space.metric == "cosine":
-            scores = rows @ normalized(query)
-        elif self.space.metric == "dot":
-            scores = rows @ query
-        else:
-            scores = -np.linalg.norm(rows - query, axis=1)
-        return np.asarray(scores, dtype=np.float32)
+    def similarities(self, query: Matrix, positions: Positions | None = None) -> np.ndarray[Any, Any]:
+        """Higher is more similar: cosine, dot product, or minus the L2 distance; of every row
+        (float32, to rank), or of ``positions`` only (float64: the scores shown, which for a dot
+        product or a distance of float32 values can lie beyond float32's range)."""
+        rows: np.ndarray[Any, Any] = self.matrix
+        if positions is not None:
+            rows, query = self.matrix[positions].astype(np.float64), query.astype(np.float64)
+        with np.errstate(over="ignore"):  # float32 rows beyond its range rank as infinite, first
+            if self.space.metric == "cosine":
+                scores = rows @ normalized(query).astype(rows.dtype)
+            elif self.space.metric == "dot":
+                scores = rows @ query
+            else:
+                scores = -np.linalg.norm(rows - query, axis=1)
+        return np.asarray(scores, dtype=rows.dtype)
 
     def maintain(self, dataset_id: ObjectId, *, build: bool) -> None:
         """Start building the approximate index (``build``: the database has no vector search

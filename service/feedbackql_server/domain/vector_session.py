@@ -16,7 +16,7 @@ from feedbackql_server.documents import DatasetDoc, RecordDoc
 from feedbackql_server.domain import listing, near_duplicates, queue, similar
 from feedbackql_server.domain import vectors as domain_vectors
 from feedbackql_server.domain.vector_index import VectorIndexes
-from feedbackql_server.errors import DomainError, Invalid
+from feedbackql_server.errors import DomainError, Invalid, NotFound
 from feedbackql_server.ids import parse_id
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class VectorSession:
                 refused.append((number, error))
         present = {doc["_id"]: doc["bucket"] for doc in await self.storage.records.by_ids(list(checked))
                    if doc["dataset_id"] == dataset["_id"]}
-        refused += [(number, Invalid(f"record {entries[number].record_id} is not in this dataset", ["recordId"]))
+        refused += [(number, NotFound(f"record {entries[number].record_id} is not in this dataset"))
                     for number, record_id in named.items() if record_id in checked and record_id not in present]
         await domain_vectors.write_vectors(self.storage, dataset["_id"],
                                            {key: value for key, value in checked.items() if key in present}, present)
@@ -147,7 +147,7 @@ class VectorSession:
     async def _near(self, dataset: DatasetDoc, space: domain_vectors.VectorSpace, index: Any,
                     near: Near) -> tuple[Any, Any]:
         if (near.record_id is None) == (near.vector is None):
-            raise Invalid("give near.recordId or near.vector, not both", ["near"])
+            raise Invalid("give exactly one of near.recordId and near.vector", ["near"])
         if near.vector is not None:
             vector = domain_vectors.as_float32(space, list(near.vector), ["near", "vector"])
             return vector, None

@@ -102,9 +102,12 @@ def _plainly_good(space: VectorSpace, raw: Any) -> np.ndarray[Any, np.dtype[np.f
         values = np.asarray(raw, dtype=np.float64)
     except OverflowError:  # an int beyond any float
         return None
-    if not np.all(np.abs(values) <= 3.4e38) or (space.metric == "cosine" and not np.any(values)):
+    if not np.all(np.abs(values) <= 3.4e38):
         return None
-    return values.astype(np.float32)
+    vector = values.astype(np.float32)  # zero where a value is below float32's smallest (1e-46)
+    if space.metric == "cosine" and not np.any(vector):
+        return None
+    return vector
 
 
 def _checked_one_by_one(space: VectorSpace, raw: Any,
