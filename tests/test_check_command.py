@@ -48,7 +48,7 @@ async def test_check_reports_then_repairs_records_counters_and_orphans(
     assert found.returncode == 1
     assert "completed with 1 of 2 submitted answers [NOT repaired]" in found.stdout
     assert "counters: responses.submitted 0, recount 1 [NOT repaired]" in found.stdout, found.stdout
-    assert f"dataset {gone}: records, responses or counters of a dataset that does not exist" in found.stdout
+    assert f"dataset {gone}: records, responses, counters or vectors of a dataset that does not exist" in found.stdout
 
     repaired = await _check(settings, "--repair")
     assert repaired.returncode == 0, repaired.stdout
@@ -59,3 +59,32 @@ async def test_check_reports_then_repairs_records_counters_and_orphans(
     again = await _check(settings)
     assert again.returncode == 0
     assert "0 problem(s)" in again.stdout
+
+
+async def test_check_finds_and_deletes_vectors_that_outlived_their_record_space_or_dataset(
+    settings: Settings, builtin_registry: KindRegistry
+) -> None:
+    async with serve(settings, builtin_registry) as gql:
+        dataset_id = await h.sft_dataset(gql)
+        await gql("""mutation($id: ID!) { addVectorSpace(datasetId: $id, space: {name: "e", dimension: 2}) { name } }""",
+                  {"id": dataset_id})
+        await h.add_records(gql, dataset_id, [{"fields": {"prompt": f"p{i}"}, "vectors": {"e": [1, i + 1]}}
+                                              for i in range(3)])
+    clean = await _check(settings)
+    assert "0 problem(s)" in clean.stdout, clean.stdout + clean.stderr
+    gone = ObjectId()
+    async with il.raw_database(settings) as db:
+        kept = await db.record_vectors.find_one({"dataset_id": ObjectId(dataset_id)})
+        assert kept is not None
+        stray = [{**kept, "_id": f"{ObjectId()}:{kept['space']}", "record_id": ObjectId()},  # a deleted record's
+                 {**kept, "_id": f"{kept['record_id']}:{ObjectId()}", "space": str(ObjectId())},  # a removed space's
+                 {**kept, "_id": f"{ObjectId()}:x", "dataset_id": gone}]  # a deleted dataset's
+        await db.record_vectors.insert_many(stray)
+    found = await _check(settings)
+    assert found.returncode == 1
+    assert f"dataset {dataset_id}: 2 vector(s) of deleted records or removed spaces [NOT repaired]" in found.stdout
+    assert f"dataset {gone}: records, responses, counters or vectors of a dataset that does not exist" in found.stdout
+    assert (await _check(settings, "--repair")).returncode == 0
+    async with il.raw_database(settings) as db:
+        assert await db.record_vectors.count_documents({"_id": {"$in": [doc["_id"] for doc in stray]}}) == 0
+        assert await db.record_vectors.count_documents({"dataset_id": ObjectId(dataset_id)}) == 3

@@ -76,7 +76,7 @@ async def test_every_command_on_vectors_is_an_indexed_lookup_or_a_whole_space(se
             (records[5], _bytes(9, 9), 201), (newcomer, _bytes(3, 3), 202)}
         assert await repo.of_record(records[5], "k") == _bytes(9, 9)
         assert set(await repo.of_buckets(["b2"], 2)) == {*records[2::4], newcomer}
-        await repo.delete_of_records(records[:3], ["k"])
+        await repo.delete_of_records(dataset_id, records[:3], ["k"])
         assert await repo.of_record(records[0], "k") is None
         unserved = [f for f in filters.seen if not served(f, storage.paths.ranges_by_index)]
         assert unserved == [], f"read or written without an index on {storage.paths.server}'s paths"

@@ -88,10 +88,12 @@ async def add_records(services: Services, dataset_id: ObjectId, specs: Sequence[
     result, checked = await _checked(registry, DatasetConfig.of(dataset, registry), dataset, specs, users,
                                      sent_before)
     result.unchanged = len(sent_before)
+    before = await storage.vectors.version(dataset_id) if checked.vectors else None
     placed = await _sorted_and_written(storage, dataset, specs, checked.docs, on_conflict, result, existing)
-    await vectors.write_vectors(storage, dataset_id, {record_id: checked.vectors[index]
-                                                      for index, record_id, *_ in placed if index in checked.vectors},
-                                {record_id: bucket for _, record_id, _, bucket, _ in placed})
+    if before is not None:
+        await vectors.write_vectors(storage, dataset, {record_id: checked.vectors[index]
+                                                       for index, record_id, *_ in placed if index in checked.vectors},
+                                    {record_id: bucket for _, record_id, _, bucket, _ in placed}, before)
     answers = [imported.PlacedAnswers(record_id, seq, bucket, fresh, checked.answers[index])
                for index, record_id, seq, bucket, fresh in placed if checked.answers.get(index)]
     if answers:
@@ -260,7 +262,7 @@ async def _delete_records(storage: Storage, dataset: DatasetDoc, record_ids: Seq
     gone = [record for record in deleted if record is not None]
     # Their vectors go too: an export and a search skip a vector whose record is gone, but a
     # deleted record's embedding must not stay in the database.
-    await storage.vectors.delete_of_records([record["_id"] for record in gone],
+    await storage.vectors.delete_of_records(dataset["_id"], [record["_id"] for record in gone],
                                             [space.key for space in vectors.spaces_of(dataset)])
     return gone
 

@@ -83,14 +83,29 @@ async def check_dataset(storage: Storage, dataset_id: ObjectId, report: Report, 
             await _delete(storage, dataset_id)
         return
     report.datasets += 1
-    # Responses before records: a record added after this read has no response in it, so a
-    # response whose record is not among those read next is one whose record is gone.
+    # Responses and vectors before records: a record added after this read has none of them,
+    # so one whose record is not among those read next is one whose record is gone.
     responses = await storage.responses.of_dataset(dataset_id)
+    vectors = await storage.vectors.placed(dataset_id)
     states = await storage.queue.of_dataset(dataset_id)
     report.records += len(states)
     unrepaired = await _check_records(storage, dataset, states, responses, report, repair=repair)
     await _check_counters(storage, dataset_id, report, repair=repair, corrected=unrepaired)
     await _check_metadata_keys(storage, dataset, report, repair=repair)
+    await _check_vectors(storage, dataset_id, vectors, {state["_id"] for state in states}, report, repair=repair)
+
+
+async def _check_vectors(storage: Storage, dataset_id: ObjectId, vectors: list[tuple[str, ObjectId, str]],
+                         records: set[ObjectId], report: Report, *, repair: bool) -> None:
+    """Vectors of records that do not exist, or of spaces the dataset no longer has (read
+    again now: a space added since the vectors were read has none of them)."""
+    now = await storage.datasets.get(dataset_id)
+    spaces = {space["key"] for space in now.get("vector_spaces", [])} if now is not None else set()
+    stray = [vector for vector, record_id, space in vectors if record_id not in records or space not in spaces]
+    if stray:
+        report.add(dataset_id, f"{len(stray)} vector(s) of deleted records or removed spaces", repair)
+        if repair:
+            await storage.vectors.delete_ids(stray)
 
 
 async def _check_metadata_keys(storage: Storage, dataset: DatasetDoc, report: Report, *, repair: bool) -> None:
@@ -233,17 +248,18 @@ def _nonzero(counts: Any) -> Any:
 
 
 async def _check_orphans(storage: Storage, dataset_ids: set[ObjectId], report: Report, *, repair: bool) -> None:
-    """Records, responses and labelers' counters of datasets that do not exist."""
+    """Records, responses, labelers' counters and vectors of datasets that do not exist."""
     orphaned = (set(await storage.queue.orphans(dataset_ids)) | set(await storage.responses.orphans(dataset_ids))
-                | set(await storage.tallies.orphans(dataset_ids)))
+                | set(await storage.tallies.orphans(dataset_ids)) | set(await storage.vectors.orphans(dataset_ids)))
     for dataset_id in sorted(orphaned):
-        report.add(dataset_id, "records, responses or counters of a dataset that does not exist", repair)
+        report.add(dataset_id, "records, responses, counters or vectors of a dataset that does not exist", repair)
         if repair:
             await _delete(storage, dataset_id)
 
 
 async def _delete(storage: Storage, dataset_id: ObjectId) -> None:
     await storage.responses.delete_dataset(dataset_id)
+    await storage.vectors.delete_dataset(dataset_id)
     await storage.records.delete_dataset(dataset_id)
     await storage.tallies.delete_dataset(dataset_id)
     await storage.datasets.delete(dataset_id)

@@ -88,12 +88,14 @@ class VectorSession:
                 checked[named[number]] = domain_vectors.checked_vectors(dataset, entry.vectors)
             except DomainError as error:
                 refused.append((number, error))
+        before = await self.storage.vectors.version(dataset["_id"])  # before the records are known to exist
         present = {doc["_id"]: doc["bucket"] for doc in await self.storage.records.by_ids(list(checked))
                    if doc["dataset_id"] == dataset["_id"]}
         refused += [(number, NotFound(f"record {entries[number].record_id} is not in this dataset"))
                     for number, record_id in named.items() if record_id in checked and record_id not in present]
-        await domain_vectors.write_vectors(self.storage, dataset["_id"],
-                                           {key: value for key, value in checked.items() if key in present}, present)
+        await domain_vectors.write_vectors(self.storage, dataset,
+                                           {key: value for key, value in checked.items() if key in present}, present,
+                                           before)
         return sorted(refused, key=lambda item: item[0])
 
     async def similar(self, ask: SimilarQuery) -> tuple[similar.SimilarResult, frozenset[str]]:

@@ -8,6 +8,7 @@ number — and refused as ``VALIDATION`` for its record alone.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import math
@@ -23,7 +24,7 @@ from feedbackql_server.documents import DatasetDoc, VectorSpaceDoc
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.vectors import Entry
+from feedbackql_server.storage.vectors import Entry, Sequenced
 
 METRICS = ("cosine", "dot", "l2")
 MAX_DIMENSION = 4096
@@ -201,13 +202,40 @@ async def _set_spaces(storage: Storage, dataset: DatasetDoc, spaces: list[Vector
     return updated
 
 
-async def write_vectors(storage: Storage, dataset_id: ObjectId, by_record: Mapping[ObjectId, Mapping[str, bytes]],
-                        buckets: Mapping[ObjectId, str]) -> None:
+async def write_vectors(storage: Storage, dataset: DatasetDoc, by_record: Mapping[ObjectId, Mapping[str, bytes]],
+                        buckets: Mapping[ObjectId, str], before: Sequenced) -> None:
     """Store checked vectors (record -> space key -> bytes), one write per space; each
-    vector document keeps its record's bucket, which an export reads them by."""
+    vector document keeps its record's bucket, which an export reads them by. ``dataset`` is
+    as read before the vectors were checked against its spaces, ``before`` the vector sequence
+    as read before the records were known to exist: what a deletion meanwhile missed is
+    deleted after (``_drop_deleted_meanwhile``)."""
     per_space: dict[str, list[Entry]] = {}
     for record_id, vectors in by_record.items():
         for key, values in vectors.items():
             per_space.setdefault(key, []).append((record_id, values, buckets[record_id]))
     for key, entries in per_space.items():
-        await storage.vectors.write(dataset_id, key, entries)
+        await storage.vectors.write(dataset["_id"], key, entries)
+    if per_space:
+        await _drop_deleted_meanwhile(storage, dataset, by_record, before)
+
+
+async def _drop_deleted_meanwhile(storage: Storage, dataset: DatasetDoc,
+                                  by_record: Mapping[ObjectId, Mapping[str, bytes]], before: Sequenced) -> None:
+    """Delete the vectors just written for records, spaces or a dataset deleted meanwhile.
+
+    A record deletion counts itself in the sequence (``Sequenced.deletions``), a space's removal
+    moves the dataset's ``vector_revision`` and a dataset's deletion marks it ``deleting``; each
+    then deletes the vectors it finds. A vector that landed after that is left to its writer,
+    which reads both again here, after writing: whichever came first, one of the two deletes it.
+    Nothing moved (the common case): two reads and no more."""
+    dataset_id = dataset["_id"]
+    after, now = await asyncio.gather(storage.vectors.version(dataset_id), storage.datasets.get(dataset_id))
+    written = {key for vectors in by_record.values() for key in vectors}
+    live = set() if now is None or now.get("deleting") else {space.key for space in spaces_of(now)}
+    if written - live:
+        await storage.vectors.delete_of_records(dataset_id, list(by_record), sorted(written - live))
+    if after.deletions != before.deletions and written & live:
+        existing = {doc["_id"] for doc in await storage.records.by_ids(list(by_record))
+                    if doc["dataset_id"] == dataset_id}
+        gone = [record_id for record_id in by_record if record_id not in existing]
+        await storage.vectors.delete_of_records(dataset_id, gone, sorted(written & live))

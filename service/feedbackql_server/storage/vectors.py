@@ -17,7 +17,7 @@ a BSON array of doubles, one field for FerretDB to decode, and no NaN/Infinity c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,15 +67,18 @@ class Sequenced:
     settled: int
     """Every number up to this one has landed: numbers above it may belong to writes whose
     documents are still on their way (the lowest ``from`` of the pending reservations)."""
+    deletions: int = 0
+    """Deletions of records' vectors so far (each counted before it deletes: a writer that
+    sees it move while writing checks its records still exist, ``domain/vectors.py``)."""
 
 
 def _settled(doc: Doc | None) -> Sequenced:
     if doc is None:
         return Sequenced(0, 0)
-    seq = int(doc["seq"])
+    seq = int(doc.get("seq", 0))
     cutoff = datetime.now(UTC) - PENDING_EXPIRY
     floors = [int(p["from"]) for p in doc.get("pending", []) if _aware(p["at"]) > cutoff]
-    return Sequenced(seq, min([seq, *floors]))
+    return Sequenced(seq, min([seq, *floors]), int(doc.get("deletions", 0)))
 
 
 def _expired(doc: Doc | None) -> list[Doc]:
@@ -234,16 +237,15 @@ class VectorRepo:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
         return bytes(doc["v"]) if doc else None
 
-    async def delete_of_records(self, record_ids: Sequence[ObjectId], space_keys: Sequence[str]) -> None:
+    async def delete_of_records(self, dataset_id: ObjectId, record_ids: Sequence[ObjectId],
+                                space_keys: Sequence[str]) -> None:
         """Delete the vectors of deleted records: by ``_id``, one command each,
-        ``REPLACE_CONCURRENCY`` at a time (an ``$in`` on FerretDB reads every vector document)."""
-        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
-
-        async def delete_one(vector: str) -> None:
-            async with gate:
-                await self.vectors.delete_one({"_id": vector})
-
-        await asyncio.gather(*(delete_one(vector_id(record_id, key)) for record_id in record_ids for key in space_keys))
+        ``REPLACE_CONCURRENCY`` at a time (an ``$in`` on FerretDB reads every vector document),
+        after counting the deletion (``Sequenced.deletions``)."""
+        if not record_ids or not space_keys:
+            return
+        await self.sequences.update_one({"_id": dataset_id}, {"$inc": {"deletions": 1}}, upsert=True)
+        await self.delete_ids([vector_id(record_id, key) for record_id in record_ids for key in space_keys])
 
     async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
@@ -251,3 +253,23 @@ class VectorRepo:
     async def delete_dataset(self, dataset_id: ObjectId) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id})
         await self.sequences.delete_one({"_id": dataset_id})
+
+    async def placed(self, dataset_id: ObjectId) -> list[tuple[str, ObjectId, str]]:
+        """Every vector of the dataset as (its ``_id``, record, space key): a whole read, for
+        ``feedbackql check``."""
+        docs = await find_all(self.vectors, {"dataset_id": dataset_id}, {"record_id": 1, "space": 1}, batch_size=0)
+        return [(str(doc["_id"]), doc["record_id"], str(doc["space"])) for doc in docs]
+
+    async def delete_ids(self, vector_ids: Sequence[str]) -> None:
+        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+
+        async def delete_one(vector: str) -> None:
+            async with gate:
+                await self.vectors.delete_one({"_id": vector})
+
+        await asyncio.gather(*(delete_one(vector) for vector in vector_ids))
+
+    async def orphans(self, dataset_ids: Collection[ObjectId]) -> list[ObjectId]:
+        """Datasets, not among ``dataset_ids``, that vectors are kept for."""
+        groups = await self.vectors.aggregate([{"$group": {"_id": "$dataset_id"}}])
+        return [doc["_id"] async for doc in groups if doc["_id"] not in dataset_ids]
