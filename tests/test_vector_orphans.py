@@ -11,15 +11,20 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+from feedbackql_server.domain.vector_index import IndexOptions, VectorIndexes
+from feedbackql_server.domain.vectors import spaces_of
 from feedbackql_server.settings import Settings
+from feedbackql_server.storage import Storage
 from tests.conftest import GraphQLClient
 from tests.helpers import RECORDS, add_records
-from tests.test_vectors import ADD_SPACE, REMOVE_SPACE, SET_VECTORS, _with_space
+from tests.test_vectors import ADD_SPACE, REMOVE_SPACE, SET_VECTORS, _similar, _with_space
 
 DELETE = "mutation($d: ID!, $ids: [ID!]!) { deleteRecords(datasetId: $d, ids: $ids) { deleted } }"
 SPACES = "query($id: ID!) { vectorSpaces(datasetId: $id) { name } }"
@@ -34,10 +39,12 @@ async def _orphans(settings: Settings, dataset_id: str) -> list[dict[str, Any]]:
         records = {doc["_id"] for doc in await db["records"].find({"dataset_id": ObjectId(dataset_id)},
                                                                     {"_id": 1}).to_list()}
         vectors = await db["record_vectors"].find({"dataset_id": ObjectId(dataset_id)},
-                                                  {"record_id": 1, "space": 1}).to_list()
+                                                  {"record_id": 1, "space": 1, "v": 1}).to_list()
     finally:
         await client.close()
-    return [doc for doc in vectors if doc["record_id"] not in records or doc["space"] not in keys]
+    # A deleted record's tombstone (no values) is not a vector: copies of the space drop its row.
+    return [{**doc, "v": len(doc["v"])} for doc in vectors
+            if doc["v"] and (doc["record_id"] not in records or doc["space"] not in keys)]
 
 
 async def test_no_vector_outlives_its_record_or_space_under_concurrent_deletes(gql: GraphQLClient,
@@ -91,3 +98,43 @@ async def test_no_vector_outlives_a_dataset_deleted_while_they_are_written(gql: 
 
     await asyncio.gather(write(), delete_dataset())
     assert await _orphans(settings, dataset_id) == []
+
+
+async def test_a_deleted_record_leaves_every_copy_of_its_space_and_the_saved_one(
+        gql: GraphQLClient, settings: Settings, tmp_path: Path) -> None:
+    """The service's copy of a space, and another process's loaded before the deletion, drop
+    the deleted records' rows at their next search; nothing of them is saved (they stayed in
+    memory, in ``rows.npy`` and in ``searched``, across restarts)."""
+    dataset_id = await _with_space(gql, 2)
+    vectors = {f"r{i}": [1.0, i + 1.0] for i in range(6)}
+    await add_records(gql, dataset_id, [{"externalId": name, "fields": {"prompt": name}, "vectors": {"emb": vector}}
+                                        for name, vector in vectors.items()])
+    ids = {edge["node"]["externalId"]: edge["node"]["id"]
+           for edge in (await gql(RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]}
+    assert (await _similar(gql, dataset_id, {"vector": [1, 2]}, 10))["searched"] == 6
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongodb_uri)
+    try:
+        storage = Storage(client[settings.database_name])
+        other = VectorIndexes(IndexOptions(folder=tmp_path))  # another replica's
+        dataset = await storage.datasets.get(ObjectId(dataset_id))
+        assert dataset is not None
+        space = spaces_of(dataset)[0]
+        assert (await other.ready(storage, dataset["_id"], space)).count == 6
+        await gql(DELETE, {"d": dataset_id, "ids": [ids["r1"], ids["r3"]]})
+        found = await _similar(gql, dataset_id, {"vector": [1, 2]}, 10)
+        assert found["searched"] == 4
+        assert sorted(item["record"]["externalId"] for item in found["items"]) == ["r0", "r2", "r4", "r5"]
+        copy = await other.ready(storage, dataset["_id"], space)
+        assert copy.count == 4
+        await copy.save(tmp_path / "copy")
+    finally:
+        await client.close()
+    _nothing_saved_of(tmp_path / "copy", [vectors["r1"], vectors["r3"]], ObjectId(ids["r1"]))
+
+
+def _nothing_saved_of(folder: Path, deleted: list[list[float]], deleted_id: ObjectId) -> None:
+    rows = np.load(folder / "rows.npy")
+    kept = (rows / np.linalg.norm(rows, axis=1, keepdims=True).clip(1e-12)).round(5).tolist()
+    for vector in deleted:
+        assert (np.asarray(vector) / np.linalg.norm(vector)).round(5).tolist() not in kept, f"{vector} was saved"
+    assert deleted_id.binary not in (folder / "ids.bin").read_bytes()

@@ -17,7 +17,7 @@ import numpy as np
 from bson import ObjectId
 
 from feedbackql_server.documents import RecordDoc
-from feedbackql_server.domain.vector_index import SpaceIndex
+from feedbackql_server.domain.vector_index import REMOVED, SpaceIndex
 from feedbackql_server.errors import Invalid
 from feedbackql_server.storage import Storage
 
@@ -91,15 +91,20 @@ def _shown(index: SpaceIndex, score: float) -> float:
 
 
 def _exact_pairs(index: SpaceIndex, at: int, least: float) -> list[tuple[int, int, float]]:
+    if index.ids[at] == REMOVED:
+        return []
     scores = index.similarities(index.matrix[at])[at + 1:]
     return [(at, at + 1 + offset, _shown(index, float(scores[offset])))
-            for offset in np.flatnonzero(scores >= least).tolist()]
+            for offset in np.flatnonzero(scores >= least).tolist() if index.ids[at + 1 + offset] != REMOVED]
 
 
 def _approximate_pairs(index: SpaceIndex, at: int, least: float) -> list[tuple[int, int, float]]:
     assert index.approximate is not None
+    if index.ids[at] == REMOVED:
+        return []
     neighbours = index.approximate.search(index.matrix[at], NEIGHBOURS + 1)
-    later = np.sort(neighbours[neighbours > at])
+    later = np.sort([other for other in neighbours[neighbours > at].tolist() if index.ids[other] != REMOVED])
+    later = later.astype(np.int64)
     scores = index.similarities(index.matrix[at], later)
     return [(at, int(other), _shown(index, score)) for other, score in zip(later.tolist(), scores.tolist(), strict=True)
             if score >= least]

@@ -143,7 +143,7 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
             # An index read the few records that can match (a rare word, external ids, the
             # caller's own responses): rank them alone, then read the best, checked again.
             found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, narrowed)
-            return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+            return SimilarResult(found[:first], exact=True, candidates=index.count)
     walk = _Walk(storage, index, query, vector, Candidates(storage, index, vector, most_similar, excluded))
     # Unfiltered, every candidate matches (but records deleted since): read just ``first``,
     # not a batch that a filter would need (32 lookups where 10 do: a third of the time).
@@ -161,7 +161,7 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
             keyed = await storage.records.keyed_ids(query, MAX_KEYED_MATCHES)
             if keyed is not None:
                 found = await _ranked_ids(storage, index, query, vector, most_similar, excluded, first, keyed)
-                return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+                return SimilarResult(found[:first], exact=True, candidates=index.count)
         if not walk.candidates.exact:
             # The filter keeps few of the records near the query: the approximate neighbourhood
             # would miss matches further out, so rank exactly (a heavily filtered search); the
@@ -172,9 +172,9 @@ async def search(storage: Storage, index: SpaceIndex, query: RecordQuery, vector
         length = _next_prefix(length, len(found), first)
     if len(found) < first and not ended:
         found = await _among_matches(storage, index, query, vector, most_similar, excluded, first)
-        return SimilarResult(found[:first], exact=True, candidates=len(index.ids))
+        return SimilarResult(found[:first], exact=True, candidates=index.count)
     found.sort(key=lambda item: -item.score if (most_similar != (index.space.metric == "l2")) else item.score)
-    return SimilarResult(found[:first], exact=walk.candidates.exact, candidates=len(index.ids))
+    return SimilarResult(found[:first], exact=walk.candidates.exact, candidates=index.count)
 
 
 def _next_prefix(walked: int, matched: int, first: int) -> int:

@@ -41,6 +41,8 @@ from feedbackql_server.storage.vectors import Sequenced, StoredVector
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 Positions = np.ndarray[Any, np.dtype[np.int64]]
+REMOVED = ObjectId(b"\0" * 12)
+"""The id of a row whose record was deleted (its values are zeros)."""
 SAVE_EVERY_SECONDS = 30.0
 MAX_SPACES = 64
 """Spaces one process holds in memory (each is its rows: 100,000 x 384 is 150 MB)."""
@@ -91,9 +93,14 @@ class SpaceIndex:
     def __post_init__(self) -> None:
         self.matrix = np.zeros((0, self.space.dimension), dtype=np.float32)
 
+    @property
+    def count(self) -> int:
+        """Vectors in the space (rows of deleted records left out)."""
+        return len(self.position)
+
     def restore(self, saved: vector_files.SavedSpace) -> None:
         self.ids = saved.ids
-        self.position = {record_id: at for at, record_id in enumerate(saved.ids)}
+        self.position = {record_id: at for at, record_id in enumerate(saved.ids) if record_id != REMOVED}
         self.matrix = saved.matrix
         self.seen = self.reread_from = saved.seen
         self.approximate = saved.approximate
@@ -126,6 +133,7 @@ class SpaceIndex:
 
     def _apply(self, stored: Sequence[StoredVector]) -> None:
         width = self.space.dimension * 4
+        self._remove([s.record_id for s in stored if not s.values])
         fresh = [s for s in stored if len(s.values) == width]
         rows = np.frombuffer(b"".join(s.values for s in fresh), dtype=np.float32).reshape(-1, self.space.dimension)
         if self.space.metric == "cosine":
@@ -144,6 +152,16 @@ class SpaceIndex:
         if appended:
             self.matrix = np.concatenate([self.matrix, rows[appended]])
         self._follow(np.asarray(changed, dtype=np.int64))
+
+    def _remove(self, record_ids: Sequence[ObjectId]) -> None:
+        """Deleted records (their tombstones: ``storage/vectors.py``): each row is zeroed and its
+        id marked ``REMOVED`` in place, so that no position moves (the approximate index is
+        keyed by them) and the saved copy keeps nothing of the vector."""
+        removed = [at for at in (self.position.pop(record_id, None) for record_id in record_ids) if at is not None]
+        for at in removed:
+            self.ids[at] = REMOVED
+            self.matrix[at] = 0
+        self._follow(np.asarray(removed, dtype=np.int64))
 
     def _follow(self, changed: Positions) -> None:
         """The approximate index learns the changed rows (or is told later, while it is built)."""

@@ -24,7 +24,7 @@ from feedbackql_server.documents import DatasetDoc, VectorSpaceDoc
 from feedbackql_server.domain.datasets import get_dataset
 from feedbackql_server.errors import Conflict, Invalid, NotFound, all_of
 from feedbackql_server.storage import Storage
-from feedbackql_server.storage.vectors import Entry, Sequenced
+from feedbackql_server.storage.vectors import Entry, Sequenced, vector_id
 
 METRICS = ("cosine", "dot", "l2")
 MAX_DIMENSION = 4096
@@ -232,8 +232,9 @@ async def _drop_deleted_meanwhile(storage: Storage, dataset: DatasetDoc,
     after, now = await asyncio.gather(storage.vectors.version(dataset_id), storage.datasets.get(dataset_id))
     written = {key for vectors in by_record.values() for key in vectors}
     live = set() if now is None or now.get("deleting") else {space.key for space in spaces_of(now)}
-    if written - live:
-        await storage.vectors.delete_of_records(dataset_id, list(by_record), sorted(written - live))
+    if written - live:  # a removed space's (or deleted dataset's) vectors go outright: no copy follows them
+        await storage.vectors.delete_ids([vector_id(record_id, key) for record_id in by_record
+                                          for key in sorted(written - live)])
     if after.deletions != before.deletions and written & live:
         existing = {doc["_id"] for doc in await storage.records.by_ids(list(by_record))
                     if doc["dataset_id"] == dataset_id}

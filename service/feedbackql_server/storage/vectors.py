@@ -47,6 +47,8 @@ MAX_NUMBER_LOOKUPS = 2_000
 whole rather than number by number (``since``)."""
 
 
+GONE = "gone"
+"""Set on the tombstone of a deleted record's vector (``delete_of_records``)."""
 Entry = tuple[ObjectId, bytes, str]
 """A vector to write: its record's id, its float32 bytes, its record's bucket (``buckets.py``)."""
 
@@ -163,7 +165,7 @@ class VectorRepo:
         gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
 
         async def replace_one(doc: Doc) -> None:
-            update = {"$set": {k: v for k, v in doc.items() if k != "_id"}}
+            update = {"$set": {k: v for k, v in doc.items() if k != "_id"}, "$unset": {GONE: ""}}
             async with gate:
                 for attempt in (1, 2):
                     try:
@@ -177,12 +179,13 @@ class VectorRepo:
 
         await asyncio.gather(*(replace_one(doc) for doc in docs))
 
-    async def _reserve(self, dataset_id: ObjectId, count: int) -> tuple[int, list[Doc]]:
+    async def _reserve(self, dataset_id: ObjectId, count: int, *, deletion: bool = False) -> tuple[int, list[Doc]]:
         """The last of ``count`` new sequence numbers of the dataset, and the pending entries
         to take away once the write has landed: its own and any expired one. Its entry goes in
         with the numbers, in one update: a catch-up that sees the numbers sees that they may
         still be on their way (``from``: the sequence before them, read first) and reads above
-        ``from`` again."""
+        ``from`` again. A ``deletion`` is counted in the same update (``Sequenced.deletions``:
+        under this process's lock, so that two deletions never count as one on FerretDB)."""
         async with self.reserving.hold(dataset_id):
             now = datetime.now(UTC)
             pending = {"from": (await self.version(dataset_id)).seq, "token": ObjectId(),
@@ -190,7 +193,8 @@ class VectorRepo:
             for attempt in (1, 2):
                 try:
                     reserved = await self.sequences.find_one_and_update(
-                        {"_id": dataset_id}, {"$inc": {"seq": count}, "$push": {"pending": pending}}, upsert=True,
+                        {"_id": dataset_id}, {"$inc": {"seq": count, **({"deletions": 1} if deletion else {})},
+                                              "$push": {"pending": pending}}, upsert=True,
                         return_document=ReturnDocument.AFTER)
                     return (int(reserved["seq"]) if reserved else 0), [pending, *_expired(reserved)]
                 except OperationFailure as exc:  # the first reservation, by two replicas at once
@@ -230,22 +234,52 @@ class VectorRepo:
         projection = {"_id": 0, "record_id": 1, "space": 1, "v": 1}
         batch = max(1, READ_BUDGET_BYTES // (largest * 4 + 200))
         for doc in await find_each(self.vectors, "bucket", buckets, projection=projection, batch_size=batch):
-            found.setdefault(doc["record_id"], {})[doc["space"]] = doc["v"]
+            if doc["v"]:  # not a deleted record's (``delete_of_records``)
+                found.setdefault(doc["record_id"], {})[doc["space"]] = doc["v"]
         return found
 
     async def of_record(self, record_id: ObjectId, space_key: str) -> bytes | None:
         doc = await self.vectors.find_one({"_id": vector_id(record_id, space_key)}, {"v": 1})
-        return bytes(doc["v"]) if doc else None
+        return bytes(doc["v"]) if doc and doc["v"] else None
 
     async def delete_of_records(self, dataset_id: ObjectId, record_ids: Sequence[ObjectId],
                                 space_keys: Sequence[str]) -> None:
-        """Delete the vectors of deleted records: by ``_id``, one command each,
-        ``REPLACE_CONCURRENCY`` at a time (an ``$in`` on FerretDB reads every vector document),
-        after counting the deletion (``Sequenced.deletions``)."""
-        if not record_ids or not space_keys:
+        """Delete the vectors of deleted records, after counting the deletion
+        (``Sequenced.deletions``). Each keeps its document as a tombstone: no values (``v``
+        empty, ``gone``), and a new number of the sequence, so that every process's copy of the
+        space drops the row at its next catch-up (``domain/vector_index.py``) and its saved
+        copy with it. By ``_id``, one command each, ``REPLACE_CONCURRENCY`` at a time (an
+        ``$in`` on FerretDB reads every vector document); a record without a vector in a space
+        leaves its number unused."""
+        targets = [vector_id(record_id, key) for record_id in record_ids for key in space_keys]
+        if not targets:
             return
-        await self.sequences.update_one({"_id": dataset_id}, {"$inc": {"deletions": 1}}, upsert=True)
-        await self.delete_ids([vector_id(record_id, key) for record_id in record_ids for key in space_keys])
+        last, finished = await self._reserve(dataset_id, len(targets), deletion=True)
+        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+        now = datetime.now(UTC)
+
+        async def bury(vector: str, seq: int) -> None:
+            tombstone: Doc = {"$set": {"v": Binary(b""), GONE: True, "seq": seq, "updated_at": now}}
+            if self.search.enabled:
+                tombstone["$unset"] = {field_of(vector.rsplit(":", 1)[1]): ""}
+            async with gate:
+                await self.vectors.update_one({"_id": vector}, tombstone)
+
+        try:
+            first = last - len(targets) + 1
+            await asyncio.gather(*(bury(vector, first + offset) for offset, vector in enumerate(targets)))
+        finally:
+            await self.sequences.update_one({"_id": dataset_id}, {"$pullAll": {"pending": finished}})
+
+    async def delete_ids(self, vector_ids: Sequence[str]) -> None:
+        """Delete vector documents outright (``feedbackql check``'s repair of strays)."""
+        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
+
+        async def delete_one(vector: str) -> None:
+            async with gate:
+                await self.vectors.delete_one({"_id": vector})
+
+        await asyncio.gather(*(delete_one(vector) for vector in vector_ids))
 
     async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
@@ -255,19 +289,11 @@ class VectorRepo:
         await self.sequences.delete_one({"_id": dataset_id})
 
     async def placed(self, dataset_id: ObjectId) -> list[tuple[str, ObjectId, str]]:
-        """Every vector of the dataset as (its ``_id``, record, space key): a whole read, for
-        ``feedbackql check``."""
-        docs = await find_all(self.vectors, {"dataset_id": dataset_id}, {"record_id": 1, "space": 1}, batch_size=0)
-        return [(str(doc["_id"]), doc["record_id"], str(doc["space"])) for doc in docs]
-
-    async def delete_ids(self, vector_ids: Sequence[str]) -> None:
-        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
-
-        async def delete_one(vector: str) -> None:
-            async with gate:
-                await self.vectors.delete_one({"_id": vector})
-
-        await asyncio.gather(*(delete_one(vector) for vector in vector_ids))
+        """Every vector of the dataset, deleted records' tombstones left out, as (its ``_id``,
+        record, space key): a whole read, for ``feedbackql check``."""
+        docs = await find_all(self.vectors, {"dataset_id": dataset_id}, {"record_id": 1, "space": 1, GONE: 1},
+                              batch_size=0)
+        return [(str(doc["_id"]), doc["record_id"], str(doc["space"])) for doc in docs if not doc.get(GONE)]
 
     async def orphans(self, dataset_ids: Collection[ObjectId]) -> list[ObjectId]:
         """Datasets, not among ``dataset_ids``, that vectors are kept for."""
