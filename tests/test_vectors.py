@@ -371,6 +371,12 @@ async def test_the_approximate_index_is_saved_and_rebuilt_when_missing_or_damage
         assert first["exact"] is True  # read again from the database, the index being rebuilt
         assert [i["record"]["externalId"] for i in first["items"]] == expected
         await _search_until_approximate(gql, dataset_id, query)
+    rows = np.load(saved / "rows.npy")
+    np.save(saved / "rows.npy", rows[::-1])  # changed in place: the same size, the rows in another order
+    async with serve(settings, builtin_registry) as gql:
+        first = await _similar(gql, dataset_id, {"vector": query}, 10)
+        assert first["exact"] is True  # not used: its CRC-32 is not the one saved
+        assert [i["record"]["externalId"] for i in first["items"]] == expected
     for path in saved.iterdir():
         path.unlink()
     async with serve(settings, builtin_registry) as gql:

@@ -3,9 +3,11 @@ without reading every vector again or rebuilding the approximate index.
 
 Per space, one folder: ``rows.npy`` (the exact rows), ``ids.bin`` (12 bytes per record id),
 the approximate index's file when there is one, and ``meta.json`` written last, which names
-the space, the vector sequence the files reflect and every file's size. Each file is written
-under a temporary name and renamed: a crash mid-save leaves sizes that do not match the meta
-(or no meta), and the space is then read again from the database and its index rebuilt.
+the space, the vector sequence the files reflect and every file's size and CRC-32. Each file is
+written under a temporary name and renamed: a crash mid-save leaves sizes that do not match the
+meta (or no meta), and the space is then read again from the database and its index rebuilt. A
+file changed in place keeps its size but not its CRC (rows swapped in ``rows.npy`` were used as
+they were, and searches ranked by the wrong vectors: recall 0.28).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from feedbackql_server.domain.vectors import VectorSpace
 from feedbackql_server.kinds.vector_indexes import ApproximateIndex
 
 log = logging.getLogger("feedbackql_server.vectors")
+CHUNK = 8 << 20
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
 
@@ -60,6 +64,15 @@ def _write(path: Path, write: Any) -> int:
     return path.stat().st_size
 
 
+def _crc(path: Path) -> int:
+    """The file's CRC-32, read a chunk at a time (about 0.1 s for 150 MB)."""
+    total = 0
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            total = zlib.crc32(chunk, total)
+    return total
+
+
 def save(folder: Path, space: VectorSpace, saved: SavedSpace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "meta.json").unlink(missing_ok=True)  # until every file is in place
@@ -72,7 +85,8 @@ def save(folder: Path, space: VectorSpace, saved: SavedSpace) -> None:
         index_name = saved.approximate.name
         sizes["index"] = _write(folder / "index", lambda p: saved.approximate.save(p) if saved.approximate else None)
     meta = {"name": space.name, "key": space.key, "dimension": space.dimension, "metric": space.metric,
-            "seen": saved.seen, "count": len(saved.ids), "index": index_name, "sizes": sizes}
+            "seen": saved.seen, "count": len(saved.ids), "index": index_name, "sizes": sizes,
+            "crc32": {name: _crc(folder / name) for name in sizes}}
     _write(folder / "meta.json", lambda p: p.write_text(json.dumps(meta)))
 
 
@@ -105,6 +119,8 @@ def _load_checked(folder: Path, space: VectorSpace, approximate: type[Approximat
     for name, size in meta["sizes"].items():
         if (folder / name).stat().st_size != size:
             raise ValueError(f"{name} is {(folder / name).stat().st_size} bytes, not {size} (a save cut short?)")
+        if _crc(folder / name) != meta.get("crc32", {}).get(name):  # none: saved by an older version
+            raise ValueError(f"{name} is not the file saved (its CRC-32 differs)")
     matrix = np.load(folder / "rows.npy").astype(np.float32, copy=False)
     raw = (folder / "ids.bin").read_bytes()
     ids = [ObjectId(raw[at:at + 12]) for at in range(0, len(raw), 12)]
