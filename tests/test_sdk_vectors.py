@@ -89,3 +89,21 @@ def test_similar_takes_a_numpy_vector(client: fb.Client) -> None:
     assert [item.record.external_id for item in nearest] == ["a"]
     with pytest.raises(fb.ValidationError, match="at least one value"):
         dataset.similar("emb", vector=np.zeros(0))
+
+
+def test_next_records_near_a_record_and_near_duplicates(client: fb.Client) -> None:
+    """The SDK covers the queue near a record and the near-duplicates pairs (it had neither)."""
+    dataset = fb.FeedbackDataset(fields=[fb.TextField("prompt")], questions=[fb.TextQuestion("completion")])
+    dataset.push(client, name="near-queue", workspace="sdk")
+    dataset.add_vector_space("emb", 2)
+    angles = [0.0, 0.05, 1.5, 0.1, 1.4, 0.0]
+    dataset.add_records([fb.Record(fields={"prompt": f"p{i}"}, external_id=f"r{i}",
+                                   vectors={"emb": [math.cos(a), math.sin(a)]}) for i, a in enumerate(angles)],
+                        show_progress=False)
+    ids = {record.external_id: record.id for record in dataset.records()}
+    handed = dataset.next_records(2, near=ids["r2"], space="emb")
+    assert [record.external_id for record in handed] == ["r4", "r3"]
+    pairs = dataset.near_duplicates("emb", 0.998, page_size=1)
+    assert sorted(tuple(sorted((p.first.external_id, p.second.external_id))) for p in pairs) == [
+        ("r0", "r1"), ("r0", "r5"), ("r1", "r3"), ("r1", "r5")]
+    assert all(p.score >= 0.998 for p in pairs)

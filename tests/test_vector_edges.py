@@ -11,7 +11,7 @@ import pytest
 
 from feedbackql_plugins.usearch_index import UsearchIndex
 from tests.conftest import GraphQLClient
-from tests.helpers import add_records
+from tests.helpers import RECORDS, add_records
 from tests.test_vectors import ADD_RECORDS_WITH_ERRORS, NEAR_DUPLICATES, SET_VECTORS, _similar, _with_space
 
 
@@ -102,3 +102,18 @@ async def test_set_record_vectors_names_an_unknown_record_not_found(gql: GraphQL
         {"recordId": "6b13d4113dfcebc58a5506e8", "vectors": {"emb": [1, 2]}}]}))["setRecordVectors"]
     assert (result["updated"], result["refused"]) == (0, 1)
     assert result["errors"][0]["code"] == "NOT_FOUND", result
+
+
+async def test_an_entry_without_vectors_and_a_space_without_near_are_refused(gql: GraphQLClient) -> None:
+    """``vectors: {}`` was counted as updated, and ``nextRecords(space:)`` without ``near`` was
+    taken and ignored, an unknown space included."""
+    dataset_id = await _with_space(gql, 2)
+    await add_records(gql, dataset_id, [{"externalId": "a", "fields": {"prompt": "a"}}])
+    record_id = (await gql(RECORDS, {"id": dataset_id, "first": 1}))["records"]["edges"][0]["node"]["id"]
+    result = (await gql(SET_VECTORS, {"id": dataset_id, "records": [
+        {"recordId": record_id, "vectors": {}}]}))["setRecordVectors"]
+    assert (result["updated"], result["refused"], result["errors"][0]["code"]) == (0, 1, "VALIDATION")
+    refused = await gql.error('mutation($id: ID!) { nextRecords(datasetId: $id, space: "nope") { id } }',
+                              {"id": dataset_id})
+    assert refused["extensions"]["code"] == "VALIDATION"
+    assert "near" in refused["message"]

@@ -329,6 +329,13 @@ class FeedbackDataset(DatasetWork[C]):
             filter_["text"] = text
         return complete(client, vectors.similar(client, dataset_id, space, near, first, filter_ or None, least))
 
+    def near_duplicates(self, space: str, threshold: float, *, page_size: int = 200) -> Any:
+        """Every pair of records whose vectors in ``space`` are at least ``threshold`` similar
+        (L2: at most ``threshold`` apart), each once (``NearDuplicate``: first, second, score),
+        for cleaning a dataset before labelling. Owners and admins."""
+        client, dataset_id = self._bound()
+        return complete(client, vectors.near_duplicates(client, dataset_id, space, threshold, page_size))
+
     # Training data --------------------------------------------------------------------
 
     @overload

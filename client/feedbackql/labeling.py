@@ -34,14 +34,18 @@ class DatasetWork(Generic[C]):
     # The queue --------------------------------------------------------------------------
 
     @overload
-    def next_records(self: DatasetWork[Client], first: int = 1) -> list[RemoteRecord]: ...
+    def next_records(self: DatasetWork[Client], first: int = 1, *, near: str | None = None,
+                     space: str | None = None) -> list[RemoteRecord]: ...
     @overload
-    def next_records(self: DatasetWork[AsyncClient], first: int = 1) -> Later[list[RemoteRecord]]: ...
+    def next_records(self: DatasetWork[AsyncClient], first: int = 1, *, near: str | None = None,
+                     space: str | None = None) -> Later[list[RemoteRecord]]: ...
 
-    def next_records(self, first: int = 1) -> list[RemoteRecord] | Later[list[RemoteRecord]]:
+    def next_records(self, first: int = 1, *, near: str | None = None,
+                     space: str | None = None) -> list[RemoteRecord] | Later[list[RemoteRecord]]:
         """Up to ``first`` pending records the client's user has not answered, leased to them
-        (``list[RemoteRecord]``): no one else gets them until they answer, skip or the lease ends."""
-        return self._execute(ops.NEXT_RECORDS, {"first": first},
+        (``list[RemoteRecord]``): no one else gets them until they answer, skip or the lease ends.
+        ``near`` (a record id) with ``space``: the pending records nearest it come first."""
+        return self._execute(ops.NEXT_RECORDS, {"first": first, "near": near, "space": space},
                              lambda data: [RemoteRecord.from_server(r) for r in data["nextRecords"]])
 
     @overload

@@ -24,8 +24,8 @@ RECORD_PARTS = """id externalId status fields metadata suggestions { question js
 RECORDS = f"""query($id: ID!, $filter: RecordFilter, $first: Int!, $after: String) {{
   records(datasetId: $id, filter: $filter, first: $first, after: $after) {{
     pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {RECORD_PARTS} }} }} }} }}"""
-NEXT_RECORDS = f"""mutation($id: ID!, $first: Int!) {{ nextRecords(datasetId: $id, first: $first) {{
-  {RECORD_PARTS} }} }}"""
+NEXT_RECORDS = f"""mutation($id: ID!, $first: Int!, $near: ID, $space: String) {{
+  nextRecords(datasetId: $id, first: $first, near: $near, space: $space) {{ {RECORD_PARTS} }} }}"""
 RELEASE_RECORD = "mutation($id: ID!) { releaseRecord(recordId: $id) }"
 DELETE_RECORDS = "mutation($id: ID!, $ids: [ID!]!) { deleteRecords(datasetId: $id, ids: $ids) { deleted ids } }"
 UNIFIED_ANSWERS = """query($id: ID!, $question: String!, $strategy: String, $first: Int!, $after: String) {

@@ -30,6 +30,9 @@ SIMILAR = f"""query($id: ID!, $space: String!, $near: NearInput!, $first: Int!, 
                    $order: SimilarityOrder!) {{
   similarRecords(datasetId: $id, space: $space, near: $near, first: $first, filter: $filter, order: $order) {{
     exact items {{ score record {{ {RECORD_PARTS} }} }} }} }}"""
+NEAR_DUPLICATES = f"""query($id: ID!, $space: String!, $threshold: Float!, $first: Int!, $after: String) {{
+  nearDuplicates(datasetId: $id, space: $space, threshold: $threshold, first: $first, after: $after) {{
+    exact hasNextPage endCursor pairs {{ score first {{ {RECORD_PARTS} }} second {{ {RECORD_PARTS} }} }} }} }}"""
 BATCH = 500
 
 
@@ -38,6 +41,14 @@ class SimilarRecord:
     record: RemoteRecord
     score: float
     """Cosine similarity or dot product (higher is nearer), or L2 distance (lower is nearer)."""
+
+
+@dataclass
+class NearDuplicate:
+    first: RemoteRecord
+    second: RemoteRecord
+    score: float
+    """As ``SimilarRecord.score``: at least the threshold, or for L2 at most it."""
 
 
 def vector_list(values: Iterable[Any], path: Sequence[str | int]) -> list[float]:
@@ -106,3 +117,20 @@ async def similar(client: AnyClient, dataset_id: str, space: str, near: dict[str
         "order": "LEAST_SIMILAR" if least else "MOST_SIMILAR"})
     return [SimilarRecord(RemoteRecord.from_server(item["record"]), item["score"])
             for item in data["similarRecords"]["items"]]
+
+
+async def near_duplicates(client: AnyClient, dataset_id: str, space: str, threshold: float,
+                          page_size: int) -> list[NearDuplicate]:
+    """Every pair of the space at least ``threshold`` similar (L2: at most ``threshold`` apart),
+    each once, following the pages' cursors."""
+    pairs: list[NearDuplicate] = []
+    after: str | None = None
+    while True:
+        page = (await asynchronous(client).execute(NEAR_DUPLICATES, {
+            "id": dataset_id, "space": space, "threshold": threshold, "first": page_size,
+            "after": after}))["nearDuplicates"]
+        pairs += [NearDuplicate(RemoteRecord.from_server(pair["first"]), RemoteRecord.from_server(pair["second"]),
+                                pair["score"]) for pair in page["pairs"]]
+        if not page["hasNextPage"]:
+            return pairs
+        after = page["endCursor"]

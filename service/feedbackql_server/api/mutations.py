@@ -118,6 +118,9 @@ class Mutation:
     async def next_records(self, info: Info, dataset_id: strawberry.ID, first: int = 1,
                            near: strawberry.ID | None = None, space: str | None = None) -> list[Record]:
         ctx = info.context
+        if space is not None and near is None:
+            raise Invalid("space goes with near (a record id): the records nearest it in that space come first",
+                          ["space"])
         docs, dataset = await (ctx.session.vectors.next_near(dataset_id, space, near, first) if near is not None
                                else ctx.session.next_records(dataset_id, first))
         hidden = ctx.session.hidden_metadata(dataset)

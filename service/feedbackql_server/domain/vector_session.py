@@ -84,6 +84,8 @@ class VectorSession:
         named: dict[int, Any] = {}
         for number, entry in enumerate(entries):
             try:
+                if isinstance(entry.vectors, Mapping) and not entry.vectors:
+                    raise Invalid("vectors names at least one space: space name -> vector", ["vectors"])
                 named[number] = parse_id(entry.record_id, "record")
                 checked[named[number]] = domain_vectors.checked_vectors(dataset, entry.vectors)
             except DomainError as error:
