@@ -117,3 +117,35 @@ async def test_an_entry_without_vectors_and_a_space_without_near_are_refused(gql
                               {"id": dataset_id})
     assert refused["extensions"]["code"] == "VALIDATION"
     assert "near" in refused["message"]
+
+
+async def test_near_duplicates_scores_beyond_float32_come_back_as_numbers(gql: GraphQLClient) -> None:
+    """The pairs' scores were float32: a dot product beyond its range failed the whole query."""
+    dataset_id = await _with_space(gql, 4, "DOT")
+    await add_records(gql, dataset_id, [{"externalId": f"h{i}", "fields": {"prompt": "h"},
+                                         "vectors": {"emb": [1e20] * 4}} for i in range(2)])
+    page = (await gql(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.0, "first": 5, "after": None}))
+    assert [pair["score"] for pair in page["nearDuplicates"]["pairs"]] == [_approx(4e40)]
+
+
+async def test_a_record_deleted_between_near_duplicate_pages_costs_no_other_pair(gql: GraphQLClient) -> None:
+    """The cursor counted a row's pairs given: with one of them deleted, the next page skipped a
+    live pair (an outside probe lost (w0, w4) after deleting w3)."""
+    dataset_id = await _with_space(gql, 2)
+    await add_records(gql, dataset_id, [{"externalId": f"w{i}", "fields": {"prompt": f"w{i}"},
+                                         "vectors": {"emb": ([1, 1], [1, 0], [0, 1], [-1, 0])[max(0, i - 4)]}}
+                                        for i in range(8)])
+    ids = {edge["node"]["externalId"]: edge["node"]["id"]
+           for edge in (await gql(RECORDS, {"id": dataset_id, "first": 8}))["records"]["edges"]}
+    first = (await gql(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.999, "first": 3, "after": None}))
+    pairs = [(p["first"]["externalId"], p["second"]["externalId"]) for p in first["nearDuplicates"]["pairs"]]
+    assert pairs == [("w0", "w1"), ("w0", "w2"), ("w0", "w3")]
+    await gql("mutation($d: ID!, $ids: [ID!]!) { deleteRecords(datasetId: $d, ids: $ids) { deleted } }",
+              {"d": dataset_id, "ids": [ids["w3"]]})
+    after = first["nearDuplicates"]["endCursor"]
+    while after is not None:
+        page = (await gql(NEAR_DUPLICATES, {"id": dataset_id, "threshold": 0.999, "first": 3, "after": after}))
+        pairs += [(p["first"]["externalId"], p["second"]["externalId"]) for p in page["nearDuplicates"]["pairs"]]
+        after = page["nearDuplicates"]["endCursor"]
+    assert sorted(pairs) == sorted([("w0", "w1"), ("w0", "w2"), ("w0", "w3"), ("w0", "w4"), ("w1", "w2"),
+                                    ("w1", "w4"), ("w2", "w4")])

@@ -20,9 +20,10 @@ from pymongo import AsyncMongoClient
 
 from feedbackql_server.domain.vector_index import IndexOptions, VectorIndexes
 from feedbackql_server.domain.vectors import spaces_of
+from feedbackql_server.kinds.registry import KindRegistry
 from feedbackql_server.settings import Settings
 from feedbackql_server.storage import Storage
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, serve
 from tests.helpers import RECORDS, add_records
 from tests.test_vectors import ADD_SPACE, REMOVE_SPACE, SET_VECTORS, _similar, _with_space
 
@@ -138,3 +139,22 @@ def _nothing_saved_of(folder: Path, deleted: list[list[float]], deleted_id: Obje
     for vector in deleted:
         assert (np.asarray(vector) / np.linalg.norm(vector)).round(5).tolist() not in kept, f"{vector} was saved"
     assert deleted_id.binary not in (folder / "ids.bin").read_bytes()
+
+
+async def test_deleted_records_leave_the_saved_copy_with_no_search_after(settings: Settings,
+                                                                        builtin_registry: KindRegistry,
+                                                                        tmp_path: Path) -> None:
+    """The rows went at the space's next search, which may never come: the service saved them
+    at shutdown (an outside probe found the 10 deleted vectors in ``rows.npy``)."""
+    folder = tmp_path / "vectors"
+    vectors = {f"r{i}": [1.0, i + 1.0] for i in range(6)}
+    async with serve(settings.model_copy(update={"vector_index_dir": folder}), builtin_registry) as gql:
+        dataset_id = await _with_space(gql, 2)
+        await add_records(gql, dataset_id, [{"externalId": name, "fields": {"prompt": name},
+                                             "vectors": {"emb": vector}} for name, vector in vectors.items()])
+        ids = {edge["node"]["externalId"]: edge["node"]["id"]
+               for edge in (await gql(RECORDS, {"id": dataset_id, "first": 10}))["records"]["edges"]}
+        assert (await _similar(gql, dataset_id, {"vector": [1, 2]}, 10))["searched"] == 6
+        await gql(DELETE, {"d": dataset_id, "ids": [ids["r1"], ids["r3"]]})
+    (saved,) = list(folder.iterdir())  # the service stopped, and saved what it held
+    _nothing_saved_of(saved, [vectors["r1"], vectors["r3"]], ObjectId(ids["r1"]))

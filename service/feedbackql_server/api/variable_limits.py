@@ -50,7 +50,8 @@ class VariableListLimiter(SchemaExtension):
             if longest > self.max_items:
                 context.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(
                     f"a list in the variables has {longest} items; at most {self.max_items} are accepted "
-                    "in one request: send smaller batches",
+                    f"in one request (a list of numbers alone, a vector, up to {MAX_DIMENSION}): send smaller "
+                    "batches",
                     extensions={"code": "PAYLOAD_TOO_LARGE", "limit": self.max_items},
                 )])
         yield

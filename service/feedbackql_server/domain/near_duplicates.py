@@ -42,9 +42,11 @@ class PairPage:
     exact: bool
 
 
-def encode(position: int, skip: int = 0) -> str:
-    """Where the next page starts: a row, and how many of its pairs pages before gave."""
-    return base64.urlsafe_b64encode(f"nd:{position}:{skip}".encode()).decode()
+def encode(position: int, after: int) -> str:
+    """Where the next page starts: a row, and the last row it was paired with (the pages before
+    gave its pairs up to that one). Positions never move (a deleted record's row stays, zeroed),
+    so the cursor holds whatever is deleted or added between pages."""
+    return base64.urlsafe_b64encode(f"nd:{position}:{after}".encode()).decode()
 
 
 def decode(cursor: str | None) -> tuple[int, int]:
@@ -52,10 +54,10 @@ def decode(cursor: str | None) -> tuple[int, int]:
         return 0, 0
     try:
         kind, *numbers = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        position, skip = (int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else 0)
-        if kind != "nd" or len(numbers) > 2 or position < 0 or skip < 0:
+        position, after = (int(numbers[0]), int(numbers[1]) if len(numbers) > 1 else int(numbers[0]))
+        if kind != "nd" or len(numbers) > 2 or position < 0 or after < position:
             raise ValueError(kind)
-        return position, skip
+        return position, after
     except (ValueError, IndexError, UnicodeDecodeError):
         raise Invalid("this cursor was not made by nearDuplicates; start again without after", ["after"]) from None
 
@@ -65,25 +67,26 @@ async def page(storage: Storage, index: SpaceIndex, threshold: float, first: int
     row with more pairs than the page has room for goes on in the next page (a row of a
     thousand copies gives a thousand pairs). ``threshold``: the least similarity, or for L2 the
     greatest distance."""
-    start, skip = decode(after)
+    start, partner = decode(after)
     total = len(index.ids)
     exact = index.approximate is None or index.building is not None
     rows = max(1, min(MAX_ROWS_PER_PAGE, WORK_PER_PAGE // max(1, total)))
     least = -threshold if index.space.metric == "l2" else threshold
     found: list[tuple[int, int, float]] = []
-    position = start
+    position, partner = start, max(partner, start)
     while position < total and len(found) < first and position - start < rows:
         of_row = _exact_pairs(index, position, least) if exact else _approximate_pairs(index, position, least)
-        of_row = of_row[skip:]
+        of_row = [pair for pair in of_row if pair[1] > partner]
         if len(of_row) > first - len(found):
-            skip += first - len(found)
             found += of_row[:first - len(found)]
+            partner = found[-1][1]
             break
         found += of_row
-        position, skip = position + 1, 0
+        position += 1
+        partner = position
     pairs = await _with_records(storage, index, found)
     has_next = position < total
-    return PairPage(pairs, has_next, encode(position, skip) if has_next else None, exact)
+    return PairPage(pairs, has_next, encode(position, partner) if has_next else None, exact)
 
 
 def _shown(index: SpaceIndex, score: float) -> float:
@@ -93,9 +96,11 @@ def _shown(index: SpaceIndex, score: float) -> float:
 def _exact_pairs(index: SpaceIndex, at: int, least: float) -> list[tuple[int, int, float]]:
     if index.ids[at] == REMOVED:
         return []
-    scores = index.similarities(index.matrix[at])[at + 1:]
-    return [(at, at + 1 + offset, _shown(index, float(scores[offset])))
-            for offset in np.flatnonzero(scores >= least).tolist() if index.ids[at + 1 + offset] != REMOVED]
+    scores = index.similarities(index.matrix[at])[at + 1:]  # float32, to choose
+    others = np.asarray([at + 1 + offset for offset in np.flatnonzero(scores >= least).tolist()
+                         if index.ids[at + 1 + offset] != REMOVED], dtype=np.int64)
+    shown = index.similarities(index.matrix[at], others)  # float64: beyond float32's range too
+    return [(at, other, _shown(index, score)) for other, score in zip(others.tolist(), shown.tolist(), strict=True)]
 
 
 def _approximate_pairs(index: SpaceIndex, at: int, least: float) -> list[tuple[int, int, float]]:

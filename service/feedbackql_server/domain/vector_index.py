@@ -265,6 +265,16 @@ class VectorIndexes:
         index.maintain(dataset_id, build=not storage.vectors.search.enabled)
         return index
 
+    async def follow_deletions(self, storage: Storage, dataset_id: ObjectId, spaces: Iterable[VectorSpace]) -> None:
+        """After records were deleted: each space of theirs this process holds or has saved
+        catches up now (zeroing their rows; saved with the next save, at the latest at shutdown),
+        rather than at its next search, which may never come."""
+        for space in spaces:
+            saved = self.options.folder is not None and vector_files.folder_of(
+                self.options.folder, dataset_id, space).is_dir()
+            if (dataset_id, space.key) in self.spaces or saved:
+                await self.ready(storage, dataset_id, space)
+
     def _made(self, dataset_id: ObjectId, space: VectorSpace) -> SpaceIndex:
         index = SpaceIndex(space, self.options, dataset_id)
         if self.options.folder is not None:
