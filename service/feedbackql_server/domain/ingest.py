@@ -237,6 +237,7 @@ async def delete_records(services: Services, dataset_id: ObjectId, record_ids: S
     storage = services.storage
     dataset = await get_dataset(storage, dataset_id)
     deleted = await storage.uncancellable.run(_delete_records(storage, dataset, record_ids))
+    await services.vector_indexes.follow_deletions(storage, dataset_id, vectors.spaces_of(dataset))
     return [record["_id"] for record in deleted]
 
 

@@ -108,8 +108,8 @@ def _approximate_pairs(index: SpaceIndex, at: int, least: float) -> list[tuple[i
     if index.ids[at] == REMOVED:
         return []
     neighbours = index.approximate.search(index.matrix[at], NEIGHBOURS + 1)
-    later = np.sort([other for other in neighbours[neighbours > at].tolist() if index.ids[other] != REMOVED])
-    later = later.astype(np.int64)
+    later = np.asarray(sorted(other for other in neighbours[neighbours > at].tolist() if index.ids[other] != REMOVED),
+                       dtype=np.int64)
     scores = index.similarities(index.matrix[at], later)
     return [(at, int(other), _shown(index, score)) for other, score in zip(later.tolist(), scores.tolist(), strict=True)
             if score >= least]

@@ -28,7 +28,6 @@ from feedbackql_server.domain import (
     queue,
     responses,
     unification,
-    vectors,
 )
 from feedbackql_server.domain import datasets as ds
 from feedbackql_server.domain.config import DatasetConfig, FieldSpec, QuestionSpec
@@ -294,9 +293,7 @@ class Session:
     async def delete_records(self, dataset_ref: str, refs: Sequence[str]) -> list[ObjectId]:
         dataset = await self.dataset(dataset_ref, manage=True)
         record_ids = [parse_id(ref, "record") for ref in refs]
-        deleted = await ingest.delete_records(self.services, dataset["_id"], record_ids)
-        await self.services.vector_indexes.follow_deletions(self._storage, dataset["_id"], vectors.spaces_of(dataset))
-        return deleted
+        return await ingest.delete_records(self.services, dataset["_id"], record_ids)
 
     async def next_records(self, dataset_ref: str, first: int) -> tuple[list[RecordDoc], DatasetDoc]:
         """Records leased to the caller, and their dataset; none while a required question

@@ -31,7 +31,7 @@ from feedbackql_server.size_limits import READ_BUDGET_BYTES
 from feedbackql_server.storage.bounded import find_all
 from feedbackql_server.storage.duplicates import BACKEND_SIGNS, is_duplicate_key
 from feedbackql_server.storage.locks import KeyedLocks
-from feedbackql_server.storage.lookups import find_each
+from feedbackql_server.storage.lookups import a_few_at_a_time, find_each
 from feedbackql_server.storage.paths import MONGODB
 from feedbackql_server.storage.vector_search import COLLECTION, MongoVectorSearch, as_vector, field_of
 
@@ -255,31 +255,25 @@ class VectorRepo:
         if not targets:
             return
         last, finished = await self._reserve(dataset_id, len(targets), deletion=True)
-        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
         now = datetime.now(UTC)
 
-        async def bury(vector: str, seq: int) -> None:
-            tombstone: Doc = {"$set": {"v": Binary(b""), GONE: True, "seq": seq, "updated_at": now}}
+        def tombstone(vector: str, seq: int) -> Doc:
+            change: Doc = {"$set": {"v": Binary(b""), GONE: True, "seq": seq, "updated_at": now}}
             if self.search.enabled:
-                tombstone["$unset"] = {field_of(vector.rsplit(":", 1)[1]): ""}
-            async with gate:
-                await self.vectors.update_one({"_id": vector}, tombstone)
+                change["$unset"] = {field_of(vector.rsplit(":", 1)[1]): ""}
+            return change
 
         try:
             first = last - len(targets) + 1
-            await asyncio.gather(*(bury(vector, first + offset) for offset, vector in enumerate(targets)))
+            await a_few_at_a_time((self.vectors.update_one({"_id": vector}, tombstone(vector, first + offset))
+                                   for offset, vector in enumerate(targets)), REPLACE_CONCURRENCY)
         finally:
             await self.sequences.update_one({"_id": dataset_id}, {"$pullAll": {"pending": finished}})
 
     async def delete_ids(self, vector_ids: Sequence[str]) -> None:
-        """Delete vector documents outright (``feedbackql check``'s repair of strays)."""
-        gate = asyncio.Semaphore(REPLACE_CONCURRENCY)
-
-        async def delete_one(vector: str) -> None:
-            async with gate:
-                await self.vectors.delete_one({"_id": vector})
-
-        await asyncio.gather(*(delete_one(vector) for vector in vector_ids))
+        """Delete vector documents outright (a removed space's, ``feedbackql check``'s strays)."""
+        await a_few_at_a_time((self.vectors.delete_one({"_id": vector}) for vector in vector_ids),
+                              REPLACE_CONCURRENCY)
 
     async def delete_space(self, dataset_id: ObjectId, space_key: str) -> None:
         await self.vectors.delete_many({"dataset_id": dataset_id, "space": space_key})
